@@ -1,0 +1,316 @@
+/**
+ * struct sk_buff. A linear `head` holds headroom and headers; the payload may stay
+ * in `frags` (SG/FRAGLIST on lo), so application bytes are never copied on their
+ * way through the stack. `data`/`tail` are offsets into `head`, exactly as in
+ * Linux: skbPush moves data back into the headroom, skbPull moves it forward.
+ */
+import type { DstEntry } from './dst.js';
+import type { NetDevice } from './netdevice.js';
+
+/** skb->pkt_type (include/uapi/linux/if_packet.h). */
+export const PACKET = {
+  HOST: 0,
+  BROADCAST: 1,
+  MULTICAST: 2,
+  OTHERHOST: 3,
+  OUTGOING: 4,
+  LOOPBACK: 5,
+} as const;
+
+/** skb->ip_summed. */
+export const CHECKSUM = {
+  NONE: 0,
+  UNNECESSARY: 1,
+  COMPLETE: 2,
+  PARTIAL: 3,
+} as const;
+
+/** skb_shinfo(skb)->tx_flags. */
+export const SKBTX = {
+  HW_TSTAMP: 1 << 0,
+  SW_TSTAMP: 1 << 1,
+  IN_PROGRESS: 1 << 2,
+} as const;
+
+/**
+ * SKB_TRUESIZE overhead on x86_64: SKB_DATA_ALIGN(sizeof(struct sk_buff)) = 256 plus
+ * SKB_DATA_ALIGN(sizeof(struct skb_shared_info)) = 320. Socket accounting charges it.
+ */
+export const SKB_TRUESIZE_OVERHEAD = 256 + 320;
+
+const EMPTY_FRAGS: Uint8Array[] = [];
+
+export class SkBuff {
+  head: Uint8Array;
+  /** Offset of the first byte of data in head. */
+  data: number;
+  /** Offset one past the last byte of linear data in head. */
+  tail: number;
+  /** Paged data after the linear part: shared, never copied. */
+  frags: Uint8Array[] = EMPTY_FRAGS;
+  /** Bytes held in frags (skb->data_len). */
+  dataLen = 0;
+  /** Total bytes: linear + frags (skb->len). */
+  len = 0;
+
+  protocol = 0;
+  pktType: number = PACKET.HOST;
+  dev: NetDevice | null = null;
+  /** The owning socket; opaque to the core, which only calls the destructor. */
+  sk: object | null = null;
+  destructor: ((skb: SkBuff) => void) | null = null;
+  dst: DstEntry | null = null;
+  ipSummed: number = CHECKSUM.NONE;
+  csumStart = 0;
+  csumOffset = 0;
+  /** Nanoseconds since boot; 0 = not stamped. */
+  tstamp = 0;
+  /** Non-zero when tstamp is a delivery time (skb->tstamp_type), which lo must keep. */
+  tstampType = 0;
+  txFlags = 0;
+  gsoSize = 0;
+  gsoSegs = 0;
+  gsoType = 0;
+  truesize: number;
+  mark = 0;
+  hash = 0;
+  priority = 0;
+  skbIif = 0;
+  macHeader = -1;
+  networkHeader = -1;
+  transportHeader = -1;
+  macLen = 0;
+  /** Link in an SkBuffHead queue (skb->next). */
+  next: SkBuff | null = null;
+
+  constructor(head: Uint8Array, data: number, tail: number) {
+    this.head = head;
+    this.data = data;
+    this.tail = tail;
+    this.len = tail - data;
+    this.truesize = head.byteLength + SKB_TRUESIZE_OVERHEAD;
+  }
+
+  /** Bytes in the linear part (skb_headlen). */
+  get headlen(): number {
+    return this.len - this.dataLen;
+  }
+
+  get headroom(): number {
+    return this.data;
+  }
+
+  get tailroom(): number {
+    return this.head.byteLength - this.tail;
+  }
+
+  /** Linear data as a view (no copy). */
+  linear(): Uint8Array {
+    return this.head.subarray(this.data, this.tail);
+  }
+
+  /** A copy of every byte of the packet from data on, linear and paged. */
+  toBytes(): Uint8Array {
+    const out = new Uint8Array(this.len);
+    out.set(this.linear(), 0);
+    let off = this.headlen;
+    for (const f of this.frags) {
+      out.set(f, off);
+      off += f.byteLength;
+    }
+    return out;
+  }
+
+  /**
+   * skb_clone: a new sk_buff sharing this one's data (head and frags), as taps get.
+   * The clone has no owner or destructor.
+   */
+  clone(): SkBuff {
+    const c = new SkBuff(this.head, this.data, this.tail);
+    c.frags = this.frags;
+    c.dataLen = this.dataLen;
+    c.len = this.len;
+    c.protocol = this.protocol;
+    c.pktType = this.pktType;
+    c.dev = this.dev;
+    c.dst = this.dst;
+    c.ipSummed = this.ipSummed;
+    c.csumStart = this.csumStart;
+    c.csumOffset = this.csumOffset;
+    c.tstamp = this.tstamp;
+    c.tstampType = this.tstampType;
+    c.gsoSize = this.gsoSize;
+    c.gsoSegs = this.gsoSegs;
+    c.gsoType = this.gsoType;
+    c.truesize = this.truesize;
+    c.mark = this.mark;
+    c.hash = this.hash;
+    c.priority = this.priority;
+    c.skbIif = this.skbIif;
+    c.macHeader = this.macHeader;
+    c.networkHeader = this.networkHeader;
+    c.transportHeader = this.transportHeader;
+    c.macLen = this.macLen;
+    return c;
+  }
+}
+
+/** alloc_skb(size) with `headroom` reserved (skb_reserve), data empty. */
+export function allocSkb(size: number, headroom = 0): SkBuff {
+  return new SkBuff(new Uint8Array(headroom + size), headroom, headroom);
+}
+
+/** An skb whose linear data is a copy of `bytes`, with `headroom` in front. */
+export function skbFromBytes(bytes: Uint8Array, headroom = 0): SkBuff {
+  const skb = allocSkb(bytes.byteLength, headroom);
+  skb.head.set(bytes, headroom);
+  skb.tail += bytes.byteLength;
+  skb.len = bytes.byteLength;
+  return skb;
+}
+
+/** skb_reserve: move empty data forward to make headroom. */
+export function skbReserve(skb: SkBuff, n: number): void {
+  skb.data += n;
+  skb.tail += n;
+}
+
+/** skb_put: extend linear data at the tail; returns the offset of the new bytes. */
+export function skbPut(skb: SkBuff, n: number): number {
+  const at = skb.tail;
+  if (at + n > skb.head.byteLength) throw new RangeError(`skb_put: over by ${at + n - skb.head.byteLength}`);
+  skb.tail += n;
+  skb.len += n;
+  return at;
+}
+
+/** skb_push: extend data into the headroom; returns the new data offset. */
+export function skbPush(skb: SkBuff, n: number): number {
+  if (n > skb.data) throw new RangeError(`skb_push: under by ${n - skb.data}`);
+  skb.data -= n;
+  skb.len += n;
+  return skb.data;
+}
+
+/** skb_pull: drop n bytes from the front of linear data; false if there are not that many. */
+export function skbPull(skb: SkBuff, n: number): boolean {
+  if (n > skb.headlen) return false;
+  skb.data += n;
+  skb.len -= n;
+  return true;
+}
+
+/** Appends a page fragment (skb_add_rx_frag / skb_fill_page_desc): the bytes are shared. */
+export function skbAddFrag(skb: SkBuff, frag: Uint8Array): void {
+  if (skb.frags === EMPTY_FRAGS) skb.frags = [];
+  skb.frags.push(frag);
+  skb.dataLen += frag.byteLength;
+  skb.len += frag.byteLength;
+  skb.truesize += frag.byteLength;
+}
+
+/**
+ * pskb_may_pull: make sure the first n bytes are linear, copying from frags into
+ * a larger head if needed. False if the packet is shorter than n.
+ */
+export function pskbMayPull(skb: SkBuff, n: number): boolean {
+  if (n <= skb.headlen) return true;
+  if (n > skb.len) return false;
+  const need = n - skb.headlen;
+  const head = new Uint8Array(skb.data + n + Math.max(0, skb.tailroom));
+  head.set(skb.head.subarray(0, skb.tail), 0);
+  let tail = skb.tail;
+  let left = need;
+  const frags: Uint8Array[] = [];
+  for (const f of skb.frags) {
+    if (left === 0) {
+      frags.push(f);
+    } else if (f.byteLength <= left) {
+      head.set(f, tail);
+      tail += f.byteLength;
+      left -= f.byteLength;
+    } else {
+      head.set(f.subarray(0, left), tail);
+      tail += left;
+      frags.push(f.subarray(left));
+      left = 0;
+    }
+  }
+  skb.head = head;
+  skb.tail = tail;
+  skb.frags = frags.length > 0 ? frags : EMPTY_FRAGS;
+  skb.dataLen -= need;
+  return true;
+}
+
+/** skb_orphan: run the destructor (e.g. sock_wfree returns send-buffer credit), then forget the owner. */
+export function skbOrphan(skb: SkBuff): void {
+  const destructor = skb.destructor;
+  if (destructor !== null) {
+    skb.destructor = null;
+    destructor(skb);
+  }
+  skb.sk = null;
+}
+
+/** kfree_skb: the packet is dropped. The destructor still runs, as Linux frees it. */
+export function kfreeSkb(skb: SkBuff): void {
+  skbOrphan(skb);
+  skb.dst = null;
+  skb.next = null;
+}
+
+/** consume_skb: the packet was used up normally. Same release, different meaning for tracing. */
+export const consumeSkb = kfreeSkb;
+
+/** skb_reset_mac_header and friends: header offsets relative to head, as Linux keeps them. */
+export function skbResetMacHeader(skb: SkBuff): void {
+  skb.macHeader = skb.data;
+}
+export function skbResetNetworkHeader(skb: SkBuff): void {
+  skb.networkHeader = skb.data;
+}
+export function skbResetTransportHeader(skb: SkBuff): void {
+  skb.transportHeader = skb.data;
+}
+
+/** struct sk_buff_head: a FIFO linked through skb.next, no allocation per packet. */
+export class SkBuffHead {
+  first: SkBuff | null = null;
+  last: SkBuff | null = null;
+  qlen = 0;
+
+  enqueue(skb: SkBuff): void {
+    skb.next = null;
+    if (this.last === null) this.first = skb;
+    else this.last.next = skb;
+    this.last = skb;
+    this.qlen++;
+  }
+
+  dequeue(): SkBuff | null {
+    const skb = this.first;
+    if (skb === null) return null;
+    this.first = skb.next;
+    if (this.first === null) this.last = null;
+    skb.next = null;
+    this.qlen--;
+    return skb;
+  }
+
+  /** skb_queue_splice_tail_init: move all of `from` to our tail. */
+  spliceTailInit(from: SkBuffHead): void {
+    if (from.first === null) return;
+    if (this.last === null) this.first = from.first;
+    else this.last.next = from.first;
+    this.last = from.last;
+    this.qlen += from.qlen;
+    from.first = null;
+    from.last = null;
+    from.qlen = 0;
+  }
+
+  purge(): void {
+    for (let skb = this.dequeue(); skb !== null; skb = this.dequeue()) kfreeSkb(skb);
+  }
+}
