@@ -159,6 +159,10 @@ export class NetDevice {
   /** dev->stats, for drivers that count there. */
   stats = new RtnlLinkStats64();
   coreStats: NetDeviceCoreStats = { rxDropped: 0, txDropped: 0, rxNohandler: 0, rxOtherhostDropped: 0 };
+  /** IPv4 state (struct in_device); owned by ipv4/devinet.ts. */
+  ipPtr: object | null = null;
+  /** IPv6 state (struct inet6_dev); owned by ipv6/addrconf.ts. */
+  ip6Ptr: object | null = null;
   /** Taps bound to this device (dev->ptype_all). */
   ptypeAll: PacketType[] = [];
   /** Called when the device is freed (dev->priv_destructor). */

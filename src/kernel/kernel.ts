@@ -16,6 +16,8 @@ import { SoftnetData } from '../core/softnet.js';
 import { netCoreSysctls, perNetCoreDefaults } from '../core/sysctl-net-core.js';
 import { blackholeNetdevInit } from '../drivers/blackhole.js';
 import { loopbackNetOps } from '../drivers/loopback.js';
+import { devinetInit } from '../ipv4/devinet.js';
+import { addrconfInit } from '../ipv6/addrconf.js';
 import type { Net } from '../net/net.js';
 import { type Clock, RealClock, VirtualClock } from './clock.js';
 import { RatelimitState } from './ratelimit.js';
@@ -133,6 +135,9 @@ export class Kernel {
     // net_dev_init(): open_softirq(NET_RX_SOFTIRQ, net_rx_action); the loopback pernet device first.
     this.#softirqHandlers[SOFTIRQ.NET_RX] = netRxAction;
     for (const e of netCoreSysctls()) this.registerSysctl(e);
+    // inet_init() / inet6_init(): address handlers follow device events from boot on.
+    devinetInit(this);
+    addrconfInit(this);
     this.registerPernetOperations(loopbackNetOps);
     this.blackholeDev = blackholeNetdevInit(this);
   }
