@@ -144,7 +144,8 @@ function skbFlowLimit(sd: SoftnetData, skb: SkBuff, qlen: number, maxBacklog: nu
   if (qlen < maxBacklog >> 1) return false;
   const fl = sd.flow;
   if (fl === null) return false;
-  const bucket = skb.hash & (fl.numBuckets - 1);
+  // hash_32(skb_get_hash(skb), log_buckets)
+  const bucket = Math.imul(skb.hash, 0x61c88647) >>> (32 - fl.logBuckets);
   const old = fl.history[fl.historyHead] as number;
   fl.history[fl.historyHead] = bucket;
   fl.historyHead = (fl.historyHead + 1) & (fl.history.length - 1);

@@ -21,7 +21,9 @@ export class SdFlowLimit {
   historyHead = 0;
   readonly history = new Uint16Array(128);
   readonly buckets: Uint8Array;
-  constructor(readonly numBuckets: number) {
+  readonly logBuckets: number;
+  constructor(numBuckets: number) {
+    this.logBuckets = Math.log2(numBuckets);
     this.buckets = new Uint8Array(numBuckets);
   }
 }

@@ -27,16 +27,23 @@ export interface ToolResult {
   stderr: string;
 }
 
-/** Runs one tool with captured output: for tests and for ns.exec. */
-export async function runTool(cmd: Command, net: Net, argv: readonly string[], signal?: AbortSignal): Promise<ToolResult> {
-  let stdout = '';
-  let stderr = '';
-  const code = await cmd({
-    argv,
-    net,
-    stdout: { write: (t) => void (stdout += t) },
-    stderr: { write: (t) => void (stderr += t) },
-    signal: signal ?? new AbortController().signal,
-  });
-  return { code, stdout, stderr };
+/** An Output that keeps what was written. */
+export class Capture implements Output {
+  text = '';
+  write(t: string): void {
+    this.text += t;
+  }
+}
+
+/** Runs one tool with captured output, for tests. */
+export async function runTool(
+  cmd: Command,
+  net: Net,
+  argv: readonly string[],
+  signal?: AbortSignal,
+): Promise<ToolResult> {
+  const stdout = new Capture();
+  const stderr = new Capture();
+  const code = await cmd({ argv, net, stdout, stderr, signal: signal ?? new AbortController().signal });
+  return { code, stdout: stdout.text, stderr: stderr.text };
 }

@@ -1,0 +1,42 @@
+/**
+ * Namespace: what users hold. A network namespace (struct net) with a shell attached:
+ * `await ns.exec('ip -s link show lo')` runs lonet's tools against this namespace and
+ * gives back what they printed. Later faces (ns.net, ns.dgram, ns.http) hang here too.
+ */
+import { Net, type NetOptions } from '../net/net.js';
+import { Capture, type Output, type ToolResult } from '../tools/command.js';
+import { commands } from '../tools/index.js';
+import { Shell } from '../tools/shell.js';
+
+export interface ExecOptions {
+  /** Aborting interrupts the running command, as Ctrl-C would. */
+  signal?: AbortSignal;
+}
+
+export interface ShellStreams {
+  stdout: Output;
+  stderr: Output;
+}
+
+export type NamespaceOptions = NetOptions;
+
+export class Namespace extends Net {
+  /**
+   * Runs a shell line (`ip link set lo down; ping -c 1 127.0.0.1 || echo down`) in this
+   * namespace and resolves with its exit code and everything it printed, after any
+   * `cmd &` jobs it started have finished too. Calls may run concurrently.
+   */
+  async exec(line: string, opts: ExecOptions = {}): Promise<ToolResult> {
+    const stdout = new Capture();
+    const stderr = new Capture();
+    const shell = this.shell({ stdout, stderr });
+    const code = await shell.run(line, opts.signal);
+    await shell.wait();
+    return { code, stdout: stdout.text, stderr: stderr.text };
+  }
+
+  /** A long-lived shell whose output streams as it is written (the CLI and the browser terminal). */
+  shell(streams: ShellStreams): Shell {
+    return new Shell({ net: this, commands, ...streams });
+  }
+}

@@ -1,0 +1,15 @@
+/** lonet: Linux's loopback network path, in-process. */
+export { type ExecOptions, Namespace, type NamespaceOptions } from './api/namespace.js';
+export { devAddPack, devQueueXmit, devRemovePack, netifRx } from './core/dev.js';
+export { IFF, NET_RX, NETDEV_TX } from './core/if.js';
+export { devClose, devGetFlags, devGetStats, devOpen, devSetMtu, NetDevice } from './core/netdevice.js';
+export type { PacketType } from './core/packet-type.js';
+export { allocSkb, CHECKSUM, PACKET, SkBuff, skbFromBytes } from './core/skbuff.js';
+export { type Clock, RealClock, VirtualClock } from './kernel/clock.js';
+export { Kernel, type KernelOptions } from './kernel/kernel.js';
+export { ETH_HLEN, ETH_P } from './link/if-ether.js';
+export { Net } from './net/net.js';
+export { procRead } from './net/procfs.js';
+export type { Command, CommandContext, ToolResult } from './tools/command.js';
+export { commands } from './tools/index.js';
+export { Shell } from './tools/shell.js';

@@ -1,0 +1,263 @@
+/**
+ * The lonet shell: a small POSIX-like command language over the tools. It knows
+ * words and quotes, `;`, `&&`, `||`, `cmd &` background jobs, `wait`, `sleep`,
+ * `exit`, `echo`, `true`, `false` and `help`; everything else is a tool from the
+ * command table. The CLI, ns.exec and the browser terminal all run lines through it.
+ */
+import type { Net } from '../net/net.js';
+import type { Command, CommandContext, Output } from './command.js';
+
+type Op = ';' | '&' | '&&' | '||';
+type Token = { word: string } | { op: Op };
+
+export class ShellSyntaxError extends Error {}
+
+/** Splits a line into words and operators, honouring '…', "…" and backslashes. */
+export function tokenize(line: string): Token[] {
+  const tokens: Token[] = [];
+  let i = 0;
+  while (i < line.length) {
+    const c = line[i] as string;
+    if (c === ' ' || c === '\t') {
+      i++;
+      continue;
+    }
+    if (c === '\n' || c === ';') {
+      tokens.push({ op: ';' });
+      i++;
+      continue;
+    }
+    if (c === '#') break;
+    if (c === '&' || c === '|') {
+      if (line[i + 1] === c) {
+        tokens.push({ op: c === '&' ? '&&' : '||' });
+        i += 2;
+      } else if (c === '&') {
+        tokens.push({ op: '&' });
+        i++;
+      } else {
+        throw new ShellSyntaxError('pipes are not supported');
+      }
+      continue;
+    }
+    let word = '';
+    while (i < line.length) {
+      const ch = line[i] as string;
+      if (' \t\n;&|'.includes(ch)) break;
+      if (ch === "'") {
+        const end = line.indexOf("'", i + 1);
+        if (end < 0) throw new ShellSyntaxError("unexpected EOF while looking for matching `''");
+        word += line.slice(i + 1, end);
+        i = end + 1;
+      } else if (ch === '"') {
+        i++;
+        for (;;) {
+          if (i >= line.length) throw new ShellSyntaxError('unexpected EOF while looking for matching `"\'');
+          const q = line[i] as string;
+          if (q === '"') break;
+          if (q === '\\' && i + 1 < line.length && '"\\$`'.includes(line[i + 1] as string)) {
+            word += line[i + 1];
+            i += 2;
+          } else {
+            word += q;
+            i++;
+          }
+        }
+        i++;
+      } else if (ch === '\\' && i + 1 < line.length) {
+        word += line[i + 1];
+        i += 2;
+      } else {
+        word += ch;
+        i++;
+      }
+    }
+    tokens.push({ word });
+  }
+  return tokens;
+}
+
+/** A pipeline-free command list: and-or chains, each run in the foreground or background. */
+interface AndOr {
+  commands: string[][];
+  /** connectors[i] joins commands[i] and commands[i + 1]. */
+  connectors: ('&&' | '||')[];
+  background: boolean;
+}
+
+export function parse(line: string): AndOr[] {
+  const list: AndOr[] = [];
+  let current: AndOr = { commands: [], connectors: [], background: false };
+  let words: string[] = [];
+  const endCommand = (op: string) => {
+    if (words.length === 0) throw new ShellSyntaxError(`syntax error near unexpected token \`${op}'`);
+    current.commands.push(words);
+    words = [];
+  };
+  for (const t of tokenize(line)) {
+    if ('word' in t) {
+      words.push(t.word);
+      continue;
+    }
+    if (t.op === '&&' || t.op === '||') {
+      endCommand(t.op);
+      current.connectors.push(t.op);
+      continue;
+    }
+    // ';' or '&' ends an and-or list; an empty ';' is harmless, an empty '&' is not.
+    if (words.length === 0 && current.commands.length === 0) {
+      if (t.op === '&') throw new ShellSyntaxError("syntax error near unexpected token `&'");
+      continue;
+    }
+    endCommand(t.op);
+    current.background = t.op === '&';
+    list.push(current);
+    current = { commands: [], connectors: [], background: false };
+  }
+  if (words.length > 0) current.commands.push(words);
+  else if (current.connectors.length > 0) throw new ShellSyntaxError('syntax error: unexpected end of file');
+  if (current.commands.length > 0) list.push(current);
+  return list;
+}
+
+export interface ShellOptions {
+  net: Net;
+  commands: ReadonlyMap<string, Command>;
+  stdout: Output;
+  stderr: Output;
+}
+
+/** One shell: its background jobs and last status persist across lines (the REPL's session). */
+export class Shell {
+  status = 0;
+  /** Set by `exit`: the caller should stop reading lines. */
+  exited = false;
+  readonly #jobs = new Set<Promise<number>>();
+
+  constructor(readonly opts: ShellOptions) {}
+
+  /** Runs one line; resolves with the status of its last foreground command. Aborting `signal` interrupts it. */
+  async run(line: string, signal: AbortSignal = new AbortController().signal): Promise<number> {
+    let list: AndOr[];
+    try {
+      list = parse(line);
+    } catch (e) {
+      if (!(e instanceof ShellSyntaxError)) throw e;
+      this.opts.stderr.write(`lonet: ${e.message}\n`);
+      this.status = 2;
+      return 2;
+    }
+    for (const andOr of list) {
+      if (this.exited) break;
+      if (andOr.background) {
+        const job = this.#runAndOr(andOr, signal);
+        this.#jobs.add(job);
+        void job.finally(() => this.#jobs.delete(job));
+        this.status = 0;
+      } else {
+        this.status = await this.#runAndOr(andOr, signal);
+      }
+    }
+    return this.status;
+  }
+
+  /** Waits for every background job (the `wait` builtin). */
+  async wait(): Promise<number> {
+    let status = 0;
+    while (this.#jobs.size > 0) {
+      const results = await Promise.all([...this.#jobs]);
+      status = results.at(-1) ?? 0;
+    }
+    return status;
+  }
+
+  async #runAndOr(andOr: AndOr, signal: AbortSignal): Promise<number> {
+    let status = await this.#runCommand(andOr.commands[0] as string[], signal);
+    for (let i = 0; i < andOr.connectors.length; i++) {
+      if (this.exited) break;
+      const join = andOr.connectors[i];
+      if ((join === '&&' && status !== 0) || (join === '||' && status === 0)) continue;
+      status = await this.#runCommand(andOr.commands[i + 1] as string[], signal);
+    }
+    return status;
+  }
+
+  async #runCommand(argv: string[], signal: AbortSignal): Promise<number> {
+    const { stdout, stderr, net } = this.opts;
+    const expanded = argv.map((w) => w.replaceAll('$?', String(this.status)));
+    const name = expanded[0] as string;
+    switch (name) {
+      case 'exit': {
+        const code = expanded[1] === undefined ? this.status : Number.parseInt(expanded[1], 10);
+        this.exited = true;
+        return Number.isNaN(code) ? 2 : code & 0xff;
+      }
+      case 'true':
+        return 0;
+      case 'false':
+        return 1;
+      case 'echo':
+        stdout.write(`${expanded.slice(1).join(' ')}\n`);
+        return 0;
+      case 'wait':
+        return this.wait();
+      case 'sleep':
+        return sleep(net, expanded, stderr, signal);
+      case 'help':
+        stdout.write(helpText(this.opts.commands));
+        return 0;
+    }
+    const cmd = this.opts.commands.get(name);
+    if (cmd === undefined) {
+      stderr.write(`lonet: ${name}: command not found\n`);
+      return 127;
+    }
+    const ctx: CommandContext = { argv: expanded, net, stdout, stderr, signal };
+    try {
+      return await cmd(ctx);
+    } catch (e) {
+      // A tool bug must not take the shell down; say so as a shell would.
+      stderr.write(`lonet: ${name}: ${e instanceof Error ? e.message : String(e)}\n`);
+      return 1;
+    }
+  }
+}
+
+/** sleep NUMBER[smhd]...: on the kernel's clock, so a virtual clock decides when it ends. */
+function sleep(net: Net, argv: string[], stderr: Output, signal: AbortSignal): Promise<number> {
+  if (argv.length < 2) {
+    stderr.write("sleep: missing operand\nTry 'sleep --help' for more information.\n");
+    return Promise.resolve(1);
+  }
+  let seconds = 0;
+  for (const arg of argv.slice(1)) {
+    const m = /^(\d+(?:\.\d*)?|\.\d+)([smhd]?)$/.exec(arg);
+    if (m === null) {
+      stderr.write(`sleep: invalid time interval '${arg}'\nTry 'sleep --help' for more information.\n`);
+      return Promise.resolve(1);
+    }
+    const unit = { '': 1, s: 1, m: 60, h: 3600, d: 86400 }[m[2] as '' | 's' | 'm' | 'h' | 'd'];
+    seconds += Number(m[1]) * unit;
+  }
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve(130);
+    const timer = net.kernel.clock.setTimer(seconds * 1e9, () => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(0);
+    });
+    const onAbort = () => {
+      timer.cancel();
+      resolve(130);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function helpText(commands: ReadonlyMap<string, Command>): string {
+  const tools = [...commands.keys()].sort().join(' ');
+  return `lonet shell: Linux's loopback network path, in-process.
+Tools: ${tools}
+Builtins: echo exit false help sleep true wait
+Syntax: cmd; cmd   cmd && cmd   cmd || cmd   cmd &   'quoted words'   $?
+`;
+}
