@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Namespace } from '../../src/api/namespace.js';
+import { Kernel } from '../../src/kernel/kernel.js';
+import { parse, tokenize } from '../../src/tools/shell.js';
+
+test('words, quotes and operators', () => {
+  assert.deepEqual(tokenize(`echo 'a b' "c \\"d\\"" e\\ f;x&&y||z &`), [
+    { word: 'echo' },
+    { word: 'a b' },
+    { word: 'c "d"' },
+    { word: 'e f' },
+    { op: ';' },
+    { word: 'x' },
+    { op: '&&' },
+    { word: 'y' },
+    { op: '||' },
+    { word: 'z' },
+    { op: '&' },
+  ]);
+  assert.deepEqual(parse('a; b && c &'), [
+    { commands: [['a']], connectors: [], background: false },
+    { commands: [['b'], ['c']], connectors: ['&&'], background: true },
+  ]);
+});
+
+test('; && || run as sh runs them, and the last status is the result', async () => {
+  const ns = new Namespace();
+  assert.deepEqual(await ns.exec('echo one; false && echo two || echo three'), {
+    code: 0,
+    stdout: 'one\nthree\n',
+    stderr: '',
+  });
+  assert.equal((await ns.exec('true; false')).code, 1);
+  assert.equal((await ns.exec('false; echo $?')).stdout, '1\n');
+});
+
+test('unknown commands and syntax errors', async () => {
+  const ns = new Namespace();
+  assert.deepEqual(await ns.exec('nosuch -x'), {
+    code: 127,
+    stdout: '',
+    stderr: 'lonet: nosuch: command not found\n',
+  });
+  const r = await ns.exec('echo "open');
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /unexpected EOF/);
+  assert.equal((await ns.exec('&& echo')).code, 2);
+});
+
+test('exit stops the line with its status', async () => {
+  const ns = new Namespace();
+  assert.deepEqual(await ns.exec('echo a; exit 3; echo b'), { code: 3, stdout: 'a\n', stderr: '' });
+});
+
+test('background jobs and wait; sleep follows the kernel clock', async () => {
+  const kernel = new Kernel({ clock: 'virtual' });
+  const ns = new Namespace({ kernel });
+  const run = ns.exec('sleep 2 && echo late & echo early; wait; echo done');
+  await new Promise((r) => setImmediate(r));
+  kernel.virtualClock.advance(1e9);
+  await new Promise((r) => setImmediate(r));
+  kernel.virtualClock.advance(1e9);
+  const r = await run;
+  assert.deepEqual(r, { code: 0, stdout: 'early\nlate\ndone\n', stderr: '' });
+  assert.equal(kernel.clock.now(), 2e9);
+});
+
+test('an aborted command stops, as Ctrl-C stops it', async () => {
+  const kernel = new Kernel({ clock: 'virtual' });
+  const ns = new Namespace({ kernel });
+  const ac = new AbortController();
+  const run = ns.exec('sleep 100; echo after', { signal: ac.signal });
+  ac.abort();
+  const r = await run;
+  assert.equal(r.stdout, 'after\n', 'the shell goes on with the next command');
+});
+
+test('sleep rejects what coreutils rejects', async () => {
+  const ns = new Namespace();
+  assert.deepEqual(await ns.exec('sleep x'), {
+    code: 1,
+    stdout: '',
+    stderr: "sleep: invalid time interval 'x'\nTry 'sleep --help' for more information.\n",
+  });
+});
+
+test('several exec calls run concurrently on one namespace', async () => {
+  const kernel = new Kernel({ clock: 'virtual' });
+  const ns = new Namespace({ kernel });
+  const a = ns.exec('sleep 1; echo a');
+  const b = ns.exec('echo b');
+  assert.equal((await b).stdout, 'b\n');
+  kernel.virtualClock.advance(1e9);
+  assert.equal((await a).stdout, 'a\n');
+});
