@@ -74,7 +74,7 @@ function deliverTaps(skb: SkBuff, dev: NetDevice, origDev: NetDevice, pktType: n
  * MAC header at data (the driver has not pulled it yet).
  */
 export function devQueueXmitNit(skb: SkBuff, dev: NetDevice): void {
-  if (skb.tstamp === 0) skb.tstamp = dev.kernel.clock.now();
+  if (skb.tstamp === 0) skb.tstamp = dev.kernel.clock.realtime();
   const mac = skb.macHeader;
   skbResetMacHeader(skb);
   deliverTaps(skb, dev, dev, PACKET.OUTGOING);

@@ -63,7 +63,7 @@ export class SkBuff {
   ipSummed: number = CHECKSUM.NONE;
   csumStart = 0;
   csumOffset = 0;
-  /** Nanoseconds since boot; 0 = not stamped. */
+  /** CLOCK_REALTIME nanoseconds (ktime_get_real); 0 = not stamped. */
   tstamp = 0;
   /** Non-zero when tstamp is a delivery time (skb->tstamp_type), which lo must keep. */
   tstampType = 0;
