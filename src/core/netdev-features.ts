@@ -111,11 +111,12 @@ export const NETIF_F = {
   GRO_UDP_FWD: bit(59),
 } as const;
 
-/** NETIF_F_ALL_TSO: every TCP segmentation bit. */
-export const NETIF_F_ALL_TSO = NETIF_F.TSO | NETIF_F.TSO6 | NETIF_F.TSO_ECN | NETIF_F.TSO_MANGLEID | NETIF_F.GSO_ACCECN;
+/** NETIF_F_ALL_TSO: the classic TCP segmentation bits (AccECN stands apart in 6.18). */
+export const NETIF_F_ALL_TSO = NETIF_F.TSO | NETIF_F.TSO6 | NETIF_F.TSO_ECN | NETIF_F.TSO_MANGLEID;
 
 /** NETIF_F_GSO_SOFTWARE: what the stack can segment itself, so lo offers all of it. */
-export const NETIF_F_GSO_SOFTWARE = NETIF_F_ALL_TSO | NETIF_F.GSO_SCTP | NETIF_F.GSO_UDP_L4 | NETIF_F.GSO_FRAGLIST;
+export const NETIF_F_GSO_SOFTWARE =
+  NETIF_F_ALL_TSO | NETIF_F.GSO_ACCECN | NETIF_F.GSO_SCTP | NETIF_F.GSO_UDP_L4 | NETIF_F.GSO_FRAGLIST;
 
 /** Software features register_netdevice turns on for every device (NETIF_F_SOFT_FEATURES)... */
 export const NETIF_F_SOFT_FEATURES = NETIF_F.GSO | NETIF_F.GRO;

@@ -146,7 +146,7 @@ export class NetDevice {
   lltx = false;
   /** dev->netns_immutable: cannot move to another namespace. */
   netnsImmutable = false;
-  /** The attached root qdisc's kind: noop while down; the default (noqueue for IFF_NO_QUEUE) once up. */
+  /** The root qdisc's kind (dev->qdisc): noop until the first up attaches the default (noqueue for IFF_NO_QUEUE). */
   qdisc = 'noop';
   /** NETREG_*: 0 uninitialized, 1 registered, 2 unregistering, 3 unregistered. */
   regState = 0;
@@ -260,7 +260,8 @@ export function devClose(dev: NetDevice): number {
   dev.running = false;
   dev.netdevOps.ndoStop?.(dev);
   dev.flags &= ~IFF.UP;
-  dev.qdisc = 'noop';
+  // dev_deactivate() parks the TX queue on noop, but dev->qdisc, which rtnetlink
+  // reports, keeps the root attached at the first up.
   notify(dev, NETDEV.DOWN);
   return 0;
 }

@@ -4,6 +4,7 @@
  * the receiver need not look it up again.
  */
 import { netifRxInternal } from '../core/dev.js';
+import { SOF_TIMESTAMPING } from '../core/ethtool.js';
 import { ARPHRD, IFF, IFF_PRIV, LOOPBACK_IFINDEX, NET_RX, NETDEV_TX } from '../core/if.js';
 import { NETIF_F, NETIF_F_GSO_SOFTWARE } from '../core/netdev-features.js';
 import {
@@ -20,13 +21,6 @@ import type { PernetOperations } from '../kernel/kernel.js';
 import { ethHeaderOps, ethMacAddr, ethTypeTrans } from '../link/ethernet.js';
 import { ETH_ALEN, ETH_HLEN } from '../link/if-ether.js';
 import type { Net } from '../net/net.js';
-
-/** SOF_TIMESTAMPING_* bits lo reports (include/uapi/linux/net_tstamp.h). */
-export const SOF_TIMESTAMPING = {
-  TX_SOFTWARE: 1 << 1,
-  RX_SOFTWARE: 1 << 3,
-  SOFTWARE: 1 << 4,
-} as const;
 
 /**
  * loopback_xmit(). Every step is Linux's: stamp, orphan (the sender's send-buffer

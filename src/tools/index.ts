@@ -1,9 +1,15 @@
 /** The command table: every tool the shell can run, by the name users type. */
 import { cat } from './cat.js';
 import type { Command } from './command.js';
+import { ethtool } from './ethtool.js';
+import { ifconfig } from './ifconfig.js';
+import { ip } from './ip/index.js';
 import { sysctl } from './sysctl.js';
 
 export const commands: ReadonlyMap<string, Command> = new Map<string, Command>([
   ['cat', cat],
+  ['ethtool', ethtool],
+  ['ifconfig', ifconfig],
+  ['ip', ip],
   ['sysctl', sysctl],
 ]);
