@@ -4,7 +4,7 @@
  * what they share.
  */
 import type { Command } from '../command.js';
-import { AF, die, getInteger, type IpContext, IpExit, type IpObject, invarg, matches } from './common.js';
+import { AF, die, type IpContext, IpExit, type IpObject, invarg, matches } from './common.js';
 import { doIplink } from './link.js';
 
 const USAGE = `Usage: ip [ OPTIONS ] OBJECT { COMMAND | help }
@@ -90,18 +90,53 @@ const FAMILIES: Record<string, number> = { inet: AF.INET, inet6: AF.INET6, link:
 function globalOption(ctx: IpContext, opt: string, raw: string, next: string | undefined): number {
   const o = ctx.opts;
   const flag: [string, () => void][] = [
-    ['-human', () => (o.human = true)],
-    ['-human-readable', () => (o.human = true)],
-    ['-iec', () => (o.iec = true)],
+    [
+      '-human',
+      () => {
+        o.human = true;
+      },
+    ],
+    [
+      '-human-readable',
+      () => {
+        o.human = true;
+      },
+    ],
+    [
+      '-iec',
+      () => {
+        o.iec = true;
+      },
+    ],
     ['-stats', () => o.stats++],
     ['-statistics', () => o.stats++],
     ['-details', () => o.details++],
     ['-resolve', () => {}],
-    ['-oneline', () => (o.oneline = true)],
+    [
+      '-oneline',
+      () => {
+        o.oneline = true;
+      },
+    ],
     ['-timestamp', () => {}],
-    ['-brief', () => (o.brief = true)],
-    ['-json', () => (o.json = true)],
-    ['-pretty', () => (o.pretty = true)],
+    [
+      '-brief',
+      () => {
+        o.brief = true;
+      },
+    ],
+    [
+      '-json',
+      () => {
+        o.json = true;
+      },
+    ],
+    [
+      '-pretty',
+      () => {
+        o.pretty = true;
+      },
+    ],
     ['-Numeric', () => {}],
   ];
   if (opt === '-4') o.family = AF.INET;
