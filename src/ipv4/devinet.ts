@@ -103,6 +103,20 @@ export function inetInsertIfa(inDev: InDevice, ifa: InIfaddr): boolean {
   return true;
 }
 
+/**
+ * __inet_del_ifa(): with promote_secondaries off (the default), deleting a primary
+ * address takes the secondaries of its subnet with it.
+ */
+export function inetDelIfa(inDev: InDevice, ifa: InIfaddr): void {
+  const i = inDev.ifaList.indexOf(ifa);
+  if (i < 0) return;
+  inDev.ifaList.splice(i, 1);
+  if (ifa.flags & IFA_F.SECONDARY) return;
+  inDev.ifaList = inDev.ifaList.filter(
+    (o) => !(o.flags & IFA_F.SECONDARY && o.mask === ifa.mask && ((o.address ^ ifa.address) & ifa.mask) === 0),
+  );
+}
+
 function inetdevEvent(event: number, dev: NetDevice): void {
   let inDev = inDevGet(dev);
   if (inDev === null) {

@@ -17,7 +17,7 @@ import {
   formatHwAddr,
   type NetDevice,
 } from '../core/netdevice.js';
-import { formatIpv4, type InIfaddr, inDevGet } from '../ipv4/devinet.js';
+import { formatIpv4, type InIfaddr, inDevGet, inetDelIfa } from '../ipv4/devinet.js';
 import { in6DevGet } from '../ipv6/addrconf.js';
 import type { Net } from '../net/net.js';
 import type { CommandContext, Output } from './command.js';
@@ -432,10 +432,9 @@ function siocsifflags(net: Net, name: string, up: boolean): number {
   if (dev === undefined) return -E.ENODEV;
   if (name.includes(':')) {
     const inDev = inDevGet(dev);
-    const idx = inDev?.ifaList.findIndex((i) => i.label === name) ?? -1;
-    if (inDev === null || idx < 0) return -E.EADDRNOTAVAIL;
-    // inet_del_ifa(): lonet's devinet has no removal call yet, so the entry goes directly.
-    if (!up) inDev.ifaList.splice(idx, 1);
+    const ifa = inDev?.ifaList.find((i) => i.label === name);
+    if (inDev === null || ifa === undefined) return -E.EADDRNOTAVAIL;
+    if (!up) inetDelIfa(inDev, ifa);
     return 0;
   }
   return up ? devOpen(dev) : devClose(dev);
