@@ -80,6 +80,10 @@ function inetdevInit(dev: NetDevice): InDevice {
 }
 
 function inetdevDestroy(dev: NetDevice): void {
+  const inDev = inDevGet(dev);
+  if (inDev === null) return;
+  // inetdev_destroy(): every address is deleted, with its notifications, before the device forgets IPv4.
+  while (inDev.ifaList.length > 0) inetDelIfa(inDev, inDev.ifaList[0] as InIfaddr);
   dev.ipPtr = null;
 }
 
@@ -100,7 +104,12 @@ export function inetInsertIfa(inDev: InDevice, ifa: InIfaddr): boolean {
     const firstSecondary = inDev.ifaList.findIndex((i) => i.flags & IFA_F.SECONDARY);
     inDev.ifaList.splice(firstSecondary < 0 ? inDev.ifaList.length : firstSecondary, 0, ifa);
   }
+  notifyInetaddr(inDev, NETDEV.UP, ifa);
   return true;
+}
+
+function notifyInetaddr(inDev: InDevice, event: number, ifa: InIfaddr): void {
+  for (const fn of inDev.dev.kernel.inetaddrChain) fn(event, ifa, inDev);
 }
 
 /**
@@ -110,11 +119,16 @@ export function inetInsertIfa(inDev: InDevice, ifa: InIfaddr): boolean {
 export function inetDelIfa(inDev: InDevice, ifa: InIfaddr): void {
   const i = inDev.ifaList.indexOf(ifa);
   if (i < 0) return;
-  inDev.ifaList.splice(i, 1);
-  if (ifa.flags & IFA_F.SECONDARY) return;
-  inDev.ifaList = inDev.ifaList.filter(
-    (o) => !(o.flags & IFA_F.SECONDARY && o.mask === ifa.mask && ((o.address ^ ifa.address) & ifa.mask) === 0),
-  );
+  const gone = [ifa];
+  if (!(ifa.flags & IFA_F.SECONDARY)) {
+    for (const o of inDev.ifaList) {
+      if (o.flags & IFA_F.SECONDARY && o.mask === ifa.mask && ((o.address ^ ifa.address) & ifa.mask) === 0)
+        gone.push(o);
+    }
+  }
+  inDev.ifaList = inDev.ifaList.filter((o) => !gone.includes(o));
+  // Secondaries first, then the primary, as __inet_del_ifa announces them.
+  for (const o of gone.reverse()) notifyInetaddr(inDev, NETDEV.DOWN, o);
 }
 
 function inetdevEvent(event: number, dev: NetDevice): void {

@@ -49,9 +49,29 @@ function ipv6AddDev(dev: NetDevice): Inet6Dev {
   return idev;
 }
 
+function notifyInet6addr(idev: Inet6Dev, event: number, ifa: Inet6Ifaddr): void {
+  for (const fn of idev.dev.kernel.inet6addrChain) fn(event, ifa, idev);
+}
+
+/** ipv6_add_addr(): false if the device already has this address. */
+export function ipv6AddAddr(idev: Inet6Dev, ifa: Inet6Ifaddr): boolean {
+  if (idev.addrList.some((a) => a.addr.every((b, i) => b === ifa.addr[i]))) return false;
+  idev.addrList.push(ifa);
+  notifyInet6addr(idev, NETDEV.UP, ifa);
+  return true;
+}
+
+/** ipv6_del_addr(). */
+export function ipv6DelAddr(idev: Inet6Dev, ifa: Inet6Ifaddr): void {
+  const i = idev.addrList.indexOf(ifa);
+  if (i < 0) return;
+  idev.addrList.splice(i, 1);
+  notifyInet6addr(idev, NETDEV.DOWN, ifa);
+}
+
 /** addrconf_ifdown(): every address goes. */
 function addrconfIfdown(idev: Inet6Dev): void {
-  idev.addrList.length = 0;
+  while (idev.addrList.length > 0) ipv6DelAddr(idev, idev.addrList[idev.addrList.length - 1] as Inet6Ifaddr);
 }
 
 function addrconfNotify(event: number, dev: NetDevice): void {
@@ -65,7 +85,7 @@ function addrconfNotify(event: number, dev: NetDevice): void {
       idev ??= ipv6AddDev(dev);
       if (dev.flags & IFF.LOOPBACK && !idev.addrList.some((a) => a.addr[15] === 1 && a.prefixlen === 128)) {
         // init_loopback(): ::1/128, scope host.
-        idev.addrList.push({
+        ipv6AddAddr(idev, {
           addr: in6addrLoopback(),
           prefixlen: 128,
           scope: IPV6_ADDR_SCOPE.LOOPBACK,
@@ -80,6 +100,7 @@ function addrconfNotify(event: number, dev: NetDevice): void {
       if (idev !== null) addrconfIfdown(idev);
       break;
     case NETDEV.UNREGISTER:
+      if (idev !== null) addrconfIfdown(idev);
       dev.ip6Ptr = null;
       break;
   }

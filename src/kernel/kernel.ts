@@ -16,7 +16,9 @@ import { SoftnetData } from '../core/softnet.js';
 import { netCoreSysctls, perNetCoreDefaults } from '../core/sysctl-net-core.js';
 import { blackholeNetdevInit } from '../drivers/blackhole.js';
 import { loopbackNetOps } from '../drivers/loopback.js';
+import type { InDevice, InIfaddr } from '../ipv4/devinet.js';
 import { devinetInit } from '../ipv4/devinet.js';
+import type { Inet6Dev, Inet6Ifaddr } from '../ipv6/addrconf.js';
 import { addrconfInit } from '../ipv6/addrconf.js';
 import type { Net } from '../net/net.js';
 import { type Clock, RealClock, VirtualClock } from './clock.js';
@@ -41,6 +43,9 @@ export interface PernetOperations {
   init(net: Net): void;
   exit?(net: Net): void;
 }
+
+export type InetaddrNotifier = (event: number, ifa: InIfaddr, inDev: InDevice) => void;
+export type Inet6addrNotifier = (event: number, ifa: Inet6Ifaddr, idev: Inet6Dev) => void;
 
 export interface Cpu {
   readonly id: number;
@@ -107,6 +112,9 @@ export class Kernel {
   readonly pernetOps: PernetOperations[] = [];
   readonly namespaces = new Set<Net>();
   #netdevNotifiers: NetdevNotifier[] = [];
+  /** inetaddr_chain / inet6addr_chain: told NETDEV_UP when an address is added, NETDEV_DOWN when removed. */
+  readonly inetaddrChain: InetaddrNotifier[] = [];
+  readonly inet6addrChain: Inet6addrNotifier[] = [];
   /** netstamp_needed_key: sockets that want receive timestamps. */
   netstampNeeded = 0;
   /** The first namespace made on this kernel: it alone sees the global sysctls. */
