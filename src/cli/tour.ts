@@ -80,7 +80,7 @@ export async function tour(ns: Namespace): Promise<number> {
   await run('cat /proc/net/softnet_stat');
   await run('sysctl -w net.core.netdev_budget=300');
 
-  say('A device that is down refuses to transmit: dev_queue_xmit fails with ENETDOWN and counts TX dropped.');
+  say('A device that is down transmits nothing: its queue is parked on noop_qdisc, which drops and counts TX dropped.');
   await run('ip link set lo down');
   sendFrames(ns, 3);
   await run('ip -s link show lo');

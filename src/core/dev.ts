@@ -81,14 +81,30 @@ export function devQueueXmitNit(skb: SkBuff, dev: NetDevice): void {
   skb.macHeader = mac;
 }
 
+/** qdisc enqueue results (include/linux/netdevice.h). */
+export const NET_XMIT = { SUCCESS: 0, DROP: 1, CN: 2 } as const;
+
+/** net_xmit_errno(): what a transmit result means to a socket; congestion is not an error. */
+export function netXmitErrno(rc: number): number {
+  return rc !== NET_XMIT.CN ? -E.ENOBUFS : 0;
+}
+
 /**
- * __dev_queue_xmit() for a queueless device (lo's noqueue): taps, then the driver,
- * guarded against recursion. A device that is down gets -ENETDOWN and tx_dropped.
+ * __dev_queue_xmit(). A device that is not running has its TX queue parked on
+ * noop_qdisc, whose enqueue drops, counts tx_dropped and answers NET_XMIT_CN (so a
+ * UDP sendto on a downed lo "succeeds"). A running queueless device (lo's noqueue)
+ * goes to taps, then the driver, guarded against recursion.
  */
 export function devQueueXmit(skb: SkBuff): number {
   const dev = skb.dev;
   if (dev === null) throw new TypeError('devQueueXmit: skb.dev is not set');
   const kernel = dev.kernel;
+  if (dev.txqQdisc === 'noop') {
+    // noop_enqueue()
+    dev.coreStats.txDropped++;
+    kfreeSkb(skb);
+    return NET_XMIT.CN;
+  }
   kernel.localBhDisable();
   try {
     if (dev.flags & IFF.UP) {

@@ -148,6 +148,8 @@ export class NetDevice {
   netnsImmutable = false;
   /** The root qdisc's kind (dev->qdisc): noop until the first up attaches the default (noqueue for IFF_NO_QUEUE). */
   qdisc = 'noop';
+  /** The TX queue's qdisc now: dev_activate installs the root, dev_deactivate parks it on noop. */
+  txqQdisc = 'noop';
   /** NETREG_*: 0 uninitialized, 1 registered, 2 unregistering, 3 unregistered. */
   regState = 0;
 
@@ -248,9 +250,15 @@ export function devOpen(dev: NetDevice): number {
   }
   dev.flags |= IFF.UP;
   // dev_activate(): IFF_NO_QUEUE devices get noqueue.
-  dev.qdisc = dev.privFlags & IFF_PRIV.NO_QUEUE ? 'noqueue' : 'pfifo_fast';
+  devActivate(dev);
   notify(dev, NETDEV.UP);
   return 0;
+}
+
+/** dev_activate(): attach the default root qdisc (noqueue for IFF_NO_QUEUE) and use it. */
+export function devActivate(dev: NetDevice): void {
+  if (dev.qdisc === 'noop') dev.qdisc = dev.privFlags & IFF_PRIV.NO_QUEUE ? 'noqueue' : 'pfifo_fast';
+  dev.txqQdisc = dev.qdisc;
 }
 
 /** dev_close(). */
@@ -262,6 +270,7 @@ export function devClose(dev: NetDevice): number {
   dev.flags &= ~IFF.UP;
   // dev_deactivate() parks the TX queue on noop, but dev->qdisc, which rtnetlink
   // reports, keeps the root attached at the first up.
+  dev.txqQdisc = 'noop';
   notify(dev, NETDEV.DOWN);
   return 0;
 }

@@ -4,7 +4,7 @@
  * it drops, with a rate-limited warning.
  */
 import { IFF, NETDEV_TX } from '../core/if.js';
-import { NetDevice, type NetDeviceOps } from '../core/netdevice.js';
+import { devActivate, NetDevice, type NetDeviceOps } from '../core/netdevice.js';
 import { kfreeSkb, type SkBuff } from '../core/skbuff.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { ETH_MIN_MTU } from '../link/if-ether.js';
@@ -26,7 +26,7 @@ export function blackholeNetdevInit(kernel: Kernel): NetDevice {
     (d) => genLoSetup(d, ETH_MIN_MTU, null, null, blackholeNetdevOps, null),
     blackholeNetdevOps,
   );
-  dev.qdisc = 'noqueue';
+  devActivate(dev);
   dev.flags |= IFF.UP | IFF.RUNNING;
   return dev;
 }
