@@ -3,7 +3,6 @@
  * (netif_keep_dst), so the receive side can deliver without a second lookup.
  * The routing layers fill in input/output; the core only carries it.
  */
-
 import type { NetDevice } from './netdevice.js';
 import type { SkBuff } from './skbuff.js';
 
@@ -13,6 +12,6 @@ export interface DstEntry {
   input(skb: SkBuff): number;
   /** Send-side handler (ip_output). */
   output(skb: SkBuff): number;
-  /** Set when routes or addresses change: holders must look up again. */
-  obsolete: boolean;
+  /** dst_ops->check: false once routes or addresses changed, so holders look up again. */
+  check(): boolean;
 }

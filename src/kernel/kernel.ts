@@ -16,6 +16,7 @@ import { SoftnetData } from '../core/softnet.js';
 import { netCoreSysctls, perNetCoreDefaults } from '../core/sysctl-net-core.js';
 import { blackholeNetdevInit } from '../drivers/blackhole.js';
 import { loopbackNetOps } from '../drivers/loopback.js';
+import { inetInit } from '../ipv4/af-inet.js';
 import type { InDevice, InIfaddr } from '../ipv4/devinet.js';
 import { devinetInit } from '../ipv4/devinet.js';
 import type { Inet6Dev, Inet6Ifaddr } from '../ipv6/addrconf.js';
@@ -143,9 +144,12 @@ export class Kernel {
     // net_dev_init(): open_softirq(NET_RX_SOFTIRQ, net_rx_action); the loopback pernet device first.
     this.#softirqHandlers[SOFTIRQ.NET_RX] = netRxAction;
     for (const e of netCoreSysctls()) this.registerSysctl(e);
-    // inet_init() / inet6_init(): address handlers follow device events from boot on.
+    // inet_init() / inet6_init(): address handlers and the FIB follow device events from
+    // boot on. Subsystems' pernet init runs before devices' (register_pernet_device), so
+    // a namespace's IPv4 state exists when its lo registers.
     devinetInit(this);
     addrconfInit(this);
+    inetInit(this);
     this.registerPernetOperations(loopbackNetOps);
     this.blackholeDev = blackholeNetdevInit(this);
   }

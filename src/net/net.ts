@@ -9,6 +9,7 @@ import { NETIF_F_SOFT_FEATURES, NETIF_F_SOFT_FEATURES_OFF } from '../core/netdev
 import { devClose, devOpen, devValidName, type NetDevice } from '../core/netdevice.js';
 import type { PacketType } from '../core/packet-type.js';
 import type { NetCorePerNet } from '../core/sysctl-net-core.js';
+import type { NetnsIpv4 } from '../ipv4/netns.js';
 import { Kernel } from '../kernel/kernel.js';
 
 export interface NetOptions {
@@ -30,6 +31,8 @@ export class Net {
   /** Taps on every device of this namespace (net->ptype_all). */
   readonly ptypeAll: PacketType[] = [];
   loopbackDev: NetDevice | null = null;
+  /** struct netns_ipv4, set up by the ipv4 pernet init. */
+  ipv4!: NetnsIpv4;
   /** Bumped on every device change (dev_base_seq), so caches can tell they are stale. */
   devBaseSeq = 0;
   #byIndex = new Map<number, NetDevice>();

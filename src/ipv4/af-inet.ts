@@ -1,0 +1,53 @@
+/**
+ * net/ipv4/af_inet.c inet_init() and the per-namespace IPv4 setup: every namespace
+ * gets its FIB (tables appear as routes need them), the default rules, its SNMP
+ * counters and its net.ipv4 sysctls; the kernel follows address and device events.
+ */
+import type { Kernel, PernetOperations } from '../kernel/kernel.js';
+import { intSysctl } from '../kernel/sysctl.js';
+import type { Net } from '../net/net.js';
+import { ipFibInit } from './fib-frontend.js';
+import { fib4DefaultRules } from './fib-rules.js';
+import { ipv4SysctlDefaults } from './netns.js';
+import { ipv4MibNew } from './snmp.js';
+
+const ipv4NetOps: PernetOperations = {
+  name: 'ipv4',
+  init(net: Net): void {
+    net.ipv4 = {
+      fibTables: new Map(),
+      rules: fib4DefaultRules(),
+      rtGenid: 0,
+      sysctl: ipv4SysctlDefaults(),
+      mib: ipv4MibNew(),
+    };
+  },
+};
+
+/** The per-namespace net.ipv4 sysctls with their proc_dointvec_minmax ranges. */
+function ipv4Sysctls() {
+  const h = (_k: Kernel, net: Net) => net.ipv4.sysctl as unknown as Record<string, unknown>;
+  const e = (name: string, opts: Parameters<typeof intSysctl>[4] = {}) =>
+    intSysctl(`net.ipv4.${name}`, true, h, name, opts);
+  return [
+    e('icmp_echo_ignore_all', { min: 0, max: 1 }),
+    e('icmp_echo_ignore_broadcasts', { min: 0, max: 1 }),
+    e('icmp_ignore_bogus_error_responses', { min: 0, max: 1 }),
+    e('icmp_msgs_burst', { min: 0 }),
+    e('icmp_msgs_per_sec', { min: 0 }),
+    e('icmp_ratelimit', { min: 0 }),
+    e('icmp_ratemask'),
+    e('ip_default_ttl', { min: 1, max: 255 }),
+    e('ip_no_pmtu_disc'),
+    e('ipfrag_high_thresh', { min: 0 }),
+    e('ipfrag_low_thresh', { min: 0 }),
+    e('ipfrag_max_dist', { min: 0 }),
+    e('ipfrag_time'),
+  ];
+}
+
+export function inetInit(kernel: Kernel): void {
+  for (const s of ipv4Sysctls()) kernel.registerSysctl(s);
+  kernel.registerPernetOperations(ipv4NetOps);
+  ipFibInit(kernel);
+}

@@ -1,0 +1,107 @@
+/**
+ * The IPv4 SNMP MIBs (include/uapi/linux/snmp.h) as /proc/net/snmp shows them:
+ * every packet IPv4 or ICMP drops increments the counter Linux would.
+ */
+
+/** Ip: row, in /proc/net/snmp column order (snmp4_ipstats_list after Forwarding/DefaultTTL). */
+export const IP_MIB_FIELDS = [
+  'InReceives',
+  'InHdrErrors',
+  'InAddrErrors',
+  'ForwDatagrams',
+  'InUnknownProtos',
+  'InDiscards',
+  'InDelivers',
+  'OutRequests',
+  'OutDiscards',
+  'OutNoRoutes',
+  'ReasmTimeout',
+  'ReasmReqds',
+  'ReasmOKs',
+  'ReasmFails',
+  'FragOKs',
+  'FragFails',
+  'FragCreates',
+  'OutTransmits',
+] as const;
+
+/** Counters /proc/net/netstat's IpExt row shows (a subset for now). */
+export const IPEXT_MIB_FIELDS = [
+  'InNoRoutes',
+  'InTruncatedPkts',
+  'InMcastPkts',
+  'OutMcastPkts',
+  'InBcastPkts',
+  'OutBcastPkts',
+  'InOctets',
+  'OutOctets',
+  'InMcastOctets',
+  'OutMcastOctets',
+  'InBcastOctets',
+  'OutBcastOctets',
+  'InCsumErrors',
+  'InNoECTPkts',
+  'InECT1Pkts',
+  'InECT0Pkts',
+  'InCEPkts',
+  'ReasmOverlaps',
+] as const;
+
+/** Icmp: row (snmp4_icmp_list order, then per-type out/in columns are IcmpMsg). */
+export const ICMP_MIB_FIELDS = [
+  'InMsgs',
+  'InErrors',
+  'InCsumErrors',
+  'InDestUnreachs',
+  'InTimeExcds',
+  'InParmProbs',
+  'InSrcQuenchs',
+  'InRedirects',
+  'InEchos',
+  'InEchoReps',
+  'InTimestamps',
+  'InTimestampReps',
+  'InAddrMasks',
+  'InAddrMaskReps',
+  'OutMsgs',
+  'OutErrors',
+  'OutRateLimitGlobal',
+  'OutRateLimitHost',
+  'OutDestUnreachs',
+  'OutTimeExcds',
+  'OutParmProbs',
+  'OutSrcQuenchs',
+  'OutRedirects',
+  'OutEchos',
+  'OutEchoReps',
+  'OutTimestamps',
+  'OutTimestampReps',
+  'OutAddrMasks',
+  'OutAddrMaskReps',
+] as const;
+
+export type IpMibField = (typeof IP_MIB_FIELDS)[number];
+export type IpExtMibField = (typeof IPEXT_MIB_FIELDS)[number];
+export type IcmpMibField = (typeof ICMP_MIB_FIELDS)[number];
+
+export interface Ipv4Mib {
+  ip: Record<IpMibField, number>;
+  ipExt: Record<IpExtMibField, number>;
+  icmp: Record<IcmpMibField, number>;
+  /** IcmpMsg: per ICMP type, packets in and out. */
+  icmpMsgIn: Uint32Array;
+  icmpMsgOut: Uint32Array;
+}
+
+const zeros = <K extends string>(keys: readonly K[]) =>
+  Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
+
+export function ipv4MibNew(): Ipv4Mib {
+  return {
+    ip: zeros(IP_MIB_FIELDS),
+    ipExt: zeros(IPEXT_MIB_FIELDS),
+    icmp: zeros(ICMP_MIB_FIELDS),
+    icmpMsgIn: new Uint32Array(256),
+    icmpMsgOut: new Uint32Array(256),
+  };
+}
