@@ -3,6 +3,8 @@
  * gets its FIB (tables appear as routes need them), the default rules, its SNMP
  * counters and its net.ipv4 sysctls; the kernel follows address and device events.
  */
+import { NETDEV } from '../core/if.js';
+import { NeighTable } from '../core/neighbour.js';
 import type { Kernel, PernetOperations } from '../kernel/kernel.js';
 import { intSysctl } from '../kernel/sysctl.js';
 import type { Net } from '../net/net.js';
@@ -20,6 +22,7 @@ const ipv4NetOps: PernetOperations = {
       rtGenid: 0,
       sysctl: ipv4SysctlDefaults(),
       mib: ipv4MibNew(),
+      arpTbl: new NeighTable('inet'),
     };
   },
 };
@@ -50,4 +53,10 @@ export function inetInit(kernel: Kernel): void {
   for (const s of ipv4Sysctls()) kernel.registerSysctl(s);
   kernel.registerPernetOperations(ipv4NetOps);
   ipFibInit(kernel);
+  // arp_netdev_event(): a device going down or away takes its neighbour entries with it.
+  kernel.registerNetdevNotifier((event, dev) => {
+    if ((event === NETDEV.DOWN || event === NETDEV.UNREGISTER) && dev.net?.ipv4 !== undefined) {
+      dev.net.ipv4.arpTbl.flushDev(dev);
+    }
+  });
 }

@@ -3,6 +3,7 @@
  * rules, the route generation that invalidates cached routes, per-namespace
  * net.ipv4 sysctls and the SNMP counters of /proc/net/snmp.
  */
+import type { NeighTable } from '../core/neighbour.js';
 import type { FibTable } from './fib.js';
 import type { FibRule } from './fib-rules.js';
 import type { Ipv4Mib } from './snmp.js';
@@ -49,4 +50,6 @@ export interface NetnsIpv4 {
   rtGenid: number;
   readonly sysctl: Ipv4Sysctl;
   readonly mib: Ipv4Mib;
+  /** arp_tbl's entries for this namespace. */
+  readonly arpTbl: NeighTable;
 }

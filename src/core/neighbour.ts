@@ -1,0 +1,77 @@
+/**
+ * net/core/neighbour.c, as far as lo needs it: neighbour entries map a next hop to a
+ * link-layer address. lo has no ARP or NDISC: its entries are NUD_NOARP and hold lo's
+ * own address. IPv4 folds every destination on a loopback device into one entry
+ * keyed 0.0.0.0 (__ipv4_neigh_lookup_noref); IPv6 keeps one per address.
+ */
+import { IFF } from './if.js';
+import type { NetDevice } from './netdevice.js';
+import type { SkBuff } from './skbuff.js';
+
+/** NUD_* states. */
+export const NUD = {
+  INCOMPLETE: 0x01,
+  REACHABLE: 0x02,
+  STALE: 0x04,
+  DELAY: 0x08,
+  PROBE: 0x10,
+  FAILED: 0x20,
+  NOARP: 0x40,
+  PERMANENT: 0x80,
+  NONE: 0x00,
+} as const;
+
+export interface Neighbour {
+  /** The key: 4 bytes for IPv4, 16 for IPv6. */
+  readonly key: Uint8Array;
+  readonly dev: NetDevice;
+  /** Link-layer address (neigh->ha). */
+  readonly ha: Uint8Array;
+  nudState: number;
+  /** Times used (for `ip -s neigh`). */
+  used: number;
+}
+
+/** A neighbour table (arp_tbl, nd_tbl): entries of one namespace, per family. */
+export class NeighTable {
+  readonly #entries = new Map<string, Neighbour>();
+
+  constructor(readonly family: 'inet' | 'inet6') {}
+
+  /** Entries in creation order, as `ip neigh` lists them. */
+  get entries(): Neighbour[] {
+    return [...this.#entries.values()];
+  }
+
+  /**
+   * __neigh_lookup + neigh_create for a NOARP device: the entry is created on first
+   * use with the device's own address.
+   */
+  lookupOrCreate(key: Uint8Array, dev: NetDevice): Neighbour {
+    const k = this.family === 'inet' && dev.flags & (IFF.LOOPBACK | IFF.POINTOPOINT) ? new Uint8Array(4) : key;
+    const id = `${dev.ifindex}/${k.join('.')}`;
+    let n = this.#entries.get(id);
+    if (n === undefined) {
+      n = { key: k.slice(), dev, ha: dev.devAddr.slice(0, dev.addrLen), nudState: NUD.NOARP, used: 0 };
+      this.#entries.set(id, n);
+    }
+    return n;
+  }
+
+  /** neigh_ifdown(): entries of a device that goes away or down are flushed. */
+  flushDev(dev: NetDevice): void {
+    for (const [id, n] of this.#entries) if (n.dev === dev) this.#entries.delete(id);
+  }
+}
+
+/**
+ * neigh_resolve_output for a NOARP entry (neigh_connected_output): build the link
+ * header with the entry's address and hand the packet to the device queue.
+ */
+export function neighOutput(n: Neighbour, skb: SkBuff, protocol: number, xmit: (skb: SkBuff) => number): number {
+  n.used++;
+  const dev = n.dev;
+  const hdr = dev.headerOps;
+  if (hdr !== null && hdr.create(skb, dev, protocol, n.ha, null, skb.len) < 0) return -1;
+  return xmit(skb);
+}
