@@ -11,6 +11,7 @@ import type { Net } from '../net/net.js';
 import { ipFibInit } from './fib-frontend.js';
 import { fib4DefaultRules } from './fib-rules.js';
 import { ipv4SysctlDefaults } from './netns.js';
+import { ipProcInit } from './proc.js';
 import { ipv4MibNew } from './snmp.js';
 
 const ipv4NetOps: PernetOperations = {
@@ -53,6 +54,7 @@ export function inetInit(kernel: Kernel): void {
   for (const s of ipv4Sysctls()) kernel.registerSysctl(s);
   kernel.registerPernetOperations(ipv4NetOps);
   ipFibInit(kernel);
+  ipProcInit();
   // arp_netdev_event(): a device going down or away takes its neighbour entries with it.
   kernel.registerNetdevNotifier((event, dev) => {
     if ((event === NETDEV.DOWN || event === NETDEV.UNREGISTER) && dev.net?.ipv4 !== undefined) {

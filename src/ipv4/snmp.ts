@@ -80,7 +80,37 @@ export const ICMP_MIB_FIELDS = [
   'OutAddrMaskReps',
 ] as const;
 
+/** Tcp: row after its four constants (RtoAlgorithm 1, RtoMin 200, RtoMax 120000, MaxConn -1). */
+export const TCP_MIB_FIELDS = [
+  'ActiveOpens',
+  'PassiveOpens',
+  'AttemptFails',
+  'EstabResets',
+  'CurrEstab',
+  'InSegs',
+  'OutSegs',
+  'RetransSegs',
+  'InErrs',
+  'OutRsts',
+  'InCsumErrors',
+] as const;
+
+/** Udp: and UdpLite: rows. */
+export const UDP_MIB_FIELDS = [
+  'InDatagrams',
+  'NoPorts',
+  'InErrors',
+  'OutDatagrams',
+  'RcvbufErrors',
+  'SndbufErrors',
+  'InCsumErrors',
+  'IgnoredMulti',
+  'MemErrors',
+] as const;
+
 export type IpMibField = (typeof IP_MIB_FIELDS)[number];
+export type TcpMibField = (typeof TCP_MIB_FIELDS)[number];
+export type UdpMibField = (typeof UDP_MIB_FIELDS)[number];
 export type IpExtMibField = (typeof IPEXT_MIB_FIELDS)[number];
 export type IcmpMibField = (typeof ICMP_MIB_FIELDS)[number];
 
@@ -91,6 +121,10 @@ export interface Ipv4Mib {
   /** IcmpMsg: per ICMP type, packets in and out. */
   icmpMsgIn: Uint32Array;
   icmpMsgOut: Uint32Array;
+  /** Transport counters live here too, as in struct netns_mib; the transports increment them. */
+  tcp: Record<TcpMibField, number>;
+  udp: Record<UdpMibField, number>;
+  udplite: Record<UdpMibField, number>;
 }
 
 const zeros = <K extends string>(keys: readonly K[]) =>
@@ -103,5 +137,8 @@ export function ipv4MibNew(): Ipv4Mib {
     icmp: zeros(ICMP_MIB_FIELDS),
     icmpMsgIn: new Uint32Array(256),
     icmpMsgOut: new Uint32Array(256),
+    tcp: zeros(TCP_MIB_FIELDS),
+    udp: zeros(UDP_MIB_FIELDS),
+    udplite: zeros(UDP_MIB_FIELDS),
   };
 }

@@ -1,0 +1,59 @@
+/** net/ipv4/proc.c: /proc/net/snmp, rendered from the namespace's live MIB counters. */
+import type { Net } from '../net/net.js';
+import { registerProcNet } from '../net/procfs.js';
+import { ICMP_MIB_FIELDS, IP_MIB_FIELDS, TCP_MIB_FIELDS, UDP_MIB_FIELDS } from './snmp.js';
+
+function row(name: string, fields: readonly string[], values: readonly (number | string)[]): string {
+  return `${name}: ${fields.join(' ')}\n${name}: ${values.join(' ')}\n`;
+}
+
+/** snmp_seq_show_ipstats + icmp + icmpmsg + tcp/udp/udplite. */
+export function snmpSeqShow(net: Net): string {
+  const mib = net.ipv4.mib;
+  const sys = net.ipv4.sysctl;
+  // Forwarding is 1 when forwarding, 2 when not (RFC 1213); lonet does not forward.
+  let out = row(
+    'Ip',
+    ['Forwarding', 'DefaultTTL', ...IP_MIB_FIELDS],
+    [2, sys.ip_default_ttl, ...IP_MIB_FIELDS.map((f) => mib.ip[f])],
+  );
+  out += row(
+    'Icmp',
+    ICMP_MIB_FIELDS,
+    ICMP_MIB_FIELDS.map((f) => mib.icmp[f]),
+  );
+  // IcmpMsg lists only the types seen, In before Out, by type number; no row if none.
+  const names: string[] = [];
+  const values: number[] = [];
+  for (const [dir, counts] of [
+    ['In', mib.icmpMsgIn],
+    ['Out', mib.icmpMsgOut],
+  ] as const) {
+    counts.forEach((v, type) => {
+      if (v === 0) return;
+      names.push(`${dir}Type${type}`);
+      values.push(v);
+    });
+  }
+  if (names.length > 0) out += row('IcmpMsg', names, values);
+  out += row(
+    'Tcp',
+    ['RtoAlgorithm', 'RtoMin', 'RtoMax', 'MaxConn', ...TCP_MIB_FIELDS],
+    [1, 200, 120000, -1, ...TCP_MIB_FIELDS.map((f) => mib.tcp[f])],
+  );
+  out += row(
+    'Udp',
+    UDP_MIB_FIELDS,
+    UDP_MIB_FIELDS.map((f) => mib.udp[f]),
+  );
+  out += row(
+    'UdpLite',
+    UDP_MIB_FIELDS,
+    UDP_MIB_FIELDS.map((f) => mib.udplite[f]),
+  );
+  return out;
+}
+
+export function ipProcInit(): void {
+  registerProcNet('snmp', snmpSeqShow);
+}
