@@ -4,6 +4,7 @@
  * way through the stack. `data`/`tail` are offsets into `head`, exactly as in
  * Linux: skbPush moves data back into the headroom, skbPull moves it forward.
  */
+import { csumBlockAdd, csumPartial } from '../wire/checksum.js';
 import type { DstEntry } from './dst.js';
 import type { NetDevice } from './netdevice.js';
 
@@ -313,4 +314,52 @@ export class SkBuffHead {
   purge(): void {
     for (let skb = this.dequeue(); skb !== null; skb = this.dequeue()) kfreeSkb(skb);
   }
+}
+
+/**
+ * skb_checksum(): the unfolded internet checksum of `len` bytes from `offset` (relative
+ * to data), across the linear part and the fragments.
+ */
+export function skbChecksum(skb: SkBuff, offset: number, len: number, sum = 0): number {
+  let pos = 0;
+  const take = (buf: Uint8Array, start: number, end: number) => {
+    // The part of [offset, offset + len) that falls in this piece [pos, pos + size).
+    const from = Math.max(offset, pos);
+    const to = Math.min(offset + len, pos + (end - start));
+    if (from < to) sum = csumBlockAdd(sum, csumPartial(buf, start + (from - pos), to - from), from - offset);
+    pos += end - start;
+  };
+  take(skb.head, skb.data, skb.tail);
+  for (const f of skb.frags) take(f, 0, f.byteLength);
+  return sum;
+}
+
+/**
+ * skb_copy_bits(): a copy of `len` bytes starting `offset` bytes from data; a negative
+ * offset reaches back into headers already pulled (the IP header, for an ICMP quote).
+ */
+export function skbCopyBits(skb: SkBuff, offset: number, len: number): Uint8Array {
+  const out = new Uint8Array(Math.max(0, len));
+  let written = 0;
+  let pos = offset;
+  const linearEnd = skb.headlen;
+  if (pos < linearEnd) {
+    const n = Math.min(len, linearEnd - pos);
+    out.set(skb.head.subarray(skb.data + pos, skb.data + pos + n), 0);
+    written = n;
+    pos += n;
+  }
+  let fragStart = linearEnd;
+  for (const f of skb.frags) {
+    if (written >= len) break;
+    const fragEnd = fragStart + f.byteLength;
+    if (pos < fragEnd) {
+      const n = Math.min(len - written, fragEnd - pos);
+      out.set(f.subarray(pos - fragStart, pos - fragStart + n), written);
+      written += n;
+      pos += n;
+    }
+    fragStart = fragEnd;
+  }
+  return out;
 }

@@ -10,6 +10,8 @@ import { intSysctl } from '../kernel/sysctl.js';
 import type { Net } from '../net/net.js';
 import { ipFibInit } from './fib-frontend.js';
 import { fib4DefaultRules } from './fib-rules.js';
+import { icmpInit } from './icmp.js';
+import { ipInputInit } from './ip-input.js';
 import { ipv4SysctlDefaults } from './netns.js';
 import { ipProcInit } from './proc.js';
 import { ipv4MibNew } from './snmp.js';
@@ -55,6 +57,8 @@ export function inetInit(kernel: Kernel): void {
   kernel.registerPernetOperations(ipv4NetOps);
   ipFibInit(kernel);
   ipProcInit();
+  ipInputInit(kernel);
+  icmpInit(kernel);
   // arp_netdev_event(): a device going down or away takes its neighbour entries with it.
   kernel.registerNetdevNotifier((event, dev) => {
     if ((event === NETDEV.DOWN || event === NETDEV.UNREGISTER) && dev.net?.ipv4 !== undefined) {

@@ -1,7 +1,8 @@
 /** net/ipv4/proc.c: /proc/net/snmp, rendered from the namespace's live MIB counters. */
 import type { Net } from '../net/net.js';
 import { registerProcNet } from '../net/procfs.js';
-import { ICMP_MIB_FIELDS, IP_MIB_FIELDS, TCP_MIB_FIELDS, UDP_MIB_FIELDS } from './snmp.js';
+import { ICMP_MIB_MAP } from './icmp.js';
+import { IP_MIB_FIELDS, TCP_MIB_FIELDS, UDP_MIB_FIELDS } from './snmp.js';
 
 function row(name: string, fields: readonly string[], values: readonly (number | string)[]): string {
   return `${name}: ${fields.join(' ')}\n${name}: ${values.join(' ')}\n`;
@@ -17,10 +18,32 @@ export function snmpSeqShow(net: Net): string {
     ['Forwarding', 'DefaultTTL', ...IP_MIB_FIELDS],
     [2, sys.ip_default_ttl, ...IP_MIB_FIELDS.map((f) => mib.ip[f])],
   );
+  // icmp_put(): three In counters, In per type, four Out counters, Out per type.
+  const ic = mib.icmp;
   out += row(
     'Icmp',
-    ICMP_MIB_FIELDS,
-    ICMP_MIB_FIELDS.map((f) => mib.icmp[f]),
+    [
+      'InMsgs',
+      'InErrors',
+      'InCsumErrors',
+      ...ICMP_MIB_MAP.map(([, n]) => `In${n}`),
+      'OutMsgs',
+      'OutErrors',
+      'OutRateLimitGlobal',
+      'OutRateLimitHost',
+      ...ICMP_MIB_MAP.map(([, n]) => `Out${n}`),
+    ],
+    [
+      ic.InMsgs,
+      ic.InErrors,
+      ic.InCsumErrors,
+      ...ICMP_MIB_MAP.map(([t]) => mib.icmpMsgIn[t] as number),
+      ic.OutMsgs,
+      ic.OutErrors,
+      ic.OutRateLimitGlobal,
+      ic.OutRateLimitHost,
+      ...ICMP_MIB_MAP.map(([t]) => mib.icmpMsgOut[t] as number),
+    ],
   );
   // IcmpMsg lists only the types seen, In before Out, by type number; no row if none.
   const names: string[] = [];

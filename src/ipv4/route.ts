@@ -12,6 +12,7 @@ import { IFF, LOOPBACK_IFINDEX } from '../core/if.js';
 import type { NetDevice } from '../core/netdevice.js';
 import type { SkBuff } from '../core/skbuff.js';
 import type { Net } from '../net/net.js';
+import { Ipv4Header } from '../wire/ipv4.js';
 import { inDevGet, RT_SCOPE } from './devinet.js';
 import { type FibResult, type Flowi4, RTN } from './fib.js';
 import { fibLookup, inetAddrType } from './fib-frontend.js';
@@ -220,4 +221,43 @@ export class RouteCache {
   reset(): void {
     this.#rt = null;
   }
+}
+
+/**
+ * ip_route_input_noref() for a packet that arrived without a route (lo keeps the
+ * sender's): martians are dropped; a local or broadcast destination is delivered
+ * here; anything else would need forwarding, which is off, and counts InAddrErrors.
+ */
+export function ipRouteInput(net: Net, skb: SkBuff): number {
+  const dev = skb.dev as NetDevice;
+  const iph = new Ipv4Header(skb.head, skb.networkHeader);
+  const saddr = iph.src;
+  const daddr = iph.dst;
+  if (inDevGet(dev) === null) return -E.EINVAL;
+  const local = (type: number, flags: number) => {
+    skb.dst = new Rtable(net, dev, type, flags | RTCF.LOCAL);
+    return 0;
+  };
+  if (ipv4IsMulticast(saddr) || ipv4IsLbcast(saddr)) return -E.EINVAL;
+  if (ipv4IsLbcast(daddr) || (saddr === 0 && daddr === 0)) return local(RTN.BROADCAST, RTCF.BROADCAST);
+  if (ipv4IsZeronet(saddr) || ipv4IsZeronet(daddr)) return -E.EINVAL;
+  // route_localnet = 0: 127/8 seen on a device that is not loopback is a martian.
+  if (!(dev.flags & IFF.LOOPBACK) && (ipv4IsLoopback(daddr) || ipv4IsLoopback(saddr))) return -E.EINVAL;
+  const res = fibLookup(net, {
+    daddr,
+    saddr,
+    oif: 0,
+    iif: dev.ifindex,
+    tos: 0,
+    scope: RT_SCOPE.UNIVERSE,
+    mark: skb.mark,
+    proto: 0,
+  });
+  if (typeof res !== 'number') {
+    if (res.type === RTN.BROADCAST) return local(RTN.BROADCAST, RTCF.BROADCAST);
+    if (res.type === RTN.LOCAL) return local(RTN.LOCAL, 0);
+  }
+  // ip_error() with forwarding off.
+  net.ipv4.mib.ip.InAddrErrors++;
+  return -E.EHOSTUNREACH;
 }

@@ -47,37 +47,18 @@ export const IPEXT_MIB_FIELDS = [
   'ReasmOverlaps',
 ] as const;
 
-/** Icmp: row (snmp4_icmp_list order, then per-type out/in columns are IcmpMsg). */
+/**
+ * Icmp: row counters that are not per type; the per-type In/Out columns of that row
+ * come from the IcmpMsg counters (icmpmibmap), as Linux prints them.
+ */
 export const ICMP_MIB_FIELDS = [
   'InMsgs',
   'InErrors',
   'InCsumErrors',
-  'InDestUnreachs',
-  'InTimeExcds',
-  'InParmProbs',
-  'InSrcQuenchs',
-  'InRedirects',
-  'InEchos',
-  'InEchoReps',
-  'InTimestamps',
-  'InTimestampReps',
-  'InAddrMasks',
-  'InAddrMaskReps',
   'OutMsgs',
   'OutErrors',
   'OutRateLimitGlobal',
   'OutRateLimitHost',
-  'OutDestUnreachs',
-  'OutTimeExcds',
-  'OutParmProbs',
-  'OutSrcQuenchs',
-  'OutRedirects',
-  'OutEchos',
-  'OutEchoReps',
-  'OutTimestamps',
-  'OutTimestampReps',
-  'OutAddrMasks',
-  'OutAddrMaskReps',
 ] as const;
 
 /** Tcp: row after its four constants (RtoAlgorithm 1, RtoMin 200, RtoMax 120000, MaxConn -1). */

@@ -1,0 +1,156 @@
+/**
+ * net/ipv4/ip_input.c: the ETH_P_IP packet handler. ip_rcv checks the header and
+ * counts what it drops where Linux counts it (InHdrErrors, InCsumErrors,
+ * InTruncatedPkts); ip_rcv_finish uses the route lo kept on the packet, or looks one
+ * up for packets that arrive without; ip_local_deliver reassembles fragments and
+ * hands the payload to raw sockets and the protocol handler.
+ */
+
+import { devAddPack } from '../core/dev.js';
+import { NET_RX } from '../core/if.js';
+import type { NetDevice } from '../core/netdevice.js';
+import type { PacketType } from '../core/packet-type.js';
+import { kfreeSkb, PACKET, pskbMayPull, type SkBuff, skbPull, skbResetNetworkHeader } from '../core/skbuff.js';
+import type { Kernel } from '../kernel/kernel.js';
+import { ETH_P } from '../link/if-ether.js';
+import type { Net } from '../net/net.js';
+import { ICMP } from '../wire/icmp.js';
+import { IPV4_HEADER_LEN, Ipv4Header } from '../wire/ipv4.js';
+import { icmpSend } from './icmp.js';
+import { inetProtocol } from './protocol.js';
+import { rawLocalDeliver } from './raw.js';
+import { ipRouteHandlers, ipRouteInput } from './route.js';
+
+/** Trims the packet to `len` bytes (pskb_trim_rcsum): link padding after the datagram goes. */
+function pskbTrim(skb: SkBuff, len: number): void {
+  if (len >= skb.len) return;
+  if (len <= skb.headlen) {
+    skb.tail = skb.data + len;
+    skb.frags = [];
+    skb.dataLen = 0;
+  } else {
+    let left = len - skb.headlen;
+    const frags: Uint8Array[] = [];
+    for (const f of skb.frags) {
+      if (left === 0) break;
+      const part = f.byteLength <= left ? f : f.subarray(0, left);
+      frags.push(part);
+      left -= part.byteLength;
+    }
+    skb.frags = frags;
+    skb.dataLen = len - skb.headlen;
+  }
+  skb.len = len;
+}
+
+/** ip_rcv() + ip_rcv_core(). */
+export function ipRcv(skb: SkBuff, dev: NetDevice, _pt: PacketType, _orig: NetDevice): number {
+  const net = dev.net;
+  if (net === null) {
+    kfreeSkb(skb);
+    return NET_RX.DROP;
+  }
+  const mib = net.ipv4.mib;
+  // A frame for another host (not possible on lo) is dropped before IP counts it.
+  if (skb.pktType === PACKET.OTHERHOST) {
+    dev.coreStats.rxOtherhostDropped++;
+    kfreeSkb(skb);
+    return NET_RX.DROP;
+  }
+  mib.ip.InReceives++;
+  mib.ipExt.InOctets += skb.len;
+  if (!pskbMayPull(skb, IPV4_HEADER_LEN)) return inhdrError(net, skb);
+  let iph = new Ipv4Header(skb.head, skb.data);
+  if (iph.ihl < 5 || iph.version !== 4) return inhdrError(net, skb);
+  const ihlBytes = iph.headerLen;
+  if (!pskbMayPull(skb, ihlBytes)) return inhdrError(net, skb);
+  iph = new Ipv4Header(skb.head, skb.data);
+  if (!iph.verifyChecksum()) {
+    mib.ipExt.InCsumErrors++;
+    return inhdrError(net, skb);
+  }
+  const len = iph.totalLength;
+  if (skb.len < len) {
+    mib.ipExt.InTruncatedPkts++;
+    kfreeSkb(skb);
+    return NET_RX.DROP;
+  }
+  if (len < ihlBytes) return inhdrError(net, skb);
+  pskbTrim(skb, len);
+  skbResetNetworkHeader(skb);
+  skb.transportHeader = skb.data + ihlBytes;
+  return ipRcvFinish(net, skb);
+}
+
+function inhdrError(net: Net, skb: SkBuff): number {
+  net.ipv4.mib.ip.InHdrErrors++;
+  kfreeSkb(skb);
+  return NET_RX.DROP;
+}
+
+/** ip_rcv_finish(): the route lo kept says where the packet goes; others are looked up. */
+function ipRcvFinish(net: Net, skb: SkBuff): number {
+  if (skb.dst === null) {
+    const err = ipRouteInput(net, skb);
+    if (err !== 0) {
+      kfreeSkb(skb);
+      return NET_RX.DROP;
+    }
+  }
+  return (skb.dst as NonNullable<SkBuff['dst']>).input(skb);
+}
+
+/**
+ * ip_local_deliver(): whole datagrams go up; fragments wait for the rest
+ * (ipDefragHandler, ip_fragment.c's job).
+ */
+export function ipLocalDeliver(skb: SkBuff): number {
+  const net = (skb.dev as NetDevice).net as Net;
+  const iph = new Ipv4Header(skb.head, skb.networkHeader);
+  if (iph.mf || iph.fragOffset !== 0) {
+    const whole = ipDefragHandler.defrag(net, skb);
+    if (whole === null) return NET_RX.SUCCESS;
+    skb = whole;
+  }
+  return ipLocalDeliverFinish(net, skb);
+}
+
+/** ip_local_deliver_finish() + ip_protocol_deliver_rcu(). */
+function ipLocalDeliverFinish(net: Net, skb: SkBuff): number {
+  const iph = new Ipv4Header(skb.head, skb.networkHeader);
+  const protocol = iph.protocol;
+  skbPull(skb, skb.transportHeader - skb.data);
+  const raw = rawLocalDeliver(net, skb, protocol);
+  const prot = inetProtocol(net.kernel, protocol);
+  const mib = net.ipv4.mib;
+  if (prot !== undefined) {
+    mib.ip.InDelivers++;
+    prot.handler(skb);
+    return NET_RX.SUCCESS;
+  }
+  if (!raw) {
+    mib.ip.InUnknownProtos++;
+    icmpSend(skb, ICMP.DEST_UNREACH, ICMP.PROT_UNREACH, 0);
+  } else {
+    mib.ip.InDelivers++;
+  }
+  kfreeSkb(skb);
+  return NET_RX.SUCCESS;
+}
+
+/** Reassembly lives in ip-fragment.ts; it installs itself here. */
+export const ipDefragHandler: { defrag(net: Net, skb: SkBuff): SkBuff | null } = {
+  defrag(net, skb) {
+    net.ipv4.mib.ip.ReasmFails++;
+    kfreeSkb(skb);
+    return null;
+  },
+};
+
+const ipPacketType: PacketType = { type: ETH_P.IP, dev: null, func: ipRcv };
+
+/** inet_init's dev_add_pack(&ip_packet_type). */
+export function ipInputInit(kernel: Kernel): void {
+  devAddPack(kernel, ipPacketType);
+  ipRouteHandlers.localDeliver = ipLocalDeliver;
+}

@@ -1,0 +1,123 @@
+/**
+ * net/ipv4/ip_output.c: put the IP header on a packet and send it down its route.
+ * ip_local_out → dst_output (ip_output) → ip_finish_output (fragment if it does not
+ * fit the route MTU and is not GSO) → ip_finish_output2 → the neighbour (lo's NOARP
+ * entry) builds the Ethernet header → dev_queue_xmit.
+ */
+import { devQueueXmit } from '../core/dev.js';
+import { E } from '../core/errno.js';
+import { neighOutput } from '../core/neighbour.js';
+import { type SkBuff, skbPush, skbResetNetworkHeader } from '../core/skbuff.js';
+import { ETH_P } from '../link/if-ether.js';
+import type { Net } from '../net/net.js';
+import { IPV4_HEADER_LEN, Ipv4Header } from '../wire/ipv4.js';
+import type { Flowi4 } from './fib.js';
+import { ipSelectIdentHashed } from './ip-ident.js';
+import { ipRouteHandlers, type Rtable } from './route.js';
+
+/** Headroom a locally built IPv4 packet needs: Ethernet (rounded up) plus the largest IP header. */
+export const IPV4_MAX_HEADROOM = 16 + 60;
+
+/** What a sender decides about the header (the socket's options, in Linux). */
+export interface IpHeaderOpts {
+  protocol: number;
+  ttl: number;
+  tos: number;
+  /** IP_DF: set unless the sender's PMTU discovery mode says otherwise. */
+  df: boolean;
+  /**
+   * skb->ignore_df (ip_sk_ignore_df): true for the default PMTU mode "want", so DF is
+   * advisory and the packet still gets a real id; false for "do", where DF packets get 0.
+   */
+  ignoreDf: boolean;
+  /** A connected socket's own id counter (inet->inet_id); null for none. */
+  inetId: { next: number } | null;
+}
+
+/**
+ * __ip_make_skb / ip_build_and_send_pkt: push a 20-byte header in front of the
+ * transport data at skb.data, fill it in and send the packet along `rt`.
+ */
+export function ipSendSkb(net: Net, skb: SkBuff, fl4: Flowi4, rt: Rtable, opts: IpHeaderOpts): number {
+  skb.transportHeader = skb.data;
+  const at = skbPush(skb, IPV4_HEADER_LEN);
+  skbResetNetworkHeader(skb);
+  const iph = new Ipv4Header(skb.head, at);
+  iph.version = 4;
+  iph.ihl = 5;
+  iph.tos = opts.tos;
+  iph.totalLength = skb.len;
+  iph.fragOff = 0;
+  iph.df = opts.df;
+  iph.ttl = opts.ttl;
+  iph.protocol = opts.protocol;
+  iph.src = fl4.saddr;
+  iph.dst = fl4.daddr;
+  iph.ident = ipSelectIdent(net, opts, iph);
+  skb.dst = rt;
+  skb.protocol = ETH_P.IP;
+  return ipLocalOut(net, skb);
+}
+
+/** ip_select_ident_segs(). */
+function ipSelectIdent(net: Net, opts: IpHeaderOpts, iph: Ipv4Header): number {
+  if (opts.inetId !== null) return opts.inetId.next++ & 0xffff;
+  if (opts.df && !opts.ignoreDf) return 0;
+  return ipSelectIdentHashed(net, iph.dst, iph.src, iph.protocol);
+}
+
+/** __ip_local_out + dst_output: the header checksum, then the route's output. */
+export function ipLocalOut(_net: Net, skb: SkBuff): number {
+  const iph = new Ipv4Header(skb.head, skb.networkHeader);
+  iph.totalLength = skb.len;
+  iph.fillChecksum();
+  const dst = skb.dst;
+  if (dst === null) return -1;
+  return dst.output(skb);
+}
+
+/** ip_output(): count it, point it at the route's device. */
+export function ipOutput(skb: SkBuff): number {
+  const rt = skb.dst as Rtable;
+  const net = rt.dev.net as Net;
+  const mib = net.ipv4.mib;
+  mib.ip.OutRequests++;
+  mib.ipExt.OutOctets += skb.len;
+  skb.dev = rt.dev;
+  skb.protocol = ETH_P.IP;
+  return ipFinishOutput(net, skb, rt);
+}
+
+/** ip_finish_output(): packets within the MTU (or GSO ones) go straight out. */
+function ipFinishOutput(net: Net, skb: SkBuff, rt: Rtable): number {
+  const mtu = rt.mtu;
+  if (skb.gsoSize === 0 && skb.len > mtu) return ipFragmentHandler.fragment(net, skb, mtu, ipFinishOutput2);
+  return ipFinishOutput2(net, skb);
+}
+
+/** ip_finish_output2(): the neighbour entry adds the link header and hands it to the device. */
+export function ipFinishOutput2(net: Net, skb: SkBuff): number {
+  const rt = skb.dst as Rtable;
+  const dev = rt.dev;
+  net.ipv4.mib.ip.OutTransmits++;
+  const iph = new Ipv4Header(skb.head, skb.networkHeader);
+  const nexthop = rt.rtGateway !== 0 ? rt.rtGateway : iph.dst;
+  const key = Uint8Array.of(nexthop >>> 24, (nexthop >>> 16) & 255, (nexthop >>> 8) & 255, nexthop & 255);
+  const neigh = net.ipv4.arpTbl.lookupOrCreate(key, dev);
+  return neighOutput(neigh, skb, ETH_P.IP, devQueueXmit);
+}
+
+/**
+ * Fragmentation lives in ip-fragment.ts; until a packet needs it, an oversized
+ * non-GSO packet is refused as ip_fragment does with DF set: FragFails, EMSGSIZE.
+ */
+export const ipFragmentHandler: {
+  fragment(net: Net, skb: SkBuff, mtu: number, output: (net: Net, skb: SkBuff) => number): number;
+} = {
+  fragment(net, _skb, _mtu, _output) {
+    net.ipv4.mib.ip.FragFails++;
+    return -E.EMSGSIZE;
+  },
+};
+
+ipRouteHandlers.output = ipOutput;

@@ -1,0 +1,180 @@
+/**
+ * net/ipv4/raw.c: raw IPv4 sockets. A raw socket for a protocol gets a copy of every
+ * packet of that protocol delivered to this namespace (IP header included), before
+ * the protocol's own handler runs; it sends payloads to which IP adds the header.
+ * iputils ping uses one for ICMP when ping sockets are not allowed (the default
+ * net.ipv4.ping_group_range "1 0").
+ */
+import { E } from '../core/errno.js';
+import { allocSkb, kfreeSkb, type SkBuff, skbCopyBits, skbPut } from '../core/skbuff.js';
+import type { Net } from '../net/net.js';
+import { IcmpHeader } from '../wire/icmp.js';
+import { IPPROTO, Ipv4Header } from '../wire/ipv4.js';
+import { flowi4 } from './fib.js';
+import { icmpOutCount } from './icmp.js';
+import { IPV4_MAX_HEADROOM, ipSendSkb } from './ip-output.js';
+import { ipRouteOutputKey, RTCF } from './route.js';
+
+/** A datagram a raw socket received: the IP packet and when it arrived (ns, CLOCK_REALTIME). */
+export interface RawDatagram {
+  data: Uint8Array;
+  tstamp: number;
+}
+
+const tables = new WeakMap<Net, Set<RawSock>>();
+
+function rawTable(net: Net): Set<RawSock> {
+  let t = tables.get(net);
+  if (t === undefined) {
+    t = new Set();
+    tables.set(net, t);
+  }
+  return t;
+}
+
+export class RawSock {
+  /** inet_rcv_saddr: bound local address, 0 for any. */
+  boundAddr = 0;
+  /** inet_daddr: connected peer, 0 for none. */
+  peerAddr = 0;
+  /** IP_TTL; -1 means net.ipv4.ip_default_ttl. */
+  ttl = -1;
+  tos = 0;
+  /** ICMP_FILTER: a bit per ICMP type to drop. */
+  icmpFilter = 0;
+  /** SO_BROADCAST. */
+  broadcast = false;
+  /** SO_RCVBUF (the doubled value, as Linux stores it). */
+  rcvbuf: number;
+  rmemAlloc = 0;
+  /** sk_drops: datagrams lost to a full receive buffer. */
+  drops = 0;
+  readonly #queue: { skb: SkBuff; tstamp: number }[] = [];
+  #waiters: ((d: RawDatagram | null) => void)[] = [];
+  #closed = false;
+
+  constructor(
+    readonly net: Net,
+    readonly protocol: number,
+  ) {
+    this.rcvbuf = net.core.rmem_default;
+    rawTable(net).add(this);
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** raw_sendmsg() without IP_HDRINCL: returns bytes sent or -errno. */
+  sendto(daddr: number, payload: Uint8Array): number {
+    if (this.#closed) return -E.EBADF;
+    const net = this.net;
+    const fl4 = flowi4({ daddr: daddr || this.peerAddr, saddr: this.boundAddr, tos: this.tos, proto: this.protocol });
+    if (fl4.daddr === 0) return -E.EDESTADDRREQ;
+    const rt = ipRouteOutputKey(net, fl4);
+    if (typeof rt === 'number') return rt;
+    if (rt.rtFlags & RTCF.BROADCAST && !this.broadcast) return -E.EACCES;
+    if (payload.byteLength + 20 > 0xffff) return -E.EMSGSIZE;
+    const skb = allocSkb(payload.byteLength, IPV4_MAX_HEADROOM);
+    skb.head.set(payload, skbPut(skb, payload.byteLength));
+    if (this.protocol === IPPROTO.ICMP && payload.byteLength >= 1) icmpOutCount(net, payload[0] as number);
+    const ttl = this.ttl >= 0 ? this.ttl : net.ipv4.sysctl.ip_default_ttl;
+    // PMTU discovery "want": DF set while the packet fits, but advisory (ignore_df).
+    const df = payload.byteLength + 20 <= rt.mtu;
+    const err = ipSendSkb(net, skb, fl4, rt, {
+      protocol: this.protocol,
+      ttl,
+      tos: this.tos,
+      df,
+      ignoreDf: true,
+      inetId: null,
+    });
+    return err < 0 ? err : payload.byteLength;
+  }
+
+  /** raw_rcv + sock_queue_rcv_skb: queue a copy, or drop it if the buffer is full. */
+  enqueue(skb: SkBuff): void {
+    if (this.rmemAlloc >= this.rcvbuf) {
+      this.drops++;
+      kfreeSkb(skb);
+      return;
+    }
+    const tstamp = skb.tstamp || this.net.kernel.clock.realtime();
+    const waiter = this.#waiters.shift();
+    if (waiter !== undefined) {
+      // A reader is waiting: wake it asynchronously, as a process is woken.
+      const data = datagramBytes(skb);
+      queueMicrotask(() => waiter({ data, tstamp }));
+      return;
+    }
+    this.rmemAlloc += skb.truesize;
+    this.#queue.push({ skb, tstamp });
+  }
+
+  /** recvmsg() without waiting: the next datagram, or null. */
+  recv(): RawDatagram | null {
+    const e = this.#queue.shift();
+    if (e === undefined) return null;
+    this.rmemAlloc -= e.skb.truesize;
+    return { data: datagramBytes(e.skb), tstamp: e.tstamp };
+  }
+
+  /** recvmsg() that waits; resolves null if `signal` aborts or the socket closes. */
+  recvAsync(signal?: AbortSignal): Promise<RawDatagram | null> {
+    const now = this.recv();
+    if (now !== null || this.#closed) return Promise.resolve(now);
+    return new Promise((resolve) => {
+      const waiter = (d: RawDatagram | null) => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(d);
+      };
+      const onAbort = () => {
+        this.#waiters = this.#waiters.filter((w) => w !== waiter);
+        resolve(null);
+      };
+      if (signal?.aborted) return resolve(null);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#waiters.push(waiter);
+    });
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    rawTable(this.net).delete(this);
+    for (const e of this.#queue) kfreeSkb(e.skb);
+    this.#queue.length = 0;
+    this.rmemAlloc = 0;
+    for (const w of this.#waiters) w(null);
+    this.#waiters = [];
+  }
+}
+
+/** What recvmsg on a raw socket returns: the IP header and everything after it. */
+function datagramBytes(skb: SkBuff): Uint8Array {
+  return skbCopyBits(skb, skb.networkHeader - skb.data, skb.len + (skb.data - skb.networkHeader));
+}
+
+/**
+ * raw_local_deliver() / raw_v4_input(): a copy to every raw socket of this protocol
+ * whose bound and connected addresses fit; ICMP_FILTER applies to ICMP.
+ * True when at least one socket took a copy.
+ */
+export function rawLocalDeliver(net: Net, skb: SkBuff, protocol: number): boolean {
+  const socks = tables.get(net);
+  if (socks === undefined || socks.size === 0) return false;
+  const iph = new Ipv4Header(skb.head, skb.networkHeader);
+  let delivered = false;
+  for (const sk of socks) {
+    if (sk.protocol !== protocol) continue;
+    if (sk.peerAddr !== 0 && sk.peerAddr !== iph.src) continue;
+    if (sk.boundAddr !== 0 && sk.boundAddr !== iph.dst) continue;
+    delivered = true;
+    if (protocol === IPPROTO.ICMP && skb.len >= 1) {
+      const type = new IcmpHeader(skb.head, skb.data, skb.len).type;
+      if (type < 32 && sk.icmpFilter & (1 << type)) continue;
+    }
+    sk.enqueue(skb.clone());
+  }
+  return delivered;
+}
