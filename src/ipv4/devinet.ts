@@ -4,9 +4,12 @@
  * keeps addresses; an MTU below 68 destroys IPv4 on the device, and raising it again
  * brings back an empty in_device that the next up fills.
  */
+import { E } from '../core/errno.js';
 import { IFF, NETDEV } from '../core/if.js';
-import type { NetDevice } from '../core/netdevice.js';
+import type { ExtAck, NetDevice } from '../core/netdevice.js';
+import type { Timer } from '../kernel/clock.js';
 import type { Kernel } from '../kernel/kernel.js';
+import type { Net } from '../net/net.js';
 
 /** rtm_scope values (include/uapi/linux/rtnetlink.h). */
 export const RT_SCOPE = {
@@ -34,6 +37,15 @@ export const IFA_F = {
 } as const;
 
 export const INFINITY_LIFE_TIME = 0xffffffff;
+/** Flags that mean nothing for IPv4 and are cleared from its addresses (IPV6ONLY_FLAGS). */
+const IPV6ONLY_FLAGS =
+  IFA_F.NODAD |
+  IFA_F.OPTIMISTIC |
+  IFA_F.DADFAILED |
+  IFA_F.HOMEADDRESS |
+  IFA_F.TENTATIVE |
+  IFA_F.MANAGETEMPADDR |
+  IFA_F.STABLE_PRIVACY;
 const INADDR_LOOPBACK = 0x7f000001;
 /** The least MTU IPv4 works over (inetdev_valid_mtu). */
 export const IPV4_MIN_MTU = 68;
@@ -50,6 +62,10 @@ export interface InIfaddr {
   label: string;
   validLft: number;
   preferredLft: number;
+  /** IFA_RT_PRIORITY: the metric of the prefix route; 0 when not given. */
+  rtPriority?: number;
+  /** ifa_tstamp: when the lifetimes were last set, in clock nanoseconds. */
+  tstamp?: number;
 }
 
 /** struct in_device. */
@@ -88,24 +104,40 @@ function inetdevDestroy(dev: NetDevice): void {
 }
 
 /**
- * __inet_insert_ifa(): a second address in an existing subnet becomes secondary;
- * the same address twice is refused (EEXIST), which is why lo's 127.0.0.1 is not
- * doubled by down/up.
+ * __inet_insert_ifa(): a second address in an existing subnet becomes secondary
+ * (and must share the primary's scope); the same address twice is refused (EEXIST),
+ * which is why lo's 127.0.0.1 is not doubled by down/up. A primary goes after the
+ * last primary of the same or a wider scope, a secondary at the end. 0 or -errno.
  */
-export function inetInsertIfa(inDev: InDevice, ifa: InIfaddr): boolean {
-  for (const other of inDev.ifaList) {
+export function inetInsertIfaExt(inDev: InDevice, ifa: InIfaddr, extack: ExtAck = {}): number {
+  // An address of 0.0.0.0 is accepted and dropped, as the kernel does.
+  if (ifa.local === 0) return 0;
+  ifa.flags &= ~(IFA_F.SECONDARY | IPV6ONLY_FLAGS);
+  let lastPrimary = 0;
+  for (const [i, other] of inDev.ifaList.entries()) {
+    if (!(other.flags & IFA_F.SECONDARY) && ifa.scope <= other.scope) lastPrimary = i + 1;
     if (other.mask === ifa.mask && ((other.address ^ ifa.address) & ifa.mask) === 0) {
-      if (other.local === ifa.local) return false;
+      if (other.local === ifa.local) {
+        extack.msg ??= 'ipv4: Address already assigned';
+        return -E.EEXIST;
+      }
+      if (other.scope !== ifa.scope) {
+        extack.msg = 'ipv4: Invalid scope value';
+        return -E.EINVAL;
+      }
       ifa.flags |= IFA_F.SECONDARY;
     }
   }
-  if (ifa.flags & IFA_F.SECONDARY) inDev.ifaList.push(ifa);
-  else {
-    const firstSecondary = inDev.ifaList.findIndex((i) => i.flags & IFA_F.SECONDARY);
-    inDev.ifaList.splice(firstSecondary < 0 ? inDev.ifaList.length : firstSecondary, 0, ifa);
-  }
+  inDev.ifaList.splice(ifa.flags & IFA_F.SECONDARY ? inDev.ifaList.length : lastPrimary, 0, ifa);
+  ifa.tstamp ??= inDev.dev.kernel.clock.now();
+  scheduleLifetime(inDev, ifa);
   notifyInetaddr(inDev, NETDEV.UP, ifa);
-  return true;
+  return 0;
+}
+
+/** inet_insert_ifa() for callers that only need to know whether it went in. */
+export function inetInsertIfa(inDev: InDevice, ifa: InIfaddr): boolean {
+  return inetInsertIfaExt(inDev, ifa) === 0;
 }
 
 function notifyInetaddr(inDev: InDevice, event: number, ifa: InIfaddr): void {
@@ -127,6 +159,7 @@ export function inetDelIfa(inDev: InDevice, ifa: InIfaddr): void {
     }
   }
   inDev.ifaList = inDev.ifaList.filter((o) => !gone.includes(o));
+  for (const o of gone) cancelLifetime(o);
   // Secondaries first, then the primary, as __inet_del_ifa announces them.
   for (const o of gone.reverse()) notifyInetaddr(inDev, NETDEV.DOWN, o);
 }
@@ -171,6 +204,186 @@ function inetdevEvent(event: number, dev: NetDevice): void {
       inetdevDestroy(dev);
       break;
   }
+}
+
+// ---------------------------------------------------------------------------------
+// Lifetimes (set_ifa_lifetime, check_lifetime) and what rtnetlink asks (inet_rtm_*).
+
+/** check_lifetime's work, one timer per address with finite lifetimes. */
+const lifetimeTimers = new WeakMap<InIfaddr, Timer>();
+
+function cancelLifetime(ifa: InIfaddr): void {
+  lifetimeTimers.get(ifa)?.cancel();
+  lifetimeTimers.delete(ifa);
+}
+
+/**
+ * check_lifetime(): a non-permanent address turns deprecated when its preferred
+ * lifetime runs out and is deleted when its valid lifetime does.
+ */
+function scheduleLifetime(inDev: InDevice, ifa: InIfaddr): void {
+  cancelLifetime(ifa);
+  if (ifa.flags & IFA_F.PERMANENT) return;
+  const clock = inDev.dev.kernel.clock;
+  const age = clock.now() - (ifa.tstamp ?? 0);
+  const validNs = ifa.validLft === INFINITY_LIFE_TIME ? Number.POSITIVE_INFINITY : ifa.validLft * 1e9;
+  const deprecate = ifa.preferredLft !== INFINITY_LIFE_TIME && !(ifa.flags & IFA_F.DEPRECATED);
+  const at = deprecate ? Math.min(ifa.preferredLft * 1e9, validNs) : validNs;
+  if (!Number.isFinite(at)) return;
+  const timer = clock.setTimer(Math.max(0, at - age), () => {
+    lifetimeTimers.delete(ifa);
+    if (!inDev.ifaList.includes(ifa)) return;
+    if (clock.now() - (ifa.tstamp ?? 0) >= validNs) inetDelIfa(inDev, ifa);
+    else {
+      ifa.flags |= IFA_F.DEPRECATED;
+      scheduleLifetime(inDev, ifa);
+    }
+  });
+  // Like the kernel's workqueue, an address's lifetime never keeps a process alive.
+  timer.unref();
+  lifetimeTimers.set(ifa, timer);
+}
+
+/** set_ifa_lifetime(): infinite valid means permanent; a preferred lifetime of 0 means deprecated. */
+export function setIfaLifetime(ifa: InIfaddr, valid: number, preferred: number, now: number): void {
+  let flags = ifa.flags & ~(IFA_F.PERMANENT | IFA_F.DEPRECATED);
+  if (valid === INFINITY_LIFE_TIME) flags |= IFA_F.PERMANENT;
+  if (preferred === 0) flags |= IFA_F.DEPRECATED;
+  ifa.validLft = valid;
+  ifa.preferredLft = preferred;
+  ifa.flags = flags;
+  ifa.tstamp = now;
+}
+
+/** The lifetimes inet_fill_ifaddr() reports (IFA_CACHEINFO): what is left of them now. */
+export function inetIfaCacheinfo(ifa: InIfaddr, now: number): { valid: number; preferred: number } {
+  if (ifa.flags & IFA_F.PERMANENT) return { valid: INFINITY_LIFE_TIME, preferred: INFINITY_LIFE_TIME };
+  let { validLft: valid, preferredLft: preferred } = ifa;
+  if (preferred !== INFINITY_LIFE_TIME) {
+    const tval = Math.floor((now - (ifa.tstamp ?? now)) / 1e9);
+    preferred = Math.max(0, preferred - tval);
+    if (valid !== INFINITY_LIFE_TIME) valid = Math.max(0, valid - tval);
+  }
+  return { valid, preferred };
+}
+
+/** nlmsg_flags of a request (include/uapi/linux/netlink.h). */
+export const NLM_F = { REPLACE: 0x100, EXCL: 0x200, CREATE: 0x400 } as const;
+
+/** An RTM_NEWADDR/RTM_DELADDR request: struct ifaddrmsg and the IFA_* attributes given. */
+export interface IfaddrRequest {
+  ifindex: number;
+  prefixlen: number;
+  flags: number;
+  scope: number;
+  /** NLM_F_* of the request. */
+  nlFlags: number;
+  local?: Uint8Array;
+  address?: Uint8Array;
+  broadcast?: Uint8Array;
+  label?: string;
+  rtPriority?: number;
+  cacheinfo?: { valid: number; preferred: number };
+}
+
+const be32 = (b: Uint8Array): number =>
+  (((b[0] ?? 0) << 24) | ((b[1] ?? 0) << 16) | ((b[2] ?? 0) << 8) | (b[3] ?? 0)) >>> 0;
+
+/** ifa_ipv4_policy: IFA_LOCAL/ADDRESS/BROADCAST are u32s, IFA_LABEL a string of at most 15 bytes. */
+function ifaIpv4Policy(req: IfaddrRequest, extack: ExtAck): number {
+  const bad = [req.local, req.address, req.broadcast].some((a) => a !== undefined && a.length < 4);
+  if (bad || (req.label !== undefined && new TextEncoder().encode(req.label).length > 15)) {
+    extack.msg = 'Attribute failed policy validation';
+    return -E.EINVAL;
+  }
+  return 0;
+}
+
+/** inet_rtm_newaddr(): add an address, or with NLM_F_REPLACE renew an existing one's lifetimes and metric. */
+export function inetRtmNewaddr(net: Net, req: IfaddrRequest, extack: ExtAck): number {
+  let err = ifaIpv4Policy(req, extack);
+  if (err !== 0) return err;
+  // rtm_to_ifaddr()
+  if (req.prefixlen > 32) {
+    extack.msg = 'ipv4: Invalid prefix length';
+    return -E.EINVAL;
+  }
+  if (req.local === undefined) {
+    extack.msg = 'ipv4: Local address is not supplied';
+    return -E.EINVAL;
+  }
+  const dev = net.devGetByIndex(req.ifindex);
+  if (dev === undefined) {
+    extack.msg = 'ipv4: Device not found';
+    return -E.ENODEV;
+  }
+  const inDev = inDevGet(dev);
+  if (inDev === null) return -E.ENOBUFS;
+  const mask = inetMakeMask(req.prefixlen);
+  const ifa: InIfaddr = {
+    local: be32(req.local),
+    address: be32(req.address ?? req.local),
+    prefixlen: req.prefixlen,
+    mask,
+    broadcast: req.broadcast !== undefined ? be32(req.broadcast) : 0,
+    scope: req.scope,
+    flags: req.flags,
+    label: req.label ?? dev.name,
+    validLft: INFINITY_LIFE_TIME,
+    preferredLft: INFINITY_LIFE_TIME,
+  };
+  if (req.rtPriority !== undefined) ifa.rtPriority = req.rtPriority;
+  const ci = req.cacheinfo ?? { valid: INFINITY_LIFE_TIME, preferred: INFINITY_LIFE_TIME };
+  if (req.cacheinfo !== undefined && (ci.valid === 0 || ci.preferred > ci.valid)) {
+    extack.msg = 'ipv4: address lifetime invalid';
+    return -E.EINVAL;
+  }
+  // find_matching_ifa()
+  const existing = inDev.ifaList.find(
+    (o) => o.mask === mask && ((o.address ^ ifa.address) & mask) === 0 && o.local === ifa.local,
+  );
+  const now = dev.kernel.clock.now();
+  if (existing === undefined) {
+    setIfaLifetime(ifa, ci.valid, ci.preferred, now);
+    err = inetInsertIfaExt(inDev, ifa, extack);
+    return err;
+  }
+  if (req.nlFlags & NLM_F.EXCL || !(req.nlFlags & NLM_F.REPLACE)) {
+    extack.msg = 'ipv4: Address already assigned';
+    return -E.EEXIST;
+  }
+  // A replace keeps the label, scope and broadcast; it renews the lifetimes and the metric.
+  if (ifa.rtPriority !== undefined) existing.rtPriority = ifa.rtPriority;
+  else delete existing.rtPriority;
+  setIfaLifetime(existing, ci.valid, ci.preferred, now);
+  scheduleLifetime(inDev, existing);
+  return 0;
+}
+
+/** inet_rtm_deladdr(): the first address matching every attribute given goes (with its secondaries, if primary). */
+export function inetRtmDeladdr(net: Net, req: IfaddrRequest, extack: ExtAck): number {
+  const err = ifaIpv4Policy(req, extack);
+  if (err !== 0) return err;
+  const dev = net.devGetByIndex(req.ifindex);
+  const inDev = dev !== undefined ? inDevGet(dev) : null;
+  if (inDev === null) {
+    extack.msg = 'ipv4: Device not found';
+    return -E.ENODEV;
+  }
+  const local = req.local !== undefined ? be32(req.local) : undefined;
+  const address = req.address !== undefined ? be32(req.address) : undefined;
+  const ifa = inDev.ifaList.find(
+    (i) =>
+      (local === undefined || i.local === local) &&
+      (req.label === undefined || i.label === req.label) &&
+      (address === undefined || (i.prefixlen === req.prefixlen && ((address ^ i.address) & i.mask) === 0)),
+  );
+  if (ifa === undefined) {
+    extack.msg = 'ipv4: Address not found';
+    return -E.EADDRNOTAVAIL;
+  }
+  inetDelIfa(inDev, ifa);
+  return 0;
 }
 
 /** devinet_init(): follow every device's events. */

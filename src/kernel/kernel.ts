@@ -21,6 +21,7 @@ import type { InDevice, InIfaddr } from '../ipv4/devinet.js';
 import { devinetInit } from '../ipv4/devinet.js';
 import type { Inet6Dev, Inet6Ifaddr } from '../ipv6/addrconf.js';
 import { addrconfInit } from '../ipv6/addrconf.js';
+import { inet6Init } from '../ipv6/af-inet6.js';
 import type { Net } from '../net/net.js';
 import { type Clock, RealClock, VirtualClock } from './clock.js';
 import { RatelimitState } from './ratelimit.js';
@@ -150,6 +151,7 @@ export class Kernel {
     devinetInit(this);
     addrconfInit(this);
     inetInit(this);
+    inet6Init(this);
     this.registerPernetOperations(loopbackNetOps);
     this.blackholeDev = blackholeNetdevInit(this);
   }

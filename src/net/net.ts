@@ -10,6 +10,7 @@ import { devClose, devOpen, devValidName, type NetDevice } from '../core/netdevi
 import type { PacketType } from '../core/packet-type.js';
 import type { NetCorePerNet } from '../core/sysctl-net-core.js';
 import type { NetnsIpv4 } from '../ipv4/netns.js';
+import type { NetnsIpv6 } from '../ipv6/netns.js';
 import { Kernel } from '../kernel/kernel.js';
 
 export interface NetOptions {
@@ -33,6 +34,8 @@ export class Net {
   loopbackDev: NetDevice | null = null;
   /** struct netns_ipv4, set up by the ipv4 pernet init. */
   ipv4!: NetnsIpv4;
+  /** struct netns_ipv6, set up by the ipv6 pernet init. */
+  ipv6!: NetnsIpv6;
   /** Bumped on every device change (dev_base_seq), so caches can tell they are stale. */
   devBaseSeq = 0;
   #byIndex = new Map<number, NetDevice>();

@@ -4,8 +4,12 @@
  * what they share.
  */
 import type { Command } from '../command.js';
+import { doIpaddr } from './address.js';
 import { AF, die, type IpContext, IpExit, type IpObject, invarg, matches } from './common.js';
 import { doIplink } from './link.js';
+import { doIpneigh } from './neigh.js';
+import { doIproute } from './route.js';
+import { doIprule } from './rule.js';
 
 const USAGE = `Usage: ip [ OPTIONS ] OBJECT { COMMAND | help }
        ip [ -force ] -batch filename
@@ -35,13 +39,13 @@ function usage(ctx: IpContext): never {
  */
 function objectTable(): ReadonlyArray<readonly [string, IpObject | null]> {
   return [
-    ['address', null],
+    ['address', doIpaddr],
     ['addrlabel', null],
     ['maddress', null],
-    ['route', null],
-    ['rule', null],
-    ['neighbor', null],
-    ['neighbour', null],
+    ['route', doIproute],
+    ['rule', doIprule],
+    ['neighbor', doIpneigh],
+    ['neighbour', doIpneigh],
     ['ntable', null],
     ['ntbl', null],
     ['link', doIplink],

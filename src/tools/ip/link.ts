@@ -149,7 +149,7 @@ export function linkFlagNames(flags: number): string[] {
 }
 
 /** ll_type_n2a(). */
-function llTypeName(type: number): string {
+export function llTypeName(type: number): string {
   const names: Record<number, string> = {
     [ARPHRD.ETHER]: 'ether',
     [ARPHRD.LOOPBACK]: 'loopback',
@@ -160,7 +160,7 @@ function llTypeName(type: number): string {
 }
 
 /** rtnl_group_n2a() with the stock /etc/iproute2/group ("0 default"). */
-function groupName(group: number): string {
+export function groupName(group: number): string {
   return group === 0 ? 'default' : String(group);
 }
 
@@ -189,7 +189,7 @@ function linkLayerText(m: LinkMsg): string {
 }
 
 /** -d: each value ends in a space; iproute2 6.1 also starts promiscuity and allmulti with one (hence "0  allmulti"). */
-function linkDetailsText(m: LinkMsg): string {
+export function linkDetailsText(m: LinkMsg): string {
   let s = ` promiscuity ${m.promiscuity}  allmulti ${m.allmulti} minmtu ${m.minMtu} maxmtu ${m.maxMtu} `;
   if (m.addrGenMode !== null) s += `addrgenmode ${m.addrGenMode} `;
   s += `numtxqueues ${m.numTxQueues} numrxqueues ${m.numRxQueues} `;
@@ -328,7 +328,7 @@ export function linkBriefText(m: LinkMsg): string {
 // ---------------------------------------------------------------------------------
 // JSON output (the same print_* calls in a JSON context).
 
-function statsJson(w: JsonWriter, m: LinkMsg, o: IpOptions): void {
+export function statsJson(w: JsonWriter, m: LinkMsg, o: IpOptions): void {
   const s = m.stats;
   const put = (k: string, v: number) => w.name(k).number(v);
   w.name('stats64').startObject();
@@ -370,7 +370,7 @@ function statsJson(w: JsonWriter, m: LinkMsg, o: IpOptions): void {
   w.endObject();
 }
 
-function detailsJson(w: JsonWriter, m: LinkMsg): void {
+export function detailsJson(w: JsonWriter, m: LinkMsg): void {
   w.name('promiscuity').number(m.promiscuity);
   w.name('allmulti').number(m.allmulti);
   w.name('min_mtu').number(m.minMtu);
@@ -440,7 +440,7 @@ function groupA2n(arg: string): number | null {
 }
 
 /** ll_name_to_index(): by name, else the "if<N>" spelling of an index. */
-function llNameToIndex(net: Net, name: string): number {
+export function llNameToIndex(net: Net, name: string): number {
   const dev = net.devGetByName(name);
   if (dev !== undefined) return dev.ifindex;
   const m = /^if(\d+)$/.exec(name);

@@ -1,0 +1,30 @@
+/** net/ipv6/af_inet6.c inet6_init() and the per-namespace IPv6 setup. */
+import { NeighTable } from '../core/neighbour.js';
+import type { Kernel, PernetOperations } from '../kernel/kernel.js';
+import type { Net } from '../net/net.js';
+import { icmpv6Init } from './icmp.js';
+import { ip6InputInit } from './ip6-input.js';
+import { ipv6MibNew } from './netns.js';
+import { ipv6ProcInit } from './proc.js';
+import { ip6RouteInit } from './route.js';
+
+const ipv6NetOps: PernetOperations = {
+  name: 'ipv6',
+  init(net: Net): void {
+    net.ipv6 = {
+      tables: new Map(),
+      genid: 0,
+      sysctl: { hop_limit: 64, auto_flowlabels: 1, echo_ignore_all: 0, ratelimit: 1000 },
+      mib: ipv6MibNew(),
+      ndTbl: new NeighTable('inet6'),
+    };
+  },
+};
+
+export function inet6Init(kernel: Kernel): void {
+  kernel.registerPernetOperations(ipv6NetOps);
+  ip6RouteInit(kernel);
+  ip6InputInit(kernel);
+  icmpv6Init(kernel);
+  ipv6ProcInit();
+}

@@ -1,0 +1,166 @@
+/**
+ * net/ipv6/raw.c: raw IPv6 sockets. Unlike IPv4, what they receive starts at the
+ * upper-layer header (no IPv6 header), and for ICMPv6 the kernel computes the
+ * checksum of what they send (IPV6_CHECKSUM is implied at offset 2). ping -6 uses one.
+ */
+import { E } from '../core/errno.js';
+import { allocSkb, kfreeSkb, type SkBuff, skbCopyBits, skbPut } from '../core/skbuff.js';
+import type { Net } from '../net/net.js';
+import { Icmpv6Header } from '../wire/icmpv6.js';
+import { Ipv6Header, NEXTHDR } from '../wire/ipv6.js';
+import { ipv6AddrAny, ipv6AddrEqual } from './addr.js';
+import { icmpv6OutCount } from './icmp.js';
+import { IPV6_MAX_HEADROOM, ip6Xmit } from './ip6-output.js';
+import { ip6RouteOutput } from './route.js';
+
+export interface Raw6Datagram {
+  /** The upper-layer message (for ICMPv6: type, code, checksum, …). */
+  data: Uint8Array;
+  /** Source address of the packet. */
+  from: Uint8Array;
+  /** The IPv6 hop limit it arrived with (IPV6_RECVHOPLIMIT). */
+  hopLimit: number;
+  tstamp: number;
+}
+
+const tables = new WeakMap<Net, Set<Raw6Sock>>();
+
+function rawTable(net: Net): Set<Raw6Sock> {
+  let t = tables.get(net);
+  if (t === undefined) {
+    t = new Set();
+    tables.set(net, t);
+  }
+  return t;
+}
+
+export class Raw6Sock {
+  boundAddr = new Uint8Array(16);
+  /** IPV6_UNICAST_HOPS; -1 means the route's (net.ipv6.conf hop_limit). */
+  hopLimit = -1;
+  /** ICMP6_FILTER: a bit per ICMPv6 type to block (256 bits). */
+  readonly icmp6Filter = new Uint32Array(8);
+  rcvbuf: number;
+  rmemAlloc = 0;
+  drops = 0;
+  readonly #queue: { skb: SkBuff; tstamp: number }[] = [];
+  #waiters: ((d: Raw6Datagram | null) => void)[] = [];
+  #closed = false;
+
+  constructor(
+    readonly net: Net,
+    readonly protocol: number,
+  ) {
+    this.rcvbuf = net.core.rmem_default;
+    rawTable(net).add(this);
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** rawv6_sendmsg(): returns bytes sent or -errno. */
+  sendto(daddr: Uint8Array, payload: Uint8Array): number {
+    if (this.#closed) return -E.EBADF;
+    if (ipv6AddrAny(daddr)) return -E.EDESTADDRREQ;
+    const net = this.net;
+    const fl6 = { daddr: daddr.slice(), saddr: this.boundAddr.slice(), oif: 0, proto: this.protocol };
+    const rt = ip6RouteOutput(net, fl6);
+    if (typeof rt === 'number') return rt;
+    if (payload.byteLength + 40 > 0xffff + 40) return -E.EMSGSIZE;
+    const skb = allocSkb(payload.byteLength, IPV6_MAX_HEADROOM);
+    const at = skbPut(skb, payload.byteLength);
+    skb.head.set(payload, at);
+    let flowKey = 0;
+    if (this.protocol === NEXTHDR.ICMP && payload.byteLength >= 4) {
+      const h = new Icmpv6Header(skb.head, at, payload.byteLength);
+      h.fillChecksum(fl6.saddr, fl6.daddr);
+      icmpv6OutCount(net, h.type);
+      flowKey = (h.type << 8) | h.code;
+    }
+    const err = ip6Xmit(net, skb, fl6.saddr, fl6.daddr, rt, {
+      nexthdr: this.protocol,
+      hopLimit: this.hopLimit >= 0 ? this.hopLimit : net.ipv6.sysctl.hop_limit,
+      tclass: 0,
+      flowKey,
+    });
+    return err < 0 ? err : payload.byteLength;
+  }
+
+  enqueue(skb: SkBuff): void {
+    if (this.rmemAlloc >= this.rcvbuf) {
+      this.drops++;
+      kfreeSkb(skb);
+      return;
+    }
+    const tstamp = skb.tstamp || this.net.kernel.clock.realtime();
+    const waiter = this.#waiters.shift();
+    if (waiter !== undefined) {
+      const d = datagram(skb, tstamp);
+      queueMicrotask(() => waiter(d));
+      return;
+    }
+    this.rmemAlloc += skb.truesize;
+    this.#queue.push({ skb, tstamp });
+  }
+
+  recv(): Raw6Datagram | null {
+    const e = this.#queue.shift();
+    if (e === undefined) return null;
+    this.rmemAlloc -= e.skb.truesize;
+    return datagram(e.skb, e.tstamp);
+  }
+
+  recvAsync(signal?: AbortSignal): Promise<Raw6Datagram | null> {
+    const now = this.recv();
+    if (now !== null || this.#closed) return Promise.resolve(now);
+    return new Promise((resolve) => {
+      const waiter = (d: Raw6Datagram | null) => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(d);
+      };
+      const onAbort = () => {
+        this.#waiters = this.#waiters.filter((w) => w !== waiter);
+        resolve(null);
+      };
+      if (signal?.aborted) return resolve(null);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#waiters.push(waiter);
+    });
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    rawTable(this.net).delete(this);
+    for (const e of this.#queue) kfreeSkb(e.skb);
+    this.#queue.length = 0;
+    this.rmemAlloc = 0;
+    for (const w of this.#waiters) w(null);
+    this.#waiters = [];
+  }
+}
+
+function datagram(skb: SkBuff, tstamp: number): Raw6Datagram {
+  const ip6 = new Ipv6Header(skb.head, skb.networkHeader);
+  return { data: skbCopyBits(skb, 0, skb.len), from: ip6.src.slice(), hopLimit: ip6.hopLimit, tstamp };
+}
+
+/** ipv6_raw_deliver(): a copy to each raw socket of this protocol whose filters let it through. */
+export function raw6LocalDeliver(net: Net, skb: SkBuff, protocol: number): boolean {
+  const socks = tables.get(net);
+  if (socks === undefined || socks.size === 0) return false;
+  const ip6 = new Ipv6Header(skb.head, skb.networkHeader);
+  let delivered = false;
+  for (const sk of socks) {
+    if (sk.protocol !== protocol) continue;
+    if (!ipv6AddrAny(sk.boundAddr) && !ipv6AddrEqual(sk.boundAddr, ip6.dst)) continue;
+    delivered = true;
+    if (protocol === NEXTHDR.ICMP && skb.len >= 1) {
+      const type = skb.head[skb.data] as number;
+      if (((sk.icmp6Filter[type >> 5] as number) >>> (type & 31)) & 1) continue;
+    }
+    sk.enqueue(skb.clone());
+  }
+  return delivered;
+}

@@ -1,0 +1,264 @@
+/**
+ * net/ipv6/route.c, ip6_fib.c and addrconf's route side, for what lo needs: the local
+ * table holds a RTN_LOCAL /128 for every address (`local ::1 dev lo proto kernel
+ * metric 0 pref medium`), main holds prefix routes (metric 256). Output lookups pick a
+ * source address first (ipv6_dev_get_saddr: EADDRNOTAVAIL when there is none, as when
+ * lo is down and ::1 is gone) and send anything local through lo.
+ */
+import type { DstEntry } from '../core/dst.js';
+import { E } from '../core/errno.js';
+import { NETDEV } from '../core/if.js';
+import type { NetDevice } from '../core/netdevice.js';
+import type { SkBuff } from '../core/skbuff.js';
+import { RT_TABLE, RTN, RTPROT } from '../ipv4/fib.js';
+import type { Kernel } from '../kernel/kernel.js';
+import type { Net } from '../net/net.js';
+import { ipv6AddrAny, ipv6AddrPrefix, ipv6Key, ipv6PrefixEqual } from './addr.js';
+import { type Inet6Dev, type Inet6Ifaddr, in6DevGet } from './addrconf.js';
+
+/** One IPv6 route (struct fib6_info with its one next hop). */
+export interface Fib6Info {
+  dst: Uint8Array;
+  dstLen: number;
+  type: number;
+  dev: NetDevice;
+  metric: number;
+  protocol: number;
+  /** RA preference: 1 medium (the only one lo uses). */
+  pref: number;
+  table: number;
+}
+
+/** A table: prefix length → prefix → routes, looked up longest prefix first. */
+export class Fib6Table {
+  readonly #byLen = new Map<number, Map<string, Fib6Info[]>>();
+  #lens: number[] = [];
+
+  constructor(readonly id: number) {}
+
+  insert(rt: Fib6Info): number {
+    let m = this.#byLen.get(rt.dstLen);
+    if (m === undefined) {
+      m = new Map();
+      this.#byLen.set(rt.dstLen, m);
+      this.#lens = [...this.#byLen.keys()].sort((a, b) => b - a);
+    }
+    const key = ipv6Key(rt.dst);
+    const list = m.get(key) ?? [];
+    if (list.some((o) => o.metric === rt.metric && o.dev === rt.dev && o.type === rt.type)) return -E.EEXIST;
+    list.push(rt);
+    list.sort((a, b) => a.metric - b.metric);
+    m.set(key, list);
+    return 0;
+  }
+
+  delete(pred: (rt: Fib6Info) => boolean): number {
+    let n = 0;
+    for (const [len, m] of this.#byLen) {
+      for (const [key, list] of m) {
+        const keep = list.filter((rt) => !pred(rt));
+        n += list.length - keep.length;
+        if (keep.length > 0) m.set(key, keep);
+        else m.delete(key);
+      }
+      if (m.size === 0) {
+        this.#byLen.delete(len);
+        this.#lens = this.#lens.filter((l) => l !== len);
+      }
+    }
+    return n;
+  }
+
+  /** Routes in dump order: by prefix, longer first. */
+  dump(): Fib6Info[] {
+    const all: Fib6Info[] = [];
+    for (const m of this.#byLen.values()) for (const l of m.values()) all.push(...l);
+    return all.sort((a, b) => ipv6Key(a.dst).localeCompare(ipv6Key(b.dst)) || b.dstLen - a.dstLen);
+  }
+
+  lookup(daddr: Uint8Array, oif: number): Fib6Info | undefined {
+    for (const len of this.#lens) {
+      const list = this.#byLen.get(len)?.get(ipv6Key(ipv6AddrPrefix(daddr, len)));
+      const rt = list?.find((r) => oif === 0 || r.type === RTN.LOCAL || r.dev.ifindex === oif);
+      if (rt !== undefined) return rt;
+    }
+    return undefined;
+  }
+}
+
+/** struct rt6_info: a route a packet carries. */
+export class Rt6Info implements DstEntry {
+  readonly #net: Net;
+  readonly #genid: number;
+
+  constructor(
+    net: Net,
+    public dev: NetDevice,
+    readonly rtType: number,
+    readonly local: boolean,
+  ) {
+    this.#net = net;
+    this.#genid = net.ipv6.genid;
+  }
+
+  input(skb: SkBuff): number {
+    return ip6RouteHandlers.input(skb);
+  }
+
+  output(skb: SkBuff): number {
+    return ip6RouteHandlers.output(skb);
+  }
+
+  check(): boolean {
+    return this.#genid === this.#net.ipv6.genid && this.#net.alive;
+  }
+
+  get mtu(): number {
+    return this.dev.mtu;
+  }
+}
+
+/** ip6_input / ip6_output, installed by ip6-input.ts and ip6-output.ts. */
+export const ip6RouteHandlers: { input: (skb: SkBuff) => number; output: (skb: SkBuff) => number } = {
+  input: () => {
+    throw new Error('ipv6 input not initialised');
+  },
+  output: () => {
+    throw new Error('ipv6 output not initialised');
+  },
+};
+
+export interface Flowi6 {
+  daddr: Uint8Array;
+  saddr: Uint8Array;
+  oif: number;
+  proto: number;
+}
+
+/** The route a lookup of `daddr` finds, through the rules: local (0), then main (32766). */
+export function fib6Lookup(net: Net, daddr: Uint8Array, oif: number): Fib6Info | undefined {
+  for (const id of [RT_TABLE.LOCAL, RT_TABLE.MAIN]) {
+    const rt = net.ipv6.tables.get(id)?.lookup(daddr, oif);
+    if (rt !== undefined) return rt;
+  }
+  return undefined;
+}
+
+/**
+ * ipv6_dev_get_saddr(), reduced: the destination itself if it is ours, else an address
+ * whose prefix covers it, else the first usable one; none at all is EADDRNOTAVAIL.
+ */
+export function ipv6DevGetSaddr(net: Net, daddr: Uint8Array): Uint8Array | number {
+  let fallback: Uint8Array | undefined;
+  for (const dev of net.devices) {
+    for (const ifa of in6DevGet(dev)?.addrList ?? []) {
+      if (ipv6PrefixEqual(ifa.addr, daddr, 128)) return ifa.addr;
+      if (ipv6PrefixEqual(ifa.addr, daddr, ifa.prefixlen)) fallback ??= ifa.addr;
+    }
+  }
+  if (fallback !== undefined) return fallback;
+  for (const dev of net.devices) {
+    const a = in6DevGet(dev)?.addrList[0];
+    if (a !== undefined) return a.addr;
+  }
+  return -E.EADDRNOTAVAIL;
+}
+
+/**
+ * ip6_dst_lookup_flow(): choose the source if none was given, then route. Local
+ * destinations go through lo.
+ */
+export function ip6RouteOutput(net: Net, fl6: Flowi6): Rt6Info | number {
+  if (ipv6AddrAny(fl6.saddr)) {
+    const saddr = ipv6DevGetSaddr(net, fl6.daddr);
+    if (typeof saddr === 'number') return saddr;
+    fl6.saddr = saddr;
+  }
+  const f6i = fib6Lookup(net, fl6.daddr, fl6.oif);
+  if (f6i === undefined) return -E.ENETUNREACH;
+  if (f6i.type === RTN.LOCAL) {
+    const lo = net.loopbackDev;
+    if (lo === null) return -E.ENODEV;
+    return new Rt6Info(net, lo, RTN.LOCAL, true);
+  }
+  return new Rt6Info(net, f6i.dev, f6i.type, false);
+}
+
+/** A route for a packet that arrived without one: local addresses are delivered, others dropped. */
+export function ip6RouteInput(net: Net, skb: SkBuff, daddr: Uint8Array): number {
+  const f6i = fib6Lookup(net, daddr, 0);
+  if (f6i === undefined || f6i.type !== RTN.LOCAL) {
+    net.ipv6.mib.ip6.InAddrErrors++;
+    return -E.EHOSTUNREACH;
+  }
+  skb.dst = new Rt6Info(net, skb.dev as NetDevice, RTN.LOCAL, true);
+  return 0;
+}
+
+/** addrconf's routes for an address: a local /128 in table local, a prefix route in main. */
+function addrRoutes(ifa: Inet6Ifaddr, dev: NetDevice): Fib6Info[] {
+  const out: Fib6Info[] = [
+    {
+      dst: ifa.addr.slice(),
+      dstLen: 128,
+      type: RTN.LOCAL,
+      dev,
+      metric: 0,
+      protocol: RTPROT.KERNEL,
+      pref: 1,
+      table: RT_TABLE.LOCAL,
+    },
+  ];
+  if (ifa.prefixlen < 128) {
+    out.push({
+      dst: ipv6AddrPrefix(ifa.addr, ifa.prefixlen),
+      dstLen: ifa.prefixlen,
+      type: RTN.UNICAST,
+      dev,
+      metric: 256,
+      protocol: RTPROT.KERNEL,
+      pref: 1,
+      table: RT_TABLE.MAIN,
+    });
+  }
+  return out;
+}
+
+function table(net: Net, id: number): Fib6Table {
+  let t = net.ipv6.tables.get(id);
+  if (t === undefined) {
+    t = new Fib6Table(id);
+    net.ipv6.tables.set(id, t);
+  }
+  return t;
+}
+
+function inet6addrEvent(event: number, ifa: Inet6Ifaddr, idev: Inet6Dev): void {
+  const net = idev.dev.net;
+  if (net === null || net.ipv6 === undefined) return;
+  for (const rt of addrRoutes(ifa, idev.dev)) {
+    if (event === NETDEV.UP) table(net, rt.table).insert(rt);
+    else {
+      net.ipv6.tables
+        .get(rt.table)
+        ?.delete(
+          (o) =>
+            o.dev === rt.dev && o.dstLen === rt.dstLen && o.type === rt.type && ipv6PrefixEqual(o.dst, rt.dst, 128),
+        );
+    }
+  }
+  net.ipv6.genid++;
+}
+
+function rt6NetdevEvent(event: number, dev: NetDevice): void {
+  const net = dev.net;
+  if (net === null || net.ipv6 === undefined) return;
+  if (event === NETDEV.UNREGISTER) for (const t of net.ipv6.tables.values()) t.delete((rt) => rt.dev === dev);
+  if (event === NETDEV.DOWN || event === NETDEV.UNREGISTER) net.ipv6.ndTbl.flushDev(dev);
+  net.ipv6.genid++;
+}
+
+export function ip6RouteInit(kernel: Kernel): void {
+  kernel.inet6addrChain.push(inet6addrEvent);
+  kernel.registerNetdevNotifier(rt6NetdevEvent);
+}
