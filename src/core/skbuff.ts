@@ -69,6 +69,8 @@ export class SkBuff {
   /** Non-zero when tstamp is a delivery time (skb->tstamp_type), which lo must keep. */
   tstampType = 0;
   txFlags = 0;
+  /** skb->ignore_df: DF is advisory for this packet (PMTU mode "want"), so it may be fragmented. */
+  ignoreDf = false;
   gsoSize = 0;
   gsoSegs = 0;
   gsoType = 0;
@@ -147,6 +149,7 @@ export class SkBuff {
     c.mark = this.mark;
     c.hash = this.hash;
     c.priority = this.priority;
+    c.ignoreDf = this.ignoreDf;
     c.skbIif = this.skbIif;
     c.macHeader = this.macHeader;
     c.networkHeader = this.networkHeader;

@@ -11,6 +11,7 @@ import type { Net } from '../net/net.js';
 import { ipFibInit } from './fib-frontend.js';
 import { fib4DefaultRules } from './fib-rules.js';
 import { icmpInit } from './icmp.js';
+import { ipFragmentInit } from './ip-fragment.js';
 import { ipInputInit } from './ip-input.js';
 import { ipv4SysctlDefaults } from './netns.js';
 import { ipProcInit } from './proc.js';
@@ -59,6 +60,7 @@ export function inetInit(kernel: Kernel): void {
   ipProcInit();
   ipInputInit(kernel);
   icmpInit(kernel);
+  ipFragmentInit();
   // arp_netdev_event(): a device going down or away takes its neighbour entries with it.
   kernel.registerNetdevNotifier((event, dev) => {
     if ((event === NETDEV.DOWN || event === NETDEV.UNREGISTER) && dev.net?.ipv4 !== undefined) {

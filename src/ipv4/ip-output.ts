@@ -56,6 +56,7 @@ export function ipSendSkb(net: Net, skb: SkBuff, fl4: Flowi4, rt: Rtable, opts: 
   iph.ident = ipSelectIdent(net, opts, iph);
   skb.dst = rt;
   skb.protocol = ETH_P.IP;
+  skb.ignoreDf = opts.ignoreDf;
   return ipLocalOut(net, skb);
 }
 

@@ -6,9 +6,8 @@
  * net.ipv4.ping_group_range "1 0").
  */
 import { E } from '../core/errno.js';
-import { allocSkb, kfreeSkb, type SkBuff, skbCopyBits, skbPut } from '../core/skbuff.js';
+import { allocSkb, kfreeSkb, pskbMayPull, type SkBuff, skbCopyBits, skbPut } from '../core/skbuff.js';
 import type { Net } from '../net/net.js';
-import { IcmpHeader } from '../wire/icmp.js';
 import { IPPROTO, Ipv4Header } from '../wire/ipv4.js';
 import { flowi4 } from './fib.js';
 import { icmpOutCount } from './icmp.js';
@@ -170,8 +169,8 @@ export function rawLocalDeliver(net: Net, skb: SkBuff, protocol: number): boolea
     if (sk.peerAddr !== 0 && sk.peerAddr !== iph.src) continue;
     if (sk.boundAddr !== 0 && sk.boundAddr !== iph.dst) continue;
     delivered = true;
-    if (protocol === IPPROTO.ICMP && skb.len >= 1) {
-      const type = new IcmpHeader(skb.head, skb.data, skb.len).type;
+    if (protocol === IPPROTO.ICMP && pskbMayPull(skb, 1)) {
+      const type = skb.head[skb.data] as number;
       if (type < 32 && sk.icmpFilter & (1 << type)) continue;
     }
     sk.enqueue(skb.clone());

@@ -4,7 +4,7 @@
  * checksum of what they send (IPV6_CHECKSUM is implied at offset 2). ping -6 uses one.
  */
 import { E } from '../core/errno.js';
-import { allocSkb, kfreeSkb, type SkBuff, skbCopyBits, skbPut } from '../core/skbuff.js';
+import { allocSkb, kfreeSkb, pskbMayPull, type SkBuff, skbCopyBits, skbPut } from '../core/skbuff.js';
 import type { Net } from '../net/net.js';
 import { Icmpv6Header } from '../wire/icmpv6.js';
 import { Ipv6Header, NEXTHDR } from '../wire/ipv6.js';
@@ -156,7 +156,7 @@ export function raw6LocalDeliver(net: Net, skb: SkBuff, protocol: number): boole
     if (sk.protocol !== protocol) continue;
     if (!ipv6AddrAny(sk.boundAddr) && !ipv6AddrEqual(sk.boundAddr, ip6.dst)) continue;
     delivered = true;
-    if (protocol === NEXTHDR.ICMP && skb.len >= 1) {
+    if (protocol === NEXTHDR.ICMP && pskbMayPull(skb, 1)) {
       const type = skb.head[skb.data] as number;
       if (((sk.icmp6Filter[type >> 5] as number) >>> (type & 31)) & 1) continue;
     }
