@@ -8,7 +8,15 @@ import { devAddPack } from '../core/dev.js';
 import { NET_RX } from '../core/if.js';
 import type { NetDevice } from '../core/netdevice.js';
 import type { PacketType } from '../core/packet-type.js';
-import { kfreeSkb, PACKET, pskbMayPull, type SkBuff, skbPull, skbResetNetworkHeader } from '../core/skbuff.js';
+import {
+  kfreeSkb,
+  PACKET,
+  pskbMayPull,
+  pskbTrim,
+  type SkBuff,
+  skbPull,
+  skbResetNetworkHeader,
+} from '../core/skbuff.js';
 import { inet6Protocol } from '../ipv4/protocol.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { ETH_P } from '../link/if-ether.js';
@@ -17,29 +25,8 @@ import { ICMPV6 } from '../wire/icmpv6.js';
 import { IPV6_HEADER_LEN, Ipv6Header, ipv6SkipExthdr, NEXTHDR } from '../wire/ipv6.js';
 import { icmpv6Send } from './icmp.js';
 import { raw6LocalDeliver } from './raw.js';
+import { ipv6FragRcv } from './reassembly.js';
 import { ip6RouteHandlers, ip6RouteInput } from './route.js';
-
-function pskbTrim(skb: SkBuff, len: number): void {
-  if (len >= skb.len) return;
-  if (len <= skb.headlen) {
-    skb.tail = skb.data + len;
-    skb.frags = [];
-    skb.dataLen = 0;
-    skb.len = len;
-    return;
-  }
-  let left = len - skb.headlen;
-  const frags: Uint8Array[] = [];
-  for (const f of skb.frags) {
-    if (left === 0) break;
-    const part = f.byteLength <= left ? f : f.subarray(0, left);
-    frags.push(part);
-    left -= part.byteLength;
-  }
-  skb.frags = frags;
-  skb.dataLen = len - skb.headlen;
-  skb.len = len;
-}
 
 /** ipv6_rcv() + ip6_rcv_core(). */
 export function ipv6Rcv(skb: SkBuff, dev: NetDevice, _pt: PacketType, _orig: NetDevice): number {
@@ -79,8 +66,11 @@ export function ip6Input(skb: SkBuff): number {
   const mib = net.ipv6.mib.ip6;
   const h = new Ipv6Header(skb.head, skb.networkHeader);
   const end = skb.networkHeader + IPV6_HEADER_LEN + h.payloadLength;
-  // Extension headers must be in the linear part to be walked.
-  if (!pskbMayPull(skb, skb.len)) return drop(net, skb, 'InHdrErrors');
+  // Extension headers must be in the linear part to be walked (a reassembled packet's
+  // payload stays in fragments: only its first bytes are pulled).
+  if (!pskbMayPull(skb, Math.min(skb.len, skb.networkHeader - skb.data + IPV6_HEADER_LEN + 512))) {
+    return drop(net, skb, 'InHdrErrors');
+  }
   const upper = ipv6SkipExthdr(skb.head, skb.networkHeader + IPV6_HEADER_LEN, h.nextHeader, end);
   if (typeof upper === 'string') {
     if (upper === 'no-next-header') {
@@ -90,10 +80,11 @@ export function ip6Input(skb: SkBuff): number {
     return drop(net, skb, 'InHdrErrors');
   }
   if (upper.fragHeader >= 0) {
-    // Reassembly is not modelled yet: count it as Linux counts a failed reassembly.
-    mib.ReasmFails++;
-    kfreeSkb(skb);
-    return NET_RX.DROP;
+    const nhoff = skb.networkHeader + nextHeaderPointer(skb, h.nextHeader, upper.fragHeader);
+    const whole = ipv6FragRcv(net, skb, upper.fragHeader, nhoff);
+    if (whole === null) return NET_RX.SUCCESS;
+    // Reassembled: walk it again from the top, now without the fragment header.
+    if (whole !== skb) return ip6Input(whole);
   }
   skb.transportHeader = upper.offset;
   skbPull(skb, upper.offset - skb.data);

@@ -10,6 +10,7 @@ import { type SkBuff, skbPush, skbResetNetworkHeader } from '../core/skbuff.js';
 import { ETH_P } from '../link/if-ether.js';
 import type { Net } from '../net/net.js';
 import { IPV6_HEADER_LEN, Ipv6Header } from '../wire/ipv6.js';
+import { ip6Fragment } from './reassembly.js';
 import { ip6RouteHandlers, type Rt6Info } from './route.js';
 
 /** Headroom a locally built IPv6 packet needs: Ethernet (rounded up) plus the IPv6 header. */
@@ -84,6 +85,7 @@ export function ip6Xmit(
   h.dst = daddr;
   skb.dst = rt;
   skb.protocol = ETH_P.IPV6;
+  skb.ignoreDf = true;
   return rt.output(skb);
 }
 
@@ -96,16 +98,14 @@ export function ip6Output(skb: SkBuff): number {
   mib.OutOctets += skb.len;
   skb.dev = rt.dev;
   skb.protocol = ETH_P.IPV6;
-  if (skb.len > rt.mtu && skb.gsoSize === 0) {
-    // Only the source fragments IPv6, and only from sockets that build fragments (ip6-fragment).
-    mib.FragFails++;
-    return -E.EMSGSIZE;
-  }
-  return ip6FinishOutput2(net, skb, rt);
+  // Only the source fragments IPv6; PMTU mode "want" (ignore_df) lets it.
+  if (skb.len > rt.mtu && skb.gsoSize === 0) return ip6Fragment(net, skb, rt.mtu, ip6FinishOutput2);
+  return ip6FinishOutput2(net, skb);
 }
 
 /** ip6_finish_output2(): the neighbour entry for the destination (one per address on lo). */
-function ip6FinishOutput2(net: Net, skb: SkBuff, rt: Rt6Info): number {
+function ip6FinishOutput2(net: Net, skb: SkBuff): number {
+  const rt = skb.dst as Rt6Info;
   net.ipv6.mib.ip6.OutTransmits++;
   const h = new Ipv6Header(skb.head, skb.networkHeader);
   const neigh = net.ipv6.ndTbl.lookupOrCreate(h.dst.slice(), rt.dev);

@@ -29,6 +29,8 @@ export class FragQueue {
   flags = 0;
   mem = 0;
   timer: Timer | null = null;
+  /** IPv6 only (frag_queue.nhoffset): where the byte naming the fragment header sits, from the IPv6 header. */
+  nhoff = 6;
 
   constructor(
     readonly key: string,
