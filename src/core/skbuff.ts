@@ -247,6 +247,31 @@ export function pskbMayPull(skb: SkBuff, n: number): boolean {
   return true;
 }
 
+/**
+ * pskb_trim_rcsum(): cut the packet to `len` bytes, dropping what lies past it (link
+ * padding after an IP datagram) from the head or the frags.
+ */
+export function pskbTrim(skb: SkBuff, len: number): void {
+  if (len >= skb.len) return;
+  if (len <= skb.headlen) {
+    skb.tail = skb.data + len;
+    skb.frags = EMPTY_FRAGS;
+    skb.dataLen = 0;
+  } else {
+    let left = len - skb.headlen;
+    const frags: Uint8Array[] = [];
+    for (const f of skb.frags) {
+      if (left === 0) break;
+      const part = f.byteLength <= left ? f : f.subarray(0, left);
+      frags.push(part);
+      left -= part.byteLength;
+    }
+    skb.frags = frags;
+    skb.dataLen = len - skb.headlen;
+  }
+  skb.len = len;
+}
+
 /** skb_orphan: run the destructor (e.g. sock_wfree returns send-buffer credit), then forget the owner. */
 export function skbOrphan(skb: SkBuff): void {
   const destructor = skb.destructor;

@@ -10,7 +10,15 @@ import { devAddPack } from '../core/dev.js';
 import { NET_RX } from '../core/if.js';
 import type { NetDevice } from '../core/netdevice.js';
 import type { PacketType } from '../core/packet-type.js';
-import { kfreeSkb, PACKET, pskbMayPull, type SkBuff, skbPull, skbResetNetworkHeader } from '../core/skbuff.js';
+import {
+  kfreeSkb,
+  PACKET,
+  pskbMayPull,
+  pskbTrim,
+  type SkBuff,
+  skbPull,
+  skbResetNetworkHeader,
+} from '../core/skbuff.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { ETH_P } from '../link/if-ether.js';
 import type { Net } from '../net/net.js';
@@ -20,28 +28,6 @@ import { icmpSend } from './icmp.js';
 import { inetProtocol } from './protocol.js';
 import { rawLocalDeliver } from './raw.js';
 import { ipRouteHandlers, ipRouteInput } from './route.js';
-
-/** Trims the packet to `len` bytes (pskb_trim_rcsum): link padding after the datagram goes. */
-function pskbTrim(skb: SkBuff, len: number): void {
-  if (len >= skb.len) return;
-  if (len <= skb.headlen) {
-    skb.tail = skb.data + len;
-    skb.frags = [];
-    skb.dataLen = 0;
-  } else {
-    let left = len - skb.headlen;
-    const frags: Uint8Array[] = [];
-    for (const f of skb.frags) {
-      if (left === 0) break;
-      const part = f.byteLength <= left ? f : f.subarray(0, left);
-      frags.push(part);
-      left -= part.byteLength;
-    }
-    skb.frags = frags;
-    skb.dataLen = len - skb.headlen;
-  }
-  skb.len = len;
-}
 
 /** ip_rcv() + ip_rcv_core(). */
 export function ipRcv(skb: SkBuff, dev: NetDevice, _pt: PacketType, _orig: NetDevice): number {
