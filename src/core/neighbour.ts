@@ -25,8 +25,8 @@ export interface Neighbour {
   /** The key: 4 bytes for IPv4, 16 for IPv6. */
   readonly key: Uint8Array;
   readonly dev: NetDevice;
-  /** Link-layer address (neigh->ha). */
-  readonly ha: Uint8Array;
+  /** Link-layer address (neigh->ha); neigh_update() replaces it. */
+  ha: Uint8Array;
   nudState: number;
   /** Times used (for `ip -s neigh`). */
   used: number;
@@ -43,19 +43,47 @@ export class NeighTable {
     return [...this.#entries.values()];
   }
 
+  /** The key an entry is stored under: arp_tbl folds a loopback or point-to-point device's keys to 0.0.0.0. */
+  #id(key: Uint8Array, dev: NetDevice): { k: Uint8Array; id: string } {
+    const k = this.family === 'inet' && dev.flags & (IFF.LOOPBACK | IFF.POINTOPOINT) ? new Uint8Array(4) : key;
+    return { k, id: `${dev.ifindex}/${k.join('.')}` };
+  }
+
+  /** neigh_lookup(): the entry for this key on this device, if any. */
+  lookup(key: Uint8Array, dev: NetDevice): Neighbour | undefined {
+    return this.#entries.get(this.#id(key, dev).id);
+  }
+
   /**
    * __neigh_lookup + neigh_create for a NOARP device: the entry is created on first
    * use with the device's own address.
    */
   lookupOrCreate(key: Uint8Array, dev: NetDevice): Neighbour {
-    const k = this.family === 'inet' && dev.flags & (IFF.LOOPBACK | IFF.POINTOPOINT) ? new Uint8Array(4) : key;
-    const id = `${dev.ifindex}/${k.join('.')}`;
+    const { k, id } = this.#id(key, dev);
     let n = this.#entries.get(id);
     if (n === undefined) {
       n = { key: k.slice(), dev, ha: dev.devAddr.slice(0, dev.addrLen), nudState: NUD.NOARP, used: 0 };
       this.#entries.set(id, n);
     }
     return n;
+  }
+
+  /** neigh_update(): a new link-layer address (copied, cut to the device's length) and state. */
+  update(n: Neighbour, lladdr: Uint8Array | null, state: number): void {
+    if (lladdr !== null) {
+      const ha = new Uint8Array(n.dev.addrLen);
+      ha.set(lladdr.subarray(0, ha.length));
+      n.ha = ha;
+    }
+    n.nudState = state;
+  }
+
+  /** neigh_remove_one(): the entry goes; false if it was not in this table. */
+  delete(n: Neighbour): boolean {
+    const id = this.#id(n.key, n.dev).id;
+    if (this.#entries.get(id) !== n) return false;
+    this.#entries.delete(id);
+    return true;
   }
 
   /** neigh_ifdown(): entries of a device that goes away or down are flushed. */

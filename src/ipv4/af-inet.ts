@@ -3,10 +3,12 @@
  * gets its FIB (tables appear as routes need them), the default rules, its SNMP
  * counters and its net.ipv4 sysctls; the kernel follows address and device events.
  */
+
+import { E } from '../core/errno.js';
 import { NETDEV } from '../core/if.js';
 import { NeighTable } from '../core/neighbour.js';
 import type { Kernel, PernetOperations } from '../kernel/kernel.js';
-import { intSysctl } from '../kernel/sysctl.js';
+import { intSysctl, parseProcInt, type SysctlEntry } from '../kernel/sysctl.js';
 import type { Net } from '../net/net.js';
 import { ipFibInit } from './fib-frontend.js';
 import { fib4DefaultRules } from './fib-rules.js';
@@ -23,10 +25,12 @@ const ipv4NetOps: PernetOperations = {
     net.ipv4 = {
       fibTables: new Map(),
       rules: fib4DefaultRules(),
+      fibHasCustomRules: false,
       rtGenid: 0,
       sysctl: ipv4SysctlDefaults(),
       mib: ipv4MibNew(),
       arpTbl: new NeighTable('inet'),
+      pingGroupRange: [1, 0],
     };
   },
 };
@@ -36,7 +40,24 @@ function ipv4Sysctls() {
   const h = (_k: Kernel, net: Net) => net.ipv4.sysctl as unknown as Record<string, unknown>;
   const e = (name: string, opts: Parameters<typeof intSysctl>[4] = {}) =>
     intSysctl(`net.ipv4.${name}`, true, h, name, opts);
+  const pingGroupRange: SysctlEntry = {
+    name: 'net.ipv4.ping_group_range',
+    perNet: true,
+    read: (_k, net) => net.ipv4.pingGroupRange.join('\t'),
+    // ipv4_ping_group_range(): two gids; a low above the high means "nobody", stored as 1 0.
+    write: (_k, net, text) => {
+      const parts = text
+        .trim()
+        .split(/\s+/)
+        .map((p) => parseProcInt(p));
+      const [lo, hi] = parts;
+      if (parts.length !== 2 || lo === undefined || hi === undefined || lo < 0 || hi < 0) return -E.EINVAL;
+      net.ipv4.pingGroupRange = hi < lo ? [1, 0] : [lo, hi];
+      return 0;
+    },
+  };
   return [
+    pingGroupRange,
     e('icmp_echo_ignore_all', { min: 0, max: 1 }),
     e('icmp_echo_ignore_broadcasts', { min: 0, max: 1 }),
     e('icmp_ignore_bogus_error_responses', { min: 0, max: 1 }),

@@ -10,6 +10,7 @@ import type { ExtAck, NetDevice } from '../core/netdevice.js';
 import type { Timer } from '../kernel/clock.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Net } from '../net/net.js';
+import { NLM_F } from '../net/netlink.js';
 
 /** rtm_scope values (include/uapi/linux/rtnetlink.h). */
 export const RT_SCOPE = {
@@ -266,9 +267,6 @@ export function inetIfaCacheinfo(ifa: InIfaddr, now: number): { valid: number; p
   }
   return { valid, preferred };
 }
-
-/** nlmsg_flags of a request (include/uapi/linux/netlink.h). */
-export const NLM_F = { REPLACE: 0x100, EXCL: 0x200, CREATE: 0x400 } as const;
 
 /** An RTM_NEWADDR/RTM_DELADDR request: struct ifaddrmsg and the IFA_* attributes given. */
 export interface IfaddrRequest {

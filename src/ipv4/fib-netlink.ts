@@ -9,13 +9,20 @@ import { E } from '../core/errno.js';
 import { IFF, LOOPBACK_IFINDEX } from '../core/if.js';
 import type { ExtAck } from '../core/netdevice.js';
 import type { Net } from '../net/net.js';
+import { NLM_F } from '../net/netlink.js';
 import { inDevGet, inetMakeMask, RT_SCOPE } from './devinet.js';
-import { type FibAlias, type FibResult, type FibTable, flowi4, RT_TABLE, RTN, RTNH_F } from './fib.js';
+import {
+  type FibAlias,
+  type FibResult,
+  type FibTable,
+  fibAliasSameInfo,
+  flowi4,
+  RT_TABLE,
+  RTN,
+  RTNH_F,
+} from './fib.js';
 import { fibGetTable, fibLookup, fibNewTable, inetAddrType, rtCacheFlush } from './fib-frontend.js';
 import { type FibRule, FR_ACT, fibRuleInsert } from './fib-rules.js';
-
-/** Netlink request flags (include/uapi/linux/netlink.h). */
-export const NLM_F = { REPLACE: 0x100, EXCL: 0x200, CREATE: 0x400, APPEND: 0x800 } as const;
 
 /** fib_props[type].scope: the widest scope a route of this type may have. */
 const FIB_PROPS_SCOPE: readonly number[] = [
@@ -62,20 +69,9 @@ export interface FibConfig {
   nlFlags: number;
 }
 
-/**
- * net->ipv4.fib_has_custom_rules: set once a rule is added or deleted; until then
- * Linux looks routes up in a main table merged with local (so `ip route get` reports
- * table main for local routes too).
- */
-const customRules = new WeakSet<Net>();
-
-export function fibHasCustomRules(net: Net): boolean {
-  return customRules.has(net);
-}
-
 /** The table a lookup answer is reported from, as RTM_F_LOOKUP_TABLE gives it. */
 export function fibResultTable(net: Net, res: FibResult): number {
-  if (!fibHasCustomRules(net) && res.table === RT_TABLE.LOCAL) return RT_TABLE.MAIN;
+  if (!net.ipv4.fibHasCustomRules && res.table === RT_TABLE.LOCAL) return RT_TABLE.MAIN;
   return res.table;
 }
 
@@ -213,36 +209,9 @@ function fibCreateInfo(net: Net, cfg: FibConfig, extack: ExtAck): FibAlias | num
   return fa;
 }
 
-/** fib_find_info()'s notion of the same route information. */
-function sameInfo(a: FibAlias, b: FibAlias): boolean {
-  return (
-    a.type === b.type &&
-    a.dev === b.dev &&
-    a.gateway === b.gateway &&
-    a.scope === b.scope &&
-    a.prefsrc === b.prefsrc &&
-    a.protocol === b.protocol &&
-    a.nhFlags === b.nhFlags
-  );
-}
-
 /** The aliases of one prefix, in table order. */
 function aliasesOf(tb: FibTable, dst: number, dstLen: number): FibAlias[] {
   return tb.dump().filter((fa) => fa.dst === dst && fa.dstLen === dstLen);
-}
-
-/** Puts a prefix's aliases back in the given order (FibTable appends equals, so order survives). */
-function setAliases(tb: FibTable, dst: number, dstLen: number, list: FibAlias[]): void {
-  tb.flush((fa) => fa.dst === dst && fa.dstLen === dstLen);
-  for (const fa of list) {
-    if (tb.insert(fa) === 0) continue;
-    // FibTable's duplicate check ignores the protocol, which fib_find_info compares:
-    // two routes differing only there are distinct on Linux. Insert past the check.
-    const prefsrc = fa.prefsrc;
-    fa.prefsrc = 0xffffffff;
-    tb.insert(fa);
-    fa.prefsrc = prefsrc;
-  }
 }
 
 /**
@@ -252,32 +221,19 @@ function setAliases(tb: FibTable, dst: number, dstLen: number, list: FibAlias[])
  * NLM_F_CREATE nothing new is made (ENOENT).
  */
 function fibTableInsert(tb: FibTable, fa: FibAlias, nlFlags: number): number {
-  const list = aliasesOf(tb, fa.dst, fa.dstLen);
-  const group = list.filter((o) => o.tos === fa.tos && o.priority === fa.priority);
+  const group = aliasesOf(tb, fa.dst, fa.dstLen).filter((o) => o.tos === fa.tos && o.priority === fa.priority);
   const first = group[0];
   if (first !== undefined) {
     if (nlFlags & NLM_F.EXCL) return -E.EEXIST;
-    const match = group.find((o) => sameInfo(o, fa));
+    const match = group.find((o) => fibAliasSameInfo(o, fa));
     if (nlFlags & NLM_F.REPLACE) {
       if (match !== undefined) return match === first ? 0 : -E.EEXIST;
-      list[list.indexOf(first)] = fa;
-      setAliases(tb, fa.dst, fa.dstLen, list);
-      return 0;
+      return tb.insert(fa, { replace: true });
     }
     if (match !== undefined) return -E.EEXIST;
   }
   if (!(nlFlags & NLM_F.CREATE)) return -E.ENOENT;
-  if (first !== undefined && !(nlFlags & NLM_F.APPEND)) {
-    list.splice(list.indexOf(first), 0, fa);
-    setAliases(tb, fa.dst, fa.dstLen, list);
-    return 0;
-  }
-  if (first !== undefined) {
-    list.splice(list.indexOf(group[group.length - 1] as FibAlias) + 1, 0, fa);
-    setAliases(tb, fa.dst, fa.dstLen, list);
-    return 0;
-  }
-  return tb.insert(fa);
+  return tb.insert(fa, { prepend: !(nlFlags & NLM_F.APPEND) });
 }
 
 /** fib_valid_key_len(): no host bits under the prefix length. */
@@ -396,7 +352,7 @@ export function fibNlNewrule(
     return 0;
   }
   fibRuleInsert(rules, rule);
-  customRules.add(net);
+  net.ipv4.fibHasCustomRules = true;
   rtCacheFlush(net);
   return 0;
 }
@@ -412,7 +368,7 @@ export function fibNlDelrule(net: Net, match: FibRuleMatch): number {
   );
   if (i < 0) return -E.ENOENT;
   rules.splice(i, 1);
-  customRules.add(net);
+  net.ipv4.fibHasCustomRules = true;
   rtCacheFlush(net);
   return 0;
 }

@@ -129,10 +129,12 @@ export class FibTable {
   }
 
   /**
-   * fib_table_insert(): -EEXIST for an exact duplicate (same type, tos, metric and next
-   * hop), or with `exclusive` for any route of the same prefix, tos and metric.
+   * fib_table_insert(): -EEXIST for an exact duplicate (same tos and metric and the same
+   * info as fib_find_info() compares it), or with `exclusive` for any route of the same
+   * prefix, tos and metric. `replace` swaps the first of those; otherwise the route goes
+   * after them (NLM_F_APPEND, what addrconf's routes use) or with `prepend` before them.
    */
-  insert(fa: FibAlias, opts: { exclusive?: boolean; replace?: boolean } = {}): number {
+  insert(fa: FibAlias, opts: { exclusive?: boolean; replace?: boolean; prepend?: boolean } = {}): number {
     let byKey = this.#byLen.get(fa.dstLen);
     if (byKey === undefined) {
       byKey = new Map();
@@ -147,15 +149,14 @@ export class FibTable {
       return 0;
     }
     if (same.length > 0 && opts.exclusive === true) return -E.EEXIST;
-    if (same.some((o) => sameRoute(o, fa))) return -E.EEXIST;
-    // Aliases sort by tos (higher first), then metric (lower first); equal ones append.
+    if (same.some((o) => fibAliasSameInfo(o, fa))) return -E.EEXIST;
+    // Aliases sort by tos (higher first), then metric (lower first); equal ones go
+    // after the group, or before it when prepending.
+    const before = (o: FibAlias) =>
+      o.tos > fa.tos ||
+      (o.tos === fa.tos && (o.priority < fa.priority || (o.priority === fa.priority && !opts.prepend)));
     let i = 0;
-    while (
-      i < list.length &&
-      ((list[i] as FibAlias).tos > fa.tos ||
-        ((list[i] as FibAlias).tos === fa.tos && (list[i] as FibAlias).priority <= fa.priority))
-    )
-      i++;
+    while (i < list.length && before(list[i] as FibAlias)) i++;
     list.splice(i, 0, fa);
     byKey.set(fa.dst, list);
     return 0;
@@ -228,9 +229,16 @@ export class FibTable {
   }
 }
 
-function sameRoute(a: FibAlias, b: FibAlias): boolean {
+/** fib_find_info()'s notion of the same route information (type, next hop, scope, source, protocol, flags). */
+export function fibAliasSameInfo(a: FibAlias, b: FibAlias): boolean {
   return (
-    a.type === b.type && a.dev === b.dev && a.gateway === b.gateway && a.scope === b.scope && a.prefsrc === b.prefsrc
+    a.type === b.type &&
+    a.dev === b.dev &&
+    a.gateway === b.gateway &&
+    a.scope === b.scope &&
+    a.prefsrc === b.prefsrc &&
+    a.protocol === b.protocol &&
+    a.nhFlags === b.nhFlags
   );
 }
 

@@ -13,6 +13,7 @@ import { IPPROTO, Ipv4Header } from '../wire/ipv4.js';
 import { flowi4, RTN } from './fib.js';
 import { inetAddrType } from './fib-frontend.js';
 import { IPV4_MAX_HEADROOM, ipSendSkb } from './ip-output.js';
+import { pingRcv } from './ping.js';
 import { inetAddProtocol } from './protocol.js';
 import { ipRouteOutputKey, ipv4IsLbcast, ipv4IsMulticast, ipv4IsZeronet, RTCF, type Rtable } from './route.js';
 
@@ -152,6 +153,7 @@ export function icmpRcv(skb: SkBuff): number {
     }
   }
   if (type === ICMP.ECHO) icmpEcho(net, skb, iph);
+  else if (type === ICMP.ECHOREPLY) pingRcv(net, skb, 4);
   else if (
     type === ICMP.DEST_UNREACH ||
     type === ICMP.TIME_EXCEEDED ||

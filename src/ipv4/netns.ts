@@ -46,10 +46,18 @@ export function ipv4SysctlDefaults(): Ipv4Sysctl {
 export interface NetnsIpv4 {
   readonly fibTables: Map<number, FibTable>;
   readonly rules: FibRule[];
+  /**
+   * fib_has_custom_rules: set once a rule is added or deleted. Until then Linux looks
+   * routes up in main merged with local, so `ip route get` reports table main for
+   * local routes too.
+   */
+  fibHasCustomRules: boolean;
   /** rt_genid: bumped by rt_cache_flush(); a cached route from an older generation is stale. */
   rtGenid: number;
   readonly sysctl: Ipv4Sysctl;
   readonly mib: Ipv4Mib;
+  /** net.ipv4.ping_group_range: the group ids allowed to open ping sockets ("1 0", nobody, by default). */
+  pingGroupRange: [number, number];
   /** arp_tbl's entries for this namespace. */
   readonly arpTbl: NeighTable;
 }

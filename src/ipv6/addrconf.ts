@@ -6,11 +6,13 @@
 import { E } from '../core/errno.js';
 import { IFF, NETDEV } from '../core/if.js';
 import type { ExtAck, NetDevice } from '../core/netdevice.js';
-import { IFA_F, type IfaddrRequest, INFINITY_LIFE_TIME, NLM_F, RT_SCOPE } from '../ipv4/devinet.js';
+import { IFA_F, type IfaddrRequest, INFINITY_LIFE_TIME, RT_SCOPE } from '../ipv4/devinet.js';
 import type { Timer } from '../kernel/clock.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Net } from '../net/net.js';
+import { NLM_F } from '../net/netlink.js';
 import { registerProcNet } from '../net/procfs.js';
+import { IN6ADDR_LOOPBACK, ipv6AddrEqual } from './addr.js';
 
 export const IPV6_MIN_MTU = 1280;
 
@@ -50,12 +52,6 @@ export function in6DevGet(dev: NetDevice): Inet6Dev | null {
 
 const IFA_F_PERMANENT = 0x80;
 
-function in6addrLoopback(): Uint8Array {
-  const a = new Uint8Array(16);
-  a[15] = 1;
-  return a;
-}
-
 function ipv6AddDev(dev: NetDevice): Inet6Dev {
   const idev: Inet6Dev = { dev, addrList: [] };
   dev.ip6Ptr = idev;
@@ -68,7 +64,7 @@ function notifyInet6addr(idev: Inet6Dev, event: number, ifa: Inet6Ifaddr): void 
 
 /** ipv6_add_addr(): false if the device already has this address. */
 export function ipv6AddAddr(idev: Inet6Dev, ifa: Inet6Ifaddr): boolean {
-  if (idev.addrList.some((a) => in6AddrEqual(a.addr, ifa.addr))) return false;
+  if (idev.addrList.some((a) => ipv6AddrEqual(a.addr, ifa.addr))) return false;
   // ipv6_link_dev_addr(): the list is kept by source scope, widest first, newest first within a scope.
   const scope = ipv6AddrSrcScope(ifa.addr);
   const at = idev.addrList.findIndex((a) => scope >= ipv6AddrSrcScope(a.addr));
@@ -102,10 +98,10 @@ function addrconfNotify(event: number, dev: NetDevice): void {
     case NETDEV.UP:
       if (dev.mtu < IPV6_MIN_MTU) break;
       idev ??= ipv6AddDev(dev);
-      if (dev.flags & IFF.LOOPBACK && !idev.addrList.some((a) => in6AddrEqual(a.addr, in6addrLoopback()))) {
+      if (dev.flags & IFF.LOOPBACK && !idev.addrList.some((a) => ipv6AddrEqual(a.addr, IN6ADDR_LOOPBACK))) {
         // init_loopback(): ::1/128, scope host.
         ipv6AddAddr(idev, {
-          addr: in6addrLoopback(),
+          addr: IN6ADDR_LOOPBACK.slice(),
           prefixlen: 128,
           scope: IPV6_ADDR_SCOPE.LOOPBACK,
           flags: IFA_F_PERMANENT,
@@ -129,7 +125,7 @@ function addrconfNotify(event: number, dev: NetDevice): void {
 // Address types and scopes (net/ipv6/addrconf_core.c).
 
 /** IPV6_ADDR_* type bits __ipv6_addr_type() returns; scope values sit in bits 16-19. */
-const IPV6_ADDR = {
+export const IPV6_ADDR = {
   ANY: 0x0000,
   UNICAST: 0x0001,
   MULTICAST: 0x0002,
@@ -144,10 +140,6 @@ const SCOPE_NODELOCAL = 0x1;
 const SCOPE_LINKLOCAL = 0x2;
 const SCOPE_SITELOCAL = 0x5;
 const SCOPE_GLOBAL = 0xe;
-
-export function in6AddrEqual(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}
 
 const word = (a: Uint8Array, i: number): number =>
   (((a[4 * i] ?? 0) << 24) | ((a[4 * i + 1] ?? 0) << 16) | ((a[4 * i + 2] ?? 0) << 8) | (a[4 * i + 3] ?? 0)) >>> 0;
@@ -268,7 +260,7 @@ function ifaIpv6Policy(req: IfaddrRequest, extack: ExtAck): boolean {
 /** extract_addr(): IFA_LOCAL is the address when both are given and differ; IFA_ADDRESS is then the peer. */
 function extractAddr(req: IfaddrRequest): { pfx: Uint8Array; peer: Uint8Array | undefined } | null {
   const { local, address } = req;
-  if (address !== undefined && local !== undefined && !in6AddrEqual(address, local))
+  if (address !== undefined && local !== undefined && !ipv6AddrEqual(address, local))
     return { pfx: local, peer: address };
   const pfx = address ?? local;
   return pfx === undefined || pfx.length !== 16 ? null : { pfx, peer: undefined };
@@ -290,7 +282,7 @@ export function inet6RtmNewaddr(net: Net, req: IfaddrRequest, extack: ExtAck): n
   const preferred = req.cacheinfo?.preferred ?? INFINITY_LIFE_TIME;
   const idev = in6DevGet(dev) ?? (dev.mtu >= IPV6_MIN_MTU ? ipv6AddDev(dev) : null);
   if (idev === null) return -E.EINVAL;
-  const existing = idev.addrList.find((i) => in6AddrEqual(i.addr, a.pfx));
+  const existing = idev.addrList.find((i) => ipv6AddrEqual(i.addr, a.pfx));
   if (existing !== undefined) {
     if (req.nlFlags & NLM_F.EXCL || !(req.nlFlags & NLM_F.REPLACE)) {
       extack.msg = 'ipv6: address already assigned';
@@ -372,7 +364,7 @@ export function inet6RtmDeladdr(net: Net, req: IfaddrRequest, extack: ExtAck): n
     extack.msg = 'ipv6: IPv6 is disabled on this device';
     return -E.ENXIO;
   }
-  const ifa = idev.addrList.find((i) => i.prefixlen === req.prefixlen && in6AddrEqual(i.addr, a.pfx));
+  const ifa = idev.addrList.find((i) => i.prefixlen === req.prefixlen && ipv6AddrEqual(i.addr, a.pfx));
   if (ifa === undefined) {
     extack.msg = 'ipv6: address not found';
     return -E.EADDRNOTAVAIL;

@@ -6,6 +6,7 @@
 import type { NetDevice } from '../core/netdevice.js';
 import { allocSkb, kfreeSkb, pskbMayPull, type SkBuff, skbChecksum, skbCopyBits, skbPut } from '../core/skbuff.js';
 import { RTN } from '../ipv4/fib.js';
+import { pingRcv } from '../ipv4/ping.js';
 import { inet6AddProtocol } from '../ipv4/protocol.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Net } from '../net/net.js';
@@ -100,6 +101,7 @@ export function icmpv6Rcv(skb: SkBuff): number {
   const type = skb.head[skb.data] as number;
   mib.icmp6MsgIn[type] = (mib.icmp6MsgIn[type] as number) + 1;
   if (type === ICMPV6.ECHO_REQUEST) icmpv6EchoReply(net, skb, ip6);
+  else if (type === ICMPV6.ECHO_REPLY) pingRcv(net, skb, 6);
   kfreeSkb(skb);
   return 0;
 }

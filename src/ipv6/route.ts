@@ -27,6 +27,10 @@ export interface Fib6Info {
   /** RA preference: 1 medium (the only one lo uses). */
   pref: number;
   table: number;
+  /** The next hop's gateway (fib_nh_gw6), for routes added with `via`. */
+  gateway?: Uint8Array;
+  /** The preferred source (fib6_prefsrc), for routes added with `src`. */
+  prefsrc?: Uint8Array;
 }
 
 /** A table: prefix length → prefix → routes, looked up longest prefix first. */

@@ -18,6 +18,7 @@ import {
   type NetDevice,
 } from '../core/netdevice.js';
 import { formatIpv4, type InIfaddr, inDevGet, inetDelIfa } from '../ipv4/devinet.js';
+import { formatIpv6 } from '../ipv6/addr.js';
 import { in6DevGet } from '../ipv6/addrconf.js';
 import type { Net } from '../net/net.js';
 import type { CommandContext, Output } from './command.js';
@@ -203,40 +204,6 @@ export function bytesScaled(n: bigint): string {
     }
   }
   return `(${short / 10n}.${short % 10n} ${ext})`;
-}
-
-/** inet_ntop(AF_INET6) as glibc writes it: the longest run of two or more zero groups becomes "::". */
-export function formatIpv6(a: Uint8Array): string {
-  const words = Array.from({ length: 8 }, (_, i) => ((a[2 * i] ?? 0) << 8) | (a[2 * i + 1] ?? 0));
-  let best = { base: -1, len: 0 };
-  let cur = { base: -1, len: 0 };
-  for (let i = 0; i < 8; i++) {
-    if (words[i] === 0) {
-      if (cur.base < 0) cur = { base: i, len: 1 };
-      else cur.len++;
-    } else if (cur.base >= 0) {
-      if (best.base < 0 || cur.len > best.len) best = cur;
-      cur = { base: -1, len: 0 };
-    }
-  }
-  if (cur.base >= 0 && (best.base < 0 || cur.len > best.len)) best = cur;
-  if (best.len < 2) best = { base: -1, len: 0 };
-  let out = '';
-  for (let i = 0; i < 8; i++) {
-    if (best.base >= 0 && i >= best.base && i < best.base + best.len) {
-      if (i === best.base) out += ':';
-      continue;
-    }
-    if (i !== 0) out += ':';
-    // IPv4-compatible and IPv4-mapped addresses end in dotted quad.
-    if (i === 6 && best.base === 0 && (best.len === 6 || (best.len === 5 && words[5] === 0xffff))) {
-      out += `${a[12]}.${a[13]}.${a[14]}.${a[15]}`;
-      break;
-    }
-    out += (words[i] as number).toString(16);
-  }
-  if (best.base >= 0 && best.base + best.len === 8) out += ':';
-  return out;
 }
 
 const FLAG_NAMES: [number, string][] = [

@@ -4,6 +4,7 @@ import type { Command } from './command.js';
 import { ethtool } from './ethtool.js';
 import { ifconfig } from './ifconfig.js';
 import { ip } from './ip/index.js';
+import { ping } from './ping.js';
 import { sysctl } from './sysctl.js';
 
 export const commands: ReadonlyMap<string, Command> = new Map<string, Command>([
@@ -11,5 +12,7 @@ export const commands: ReadonlyMap<string, Command> = new Map<string, Command>([
   ['ethtool', ethtool],
   ['ifconfig', ifconfig],
   ['ip', ip],
+  ['ping', ping],
+  ['ping6', ping],
   ['sysctl', sysctl],
 ]);

@@ -3,9 +3,10 @@ import { test } from 'node:test';
 import { devQueueXmit } from '../../src/core/dev.js';
 import { skbFromBytes } from '../../src/core/skbuff.js';
 import { IFA_F, inDevGet, inetInsertIfa, inetMakeMask, RT_SCOPE } from '../../src/ipv4/devinet.js';
+import { formatIpv6 } from '../../src/ipv6/addr.js';
 import { Net } from '../../src/net/net.js';
 import { runTool } from '../../src/tools/command.js';
-import { bytesScaled, formatIpv6, ifconfig } from '../../src/tools/ifconfig.js';
+import { bytesScaled, ifconfig } from '../../src/tools/ifconfig.js';
 import { inLinuxNetns } from '../helpers/linux.js';
 
 const run = (net: Net, line: string) => runTool(ifconfig, net, line.split(' '));

@@ -17,16 +17,19 @@ import {
   inetIfaCacheinfo,
   inetRtmDeladdr,
   inetRtmNewaddr,
-  NLM_F,
   RT_SCOPE,
 } from '../../ipv4/devinet.js';
+import { formatIpv6 } from '../../ipv6/addr.js';
 import { in6DevGet, inet6IfaCacheinfo, inet6RtmDeladdr, inet6RtmNewaddr, ipv6RtScope } from '../../ipv6/addrconf.js';
 import type { Net } from '../../net/net.js';
-import { formatIpv6 } from '../ifconfig.js';
+import { NLM_F } from '../../net/netlink.js';
 import {
   AF,
   duparg,
   duparg2,
+  getInetAddr,
+  getInetPrefix,
+  type InetPrefix,
   type IpContext,
   IpExit,
   type IpOptions,
@@ -34,6 +37,7 @@ import {
   JsonWriter,
   matches,
   nextArg,
+  strtoul0,
 } from './common.js';
 import {
   detailsJson,
@@ -49,140 +53,6 @@ import {
   statsJson,
   statsText,
 } from './link.js';
-
-// ---------------------------------------------------------------------------------
-// Parsing addresses and prefixes (lib/utils.c: get_addr_1, get_prefix_1, get_netmask).
-
-/** inet_prefix: an address with its family, length in bytes and prefix length in bits. */
-interface InetPrefix {
-  family: number;
-  data: Uint8Array;
-  bitlen: number;
-  /** PREFIXLEN_SPECIFIED: the argument had a "/LEN". */
-  specified: boolean;
-}
-
-/** strtoul(s, &end, 0) that must consume all of `s`: null when it does not. */
-function strtoul0(s: string): number | null {
-  const m = /^[\t\n\v\f\r ]*\+?(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/.exec(s);
-  if (m === null) return null;
-  const d = m[1] as string;
-  if (/^0[xX]/.test(d)) return Number.parseInt(d.slice(2), 16);
-  return d.startsWith('0') ? Number.parseInt(d, 8) : Number.parseInt(d, 10);
-}
-
-/** get_addr_ipv4(): one to four parts, each strtoul(…, 0) up to 255; missing parts are 0 ("127.1" is 127.1.0.0). */
-function getAddrIpv4(s: string): Uint8Array | null {
-  const parts = s.split('.');
-  if (parts.length > 4) return null;
-  const out = new Uint8Array(4);
-  for (const [i, p] of parts.entries()) {
-    const n = strtoul0(p);
-    if (n === null || n > 255) return null;
-    out[i] = n;
-  }
-  return out;
-}
-
-/** inet_pton(AF_INET6): hex groups, one "::", an optional trailing dotted quad. */
-export function inetPton6(s: string): Uint8Array | null {
-  const halves = s.split('::');
-  if (halves.length > 2) return null;
-  const groups = (h: string): number[] | null => {
-    if (h === '') return [];
-    const out: number[] = [];
-    const parts = h.split(':');
-    for (const [i, p] of parts.entries()) {
-      if (i === parts.length - 1 && p.includes('.')) {
-        const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(p);
-        if (m === null) return null;
-        const b = m.slice(1).map((x) => (x.length > 1 && x.startsWith('0') ? 256 : Number(x)));
-        if (b.some((x) => x > 255)) return null;
-        out.push(((b[0] as number) << 8) | (b[1] as number), ((b[2] as number) << 8) | (b[3] as number));
-      } else if (/^[0-9a-fA-F]{1,4}$/.test(p)) out.push(Number.parseInt(p, 16));
-      else return null;
-    }
-    return out;
-  };
-  const head = groups(halves[0] as string);
-  const tail = halves.length === 2 ? groups(halves[1] as string) : [];
-  if (head === null || tail === null) return null;
-  const fill = 8 - head.length - tail.length;
-  if (halves.length === 2 ? fill < 1 : fill !== 0) return null;
-  const words = [...head, ...new Array<number>(halves.length === 2 ? fill : 0).fill(0), ...tail];
-  const out = new Uint8Array(16);
-  words.forEach((w, i) => {
-    out[2 * i] = w >> 8;
-    out[2 * i + 1] = w & 0xff;
-  });
-  return out;
-}
-
-/** get_addr_1(): a colon means IPv6; the family asked for must agree. */
-function getAddr1(arg: string, family: number): InetPrefix | null {
-  // "default" is the family's zero address; "any" and "all" have no bytes at all.
-  if (arg === 'default' || arg === 'any' || arg === 'all') {
-    const len = arg !== 'default' ? 0 : family === AF.INET ? 4 : family === AF.INET6 ? 16 : 0;
-    return { family, data: new Uint8Array(len), bitlen: 0, specified: true };
-  }
-  if (arg.includes(':')) {
-    if (family !== AF.UNSPEC && family !== AF.INET6) return null;
-    const data = inetPton6(arg);
-    return data === null ? null : { family: AF.INET6, data, bitlen: 128, specified: false };
-  }
-  if (family !== AF.UNSPEC && family !== AF.INET) return null;
-  const data = getAddrIpv4(arg);
-  return data === null ? null : { family: AF.INET, data, bitlen: 32, specified: false };
-}
-
-/** get_netmask(): a number of bits, or (IPv4) a contiguous dotted mask. */
-function getNetmask(arg: string): number | null {
-  const n = strtoul0(arg);
-  if (n !== null) return n;
-  const m = getAddrIpv4(arg);
-  if (m === null || !arg.includes('.')) return null;
-  const v = ((m[0] ?? 0) << 24) | ((m[1] ?? 0) << 16) | ((m[2] ?? 0) << 8) | (m[3] ?? 0);
-  const bits = Math.clz32(~v);
-  return (bits === 32 ? 0 : v << bits) === 0 ? bits : null;
-}
-
-function getPrefix1(arg: string, family: number): InetPrefix | null {
-  const slash = arg.indexOf('/');
-  const p = getAddr1(slash < 0 ? arg : arg.slice(0, slash), family);
-  if (p === null || slash < 0 || p.specified) return p;
-  const bits = getNetmask(arg.slice(slash + 1));
-  if (bits === null || bits > p.bitlen) return null;
-  return { ...p, bitlen: bits, specified: true };
-}
-
-/** family_name_verbose(). */
-function familyVerbose(family: number): string {
-  return family === AF.INET ? 'inet' : family === AF.INET6 ? 'inet6' : 'any valid';
-}
-
-/** get_prefix(): exit(1) with iproute2's message when the argument is no prefix. */
-function getPrefix(ctx: IpContext, arg: string, family: number): InetPrefix {
-  if (family === AF.PACKET) {
-    ctx.stderr.write(`Error: "${arg}" may be inet prefix, but it is not allowed in this context.\n`);
-    throw new IpExit(1);
-  }
-  const p = getPrefix1(arg, family);
-  if (p !== null) return p;
-  ctx.stderr.write(`Error: ${familyVerbose(family)} prefix is expected rather than "${arg}".\n`);
-  throw new IpExit(1);
-}
-
-/** get_addr(). */
-function getAddr(ctx: IpContext, arg: string, family: number): InetPrefix {
-  if (family === AF.PACKET) {
-    ctx.stderr.write(`Error: "${arg}" may be inet address, but it is not allowed in this context.\n`);
-    throw new IpExit(1);
-  }
-  const p = getAddr1(arg, family);
-  if (p !== null) return p;
-  ctx.stderr.write(`Error: ${familyVerbose(family)} address is expected rather than "${arg}".\n`);
-  throw new IpExit(1);
-}
 
 /** /etc/iproute2/rt_scopes as shipped. */
 const SCOPE_NAMES: Record<number, string> = {
@@ -406,7 +276,7 @@ function parseFilter(ctx: IpContext, f: AddrFilter, args: string[]): string | nu
   for (let i = 0; i < args.length; i++) {
     const a = args[i] as string;
     if (a === 'to') {
-      f.pfx = getPrefix(ctx, nextArg(ctx, args, i++), f.family);
+      f.pfx = getInetPrefix(ctx, nextArg(ctx, args, i++), f.family);
       if (f.family === AF.UNSPEC) f.family = f.pfx.family;
     } else if (a === 'scope') {
       const v = nextArg(ctx, args, i++);
@@ -487,12 +357,9 @@ function addrText(a: AddrMsg, o: IpOptions, prefix: string): string {
   return `${s}\n`;
 }
 
-/**
- * print_bool(PRINT_JSON, key, NULL, true). JsonWriter has no bool writer yet; number()
- * writes String(value) as it is, which for true is the JSON literal.
- */
+/** print_bool(PRINT_JSON, key, NULL, true). */
 function jsonTrue(w: JsonWriter, key: string): void {
-  w.name(key).number(true as unknown as number);
+  w.name(key).bool(true);
 }
 
 /** print_addrinfo() in a JSON context: the members of one address object. */
@@ -814,7 +681,7 @@ function parseModify(ctx: IpContext, args: string[]): ModifyArgs {
     if (a === 'peer' || a === 'remote') {
       const v = nextArg(ctx, args, i++);
       if (m.peer !== null) duparg(ctx, 'peer', v);
-      m.peer = getPrefix(ctx, v, m.family);
+      m.peer = getInetPrefix(ctx, v, m.family);
       if (m.family === AF.UNSPEC) m.family = m.peer.family;
     } else if (matches(a, 'broadcast') || a === 'brd') {
       const v = nextArg(ctx, args, i++);
@@ -822,13 +689,13 @@ function parseModify(ctx: IpContext, args: string[]): ModifyArgs {
       if (v === '+') m.brdMode = -1;
       else if (v === '-') m.brdMode = -2;
       else {
-        m.broadcast = getAddr(ctx, v, m.family);
+        m.broadcast = getInetAddr(ctx, v, m.family);
         if (m.family === AF.UNSPEC) m.family = m.broadcast.family;
       }
     } else if (a === 'anycast') {
       // IPv4 ignores IFA_ANYCAST and lonet has no IPv6 anycast: the address is checked and dropped.
       const v = nextArg(ctx, args, i++);
-      const any = getAddr(ctx, v, m.family);
+      const any = getInetAddr(ctx, v, m.family);
       if (m.family === AF.UNSPEC) m.family = any.family;
     } else if (a === 'scope') {
       const v = nextArg(ctx, args, i++);
@@ -867,7 +734,7 @@ function parseModify(ctx: IpContext, args: string[]): ModifyArgs {
       if (matches(v, 'help')) ipaddrUsage(ctx);
       if (m.local !== null) duparg2(ctx, 'local', v);
       m.localArg = v;
-      m.local = getPrefix(ctx, v, m.family);
+      m.local = getInetPrefix(ctx, v, m.family);
       if (m.family === AF.UNSPEC) m.family = m.local.family;
     }
   }

@@ -3,6 +3,7 @@
  * argument-error helpers (which exit like iproute2's exit(-1)) and its JSON writer,
  * so output and diagnostics are byte-for-byte iproute2's.
  */
+import { inetPton6 } from '../../ipv6/addr.js';
 import type { CommandContext } from '../command.js';
 
 /** The global options of ip.c's main(), as counters where iproute2 counts them. */
@@ -95,6 +96,106 @@ export function checkIfname(name: string): boolean {
   return name.length > 0 && new TextEncoder().encode(name).byteLength < 16 && !/[/\s]/.test(name);
 }
 
+// ---------------------------------------------------------------------------------
+// Parsing addresses and prefixes (lib/utils.c: get_addr_1, get_prefix_1, get_netmask).
+
+/** inet_prefix: an address with its family, length in bytes and prefix length in bits. */
+export interface InetPrefix {
+  family: number;
+  data: Uint8Array;
+  bitlen: number;
+  /** PREFIXLEN_SPECIFIED: the argument had a "/LEN". */
+  specified: boolean;
+}
+
+/** strtoul(s, &end, 0) that must consume all of `s`: null when it does not. */
+export function strtoul0(s: string): number | null {
+  const m = /^[\t\n\v\f\r ]*\+?(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/.exec(s);
+  if (m === null) return null;
+  const d = m[1] as string;
+  if (/^0[xX]/.test(d)) return Number.parseInt(d.slice(2), 16);
+  return d.startsWith('0') ? Number.parseInt(d, 8) : Number.parseInt(d, 10);
+}
+
+/** get_addr_ipv4(): one to four parts, each strtoul(…, 0) up to 255; missing parts are 0 ("127.1" is 127.1.0.0). */
+export function getAddrIpv4(s: string): Uint8Array | null {
+  const parts = s.split('.');
+  if (parts.length > 4) return null;
+  const out = new Uint8Array(4);
+  for (const [i, p] of parts.entries()) {
+    const n = strtoul0(p);
+    if (n === null || n > 255) return null;
+    out[i] = n;
+  }
+  return out;
+}
+
+/** get_addr_1(): a colon means IPv6; the family asked for must agree. */
+export function getAddr1(arg: string, family: number): InetPrefix | null {
+  // "default" is the family's zero address; "any" and "all" have no bytes at all.
+  if (arg === 'default' || arg === 'any' || arg === 'all') {
+    const len = arg !== 'default' ? 0 : family === AF.INET ? 4 : family === AF.INET6 ? 16 : 0;
+    return { family, data: new Uint8Array(len), bitlen: 0, specified: true };
+  }
+  if (arg.includes(':')) {
+    if (family !== AF.UNSPEC && family !== AF.INET6) return null;
+    const data = inetPton6(arg);
+    return data === null ? null : { family: AF.INET6, data, bitlen: 128, specified: false };
+  }
+  if (family !== AF.UNSPEC && family !== AF.INET) return null;
+  const data = getAddrIpv4(arg);
+  return data === null ? null : { family: AF.INET, data, bitlen: 32, specified: false };
+}
+
+/** get_netmask(): a number of bits, or (IPv4) a contiguous dotted mask. */
+function getNetmask(arg: string): number | null {
+  const n = strtoul0(arg);
+  if (n !== null) return n;
+  const m = getAddrIpv4(arg);
+  if (m === null || !arg.includes('.')) return null;
+  const v = ((m[0] ?? 0) << 24) | ((m[1] ?? 0) << 16) | ((m[2] ?? 0) << 8) | (m[3] ?? 0);
+  const bits = Math.clz32(~v);
+  return (bits === 32 ? 0 : v << bits) === 0 ? bits : null;
+}
+
+export function getPrefix1(arg: string, family: number): InetPrefix | null {
+  const slash = arg.indexOf('/');
+  const p = getAddr1(slash < 0 ? arg : arg.slice(0, slash), family);
+  if (p === null || slash < 0 || p.specified) return p;
+  const bits = getNetmask(arg.slice(slash + 1));
+  if (bits === null || bits > p.bitlen) return null;
+  return { ...p, bitlen: bits, specified: true };
+}
+
+/** family_name_verbose(). */
+function familyVerbose(family: number): string {
+  return family === AF.INET ? 'inet' : family === AF.INET6 ? 'inet6' : 'any valid';
+}
+
+/** get_prefix(): exit(1) with iproute2's message when the argument is no prefix. */
+export function getInetPrefix(ctx: IpContext, arg: string, family: number): InetPrefix {
+  if (family === AF.PACKET) {
+    ctx.stderr.write(`Error: "${arg}" may be inet prefix, but it is not allowed in this context.\n`);
+    throw new IpExit(1);
+  }
+  const p = getPrefix1(arg, family);
+  if (p !== null) return p;
+  ctx.stderr.write(`Error: ${familyVerbose(family)} prefix is expected rather than "${arg}".\n`);
+  throw new IpExit(1);
+}
+
+/** get_addr(): exit(1) with iproute2's message when the argument is no address. */
+export function getInetAddr(ctx: IpContext, arg: string, family: number): InetPrefix {
+  if (family === AF.PACKET) {
+    ctx.stderr.write(`Error: "${arg}" may be inet address, but it is not allowed in this context.\n`);
+    throw new IpExit(1);
+  }
+  const p = getAddr1(arg, family);
+  if (p !== null) return p;
+  ctx.stderr.write(`Error: ${familyVerbose(family)} address is expected rather than "${arg}".\n`);
+  throw new IpExit(1);
+}
+
 /**
  * lib/json_writer.c: iproute2's own JSON printer. Pretty output puts a space inside
  * array brackets and indents four spaces per level, which JSON.stringify cannot do.
@@ -173,6 +274,20 @@ export class JsonWriter {
   number(value: number): this {
     this.#eor();
     this.#out += String(value);
+    return this;
+  }
+
+  /** jsonw_bool(): the literal true or false. */
+  bool(value: boolean): this {
+    this.#eor();
+    this.#out += value ? 'true' : 'false';
+    return this;
+  }
+
+  /** jsonw_null(): print_null()'s literal, as in `"not":null`. */
+  null(): this {
+    this.#eor();
+    this.#out += 'null';
     return this;
   }
 

@@ -1,13 +1,16 @@
 /**
- * `ip neigh` (iproute2 6.1 ip/ipneigh.c) for IPv4: the namespace's arp_tbl. On lo
- * every entry is NUD_NOARP and folded into 0.0.0.0 (neighbour.ts), so entries appear
+ * `ip neigh` (iproute2 6.1 ip/ipneigh.c): the namespace's arp_tbl and nd_tbl, IPv4
+ * first as an AF_UNSPEC dump walks the families. On lo every entry is NUD_NOARP (IPv4
+ * folds them into 0.0.0.0, neighbour.ts; IPv6 keeps one per address), so entries appear
  * once traffic has used lo, hidden from the default listing (which skips NOARP) and
  * untouched by flush (which skips NOARP and PERMANENT), as on Linux.
  */
-import { type Neighbour, NUD } from '../../core/neighbour.js';
+import { type Neighbour, type NeighTable, NUD } from '../../core/neighbour.js';
 import { formatHwAddr } from '../../core/netdevice.js';
-import { AF, die, type IpContext, IpExit, invarg, JsonWriter, matches, nextArg } from './common.js';
-import { getAddr, nodev } from './route.js';
+import { formatIpv6 } from '../../ipv6/addr.js';
+import type { Net } from '../../net/net.js';
+import { AF, die, getInetAddr, type IpContext, IpExit, invarg, JsonWriter, matches, nextArg } from './common.js';
+import { nodev } from './route.js';
 
 /** nud_state_a2n() names, in print_neigh_state() order. */
 const NUD_NAMES: [number, string][] = [
@@ -58,8 +61,8 @@ function parseFilter(ctx: IpContext, args: string[], flush: boolean): NeighFilte
       if (s === 0xff) f.state = ~0;
       nudGiven = true;
     } else if (a === 'all' || matches(a, 'unused') || a === 'proxy' || matches(a, 'to')) {
-      if (matches(a, 'to')) getAddr(ctx, nextArg(ctx, args, i++));
-    } else getAddr(ctx, a);
+      if (matches(a, 'to')) getInetAddr(ctx, nextArg(ctx, args, i++), ctx.opts.family);
+    } else getInetAddr(ctx, a, ctx.opts.family);
   }
   return f;
 }
@@ -70,11 +73,19 @@ function passes(n: Neighbour, f: NeighFilter): boolean {
   return (n.nudState & f.state) !== 0;
 }
 
-const keyText = (n: Neighbour) => [...n.key].join('.');
+const keyText = (n: Neighbour) => (n.key.length === 16 ? formatIpv6(n.key) : [...n.key].join('.'));
+
+/** The tables a request for this family reaches: arp_tbl, then nd_tbl. */
+function neighTables(net: Net, family: number): NeighTable[] {
+  const out: NeighTable[] = [];
+  if (family === AF.UNSPEC || family === AF.INET) out.push(net.ipv4.arpTbl);
+  if (family === AF.UNSPEC || family === AF.INET6) out.push(net.ipv6.ndTbl);
+  return out;
+}
 
 function neighList(ctx: IpContext, args: string[]): number {
   const f = parseFilter(ctx, args, false);
-  const entries = ctx.opts.family === AF.INET6 ? [] : ctx.net.ipv4.arpTbl.entries.filter((n) => passes(n, f));
+  const entries = neighTables(ctx.net, ctx.opts.family).flatMap((t) => t.entries.filter((n) => passes(n, f)));
   if (ctx.opts.json) {
     const w = new JsonWriter(ctx.opts.pretty).startArray();
     for (const n of entries) {
@@ -108,19 +119,22 @@ function neighFlush(ctx: IpContext, args: string[]): number {
     return -1;
   }
   const f = parseFilter(ctx, args, true);
-  const victims = ctx.net.ipv4.arpTbl.entries.filter((n) => passes(n, f));
-  // Every IPv4 entry on a device is the one folded entry, so flushing it is flushing the device.
-  for (const dev of new Set(victims.map((n) => n.dev))) ctx.net.ipv4.arpTbl.flushDev(dev);
+  for (const tbl of neighTables(ctx.net, ctx.opts.family)) {
+    for (const n of tbl.entries) if (passes(n, f)) tbl.delete(n);
+  }
   return 0;
 }
 
 /**
- * ip neigh add/replace/change/del on lo: arp_tbl folds every key to 0.0.0.0 on a
- * NOARP device, so an add lands on that one entry and makes it PERMANENT with the
- * given (or lo's) address; a delete finds only 0.0.0.0.
+ * ip neigh add/replace/change/del (neigh_add / neigh_delete): an add makes the entry
+ * PERMANENT (or the `nud` given) with the given (or the device's) address. On lo
+ * arp_tbl folds every IPv4 key to 0.0.0.0, so an add lands on that one entry and a
+ * delete finds only 0.0.0.0; nd_tbl keeps each IPv6 address.
  */
 function neighModify(ctx: IpContext, cmd: 'add' | 'change' | 'replace' | 'del', args: string[]): number {
-  let dst: number | null = null;
+  let dst: Uint8Array | null = null;
+  let family = ctx.opts.family;
+  let state: number = NUD.PERMANENT;
   let lladdr: Uint8Array | null = null;
   let devName: string | null = null;
   for (let i = 0; i < args.length; i++) {
@@ -130,14 +144,20 @@ function neighModify(ctx: IpContext, cmd: 'add' | 'change' | 'replace' | 'del', 
       const bytes = v.split(':').map((x) => Number.parseInt(x, 16));
       if (bytes.some((b) => Number.isNaN(b) || b > 255)) invarg(ctx, '"lladdr" is invalid\n', v);
       lladdr = Uint8Array.from(bytes);
-    } else if (a === 'nud') nextArg(ctx, args, i++);
-    else if (a === 'dev') devName = nextArg(ctx, args, i++);
+    } else if (a === 'nud') {
+      const v = nextArg(ctx, args, i++);
+      const s = nudA2n(v);
+      if (s === null || s === 0xff) invarg(ctx, 'nud state is bad', v);
+      state = s;
+    } else if (a === 'dev') devName = nextArg(ctx, args, i++);
     else if (a === 'router' || a === 'extern_learn' || a === 'proxy') {
       // Flags lo has no use for.
     } else {
       const w = a === 'to' ? nextArg(ctx, args, i++) : a;
       if (dst !== null) die(ctx, `Error: either "to" is duplicate, or "${w}" is a garbage.\n`);
-      dst = getAddr(ctx, w);
+      const p = getInetAddr(ctx, w, family);
+      if (family === AF.UNSPEC) family = p.family;
+      dst = p.data;
     }
   }
   if (devName === null || dst === null) {
@@ -146,21 +166,18 @@ function neighModify(ctx: IpContext, cmd: 'add' | 'change' | 'replace' | 'del', 
   }
   const dev = ctx.net.devGetByName(devName);
   if (dev === undefined) nodev(ctx, devName);
-  if (ctx.opts.family === AF.INET6) return die(ctx, 'lonet: IPv6 neighbours are not modelled yet\n');
-  const tbl = ctx.net.ipv4.arpTbl;
-  const key = Uint8Array.of(dst >>> 24, (dst >>> 16) & 255, (dst >>> 8) & 255, dst & 255);
+  const tbl = family === AF.INET6 ? ctx.net.ipv6.ndTbl : ctx.net.ipv4.arpTbl;
   if (cmd === 'del') {
-    const hit = tbl.entries.find((n) => n.dev === dev && keyText(n) === [...key].join('.'));
-    if (hit === undefined) {
+    // Only an entry stored under exactly this key goes (lo's folded IPv4 entry answers to 0.0.0.0 alone).
+    const hit = tbl.lookup(dst, dev);
+    if (hit === undefined || !hit.key.every((b, i) => b === dst[i])) {
       ctx.stderr.write('RTNETLINK answers: No such file or directory\n');
       return -2;
     }
-    tbl.flushDev(dev);
+    tbl.delete(hit);
     return 0;
   }
-  const n = tbl.lookupOrCreate(key, dev);
-  if (lladdr !== null) n.ha.set(lladdr.subarray(0, n.ha.length));
-  n.nudState = NUD.PERMANENT;
+  tbl.update(tbl.lookupOrCreate(dst, dev), lladdr, state);
   return 0;
 }
 

@@ -1,14 +1,13 @@
 /**
- * `ip route` (iproute2 6.1 ip/iproute.c) for IPv4: list, flush, get and changes, all
- * rendered from the namespace's live FIB as the RTM_NEWROUTE messages a dump would
- * carry. Changes go through fib-netlink.ts, which checks them as the kernel does.
- * IPv6 has no FIB in lonet yet: its routes are derived from the inet6 addresses
- * (only local routes exist on lo), and `ip -6 route` changes are refused.
+ * `ip route` (iproute2 6.1 ip/iproute.c) for IPv4 and IPv6: list, flush, get and changes, all
+ * rendered from the namespace's live FIBs as the RTM_NEWROUTE messages a dump would
+ * carry. Changes go through fib-netlink.ts (IPv4) and ipv6/route-netlink.ts (IPv6),
+ * which check them as the kernel does.
  */
 import { E, strerror } from '../../core/errno.js';
 import { LOOPBACK_IFINDEX } from '../../core/if.js';
 import type { ExtAck } from '../../core/netdevice.js';
-import { formatIpv4, inetMakeMask, RT_SCOPE } from '../../ipv4/devinet.js';
+import { formatIpv4, RT_SCOPE } from '../../ipv4/devinet.js';
 import { type FibAlias, flowi4, RT_TABLE, RTN, RTN_NAMES, RTNH_F, RTPROT } from '../../ipv4/fib.js';
 import { fibGetTable, fibLookup } from '../../ipv4/fib-frontend.js';
 import {
@@ -17,12 +16,35 @@ import {
   fibResultTable,
   inetRtmDelroute,
   inetRtmNewroute,
-  NLM_F,
 } from '../../ipv4/fib-netlink.js';
 import { ipRouteOutputKey, RTCF } from '../../ipv4/route.js';
-import { in6DevGet } from '../../ipv6/addrconf.js';
+import { formatIpv6, IN6ADDR_ANY, ipv6PrefixEqual } from '../../ipv6/addr.js';
+import type { Fib6Info } from '../../ipv6/route.js';
+import {
+  type Fib6Config,
+  fib6DeleteRoutes,
+  fib6GetTable,
+  inet6DumpFib,
+  inet6RtmDelroute,
+  inet6RtmGetroute,
+  inet6RtmNewroute,
+} from '../../ipv6/route-netlink.js';
 import type { Net } from '../../net/net.js';
-import { AF, die, type IpContext, IpExit, invarg, JsonWriter, matches, nextArg } from './common.js';
+import { NLM_F } from '../../net/netlink.js';
+import {
+  AF,
+  die,
+  getInetAddr,
+  getInetPrefix,
+  getPrefix1,
+  type InetPrefix,
+  type IpContext,
+  IpExit,
+  invarg,
+  JsonWriter,
+  matches,
+  nextArg,
+} from './common.js';
 
 // ---------------------------------------------------------------------------------
 // Names (lib/rt_names.c with /etc/iproute2's rt_protos, rt_scopes, rt_tables).
@@ -100,43 +122,29 @@ export function getUnsigned(arg: string): number | null {
 // ---------------------------------------------------------------------------------
 // Addresses and prefixes (lib/utils.c get_addr_1, get_prefix_1).
 
-export interface InetPrefix {
+/** An IPv4 prefix as the IPv4 FIB and rule code want it: a u32 and a length. */
+export interface Inet4Prefix {
   addr: number;
   bitlen: number;
-  /** 0 for "default"/"all"/"any". */
-  bytelen: number;
 }
 
-/** get_addr_ipv4(): inet_aton's one-to-four-part forms, decimal parts only. */
-function parseIpv4(s: string): number | null {
-  const parts = s.split('.');
-  if (parts.length > 4 || parts.some((p) => !/^[0-9]{1,3}$/.test(p) || Number(p) > 255)) return null;
-  let a = 0;
-  for (let i = 0; i < 4; i++) a = (a << 8) | Number(parts[i] ?? 0);
-  return a >>> 0;
-}
+/** The address bytes of an IPv4 inet_prefix as a host-order u32 (0 for "default"). */
+const u32 = (data: Uint8Array): number =>
+  (((data[0] ?? 0) << 24) | ((data[1] ?? 0) << 16) | ((data[2] ?? 0) << 8) | (data[3] ?? 0)) >>> 0;
 
-/** get_prefix(): exits like iproute2 on a bad word. */
-export function getPrefix(ctx: IpContext, arg: string): InetPrefix {
-  if (arg === 'default' || arg === 'all' || arg === 'any') return { addr: 0, bitlen: 0, bytelen: 0 };
-  const [a, len] = arg.split('/', 2) as [string, string | undefined];
-  const addr = parseIpv4(a);
-  const bitlen = len === undefined ? 32 : getUnsigned(len);
-  if (addr === null || bitlen === null || bitlen > 32) {
+/** get_prefix() for the IPv4-only callers (ip rule): exits like iproute2 on a bad word. */
+export function getPrefix(ctx: IpContext, arg: string): Inet4Prefix {
+  const p = getPrefix1(arg, AF.INET);
+  if (p === null) {
     ctx.stderr.write(`Error: any valid prefix is expected rather than "${arg}".\n`);
     throw new IpExit(1);
   }
-  return { addr, bitlen, bytelen: 4 };
+  return { addr: u32(p.data), bitlen: p.bitlen };
 }
 
 /** get_addr() for an IPv4 address. */
 export function getAddr(ctx: IpContext, arg: string): number {
-  const addr = parseIpv4(arg);
-  if (addr === null) {
-    ctx.stderr.write(`Error: inet address is expected rather than "${arg}".\n`);
-    throw new IpExit(1);
-  }
-  return addr;
+  return u32(getInetAddr(ctx, arg, AF.INET).data);
 }
 
 /** nodev(): iproute2's message for an unknown device name, exit 1. */
@@ -151,25 +159,6 @@ export function rtnlError(ctx: IpContext, err: number, extack: ExtAck): number {
     ctx.stderr.write(`Error: ${extack.msg.endsWith('.') ? extack.msg : `${extack.msg}.`}\n`);
   } else ctx.stderr.write(`RTNETLINK answers: ${strerror(err)}\n`);
   return -2;
-}
-
-/** RFC 5952 text of an IPv6 address, as inet_ntop writes it. */
-function formatIpv6(a: Uint8Array): string {
-  const w = Array.from({ length: 8 }, (_, i) => ((a[2 * i] ?? 0) << 8) | (a[2 * i + 1] ?? 0));
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    let j = i;
-    while (j < 8 && w[j] === 0) j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j === i ? i + 1 : j;
-  }
-  const hex = (xs: number[]) => xs.map((x) => x.toString(16)).join(':');
-  if (best < 0) return hex(w);
-  return `${hex(w.slice(0, best))}::${hex(w.slice(best + bestLen))}`;
 }
 
 // ---------------------------------------------------------------------------------
@@ -223,39 +212,29 @@ function fibDumpInfo(fa: FibAlias): RouteMsg {
   };
 }
 
-/**
- * The IPv6 routes lonet can vouch for: addrconf's local route per address, in table
- * local with metric 0 (lo is not MULTICAST, so no ff00::/8; no fe80:: on lo).
- * A later inet6 FIB replaces this.
- */
-function inet6Routes(net: Net): RouteMsg[] {
-  const out: RouteMsg[] = [];
-  for (const dev of net.devices) {
-    for (const ifa of in6DevGet(dev)?.addrList ?? []) {
-      out.push({
-        family: AF.INET6,
-        type: RTN.LOCAL,
-        table: RT_TABLE.LOCAL,
-        dst: formatIpv6(ifa.addr),
-        dstLen: 128,
-        hostLen: 128,
-        tos: 0,
-        protocol: RTPROT.KERNEL,
-        scope: RT_SCOPE.UNIVERSE,
-        flags: 0,
-        cloned: false,
-        gateway: null,
-        oif: dev.ifindex,
-        prefsrc: null,
-        priority: 0,
-        src: null,
-        mark: 0,
-        uid: null,
-        pref: 'medium',
-      });
-    }
-  }
-  return out;
+/** rt6_fill_info() for a FIB entry: IPv6 routes always carry their metric and preference. */
+function fib6DumpInfo(rt: Fib6Info): RouteMsg {
+  return {
+    family: AF.INET6,
+    type: rt.type,
+    table: rt.table,
+    dst: rt.dstLen > 0 ? formatIpv6(rt.dst) : null,
+    dstLen: rt.dstLen,
+    hostLen: 128,
+    tos: 0,
+    protocol: rt.protocol,
+    scope: RT_SCOPE.UNIVERSE,
+    flags: 0,
+    cloned: false,
+    gateway: rt.gateway !== undefined ? formatIpv6(rt.gateway) : null,
+    oif: rt.dev.ifindex,
+    prefsrc: rt.prefsrc !== undefined ? formatIpv6(rt.prefsrc) : null,
+    priority: rt.metric,
+    src: null,
+    mark: 0,
+    uid: null,
+    pref: 'medium',
+  };
 }
 
 // ---------------------------------------------------------------------------------
@@ -274,11 +253,11 @@ interface RouteFilter {
   oifmask: number;
   metric: number;
   metricmask: number;
-  /** root (rdst), match (mdst): bitlen -1 when unset. */
-  rdst: { addr: number; bitlen: number } | null;
-  mdst: { addr: number; bitlen: number } | null;
-  rvia: { addr: number; bitlen: number } | null;
-  rprefsrc: { addr: number; bitlen: number } | null;
+  /** root (rdst), match (mdst), via and src prefixes; null when not asked for. */
+  rdst: InetPrefix | null;
+  mdst: InetPrefix | null;
+  rvia: InetPrefix | null;
+  rprefsrc: InetPrefix | null;
 }
 
 function emptyFilter(): RouteFilter {
@@ -302,11 +281,16 @@ function emptyFilter(): RouteFilter {
   };
 }
 
-const prefixMatch = (a: number, p: { addr: number; bitlen: number }, bits: number) =>
-  ((a ^ p.addr) & inetMakeMask(Math.min(bits, 32))) >>> 0 === 0;
+/** inet_addr_match(): the first `bits` bits agree ("default" with no bytes matches all). */
+const prefixMatch = (a: Uint8Array, p: InetPrefix, bits: number) =>
+  p.data.length === 0 || ipv6PrefixEqual(a, p.data, Math.min(bits, 8 * a.length));
 
-/** filter_nlmsg() for IPv4 messages (IPv6 ones only by table and type). */
-function filterRoute(m: RouteMsg, fa: FibAlias | null, f: RouteFilter): boolean {
+/** A filter prefix's family must be the route's, unless "default" left it unset. */
+const familyOk = (m: RouteMsg, p: InetPrefix) => p.family === AF.UNSPEC || p.family === m.family;
+
+/** filter_nlmsg(). */
+function filterRoute(d: Dumped, f: RouteFilter): boolean {
+  const m = d.m;
   if (f.tb > 0 && f.tb !== m.table) return false;
   if ((f.protocol ^ m.protocol) & f.protocolmask) return false;
   if ((f.scope ^ m.scope) & f.scopemask) return false;
@@ -314,11 +298,15 @@ function filterRoute(m: RouteMsg, fa: FibAlias | null, f: RouteFilter): boolean 
   if ((f.tos ^ m.tos) & f.tosmask) return false;
   if (f.oifmask !== 0 && m.oif !== f.oif) return false;
   if (f.metricmask !== 0 && (m.priority ?? 0) !== f.metric) return false;
-  if (fa === null) return f.rdst === null && f.mdst === null && f.rvia === null && f.rprefsrc === null;
-  if (f.rdst !== null && (f.rdst.bitlen > m.dstLen || !prefixMatch(fa.dst, f.rdst, f.rdst.bitlen))) return false;
-  if (f.mdst !== null && (f.mdst.bitlen < m.dstLen || !prefixMatch(fa.dst, f.mdst, m.dstLen))) return false;
-  if (f.rvia !== null && !prefixMatch(fa.gateway, f.rvia, f.rvia.bitlen)) return false;
-  if (f.rprefsrc !== null && !prefixMatch(fa.prefsrc, f.rprefsrc, f.rprefsrc.bitlen)) return false;
+  const { rdst, mdst, rvia, rprefsrc } = f;
+  if (rdst !== null && (!familyOk(m, rdst) || rdst.bitlen > m.dstLen || !prefixMatch(d.dst, rdst, rdst.bitlen)))
+    return false;
+  if (mdst !== null && (!familyOk(m, mdst) || mdst.bitlen < m.dstLen || !prefixMatch(d.dst, mdst, m.dstLen)))
+    return false;
+  const zero = d.dst.length === 4 ? new Uint8Array(4) : IN6ADDR_ANY;
+  if (rvia !== null && (!familyOk(m, rvia) || !prefixMatch(d.gateway ?? zero, rvia, rvia.bitlen))) return false;
+  if (rprefsrc !== null && (!familyOk(m, rprefsrc) || !prefixMatch(d.prefsrc ?? zero, rprefsrc, rprefsrc.bitlen)))
+    return false;
   return true;
 }
 
@@ -446,7 +434,36 @@ function tablesInDumpOrder(net: Net): number[] {
   return [...net.ipv4.fibTables.keys()].sort((a, b) => (a & 255) - (b & 255) || b - a);
 }
 
-type Dumped = { m: RouteMsg; fa: FibAlias | null };
+/** A dumped route: its message, the entry it came from and its addresses as bytes for filters. */
+interface Dumped {
+  m: RouteMsg;
+  entry: { family: typeof AF.INET; fa: FibAlias } | { family: typeof AF.INET6; rt: Fib6Info };
+  dst: Uint8Array;
+  gateway: Uint8Array | null;
+  prefsrc: Uint8Array | null;
+}
+
+const be32 = (a: number) => Uint8Array.of(a >>> 24, (a >>> 16) & 255, (a >>> 8) & 255, a & 255);
+
+function dumped4(fa: FibAlias): Dumped {
+  return {
+    m: fibDumpInfo(fa),
+    entry: { family: AF.INET, fa },
+    dst: be32(fa.dst),
+    gateway: fa.gateway !== 0 ? be32(fa.gateway) : null,
+    prefsrc: fa.prefsrc !== 0 ? be32(fa.prefsrc) : null,
+  };
+}
+
+function dumped6(rt: Fib6Info): Dumped {
+  return {
+    m: fib6DumpInfo(rt),
+    entry: { family: AF.INET6, rt },
+    dst: rt.dst,
+    gateway: rt.gateway ?? null,
+    prefsrc: rt.prefsrc ?? null,
+  };
+}
 
 /** RTM_GETROUTE dump: -ENOENT with the kernel's message for a missing table. */
 function dumpRoutes(net: Net, family: number, tb: number, extack: ExtAck): Dumped[] | number {
@@ -459,14 +476,20 @@ function dumpRoutes(net: Net, family: number, tb: number, extack: ExtAck): Dumpe
           extack.msg = 'ipv4: FIB table does not exist';
           return -E.ENOENT;
         }
-      } else for (const fa of t.dump()) out.push({ m: fibDumpInfo(fa), fa });
+      } else for (const fa of t.dump()) out.push(dumped4(fa));
     } else {
-      for (const id of tablesInDumpOrder(net)) {
-        for (const fa of fibGetTable(net, id)?.dump() ?? []) out.push({ m: fibDumpInfo(fa), fa });
-      }
+      for (const id of tablesInDumpOrder(net))
+        for (const fa of fibGetTable(net, id)?.dump() ?? []) out.push(dumped4(fa));
     }
   }
-  if (family === AF.UNSPEC || family === AF.INET6) for (const m of inet6Routes(net)) out.push({ m, fa: null });
+  if (family === AF.UNSPEC || family === AF.INET6) {
+    if (tb !== 0 && fib6GetTable(net, tb) === undefined) {
+      if (family === AF.INET6) {
+        extack.msg = 'ipv6: FIB table does not exist';
+        return -E.ENOENT;
+      }
+    } else for (const rt of inet6DumpFib(net, tb)) out.push(dumped6(rt));
+  }
   return out;
 }
 
@@ -474,6 +497,7 @@ function dumpRoutes(net: Net, family: number, tb: number, extack: ExtAck): Dumpe
 // ip route list / flush.
 
 function parseListArgs(ctx: IpContext, args: string[], f: RouteFilter): void {
+  const family = ctx.opts.family;
   for (let i = 0; i < args.length; i++) {
     const a = args[i] as string;
     if (matches(a, 'table')) {
@@ -526,26 +550,17 @@ function parseListArgs(ctx: IpContext, args: string[], f: RouteFilter): void {
       if (n === null) invarg(ctx, '"metric" value is invalid\n', v);
       f.metric = n;
       f.metricmask = -1;
-    } else if (a === 'via') {
-      const p = getPrefix(ctx, nextArg(ctx, args, i++));
-      f.rvia = { addr: p.addr, bitlen: p.bitlen };
-    } else if (a === 'src') {
-      const p = getPrefix(ctx, nextArg(ctx, args, i++));
-      f.rprefsrc = { addr: p.addr, bitlen: p.bitlen };
-    } else {
+    } else if (a === 'via') f.rvia = getInetPrefix(ctx, nextArg(ctx, args, i++), family);
+    else if (a === 'src') f.rprefsrc = getInetPrefix(ctx, nextArg(ctx, args, i++), family);
+    else {
       let w = a;
       if (matches(w, 'to')) w = nextArg(ctx, args, i++);
-      if (matches(w, 'root')) {
-        const p = getPrefix(ctx, nextArg(ctx, args, i++));
-        f.rdst = { addr: p.addr, bitlen: p.bitlen };
-      } else if (matches(w, 'match')) {
-        const p = getPrefix(ctx, nextArg(ctx, args, i++));
-        f.mdst = { addr: p.addr, bitlen: p.bitlen };
-      } else {
+      if (matches(w, 'root')) f.rdst = getInetPrefix(ctx, nextArg(ctx, args, i++), family);
+      else if (matches(w, 'match')) f.mdst = getInetPrefix(ctx, nextArg(ctx, args, i++), family);
+      else {
         if (matches(w, 'exact')) w = nextArg(ctx, args, i++);
-        const p = getPrefix(ctx, w);
-        f.mdst = { addr: p.addr, bitlen: p.bitlen };
-        f.rdst = { addr: p.addr, bitlen: p.bitlen };
+        f.mdst = getInetPrefix(ctx, w, family);
+        f.rdst = f.mdst;
       }
     }
   }
@@ -564,17 +579,20 @@ function iprouteList(ctx: IpContext, args: string[], flush: boolean): number {
   if (family === AF.UNSPEC && f.tb !== 0) family = AF.INET;
   const extack: ExtAck = {};
   const dumped = dumpRoutes(ctx.net, family, f.tb, extack);
-  const shown = typeof dumped === 'number' ? [] : dumped.filter((d) => filterRoute(d.m, d.fa, f));
+  const shown = typeof dumped === 'number' ? [] : dumped.filter((d) => filterRoute(d, f));
   if (flush) {
     if (typeof dumped === 'number') {
       ctx.stderr.write(`Error: ${extack.msg}.\nFlush terminated\n`);
       return -2;
     }
-    if (shown.some((d) => d.fa === null)) return ipv6Unsupported(ctx);
-    fibDeleteAliases(
-      ctx.net,
-      shown.map((d) => d.fa as FibAlias),
-    );
+    const v4: FibAlias[] = [];
+    const v6: Fib6Info[] = [];
+    for (const { entry } of shown) {
+      if (entry.family === AF.INET) v4.push(entry.fa);
+      else v6.push(entry.rt);
+    }
+    fibDeleteAliases(ctx.net, v4);
+    fib6DeleteRoutes(ctx.net, v6);
     return 0;
   }
   const json = ctx.opts.json ? new JsonWriter(ctx.opts.pretty).startArray() : null;
@@ -600,29 +618,45 @@ function iprouteList(ctx: IpContext, args: string[], flush: boolean): number {
 // ---------------------------------------------------------------------------------
 // ip route add / change / replace / prepend / append / test / delete.
 
-function ipv6Unsupported(ctx: IpContext): number {
-  ctx.stderr.write('lonet: IPv6 routes cannot be changed yet (no inet6 FIB)\n');
-  return -2;
+/**
+ * The request's family as iproute2 settles it: -4/-6 if given, else the family of the
+ * first address parsed (req.r.rtm_family = addr.family).
+ */
+function settleFamily(family: number, p: InetPrefix): number {
+  return family === AF.UNSPEC ? p.family : family;
+}
+
+/** What iproute_modify() parsed, before it is sent as IPv4 or IPv6. */
+interface RouteRequest {
+  type: number;
+  table: number;
+  dst: InetPrefix;
+  tos: number;
+  scope: number;
+  protocol: number;
+  priority: number;
+  prefsrc: InetPrefix | null;
+  gateway: InetPrefix | null;
+  oif: number;
+  flags: number;
 }
 
 /** iproute_modify(). */
 function iprouteModify(ctx: IpContext, del: boolean, nlFlags: number, args: string[]): number {
-  if (ctx.opts.family === AF.INET6) return ipv6Unsupported(ctx);
-  const cfg: FibConfig = {
+  let family = ctx.opts.family;
+  const cfg: Omit<RouteRequest, 'dst'> = {
     type: del ? 0 : RTN.UNICAST,
     table: RT_TABLE.MAIN,
-    dst: 0,
-    dstLen: 0,
     tos: 0,
     scope: del ? RT_SCOPE.NOWHERE : RT_SCOPE.UNIVERSE,
     protocol: del ? 0 : RTPROT.BOOT,
     priority: 0,
-    prefsrc: 0,
-    gateway: 0,
+    prefsrc: null,
+    gateway: null,
     oif: 0,
     flags: 0,
-    nlFlags,
   };
+  let dst: InetPrefix | null = null;
   let devName: string | null = null;
   let gwOk = false;
   let dstOk = false;
@@ -630,13 +664,20 @@ function iprouteModify(ctx: IpContext, del: boolean, nlFlags: number, args: stri
   let tableOk = false;
   for (let i = 0; i < args.length; i++) {
     const a = args[i] as string;
-    if (a === 'src') cfg.prefsrc = getAddr(ctx, nextArg(ctx, args, i++));
-    else if (a === 'via') {
+    if (a === 'src') {
+      cfg.prefsrc = getInetAddr(ctx, nextArg(ctx, args, i++), family);
+      family = settleFamily(family, cfg.prefsrc);
+    } else if (a === 'via') {
       if (gwOk) invarg(ctx, 'use nexthop syntax to specify multiple via\n', a);
       gwOk = true;
       let v = nextArg(ctx, args, i++);
-      if (v === 'inet') v = nextArg(ctx, args, i++);
-      cfg.gateway = getAddr(ctx, v);
+      let viaFamily = family;
+      if (v === 'inet' || v === 'inet6') {
+        viaFamily = v === 'inet' ? AF.INET : AF.INET6;
+        v = nextArg(ctx, args, i++);
+      }
+      cfg.gateway = getInetAddr(ctx, v, viaFamily);
+      family = settleFamily(family, cfg.gateway);
     } else if (a === 'tos' || matches(a, 'dsfield')) {
       const v = nextArg(ctx, args, i++);
       const tos = getUnsigned(v);
@@ -676,13 +717,12 @@ function iprouteModify(ctx: IpContext, del: boolean, nlFlags: number, args: stri
       }
       if (matches(w, 'help')) return iprouteUsage(ctx);
       if (dstOk) die(ctx, `Error: either "to" is duplicate, or "${w}" is a garbage.\n`);
-      const p = getPrefix(ctx, w);
-      cfg.dst = p.addr;
-      cfg.dstLen = p.bitlen;
+      dst = getInetPrefix(ctx, w, family);
+      family = settleFamily(family, dst);
       dstOk = true;
     }
   }
-  if (!dstOk) return iprouteUsage(ctx);
+  if (dst === null) return iprouteUsage(ctx);
   if (devName !== null) {
     const dev = ctx.net.devGetByName(devName);
     if (dev === undefined) nodev(ctx, devName);
@@ -700,19 +740,63 @@ function iprouteModify(ctx: IpContext, del: boolean, nlFlags: number, args: stri
       else if (!gwOk) cfg.scope = RT_SCOPE.LINK;
     }
   }
+  const req: RouteRequest = { ...cfg, dst };
   const extack: ExtAck = {};
-  const err = del ? inetRtmDelroute(ctx.net, cfg, extack) : inetRtmNewroute(ctx.net, cfg, extack);
+  let err: number;
+  if (family === AF.INET6) {
+    const c6 = fib6Config(req, nlFlags);
+    err = del ? inet6RtmDelroute(ctx.net, c6, extack) : inet6RtmNewroute(ctx.net, c6, extack);
+  } else {
+    const c4 = fibConfig(req, nlFlags);
+    err = del ? inetRtmDelroute(ctx.net, c4, extack) : inetRtmNewroute(ctx.net, c4, extack);
+  }
   return err === 0 ? 0 : rtnlError(ctx, err, extack);
+}
+
+/** rtm_to_fib_config(): the IPv4 request. */
+function fibConfig(r: RouteRequest, nlFlags: number): FibConfig {
+  const v4 = (p: InetPrefix | null) => (p === null ? 0 : u32(p.data));
+  return {
+    type: r.type,
+    table: r.table,
+    dst: v4(r.dst),
+    dstLen: r.dst.bitlen,
+    tos: r.tos,
+    scope: r.scope,
+    protocol: r.protocol,
+    priority: r.priority,
+    prefsrc: v4(r.prefsrc),
+    gateway: v4(r.gateway),
+    oif: r.oif,
+    flags: r.flags,
+    nlFlags,
+  };
+}
+
+/** rtm_to_fib6_config(): the IPv6 request ("default" carries no address bytes). */
+function fib6Config(r: RouteRequest, nlFlags: number): Fib6Config {
+  return {
+    type: r.type,
+    table: r.table,
+    dst: r.dst.data.length === 16 ? r.dst.data : IN6ADDR_ANY,
+    dstLen: r.dst.bitlen,
+    protocol: r.protocol,
+    metric: r.priority,
+    ifindex: r.oif,
+    gateway: r.gateway?.data ?? null,
+    prefsrc: r.prefsrc?.data ?? null,
+    flags: r.flags,
+    nlFlags,
+  };
 }
 
 // ---------------------------------------------------------------------------------
 // ip route get (inet_rtm_getroute + rt_fill_info).
 
 function iprouteGet(ctx: IpContext, args: string[]): number {
-  if (ctx.opts.family === AF.INET6) return ipv6Unsupported(ctx);
-  let dst: number | null = null;
-  let src = 0;
-  let fromOk = false;
+  let family = ctx.opts.family;
+  let dstP: InetPrefix | null = null;
+  let srcP: InetPrefix | null = null;
   let mark = 0;
   let odev: string | null = null;
   let notify = false;
@@ -720,9 +804,8 @@ function iprouteGet(ctx: IpContext, args: string[]): number {
     const a = args[i] as string;
     if (a === 'tos' || matches(a, 'dsfield')) nextArg(ctx, args, i++);
     else if (matches(a, 'from')) {
-      const p = getPrefix(ctx, nextArg(ctx, args, i++));
-      src = p.addr;
-      fromOk = true;
+      srcP = getInetPrefix(ctx, nextArg(ctx, args, i++), family);
+      family = settleFamily(family, srcP);
     } else if (matches(a, 'iif')) {
       nextArg(ctx, args, i++);
       return die(ctx, 'lonet: ip route get iif (input routes) is not supported yet\n');
@@ -740,13 +823,14 @@ function iprouteGet(ctx: IpContext, args: string[]): number {
       let w = a;
       if (w === 'to') w = nextArg(ctx, args, i++);
       if (matches(w, 'help')) return iprouteUsage(ctx);
-      const p = getPrefix(ctx, w);
-      if (p.bitlen !== 32)
-        ctx.stderr.write(`Warning: /${p.bitlen} as prefix is invalid, only /32 (or none) is supported.\n`);
-      dst = p.addr;
+      dstP = getInetPrefix(ctx, w, family);
+      family = settleFamily(family, dstP);
+      const host = 8 * dstP.data.length;
+      if (dstP.bitlen !== host)
+        ctx.stderr.write(`Warning: /${dstP.bitlen} as prefix is invalid, only /${host} (or none) is supported.\n`);
     }
   }
-  if (dst === null) {
+  if (dstP === null) {
     ctx.stderr.write('need at least a destination address\n');
     return -1;
   }
@@ -756,6 +840,10 @@ function iprouteGet(ctx: IpContext, args: string[]): number {
     if (dev === undefined) nodev(ctx, odev);
     oif = dev.ifindex;
   }
+  if (family === AF.INET6) return iproute6Get(ctx, dstP, srcP, oif);
+  const dst = u32(dstP.data);
+  const src = srcP === null ? 0 : u32(srcP.data);
+  const fromOk = srcP !== null;
   const fl4 = flowi4({ daddr: dst, saddr: src, oif, mark });
   const rt = ipRouteOutputKey(ctx.net, fl4);
   if (typeof rt === 'number') return rtnlError(ctx, rt, {});
@@ -786,6 +874,28 @@ function iprouteGet(ctx: IpContext, args: string[]): number {
     mark,
     uid: 0,
     pref: null,
+  };
+  const f = emptyFilter();
+  if (ctx.opts.json) {
+    const w = new JsonWriter(ctx.opts.pretty).startArray();
+    routeJson(w, ctx.net, m, f, ctx.opts.details);
+    ctx.stdout.write(w.endArray().finish());
+  } else ctx.stdout.write(routeText(ctx.net, m, f, ctx.opts.details));
+  return 0;
+}
+
+/** inet6_rtm_getroute() + rt6_fill_info(): the route with `from` (:: when not given) and its source. */
+function iproute6Get(ctx: IpContext, dstP: InetPrefix, srcP: InetPrefix | null, oif: number): number {
+  const daddr = dstP.data.length === 16 ? dstP.data : IN6ADDR_ANY;
+  const saddr = srcP !== null && srcP.data.length === 16 ? srcP.data : IN6ADDR_ANY;
+  const res = inet6RtmGetroute(ctx.net, daddr, oif);
+  if (typeof res === 'number') return rtnlError(ctx, res, {});
+  const m: RouteMsg = {
+    ...fib6DumpInfo(res.rt),
+    dst: formatIpv6(daddr),
+    dstLen: 128,
+    src: formatIpv6(saddr),
+    prefsrc: res.prefsrc !== null ? formatIpv6(res.prefsrc) : null,
   };
   const f = emptyFilter();
   if (ctx.opts.json) {

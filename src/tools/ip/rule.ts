@@ -6,9 +6,10 @@
 import type { ExtAck } from '../../core/netdevice.js';
 import { formatIpv4 } from '../../ipv4/devinet.js';
 import { RT_TABLE, RTN, RTPROT } from '../../ipv4/fib.js';
-import { type FibRuleMatch, fibNlDelrule, fibNlNewrule, NLM_F } from '../../ipv4/fib-netlink.js';
+import { type FibRuleMatch, fibNlDelrule, fibNlNewrule } from '../../ipv4/fib-netlink.js';
 import { type FibRule, FR_ACT, fibRule } from '../../ipv4/fib-rules.js';
-import { AF, checkIfname, die, type IpContext, IpExit, invarg, matches, nextArg } from './common.js';
+import { NLM_F } from '../../net/netlink.js';
+import { AF, checkIfname, die, type IpContext, IpExit, invarg, JsonWriter, matches, nextArg } from './common.js';
 import {
   getPrefix,
   getUnsigned,
@@ -93,21 +94,21 @@ function ruleFields(r: FibRule, details: number): Field[] {
   return out;
 }
 
-/**
- * iproute2's JSON for an array of flat objects. JsonWriter has no null (print_null's
- * `"not":null`), so rules are written here with json_writer.c's layout.
- */
-function flatJson(objs: Field[][], pretty: boolean): string {
-  const nl = pretty ? '\n' : '';
-  const ind = pretty ? '        ' : '';
-  const body = objs.map((fields) => {
-    const members = fields
-      .filter((x) => x.key !== null)
-      .map((x) => `${nl}${ind}${JSON.stringify(x.key)}:${pretty ? ' ' : ''}${JSON.stringify(x.json)}`);
-    return `{${members.join(',')}${pretty ? '\n    ' : ''}}`;
-  });
-  if (body.length === 0) return pretty ? '[ ]\n' : '[]\n';
-  return pretty ? `[ ${body.join(',')} ]\n` : `[${body.join(',')}]\n`;
+/** The rules as iproute2's JSON: flat objects, `"not":null` for an inverted rule. */
+function rulesJson(objs: Field[][], pretty: boolean): string {
+  const w = new JsonWriter(pretty).startArray();
+  for (const fields of objs) {
+    w.startObject();
+    for (const x of fields) {
+      if (x.key === null) continue;
+      w.name(x.key);
+      if (x.json === null) w.null();
+      else if (typeof x.json === 'number') w.number(x.json);
+      else w.string(x.json);
+    }
+    w.endObject();
+  }
+  return w.endArray().finish();
 }
 
 interface RuleFilter {
@@ -164,7 +165,7 @@ function iruleList(ctx: IpContext, args: string[], flush: boolean): number {
   }
   if (ctx.opts.json) {
     ctx.stdout.write(
-      flatJson(
+      rulesJson(
         shown.map((r) => ruleFields(r, ctx.opts.details)),
         ctx.opts.pretty,
       ),
