@@ -86,6 +86,10 @@ export async function tour(ns: Namespace): Promise<number> {
   await run('ip -s link show lo');
   await run('ip link set lo up');
   await run('cat /proc/net/dev');
+  say('Every 127/8 address is this host: the prefix route on lo is RTN_LOCAL.');
+  await run('ip route show table local');
+  await run('ping -c 2 -i 0.2 127.9.9.9');
+  await run('ping -6 -c 1 ::1');
   say("Try it yourself: 'npx lonet' opens a shell in a fresh namespace ('help' lists the tools).");
   return 0;
 }
