@@ -46,7 +46,8 @@ interface GlobalCredit {
 }
 const globalCredit = new WeakMap<Net, GlobalCredit>();
 
-function icmpGlobalAllow(net: Net): boolean {
+/** The namespace's ICMP budget, which ICMPv6 errors draw on too (icmp_global_allow). */
+export function icmpGlobalAllow(net: Net): boolean {
   const sys = net.ipv4.sysctl;
   const now = net.kernel.clock.now();
   let g = globalCredit.get(net);

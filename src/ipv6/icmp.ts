@@ -6,6 +6,7 @@
 import type { NetDevice } from '../core/netdevice.js';
 import { allocSkb, kfreeSkb, pskbMayPull, type SkBuff, skbChecksum, skbCopyBits, skbPut } from '../core/skbuff.js';
 import { RTN } from '../ipv4/fib.js';
+import { icmpGlobalAllow } from '../ipv4/icmp.js';
 import { pingRcv } from '../ipv4/ping.js';
 import { inet6AddProtocol } from '../ipv4/protocol.js';
 import type { Kernel } from '../kernel/kernel.js';
@@ -134,6 +135,8 @@ export function icmpv6Send(skbIn: SkBuff, type: number, code: number, info: numb
     const t = skbIn.head[skbIn.transportHeader];
     if (t === undefined || t < 128) return;
   }
+  // icmpv6_global_allow(): errors spend the namespace's ICMP budget (no per-host limit on lo).
+  if (type < 128 && type !== ICMPV6.PKT_TOOBIG && !icmpGlobalAllow(net)) return;
   // Reply from the address the offending packet was sent to, if it is ours.
   const local = fib6Lookup(net, daddrIn, 0);
   const saddr = local !== undefined && local.type === RTN.LOCAL ? daddrIn : new Uint8Array(16);

@@ -210,3 +210,18 @@ test('a fragment flood is bounded by ipfrag_high_thresh', async () => {
   assert.ok(ipFragMem(net) <= 64 * 1024 + 2048, `held ${ipFragMem(net)}`);
   assert.ok((snmp(net, 'Ip').ReasmFails ?? 0) > 400, 'the rest were refused and counted');
 });
+
+test('ICMP errors are rate limited by the namespace budget (icmp_msgs_burst 50, icmp_msgs_per_sec 1000)', async () => {
+  const kernel = new Kernel({ clock: 'virtual' });
+  const net = new Net({ kernel });
+  for (let i = 0; i < 80; i++) xmit(net, ipv4Frame({ protocol: 253, ident: i }, new Uint8Array(8)));
+  await kernel.settle();
+  const icmp = snmp(net, 'Icmp');
+  assert.equal(snmp(net, 'Ip').InUnknownProtos, 80);
+  assert.equal(icmp.OutDestUnreachs, 50, 'the burst');
+  assert.equal(icmp.OutRateLimitGlobal, 30, 'the rest counted as limited');
+  kernel.virtualClock.advance(10e6);
+  xmit(net, ipv4Frame({ protocol: 253, ident: 999 }, new Uint8Array(8)));
+  await kernel.settle();
+  assert.equal(snmp(net, 'Icmp').OutDestUnreachs, 51, '10 ms later there is credit again');
+});
