@@ -8,7 +8,7 @@
  */
 import { E } from '../core/errno.js';
 import { allocSkb, kfreeSkb, type SkBuff, skbAddFrag, skbCopyBits, skbPut } from '../core/skbuff.js';
-import { FragDir, type FragQueue, INET_FRAG } from '../net/inet-fragment.js';
+import { FragDir, type FragQueue, fragPayload, INET_FRAG } from '../net/inet-fragment.js';
 import type { Net } from '../net/net.js';
 import { ICMP } from '../wire/icmp.js';
 import { Ipv4Header } from '../wire/ipv4.js';
@@ -176,13 +176,7 @@ function ipFragReasm(net: Net, q: FragQueue): SkBuff | null {
   const at = skbPut(whole, hlen);
   whole.head.set(skbCopyBits(head, head.networkHeader - head.data, hlen), at);
   for (const f of frags) {
-    const len = f.end - f.offset;
-    // A piece's payload is shared where it lies in one linear run, as Linux chains frag_list.
-    const bytes =
-      f.payloadAt + len <= f.skb.headlen
-        ? f.skb.head.subarray(f.skb.data + f.payloadAt, f.skb.data + f.payloadAt + len)
-        : skbCopyBits(f.skb, f.payloadAt, len);
-    skbAddFrag(whole, bytes);
+    skbAddFrag(whole, fragPayload(f));
     kfreeSkb(f.skb);
   }
   const h = new Ipv4Header(whole.head, at);

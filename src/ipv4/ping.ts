@@ -13,6 +13,7 @@ import { icmpv6OutCount } from '../ipv6/icmp.js';
 import { IPV6_MAX_HEADROOM, ip6Xmit } from '../ipv6/ip6-output.js';
 import { ip6RouteOutput } from '../ipv6/route.js';
 import type { Net } from '../net/net.js';
+import { DatagramQueue } from '../socket/datagram-queue.js';
 import { ICMP, IcmpHeader } from '../wire/icmp.js';
 import { ICMPV6, Icmpv6Header } from '../wire/icmpv6.js';
 import { IPPROTO, Ipv4Header } from '../wire/ipv4.js';
@@ -57,19 +58,14 @@ export class PingSock {
   /** The ICMP identifier this socket owns (inet_num); 0 until bound. */
   ident = 0;
   ttl = -1;
-  rcvbuf: number;
-  rmemAlloc = 0;
-  drops = 0;
-  readonly #queue: PingDatagram[] = [];
-  readonly #sizes: number[] = [];
-  #waiters: ((d: PingDatagram | null) => void)[] = [];
-  #closed = false;
+  /** The receive queue, bounded by SO_RCVBUF (net.core.rmem_default to start). */
+  readonly queue: DatagramQueue<PingDatagram>;
 
   private constructor(
     readonly net: Net,
     readonly family: 4 | 6,
   ) {
-    this.rcvbuf = net.core.rmem_default;
+    this.queue = new DatagramQueue(net.core.rmem_default);
   }
 
   /** ping_init_sock(): EACCES unless `gid` is within net.ipv4.ping_group_range. */
@@ -100,7 +96,7 @@ export class PingSock {
    * its identifier to the socket's and computes the checksum. Returns bytes or -errno.
    */
   sendto(daddr: number | Uint8Array, msg: Uint8Array): number {
-    if (this.#closed) return -E.EBADF;
+    if (this.queue.closed) return -E.EBADF;
     if (msg.byteLength < 8 || msg.byteLength > 0xffff - 48) return msg.byteLength < 8 ? -E.EINVAL : -E.EMSGSIZE;
     const want = this.family === 4 ? ICMP.ECHO : ICMPV6.ECHO_REQUEST;
     if (msg[0] !== want || msg[1] !== 0) return -E.EINVAL;
@@ -167,58 +163,23 @@ export class PingSock {
       from = ip6.src.slice();
       ttl = ip6.hopLimit;
     }
-    const d: PingDatagram = { data: bytes, from, ttl, tstamp: skb.tstamp || this.net.kernel.clock.realtime() };
-    const size = skb.truesize;
+    this.queue.push({ data: bytes, from, ttl, tstamp: skb.tstamp || this.net.kernel.clock.realtime() }, skb.truesize);
     kfreeSkb(skb);
-    const waiter = this.#waiters.shift();
-    if (waiter !== undefined) {
-      queueMicrotask(() => waiter(d));
-      return;
-    }
-    if (this.rmemAlloc >= this.rcvbuf) {
-      this.drops++;
-      return;
-    }
-    this.rmemAlloc += size;
-    this.#queue.push(d);
-    this.#sizes.push(size);
   }
 
   recv(): PingDatagram | null {
-    const d = this.#queue.shift();
-    if (d === undefined) return null;
-    this.rmemAlloc -= this.#sizes.shift() ?? 0;
-    return d;
+    return this.queue.shift();
   }
 
   recvAsync(signal?: AbortSignal): Promise<PingDatagram | null> {
-    const now = this.recv();
-    if (now !== null || this.#closed) return Promise.resolve(now);
-    return new Promise((resolve) => {
-      const waiter = (d: PingDatagram | null) => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve(d);
-      };
-      const onAbort = () => {
-        this.#waiters = this.#waiters.filter((w) => w !== waiter);
-        resolve(null);
-      };
-      if (signal?.aborted) return resolve(null);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.#waiters.push(waiter);
-    });
+    return this.queue.wait(signal);
   }
 
   close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (this.queue.closed) return;
     const socks = this.family === 4 ? table(this.net).v4 : table(this.net).v6;
     if (socks.get(this.ident) === this) socks.delete(this.ident);
-    this.#queue.length = 0;
-    this.#sizes.length = 0;
-    this.rmemAlloc = 0;
-    for (const w of this.#waiters) w(null);
-    this.#waiters = [];
+    this.queue.close();
   }
 }
 

@@ -8,6 +8,7 @@
 import { E } from '../core/errno.js';
 import { allocSkb, kfreeSkb, pskbMayPull, type SkBuff, skbCopyBits, skbPut } from '../core/skbuff.js';
 import type { Net } from '../net/net.js';
+import { DatagramQueue } from '../socket/datagram-queue.js';
 import { IPPROTO, Ipv4Header } from '../wire/ipv4.js';
 import { flowi4 } from './fib.js';
 import { icmpOutCount } from './icmp.js';
@@ -43,30 +44,24 @@ export class RawSock {
   icmpFilter = 0;
   /** SO_BROADCAST. */
   broadcast = false;
-  /** SO_RCVBUF (the doubled value, as Linux stores it). */
-  rcvbuf: number;
-  rmemAlloc = 0;
-  /** sk_drops: datagrams lost to a full receive buffer. */
-  drops = 0;
-  readonly #queue: { skb: SkBuff; tstamp: number }[] = [];
-  #waiters: ((d: RawDatagram | null) => void)[] = [];
-  #closed = false;
+  /** The receive queue, bounded by SO_RCVBUF (net.core.rmem_default to start). */
+  readonly queue: DatagramQueue<RawDatagram>;
 
   constructor(
     readonly net: Net,
     readonly protocol: number,
   ) {
-    this.rcvbuf = net.core.rmem_default;
+    this.queue = new DatagramQueue(net.core.rmem_default);
     rawTable(net).add(this);
   }
 
   get closed(): boolean {
-    return this.#closed;
+    return this.queue.closed;
   }
 
   /** raw_sendmsg() without IP_HDRINCL: returns bytes sent or -errno. */
   sendto(daddr: number, payload: Uint8Array): number {
-    if (this.#closed) return -E.EBADF;
+    if (this.queue.closed) return -E.EBADF;
     const net = this.net;
     const fl4 = flowi4({ daddr: daddr || this.peerAddr, saddr: this.boundAddr, tos: this.tos, proto: this.protocol });
     if (fl4.daddr === 0) return -E.EDESTADDRREQ;
@@ -93,59 +88,25 @@ export class RawSock {
 
   /** raw_rcv + sock_queue_rcv_skb: queue a copy, or drop it if the buffer is full. */
   enqueue(skb: SkBuff): void {
-    if (this.rmemAlloc >= this.rcvbuf) {
-      this.drops++;
-      kfreeSkb(skb);
-      return;
-    }
     const tstamp = skb.tstamp || this.net.kernel.clock.realtime();
-    const waiter = this.#waiters.shift();
-    if (waiter !== undefined) {
-      // A reader is waiting: wake it asynchronously, as a process is woken.
-      const data = datagramBytes(skb);
-      queueMicrotask(() => waiter({ data, tstamp }));
-      return;
-    }
-    this.rmemAlloc += skb.truesize;
-    this.#queue.push({ skb, tstamp });
+    this.queue.push({ data: datagramBytes(skb), tstamp }, skb.truesize);
+    kfreeSkb(skb);
   }
 
   /** recvmsg() without waiting: the next datagram, or null. */
   recv(): RawDatagram | null {
-    const e = this.#queue.shift();
-    if (e === undefined) return null;
-    this.rmemAlloc -= e.skb.truesize;
-    return { data: datagramBytes(e.skb), tstamp: e.tstamp };
+    return this.queue.shift();
   }
 
   /** recvmsg() that waits; resolves null if `signal` aborts or the socket closes. */
   recvAsync(signal?: AbortSignal): Promise<RawDatagram | null> {
-    const now = this.recv();
-    if (now !== null || this.#closed) return Promise.resolve(now);
-    return new Promise((resolve) => {
-      const waiter = (d: RawDatagram | null) => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve(d);
-      };
-      const onAbort = () => {
-        this.#waiters = this.#waiters.filter((w) => w !== waiter);
-        resolve(null);
-      };
-      if (signal?.aborted) return resolve(null);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.#waiters.push(waiter);
-    });
+    return this.queue.wait(signal);
   }
 
   close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (this.queue.closed) return;
     rawTable(this.net).delete(this);
-    for (const e of this.#queue) kfreeSkb(e.skb);
-    this.#queue.length = 0;
-    this.rmemAlloc = 0;
-    for (const w of this.#waiters) w(null);
-    this.#waiters = [];
+    this.queue.close();
   }
 }
 

@@ -6,6 +6,7 @@
 import { E } from '../core/errno.js';
 import { allocSkb, kfreeSkb, pskbMayPull, type SkBuff, skbCopyBits, skbPut } from '../core/skbuff.js';
 import type { Net } from '../net/net.js';
+import { DatagramQueue } from '../socket/datagram-queue.js';
 import { Icmpv6Header } from '../wire/icmpv6.js';
 import { Ipv6Header, NEXTHDR } from '../wire/ipv6.js';
 import { ipv6AddrAny, ipv6AddrEqual } from './addr.js';
@@ -40,28 +41,24 @@ export class Raw6Sock {
   hopLimit = -1;
   /** ICMP6_FILTER: a bit per ICMPv6 type to block (256 bits). */
   readonly icmp6Filter = new Uint32Array(8);
-  rcvbuf: number;
-  rmemAlloc = 0;
-  drops = 0;
-  readonly #queue: { skb: SkBuff; tstamp: number }[] = [];
-  #waiters: ((d: Raw6Datagram | null) => void)[] = [];
-  #closed = false;
+  /** The receive queue, bounded by SO_RCVBUF (net.core.rmem_default to start). */
+  readonly queue: DatagramQueue<Raw6Datagram>;
 
   constructor(
     readonly net: Net,
     readonly protocol: number,
   ) {
-    this.rcvbuf = net.core.rmem_default;
+    this.queue = new DatagramQueue(net.core.rmem_default);
     rawTable(net).add(this);
   }
 
   get closed(): boolean {
-    return this.#closed;
+    return this.queue.closed;
   }
 
   /** rawv6_sendmsg(): returns bytes sent or -errno. */
   sendto(daddr: Uint8Array, payload: Uint8Array): number {
-    if (this.#closed) return -E.EBADF;
+    if (this.queue.closed) return -E.EBADF;
     if (ipv6AddrAny(daddr)) return -E.EDESTADDRREQ;
     const net = this.net;
     const fl6 = { daddr: daddr.slice(), saddr: this.boundAddr.slice(), oif: 0, proto: this.protocol };
@@ -88,56 +85,23 @@ export class Raw6Sock {
   }
 
   enqueue(skb: SkBuff): void {
-    if (this.rmemAlloc >= this.rcvbuf) {
-      this.drops++;
-      kfreeSkb(skb);
-      return;
-    }
     const tstamp = skb.tstamp || this.net.kernel.clock.realtime();
-    const waiter = this.#waiters.shift();
-    if (waiter !== undefined) {
-      const d = datagram(skb, tstamp);
-      queueMicrotask(() => waiter(d));
-      return;
-    }
-    this.rmemAlloc += skb.truesize;
-    this.#queue.push({ skb, tstamp });
+    this.queue.push(datagram(skb, tstamp), skb.truesize);
+    kfreeSkb(skb);
   }
 
   recv(): Raw6Datagram | null {
-    const e = this.#queue.shift();
-    if (e === undefined) return null;
-    this.rmemAlloc -= e.skb.truesize;
-    return datagram(e.skb, e.tstamp);
+    return this.queue.shift();
   }
 
   recvAsync(signal?: AbortSignal): Promise<Raw6Datagram | null> {
-    const now = this.recv();
-    if (now !== null || this.#closed) return Promise.resolve(now);
-    return new Promise((resolve) => {
-      const waiter = (d: Raw6Datagram | null) => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve(d);
-      };
-      const onAbort = () => {
-        this.#waiters = this.#waiters.filter((w) => w !== waiter);
-        resolve(null);
-      };
-      if (signal?.aborted) return resolve(null);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.#waiters.push(waiter);
-    });
+    return this.queue.wait(signal);
   }
 
   close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (this.queue.closed) return;
     rawTable(this.net).delete(this);
-    for (const e of this.#queue) kfreeSkb(e.skb);
-    this.#queue.length = 0;
-    this.rmemAlloc = 0;
-    for (const w of this.#waiters) w(null);
-    this.#waiters = [];
+    this.queue.close();
   }
 }
 

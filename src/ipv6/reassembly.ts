@@ -6,7 +6,7 @@
  */
 import { E } from '../core/errno.js';
 import { allocSkb, kfreeSkb, type SkBuff, skbAddFrag, skbCopyBits, skbPut } from '../core/skbuff.js';
-import { FragDir, type FragQueue, INET_FRAG } from '../net/inet-fragment.js';
+import { FragDir, type FragQueue, fragPayload, INET_FRAG } from '../net/inet-fragment.js';
 import type { Net } from '../net/net.js';
 import { ICMPV6 } from '../wire/icmpv6.js';
 import {
@@ -193,12 +193,7 @@ function ip6FragReasm(net: Net, q: FragQueue): SkBuff | null {
   whole.head.set(skbCopyBits(head, head.networkHeader - head.data, unfrag), at);
   whole.head[at + nhRel] = fragNexthdr;
   for (const f of frags) {
-    const len = f.end - f.offset;
-    const bytes =
-      f.payloadAt + len <= f.skb.headlen
-        ? f.skb.head.subarray(f.skb.data + f.payloadAt, f.skb.data + f.payloadAt + len)
-        : skbCopyBits(f.skb, f.payloadAt, len);
-    skbAddFrag(whole, bytes);
+    skbAddFrag(whole, fragPayload(f));
     kfreeSkb(f.skb);
   }
   new Ipv6Header(whole.head, at).payloadLength = unfrag - IPV6_HEADER_LEN + q.len;

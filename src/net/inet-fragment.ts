@@ -5,7 +5,7 @@
  * datagram (RFC 5722, and Linux for IPv4 since 4.19). Memory is bounded per
  * namespace by a high threshold, and every queue dies after a timeout.
  */
-import { kfreeSkb, type SkBuff } from '../core/skbuff.js';
+import { kfreeSkb, type SkBuff, skbCopyBits } from '../core/skbuff.js';
 import type { Timer } from '../kernel/clock.js';
 import type { Net } from './net.js';
 
@@ -18,6 +18,16 @@ export interface FragEntry {
   skb: SkBuff;
   /** Where the payload starts in skb, relative to skb.data. */
   payloadAt: number;
+}
+
+/**
+ * A piece's payload for the reassembled skb: shared where it lies in one linear run
+ * (as Linux chains the pieces on frag_list), copied only if it spans fragments.
+ */
+export function fragPayload(f: FragEntry): Uint8Array {
+  const len = f.end - f.offset;
+  const at = f.skb.data + f.payloadAt;
+  return f.payloadAt + len <= f.skb.headlen ? f.skb.head.subarray(at, at + len) : skbCopyBits(f.skb, f.payloadAt, len);
 }
 
 export class FragQueue {
