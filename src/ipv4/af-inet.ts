@@ -31,6 +31,7 @@ const ipv4NetOps: PernetOperations = {
       mib: ipv4MibNew(),
       arpTbl: new NeighTable('inet'),
       pingGroupRange: [1, 0],
+      ipLocalPortRange: [32768, 60999],
     };
   },
 };
@@ -56,7 +57,25 @@ function ipv4Sysctls() {
       return 0;
     },
   };
+  const ipLocalPortRange: SysctlEntry = {
+    name: 'net.ipv4.ip_local_port_range',
+    perNet: true,
+    read: (_k, net) => net.ipv4.ipLocalPortRange.join('\t'),
+    // ipv4_local_port_range(): 1 ≤ low < high ≤ 65535, or EINVAL.
+    write: (_k, net, text) => {
+      const parts = text
+        .trim()
+        .split(/\s+/)
+        .map((p) => parseProcInt(p));
+      const [lo, hi] = parts;
+      if (parts.length !== 2 || lo === undefined || hi === undefined || lo < 1 || hi > 65535 || lo >= hi)
+        return -E.EINVAL;
+      net.ipv4.ipLocalPortRange = [lo, hi];
+      return 0;
+    },
+  };
   return [
+    ipLocalPortRange,
     pingGroupRange,
     e('icmp_echo_ignore_all', { min: 0, max: 1 }),
     e('icmp_echo_ignore_broadcasts', { min: 0, max: 1 }),

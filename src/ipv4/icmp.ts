@@ -14,7 +14,7 @@ import { flowi4, RTN } from './fib.js';
 import { inetAddrType } from './fib-frontend.js';
 import { IPV4_MAX_HEADROOM, ipSendSkb } from './ip-output.js';
 import { pingRcv } from './ping.js';
-import { inetAddProtocol } from './protocol.js';
+import { inetAddProtocol, inetProtocol } from './protocol.js';
 import { ipRouteOutputKey, ipv4IsLbcast, ipv4IsMulticast, ipv4IsZeronet, RTCF, type Rtable } from './route.js';
 
 /** The icmpmibmap: which In/Out column of the Icmp row each type feeds. */
@@ -186,15 +186,9 @@ function icmpUnreach(net: Net, skb: SkBuff): void {
     return;
   }
   const h = new IcmpHeader(bytes, 0, bytes.byteLength);
-  icmpErrHandlers.notify(net, skb, inner, h.type, h.code, h.rest);
+  // icmp_socket_deliver(): the protocol of the quoted datagram hears about it.
+  inetProtocol(net.kernel, inner.protocol)?.errHandler?.(skb, h.type, h.code, h.rest);
 }
-
-/** Where ICMP errors are passed on to (the protocols' err_handlers); the socket layer fills it in. */
-export const icmpErrHandlers: {
-  notify(net: Net, skb: SkBuff, inner: Ipv4Header, type: number, code: number, info: number): void;
-} = {
-  notify() {},
-};
 
 /**
  * __icmp_send(): report a problem with `skbIn` (data at the transport header, its IP

@@ -56,6 +56,8 @@ export interface NetnsIpv4 {
   rtGenid: number;
   readonly sysctl: Ipv4Sysctl;
   readonly mib: Ipv4Mib;
+  /** net.ipv4.ip_local_port_range: where ephemeral ports come from. */
+  ipLocalPortRange: [number, number];
   /** net.ipv4.ping_group_range: the group ids allowed to open ping sockets ("1 0", nobody, by default). */
   pingGroupRange: [number, number];
   /** arp_tbl's entries for this namespace. */

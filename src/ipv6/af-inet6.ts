@@ -1,6 +1,7 @@
 /** net/ipv6/af_inet6.c inet6_init() and the per-namespace IPv6 setup. */
 import { NeighTable } from '../core/neighbour.js';
 import type { Kernel, PernetOperations } from '../kernel/kernel.js';
+import { intSysctl } from '../kernel/sysctl.js';
 import type { Net } from '../net/net.js';
 import { icmpv6Init } from './icmp.js';
 import { ip6InputInit } from './ip6-input.js';
@@ -14,7 +15,7 @@ const ipv6NetOps: PernetOperations = {
     net.ipv6 = {
       tables: new Map(),
       genid: 0,
-      sysctl: { hop_limit: 64, auto_flowlabels: 1, echo_ignore_all: 0, ratelimit: 1000 },
+      sysctl: { hop_limit: 64, auto_flowlabels: 1, echo_ignore_all: 0, ratelimit: 1000, bindv6only: 0 },
       mib: ipv6MibNew(),
       ndTbl: new NeighTable('inet6'),
     };
@@ -22,6 +23,11 @@ const ipv6NetOps: PernetOperations = {
 };
 
 export function inet6Init(kernel: Kernel): void {
+  const h = (_k: Kernel, net: Net) => net.ipv6.sysctl as unknown as Record<string, unknown>;
+  kernel.registerSysctl(intSysctl('net.ipv6.bindv6only', true, h, 'bindv6only', { min: 0, max: 1 }));
+  kernel.registerSysctl(intSysctl('net.ipv6.auto_flowlabels', true, h, 'auto_flowlabels', { min: 0, max: 3 }));
+  kernel.registerSysctl(intSysctl('net.ipv6.icmp.echo_ignore_all', true, h, 'echo_ignore_all', { min: 0, max: 1 }));
+  kernel.registerSysctl(intSysctl('net.ipv6.icmp.ratelimit', true, h, 'ratelimit', { min: 0 }));
   kernel.registerPernetOperations(ipv6NetOps);
   ip6RouteInit(kernel);
   ip6InputInit(kernel);

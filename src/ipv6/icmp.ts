@@ -8,12 +8,12 @@ import { allocSkb, kfreeSkb, pskbMayPull, type SkBuff, skbChecksum, skbCopyBits,
 import { RTN } from '../ipv4/fib.js';
 import { icmpGlobalAllow } from '../ipv4/icmp.js';
 import { pingRcv } from '../ipv4/ping.js';
-import { inet6AddProtocol } from '../ipv4/protocol.js';
+import { inet6AddProtocol, inet6Protocol } from '../ipv4/protocol.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Net } from '../net/net.js';
 import { csumFold, csumIpv6Nofold } from '../wire/checksum.js';
 import { ICMPV6, ICMPV6_HEADER_LEN, Icmpv6Header } from '../wire/icmpv6.js';
-import { IPV6_HEADER_LEN, Ipv6Header, NEXTHDR } from '../wire/ipv6.js';
+import { IPV6_HEADER_LEN, Ipv6Header, ipv6SkipExthdr, NEXTHDR } from '../wire/ipv6.js';
 import { ipv6AddrAny, ipv6AddrMulticast } from './addr.js';
 import { IPV6_MAX_HEADROOM, ip6Xmit } from './ip6-output.js';
 import { fib6Lookup, ip6RouteOutput, type Rt6Info } from './route.js';
@@ -103,8 +103,19 @@ export function icmpv6Rcv(skb: SkBuff): number {
   mib.icmp6MsgIn[type] = (mib.icmp6MsgIn[type] as number) + 1;
   if (type === ICMPV6.ECHO_REQUEST) icmpv6EchoReply(net, skb, ip6);
   else if (type === ICMPV6.ECHO_REPLY) pingRcv(net, skb, 6);
+  else if (type < 128) icmpv6Notify(net, skb, type);
   kfreeSkb(skb);
   return 0;
+}
+
+/** icmpv6_notify(): the upper-layer protocol of the quoted packet hears about the error. */
+function icmpv6Notify(net: Net, skb: SkBuff, type: number): void {
+  const bytes = skb.toBytes();
+  if (bytes.byteLength < ICMPV6_HEADER_LEN + IPV6_HEADER_LEN + 8) return;
+  const inner = new Ipv6Header(bytes, ICMPV6_HEADER_LEN);
+  const upper = ipv6SkipExthdr(bytes, ICMPV6_HEADER_LEN + IPV6_HEADER_LEN, inner.nextHeader);
+  if (typeof upper === 'string' || upper.fragOffset !== 0) return;
+  inet6Protocol(net.kernel, upper.nextHeader)?.errHandler?.(skb, type, bytes[1] as number, 0);
 }
 
 function inError(net: Net, skb: SkBuff): number {

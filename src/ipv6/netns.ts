@@ -100,6 +100,8 @@ export interface Ipv6Sysctl {
   echo_ignore_all: number;
   /** net.ipv6.icmp.ratelimit (ms) */
   ratelimit: number;
+  /** net.ipv6.bindv6only: new IPv6 sockets are IPV6_V6ONLY. */
+  bindv6only: number;
 }
 
 export interface NetnsIpv6 {

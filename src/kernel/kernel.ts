@@ -23,6 +23,7 @@ import type { Inet6Dev, Inet6Ifaddr } from '../ipv6/addrconf.js';
 import { addrconfInit } from '../ipv6/addrconf.js';
 import { inet6Init } from '../ipv6/af-inet6.js';
 import type { Net } from '../net/net.js';
+import { udpInit } from '../transport/udp.js';
 import { type Clock, RealClock, VirtualClock } from './clock.js';
 import { RatelimitState } from './ratelimit.js';
 import type { SysctlEntry } from './sysctl.js';
@@ -152,6 +153,7 @@ export class Kernel {
     addrconfInit(this);
     inetInit(this);
     inet6Init(this);
+    udpInit(this);
     this.registerPernetOperations(loopbackNetOps);
     this.blackholeDev = blackholeNetdevInit(this);
   }

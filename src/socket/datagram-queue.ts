@@ -16,7 +16,15 @@ export class DatagramQueue<T> {
   #waiters: ((item: T | null) => void)[] = [];
   #closed = false;
 
-  constructor(rcvbuf: number) {
+  /**
+   * `overLimit` decides when the buffer is full: raw and ping sockets refuse at
+   * rmem >= rcvbuf (__sock_queue_rcv_skb); UDP only once rmem > rcvbuf
+   * (__udp_enqueue_schedule_skb), so one datagram may overshoot.
+   */
+  constructor(
+    rcvbuf: number,
+    readonly overLimit: (rmem: number, rcvbuf: number) => boolean = (rmem, rcvbuf) => rmem >= rcvbuf,
+  ) {
     this.rcvbuf = rcvbuf;
   }
 
@@ -39,7 +47,7 @@ export class DatagramQueue<T> {
       queueMicrotask(() => waiter(item));
       return true;
     }
-    if (this.rmemAlloc >= this.rcvbuf) {
+    if (this.overLimit(this.rmemAlloc, this.rcvbuf)) {
       this.drops++;
       return false;
     }
