@@ -15,7 +15,7 @@ const ipv6NetOps: PernetOperations = {
     net.ipv6 = {
       tables: new Map(),
       genid: 0,
-      sysctl: { hop_limit: 64, auto_flowlabels: 1, echo_ignore_all: 0, ratelimit: 1000, bindv6only: 0 },
+      sysctl: { hop_limit: 64, auto_flowlabels: 1, echo_ignore_all: 0, ratelimit: 100, bindv6only: 0 },
       mib: ipv6MibNew(),
       ndTbl: new NeighTable('inet6'),
     };
