@@ -4,7 +4,7 @@
  * way through the stack. `data`/`tail` are offsets into `head`, exactly as in
  * Linux: skbPush moves data back into the headroom, skbPull moves it forward.
  */
-import { csumBlockAdd, csumPartial } from '../wire/checksum.js';
+import { csumBlockAdd, csumFold, csumPartial } from '../wire/checksum.js';
 import type { DstEntry } from './dst.js';
 import type { NetDevice } from './netdevice.js';
 
@@ -390,4 +390,23 @@ export function skbCopyBits(skb: SkBuff, offset: number, len: number): Uint8Arra
     fragStart = fragEnd;
   }
   return out;
+}
+
+/**
+ * skb_checksum_help(): finish a CHECKSUM_PARTIAL checksum in software, as the stack
+ * must before it cuts a packet into fragments. `csumStart` is the transport header's
+ * offset in head; the field already holds the pseudo-header sum.
+ */
+export function skbChecksumHelp(skb: SkBuff): void {
+  if (skb.ipSummed !== CHECKSUM.PARTIAL) return;
+  const from = skb.csumStart - skb.data;
+  const sum = skbChecksum(skb, from, skb.len - from);
+  const field = skb.csumStart + skb.csumOffset;
+  // A computed 0 is sent as 0xffff (CSUM_MANGLED_0): 0 would mean "no checksum" to UDP.
+  const v = csumFold(sum) || 0xffff;
+  if (field + 1 < skb.tail) {
+    skb.head[field] = v >> 8;
+    skb.head[field + 1] = v & 0xff;
+  }
+  skb.ipSummed = CHECKSUM.NONE;
 }

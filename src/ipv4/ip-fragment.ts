@@ -7,7 +7,7 @@
  * ReasmReqds/ReasmOKs/ReasmFails/ReasmTimeout, ReasmOverlaps.
  */
 import { E } from '../core/errno.js';
-import { allocSkb, kfreeSkb, type SkBuff, skbAddFrag, skbCopyBits, skbPut } from '../core/skbuff.js';
+import { allocSkb, kfreeSkb, type SkBuff, skbAddFrag, skbChecksumHelp, skbCopyBits, skbPut } from '../core/skbuff.js';
 import { FragDir, type FragQueue, fragPayload, INET_FRAG } from '../net/inet-fragment.js';
 import type { Net } from '../net/net.js';
 import { ICMP } from '../wire/icmp.js';
@@ -56,6 +56,7 @@ export function ipFragment(net: Net, skb: SkBuff, mtu: number, output: (net: Net
     kfreeSkb(skb);
     return -E.EMSGSIZE;
   }
+  skbChecksumHelp(skb);
   const header = skbCopyBits(skb, fromData, hlen);
   const baseOff = iph.fragOffset;
   const baseMf = iph.mf;

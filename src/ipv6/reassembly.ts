@@ -5,7 +5,7 @@
  * ip6frag_time (60 s) is dropped with ICMPv6 time exceeded if its first piece came.
  */
 import { E } from '../core/errno.js';
-import { allocSkb, kfreeSkb, type SkBuff, skbAddFrag, skbCopyBits, skbPut } from '../core/skbuff.js';
+import { allocSkb, kfreeSkb, type SkBuff, skbAddFrag, skbChecksumHelp, skbCopyBits, skbPut } from '../core/skbuff.js';
 import { FragDir, type FragQueue, fragPayload, INET_FRAG } from '../net/inet-fragment.js';
 import type { Net } from '../net/net.js';
 import { ICMPV6 } from '../wire/icmpv6.js';
@@ -67,6 +67,7 @@ export function ip6Fragment(net: Net, skb: SkBuff, mtu: number, output: (net: Ne
     kfreeSkb(skb);
     return -E.EMSGSIZE;
   }
+  skbChecksumHelp(skb);
   const ident = ipv6SelectIdent(net);
   let offset = 0;
   let err = 0;

@@ -18,12 +18,12 @@ export class DatagramQueue<T> {
 
   /**
    * `overLimit` decides when the buffer is full: raw and ping sockets refuse at
-   * rmem >= rcvbuf (__sock_queue_rcv_skb); UDP only once rmem > rcvbuf
-   * (__udp_enqueue_schedule_skb), so one datagram may overshoot.
+   * rmem >= rcvbuf (__sock_queue_rcv_skb); UDP refuses a datagram that would not fit,
+   * unless the queue is empty (__udp_enqueue_schedule_skb since Linux 6.15).
    */
   constructor(
     rcvbuf: number,
-    readonly overLimit: (rmem: number, rcvbuf: number) => boolean = (rmem, rcvbuf) => rmem >= rcvbuf,
+    readonly overLimit: (rmem: number, rcvbuf: number, size: number) => boolean = (rmem, rcvbuf) => rmem >= rcvbuf,
   ) {
     this.rcvbuf = rcvbuf;
   }
@@ -47,7 +47,7 @@ export class DatagramQueue<T> {
       queueMicrotask(() => waiter(item));
       return true;
     }
-    if (this.overLimit(this.rmemAlloc, this.rcvbuf)) {
+    if (this.overLimit(this.rmemAlloc, this.rcvbuf, truesize)) {
       this.drops++;
       return false;
     }

@@ -154,7 +154,7 @@ export class UdpSock extends Sock {
   ) {
     super(net);
     this.v6only = family === 6 && net.ipv6.sysctl.bindv6only !== 0;
-    this.queue = new DatagramQueue(this.rcvbuf, (rmem, rcvbuf) => rmem > rcvbuf);
+    this.queue = new DatagramQueue(this.rcvbuf, (rmem, rcvbuf, size) => rmem + size > rcvbuf && rmem > 0);
   }
 
   get closed(): boolean {
