@@ -291,6 +291,11 @@ export class UdpSock extends Sock {
    * socket. Returns the bytes sent or -errno (a pending ICMP error comes first).
    */
   sendto(payload: Uint8Array, addr: In6Addr | null, port: number): number {
+    // A system call: process context on this socket's CPU, softirqs at its end.
+    return this.net.kernel.runOn(this.cpu, () => this.#sendmsg(payload, addr, port));
+  }
+
+  #sendmsg(payload: Uint8Array, addr: In6Addr | null, port: number): number {
     if (this.#closed) return -E.EBADF;
     const net = this.net;
     const pending = this.takeError();
