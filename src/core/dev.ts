@@ -99,6 +99,7 @@ export function devQueueXmit(skb: SkBuff): number {
   const dev = skb.dev;
   if (dev === null) throw new TypeError('devQueueXmit: skb.dev is not set');
   const kernel = dev.kernel;
+  kernel.trace.devQueueXmit++;
   if (dev.txqQdisc === 'noop') {
     // noop_enqueue()
     dev.coreStats.txDropped++;
@@ -142,6 +143,7 @@ export function netifRx(skb: SkBuff): number {
 /** netif_rx_internal() (what __netif_rx calls with BHs already off). RPS is off: this CPU. */
 export function netifRxInternal(skb: SkBuff): number {
   const kernel = (skb.dev as NetDevice).kernel;
+  kernel.trace.netifRx++;
   netTimestampCheck(kernel, kernel.core.netdev_tstamp_prequeue !== 0, skb);
   return enqueueToBacklog(skb, kernel.curCpu);
 }
@@ -205,6 +207,9 @@ export function enqueueToBacklog(skb: SkBuff, cpu: number): number {
       napiScheduleRps(kernel, sd);
     }
     sd.inputPktQueue.enqueue(skb);
+    const trace = kernel.trace;
+    trace.backlogEnqueued++;
+    if (qlen >= (trace.backlogPeak[cpu] as number)) trace.backlogPeak[cpu] = qlen + 1;
     return NET_RX.SUCCESS;
   }
   sd.dropped++;
@@ -254,6 +259,7 @@ export function processBacklog(sd: SoftnetData, quota: number): number {
  */
 export function netRxAction(kernel: Kernel, cpu: number): void {
   const sd = (kernel.cpus[cpu] as { sd: SoftnetData }).sd;
+  kernel.trace.netRxAction++;
   const timeLimit = kernel.clock.now() + kernel.core.netdev_budget_usecs * 1000;
   let budget = kernel.core.netdev_budget;
   const repoll: NapiStruct[] = [];
@@ -305,6 +311,7 @@ export function netifReceiveSkb(skb: SkBuff): number {
   netTimestampCheck(kernel, kernel.core.netdev_tstamp_prequeue === 0, skb);
   skb.skbIif = dev.ifindex;
   kernel.thisSoftnet().processed++;
+  kernel.trace.netifReceiveSkb++;
   skbResetNetworkHeader(skb);
   if (skb.transportHeader < 0) skbResetTransportHeader(skb);
   skb.macLen = skb.networkHeader - skb.macHeader;

@@ -29,6 +29,7 @@ import type { Net } from '../net/net.js';
  * invisible to the sender, which always gets NETDEV_TX_OK.
  */
 export function loopbackXmit(skb: SkBuff, dev: NetDevice): number {
+  dev.kernel.trace.loopbackXmit++;
   // skb_clear_tstamp(): a delivery time set by the sender is kept, anything else cleared.
   if (skb.tstampType === 0) skb.tstamp = 0;
   skbOrphan(skb);

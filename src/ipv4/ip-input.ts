@@ -31,6 +31,7 @@ import { ipRouteHandlers, ipRouteInput } from './route.js';
 
 /** ip_rcv() + ip_rcv_core(). */
 export function ipRcv(skb: SkBuff, dev: NetDevice, _pt: PacketType, _orig: NetDevice): number {
+  dev.kernel.trace.ipRcv++;
   const net = dev.net;
   if (net === null) {
     kfreeSkb(skb);
@@ -103,6 +104,7 @@ export function ipLocalDeliver(skb: SkBuff): number {
 
 /** ip_local_deliver_finish() + ip_protocol_deliver_rcu(). */
 function ipLocalDeliverFinish(net: Net, skb: SkBuff): number {
+  net.kernel.trace.deliver++;
   const iph = new Ipv4Header(skb.head, skb.networkHeader);
   const protocol = iph.protocol;
   skbPull(skb, skb.transportHeader - skb.data);

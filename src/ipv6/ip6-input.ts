@@ -30,6 +30,7 @@ import { ip6RouteHandlers, ip6RouteInput } from './route.js';
 
 /** ipv6_rcv() + ip6_rcv_core(). */
 export function ipv6Rcv(skb: SkBuff, dev: NetDevice, _pt: PacketType, _orig: NetDevice): number {
+  dev.kernel.trace.ipRcv++;
   const net = dev.net;
   if (net === null || skb.pktType === PACKET.OTHERHOST) {
     kfreeSkb(skb);
@@ -88,6 +89,7 @@ export function ip6Input(skb: SkBuff): number {
   }
   skb.transportHeader = upper.offset;
   skbPull(skb, upper.offset - skb.data);
+  net.kernel.trace.deliver++;
   const raw = raw6LocalDeliver(net, skb, upper.nextHeader);
   const prot = inet6Protocol(net.kernel, upper.nextHeader);
   if (prot !== undefined) {

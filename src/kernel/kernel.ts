@@ -27,6 +27,7 @@ import { udpInit } from '../transport/udp.js';
 import { type Clock, RealClock, VirtualClock } from './clock.js';
 import { RatelimitState } from './ratelimit.js';
 import type { SysctlEntry } from './sysctl.js';
+import { Trace } from './trace.js';
 
 /** MAX_SOFTIRQ_TIME (2 ms) and MAX_SOFTIRQ_RESTART from kernel/softirq.c. */
 const MAX_SOFTIRQ_TIME_NS = 2_000_000;
@@ -126,6 +127,8 @@ export class Kernel {
   readonly blackholeDev: NetDevice;
   /** The kernel log (dmesg), newest last. */
   readonly log: LogLine[] = [];
+  /** Stage counters along the packet path (trace.ts), for watchers such as the browser page. */
+  readonly trace: Trace;
   #netRatelimit: RatelimitState;
   #softirqHandlers: ((kernel: Kernel, cpu: number) => void)[] = [];
   #idleWaiters: (() => void)[] = [];
@@ -142,6 +145,7 @@ export class Kernel {
       softirqPending: 0,
       ksoftirqdWoken: false,
     }));
+    this.trace = new Trace(n);
     this.#netRatelimit = new RatelimitState(this.core.message_cost * 1e9, this.core.message_burst);
     // net_dev_init(): open_softirq(NET_RX_SOFTIRQ, net_rx_action); the loopback pernet device first.
     this.#softirqHandlers[SOFTIRQ.NET_RX] = netRxAction;
