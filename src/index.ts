@@ -1,5 +1,15 @@
 /** lonet: Linux's loopback network path, in-process. */
 export { type ExecOptions, Namespace, type NamespaceOptions } from './api/namespace.js';
+export {
+  type CapturedPacket,
+  CaptureError,
+  type CaptureOptions,
+  type CaptureStats,
+  PacketCapture,
+} from './capture/capture.js';
+export { compileFilter, FilterError, type FilterPacket } from './capture/filter.js';
+export { LINKTYPE, openPcap, PcapError, PcapReader, PcapWriter, readPcap, writePcap } from './capture/pcap.js';
+export { isPcapng, PcapngWriter, readPcapng } from './capture/pcapng.js';
 export { devAddPack, devQueueXmit, devRemovePack, netifRx } from './core/dev.js';
 export { IFF, NET_RX, NETDEV_TX } from './core/if.js';
 export { devClose, devGetFlags, devGetStats, devOpen, devSetMtu, NetDevice } from './core/netdevice.js';

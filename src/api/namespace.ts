@@ -3,6 +3,7 @@
  * `await ns.exec('ip -s link show lo')` runs lonet's tools against this namespace and
  * gives back what they printed. Later faces (ns.net, ns.dgram, ns.http) hang here too.
  */
+import { type CaptureOptions, PacketCapture } from '../capture/capture.js';
 import { Net, type NetOptions } from '../net/net.js';
 import { Capture, type Output, type ToolResult } from '../tools/command.js';
 import { commands } from '../tools/index.js';
@@ -33,6 +34,15 @@ export class Namespace extends Net {
     const code = await shell.run(line, opts.signal);
     await shell.wait();
     return { code, stdout: stdout.text, stderr: stderr.text };
+  }
+
+  /**
+   * Starts a packet capture on a device of this namespace (`lo` by default, or `any`):
+   * an async iterable of packets with their timestamps, and pcap()/pcapng() streams of a
+   * file's bytes. Throws FilterError for a bad filter, CaptureError for a missing device.
+   */
+  capture(opts: CaptureOptions = {}): PacketCapture {
+    return new PacketCapture(this, opts);
   }
 
   /** A long-lived shell whose output streams as it is written (the CLI and the browser terminal). */

@@ -1,0 +1,410 @@
+/**
+ * tcpdump(8), as tcpdump 4.99 with libpcap 1.10 on Linux: live capture on a device of
+ * the namespace (or `any`) through a packet tap, -r to read pcap/pcapng files, -w to
+ * write pcap, pcap-filter expressions, and the printer in tcpdump/print.ts. Messages,
+ * the stderr header and the closing counts are the real tool's. Files are the host's
+ * (Node); in a browser -r and -w report the file as missing.
+ */
+
+import { type CapturedPacket, CaptureError, PacketCapture } from '../capture/capture.js';
+import { compileFilter, FilterError, type FilterFn } from '../capture/filter.js';
+import { LINKTYPE, MAXIMUM_SNAPLEN, openPcap, PcapError, PcapWriter } from '../capture/pcap.js';
+import { isPcapng, readPcapng } from '../capture/pcapng.js';
+import type { Net } from '../net/net.js';
+import type { CommandContext } from './command.js';
+import { DEFAULT_PRINT_OPTIONS, Printer, type PrintOptions } from './tcpdump/print.js';
+
+const VERSION = `tcpdump version 4.99.3
+libpcap version 1.10.3 (with TPACKET_V3)
+`;
+
+const USAGE = `Usage: tcpdump [-AbdDefhHIJKlLnNOpqStuUvxX#] [ -B size ] [ -c count ] [--count]
+\t\t[ -C file_size ] [ -E algo:secret ] [ -F file ] [ -G seconds ]
+\t\t[ -i interface ] [ --immediate-mode ] [ -j tstamptype ]
+\t\t[ -M secret ] [ --number ] [ --print ] [ -Q in|out|inout ]
+\t\t[ -r file ] [ -s snaplen ] [ -T type ] [ --version ]
+\t\t[ -V file ] [ -w file ] [ -W filecount ] [ -y datalinktype ]
+\t\t[ --time-stamp-precision precision ] [ --micro ] [ --nano ]
+\t\t[ -z postrotate-command ] [ -Z user ] [ expression ]
+`;
+
+/** Options that take an argument, in getopt's string for tcpdump 4.99. */
+const WITH_ARG = new Set([
+  'B',
+  'c',
+  'C',
+  'E',
+  'F',
+  'G',
+  'i',
+  'j',
+  'm',
+  'M',
+  'Q',
+  'r',
+  's',
+  'T',
+  'V',
+  'w',
+  'W',
+  'y',
+  'z',
+  'Z',
+]);
+const FLAGS = new Set([...'AbdDefhHIJKlLnNOpqStuUvxX#']);
+
+const LINKTYPE_NAMES: Record<number, string> = {
+  [LINKTYPE.ETHERNET]: 'EN10MB (Ethernet)',
+  [LINKTYPE.RAW]: 'RAW (Raw IP)',
+  [LINKTYPE.LINUX_SLL]: 'LINUX_SLL (Linux cooked v1)',
+  [LINKTYPE.LINUX_SLL2]: 'LINUX_SLL2 (Linux cooked v2)',
+  [LINKTYPE.NULL]: 'NULL (BSD loopback)',
+};
+
+interface Options {
+  print: PrintOptions;
+  count: number;
+  device: string | undefined;
+  read: string | undefined;
+  write: string | undefined;
+  snaplen: number;
+  nano: boolean;
+  expression: string;
+}
+
+class Usage {
+  constructor(readonly message: string) {}
+}
+
+function parseArgs(argv: readonly string[]): Options | Usage | 'help' | 'version' {
+  const print: PrintOptions = { ...DEFAULT_PRINT_OPTIONS };
+  const o: Options = {
+    print,
+    count: 0,
+    device: undefined,
+    read: undefined,
+    write: undefined,
+    snaplen: MAXIMUM_SNAPLEN,
+    nano: false,
+    expression: '',
+  };
+  const rest: string[] = [];
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === '--') {
+      rest.push(...argv.slice(i + 1));
+      break;
+    }
+    if (a.startsWith('--')) {
+      if (a === '--version') return 'version';
+      if (a === '--help') return 'help';
+      if (a === '--nano') o.nano = true;
+      else if (a === '--micro') o.nano = false;
+      else if (a === '--immediate-mode' || a === '--print' || a === '--number') {
+        // Accepted; output is immediate already.
+      } else return new Usage(`tcpdump: unrecognized option '${a}'\n`);
+      continue;
+    }
+    if (!a.startsWith('-') || a === '-') {
+      rest.push(a);
+      continue;
+    }
+    for (let j = 1; j < a.length; j++) {
+      const c = a[j] as string;
+      if (WITH_ARG.has(c)) {
+        let val = a.slice(j + 1);
+        if (val === '') {
+          const next = argv[++i];
+          if (next === undefined) return new Usage(`tcpdump: option requires an argument -- '${c}'\n`);
+          val = next;
+        }
+        const err = applyArg(o, c, val);
+        if (err !== null) return err;
+        break;
+      }
+      if (!FLAGS.has(c)) return new Usage(`tcpdump: invalid option -- '${c}'\n`);
+      switch (c) {
+        case 'h':
+          return 'help';
+        case 'e':
+          print.e = true;
+          break;
+        case 'q':
+          print.q = true;
+          break;
+        case 'v':
+          print.v++;
+          break;
+        case 'x':
+          print.x++;
+          break;
+        case 'X':
+          print.X++;
+          break;
+        case 'A':
+          print.A = true;
+          break;
+        case 't':
+          print.t++;
+          break;
+        case 'S':
+          print.S = true;
+          break;
+        default:
+        // -n (lonet never resolves names), -l, -p, -U and the rest change nothing here.
+      }
+    }
+  }
+  o.expression = rest.join(' ');
+  return o;
+}
+
+function applyArg(o: Options, c: string, val: string): Usage | null {
+  switch (c) {
+    case 'c': {
+      const n = /^\d+$/.test(val) ? Number(val) : Number.NaN;
+      if (!(n > 0)) return new Usage(`tcpdump: invalid packet count ${val}\n`);
+      o.count = n;
+      return null;
+    }
+    case 'i':
+      o.device = val;
+      return null;
+    case 'r':
+      o.read = val;
+      return null;
+    case 'w':
+      o.write = val;
+      return null;
+    case 's': {
+      const n = /^\d+$/.test(val) ? Number(val) : Number.NaN;
+      if (Number.isNaN(n) || n > 262144) return new Usage(`tcpdump: invalid snaplen ${val}\n`);
+      o.snaplen = n === 0 ? MAXIMUM_SNAPLEN : n;
+      return null;
+    }
+    default:
+      return null;
+  }
+}
+
+/** node:fs/promises when running in Node; undefined in a browser. */
+async function hostFs(): Promise<typeof import('node:fs/promises') | undefined> {
+  const spec = 'node:fs/promises';
+  try {
+    return (await import(/* @vite-ignore */ spec)) as typeof import('node:fs/promises');
+  } catch {
+    return undefined;
+  }
+}
+
+function errnoText(e: unknown): string {
+  const code = (e as { code?: string }).code;
+  if (code === 'ENOENT') return 'No such file or directory';
+  if (code === 'EACCES') return 'Permission denied';
+  if (code === 'EISDIR') return 'Is a directory';
+  return (e as Error).message;
+}
+
+/** A pcap file being written: the header first, then records as they come. */
+class DumpFile {
+  readonly #w: PcapWriter;
+  #chunks: Uint8Array[] = [];
+
+  private constructor(
+    readonly fh: import('node:fs/promises').FileHandle,
+    linktype: number,
+    snaplen: number,
+    nano: boolean,
+  ) {
+    this.#w = new PcapWriter({ linktype, snaplen, nanosecond: nano });
+    this.#chunks.push(this.#w.fileHeader());
+  }
+
+  static async open(path: string, linktype: number, snaplen: number, nano: boolean): Promise<DumpFile | string> {
+    const fs = await hostFs();
+    if (fs === undefined) return `${path}: No such file or directory`;
+    try {
+      return new DumpFile(await fs.open(path, 'w'), linktype, snaplen, nano);
+    } catch (e) {
+      return `${path}: ${errnoText(e)}`;
+    }
+  }
+
+  add(p: { tsSec: number; tsNsec: number; origLen: number; data: Uint8Array }): void {
+    this.#chunks.push(this.#w.record(p));
+  }
+
+  async flush(): Promise<void> {
+    const chunks = this.#chunks;
+    this.#chunks = [];
+    for (const c of chunks) await this.fh.write(c);
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    await this.fh.close();
+  }
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+export async function tcpdump(ctx: CommandContext): Promise<number> {
+  const { argv, stdout, stderr } = ctx;
+  const o = parseArgs(argv);
+  if (o === 'version') {
+    stdout.write(`${VERSION}OpenSSL 3.0.19 27 Jan 2026\n`);
+    return 0;
+  }
+  if (o === 'help') {
+    stderr.write(`${VERSION}OpenSSL 3.0.19 27 Jan 2026\n${USAGE}`);
+    return 0;
+  }
+  if (o instanceof Usage) {
+    stderr.write(`${o.message}${VERSION}OpenSSL 3.0.19 27 Jan 2026\n${USAGE}`);
+    return 1;
+  }
+  if (o.read !== undefined) return readFile(ctx, o);
+  return live(ctx, o);
+}
+
+function ifNamer(net: Net): (ifindex: number) => string {
+  return (i) => net.devGetByIndex(i)?.name ?? '?';
+}
+
+async function readFile(ctx: CommandContext, o: Options): Promise<number> {
+  const { net, stdout, stderr } = ctx;
+  const path = o.read as string;
+  const fs = await hostFs();
+  let bytes: Uint8Array;
+  try {
+    if (fs === undefined) throw Object.assign(new Error('no file system'), { code: 'ENOENT' });
+    bytes = new Uint8Array(await fs.readFile(path));
+  } catch (e) {
+    stderr.write(`tcpdump: ${path}: ${errnoText(e)}\n`);
+    return 1;
+  }
+  let linktype: number;
+  let snaplen: number;
+  let records: { tsSec: number; tsNsec: number; origLen: number; data: Uint8Array }[];
+  let fileError: PcapError | undefined;
+  if (isPcapng(bytes)) {
+    const r = readPcapng(bytes);
+    if (r instanceof PcapError) {
+      stderr.write(`tcpdump: ${r.message}\n`);
+      return 1;
+    }
+    const first = r.interfaces[0];
+    linktype = first?.linktype ?? LINKTYPE.ETHERNET;
+    snaplen = first?.snaplen || MAXIMUM_SNAPLEN;
+    records = r.records;
+  } else {
+    const reader = openPcap(bytes);
+    if (reader instanceof PcapError) {
+      stderr.write('tcpdump: unknown file format\n');
+      return 1;
+    }
+    linktype = reader.header.linktype;
+    snaplen = reader.header.snaplen;
+    records = [...reader];
+    fileError = reader.error;
+  }
+  stderr.write(
+    `reading from file ${path}, link-type ${LINKTYPE_NAMES[linktype] ?? `${linktype}`}, snapshot length ${snaplen}\n`,
+  );
+  let filter: FilterFn | null = null;
+  try {
+    if (o.expression.trim() !== '') filter = compileFilter(o.expression);
+  } catch (e) {
+    if (!(e instanceof FilterError)) throw e;
+    stderr.write(`tcpdump: ${e.message}\n`);
+    return 1;
+  }
+  let dump: DumpFile | undefined;
+  if (o.write !== undefined) {
+    const d = await DumpFile.open(o.write, linktype, snaplen, o.nano);
+    if (typeof d === 'string') {
+      stderr.write(`tcpdump: ${d}\n`);
+      return 1;
+    }
+    dump = d;
+  }
+  const printer = new Printer(o.print, linktype, ifNamer(net));
+  let n = 0;
+  for (const r of records) {
+    if (filter !== null && !filter({ data: r.data, len: r.origLen, linktype })) continue;
+    n++;
+    if (dump !== undefined) dump.add(r);
+    else stdout.write(printer.print(r));
+    if (o.count > 0 && n >= o.count) break;
+  }
+  await dump?.close();
+  if (fileError !== undefined && !(o.count > 0 && n >= o.count)) {
+    stderr.write(`tcpdump: pcap_loop: truncated dump file; tried to read ${fileError.message}\n`);
+    return 1;
+  }
+  return 0;
+}
+
+async function live(ctx: CommandContext, o: Options): Promise<number> {
+  const { net, stdout, stderr, signal } = ctx;
+  let cap: PacketCapture;
+  try {
+    cap = new PacketCapture(net, {
+      ...(o.device === undefined ? {} : { device: o.device }),
+      filter: o.expression,
+      snaplen: o.snaplen,
+      signal,
+    });
+  } catch (e) {
+    if (e instanceof CaptureError) {
+      stderr.write(`tcpdump: ${e.message}\n(No such device exists)\n`);
+      return 1;
+    }
+    if (e instanceof FilterError) {
+      stderr.write(`tcpdump: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+  let dump: DumpFile | undefined;
+  if (o.write !== undefined) {
+    const d = await DumpFile.open(o.write, cap.linktype, cap.snaplen, o.nano);
+    if (typeof d === 'string') {
+      cap.close();
+      stderr.write(`tcpdump: ${d}\n`);
+      return 1;
+    }
+    dump = d;
+  }
+  if (cap.linktype === LINKTYPE.LINUX_SLL2) stderr.write('tcpdump: data link type LINUX_SLL2\n');
+  if (o.print.v === 0 && o.write === undefined) {
+    stderr.write('tcpdump: verbose output suppressed, use -v[v]... for full protocol decode\n');
+  } else stderr.write('tcpdump: ');
+  stderr.write(
+    `listening on ${cap.device}, link-type ${LINKTYPE_NAMES[cap.linktype]}, snapshot length ${cap.snaplen} bytes\n`,
+  );
+  const printer = new Printer(o.print, cap.linktype, ifNamer(net));
+  let n = 0;
+  try {
+    for (;;) {
+      const p: CapturedPacket | undefined = await cap.next();
+      if (p === undefined) break;
+      n++;
+      const rec = { tsSec: Math.floor(p.tsNs / 1e9), tsNsec: p.tsNs % 1e9, origLen: p.origLen, data: p.data };
+      if (dump !== undefined) {
+        dump.add(rec);
+        await dump.flush();
+      } else stdout.write(printer.print(rec));
+      if (o.count > 0 && n >= o.count) break;
+    }
+  } finally {
+    cap.close();
+    await dump?.close();
+  }
+  stderr.write(
+    `${plural(n, 'packet')} captured\n${plural(cap.stats.received, 'packet')} received by filter\n${plural(cap.stats.dropped, 'packet')} dropped by kernel\n`,
+  );
+  return 0;
+}

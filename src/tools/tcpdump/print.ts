@@ -1,0 +1,1012 @@
+/**
+ * tcpdump 4.99's packet printer for what lo carries: Ethernet (DLT_EN10MB) and Linux
+ * cooked v2 (`-i any`) link headers, IPv4, IPv6, ICMP, ICMPv6, UDP, TCP and ARP, with
+ * -e, -q, -v/-vv, -x/-X/-A (and doubled), -t/-tt/-ttt/-tttt/-ttttt. The wording, field
+ * order and punctuation follow netdissect's print-*.c so that lines compare equal with
+ * the real tcpdump's. TCP sequence numbers are relative per conversation, as tcpdump
+ * keeps them (tcp_seq_hash), so one Printer must see a capture's packets in order.
+ */
+import { formatIpv6 } from '../../ipv6/addr.js';
+import { csumFold, csumPartial } from '../../wire/checksum.js';
+
+const LINKTYPE_ETHERNET = 1;
+const LINKTYPE_RAW = 101;
+const LINKTYPE_LINUX_SLL = 113;
+const LINKTYPE_LINUX_SLL2 = 276;
+
+export interface PrintOptions {
+  /** -e: print the link-level header. */
+  e: boolean;
+  /** -q: less protocol detail. */
+  q: boolean;
+  /** -v count. */
+  v: number;
+  /** -x count (hex), -X count (hex and ASCII), -A (ASCII). */
+  x: number;
+  X: number;
+  A: boolean;
+  /** -t count: 0 = time of day, 1 = none, 2 = epoch, 3 = delta, 4 = date and time, 5 = since first. */
+  t: number;
+  /** -S: absolute TCP sequence numbers. */
+  S: boolean;
+}
+
+export const DEFAULT_PRINT_OPTIONS: PrintOptions = { e: false, q: false, v: 0, x: 0, X: 0, A: false, t: 0, S: false };
+
+/** A packet as the printer takes it (a pcap record, or a live capture's packet). */
+export interface PrintPacket {
+  tsSec: number;
+  /** Fraction of the second in nanoseconds. */
+  tsNsec: number;
+  origLen: number;
+  data: Uint8Array;
+}
+
+/** Thrown when a printer needs bytes beyond the capture; caught to print " [|proto]". */
+class Trunc {
+  constructor(readonly proto: string) {}
+}
+
+const ETHERTYPES: Record<number, string> = {
+  2048: 'IPv4',
+  2054: 'ARP',
+  32821: 'Reverse ARP',
+  34525: 'IPv6',
+  33024: '802.1Q',
+  34984: '802.1Q-QinQ',
+  34887: 'MPLS unicast',
+  34888: 'MPLS multicast',
+  36864: 'Loopback',
+  35020: 'LLDP',
+};
+
+const IPPROTO_NAMES: Record<number, string> = {
+  0: 'HBH',
+  1: 'ICMP',
+  2: 'IGMP',
+  4: 'IPIP',
+  6: 'TCP',
+  17: 'UDP',
+  41: 'IPv6',
+  43: 'Routing',
+  44: 'frag',
+  47: 'GRE',
+  50: 'ESP',
+  51: 'AH',
+  58: 'ICMPv6',
+  59: 'NONE',
+  60: 'DSTOPTS',
+  103: 'PIM',
+  112: 'VRRP',
+  132: 'SCTP',
+};
+
+const ICMP_TYPES: Record<number, string> = {
+  0: 'echo reply',
+  4: 'source quench',
+  8: 'echo request',
+  10: 'router solicitation',
+  13: 'time stamp request',
+  14: 'time stamp reply',
+  15: 'information request',
+  16: 'information reply',
+  17: 'address mask request',
+};
+
+const ICMP6_TYPES: Record<number, string> = {
+  1: 'destination unreachable',
+  2: 'packet too big',
+  3: 'time exceeded in-transit',
+  4: 'parameter problem',
+  128: 'echo request',
+  129: 'echo reply',
+  130: 'multicast listener query',
+  131: 'multicast listener report',
+  132: 'multicast listener done',
+  133: 'router solicitation',
+  134: 'router advertisement',
+  135: 'neighbor solicitation',
+  136: 'neighbor advertisement',
+  137: 'redirect',
+  143: 'multicast listener report v2',
+};
+
+const ICMP6_UNREACH_CODES: Record<number, string> = {
+  0: 'unreachable route',
+  1: 'unreachable prohibited',
+  2: 'beyond scope',
+  3: 'unreachable address',
+  4: 'unreachable port',
+};
+
+const SLL_PKTTYPES: Record<number, string> = { 0: 'In', 1: 'B', 2: 'M', 3: 'P', 4: 'Out' };
+
+const TCP_OPTION_NAMES: Record<number, string> = {
+  0: 'eol',
+  1: 'nop',
+  2: 'mss',
+  3: 'wscale',
+  4: 'sackOK',
+  5: 'sack',
+  6: 'echo',
+  7: 'echoreply',
+  8: 'TS',
+  11: 'cc',
+  12: 'ccnew',
+  13: '',
+  19: 'md5',
+  20: 'scps',
+  27: 'qs',
+  28: 'uto',
+  29: 'tcp-ao',
+  30: 'mptcp',
+  34: 'tfo',
+  254: 'exp',
+};
+
+function hex2(n: number): string {
+  return n.toString(16).padStart(2, '0');
+}
+
+function mac(b: Uint8Array, off: number, len = 6): string {
+  const parts: string[] = [];
+  for (let i = 0; i < len; i++) parts.push(hex2(b[off + i] as number));
+  return parts.join(':');
+}
+
+function ipv4(b: Uint8Array, off: number): string {
+  return `${b[off]}.${b[off + 1]}.${b[off + 2]}.${b[off + 3]}`;
+}
+
+/** in_cksum_shouldbe(): the checksum the field should have held, given the computed sum. */
+function shouldBe(field: number, computed: number): number {
+  let s = field + computed;
+  s = (s & 0xffff) + (s >>> 16);
+  s = (s & 0xffff) + (s >>> 16);
+  return s;
+}
+
+/** The pseudo-header's sum (addresses, upper-layer length, protocol), folded to 16 bits unsigned. */
+function pseudoSum(addrs: Uint8Array, len: number, proto: number): number {
+  let s = csumPartial(addrs, 0, addrs.byteLength) + (len >>> 16) + (len & 0xffff) + proto;
+  s = (s & 0xffff) + Math.floor(s / 0x10000);
+  s = (s & 0xffff) + (s >>> 16);
+  return s;
+}
+
+/** in_cksum over bytes: 0 when the checksum in them is right. */
+function inCksum(b: Uint8Array, off: number, len: number, sum = 0): number {
+  return csumFold(csumPartial(b, off, len, sum));
+}
+
+interface TcpConv {
+  seq: number;
+  ack: number;
+}
+
+/** One "line" of output built up by the printers. */
+class Out {
+  s = '';
+  w(t: string): void {
+    this.s += t;
+  }
+}
+
+/** Bytes of one packet with the captured length as a bound, read big-endian. */
+class Bytes {
+  readonly v: DataView;
+  constructor(
+    readonly b: Uint8Array,
+    /** One past the last captured byte that printers may read (snapend). */
+    public end: number,
+  ) {
+    this.v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  }
+  need(off: number, n: number, proto: string): void {
+    if (off + n > this.end) throw new Trunc(proto);
+  }
+  u8(off: number, proto: string): number {
+    this.need(off, 1, proto);
+    return this.b[off] as number;
+  }
+  u16(off: number, proto: string): number {
+    this.need(off, 2, proto);
+    return this.v.getUint16(off);
+  }
+  u32(off: number, proto: string): number {
+    this.need(off, 4, proto);
+    return this.v.getUint32(off);
+  }
+}
+
+export class Printer {
+  readonly #tcp = new Map<string, TcpConv>();
+  #first: number | undefined;
+  #prev: number | undefined;
+
+  constructor(
+    readonly opts: PrintOptions,
+    readonly linktype: number,
+    /** Names an interface index for `-i any` lines ("?" when unknown). */
+    readonly ifName: (ifindex: number) => string = () => '?',
+  ) {}
+
+  /** Everything tcpdump prints for one packet, ending in a newline. */
+  print(p: PrintPacket): string {
+    const o = new Out();
+    o.w(this.timestamp(p));
+    const d = new Bytes(p.data, p.data.byteLength);
+    let hdrlen = 0;
+    try {
+      hdrlen = this.link(o, d, p.origLen);
+    } catch (e) {
+      if (!(e instanceof Trunc)) throw e;
+      o.w(` [|${e.proto}]`);
+    }
+    const from = this.opts.X > 1 || this.opts.x > 1 ? 0 : hdrlen;
+    const caplen = p.data.byteLength;
+    if (this.opts.X > 0) {
+      if (caplen > from) o.w(hexAndAscii(p.data.subarray(from)));
+    } else if (this.opts.x > 0) {
+      if (caplen > from) o.w(hexOnly(p.data.subarray(from)));
+    } else if (this.opts.A) {
+      if (caplen > from) o.w(asciiOnly(p.data.subarray(from)));
+    }
+    return `${o.s}\n`;
+  }
+
+  private timestamp(p: PrintPacket): string {
+    const usec = Math.floor(p.tsNsec / 1000);
+    const frac = String(usec).padStart(6, '0');
+    const tsUs = p.tsSec * 1e6 + usec;
+    const clock = (d: Date) =>
+      `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}:${String(d.getSeconds()).padStart(2, '0')}`;
+    const delta = (us: number) => {
+      const s = Math.floor(us / 1e6);
+      return ` ${String(Math.floor(s / 3600)).padStart(2, '0')}:${String(Math.floor(s / 60) % 60).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}.${String(us % 1e6).padStart(6, '0')} `;
+    };
+    switch (this.opts.t) {
+      case 1:
+        return '';
+      case 2:
+        return `${p.tsSec}.${frac} `;
+      case 3: {
+        const prev = this.#prev ?? tsUs;
+        this.#prev = tsUs;
+        return delta(tsUs - prev);
+      }
+      case 4: {
+        const d = new Date(p.tsSec * 1000);
+        const date = `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+        return `${date} ${clock(d)}.${frac} `;
+      }
+      case 5: {
+        this.#first ??= tsUs;
+        return delta(tsUs - this.#first);
+      }
+      default:
+        return `${clock(new Date(p.tsSec * 1000))}.${frac} `;
+    }
+  }
+
+  /** The link-layer printer; returns the link header length (for -x/-X/-A). */
+  private link(o: Out, d: Bytes, len: number): number {
+    switch (this.linktype) {
+      case LINKTYPE_ETHERNET:
+        return this.ether(o, d, len);
+      case LINKTYPE_LINUX_SLL2:
+        return this.sll2(o, d, len);
+      case LINKTYPE_LINUX_SLL:
+        return this.sll(o, d, len);
+      case LINKTYPE_RAW: {
+        const v = d.u8(0, 'raw') >> 4;
+        this.l3(o, d, v === 6 ? 0x86dd : 0x0800, 0, len);
+        return 0;
+      }
+      default:
+        o.w(`[|unknown link type ${this.linktype}]`);
+        return 0;
+    }
+  }
+
+  private ether(o: Out, d: Bytes, len: number): number {
+    if (d.end < 14) {
+      o.w(`[|ether]`);
+      return d.end;
+    }
+    const type = d.v.getUint16(12);
+    const typeName = ETHERTYPES[type];
+    if (this.opts.e || typeName === undefined || !(type === 0x0800 || type === 0x86dd || type === 0x0806)) {
+      o.w(`${mac(d.b, 6)} > ${mac(d.b, 0)}`);
+      if (type < 0x0600) o.w(', 802.3');
+      else if (this.opts.q) o.w(`, ${typeName ?? `Unknown Ethertype (0x${type.toString(16).padStart(4, '0')})`}`);
+      else o.w(`, ethertype ${typeName ?? 'Unknown'} (0x${type.toString(16).padStart(4, '0')})`);
+      o.w(`, length ${len}: `);
+    }
+    this.l3(o, d, type, 14, len - 14);
+    return 14;
+  }
+
+  private sll2(o: Out, d: Bytes, len: number): number {
+    d.need(0, 20, 'sll2');
+    const proto = d.v.getUint16(0);
+    const ifindex = d.v.getUint32(4);
+    const pkttype = d.b[10] as number;
+    const alen = d.b[11] as number;
+    o.w(`${this.ifName(ifindex).padEnd(5)} ${(SLL_PKTTYPES[pkttype] ?? '?').padEnd(3)} `);
+    if (this.opts.e) {
+      o.w(`ifindex ${ifindex} `);
+      if (alen > 0) o.w(`${mac(d.b, 12, Math.min(alen, 8))} `);
+      o.w(`ethertype ${ETHERTYPES[proto] ?? 'Unknown'} (0x${proto.toString(16).padStart(4, '0')}), length ${len}: `);
+    }
+    this.l3(o, d, proto, 20, len - 20);
+    return 20;
+  }
+
+  private sll(o: Out, d: Bytes, len: number): number {
+    d.need(0, 16, 'sll');
+    const pkttype = d.v.getUint16(0);
+    const proto = d.v.getUint16(14);
+    if (this.opts.e) {
+      const alen = d.v.getUint16(4);
+      const dir = { 0: 'In', 1: 'B', 2: 'M', 3: 'P', 4: 'Out' }[pkttype] ?? `?`;
+      o.w(`${dir.padEnd(3)} ${alen > 0 ? `${mac(d.b, 6, Math.min(alen, 8))} ` : ''}`);
+      o.w(`ethertype ${ETHERTYPES[proto] ?? 'Unknown'} (0x${proto.toString(16).padStart(4, '0')}), length ${len}: `);
+    }
+    this.l3(o, d, proto, 16, len - 16);
+    return 16;
+  }
+
+  private l3(o: Out, d: Bytes, type: number, off: number, len: number): void {
+    switch (type) {
+      case 0x0800:
+        this.ip(o, d, off, len);
+        return;
+      case 0x86dd:
+        this.ip6(o, d, off, len);
+        return;
+      case 0x0806:
+        this.arp(o, d, off, len);
+        return;
+    }
+  }
+
+  private arp(o: Out, d: Bytes, off: number, len: number): void {
+    if (!this.opts.e) o.w('ARP, ');
+    const hln = d.u8(off + 4, 'arp');
+    const pln = d.u8(off + 5, 'arp');
+    const op = d.u16(off + 6, 'arp');
+    d.need(off + 8, 2 * hln + 2 * pln, 'arp');
+    const sha = off + 8;
+    const spa = sha + hln;
+    const tha = spa + pln;
+    const tpa = tha + hln;
+    const pa = (at: number) => (pln === 4 ? ipv4(d.b, at) : '?');
+    if (op === 1) {
+      o.w(`Request who-has ${pa(tpa)}`);
+      if (hln === 6 && d.b.subarray(tha, tha + 6).some((x) => x !== 0)) o.w(` (${mac(d.b, tha)})`);
+      o.w(` tell ${pa(spa)}`);
+    } else if (op === 2) {
+      o.w(`Reply ${pa(spa)} is-at ${mac(d.b, sha, hln)}`);
+    } else {
+      o.w(`arp-#${op}`);
+    }
+    o.w(`, length ${len}`);
+  }
+
+  private ip(o: Out, d: Bytes, off: number, len: number): void {
+    if (!this.opts.e) o.w('IP ');
+    const b0 = d.u8(off, 'ip');
+    const ver = b0 >> 4;
+    if (ver !== 4) {
+      o.w(`IP${ver}`);
+      return;
+    }
+    const hlen = (b0 & 0x0f) * 4;
+    d.need(off, 20, 'ip');
+    if (hlen < 20) {
+      o.w(`bad-hlen ${hlen}`);
+      return;
+    }
+    const ipLen = d.v.getUint16(off + 2);
+    if (len < ipLen) o.w(`truncated-ip - ${ipLen - len} bytes missing! `);
+    if (ipLen < hlen) {
+      o.w(`bad-len ${ipLen}`);
+      return;
+    }
+    const frag = d.v.getUint16(off + 6);
+    const proto = d.b[off + 9] as number;
+    const src = ipv4(d.b, off + 12);
+    const dst = ipv4(d.b, off + 16);
+    const length = Math.min(len, ipLen);
+    // The IP length bounds what follows (Ethernet padding is not the packet's).
+    const savedEnd = d.end;
+    d.end = Math.min(d.end, off + ipLen);
+    try {
+      if (this.opts.v > 0) {
+        const tos = d.b[off + 1] as number;
+        o.w(`(tos 0x${tos.toString(16)}`);
+        const ecn = tos & 3;
+        if (ecn === 1) o.w(',ECT(1)');
+        else if (ecn === 2) o.w(',ECT(0)');
+        else if (ecn === 3) o.w(',CE');
+        const ttl = d.b[off + 8] as number;
+        if (ttl !== 0) o.w(`, ttl ${ttl}`);
+        const flags: string[] = [];
+        if (frag & 0x2000) flags.push('+');
+        if (frag & 0x4000) flags.push('DF');
+        if (frag & 0x8000) flags.push('rsvd');
+        o.w(
+          `, id ${d.v.getUint16(off + 4)}, offset ${(frag & 0x1fff) * 8}, flags [${flags.length ? flags.join(', ') : 'none'}]`,
+        );
+        o.w(`, proto ${IPPROTO_NAMES[proto] ?? 'unknown'} (${proto}), length ${ipLen}`);
+        if (hlen > 20) o.w(`, options (${ipOptions(d.b, off + 20, hlen - 20)})`);
+        if (off + hlen <= d.end) {
+          const sum = inCksum(d.b, off, hlen);
+          if (sum !== 0) {
+            const field = d.v.getUint16(off + 10);
+            o.w(`, bad cksum ${field.toString(16)} (->${shouldBe(field, sum).toString(16)})!`);
+          }
+        }
+        o.w(')\n    ');
+      }
+      const payload = length - hlen;
+      if ((frag & 0x1fff) === 0) {
+        const fragmented = (frag & 0x2000) !== 0;
+        const l4 = off + hlen;
+        const pseudo = (ulen: number) => pseudoSum(d.b.subarray(off + 12, off + 20), ulen, proto);
+        switch (proto) {
+          case 6:
+            this.tcp(o, d, l4, payload, src, dst, fragmented, 4, pseudo, d.b.subarray(off + 12, off + 20));
+            return;
+          case 17:
+            this.udp(o, d, l4, payload, src, dst, fragmented, 4, pseudo);
+            return;
+          case 1:
+            o.w(`${src} > ${dst}: `);
+            this.icmp(o, d, l4, payload, fragmented);
+            return;
+          default:
+            o.w(`${src} > ${dst}: ip-proto-${proto} ${payload}`);
+            return;
+        }
+      }
+      o.w(`${src} > ${dst}: ip-proto-${proto}`);
+    } finally {
+      d.end = savedEnd;
+    }
+  }
+
+  private ip6(o: Out, d: Bytes, off: number, len: number): void {
+    if (!this.opts.e) o.w('IP6 ');
+    d.need(off, 40, 'ip6');
+    const flow = d.v.getUint32(off);
+    if (flow >>> 28 !== 6) {
+      o.w(`version error: ${flow >>> 28} != 6`);
+      return;
+    }
+    const plen = d.v.getUint16(off + 4);
+    let nh = d.b[off + 6] as number;
+    const hlim = d.b[off + 7] as number;
+    const src = formatIpv6(d.b.subarray(off + 8, off + 24));
+    const dst = formatIpv6(d.b.subarray(off + 24, off + 40));
+    if (len < 40 + plen) o.w(`truncated-ip6 - ${40 + plen - len} bytes missing!`);
+    if (this.opts.v > 0) {
+      o.w('(');
+      if (flow & 0x0ff00000) o.w(`class 0x${hex2((flow >>> 20) & 0xff)}, `);
+      if (flow & 0x000fffff) o.w(`flowlabel 0x${(flow & 0xfffff).toString(16).padStart(5, '0')}, `);
+      o.w(`hlim ${hlim}, next-header ${IPPROTO_NAMES[nh] ?? 'unknown'} (${nh}) payload length: ${plen}) `);
+    }
+    const savedEnd = d.end;
+    d.end = Math.min(d.end, off + 40 + plen);
+    try {
+      let at = off + 40;
+      let left = Math.min(plen, len - 40);
+      let fragmented = false;
+      // Extension headers this printer knows: hop-by-hop, destination options, routing, fragment.
+      for (;;) {
+        if (nh === 0 || nh === 60 || nh === 43) {
+          const next = d.u8(at, 'ip6');
+          const hl = (d.u8(at + 1, 'ip6') + 1) * 8;
+          o.w(nh === 0 ? 'HBH ' : nh === 60 ? 'DSTOPT ' : 'srcrt ');
+          nh = next;
+          at += hl;
+          left -= hl;
+          continue;
+        }
+        if (nh === 44) {
+          const next = d.u8(at, 'frag');
+          const offm = d.u16(at + 2, 'frag');
+          const id = d.u32(at + 4, 'frag');
+          o.w(`frag (0x${id.toString(16).padStart(8, '0')}:${offm & 0xfff8}|${left - 8}) `);
+          nh = next;
+          at += 8;
+          left -= 8;
+          if ((offm & 0xfff8) !== 0) {
+            o.w(`${src} > ${dst}: `);
+            return;
+          }
+          fragmented = true;
+          continue;
+        }
+        break;
+      }
+      const pseudo = (ulen: number) => pseudoSum(d.b.subarray(off + 8, off + 40), ulen, nh);
+      switch (nh) {
+        case 6:
+          this.tcp(o, d, at, left, src, dst, fragmented, plen === 0 ? 0 : 6, pseudo, d.b.subarray(off + 8, off + 40));
+          return;
+        case 17:
+          this.udp(o, d, at, left, src, dst, fragmented, 6, pseudo);
+          return;
+        case 58:
+          o.w(`${src} > ${dst}: `);
+          this.icmp6(o, d, at, left, fragmented, pseudo);
+          return;
+        case 59:
+          o.w(`${src} > ${dst}: `);
+          return;
+        default:
+          o.w(`${src} > ${dst}: ip-proto-${nh} ${left}`);
+      }
+    } finally {
+      d.end = savedEnd;
+    }
+  }
+
+  private icmp(o: Out, d: Bytes, off: number, len: number, fragmented: boolean): void {
+    const type = d.u8(off, 'icmp');
+    const code = d.u8(off + 1, 'icmp');
+    let str: string;
+    const quoted = off + 8;
+    const qDst = () => {
+      d.need(quoted, 20, 'icmp');
+      return ipv4(d.b, quoted + 16);
+    };
+    switch (type) {
+      case 0:
+      case 8:
+        str = `echo ${type === 8 ? 'request' : 'reply'}, id ${d.u16(off + 4, 'icmp')}, seq ${d.u16(off + 6, 'icmp')}`;
+        break;
+      case 3: {
+        switch (code) {
+          case 0:
+            str = `net ${qDst()} unreachable`;
+            break;
+          case 1:
+            str = `host ${qDst()} unreachable`;
+            break;
+          case 2:
+            str = `${qDst()} protocol ${d.u8(quoted + 9, 'icmp')} unreachable`;
+            break;
+          case 3: {
+            const dstA = qDst();
+            const p = d.b[quoted + 9] as number;
+            const qhl = ((d.b[quoted] as number) & 0x0f) * 4;
+            const port = d.u16(quoted + qhl + 2, 'icmp');
+            str =
+              p === 6
+                ? `${dstA} tcp port ${port} unreachable`
+                : p === 17
+                  ? `${dstA} udp port ${port} unreachable`
+                  : `${dstA} protocol ${p} port ${port} unreachable`;
+            break;
+          }
+          case 4: {
+            const mtu = d.u16(off + 6, 'icmp');
+            str = mtu ? `${qDst()} unreachable - need to frag (mtu ${mtu})` : `${qDst()} unreachable - need to frag`;
+            break;
+          }
+          default:
+            str = `${qDst()} unreachable - #${code}`;
+        }
+        break;
+      }
+      case 11:
+        str =
+          code === 1
+            ? 'ip reassembly time exceeded'
+            : code === 0
+              ? 'time exceeded in-transit'
+              : `time exceeded-#${code}`;
+        break;
+      case 12:
+        str = code === 0 ? `parameter problem - octet ${d.u8(off + 4, 'icmp')}` : `parameter problem code ${code}`;
+        break;
+      default:
+        str = ICMP_TYPES[type] ?? `type-#${type}`;
+    }
+    o.w(`ICMP ${str}, length ${len}`);
+    if (this.opts.v > 0 && !fragmented && off + len <= d.end) {
+      const sum = inCksum(d.b, off, len);
+      if (sum !== 0) {
+        const field = d.v.getUint16(off + 2);
+        o.w(` (wrong icmp cksum ${field.toString(16)} (->${shouldBe(field, sum).toString(16)})!)`);
+      }
+    }
+    if (this.opts.v > 0 && (type === 3 || type === 4 || type === 5 || type === 11 || type === 12)) {
+      o.w('\n\t');
+      const ipLen = d.u16(quoted + 2, 'icmp');
+      const savedEnd = d.end;
+      d.end = Math.min(d.end, quoted + ipLen);
+      try {
+        this.ip(o, d, quoted, ipLen);
+      } finally {
+        d.end = savedEnd;
+      }
+    }
+  }
+
+  private icmp6(o: Out, d: Bytes, off: number, len: number, fragmented: boolean, pseudo: (l: number) => number): void {
+    const type = d.u8(off, 'icmp6');
+    const code = d.u8(off + 1, 'icmp6');
+    if (this.opts.v > 0 && !fragmented && off + len <= d.end) {
+      const sum = inCksum(d.b, off, len, pseudo(len));
+      const field = d.v.getUint16(off + 2);
+      if (sum !== 0)
+        o.w(
+          `[bad icmp6 cksum 0x${field.toString(16).padStart(4, '0')} -> 0x${shouldBe(field, sum).toString(16).padStart(4, '0')}!] `,
+        );
+      else o.w('[icmp6 sum ok] ');
+    }
+    o.w(`ICMP6, ${ICMP6_TYPES[type] ?? `unknown icmp6 type (${type})`}`);
+    if (this.opts.v > 0 && type >= 133 && type <= 137) o.w(`, length ${len}`);
+    const q = off + 8;
+    const qDst = () => {
+      d.need(q, 40, 'icmp6');
+      return formatIpv6(d.b.subarray(q + 24, q + 40));
+    };
+    switch (type) {
+      case 1:
+        o.w(`, ${ICMP6_UNREACH_CODES[code] ?? `unknown unreach code (${code})`}`);
+        if (code === 0 || code === 1 || code === 3) o.w(` ${qDst()}`);
+        else if (code === 2) o.w(` ${qDst()}, source address ${formatIpv6(d.b.subarray(q + 8, q + 24))}`);
+        else if (code === 4) {
+          const dstA = qDst();
+          const p = d.b[q + 6] as number;
+          const port = d.u16(q + 40 + 2, 'icmp6');
+          if (p === 6) o.w(`, ${dstA} tcp port ${port}`);
+          else if (p === 17) o.w(`, ${dstA} udp port ${port}`);
+          else o.w(`, ${dstA} protocol ${p} port ${port} unreachable`);
+        }
+        break;
+      case 2:
+        o.w(`, mtu ${d.u32(off + 4, 'icmp6')}`);
+        break;
+      case 3:
+        if (code === 0) o.w(` for ${qDst()}`);
+        else if (code === 1) o.w(' (reassembly)');
+        else o.w(`, unknown code (${code})`);
+        break;
+      case 4: {
+        const ptr = d.u32(off + 4, 'icmp6');
+        const what = ['erroneous', 'next header', 'option', 'incomplete header chain'][code];
+        o.w(what === undefined ? `, code-#${code}` : `, ${what} - octet ${ptr}`);
+        break;
+      }
+      case 128:
+      case 129:
+        o.w(`, id ${d.u16(off + 4, 'icmp6')}, seq ${d.u16(off + 6, 'icmp6')}`);
+        break;
+    }
+    if (this.opts.v === 0) o.w(`, length ${len}`);
+  }
+
+  private udp(
+    o: Out,
+    d: Bytes,
+    off: number,
+    len: number,
+    src: string,
+    dst: string,
+    fragmented: boolean,
+    ipv: number,
+    pseudo: (l: number) => number,
+  ): void {
+    d.need(off, 8, 'udp');
+    const sport = d.v.getUint16(off);
+    const dport = d.v.getUint16(off + 2);
+    let ulen = d.v.getUint16(off + 4);
+    const addrs = `${src}.${sport} > ${dst}.${dport}: `;
+    if (ulen === 0 && len > 65535) ulen = len;
+    if (ulen < 8) {
+      o.w(`${addrs}truncated-udplength ${ulen}`);
+      return;
+    }
+    if (ulen > len) {
+      o.w(`${addrs}[bad udp length ${ulen} > ${len}]`);
+      return;
+    }
+    const length = ulen - 8;
+    o.w(addrs);
+    if (this.opts.v > 0 && !fragmented && ((ipv === 4 && this.opts.v > 1) || ipv === 6)) {
+      const field = d.v.getUint16(off + 6);
+      if (ipv === 4 && field === 0) o.w('[no cksum] ');
+      else if (off + ulen <= d.end) {
+        const sum = inCksum(d.b, off, ulen, pseudo(ulen));
+        if (sum !== 0) {
+          o.w(
+            `[bad udp cksum 0x${field.toString(16).padStart(4, '0')} -> 0x${shouldBe(field, sum).toString(16).padStart(4, '0')}!] `,
+          );
+        } else o.w('[udp sum ok] ');
+      }
+    }
+    o.w(`UDP, length ${length}`);
+  }
+
+  private tcp(
+    o: Out,
+    d: Bytes,
+    off: number,
+    len: number,
+    src: string,
+    dst: string,
+    fragmented: boolean,
+    ipv: number,
+    pseudo: (l: number) => number,
+    addrBytes: Uint8Array,
+  ): void {
+    d.need(off, 4, 'tcp');
+    const sport = d.v.getUint16(off);
+    const dport = d.v.getUint16(off + 2);
+    o.w(`${src}.${sport} > ${dst}.${dport}: `);
+    d.need(off, 20, 'tcp');
+    const hlen = ((d.b[off + 12] as number) >> 4) * 4;
+    if (hlen < 20) {
+      o.w(`tcp ${len - hlen} [bad hdr length ${hlen} - too short, < 20]`);
+      return;
+    }
+    let seq = d.v.getUint32(off + 4);
+    let ack = d.v.getUint32(off + 8);
+    const flags = d.b[off + 13] as number;
+    const win = d.v.getUint16(off + 14);
+    const urp = d.v.getUint16(off + 18);
+    if (this.opts.q) {
+      o.w(`tcp ${len - hlen}`);
+      if (hlen > len) o.w(` [bad hdr length ${hlen} - too long, > ${len}]`);
+      return;
+    }
+    const names: [number, string][] = [
+      [0x01, 'F'],
+      [0x02, 'S'],
+      [0x04, 'R'],
+      [0x08, 'P'],
+      [0x10, '.'],
+      [0x20, 'U'],
+      [0x40, 'E'],
+      [0x80, 'W'],
+    ];
+    const fl = names.filter(([bit]) => flags & bit).map(([, n]) => n);
+    o.w(`Flags [${fl.length ? fl.join('') : 'none'}]`);
+    let thseq = 0;
+    let thack = 0;
+    let rev = false;
+    if (!this.opts.S && flags & 0x10) {
+      // One entry per conversation, keyed in a fixed order of the two ends.
+      const half = addrBytes.byteLength / 2;
+      const a = addrBytes.subarray(0, half);
+      const b = addrBytes.subarray(half);
+      rev = sport > dport || (sport === dport && compareBytes(a, b) > 0);
+      const key = rev ? `${hexKey(b)}|${hexKey(a)}|${dport}|${sport}` : `${hexKey(a)}|${hexKey(b)}|${sport}|${dport}`;
+      const th = this.#tcp.get(key);
+      if (th === undefined || flags & 0x02) {
+        const conv = rev ? { ack: seq, seq: (ack - 1) >>> 0 } : { seq, ack: (ack - 1) >>> 0 };
+        this.#tcp.set(key, conv);
+        thseq = conv.seq;
+        thack = conv.ack;
+      } else {
+        if (rev) {
+          seq = (seq - th.ack) >>> 0;
+          ack = (ack - th.seq) >>> 0;
+        } else {
+          seq = (seq - th.seq) >>> 0;
+          ack = (ack - th.ack) >>> 0;
+        }
+        thseq = th.seq;
+        thack = th.ack;
+      }
+    }
+    if (hlen > len) {
+      o.w(` [bad hdr length ${hlen} - too long, > ${len}]`);
+      return;
+    }
+    if (this.opts.v > 0 && !fragmented && ipv !== 0 && off + len <= d.end) {
+      const field = d.v.getUint16(off + 16);
+      const sum = inCksum(d.b, off, len, pseudo(len));
+      o.w(`, cksum 0x${field.toString(16).padStart(4, '0')}`);
+      if (sum !== 0) o.w(` (incorrect -> 0x${shouldBe(field, sum).toString(16).padStart(4, '0')})`);
+      else o.w(' (correct)');
+    }
+    const length = len - hlen;
+    if (this.opts.v > 1 || length > 0 || flags & 0x07) {
+      o.w(`, seq ${seq}`);
+      if (length > 0) o.w(`:${(seq + length) >>> 0}`);
+    }
+    if (flags & 0x10) o.w(`, ack ${ack}`);
+    o.w(`, win ${win}`);
+    if (flags & 0x20) o.w(`, urg ${urp}`);
+    if (hlen > 20) {
+      o.w(', options [');
+      try {
+        o.w(tcpOptions(d, off + 20, hlen - 20, rev, thseq, thack));
+      } finally {
+        o.w(']');
+      }
+    }
+    o.w(`, length ${length}`);
+  }
+}
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < a.byteLength; i++) {
+    const x = a[i] as number;
+    const y = b[i] as number;
+    if (x !== y) return x - y;
+  }
+  return 0;
+}
+
+function hexKey(a: Uint8Array): string {
+  let s = '';
+  for (const x of a) s += hex2(x);
+  return s;
+}
+
+function tcpOptions(d: Bytes, at: number, hlen: number, rev: boolean, thseq: number, thack: number): string {
+  const parts: string[] = [];
+  let cp = at;
+  let left = hlen;
+  while (left > 0) {
+    if (cp >= d.end) return `${parts.join(',')}${parts.length ? ',' : ''}[|tcp]`;
+    const opt = d.b[cp++] as number;
+    let len: number;
+    if (opt === 0 || opt === 1) len = 1;
+    else {
+      if (cp >= d.end) return `${parts.join(',')}[|tcp]`;
+      len = d.b[cp++] as number;
+      if (len < 2 || len > left) return `${[...parts, TCP_OPTION_NAMES[opt] ?? `unknown-${opt}`].join(',')}[bad opt]`;
+      left--;
+    }
+    left--;
+    let s = TCP_OPTION_NAMES[opt] ?? `unknown-${opt}`;
+    let datalen = 0;
+    const lencheck = (n: number) => {
+      if (n > left) throw new BadOpt(s);
+      d.need(cp, n, 'tcp');
+    };
+    try {
+      switch (opt) {
+        case 2:
+          datalen = 2;
+          lencheck(2);
+          s += ` ${d.v.getUint16(cp)}`;
+          break;
+        case 3:
+          datalen = 1;
+          lencheck(1);
+          s += ` ${d.b[cp]}`;
+          break;
+        case 5:
+          datalen = len - 2;
+          if (datalen % 8 !== 0) s += ' invalid sack';
+          else {
+            s += ` ${datalen / 8} `;
+            for (let i = 0; i < datalen; i += 8) {
+              lencheck(i + 8);
+              let a = d.v.getUint32(cp + i);
+              let b = d.v.getUint32(cp + i + 4);
+              a = (a - (rev ? thseq : thack)) >>> 0;
+              b = (b - (rev ? thseq : thack)) >>> 0;
+              s += `{${a}:${b}}`;
+            }
+          }
+          break;
+        case 6:
+        case 7:
+        case 11:
+        case 12:
+        case 13:
+          datalen = 4;
+          lencheck(4);
+          s += ` ${d.v.getUint32(cp)}`;
+          break;
+        case 8:
+          datalen = 8;
+          lencheck(8);
+          s += ` val ${d.v.getUint32(cp)} ecr ${d.v.getUint32(cp + 4)}`;
+          break;
+        case 0:
+        case 1:
+        case 4:
+          break;
+        default:
+          datalen = len - 2;
+          lencheck(datalen);
+          if (datalen > 0) s += ` 0x${hexKey(d.b.subarray(cp, cp + datalen))}`;
+      }
+    } catch (e) {
+      if (e instanceof BadOpt) return `${[...parts, e.s].join(',')}[bad opt]`;
+      if (e instanceof Trunc) return `${[...parts, s].join(',')}[|tcp]`;
+      throw e;
+    }
+    cp += datalen;
+    left -= datalen;
+    const spec = datalen + 1 + (opt === 0 || opt === 1 ? 0 : 1);
+    if (spec !== len) s += `[len ${len}]`;
+    parts.push(s);
+    if (opt === 0) break;
+  }
+  return parts.join(',');
+}
+
+class BadOpt {
+  constructor(readonly s: string) {}
+}
+
+/** IP options, named as ip_optprint names them. */
+function ipOptions(b: Uint8Array, off: number, len: number): string {
+  const out: string[] = [];
+  let i = 0;
+  while (i < len) {
+    const t = b[off + i] as number;
+    if (t === 0) {
+      out.push('EOL');
+      i++;
+      continue;
+    }
+    if (t === 1) {
+      out.push('NOP');
+      i++;
+      continue;
+    }
+    const l = b[off + i + 1] ?? 0;
+    const name = { 7: 'RR', 68: 'TS', 130: 'SECURITY', 131: 'LSRR', 137: 'SSRR', 148: 'RA' }[t] ?? `unknown ${t}`;
+    out.push(`${name} len ${l}`);
+    if (l < 2) break;
+    i += l;
+  }
+  return out.join(',');
+}
+
+/** -x: "\n\t0x0000:  4500 0054 ..." sixteen bytes a line. */
+export function hexOnly(b: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < b.byteLength; i += 16) {
+    s += `\n\t0x${i.toString(16).padStart(4, '0')}: `;
+    for (let j = i; j < Math.min(i + 16, b.byteLength); j += 2) {
+      s += j + 1 < b.byteLength ? ` ${hex2(b[j] as number)}${hex2(b[j + 1] as number)}` : ` ${hex2(b[j] as number)}`;
+    }
+  }
+  return s;
+}
+
+/** -X: hex as -x, then two spaces and the printable bytes (others as '.'). */
+export function hexAndAscii(b: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < b.byteLength; i += 16) {
+    let hex = '';
+    let asc = '';
+    for (let j = i; j < Math.min(i + 16, b.byteLength); j += 2) {
+      hex += j + 1 < b.byteLength ? ` ${hex2(b[j] as number)}${hex2(b[j + 1] as number)}` : ` ${hex2(b[j] as number)}`;
+    }
+    for (let j = i; j < Math.min(i + 16, b.byteLength); j++) {
+      const c = b[j] as number;
+      asc += c > 0x20 && c < 0x7f ? String.fromCharCode(c) : '.';
+    }
+    s += `\n\t0x${i.toString(16).padStart(4, '0')}: ${hex.padEnd(40)}  ${asc}`;
+  }
+  return s;
+}
+
+/** -A: the bytes as text on a new line; unprintable ones as '.', a CR before LF dropped. */
+export function asciiOnly(b: Uint8Array): string {
+  let s = '\n';
+  for (let i = 0; i < b.byteLength; i++) {
+    const c = b[i] as number;
+    if (c === 0x0d) {
+      if (i + 1 >= b.byteLength || b[i + 1] !== 0x0a) s += '.';
+    } else if ((c > 0x20 && c < 0x7f) || c === 0x09 || c === 0x20 || c === 0x0a) s += String.fromCharCode(c);
+    else s += '.';
+  }
+  return s;
+}
