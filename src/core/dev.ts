@@ -106,6 +106,16 @@ export function devQueueXmit(skb: SkBuff): number {
     kfreeSkb(skb);
     return NET_XMIT.CN;
   }
+  const q = dev.qdiscSched;
+  if (q !== null && q.enqueues) {
+    // A qdisc with a queue (pfifo, netem): taps see the packet when it leaves it.
+    kernel.localBhDisable();
+    try {
+      return q.devXmit(skb);
+    } finally {
+      kernel.localBhEnable();
+    }
+  }
   kernel.localBhDisable();
   try {
     if (dev.flags & IFF.UP) {

@@ -98,6 +98,17 @@ export interface HeaderOps {
 
 export type NetdevNotifier = (event: number, dev: NetDevice) => void;
 
+/** What the device layer calls on a root qdisc users attached (struct Qdisc; sched/ implements it). */
+export interface DevQdisc {
+  readonly id: string;
+  /** Whether it has an enqueue (a noqueue made by tc has none). */
+  readonly enqueues: boolean;
+  /** __dev_xmit_skb(): enqueue, then run the queue; returns NET_XMIT_*. */
+  devXmit(skb: SkBuff): number;
+  /** qdisc_reset(): dev_deactivate drops what waits when the device goes down. */
+  reset(): void;
+}
+
 export class NetDevice {
   name: string;
   ifindex = 0;
@@ -150,6 +161,8 @@ export class NetDevice {
   qdisc = 'noop';
   /** The TX queue's qdisc now: dev_activate installs the root, dev_deactivate parks it on noop. */
   txqQdisc = 'noop';
+  /** The root qdisc object when users attached one (handle ≠ 0); null for the defaults. */
+  qdiscSched: DevQdisc | null = null;
   /** NETREG_*: 0 uninitialized, 1 registered, 2 unregistering, 3 unregistered. */
   regState = 0;
 
@@ -271,6 +284,7 @@ export function devClose(dev: NetDevice): number {
   // dev_deactivate() parks the TX queue on noop, but dev->qdisc, which rtnetlink
   // reports, keeps the root attached at the first up.
   dev.txqQdisc = 'noop';
+  dev.qdiscSched?.reset();
   notify(dev, NETDEV.DOWN);
   return 0;
 }

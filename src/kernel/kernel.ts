@@ -23,6 +23,7 @@ import type { Inet6Dev, Inet6Ifaddr } from '../ipv6/addrconf.js';
 import { addrconfInit } from '../ipv6/addrconf.js';
 import { inet6Init } from '../ipv6/af-inet6.js';
 import type { Net } from '../net/net.js';
+import { netTxAction } from '../sched/sch-generic.js';
 import { udpInit } from '../transport/udp.js';
 import { type Clock, RealClock, VirtualClock } from './clock.js';
 import { RatelimitState } from './ratelimit.js';
@@ -149,6 +150,7 @@ export class Kernel {
     this.#netRatelimit = new RatelimitState(this.core.message_cost * 1e9, this.core.message_burst);
     // net_dev_init(): open_softirq(NET_RX_SOFTIRQ, net_rx_action); the loopback pernet device first.
     this.#softirqHandlers[SOFTIRQ.NET_RX] = netRxAction;
+    this.#softirqHandlers[SOFTIRQ.NET_TX] = netTxAction;
     for (const e of netCoreSysctls()) this.registerSysctl(e);
     // inet_init() / inet6_init(): address handlers and the FIB follow device events from
     // boot on. Subsystems' pernet init runs before devices' (register_pernet_device), so

@@ -6,6 +6,7 @@ import { ifconfig } from './ifconfig.js';
 import { ip } from './ip/index.js';
 import { ping } from './ping.js';
 import { sysctl } from './sysctl.js';
+import { tc } from './tc.js';
 import { tcpdump } from './tcpdump.js';
 
 export const commands: ReadonlyMap<string, Command> = new Map<string, Command>([
@@ -16,5 +17,6 @@ export const commands: ReadonlyMap<string, Command> = new Map<string, Command>([
   ['ping', ping],
   ['ping6', ping],
   ['sysctl', sysctl],
+  ['tc', tc],
   ['tcpdump', tcpdump],
 ]);

@@ -1,0 +1,226 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Kernel } from '../../src/kernel/kernel.js';
+import { Net } from '../../src/net/net.js';
+import { netem, pfifo, qdiscDelete, qdiscReplace, qdiscRoot } from '../../src/sched/sch-api.js';
+import { UdpSock, v4Mapped } from '../../src/transport/udp.js';
+import { ip, snmp } from '../helpers/ipv4.js';
+import { virtualNs } from '../helpers/virtual-shell.js';
+
+const LO4 = v4Mapped(ip('127.0.0.1'));
+
+/** A namespace on a virtual clock with a UDP receiver on 127.0.0.1:9000 and a sender. */
+function udpPair() {
+  const kernel = new Kernel({ clock: 'virtual' });
+  const net = new Net({ kernel });
+  const srv = new UdpSock(net, 4);
+  assert.equal(srv.bind(LO4, 9000), 0);
+  const cli = new UdpSock(net, 4);
+  const drain = (): Uint8Array[] => {
+    const got: Uint8Array[] = [];
+    for (let d = srv.recv(); d !== null; d = srv.recv()) got.push(d.data);
+    return got;
+  };
+  const send = (n: number) => {
+    for (let i = 0; i < n; i++)
+      assert.equal(cli.sendto(Uint8Array.of(i >> 8, i & 0xff, 1, 2, 3, 4, 5, 6), LO4, 9000), 8);
+  };
+  return { kernel, net, clock: kernel.virtualClock, srv, cli, drain, send };
+}
+
+const seqOf = (d: Uint8Array) => ((d[0] as number) << 8) | (d[1] as number);
+
+test('delay 100ms: a ping over lo takes 200 ms (request and reply each cross the qdisc once)', async () => {
+  const { run } = virtualNs();
+  assert.equal((await run('tc qdisc add dev lo root netem delay 100ms')).code, 0);
+  const r = await run('ping -c 3 127.0.0.1');
+  assert.match(r.stdout, /icmp_seq=1 ttl=64 time=200 ms\n/);
+  assert.match(r.stdout, /3 packets transmitted, 3 received, 0% packet loss/);
+  assert.match(r.stdout, /rtt min\/avg\/max\/mdev = 200\.000\/200\.000\/200\.000\/0\.000 ms/);
+  const s = await run('tc -s qdisc show dev lo');
+  // Six 98-byte frames (84 bytes of IP plus the Ethernet header) left the qdisc.
+  assert.match(
+    s.stdout,
+    /^qdisc netem 8001: root refcnt 2 limit 1000 delay 100ms seed \d+\n Sent 588 bytes 6 pkt \(dropped 0, overlimits 0 requeues 0\) \n backlog 0b 0p requeues 0\n$/,
+  );
+});
+
+test('a delayed datagram waits in the qdisc (backlog) and arrives when the clock reaches it', () => {
+  const { net, clock, send, drain } = udpPair();
+  const q = qdiscReplace(net.lo, netem({ delayNs: 50e6 }));
+  send(3);
+  assert.equal(drain().length, 0);
+  assert.deepEqual([q.qstats.qlen, q.qstats.backlog], [3, 3 * (14 + 20 + 8 + 8)]);
+  clock.advance(49_999_999);
+  assert.equal(drain().length, 0);
+  clock.advance(1);
+  assert.deepEqual(drain().map(seqOf), [0, 1, 2]);
+  assert.deepEqual([q.qstats.qlen, q.qstats.backlog, q.bstats.packets, q.bstats.bytes], [0, 0, 3, 150]);
+});
+
+test('loss 100%: nothing arrives, tc -s counts each drop, tcpdump-visible transmit never happens', async () => {
+  const { run, ns } = virtualNs();
+  await run('tc qdisc add dev lo root netem loss 100%');
+  const r = await run('ping -c 3 -i 0.2 127.0.0.1');
+  assert.match(r.stdout, /3 packets transmitted, 0 received, 100% packet loss/);
+  const s = await run('tc -s qdisc show dev lo');
+  assert.match(s.stdout, /\n Sent 0 bytes 0 pkt \(dropped 3, overlimits 0 requeues 0\) \n/);
+  // The driver never saw them: lo's own counters stay at zero.
+  const link = await ns.exec('ip -s link show lo');
+  assert.match(link.stdout, /RX: {2}bytes packets[^\n]*\n +0 +0 /);
+  assert.match(link.stdout, /TX: {2}bytes packets[^\n]*\n +0 +0 /);
+});
+
+test('seeded loss 30%: the same seed loses the same datagrams; the count is near 30%', () => {
+  const lost = (seed: number) => {
+    const { net, cli, drain } = udpPair();
+    const q = qdiscReplace(net.lo, netem({ lossPercent: 30, seed }));
+    const got: number[] = [];
+    for (let i = 0; i < 2000; i++) {
+      assert.equal(cli.sendto(Uint8Array.of(i >> 8, i & 0xff), LO4, 9000), 2);
+      got.push(...drain().map(seqOf));
+    }
+    assert.equal(q.qstats.drops, 2000 - got.length);
+    return got;
+  };
+  const a = lost(1234);
+  const b = lost(1234);
+  const c = lost(99);
+  assert.deepEqual(a, b);
+  assert.notDeepEqual(a, c);
+  const lossRate = 1 - a.length / 2000;
+  assert.ok(lossRate > 0.26 && lossRate < 0.34, `loss ${lossRate}`);
+});
+
+test('duplicate 100%: every datagram arrives twice, and a duplicate is never duplicated again', () => {
+  const { net, send, drain } = udpPair();
+  const q = qdiscReplace(net.lo, netem({ duplicatePercent: 100, seed: 1 }));
+  send(5);
+  assert.deepEqual(drain().map(seqOf), [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]);
+  assert.equal(q.bstats.packets, 10);
+});
+
+test('reorder 50% with delay 10ms: the reordered go at once (counted as requeues), the rest after 10 ms', () => {
+  const { net, clock, send, drain } = udpPair();
+  const q = qdiscReplace(net.lo, netem({ delayNs: 10e6, reorderPercent: 50, seed: 5 }));
+  send(20);
+  const early = drain().map(seqOf);
+  assert.equal(q.qstats.requeues, early.length);
+  assert.ok(early.length > 3 && early.length < 17, `${early.length} early`);
+  clock.advance(10e6);
+  const late = drain().map(seqOf);
+  assert.equal(early.length + late.length, 20);
+  assert.deepEqual(
+    [...early, ...late].sort((x, y) => x - y),
+    [...Array(20).keys()],
+  );
+  assert.notDeepEqual([...early, ...late], [...Array(20).keys()]);
+});
+
+test('jitter: packets leave in time_to_send order, not arrival order', () => {
+  const { net, clock, send, drain } = udpPair();
+  qdiscReplace(net.lo, netem({ delayNs: 10e6, jitterNs: 9e6, seed: 3 }));
+  send(30);
+  clock.advance(20e6);
+  const got = drain().map(seqOf);
+  assert.equal(got.length, 30);
+  assert.notDeepEqual(got, [...Array(30).keys()]);
+});
+
+test('corrupt 100%: UDP checksums catch every flip in the datagram; whatever arrives is intact', () => {
+  const { net, send, drain } = udpPair();
+  const before = snmp(net, 'Udp');
+  const ipBefore = snmp(net, 'Ip');
+  qdiscReplace(net.lo, netem({ corruptPercent: 100, seed: 11 }));
+  send(200);
+  const got = drain();
+  for (const d of got) assert.deepEqual(Array.from(d.subarray(2)), [1, 2, 3, 4, 5, 6]);
+  const udp = snmp(net, 'Udp');
+  const ipNow = snmp(net, 'Ip');
+  const csum = (udp.InCsumErrors ?? 0) - (before.InCsumErrors ?? 0);
+  const hdr = (ipNow.InHdrErrors ?? 0) - (ipBefore.InHdrErrors ?? 0);
+  // 64-byte frames: 8 of the 64 bytes are UDP payload, 8 the UDP header, 20 IP, 14 Ethernet.
+  assert.ok(csum > 30, `InCsumErrors ${csum}`);
+  assert.ok(hdr > 30, `InHdrErrors ${hdr}`);
+  assert.ok(got.length < 200 - csum - hdr + 1);
+});
+
+test('corrupt 100% on ping: checksums catch most flips; flips in the Ethernet header go unnoticed', async () => {
+  const { run, ns } = virtualNs();
+  await run('tc qdisc add dev lo root netem corrupt 100% seed 4');
+  const r = await run('ping -c 20 -i 0.2 127.0.0.1');
+  // Two requests lost a bit of their (unchecked) Ethernet header and were answered; one
+  // reply then lost a bit of its ICMP header, which ping's raw socket sees and reports.
+  assert.match(r.stdout, /icmp_seq=2050 ttl=64 time=0\.000 ms \(BAD CHECKSUM!\)\n/);
+  assert.match(r.stdout, /20 packets transmitted, 1 received, \+1 corrupted, 95% packet loss/);
+  const snmpText = (await ns.exec('cat /proc/net/snmp')).stdout;
+  const ip = /\nIp: \d+ \d+ (\d+) (\d+)/.exec(snmpText);
+  const icmp = /\nIcmp: (\d+) (\d+) (\d+)/.exec(snmpText);
+  // Of 22 frames on lo, 21 reached IP: 6 failed its header checksum, 12 the ICMP checksum.
+  assert.deepEqual([ip?.[1], ip?.[2], icmp?.[3]], ['21', '6', '12']);
+});
+
+test('limit: past `limit` packets waiting, netem drops and counts; the rest arrive on time', async () => {
+  const { net, clock, send, drain } = udpPair();
+  const q = qdiscReplace(net.lo, netem({ delayNs: 1e9, limit: 5 }));
+  send(8);
+  assert.deepEqual([q.qstats.qlen, q.qstats.drops], [5, 3]);
+  clock.advance(1e9);
+  assert.deepEqual(drain().map(seqOf), [0, 1, 2, 3, 4]);
+});
+
+test('pfifo limit 0 drops everything; pfifo limit 5 passes a ping', () => {
+  const { net, send, drain } = udpPair();
+  const q = qdiscReplace(net.lo, pfifo({ limit: 0 }));
+  send(4);
+  assert.equal(drain().length, 0);
+  assert.equal(q.qstats.drops, 4);
+  // Replacing with the same kind changes it in place, as tc_modify_qdisc does.
+  const q2 = qdiscReplace(net.lo, pfifo({ limit: 5 }));
+  assert.equal(q2, q);
+  assert.equal(q2.limit, 5);
+  send(4);
+  assert.equal(drain().length, 4);
+  assert.deepEqual([q2.bstats.packets, q2.bstats.bytes], [4, 200]);
+  qdiscDelete(net.lo);
+  assert.equal(qdiscRoot(net.lo), null);
+  assert.equal(net.lo.qdisc, 'noqueue');
+});
+
+test('lo down drops what netem holds (dev_deactivate resets it); up restores the qdisc', async () => {
+  const { net, clock, send, drain, kernel } = udpPair();
+  const q = qdiscReplace(net.lo, netem({ delayNs: 10e6 }));
+  send(3);
+  const { devClose, devOpen } = await import('../../src/core/netdevice.js');
+  devClose(net.lo);
+  assert.deepEqual([q.qstats.qlen, q.qstats.backlog], [0, 0]);
+  assert.equal(net.lo.txqQdisc, 'noop');
+  clock.advance(20e6);
+  devOpen(net.lo);
+  assert.equal(net.lo.txqQdisc, 'netem');
+  assert.equal(net.lo.qdisc, 'netem');
+  assert.equal(drain().length, 0);
+  send(1);
+  clock.advance(10e6);
+  assert.equal(drain().length, 1);
+  assert.ok(kernel.idle);
+});
+
+test('rate 1mbit: each 50-byte frame takes 400 µs of link time, so they leave spaced', () => {
+  const { net, clock, send, drain } = udpPair();
+  qdiscReplace(net.lo, netem({ rateBitsPerSecond: 1e6 }));
+  send(3);
+  clock.advance(399_999);
+  assert.equal(drain().length, 0);
+  clock.advance(1);
+  assert.equal(drain().length, 1);
+  clock.advance(800_000);
+  assert.equal(drain().length, 2);
+});
+
+test('the library rejects nonsense options with RangeError', () => {
+  assert.throws(() => netem({ lossPercent: 101 }), RangeError);
+  assert.throws(() => netem({ delayNs: -1 }), RangeError);
+  const net = new Net({ kernel: new Kernel({ clock: 'virtual' }) });
+  assert.throws(() => qdiscDelete(net.lo), { code: 'ENOENT', message: 'Cannot delete qdisc with handle of zero' });
+});
