@@ -1,0 +1,177 @@
+/**
+ * The browser page end to end: build it, serve the static files on 127.0.0.1, and drive
+ * Debian's Chromium through playwright-core as a learner would: type a ping into the
+ * terminal, watch the path's counters move, flood, download the capture.
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { extname, join, normalize } from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { build } from 'vite';
+import { PcapReader } from '../../src/capture/pcap.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const root = fileURLToPath(new URL('../..', import.meta.url));
+/** Where the screenshots go: LONET_SCREENSHOTS, or a folder under the system's tmp. */
+const shots = process.env.LONET_SCREENSHOTS ?? join(tmpdir(), 'lonet-demo-screenshots');
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.svg': 'image/svg+xml',
+};
+
+/** The plainest static file server: what "works from any static server" has to survive. */
+function serve(dir: string): Promise<Server> {
+  const server = createServer(async (req, res) => {
+    const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
+    const file = join(dir, path.endsWith('/') ? `${path}index.html` : path);
+    if (!file.startsWith(dir)) return void res.writeHead(403).end();
+    try {
+      const body = await readFile(file);
+      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (apt-get install chromium)`;
+
+let outDir = '';
+let server: Server | undefined;
+let browser: Browser | undefined;
+let page: Page;
+const pageErrors: string[] = [];
+
+before(async () => {
+  if (skip) return;
+  outDir = await mkdtemp(join(tmpdir(), 'lonet-demo-'));
+  await build({
+    configFile: join(root, 'demo/vite.config.ts'),
+    logLevel: 'warn',
+    build: { outDir, emptyOutDir: true },
+  });
+  server = await serve(outDir);
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+      '--disable-sync',
+    ],
+  });
+  const context = await browser.newContext({ viewport: { width: 1600, height: 1000 }, acceptDownloads: true });
+  page = await context.newPage();
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  page.on('console', (m) => {
+    if (m.type() === 'error') pageErrors.push(m.text());
+  });
+  const { port } = server.address() as AddressInfo;
+  await page.goto(`http://127.0.0.1:${port}/`);
+  await page.getByTestId('terminal').locator('.xterm-rows').waitFor();
+  await mkdir(shots, { recursive: true });
+});
+
+after(async () => {
+  await browser?.close();
+  await new Promise((r) => (server ? server.close(r) : r(undefined)));
+  if (outDir) await rm(outDir, { recursive: true, force: true });
+});
+
+const count = async (stage: string) => Number(await page.getByTestId(`stage-${stage}`).getAttribute('data-count'));
+const terminalText = async () => ((await page.getByTestId('terminal').textContent()) ?? '').replaceAll('\u00a0', ' ');
+
+/** Runs a line through the page's window.lonet (a string, as this file has no DOM types). */
+const pageExec = (line: string) =>
+  page.evaluate<string>(`window.lonet.exec(${JSON.stringify(line)}).then((r) => r.stdout)`);
+
+async function waitFor(cond: () => Promise<boolean>, timeout = 10_000): Promise<void> {
+  const deadline = Date.now() + timeout;
+  while (!(await cond())) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${cond}`);
+    await page.waitForTimeout(30);
+  }
+}
+
+/** Types a line into the terminal as a user would, then waits for `expect` on the screen. */
+async function typeLine(line: string, expect: RegExp, timeout = 20_000): Promise<void> {
+  await page.getByTestId('terminal').click();
+  await page.keyboard.type(line);
+  await page.keyboard.press('Enter');
+  const deadline = Date.now() + timeout;
+  while (!expect.test(await terminalText())) {
+    if (Date.now() > deadline) assert.fail(`no ${expect} in the terminal:\n${await terminalText()}`);
+    await page.waitForTimeout(50);
+  }
+}
+
+test("typing a ping in the terminal runs it on the page's lo; the path counts its four packets", { skip }, async () => {
+  const before = await count('netif_rx');
+  await typeLine('ping -c 2 -i 0.2 127.0.0.1', /2 packets transmitted, 2 received, 0% packet loss/);
+  const text = await terminalText();
+  assert.match(text, /PING 127\.0\.0\.1 \(127\.0\.0\.1\) 56\(84\) bytes of data\./);
+  assert.match(text, /64 bytes from 127\.0\.0\.1: icmp_seq=2 ttl=64 time=/);
+  // The diagram reads the stack once per frame: give it one.
+  await waitFor(async () => (await count('netif_rx')) >= before + 4);
+  assert.ok((await count('netif_rx')) - before >= 4, 'two requests and two replies crossed netif_rx');
+  for (const stage of ['dev_queue_xmit', 'loopback_xmit', 'backlog', 'netif_receive_skb', 'ip_rcv', 'deliver']) {
+    assert.ok((await count(stage)) >= 4, `${stage} counted the ping`);
+  }
+  assert.equal(await count('drop_backlog'), 0);
+  // window.lonet is the same namespace: its lo counted the same packets.
+  const lo = await pageExec('cat /proc/net/dev');
+  assert.match(lo, /^\s*lo:\s+336\s+4\s/m, '4 packets of 84 bytes on lo');
+  await page.screenshot({ path: join(shots, 'demo-ping.png') });
+  assert.ok((await readFile(join(shots, 'demo-ping.png'))).byteLength > 10_000);
+});
+
+test('clicking a stage explains it with the Linux function it stands for', { skip }, async () => {
+  await page.getByTestId('stage-net_rx_action').click();
+  const text = (await page.getByTestId('explain').textContent()) ?? '';
+  assert.match(text, /net_rx_action\(\)/);
+  assert.match(text, /time_squeeze/);
+});
+
+test(
+  'a flood: ping -f, then a burst with the softirq held off overflows the backlog and counts drops',
+  { skip },
+  async () => {
+    await typeLine('ping -f -c 2000 127.0.0.1', /2000 packets transmitted, 2000 received, 0% packet loss/);
+    await typeLine('sysctl -w net.core.netdev_max_backlog=300', /net\.core\.netdev_max_backlog = 300/);
+    await page.getByTestId('burst').click();
+    // 5000 frames, the backlog holds netdev_max_backlog + 1 = 301: 4699 dropped.
+    await waitFor(async () => (await count('drop_backlog')) === 4699);
+    const bar = (await page.getByTestId('backlog-cpu0').textContent()) ?? '';
+    assert.match(bar, /peak 301 \/ 301/);
+    const softnet = await pageExec('cat /proc/net/softnet_stat');
+    assert.equal(Number.parseInt(softnet.split(' ')[1] as string, 16), 4699, 'softnet_stat dropped, CPU 0');
+    await page.screenshot({ path: join(shots, 'demo-flood.png') });
+  },
+);
+
+test('the capture downloads as a pcap file holding the pings', { skip }, async () => {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-pcap').click()]);
+  assert.equal(download.suggestedFilename(), 'lonet-lo.pcap');
+  const bytes = new Uint8Array(await readFile((await download.path()) as string));
+  const reader = PcapReader.open(bytes);
+  assert.ok(reader instanceof PcapReader, String(reader));
+  const records = [...reader];
+  assert.equal(reader.error, undefined);
+  // 4 + 4000 ICMP echo packets (once each, as libpcap shows lo) and the 301 burst frames queued.
+  const icmp = records.filter((r) => r.data[12] === 0x08 && r.data[13] === 0x00 && r.data[23] === 1);
+  assert.equal(icmp.length, 4004);
+  assert.equal(records.filter((r) => r.data[12] === 0x88 && r.data[13] === 0xb5).length, 301);
+  assert.deepEqual(pageErrors, []);
+});
