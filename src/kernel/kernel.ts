@@ -24,6 +24,7 @@ import { addrconfInit } from '../ipv6/addrconf.js';
 import { inet6Init } from '../ipv6/af-inet6.js';
 import type { Net } from '../net/net.js';
 import { netTxAction } from '../sched/sch-generic.js';
+import { tcpInit } from '../transport/tcp/rcv.js';
 import { udpInit } from '../transport/udp.js';
 import { type Clock, RealClock, VirtualClock } from './clock.js';
 import { RatelimitState } from './ratelimit.js';
@@ -160,6 +161,7 @@ export class Kernel {
     inetInit(this);
     inet6Init(this);
     udpInit(this);
+    tcpInit(this);
     this.registerPernetOperations(loopbackNetOps);
     this.blackholeDev = blackholeNetdevInit(this);
   }

@@ -1,0 +1,748 @@
+/**
+ * net/ipv4/tcp_input.c for a full socket: tcp_rcv_state_process (RFC 9293's "segment
+ * arrives" for every state past LISTEN), tcp_ack (window update, SACK, cleaning the
+ * retransmission queue, RTT, congestion control), tcp_data_queue with the
+ * out-of-order queue, FIN handling, delayed ACKs, PAWS and RFC 5961's challenge ACKs.
+ */
+import { E } from '../../core/errno.js';
+import { TCPHDR, type TcpSackBlock } from '../../wire/tcp.js';
+import { timewaitEnter } from './minisocks.js';
+import {
+  synOptions,
+  tcpSelectWindowNow,
+  tcpSendAck,
+  tcpSendActiveReset,
+  tcpSendCtl,
+  tcpSndbufExpand,
+  tcpWriteXmit,
+  trimHead,
+} from './output.js';
+import { tcpFastretransAlert, tcpSacktag } from './recovery.js';
+import {
+  type OfoSeg,
+  SHUT,
+  SKB_TCP_OVERHEAD,
+  seqAfter,
+  seqBefore,
+  TCP,
+  TCP_ATO_MIN,
+  TCP_CA,
+  TCP_MAX_QUICKACKS,
+  TCP_MAX_WSCALE,
+  TCP_RTO_MAX,
+  TCPCB,
+  TCPOLEN_TSTAMP_ALIGNED,
+  type TcpSock,
+  tcpDone,
+  tcpReceiveWindow,
+  tcpSetState,
+  wakeState,
+  winFromSpace,
+} from './sock.js';
+import { inetCskResetXmitTimer, TIMER, tcpRearmRto, tcpResetKeepaliveTimer, tcpSendDelayedAck } from './timer.js';
+
+/** What input needs of a segment (struct tcp_skb_cb plus the parsed options). */
+export interface TcpCb {
+  seq: number;
+  /** seq + SYN + FIN + payload length. */
+  end: number;
+  ack: number;
+  flags: number;
+  /** The raw window field. */
+  window: number;
+  data: Uint8Array[];
+  len: number;
+  truesize: number;
+  mss: number | undefined;
+  wscale: number | undefined;
+  sackOk: boolean;
+  tsval: number | undefined;
+  tsecr: number | undefined;
+  sack: TcpSackBlock[] | undefined;
+}
+
+const has = (cb: TcpCb, f: number) => (cb.flags & f) !== 0;
+
+/** tcp_rtt_estimator() + tcp_set_rto(), in µs as Linux keeps them. */
+export function tcpRttEstimator(sk: TcpSock, mrttUs: number): void {
+  let m = Math.max(1, Math.round(mrttUs));
+  const rtoMin = 200_000;
+  if (sk.minRttUs === 0 || m < sk.minRttUs) sk.minRttUs = m;
+  if (sk.srttUs !== 0) {
+    m -= sk.srttUs >> 3;
+    sk.srttUs += m;
+    if (m < 0) {
+      m = -m;
+      m -= sk.mdevUs >> 2;
+      if (m > 0) m >>= 3;
+    } else {
+      m -= sk.mdevUs >> 2;
+    }
+    sk.mdevUs += m;
+    if (sk.mdevUs > sk.mdevMaxUs) {
+      sk.mdevMaxUs = sk.mdevUs;
+      if (sk.mdevMaxUs > sk.rttvarUs) sk.rttvarUs = sk.mdevMaxUs;
+    }
+    if (seqAfter(sk.sndUna, sk.rttSeq)) {
+      if (sk.mdevMaxUs < sk.rttvarUs) sk.rttvarUs -= (sk.rttvarUs - sk.mdevMaxUs) >> 2;
+      sk.rttSeq = sk.sndNxt;
+      sk.mdevMaxUs = rtoMin;
+    }
+  } else {
+    sk.srttUs = m << 3;
+    sk.mdevUs = m << 1;
+    sk.rttvarUs = Math.max(sk.mdevUs, rtoMin);
+    sk.mdevMaxUs = sk.rttvarUs;
+    sk.rttSeq = sk.sndNxt;
+  }
+  sk.rto = Math.min(((sk.srttUs >> 3) + sk.rttvarUs) * 1e3, TCP_RTO_MAX);
+}
+
+/** tcp_incr_quickack(). */
+function tcpIncrQuickack(sk: TcpSock, max: number): void {
+  let q = Math.floor(sk.rcvWnd / (2 * sk.rcvMss));
+  if (q === 0) q = 2;
+  q = Math.min(q, max);
+  if (q > sk.ackQuick) sk.ackQuick = q;
+}
+
+/** tcp_enter_quickack_mode(). */
+function tcpEnterQuickackMode(sk: TcpSock, max: number): void {
+  tcpIncrQuickack(sk, max);
+  sk.ackPingpong = 0;
+  sk.ackAto = TCP_ATO_MIN;
+}
+
+/** tcp_event_data_recv(): measure the peer's segment size, adapt ato, grow the window. */
+function tcpEventDataRecv(sk: TcpSock, cb: TcpCb): void {
+  // tcp_measure_rcv_mss(): the payload/truesize ratio and the peer's MSS.
+  if (cb.len >= sk.rcvMss) {
+    const val = Math.floor((cb.len * 256) / cb.truesize);
+    if (val > 0 && val !== sk.scalingRatio) {
+      sk.scalingRatio = Math.min(val, 255);
+      sk.windowClamp = Math.max(sk.windowClamp, 0);
+    }
+    sk.rcvMss = Math.min(cb.len, sk.advmss);
+  }
+  const now = sk.clock;
+  if (sk.ackAto === 0) {
+    tcpIncrQuickack(sk, TCP_MAX_QUICKACKS);
+    sk.ackAto = TCP_ATO_MIN;
+  } else {
+    const m = now - sk.ackLrcvtime;
+    if (m <= TCP_ATO_MIN / 2) sk.ackAto = sk.ackAto / 2 + TCP_ATO_MIN / 2;
+    else if (m < sk.ackAto) sk.ackAto = Math.min(sk.ackAto / 2 + m, sk.rto);
+    else if (m > sk.rto) tcpIncrQuickack(sk, TCP_MAX_QUICKACKS);
+  }
+  sk.ackLrcvtime = now;
+  // tcp_grow_window().
+  if (cb.len >= 128 && sk.rcvSsthresh < sk.windowClamp && sk.rcvSsthresh < winFromSpace(sk, sk.rcvbuf - sk.rmemAlloc)) {
+    if (winFromSpace(sk, cb.truesize) <= cb.len) {
+      const incr = Math.max(2 * sk.advmss, 2 * cb.len);
+      sk.rcvSsthresh = Math.min(sk.rcvSsthresh + incr, sk.windowClamp);
+    }
+  }
+}
+
+/** tcp_in_quickack_mode(). */
+function inQuickack(sk: TcpSock): boolean {
+  return sk.ackQuick > 0 && sk.ackPingpong < 1;
+}
+
+/** __tcp_ack_snd_check(): ACK now, or let the delayed-ACK timer do it. */
+function tcpAckSndCheck(sk: TcpSock): void {
+  if (!sk.ackPending) return;
+  const moreThanOne = (sk.rcvNxt - sk.rcvWup) >>> 0 > sk.rcvMss;
+  if (
+    (moreThanOne && (sk.rcvNxt === sk.copiedSeq || tcpSelectWindowNow(sk) >= sk.rcvWnd)) ||
+    inQuickack(sk) ||
+    sk.ofo.length > 0 ||
+    sk.dsack !== null
+  ) {
+    tcpSendAck(sk);
+    return;
+  }
+  tcpSendDelayedAck(sk);
+}
+
+/** tcp_send_challenge_ack() (RFC 5961 §4, §5, §7). */
+function tcpSendChallengeAck(sk: TcpSock): void {
+  sk.tn.ext.TCPChallengeACK++;
+  tcpSendAck(sk);
+}
+
+/** tcp_reset(): the peer reset the connection. */
+export function tcpReset(sk: TcpSock): void {
+  const mib = sk.net.ipv4.mib.tcp;
+  let errno: number = E.ECONNRESET;
+  if (sk.state === TCP.SYN_SENT) errno = E.ECONNREFUSED;
+  else if (sk.state === TCP.CLOSE_WAIT) errno = E.EPIPE;
+  else if (sk.state === TCP.CLOSE) return;
+  if (sk.state === TCP.ESTABLISHED || sk.state === TCP.CLOSE_WAIT) mib.EstabResets++;
+  sk.err = errno;
+  const cb = sk.onError;
+  if (cb !== null) queueMicrotask(cb);
+  tcpDone(sk);
+}
+
+/** tcp_ack(): returns false for an ACK of data never sent. */
+function tcpAck(sk: TcpSock, cb: TcpCb, slow: boolean): boolean {
+  const priorUna = sk.sndUna;
+  const ack = cb.ack;
+  if (seqAfter(ack, sk.sndNxt)) return false;
+  if (seqBefore(ack, priorUna)) {
+    if (seqBefore(ack, (priorUna - sk.maxWindow) >>> 0)) tcpSendChallengeAck(sk);
+    else if (cb.sack !== undefined && sk.sackOk) tcpSacktag(sk, cb.sack, ack);
+    return true;
+  }
+  sk.lastAckRecv = sk.clock;
+  // A SYN's window is never scaled.
+  const nwin = has(cb, TCPHDR.SYN) ? cb.window : cb.window << sk.sndWscale;
+  const oldWnd = sk.sndWnd;
+  // tcp_may_update_window().
+  if (seqAfter(ack, priorUna) || seqAfter(cb.seq, sk.sndWl1) || (cb.seq === sk.sndWl1 && nwin > sk.sndWnd)) {
+    sk.sndWnd = nwin;
+    sk.sndWl1 = cb.seq;
+    if (nwin > sk.maxWindow) sk.maxWindow = nwin;
+  }
+  if (!slow && ack !== priorUna) sk.tn.ext.TCPHPAcks++;
+  if (cb.sack !== undefined && sk.sackOk) tcpSacktag(sk, cb.sack, ack);
+  sk.sndUna = ack;
+  // tcp_clean_rtx_queue().
+  let ackedSegs = 0;
+  let rttNs = -1;
+  let freed = 0;
+  while (sk.wq.length > 0) {
+    const seg = sk.wq[0];
+    if (seg === undefined || seg.txTime < 0) break;
+    if (seqAfter(seg.end, ack)) {
+      if (seqAfter(ack, seg.seq)) {
+        const n = (ack - seg.seq) >>> 0;
+        trimHead(sk, seg, n);
+        sk.bytesAcked += n;
+        freed += n;
+      }
+      break;
+    }
+    sk.wq.shift();
+    if (seg.sacked & TCPCB.SACKED_ACKED) sk.sackedOut--;
+    else sk.delivered++;
+    if (seg.sacked & TCPCB.LOST) sk.lostOut--;
+    if (seg.sacked & TCPCB.SACKED_RETRANS) sk.retransOut--;
+    if (!(seg.sacked & TCPCB.EVER_RETRANS)) rttNs = sk.clock - seg.txTime;
+    sk.packetsOut--;
+    ackedSegs++;
+    sk.bytesAcked += seg.len;
+    sk.wmemQueued -= seg.len + SKB_TCP_OVERHEAD;
+    freed += seg.len + SKB_TCP_OVERHEAD;
+  }
+  if (!sk.sackOk && ackedSegs > 0) sk.sackedOut = Math.max(0, sk.sackedOut - ackedSegs);
+  if (sk.packetsOut < 0) sk.packetsOut = 0;
+  const newData = ack !== priorUna;
+  if (newData) {
+    if (rttNs < 0 && sk.tstampOk && cb.tsecr !== undefined && cb.tsecr !== 0) {
+      rttNs = Math.max(0, (sk.tsNow() - cb.tsecr) | 0) * 1e6;
+    }
+    if (rttNs >= 0) tcpRttEstimator(sk, rttNs / 1e3);
+    sk.backoff = 0;
+    sk.retransmits = 0;
+    sk.probesOut = 0;
+    sk.dupAcks = 0;
+    if (sk.pendingTimer === TIMER.PROBE0 && sk.sndWnd > 0) tcpRearmRto(sk);
+    else if (sk.pendingTimer !== TIMER.PROBE0) tcpRearmRto(sk);
+  }
+  const isDupack = !newData && cb.len === 0 && !has(cb, TCPHDR.SYN | TCPHDR.FIN) && nwin === oldWnd;
+  if (newData && (sk.caState === TCP_CA.Open || sk.caState === TCP_CA.Disorder) && ackedSegs > 0) {
+    sk.ca.congAvoid(sk, ackedSegs);
+  } else if (newData && sk.caState === TCP_CA.Loss && ackedSegs > 0) {
+    // After an RTO, slow start runs again from one segment.
+    sk.ca.congAvoid(sk, ackedSegs);
+  }
+  if (sk.caState !== TCP_CA.Open || isDupack || sk.sackedOut > 0 || (cb.sack !== undefined && sk.sackOk)) {
+    tcpFastretransAlert(sk, isDupack);
+  }
+  if (nwin > oldWnd && sk.pendingTimer === TIMER.PROBE0) {
+    // tcp_ack_probe(): the window opened; the probe timer gives way to sending.
+    sk.timers.retrans?.cancel();
+    sk.timers.retrans = null;
+    sk.pendingTimer = 0;
+    sk.timeoutAt = 0;
+    sk.backoff = 0;
+    sk.probesOut = 0;
+  }
+  if (freed > 0 && sk.onWriteSpace !== null && sk.writable) queueMicrotask(sk.onWriteSpace);
+  return true;
+}
+
+/** tcp_paws_discard(): a timestamp older than the last one seen. */
+function pawsReject(sk: TcpSock, cb: TcpCb): boolean {
+  if (!sk.tstampOk || cb.tsval === undefined || sk.tsRecentStamp === 0) return false;
+  if (((cb.tsval - sk.tsRecent) | 0) >= 0) return false;
+  // A timestamp is stale for 24 days at most (TCP_PAWS_24DAYS).
+  if (sk.clock - sk.tsRecentStamp > 24 * 86400e9) return false;
+  return !has(cb, TCPHDR.RST);
+}
+
+/** tcp_replace_ts_recent(): remember the peer's newest timestamp for segments at the window's left edge. */
+function tcpStoreTsRecent(sk: TcpSock, cb: TcpCb): void {
+  if (cb.tsval === undefined || !sk.tstampOk) return;
+  if (!seqAfter(cb.seq, sk.rcvWup) && ((cb.tsval - sk.tsRecent) | 0) >= 0) {
+    sk.tsRecent = cb.tsval;
+    sk.tsRecentStamp = sk.clock;
+  }
+}
+
+/** tcp_sequence(): does the segment overlap the receive window? */
+function tcpSequence(sk: TcpSock, cb: TcpCb): boolean {
+  const wndEnd = (sk.rcvNxt + tcpReceiveWindow(sk)) >>> 0;
+  return !seqBefore(cb.end, sk.rcvWup) && !seqAfter(cb.seq, wndEnd);
+}
+
+/** Queues in-order data on the receive queue (tcp_queue_rcv), charging truesize. */
+function queueRcv(sk: TcpSock, data: Uint8Array[], len: number, truesize: number): void {
+  for (const c of data) if (c.byteLength > 0) sk.rcvQueue.push(c);
+  sk.rcvQueueBytes += len;
+  sk.rmemAlloc += truesize;
+  sk.rcvNxt = (sk.rcvNxt + len) >>> 0;
+  sk.bytesReceived += len;
+}
+
+/** Drops the first `n` bytes from a list of chunks. */
+function trimChunks(data: Uint8Array[], n: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (const c of data) {
+    if (n >= c.byteLength) {
+      n -= c.byteLength;
+      continue;
+    }
+    out.push(n > 0 ? c.subarray(n) : c);
+    n = 0;
+  }
+  return out;
+}
+
+/** Keeps the first `n` bytes of a list of chunks. */
+function headChunks(data: Uint8Array[], n: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (const c of data) {
+    if (n <= 0) break;
+    out.push(c.byteLength <= n ? c : c.subarray(0, n));
+    n -= c.byteLength;
+  }
+  return out;
+}
+
+/** tcp_data_queue_ofo(): keep it for later; report duplicates with D-SACK. */
+function tcpDataQueueOfo(sk: TcpSock, cb: TcpCb): void {
+  let seq = cb.seq;
+  let end = (cb.seq + cb.len) >>> 0;
+  let data = cb.data;
+  const fin = has(cb, TCPHDR.FIN);
+  sk.tn.ext.TCPOFOQueue++;
+  if (sk.rmemAlloc + cb.truesize > sk.rcvbuf) {
+    sk.tn.ext.TCPOFODrop++;
+    return;
+  }
+  for (let i = 0; i < sk.ofo.length; i++) {
+    const r = sk.ofo[i] as OfoSeg;
+    if (!seqBefore(seq, r.end) || !seqAfter(end, r.seq)) continue;
+    if (!seqBefore(seq, r.seq) && !seqAfter(end, r.end)) {
+      sk.tn.ext.TCPDSACKOfoSent++;
+      sk.dsack = { start: seq, end };
+      return;
+    }
+    if (!seqAfter(seq, r.seq) && !seqBefore(end, r.end)) {
+      sk.ofo.splice(i--, 1);
+      sk.tn.ext.TCPOFOMerge++;
+      continue;
+    }
+    if (seqBefore(r.seq, seq)) {
+      const cut = (r.end - seq) >>> 0;
+      data = trimChunks(data, cut);
+      seq = r.end;
+    } else {
+      const keep = (r.seq - seq) >>> 0;
+      data = headChunks(data, keep);
+      end = r.seq;
+    }
+  }
+  const seg: OfoSeg = { seq, end, data, fin: fin && end === (cb.seq + cb.len) >>> 0 };
+  let at = sk.ofo.findIndex((r) => seqAfter(r.seq, seq));
+  if (at < 0) at = sk.ofo.length;
+  sk.ofo.splice(at, 0, seg);
+  sk.rmemAlloc += cb.truesize;
+  // The SACK block that changed goes first: find the start of the contiguous run holding it.
+  let start = seg.seq;
+  for (let i = at - 1; i >= 0; i--) {
+    const r = sk.ofo[i] as OfoSeg;
+    if (r.end !== start) break;
+    start = r.seq;
+  }
+  sk.ofoRecent = start;
+}
+
+/** tcp_ofo_queue(): move what now follows rcv_nxt from the out-of-order queue. */
+function tcpOfoQueue(sk: TcpSock): boolean {
+  let fin = false;
+  while (sk.ofo.length > 0) {
+    const r = sk.ofo[0] as OfoSeg;
+    if (seqAfter(r.seq, sk.rcvNxt)) break;
+    sk.ofo.shift();
+    if (!seqAfter(r.end, sk.rcvNxt)) {
+      if (r.fin && r.end === sk.rcvNxt) fin = true;
+      continue;
+    }
+    const skip = (sk.rcvNxt - r.seq) >>> 0;
+    const data = skip > 0 ? trimChunks(r.data, skip) : r.data;
+    const len = (r.end - sk.rcvNxt) >>> 0;
+    // Its truesize was charged when it was queued out of order.
+    queueRcv(sk, data, len, 0);
+    if (r.fin) fin = true;
+  }
+  return fin;
+}
+
+/** tcp_data_queue(): in order, out of order, duplicate or outside the window. */
+function tcpDataQueue(sk: TcpSock, cb: TcpCb): void {
+  const fin = has(cb, TCPHDR.FIN);
+  if (cb.len === 0 && !fin) return;
+  sk.lastDataRecv = sk.clock;
+  if (cb.len > 0) sk.dataSegsIn++;
+  sk.ackPending = true;
+  if (cb.seq === sk.rcvNxt) {
+    if (tcpReceiveWindow(sk) === 0 && cb.len > 0) {
+      sk.tn.ext.TCPZeroWindowDrop++;
+      tcpEnterQuickackMode(sk, TCP_MAX_QUICKACKS);
+      return;
+    }
+    if (cb.len > 0) {
+      if (sk.rmemAlloc + cb.truesize > sk.rcvbuf && sk.rcvQueueBytes > 0) {
+        sk.tn.ext.TCPRcvQDrop++;
+        tcpEnterQuickackMode(sk, TCP_MAX_QUICKACKS);
+        return;
+      }
+      queueRcv(sk, cb.data, cb.len, cb.truesize);
+      tcpEventDataRecv(sk, cb);
+    }
+    let gotFin = fin;
+    if (sk.ofo.length > 0) {
+      if (tcpOfoQueue(sk)) gotFin = true;
+      // Holes filled: ACK at once so the sender leaves recovery quickly.
+      sk.ackQuick = Math.max(sk.ackQuick, 1);
+      sk.ackPingpong = 0;
+    }
+    if (gotFin) tcpFin(sk);
+    if (cb.len > 0 || gotFin) sk.dataReady();
+    return;
+  }
+  const end = (cb.seq + cb.len) >>> 0;
+  if (!seqAfter(end, sk.rcvNxt) && cb.len > 0) {
+    // A retransmission of data we have: D-SACK it and ACK now.
+    sk.tn.ext.DelayedACKLost++;
+    if (sk.sackOk && sk.tn.sysctl.tcp_dsack) {
+      sk.tn.ext.TCPDSACKOldSent++;
+      sk.dsack = { start: cb.seq, end };
+    }
+    tcpEnterQuickackMode(sk, TCP_MAX_QUICKACKS);
+    return;
+  }
+  if (seqAfter(cb.seq, (sk.rcvNxt + tcpReceiveWindow(sk)) >>> 0)) {
+    tcpEnterQuickackMode(sk, TCP_MAX_QUICKACKS);
+    return;
+  }
+  if (seqBefore(cb.seq, sk.rcvNxt)) {
+    // Partly new: keep the part after rcv_nxt.
+    const skip = (sk.rcvNxt - cb.seq) >>> 0;
+    if (sk.sackOk && sk.tn.sysctl.tcp_dsack) sk.dsack = { start: cb.seq, end: sk.rcvNxt };
+    const trimmed: TcpCb = { ...cb, seq: sk.rcvNxt, data: trimChunks(cb.data, skip), len: cb.len - skip };
+    tcpDataQueue(sk, trimmed);
+    return;
+  }
+  tcpDataQueueOfo(sk, cb);
+}
+
+/** tcp_fin(): the peer is done sending. */
+function tcpFin(sk: TcpSock): void {
+  sk.rcvNxt = (sk.rcvNxt + 1) >>> 0;
+  sk.shutdown |= SHUT.RCV;
+  sk.ackPending = true;
+  switch (sk.state) {
+    case TCP.SYN_RECV:
+    case TCP.ESTABLISHED:
+      tcpSetState(sk, TCP.CLOSE_WAIT);
+      // inet_csk_enter_pingpong_mode(): the ACK may ride on our own FIN.
+      sk.ackPingpong = 1;
+      break;
+    case TCP.FIN_WAIT1:
+      tcpSendAck(sk);
+      tcpSetState(sk, TCP.CLOSING);
+      break;
+    case TCP.FIN_WAIT2:
+      tcpSendAck(sk);
+      timewaitEnter(sk, TCP.TIME_WAIT, 0);
+      return;
+    default:
+      break;
+  }
+  sk.ofo.length = 0;
+  wakeState(sk);
+}
+
+/** Takes the options of an established segment (tcp_fast_parse_options). */
+function checkTimestamps(sk: TcpSock, cb: TcpCb): boolean {
+  if (pawsReject(sk, cb)) {
+    sk.tn.ext.PAWSEstab++;
+    if (!has(cb, TCPHDR.RST)) tcpSendDupAck(sk, cb);
+    return false;
+  }
+  return true;
+}
+
+/** tcp_send_dupack(): an out-of-window or duplicate segment gets an ACK of where we are. */
+function tcpSendDupAck(sk: TcpSock, cb: TcpCb): void {
+  if (cb.len > 0 && seqBefore(cb.seq, sk.rcvNxt)) {
+    sk.tn.ext.DelayedACKLost++;
+    tcpEnterQuickackMode(sk, TCP_MAX_QUICKACKS);
+    if (sk.sackOk && sk.tn.sysctl.tcp_dsack) {
+      const end = seqAfter(cb.end, sk.rcvNxt) ? sk.rcvNxt : cb.end;
+      sk.tn.ext.TCPDSACKOldSent++;
+      sk.dsack = { start: cb.seq, end };
+    }
+  }
+  tcpSendAck(sk);
+}
+
+/** tcp_rcv_synsent_state_process(): the answer to our SYN. */
+function tcpRcvSynsent(sk: TcpSock, cb: TcpCb): void {
+  if (has(cb, TCPHDR.ACK)) {
+    if (!seqAfter(cb.ack, sk.iss) || seqAfter(cb.ack, sk.sndNxt)) {
+      if (!has(cb, TCPHDR.RST)) {
+        tcpSendCtl(sk.net, ctlFlow(sk), {
+          seq: cb.ack,
+          ack: 0,
+          flags: TCPHDR.RST,
+          window: 0,
+          options: [],
+          data: [],
+          len: 0,
+        });
+        sk.net.ipv4.mib.tcp.OutRsts++;
+      }
+      return;
+    }
+    if (has(cb, TCPHDR.RST)) {
+      tcpReset(sk);
+      return;
+    }
+    if (!has(cb, TCPHDR.SYN)) return;
+    tcpSynOptions(sk, cb);
+    sk.irs = cb.seq;
+    sk.rcvNxt = (cb.seq + 1) >>> 0;
+    sk.rcvWup = sk.rcvNxt;
+    sk.copiedSeq = sk.rcvNxt;
+    sk.sndWl1 = cb.seq;
+    sk.sndWnd = cb.window;
+    sk.maxWindow = sk.sndWnd;
+    tcpAck(sk, cb, true);
+    tcpFinishConnect(sk);
+    // Any data on the SYN-ACK is queued; the handshake's ACK goes now.
+    if (cb.len > 0) tcpDataQueue(sk, { ...cb, seq: (cb.seq + 1) >>> 0 });
+    tcpSendAck(sk);
+    tcpWriteXmit(sk, sk.cork);
+    return;
+  }
+  if (has(cb, TCPHDR.RST)) return;
+  if (has(cb, TCPHDR.SYN)) {
+    // Simultaneous open: our SYN crossed theirs.
+    tcpSynOptions(sk, cb);
+    sk.irs = cb.seq;
+    sk.rcvNxt = (cb.seq + 1) >>> 0;
+    sk.rcvWup = sk.rcvNxt;
+    sk.copiedSeq = sk.rcvNxt;
+    sk.sndWl1 = cb.seq;
+    sk.sndWnd = cb.window;
+    sk.maxWindow = sk.sndWnd;
+    tcpSetState(sk, TCP.SYN_RECV);
+    const syn = sk.wq[0];
+    if (syn !== undefined) syn.txTime = sk.clock;
+    tcpSendSynackNow(sk);
+  }
+}
+
+/** Sends our SYN-ACK for a simultaneous open. */
+function tcpSendSynackNow(sk: TcpSock): void {
+  const ts = sk.tstampOk ? { val: sk.tsNow(), ecr: sk.tsRecent } : null;
+  const opts = synOptions(sk.advmss, sk.sackOk, ts, sk.wscaleOk ? sk.rcvWscale : null);
+  sk.segsOut++;
+  tcpSendCtl(sk.net, ctlFlow(sk), {
+    seq: sk.iss,
+    ack: sk.rcvNxt,
+    flags: TCPHDR.SYN | TCPHDR.ACK,
+    window: Math.min(sk.rcvWnd, 65535),
+    options: opts,
+    data: [],
+    len: 0,
+  });
+}
+
+function ctlFlow(sk: TcpSock) {
+  return { v4: sk.v4, saddr: sk.srcAddr, daddr: sk.remoteAddr, sport: sk.localPort, dport: sk.remotePort };
+}
+
+/** What a SYN or SYN-ACK tells us: MSS, window scale, SACK and timestamps (tcp_parse_options on a SYN). */
+export function tcpSynOptions(sk: TcpSock, cb: TcpCb): void {
+  if (cb.mss !== undefined && cb.mss > 0) sk.mssClamp = cb.mss;
+  else sk.mssClamp = 536;
+  sk.wscaleOk = sk.wscaleOk && cb.wscale !== undefined;
+  if (sk.wscaleOk) sk.sndWscale = Math.min(cb.wscale as number, TCP_MAX_WSCALE);
+  else {
+    sk.sndWscale = 0;
+    sk.rcvWscale = 0;
+    sk.windowClamp = Math.min(sk.windowClamp, 65535);
+  }
+  sk.sackOk = sk.sackOk && cb.sackOk;
+  sk.tstampOk = sk.tstampOk && cb.tsval !== undefined;
+  if (sk.tstampOk) {
+    sk.tsRecent = cb.tsval as number;
+    sk.tsRecentStamp = sk.clock;
+    sk.tcpHeaderLen = 20 + TCPOLEN_TSTAMP_ALIGNED;
+  } else sk.tcpHeaderLen = 20;
+  // tcp_sync_mss(): the smaller of our route's and the peer's MSS, less the timestamp option.
+  sk.mssCache = Math.max(48, Math.min(sk.mssClamp, sk.advmss) - (sk.tstampOk ? TCPOLEN_TSTAMP_ALIGNED : 0));
+}
+
+/** tcp_finish_connect(): established; wake the connecting process. */
+function tcpFinishConnect(sk: TcpSock): void {
+  tcpSetState(sk, TCP.ESTABLISHED);
+  tcpInitTransfer(sk);
+  wakeState(sk);
+  if (sk.onWriteSpace !== null) queueMicrotask(sk.onWriteSpace);
+}
+
+/** tcp_init_transfer(): buffers and timers for the data phase. */
+export function tcpInitTransfer(sk: TcpSock): void {
+  sk.rcvqSpace = Math.min(sk.rcvWnd, 10 * sk.advmss);
+  sk.rcvqSeq = sk.copiedSeq;
+  sk.rcvqTime = sk.clock;
+  tcpSndbufExpand(sk);
+  sk.retransmits = 0;
+  sk.backoff = 0;
+  if (sk.keepalive) tcpResetKeepaliveTimer(sk, sk.keepaliveTimeNs());
+}
+
+/** tcp_rcv_state_process(): every state but LISTEN and TIME_WAIT. */
+export function tcpRcvStateProcess(sk: TcpSock, cb: TcpCb): void {
+  sk.segsIn++;
+  if (sk.state === TCP.CLOSE) return;
+  if (sk.state === TCP.SYN_SENT) {
+    tcpRcvSynsent(sk, cb);
+    return;
+  }
+  if (!checkTimestamps(sk, cb)) return;
+  if (!tcpSequence(sk, cb)) {
+    if (!has(cb, TCPHDR.RST)) tcpSendDupAck(sk, cb);
+    return;
+  }
+  if (has(cb, TCPHDR.RST)) {
+    // RFC 5961 §3: only an RST exactly at rcv_nxt resets; others in the window are challenged.
+    if (cb.seq === sk.rcvNxt) tcpReset(sk);
+    else tcpSendChallengeAck(sk);
+    return;
+  }
+  if (has(cb, TCPHDR.SYN)) {
+    // RFC 5961 §4: a SYN in a synchronized state.
+    if (sk.state === TCP.SYN_RECV && cb.seq === sk.irs) {
+      tcpSendSynackNow(sk);
+      return;
+    }
+    sk.tn.ext.TCPSYNChallenge++;
+    tcpSendChallengeAck(sk);
+    return;
+  }
+  if (!has(cb, TCPHDR.ACK)) return;
+  const slow = cb.len > 0 || sk.ofo.length > 0;
+  if (!slow) sk.tn.ext.TCPPureAcks++;
+  else if (cb.seq === sk.rcvNxt && sk.ofo.length === 0) sk.tn.ext.TCPHPHits++;
+  const acceptable = tcpAck(sk, cb, slow);
+  if (!acceptable) {
+    if (sk.state === TCP.SYN_RECV) {
+      tcpSendCtl(sk.net, ctlFlow(sk), {
+        seq: cb.ack,
+        ack: 0,
+        flags: TCPHDR.RST,
+        window: 0,
+        options: [],
+        data: [],
+        len: 0,
+      });
+      sk.net.ipv4.mib.tcp.OutRsts++;
+      return;
+    }
+    tcpSendChallengeAck(sk);
+    return;
+  }
+  tcpStoreTsRecent(sk, cb);
+  const finAcked = sk.sndUna === sk.writeSeq && (sk.shutdown & SHUT.SEND) !== 0;
+  switch (sk.state) {
+    case TCP.SYN_RECV:
+      sk.sndWnd = cb.window << sk.sndWscale;
+      sk.sndWl1 = cb.seq;
+      tcpFinishConnect(sk);
+      break;
+    case TCP.FIN_WAIT1:
+      if (finAcked) {
+        tcpSetState(sk, TCP.FIN_WAIT2);
+        sk.shutdown |= SHUT.SEND;
+        wakeState(sk);
+        if (sk.orphan && !has(cb, TCPHDR.FIN)) {
+          // An orphan waits for the peer's FIN at most tcp_fin_timeout.
+          timewaitEnter(sk, TCP.FIN_WAIT2, sk.tn.sysctl.tcp_fin_timeout * 1e9);
+          return;
+        }
+      }
+      break;
+    case TCP.CLOSING:
+      if (finAcked) {
+        timewaitEnter(sk, TCP.TIME_WAIT, 0);
+        return;
+      }
+      break;
+    case TCP.LAST_ACK:
+      if (finAcked) {
+        tcpDone(sk);
+        return;
+      }
+      break;
+  }
+  switch (sk.state) {
+    case TCP.CLOSE_WAIT:
+    case TCP.CLOSING:
+    case TCP.LAST_ACK:
+      // Data after the peer's FIN is ignored.
+      break;
+    case TCP.FIN_WAIT1:
+    case TCP.FIN_WAIT2:
+      if (
+        sk.shutdown & SHUT.RCV &&
+        sk.orphan &&
+        cb.len > 0 &&
+        seqAfter((cb.end - (has(cb, TCPHDR.FIN) ? 1 : 0)) >>> 0, sk.rcvNxt)
+      ) {
+        sk.tn.ext.TCPAbortOnData++;
+        tcpSendActiveReset(sk);
+        tcpReset(sk);
+        return;
+      }
+      tcpDataQueue(sk, cb);
+      break;
+    case TCP.ESTABLISHED:
+      tcpDataQueue(sk, cb);
+      break;
+  }
+  if (sk.state === TCP.CLOSE || sk.state === TCP.TIME_WAIT) return;
+  tcpWriteXmit(sk, sk.cork);
+  tcpAckSndCheck(sk);
+  if (sk.wq.length > 0 && sk.packetsOut === 0 && sk.pendingTimer === 0) {
+    inetCskResetXmitTimer(sk, TIMER.PROBE0, Math.max(sk.rto, 200e6));
+  }
+}

@@ -1,0 +1,259 @@
+/**
+ * The TCP state every namespace has of its own (struct netns_ipv4's tcp parts and
+ * inet_hashinfo): net.ipv4.tcp_* sysctls with Linux 6.18's stock defaults, the TcpExt
+ * counters of /proc/net/netstat, and the socket tables — established (ehash, TIME_WAIT
+ * included), listening (lhash) and bound ports (bhash).
+ */
+import type { Net } from '../../net/net.js';
+import type { TcpRequestSock, TcpTimewaitSock } from './minisocks.js';
+import type { TcpSock } from './sock.js';
+
+export interface TcpSysctl {
+  tcp_timestamps: number;
+  tcp_sack: number;
+  tcp_window_scaling: number;
+  tcp_dsack: number;
+  tcp_syncookies: number;
+  tcp_max_syn_backlog: number;
+  tcp_syn_retries: number;
+  tcp_synack_retries: number;
+  tcp_retries1: number;
+  tcp_retries2: number;
+  tcp_orphan_retries: number;
+  tcp_fin_timeout: number;
+  tcp_keepalive_time: number;
+  tcp_keepalive_intvl: number;
+  tcp_keepalive_probes: number;
+  tcp_rfc1337: number;
+  tcp_abort_on_overflow: number;
+  tcp_tw_reuse: number;
+  tcp_max_tw_buckets: number;
+  tcp_slow_start_after_idle: number;
+  tcp_moderate_rcvbuf: number;
+  tcp_reordering: number;
+  tcp_ecn: number;
+  tcp_adv_win_scale: number;
+  tcp_app_win: number;
+  tcp_min_snd_mss: number;
+  tcp_base_mss: number;
+  tcp_challenge_ack_limit: number;
+  tcp_invalid_ratelimit: number;
+  tcp_autocorking: number;
+  tcp_rmem: [number, number, number];
+  tcp_wmem: [number, number, number];
+  tcp_congestion_control: string;
+}
+
+export function tcpSysctlDefaults(): TcpSysctl {
+  return {
+    tcp_timestamps: 1,
+    tcp_sack: 1,
+    tcp_window_scaling: 1,
+    tcp_dsack: 1,
+    tcp_syncookies: 1,
+    tcp_max_syn_backlog: 2048,
+    tcp_syn_retries: 6,
+    tcp_synack_retries: 5,
+    tcp_retries1: 3,
+    tcp_retries2: 15,
+    tcp_orphan_retries: 0,
+    tcp_fin_timeout: 60,
+    tcp_keepalive_time: 7200,
+    tcp_keepalive_intvl: 75,
+    tcp_keepalive_probes: 9,
+    tcp_rfc1337: 0,
+    tcp_abort_on_overflow: 0,
+    tcp_tw_reuse: 2,
+    tcp_max_tw_buckets: 131072,
+    tcp_slow_start_after_idle: 1,
+    tcp_moderate_rcvbuf: 1,
+    tcp_reordering: 3,
+    tcp_ecn: 2,
+    tcp_adv_win_scale: 1,
+    tcp_app_win: 31,
+    tcp_min_snd_mss: 48,
+    tcp_base_mss: 1024,
+    tcp_challenge_ack_limit: 2147483647,
+    tcp_invalid_ratelimit: 500,
+    tcp_autocorking: 1,
+    // Stock values (a host may tune its own; a new namespace on a stock kernel shows these).
+    tcp_rmem: [4096, 131072, 6291456],
+    tcp_wmem: [4096, 16384, 4194304],
+    tcp_congestion_control: 'cubic',
+  };
+}
+
+/** /proc/net/netstat's TcpExt row, in Linux 6.18's order. */
+export const TCPEXT_MIB_FIELDS = [
+  'SyncookiesSent',
+  'SyncookiesRecv',
+  'SyncookiesFailed',
+  'EmbryonicRsts',
+  'PruneCalled',
+  'RcvPruned',
+  'OfoPruned',
+  'OutOfWindowIcmps',
+  'LockDroppedIcmps',
+  'ArpFilter',
+  'TW',
+  'TWRecycled',
+  'TWKilled',
+  'PAWSActive',
+  'PAWSEstab',
+  'BeyondWindow',
+  'TSEcrRejected',
+  'PAWSOldAck',
+  'PAWSTimewait',
+  'DelayedACKs',
+  'DelayedACKLocked',
+  'DelayedACKLost',
+  'ListenOverflows',
+  'ListenDrops',
+  'TCPHPHits',
+  'TCPPureAcks',
+  'TCPHPAcks',
+  'TCPRenoRecovery',
+  'TCPSackRecovery',
+  'TCPSACKReneging',
+  'TCPSACKReorder',
+  'TCPRenoReorder',
+  'TCPTSReorder',
+  'TCPFullUndo',
+  'TCPPartialUndo',
+  'TCPDSACKUndo',
+  'TCPLossUndo',
+  'TCPLostRetransmit',
+  'TCPRenoFailures',
+  'TCPSackFailures',
+  'TCPLossFailures',
+  'TCPFastRetrans',
+  'TCPSlowStartRetrans',
+  'TCPTimeouts',
+  'TCPLossProbes',
+  'TCPLossProbeRecovery',
+  'TCPRenoRecoveryFail',
+  'TCPSackRecoveryFail',
+  'TCPRcvCollapsed',
+  'TCPBacklogCoalesce',
+  'TCPDSACKOldSent',
+  'TCPDSACKOfoSent',
+  'TCPDSACKRecv',
+  'TCPDSACKOfoRecv',
+  'TCPAbortOnData',
+  'TCPAbortOnClose',
+  'TCPAbortOnMemory',
+  'TCPAbortOnTimeout',
+  'TCPAbortOnLinger',
+  'TCPAbortFailed',
+  'TCPMemoryPressures',
+  'TCPMemoryPressuresChrono',
+  'TCPSACKDiscard',
+  'TCPDSACKIgnoredOld',
+  'TCPDSACKIgnoredNoUndo',
+  'TCPSpuriousRTOs',
+  'TCPMD5NotFound',
+  'TCPMD5Unexpected',
+  'TCPMD5Failure',
+  'TCPSackShifted',
+  'TCPSackMerged',
+  'TCPSackShiftFallback',
+  'TCPBacklogDrop',
+  'PFMemallocDrop',
+  'TCPMinTTLDrop',
+  'TCPDeferAcceptDrop',
+  'IPReversePathFilter',
+  'TCPTimeWaitOverflow',
+  'TCPReqQFullDoCookies',
+  'TCPReqQFullDrop',
+  'TCPRetransFail',
+  'TCPRcvCoalesce',
+  'TCPOFOQueue',
+  'TCPOFODrop',
+  'TCPOFOMerge',
+  'TCPChallengeACK',
+  'TCPSYNChallenge',
+  'TCPFastOpenActive',
+  'TCPFastOpenActiveFail',
+  'TCPFastOpenPassive',
+  'TCPFastOpenPassiveFail',
+  'TCPFastOpenListenOverflow',
+  'TCPFastOpenCookieReqd',
+  'TCPFastOpenBlackhole',
+  'TCPSpuriousRtxHostQueues',
+  'BusyPollRxPackets',
+  'TCPAutoCorking',
+  'TCPFromZeroWindowAdv',
+  'TCPToZeroWindowAdv',
+  'TCPWantZeroWindowAdv',
+  'TCPSynRetrans',
+  'TCPOrigDataSent',
+  'TCPHystartTrainDetect',
+  'TCPHystartTrainCwnd',
+  'TCPHystartDelayDetect',
+  'TCPHystartDelayCwnd',
+  'TCPACKSkippedSynRecv',
+  'TCPACKSkippedPAWS',
+  'TCPACKSkippedSeq',
+  'TCPACKSkippedFinWait2',
+  'TCPACKSkippedTimeWait',
+  'TCPACKSkippedChallenge',
+  'TCPWinProbe',
+  'TCPKeepAlive',
+  'TCPMTUPFail',
+  'TCPMTUPSuccess',
+  'TCPDelivered',
+  'TCPDeliveredCE',
+  'TCPAckCompressed',
+  'TCPZeroWindowDrop',
+  'TCPRcvQDrop',
+  'TCPWqueueTooBig',
+  'TCPFastOpenPassiveAltKey',
+  'TcpTimeoutRehash',
+  'TcpDuplicateDataRehash',
+  'TCPDSACKRecvSegs',
+  'TCPDSACKIgnoredDubious',
+  'TCPMigrateReqSuccess',
+  'TCPMigrateReqFailure',
+  'TCPPLBRehash',
+  'TCPAORequired',
+  'TCPAOBad',
+  'TCPAOKeyNotFound',
+  'TCPAOGood',
+  'TCPAODroppedIcmps',
+] as const;
+
+export type TcpExtField = (typeof TCPEXT_MIB_FIELDS)[number];
+
+export interface NetnsTcp {
+  readonly sysctl: TcpSysctl;
+  readonly ext: Record<TcpExtField, number>;
+  /** Connected sockets and TIME_WAIT socks by 4-tuple key (inet_ehash). */
+  readonly ehash: Map<string, TcpSock | TcpTimewaitSock | TcpRequestSock>;
+  /** Listening sockets by port (lhash2). */
+  readonly lhash: Map<number, TcpSock[]>;
+  /** Every socket holding a local port, by port (bhash): bind conflicts and ss. */
+  readonly bhash: Map<number, Set<TcpSock>>;
+  /** TIME_WAIT socks alive (tw_count), bounded by tcp_max_tw_buckets. */
+  twCount: number;
+  /** Keys for ISNs, timestamp offsets and SYN cookies (net_secret, ts_secret, syncookie_secret). */
+  readonly secret: Uint32Array;
+}
+
+const tables = new WeakMap<Net, NetnsTcp>();
+
+export function tcpNet(net: Net): NetnsTcp {
+  let t = tables.get(net);
+  if (t === undefined) {
+    t = {
+      sysctl: tcpSysctlDefaults(),
+      ext: Object.fromEntries(TCPEXT_MIB_FIELDS.map((k) => [k, 0])) as Record<TcpExtField, number>,
+      ehash: new Map(),
+      lhash: new Map(),
+      bhash: new Map(),
+      twCount: 0,
+      secret: crypto.getRandomValues(new Uint32Array(8)),
+    };
+    tables.set(net, t);
+  }
+  return t;
+}

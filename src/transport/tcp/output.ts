@@ -1,0 +1,600 @@
+/**
+ * net/ipv4/tcp_output.c: building segments (tcp_transmit_skb with Linux's option
+ * layout), choosing the advertised window (tcp_select_window), the send loop with
+ * Nagle, cwnd and receive-window tests (tcp_write_xmit), ACKs, FIN, RST, SYN and
+ * retransmission. Payload chunks go into the skb as fragments without a copy; the
+ * checksum is left CHECKSUM_PARTIAL, as lo's HW_CSUM lets Linux do.
+ */
+
+import { E } from '../../core/errno.js';
+import { allocSkb, CHECKSUM, type SkBuff, skbAddFrag, skbPut } from '../../core/skbuff.js';
+import { flowi4 } from '../../ipv4/fib.js';
+import { IPV4_MAX_HEADROOM, ipSendSkb } from '../../ipv4/ip-output.js';
+import { ipRouteOutputKey, type Rtable } from '../../ipv4/route.js';
+import { IPV6_MAX_HEADROOM, ip6Xmit } from '../../ipv6/ip6-output.js';
+import { ip6RouteOutput } from '../../ipv6/route.js';
+import type { Net } from '../../net/net.js';
+import { csumPseudoPartial } from '../../wire/checksum.js';
+import { IPPROTO } from '../../wire/ipv4.js';
+import { emitTcp, TCPHDR, type TcpOption, type TcpSackBlock } from '../../wire/tcp.js';
+import { mappedV4 } from '../udp.js';
+import type { NetnsTcp } from './netns.js';
+import {
+  MAX_TCP_WINDOW,
+  SKB_TCP_OVERHEAD,
+  seqAfter,
+  seqBefore,
+  TCP,
+  TCP_INIT_CWND,
+  TCP_MAX_WSCALE,
+  TCP_TIMEOUT_INIT,
+  TCPCB,
+  TCPOLEN_TSTAMP_ALIGNED,
+  type TcpSock,
+  type TxSeg,
+  tcpReceiveWindow,
+  tcpRoute4,
+  winFromSpace,
+} from './sock.js';
+import { inetCskResetXmitTimer, TIMER, tcpResetKeepaliveTimer } from './timer.js';
+
+/** What a segment on the wire needs beyond the socket: flags, sequence numbers, options, data. */
+interface SegOut {
+  seq: number;
+  ack: number;
+  flags: number;
+  window: number;
+  options: TcpOption[];
+  data: Uint8Array[];
+  len: number;
+}
+
+/** Addresses and route choices for a segment not tied to a full socket (RST, TW ACK, SYN-ACK). */
+export interface CtlFlow {
+  v4: boolean;
+  saddr: Uint8Array;
+  daddr: Uint8Array;
+  sport: number;
+  dport: number;
+}
+
+/** MAX_TCP_HEADER plus the largest IP header and the link header. */
+const HEADROOM = Math.max(IPV4_MAX_HEADROOM, IPV6_MAX_HEADROOM);
+
+/** Builds the skb for a segment: header and options linear, payload as fragments. */
+function buildSkb(flow: CtlFlow, seg: SegOut): SkBuff {
+  const repr = {
+    srcPort: flow.sport,
+    dstPort: flow.dport,
+    seq: seg.seq >>> 0,
+    ackSeq: seg.ack >>> 0,
+    flags: seg.flags,
+    window: seg.window,
+    urgPtr: 0,
+    options: seg.options,
+    payload: EMPTY,
+  };
+  const optLen = optionsLen(seg.options);
+  const hl = 20 + optLen;
+  const skb = allocSkb(hl, HEADROOM);
+  const at = skbPut(skb, hl);
+  emitTcp(repr, skb.head, at, { mode: 'none' });
+  for (const c of seg.data) skbAddFrag(skb, c);
+  const total = hl + seg.len;
+  const addrs = flow.v4
+    ? { src: mappedV4(flow.saddr), dst: mappedV4(flow.daddr) }
+    : { src: flow.saddr, dst: flow.daddr };
+  new DataView(skb.head.buffer, skb.head.byteOffset).setUint16(at + 16, csumPseudoPartial(addrs, total, IPPROTO.TCP));
+  skb.ipSummed = CHECKSUM.PARTIAL;
+  skb.csumStart = at;
+  skb.csumOffset = 16;
+  return skb;
+}
+
+const EMPTY = new Uint8Array(0);
+
+function optionsLen(options: readonly TcpOption[]): number {
+  let n = 0;
+  for (const o of options) {
+    if (o.kind === 'nop' || o.kind === 'eol') n += 1;
+    else if (o.kind === 'mss') n += 4;
+    else if (o.kind === 'wscale') n += 3;
+    else if (o.kind === 'sack-permitted') n += 2;
+    else if (o.kind === 'timestamp') n += 10;
+    else if (o.kind === 'sack') n += 2 + 8 * o.blocks.length;
+  }
+  return (n + 3) & ~3;
+}
+
+/** Sends a built segment down IPv4 or IPv6; counts OutSegs. Returns 0 or -errno. */
+function ipQueueXmit(net: Net, flow: CtlFlow, skb: SkBuff, sk: TcpSock | null, df: boolean): number {
+  net.ipv4.mib.tcp.OutSegs++;
+  if (flow.v4) {
+    let rt: Rtable;
+    let saddr = mappedV4(flow.saddr);
+    if (sk !== null) {
+      const r = tcpRoute4(sk);
+      if (typeof r === 'number') return r;
+      rt = r.rt;
+      saddr = r.saddr;
+    } else {
+      const fl = flowi4({ daddr: mappedV4(flow.daddr), saddr, proto: IPPROTO.TCP });
+      const r = ipRouteOutputKey(net, fl);
+      if (typeof r === 'number') return r;
+      rt = r;
+    }
+    const fl4 = flowi4({ daddr: mappedV4(flow.daddr), saddr, proto: IPPROTO.TCP });
+    return ipSendSkb(net, skb, fl4, rt, {
+      protocol: IPPROTO.TCP,
+      ttl: net.ipv4.sysctl.ip_default_ttl,
+      tos: 0,
+      df,
+      ignoreDf: false,
+      inetId: sk !== null ? sk.inetIdGen : null,
+    });
+  }
+  let rt6 = sk?.rt6 ?? null;
+  if (rt6 === null || !rt6.check()) {
+    const fl6 = { daddr: flow.daddr.slice(), saddr: flow.saddr.slice(), oif: 0, proto: IPPROTO.TCP };
+    const r = ip6RouteOutput(net, fl6);
+    if (typeof r === 'number') return r;
+    rt6 = r;
+    if (sk !== null) sk.rt6 = r;
+  }
+  return ip6Xmit(net, skb, flow.saddr, flow.daddr, rt6, {
+    nexthdr: IPPROTO.TCP,
+    hopLimit: net.ipv6.sysctl.hop_limit,
+    tclass: 0,
+    flowKey: (flow.sport << 16) | flow.dport,
+  });
+}
+
+/** Sends a segment that has no full socket behind it (tcp_v4_send_reset, tcp_v4_send_ack, SYN-ACK). */
+export function tcpSendCtl(net: Net, flow: CtlFlow, seg: SegOut): number {
+  const skb = buildSkb(flow, seg);
+  return ipQueueXmit(net, flow, skb, null, true);
+}
+
+function flowOf(sk: TcpSock): CtlFlow {
+  return { v4: sk.v4, saddr: sk.srcAddr, daddr: sk.remoteAddr, sport: sk.localPort, dport: sk.remotePort };
+}
+
+/** The options of a segment after the handshake: timestamps, then SACK blocks (tcp_established_options). */
+function establishedOptions(sk: TcpSock): TcpOption[] {
+  const opts: TcpOption[] = [];
+  if (sk.tstampOk)
+    opts.push({ kind: 'nop' }, { kind: 'nop' }, { kind: 'timestamp', tsval: sk.tsNow(), tsecr: sk.tsRecent });
+  if (sk.sackOk && (sk.dsack !== null || sk.ofo.length > 0)) {
+    const room = sk.tstampOk ? 3 : 4;
+    const blocks: TcpSackBlock[] = [];
+    if (sk.dsack !== null) blocks.push({ start: sk.dsack.start, end: sk.dsack.end });
+    // The most recently changed range first (RFC 2018), then the rest.
+    const ranges = sk.ofo.map((o) => ({ start: o.seq, end: o.end }));
+    const recent = sk.ofoRecent;
+    ranges.sort((a, b) => (a.start === recent ? -1 : b.start === recent ? 1 : 0));
+    for (const r of ranges) if (blocks.length < room) blocks.push(r);
+    if (blocks.length > 0) opts.push({ kind: 'nop' }, { kind: 'nop' }, { kind: 'sack', blocks });
+  }
+  return opts;
+}
+
+/** SYN / SYN-ACK options in Linux's order: mss, sackOK+TS (or nop nop sackOK), nop wscale. */
+export function synOptions(
+  mss: number,
+  sack: boolean,
+  ts: { val: number; ecr: number } | null,
+  wscale: number | null,
+): TcpOption[] {
+  const o: TcpOption[] = [{ kind: 'mss', mss }];
+  if (ts !== null) {
+    if (sack) o.push({ kind: 'sack-permitted' });
+    else o.push({ kind: 'nop' }, { kind: 'nop' });
+    o.push({ kind: 'timestamp', tsval: ts.val, tsecr: ts.ecr });
+  } else if (sack) o.push({ kind: 'nop' }, { kind: 'nop' }, { kind: 'sack-permitted' });
+  if (wscale !== null) o.push({ kind: 'nop' }, { kind: 'wscale', shift: wscale });
+  return o;
+}
+
+/**
+ * tcp_select_initial_window(): the window for the SYN (never scaled) and the shift to
+ * offer: ilog2(max(space, tcp_rmem[2], rmem_max)) − 15, at most 14.
+ */
+export function tcpSelectInitialWindow(
+  tn: NetnsTcp,
+  net: Net,
+  space: number,
+  mss: number,
+  wscaleOk: boolean,
+): { rcvWnd: number; wscale: number; windowClamp: number } {
+  let clamp = MAX_TCP_WINDOW << TCP_MAX_WSCALE;
+  if (space > clamp) space = clamp;
+  if (space > mss) space = Math.floor(space / mss) * mss;
+  const rcvWnd = Math.min(space, MAX_TCP_WINDOW);
+  let wscale = 0;
+  if (wscaleOk) {
+    let s = Math.max(space, tn.sysctl.tcp_rmem[2], net.core.rmem_max);
+    s = Math.min(s, clamp);
+    wscale = Math.max(0, Math.min(TCP_MAX_WSCALE, Math.floor(Math.log2(s)) - 15));
+  }
+  clamp = Math.min(clamp, MAX_TCP_WINDOW << wscale);
+  return { rcvWnd, wscale, windowClamp: clamp };
+}
+
+/** tcp_full_space(). */
+function tcpFullSpace(sk: TcpSock): number {
+  return winFromSpace(sk, sk.rcvbuf);
+}
+
+/** tcp_space(): the window the free part of the receive buffer allows. */
+function tcpSpace(sk: TcpSock): number {
+  return winFromSpace(sk, sk.rcvbuf - sk.rmemAlloc);
+}
+
+/** __tcp_select_window(): the window to offer now, with receiver-side silly window avoidance. */
+export function tcpSelectWindowNow(sk: TcpSock): number {
+  const mss = sk.rcvMss;
+  let freeSpace = tcpSpace(sk);
+  const allowed = tcpFullSpace(sk);
+  const fullSpace = Math.min(sk.windowClamp, allowed);
+  if (freeSpace < fullSpace >> 1) {
+    sk.ackQuick = 0;
+    freeSpace = Math.floor(freeSpace / (1 << sk.rcvWscale)) * (1 << sk.rcvWscale);
+    if (freeSpace < allowed >> 4 || freeSpace < mss) return 0;
+  }
+  if (freeSpace > sk.rcvSsthresh) freeSpace = sk.rcvSsthresh;
+  let window = sk.rcvWnd;
+  if (sk.rcvWscale !== 0) {
+    window = freeSpace;
+    const g = 1 << sk.rcvWscale;
+    if (window % g !== 0) window = (Math.floor(window / g) + 1) * g;
+  } else if (window <= freeSpace - mss || window > freeSpace) {
+    window = Math.floor(freeSpace / mss) * mss;
+  } else if (mss === fullSpace && freeSpace > window + (fullSpace >> 1)) {
+    window = freeSpace;
+  }
+  return window;
+}
+
+/** tcp_select_window(): never shrink what was offered; remember it; scale it for the header. */
+function tcpSelectWindow(sk: TcpSock): number {
+  const oldWin = sk.rcvWnd;
+  const curWin = tcpReceiveWindow(sk);
+  let newWin = tcpSelectWindowNow(sk);
+  if (newWin < curWin) {
+    const g = 1 << sk.rcvWscale;
+    newWin = Math.ceil(curWin / g) * g;
+  }
+  sk.rcvWnd = newWin;
+  sk.rcvWup = sk.rcvNxt;
+  newWin = Math.min(newWin, MAX_TCP_WINDOW << sk.rcvWscale) >>> sk.rcvWscale;
+  if (newWin === 0) {
+    if (oldWin !== 0) sk.tn.ext.TCPToZeroWindowAdv++;
+    else sk.tn.ext.TCPWantZeroWindowAdv++;
+  } else if (oldWin === 0) sk.tn.ext.TCPFromZeroWindowAdv++;
+  return newWin;
+}
+
+/** tcp_event_ack_sent(): an ACK went out, so none is pending. */
+function tcpEventAckSent(sk: TcpSock): void {
+  if (sk.ackQuick > 0) sk.ackQuick--;
+  sk.ackPending = false;
+  sk.timers.delack?.cancel();
+  sk.timers.delack = null;
+}
+
+/** tcp_transmit_skb() for a socket: options, window, ACK of what we have, then IP. */
+function tcpTransmit(sk: TcpSock, seq: number, flags: number, data: Uint8Array[], len: number): number {
+  const syn = (flags & TCPHDR.SYN) !== 0;
+  let options: TcpOption[];
+  let window: number;
+  if (syn) {
+    const ts = sk.tstampOk ? { val: sk.tsNow(), ecr: sk.tsRecent } : null;
+    options = synOptions(sk.advmss, sk.sackOk, ts, sk.wscaleOk ? sk.rcvWscale : null);
+    window = Math.min(sk.rcvWnd, MAX_TCP_WINDOW);
+  } else {
+    options = establishedOptions(sk);
+    window = tcpSelectWindow(sk);
+  }
+  if (flags & TCPHDR.ACK) tcpEventAckSent(sk);
+  if (sk.dsack !== null) sk.dsack = null;
+  const skb = buildSkb(flowOf(sk), { seq, ack: sk.rcvNxt, flags, window, options, data, len });
+  sk.segsOut++;
+  if (len > 0) {
+    sk.dataSegsOut++;
+    sk.lastDataSent = sk.clock;
+    // tcp_event_data_sent(): data soon after receiving means interactive (pingpong) mode.
+    if (sk.clock - sk.ackLrcvtime < sk.ackAto) sk.ackPingpong = Math.min(sk.ackPingpong + 1, 255);
+  }
+  return ipQueueXmit(sk.net, flowOf(sk), skb, sk, true);
+}
+
+/** tcp_connect_init() + tcp_connect(): options, window, the SYN and its timer. */
+export function tcpConnectInit(sk: TcpSock): void {
+  const s = sk.tn.sysctl;
+  const mtu = sk.v4 ? 0xffff : (sk.rt6?.mtu ?? 65536);
+  const routeMtu = sk.v4 ? routeMtu4(sk) : mtu;
+  sk.advmss = sk.v4 ? Math.min(routeMtu, 0xffff) - 40 : Math.min(routeMtu, 0xffff + 40) - 60;
+  sk.mssClamp = 536;
+  sk.tstampOk = s.tcp_timestamps !== 0;
+  sk.sackOk = s.tcp_sack !== 0;
+  sk.wscaleOk = s.tcp_window_scaling !== 0;
+  sk.tcpHeaderLen = 20 + (sk.tstampOk ? TCPOLEN_TSTAMP_ALIGNED : 0);
+  sk.mssCache = sk.advmss - (sk.tstampOk ? TCPOLEN_TSTAMP_ALIGNED : 0);
+  sk.rcvMss = Math.max(88, Math.min(sk.advmss, 536));
+  const w = tcpSelectInitialWindow(sk.tn, sk.net, winFromSpace(sk, sk.rcvbuf), sk.advmss, sk.wscaleOk);
+  sk.rcvWnd = w.rcvWnd;
+  sk.rcvWscale = w.wscale;
+  sk.windowClamp = w.windowClamp;
+  sk.rcvSsthresh = sk.rcvWnd;
+  sk.rcvWup = 0;
+  sk.rcvNxt = 0;
+  sk.copiedSeq = 0;
+  sk.sndUna = sk.iss;
+  sk.sndNxt = sk.iss;
+  sk.sndSml = sk.iss;
+  sk.writeSeq = (sk.iss + 1) >>> 0;
+  sk.cwnd = TCP_INIT_CWND;
+  sk.ca.init(sk);
+  sk.rto = TCP_TIMEOUT_INIT;
+  const syn: TxSeg = {
+    seq: sk.iss,
+    end: (sk.iss + 1) >>> 0,
+    flags: TCPHDR.SYN,
+    data: [],
+    len: 0,
+    sacked: 0,
+    txTime: -1,
+  };
+  sk.wq.push(syn);
+  sk.wmemQueued += SKB_TCP_OVERHEAD;
+  sendSeg(sk, syn);
+  inetCskResetXmitTimer(sk, TIMER.RETRANS, sk.rto);
+}
+
+function routeMtu4(sk: TcpSock): number {
+  const r = tcpRoute4(sk);
+  return typeof r === 'number' ? 1500 : r.rt.mtu;
+}
+
+/** Sends (or resends) a queued segment; the first send advances snd_nxt. */
+function sendSeg(sk: TcpSock, seg: TxSeg): number {
+  const first = seg.txTime < 0;
+  seg.txTime = sk.clock;
+  let flags = seg.flags;
+  if (!(flags & TCPHDR.SYN) || sk.state !== TCP.SYN_SENT) flags |= TCPHDR.ACK;
+  if (seg.len > 0 && (seg.flags & TCPHDR.PSH) !== 0) flags |= TCPHDR.PSH;
+  const err = tcpTransmit(sk, seg.seq, flags, seg.data, seg.len);
+  if (first) {
+    sk.sndNxt = seqAfter(seg.end, sk.sndNxt) ? seg.end : sk.sndNxt;
+    sk.packetsOut++;
+    sk.maxPacketsOut = Math.max(sk.maxPacketsOut, sk.packetsOut);
+    if (seg.len > 0) {
+      sk.tn.ext.TCPOrigDataSent++;
+      sk.bytesSent += seg.len;
+    }
+    if (seg.len < sk.mssCache) sk.sndSml = seg.end;
+  } else {
+    sk.net.ipv4.mib.tcp.RetransSegs++;
+    sk.totalRetrans++;
+    sk.bytesRetrans += seg.len;
+    sk.bytesSent += seg.len;
+    if (!(seg.sacked & TCPCB.SACKED_RETRANS)) {
+      seg.sacked |= TCPCB.SACKED_RETRANS | TCPCB.EVER_RETRANS;
+      sk.retransOut++;
+    }
+    if (seg.flags & TCPHDR.SYN) sk.tn.ext.TCPSynRetrans++;
+  }
+  return err;
+}
+
+/** The first segment never sent (tcp_send_head), by index. */
+function sendHeadIndex(sk: TcpSock): number {
+  // Sent segments come first; search from the end since new data is appended.
+  let i = sk.wq.length;
+  while (i > 0 && (sk.wq[i - 1] as TxSeg).txTime < 0) i--;
+  return i;
+}
+
+/**
+ * tcp_write_xmit(): send what cwnd, the peer's window and Nagle allow. `push` is the
+ * caller's nonagle: false for an ordinary push, true to force a partial segment out.
+ */
+export function tcpWriteXmit(sk: TcpSock, corked: boolean, force = false): void {
+  if (sk.state === TCP.SYN_SENT || sk.state === TCP.LISTEN || sk.state === TCP.CLOSE) return;
+  let i = sendHeadIndex(sk);
+  sk.cwndLimited = false;
+  while (i < sk.wq.length) {
+    const seg = sk.wq[i] as TxSeg;
+    const fin = (seg.flags & TCPHDR.FIN) !== 0;
+    if (sk.inFlight >= sk.cwnd && !(fin && seg.len === 0)) {
+      sk.cwndLimited = true;
+      break;
+    }
+    const wndEnd = (sk.sndUna + sk.sndWnd) >>> 0;
+    const dataEnd = fin ? (seg.end - 1) >>> 0 : seg.end;
+    if (seqAfter(dataEnd, wndEnd)) break;
+    if (seg.len < sk.mssCache && !fin && !force && i === sk.wq.length - 1) {
+      // tcp_nagle_check(): hold a partial segment while corked, or (Nagle, Minshall's
+      // variant) while an earlier small segment is unacknowledged.
+      if (corked) break;
+      if (!sk.nodelay && sk.packetsOut > 0 && seqAfter(sk.sndSml, sk.sndUna) && !seqAfter(sk.sndSml, sk.sndNxt)) break;
+    }
+    sendSeg(sk, seg);
+    i++;
+  }
+  if (sk.packetsOut > 0) {
+    if (sk.pendingTimer !== TIMER.RETRANS) inetCskResetXmitTimer(sk, TIMER.RETRANS, sk.rto);
+  } else if (i < sk.wq.length) {
+    tcpCheckProbeTimer(sk);
+  }
+}
+
+/** tcp_push(): after the application wrote. */
+export function tcpPush(sk: TcpSock, corked: boolean): void {
+  tcpWriteXmit(sk, corked);
+}
+
+/** tcp_check_probe_timer(): data waits for a window while nothing is in flight — probe it. */
+export function tcpCheckProbeTimer(sk: TcpSock): void {
+  if (sk.packetsOut === 0 && sk.pendingTimer === 0) inetCskResetXmitTimer(sk, TIMER.PROBE0, Math.max(sk.rto, 200e6));
+}
+
+/** tcp_send_ack(): a bare ACK of what we have, with the current window. */
+export function tcpSendAck(sk: TcpSock): void {
+  if (sk.state === TCP.CLOSE || sk.state === TCP.LISTEN) return;
+  tcpTransmit(sk, sk.sndNxt, TCPHDR.ACK, [], 0);
+}
+
+/** tcp_send_delayed_ack() is in timer.ts; this is __tcp_ack_snd_check()'s "now" branch. */
+export function tcpSendAckNow(sk: TcpSock): void {
+  tcpSendAck(sk);
+}
+
+/** tcp_send_fin(): FIN rides on the last unsent segment, or goes alone. */
+export function tcpSendFin(sk: TcpSock): void {
+  const tail = sk.wq[sk.wq.length - 1];
+  if (tail !== undefined && tail.txTime < 0 && !(tail.flags & TCPHDR.SYN)) {
+    tail.flags |= TCPHDR.FIN;
+    tail.end = (tail.end + 1) >>> 0;
+  } else {
+    sk.wq.push({
+      seq: sk.writeSeq,
+      end: (sk.writeSeq + 1) >>> 0,
+      flags: TCPHDR.FIN,
+      data: [],
+      len: 0,
+      sacked: 0,
+      txTime: -1,
+    });
+    sk.wmemQueued += SKB_TCP_OVERHEAD;
+  }
+  sk.writeSeq = (sk.writeSeq + 1) >>> 0;
+  tcpWriteXmit(sk, false, true);
+}
+
+/** tcp_send_active_reset(): RST|ACK at snd_nxt. */
+export function tcpSendActiveReset(sk: TcpSock): void {
+  if (sk.remotePort === 0 || sk.state === TCP.LISTEN) return;
+  sk.net.ipv4.mib.tcp.OutRsts++;
+  tcpTransmit(sk, sk.sndNxt, TCPHDR.RST | TCPHDR.ACK, [], 0);
+}
+
+/** Retransmits one queued segment (tcp_retransmit_skb), splitting nothing: segments are at most one MSS. */
+export function tcpRetransmitSeg(sk: TcpSock, seg: TxSeg): number {
+  if (seqBefore(seg.seq, sk.sndUna)) trimHead(sk, seg, (sk.sndUna - seg.seq) >>> 0);
+  return sendSeg(sk, seg);
+}
+
+/** tcp_trim_head(): drop acknowledged bytes from the front of a partly acked segment. */
+export function trimHead(sk: TcpSock, seg: TxSeg, n: number): void {
+  if (seg.flags & TCPHDR.SYN) {
+    seg.flags &= ~TCPHDR.SYN;
+    seg.seq = (seg.seq + 1) >>> 0;
+    n--;
+  }
+  let left = Math.min(n, seg.len);
+  while (left > 0) {
+    const c = seg.data[0] as Uint8Array;
+    if (c.byteLength <= left) {
+      seg.data.shift();
+      left -= c.byteLength;
+    } else {
+      seg.data[0] = c.subarray(left);
+      left = 0;
+    }
+  }
+  const cut = Math.min(n, seg.len);
+  seg.len -= cut;
+  seg.seq = (seg.seq + cut) >>> 0;
+  sk.wmemQueued -= cut;
+}
+
+/**
+ * tcp_write_wakeup() (the persist timer's probe): if the window has room, send what
+ * fits — splitting the head segment — else a zero-window probe at snd_una − 1.
+ */
+export function tcpWriteWakeup(sk: TcpSock): void {
+  const i = sendHeadIndex(sk);
+  const seg = sk.wq[i];
+  const wndEnd = (sk.sndUna + sk.sndWnd) >>> 0;
+  if (seg !== undefined && seqBefore(seg.seq, wndEnd)) {
+    const room = (wndEnd - seg.seq) >>> 0;
+    if (room < seg.len) splitSeg(sk, i, room);
+    seg.flags |= TCPHDR.PSH;
+    sendSeg(sk, seg);
+    if (sk.pendingTimer !== TIMER.RETRANS) inetCskResetXmitTimer(sk, TIMER.RETRANS, sk.rto);
+    return;
+  }
+  sk.tn.ext.TCPWinProbe++;
+  tcpTransmit(sk, (sk.sndUna - 1) >>> 0, TCPHDR.ACK, [], 0);
+}
+
+/** tcp_fragment(): the first `n` bytes stay in the segment, the rest become a new one after it. */
+function splitSeg(sk: TcpSock, i: number, n: number): void {
+  const seg = sk.wq[i] as TxSeg;
+  const rest: TxSeg = {
+    seq: (seg.seq + n) >>> 0,
+    end: seg.end,
+    flags: seg.flags & TCPHDR.FIN,
+    data: [],
+    len: seg.len - n,
+    sacked: 0,
+    txTime: -1,
+  };
+  let left = n;
+  const keep: Uint8Array[] = [];
+  for (const c of seg.data) {
+    if (left >= c.byteLength) {
+      keep.push(c);
+      left -= c.byteLength;
+    } else if (left > 0) {
+      keep.push(c.subarray(0, left));
+      rest.data.push(c.subarray(left));
+      left = 0;
+    } else rest.data.push(c);
+  }
+  seg.data = keep;
+  seg.len = n;
+  seg.end = (seg.seq + n) >>> 0;
+  seg.flags &= ~TCPHDR.FIN;
+  sk.wq.splice(i + 1, 0, rest);
+  sk.wmemQueued += SKB_TCP_OVERHEAD;
+}
+
+/** tcp_xmit_probe_skb() for keepalive: an old sequence number makes the peer answer. */
+export function tcpSendKeepaliveProbe(sk: TcpSock): void {
+  sk.tn.ext.TCPKeepAlive++;
+  tcpTransmit(sk, (sk.sndUna - 1) >>> 0, TCPHDR.ACK, [], 0);
+}
+
+/** tcp_send_synack() for a simultaneous open and tcp_rtx_synack(). */
+export function tcpSendSynack(sk: TcpSock): void {
+  tcpTransmit(sk, sk.iss, TCPHDR.SYN | TCPHDR.ACK, [], 0);
+}
+
+/** Resend the SYN (or the SYN-ACK of a simultaneous open) from the write queue. */
+export function tcpRetransmitSyn(sk: TcpSock): void {
+  const syn = sk.wq[0];
+  if (syn === undefined) return;
+  if (sk.state === TCP.SYN_RECV) {
+    sk.net.ipv4.mib.tcp.RetransSegs++;
+    sk.tn.ext.TCPSynRetrans++;
+    tcpSendSynack(sk);
+    return;
+  }
+  sendSeg(sk, syn);
+}
+
+/** Errors a failed transmit may return that mean "the packet is gone", as Linux treats them. */
+export const XMIT_LOST = new Set([E.ENOBUFS, E.ENETDOWN, E.ENETUNREACH, E.EHOSTUNREACH]);
+
+/** tcp_sndbuf_expand(): room for two windows of full segments once the connection is up. */
+export function tcpSndbufExpand(sk: TcpSock): void {
+  if (sk.sndbufLocked) return;
+  const perMss = Math.max(sk.mssCache, sk.advmss) + SKB_TCP_OVERHEAD;
+  const segs = Math.max(TCP_INIT_CWND, sk.cwnd, sk.reordering + 1);
+  const sndmem = 2 * segs * perMss;
+  if (sndmem > sk.sndbuf) sk.sndbuf = Math.min(sndmem, sk.tn.sysctl.tcp_wmem[2]);
+}
+
+export { tcpResetKeepaliveTimer };

@@ -1,0 +1,233 @@
+/**
+ * tcp_v4_rcv / tcp_v6_rcv: header and checksum checks (InErrs, InCsumErrors), the
+ * socket lookup — established and TIME_WAIT sockets by 4-tuple, request socks, then
+ * listeners — and RST for segments nobody wants. Registered as IPPROTO_TCP for both
+ * families; ICMP errors reach connections through tcp_v4_err.
+ */
+
+import { E } from '../../core/errno.js';
+import { CHECKSUM, kfreeSkb, pskbMayPull, type SkBuff, skbChecksum } from '../../core/skbuff.js';
+import { inet6AddProtocol, inetAddProtocol } from '../../ipv4/protocol.js';
+import { ipv6AddrAny, ipv6AddrEqual } from '../../ipv6/addr.js';
+import type { Kernel } from '../../kernel/kernel.js';
+import type { Net } from '../../net/net.js';
+import { csumFold, csumPseudo } from '../../wire/checksum.js';
+import { ICMP } from '../../wire/icmp.js';
+import { ICMPV6 } from '../../wire/icmpv6.js';
+import { IPPROTO, Ipv4Header } from '../../wire/ipv4.js';
+import { Ipv6Header } from '../../wire/ipv6.js';
+import { parseTcpOptions, TCPHDR, TcpHeader, tcpOptionsReceived } from '../../wire/tcp.js';
+import { isV4Mapped, mappedV4, v4Mapped } from '../udp.js';
+import { type TcpCb, tcpRcvStateProcess } from './input.js';
+import {
+  cookieCheckAck,
+  TcpRequestSock,
+  TcpTimewaitSock,
+  tcpCheckReq,
+  tcpConnRequest,
+  tcpSendReset,
+  tcpTimewaitProcess,
+} from './minisocks.js';
+import { tcpNet } from './netns.js';
+import { registerTcpProc } from './proc.js';
+import { TCP, TcpSock } from './sock.js';
+import { tcpWriteErr } from './timer.js';
+
+/** The best listener for a segment to laddr:lport (inet_lhash2_lookup's compute_score). */
+function listenerLookup(net: Net, v4: boolean, laddr: Uint8Array, lport: number): TcpSock | undefined {
+  const list = tcpNet(net).lhash.get(lport);
+  if (list === undefined) return undefined;
+  let best: TcpSock | undefined;
+  let bestScore = -1;
+  for (const sk of list) {
+    let score = -1;
+    const a = sk.localAddr;
+    if (v4) {
+      if (sk.family === 4 || isV4Mapped(a)) {
+        const la = mappedV4(a);
+        if (la === 0) score = sk.family === 4 ? 2 : 1;
+        else if (la === mappedV4(laddr)) score = 4;
+      } else if (ipv6AddrAny(a) && !sk.v6only) score = 1;
+    } else if (sk.family === 6 && !isV4Mapped(a)) {
+      if (ipv6AddrAny(a)) score = 2;
+      else if (ipv6AddrEqual(a, laddr)) score = 4;
+    }
+    if (score > bestScore) {
+      best = sk;
+      bestScore = score;
+    }
+  }
+  return bestScore < 0 ? undefined : best;
+}
+
+/** The segment's data as chunks: what follows the header in the head, then the page fragments. */
+function payloadChunks(skb: SkBuff, hl: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  if (hl < skb.headlen) out.push(skb.head.subarray(skb.data + hl, skb.tail));
+  for (const f of skb.frags) if (f.byteLength > 0) out.push(f);
+  return out;
+}
+
+function tcpRcv(skb: SkBuff, family: 4 | 6): number {
+  const net = skb.dev?.net;
+  if (net === null || net === undefined) {
+    kfreeSkb(skb);
+    return 0;
+  }
+  const mib = net.ipv4.mib.tcp;
+  mib.InSegs++;
+  if (!pskbMayPull(skb, 20)) {
+    kfreeSkb(skb);
+    return 0;
+  }
+  let th = new TcpHeader(skb.head, skb.data, skb.headlen);
+  if (th.doff < 5) {
+    mib.InErrs++;
+    kfreeSkb(skb);
+    return 0;
+  }
+  const hl = th.doff * 4;
+  if (!pskbMayPull(skb, hl)) {
+    kfreeSkb(skb);
+    return 0;
+  }
+  th = new TcpHeader(skb.head, skb.data, skb.headlen);
+  let saddr: Uint8Array;
+  let daddr: Uint8Array;
+  if (family === 4) {
+    const iph = new Ipv4Header(skb.head, skb.networkHeader);
+    saddr = v4Mapped(iph.src);
+    daddr = v4Mapped(iph.dst);
+  } else {
+    const ip6 = new Ipv6Header(skb.head, skb.networkHeader);
+    saddr = ip6.src.slice();
+    daddr = ip6.dst.slice();
+  }
+  if (skb.ipSummed !== CHECKSUM.PARTIAL && skb.ipSummed !== CHECKSUM.UNNECESSARY) {
+    const pseudo =
+      family === 4
+        ? csumPseudo({ src: mappedV4(saddr), dst: mappedV4(daddr) }, skb.len, IPPROTO.TCP)
+        : csumPseudo({ src: saddr, dst: daddr }, skb.len, IPPROTO.TCP);
+    if (csumFold(skbChecksum(skb, 0, skb.len, pseudo)) !== 0) {
+      mib.InCsumErrors++;
+      mib.InErrs++;
+      kfreeSkb(skb);
+      return 0;
+    }
+  }
+  const opts = tcpOptionsReceived(parseTcpOptions(th.options));
+  const flags = th.flags & 0xff;
+  const len = skb.len - hl;
+  const syn = (flags & TCPHDR.SYN) !== 0;
+  const cb: TcpCb = {
+    seq: th.seq,
+    end: (th.seq + len + (syn ? 1 : 0) + (flags & TCPHDR.FIN ? 1 : 0)) >>> 0,
+    ack: th.ackSeq,
+    flags,
+    window: th.window,
+    data: len > 0 ? payloadChunks(skb, hl) : [],
+    len,
+    truesize: skb.truesize,
+    mss: syn ? opts.mss : undefined,
+    wscale: syn ? opts.wscale : undefined,
+    sackOk: syn && opts.sackOk,
+    tsval: opts.tsval,
+    tsecr: opts.tsecr,
+    sack: opts.sack,
+  };
+  const sport = th.srcPort;
+  const dport = th.dstPort;
+  kfreeSkb(skb);
+  tcpDispatch(net, family === 4, cb, saddr, sport, daddr, dport);
+  return 0;
+}
+
+/** From the lookup to the state machine. */
+function tcpDispatch(
+  net: Net,
+  v4: boolean,
+  cb: TcpCb,
+  saddr: Uint8Array,
+  sport: number,
+  daddr: Uint8Array,
+  dport: number,
+): void {
+  const tn = tcpNet(net);
+  const key = TcpSock.ehashKey(daddr, dport, saddr, sport);
+  const found = tn.ehash.get(key);
+  if (found instanceof TcpSock) {
+    tcpRcvStateProcess(found, cb);
+    return;
+  }
+  if (found instanceof TcpTimewaitSock) {
+    if (tcpTimewaitProcess(found, cb) !== 'syn') return;
+    found.kill();
+  } else if (found instanceof TcpRequestSock) {
+    tcpCheckReq(found, cb);
+    return;
+  }
+  const flow = { v4, saddr: daddr, daddr: saddr, sport: dport, dport: sport };
+  const l = listenerLookup(net, v4, daddr, dport);
+  if (l === undefined) {
+    tcpSendReset(net, flow, cb);
+    return;
+  }
+  const f = cb.flags;
+  if (f & TCPHDR.RST) return;
+  if (f & TCPHDR.ACK) {
+    // An ACK to a listener: a SYN cookie, or a reset.
+    if (!cookieCheckAck(l, cb, v4, daddr, dport, saddr, sport)) tcpSendReset(net, flow, cb);
+    return;
+  }
+  if (!(f & TCPHDR.SYN) || f & TCPHDR.FIN) return;
+  tcpConnRequest(l, cb, v4, daddr, dport, saddr, sport);
+}
+
+/** tcp_v4_err / tcp_v6_err: a hard ICMP error about a connection being opened aborts it. */
+function tcpErr(net: Net, v4: boolean, quoted: Uint8Array, errno: number): void {
+  let saddr: Uint8Array;
+  let daddr: Uint8Array;
+  let off: number;
+  if (v4) {
+    if (quoted.byteLength < 20) return;
+    const iph = new Ipv4Header(quoted, 0);
+    saddr = v4Mapped(iph.src);
+    daddr = v4Mapped(iph.dst);
+    off = iph.headerLen;
+  } else {
+    if (quoted.byteLength < 40) return;
+    const ip6 = new Ipv6Header(quoted, 0);
+    saddr = ip6.src.slice();
+    daddr = ip6.dst.slice();
+    off = 40;
+  }
+  if (quoted.byteLength < off + 8) return;
+  const sport = (quoted[off]! << 8) | quoted[off + 1]!;
+  const dport = (quoted[off + 2]! << 8) | quoted[off + 3]!;
+  const sk = tcpNet(net).ehash.get(TcpSock.ehashKey(saddr, sport, daddr, dport));
+  if (!(sk instanceof TcpSock)) return;
+  if (sk.state === TCP.SYN_SENT || sk.state === TCP.SYN_RECV) tcpWriteErr(sk, errno);
+  else sk.softErr = errno;
+}
+
+export function tcpInit(kernel: Kernel): void {
+  registerTcpProc(kernel);
+  inetAddProtocol(kernel, IPPROTO.TCP, {
+    handler: (skb) => tcpRcv(skb, 4),
+    errHandler: (skb, type, code) => {
+      const net = skb.dev?.net;
+      if (net === null || net === undefined || type !== ICMP.DEST_UNREACH) return;
+      const errno = code === ICMP.PORT_UNREACH ? E.ECONNREFUSED : code === 1 ? E.EHOSTUNREACH : E.ENETUNREACH;
+      tcpErr(net, true, skb.toBytes().subarray(8), errno);
+    },
+  });
+  inet6AddProtocol(kernel, IPPROTO.TCP, {
+    handler: (skb) => tcpRcv(skb, 6),
+    errHandler: (skb, type, code) => {
+      const net = skb.dev?.net;
+      if (net === null || net === undefined || type !== ICMPV6.DEST_UNREACH) return;
+      const errno = code === ICMPV6.PORT_UNREACH ? E.ECONNREFUSED : E.ENETUNREACH;
+      tcpErr(net, false, skb.toBytes().subarray(8), errno);
+    },
+  });
+}

@@ -1,0 +1,1002 @@
+/**
+ * struct tcp_sock and the system calls on it (net/ipv4/tcp.c, inet_connection_sock.c,
+ * af_inet.c): bind, listen, connect, accept, sendmsg, recvmsg, shutdown, close and the
+ * socket options Node uses. The protocol itself — input, output, timers, congestion
+ * control — lives beside this file and works on the fields below, named as in Linux.
+ *
+ * Addresses are kept as 16-byte IPv6 addresses, IPv4 ones v4-mapped, so one socket
+ * table serves both families as inet_hashinfo does; `v4` says which IP a connection uses.
+ */
+import { E } from '../../core/errno.js';
+import { flowi4, RTN } from '../../ipv4/fib.js';
+import { inetAddrType } from '../../ipv4/fib-frontend.js';
+import { ipRouteOutputKey, RouteCache, type Rtable } from '../../ipv4/route.js';
+import { ipv6AddrAny, ipv6AddrEqual } from '../../ipv6/addr.js';
+import { fib6Lookup, ip6RouteOutput, type Rt6Info } from '../../ipv6/route.js';
+import type { Net } from '../../net/net.js';
+import { Sock } from '../../socket/sock.js';
+import { IPPROTO } from '../../wire/ipv4.js';
+import { TCPHDR } from '../../wire/tcp.js';
+import { isV4Mapped, mappedV4, v4Mapped } from '../udp.js';
+import { type CongestionOps, tcpCongestion } from './cong.js';
+import { type NetnsTcp, tcpNet } from './netns.js';
+import { tcpConnectInit, tcpPush, tcpSelectWindowNow, tcpSendAck, tcpSendActiveReset, tcpSendFin } from './output.js';
+import { secureTcpSeq, secureTcpTsOff } from './secure.js';
+import { inetCskClearXmitTimers, tcpResetKeepaliveTimer, tcpSetKeepalive } from './timer.js';
+
+/** include/net/tcp_states.h: the numbers /proc/net/tcp prints in `st`. */
+export const TCP = {
+  ESTABLISHED: 1,
+  SYN_SENT: 2,
+  SYN_RECV: 3,
+  FIN_WAIT1: 4,
+  FIN_WAIT2: 5,
+  TIME_WAIT: 6,
+  CLOSE: 7,
+  CLOSE_WAIT: 8,
+  LAST_ACK: 9,
+  LISTEN: 10,
+  CLOSING: 11,
+  NEW_SYN_RECV: 12,
+} as const;
+
+/** What ss prints for each state. */
+export const TCP_STATE_NAMES = [
+  'UNKNOWN',
+  'ESTAB',
+  'SYN-SENT',
+  'SYN-RECV',
+  'FIN-WAIT-1',
+  'FIN-WAIT-2',
+  'TIME-WAIT',
+  'UNCONN',
+  'CLOSE-WAIT',
+  'LAST-ACK',
+  'LISTEN',
+  'CLOSING',
+  'SYN-RECV',
+] as const;
+
+/** include/net/tcp.h constants (times in ns). */
+export const TCP_INIT_CWND = 10;
+export const TCP_TIMEOUT_INIT = 1e9;
+export const TCP_RTO_MIN_US = 200_000;
+export const TCP_RTO_MAX = 120e9;
+export const TCP_TIMEWAIT_LEN = 60e9;
+export const TCP_DELACK_MIN = 40e6;
+export const TCP_DELACK_MAX = 200e6;
+export const TCP_ATO_MIN = 40e6;
+export const TCP_MAX_QUICKACKS = 16;
+export const TCP_MSS_DEFAULT = 536;
+export const TCP_MIN_MSS = 88;
+export const TCPOLEN_TSTAMP_ALIGNED = 12;
+export const MAX_TCP_WINDOW = 65535;
+export const TCP_MAX_WSCALE = 14;
+/** TCP_RMEM_TO_WIN_SCALE and the initial scaling_ratio (half of the buffer is window). */
+export const TCP_DEFAULT_SCALING_RATIO = 128;
+/** MAX_TCP_HEADER + skb overhead: what a queued segment costs beyond its payload. */
+export const SKB_TCP_OVERHEAD = 256 + 320 + 320;
+
+/** sacked bits of a queued segment (TCPCB_*). */
+export const TCPCB = { SACKED_ACKED: 1, SACKED_RETRANS: 2, LOST: 4, EVER_RETRANS: 8 } as const;
+
+/** The congestion states (tcp_ca_state). */
+export const TCP_CA = { Open: 0, Disorder: 1, CWR: 2, Recovery: 3, Loss: 4 } as const;
+
+/** One segment in the write queue: sequence space, flags and payload chunks (shared, not copied). */
+export interface TxSeg {
+  seq: number;
+  end: number;
+  /** TCPHDR_SYN / FIN / PSH bits the segment carries. */
+  flags: number;
+  data: Uint8Array[];
+  len: number;
+  sacked: number;
+  /** When it was last sent (ns), -1 if never. */
+  txTime: number;
+}
+
+/** One out-of-order range waiting for the hole before it. */
+export interface OfoSeg {
+  seq: number;
+  end: number;
+  data: Uint8Array[];
+  fin: boolean;
+}
+
+/** Timers this socket may have armed. */
+export interface TcpTimers {
+  retrans: { cancel(): void } | null;
+  delack: { cancel(): void } | null;
+  keepalive: { cancel(): void } | null;
+}
+
+export const seqBefore = (a: number, b: number) => ((a - b) | 0) < 0;
+export const seqAfter = (a: number, b: number) => ((b - a) | 0) < 0;
+export const seqMax = (a: number, b: number) => (seqAfter(a, b) ? a : b);
+
+export const SHUT = { RCV: 1, SEND: 2 } as const;
+
+export class TcpSock extends Sock {
+  state: number = TCP.CLOSE;
+  v6only: boolean;
+  reuseAddr = false;
+  reusePort = false;
+  localAddr: Uint8Array = new Uint8Array(16);
+  localPort = 0;
+  remoteAddr: Uint8Array = new Uint8Array(16);
+  remotePort = 0;
+  /** inet_saddr: the source a connection uses when bound to any. */
+  srcAddr: Uint8Array = new Uint8Array(16);
+  /** Whether the connection runs over IPv4 (an IPv4 socket, or a v4-mapped peer). */
+  v4 = true;
+  readonly tn: NetnsTcp;
+  readonly routeCache = new RouteCache();
+  rt6: Rt6Info | null = null;
+  /** inet_id: the IP id counter of this connection's DF packets. */
+  readonly inetIdGen = { next: 0 };
+  hashKey = '';
+
+  // Send sequence space.
+  iss = 0;
+  sndUna = 0;
+  sndNxt = 0;
+  sndSml = 0;
+  sndUp = 0;
+  sndWnd = 0;
+  sndWl1 = 0;
+  maxWindow = 0;
+  /** Where the last PSH was marked (pushed_seq). */
+  pushedSeq = 0;
+  /** Next sequence number the application's data will take (write_seq). */
+  writeSeq = 0;
+  /** The write queue: sent-unacked (the "rtx queue") followed by not-yet-sent segments. */
+  readonly wq: TxSeg[] = [];
+  /** Bytes of truesize queued for sending (sk_wmem_queued). */
+  wmemQueued = 0;
+  /** Whether the application fixed SO_SNDBUF / SO_RCVBUF (SOCK_*BUF_LOCK): no autotuning. */
+  sndbufLocked = false;
+  rcvbufLocked = false;
+
+  // Receive sequence space.
+  irs = 0;
+  rcvNxt = 0;
+  rcvWnd = 0;
+  rcvWup = 0;
+  rcvSsthresh = 0;
+  windowClamp = 0;
+  copiedSeq = 0;
+  readonly rcvQueue: Uint8Array[] = [];
+  rcvQueueBytes = 0;
+  /** sk_rmem_alloc: truesize charged for queued receive data (in and out of order). */
+  rmemAlloc = 0;
+  readonly ofo: OfoSeg[] = [];
+  /** Start of the SACK block that changed last (it goes first in the next ACK). */
+  ofoRecent = 0;
+  /** The receive buffer's payload/truesize ratio, ×256 (scaling_ratio). */
+  scalingRatio = TCP_DEFAULT_SCALING_RATIO;
+  /** A duplicate to report in the next ACK's first SACK block (RFC 2883). */
+  dsack: { start: number; end: number } | null = null;
+  /** sk_shutdown: SHUT.RCV (FIN received or shut down) | SHUT.SEND. */
+  shutdown = 0;
+
+  // Options in use (tcp_options_received and friends).
+  tstampOk = false;
+  sackOk = false;
+  wscaleOk = false;
+  sndWscale = 0;
+  rcvWscale = 0;
+  tsRecent = 0;
+  tsRecentStamp = 0;
+  tsOffset = 0;
+  /** mss_clamp: the peer's MSS option; mssCache: the current effective send MSS. */
+  mssClamp = 536;
+  mssCache = 536;
+  advmss = 536;
+  /** tcp_header_len: 20, or 32 with timestamps. */
+  tcpHeaderLen = 20;
+
+  // Congestion control and loss recovery.
+  cwnd = TCP_INIT_CWND;
+  ssthresh = 0x7fffffff;
+  cwndCnt = 0;
+  /** Whether the last write was held back by cwnd (tcp_is_cwnd_limited), and the most packets out lately. */
+  cwndLimited = false;
+  maxPacketsOut = 0;
+  caState: number = TCP_CA.Open;
+  packetsOut = 0;
+  sackedOut = 0;
+  lostOut = 0;
+  retransOut = 0;
+  /** Reno's duplicate ACK count when the peer gives no SACK. */
+  dupAcks = 0;
+  highSeq = 0;
+  priorSsthresh = 0;
+  priorCwnd = 0;
+  reordering: number;
+  ca: CongestionOps;
+  /** Per-connection state of the congestion control module (icsk_ca_priv). */
+  caPriv: Record<string, number> = {};
+  /** Bytes delivered and when (for ss -i: delivered, delivery_rate). */
+  delivered = 0;
+  totalRetrans = 0;
+  retrans = 0;
+  lost = 0;
+  bytesSent = 0;
+  bytesAcked = 0;
+  bytesReceived = 0;
+  bytesRetrans = 0;
+  segsOut = 0;
+  segsIn = 0;
+  dataSegsOut = 0;
+  dataSegsIn = 0;
+  lastDataSent = 0;
+  lastDataRecv = 0;
+  lastAckRecv = 0;
+
+  // RTT (µs) and timers (icsk).
+  srttUs = 0;
+  mdevUs = 0;
+  mdevMaxUs = 0;
+  rttvarUs = 0;
+  rttSeq = 0;
+  minRttUs = 0;
+  rto = TCP_TIMEOUT_INIT;
+  backoff = 0;
+  retransmits = 0;
+  probesOut = 0;
+  /** When the retransmission/probe timer fires (ns), for /proc/net/tcp's tm->when; 0 = not armed. */
+  timeoutAt = 0;
+  pendingTimer = 0;
+  readonly timers: TcpTimers = { retrans: null, delack: null, keepalive: null };
+  /** Delayed ACK state (icsk_ack). */
+  ackPending = false;
+  ackQuick = 0;
+  ackPingpong = 0;
+  ackAto = 0;
+  ackLrcvtime = 0;
+  rcvMss = TCP_MSS_DEFAULT;
+  /** Receive-buffer autotuning (rcvq_space). */
+  rcvqSpace = 0;
+  rcvqSeq = 0;
+  rcvqTime = 0;
+  rcvRttUs = 0;
+  rcvRttSeq = 0;
+
+  // Options set by the application.
+  nodelay = false;
+  cork = false;
+  keepalive = false;
+  keepaliveTime = 0;
+  keepaliveIntvl = 0;
+  keepaliveProbes = 0;
+  /** SO_LINGER: null = off, else seconds (0 → close sends RST). */
+  linger: number | null = null;
+  /** Whether the application has closed its descriptor (an orphan lives on in the kernel). */
+  orphan = false;
+  /** A listener: its backlog (sk_max_ack_backlog), queue of accepted children and request socks. */
+  maxAckBacklog = 0;
+  readonly acceptQueue: TcpSock[] = [];
+  /** Request socks waiting for the handshake's ACK (reqsk_queue len). */
+  synQueueLen = 0;
+  /** The listener a passive child came from, until it is accepted. */
+  parent: TcpSock | null = null;
+  /** A soft error from ICMP (sk_err_soft), reported if the connection times out. */
+  softErr = 0;
+  /** The "Possible SYN flooding" message was logged for this listener. */
+  synFloodWarned = false;
+  /** Called when the state changes (connect completes, the peer closes, reset). */
+  onStateChange: (() => void) | null = null;
+  /** Bytes of write queue at which the writer is told it may write again. */
+  readonly inode: number;
+  /** %pK of the socket: a hashed pointer, stable for its life (what root sees with kptr_restrict 0). */
+  readonly kptr =
+    `00000000${((crypto.getRandomValues(new Uint32Array(1))[0] as number) >>> 0).toString(16).padStart(8, '0')}`;
+
+  constructor(
+    net: Net,
+    readonly family: 4 | 6,
+  ) {
+    super(net);
+    this.tn = tcpNet(net);
+    const s = this.tn.sysctl;
+    this.v6only = family === 6 && net.ipv6.sysctl.bindv6only !== 0;
+    this.sndbuf = s.tcp_wmem[1];
+    this.rcvbuf = s.tcp_rmem[1];
+    this.reordering = s.tcp_reordering;
+    this.ca = tcpCongestion(s.tcp_congestion_control);
+    this.inode = nextInode++;
+  }
+
+  get clock(): number {
+    return this.net.kernel.clock.now();
+  }
+
+  /** tcp_time_stamp_ms + tsoffset: the TS value this socket sends. */
+  tsNow(): number {
+    return (Math.floor(this.clock / 1e6) + this.tsOffset) >>> 0;
+  }
+
+  /** A system call: process context on this socket's CPU, softirqs run at its end. */
+  syscall<T>(fn: () => T): T {
+    return this.net.kernel.runOn(this.cpu, fn);
+  }
+
+  get bound(): boolean {
+    return this.localPort !== 0;
+  }
+
+  /** Bytes sent but not acknowledged, plus those not sent yet (SIOCOUTQ / tx_queue). */
+  get sendQueueBytes(): number {
+    return (this.writeSeq - this.sndUna) >>> 0;
+  }
+
+  /** tcp_packets_in_flight(). */
+  get inFlight(): number {
+    return this.packetsOut - (this.sackedOut + this.lostOut) + this.retransOut;
+  }
+
+  /** sk_stream_memory_free(): room in the send buffer. */
+  get writable(): boolean {
+    return this.wmemQueued < this.sndbuf;
+  }
+
+  /** The 4-tuple key of ehash, as seen from this host. */
+  static ehashKey(laddr: Uint8Array, lport: number, raddr: Uint8Array, rport: number): string {
+    return `${addrKey(laddr)}:${lport}|${addrKey(raddr)}:${rport}`;
+  }
+
+  // ---- bind / listen / connect / accept ----
+
+  /** inet_bind / inet6_bind: -EINVAL, -EADDRNOTAVAIL, -EADDRINUSE or 0. */
+  bind(addr: Uint8Array, port: number): number {
+    return this.syscall(() => {
+      if (this.state !== TCP.CLOSE || this.bound) return -E.EINVAL;
+      if (!Number.isInteger(port) || port < 0 || port > 0xffff) return -E.EINVAL;
+      const err = checkLocalAddr(this, addr);
+      if (err !== 0) return err;
+      this.localAddr = addr.slice();
+      const r = inetCskGetPort(this, port);
+      if (r < 0) this.localAddr = new Uint8Array(16);
+      return r;
+    });
+  }
+
+  /** inet_listen(): backlog capped by net.core.somaxconn. */
+  listen(backlog: number): number {
+    return this.syscall(() => {
+      if (this.state !== TCP.CLOSE && this.state !== TCP.LISTEN) return -E.EINVAL;
+      this.maxAckBacklog = Math.min(Math.max(backlog | 0, 0), this.net.core.somaxconn);
+      if (this.state === TCP.LISTEN) return 0;
+      if (!this.bound) {
+        const r = inetCskGetPort(this, 0);
+        if (r < 0) return r;
+      } else if (!listenPortFree(this)) return -E.EADDRINUSE;
+      this.state = TCP.LISTEN;
+      let list = this.tn.lhash.get(this.localPort);
+      if (list === undefined) {
+        list = [];
+        this.tn.lhash.set(this.localPort, list);
+      }
+      list.push(this);
+      return 0;
+    });
+  }
+
+  /** tcp_v4_connect / tcp_v6_connect, non-blocking: -EINPROGRESS once the SYN is out. */
+  connect(addr: Uint8Array, port: number): number {
+    return this.syscall(() => {
+      if (this.state === TCP.SYN_SENT) return -E.EALREADY;
+      if (this.state !== TCP.CLOSE) return this.state === TCP.LISTEN ? -E.EINVAL : -E.EISCONN;
+      if (port === 0 || port > 0xffff) return -E.ECONNREFUSED;
+      const v4 = this.family === 4 || isV4Mapped(addr);
+      if (v4 && this.family === 6 && this.v6only) return -E.ENETUNREACH;
+      this.v4 = v4;
+      this.remoteAddr = addr.slice();
+      this.remotePort = port;
+      const src = tcpRoute(this);
+      if (typeof src === 'number') {
+        this.remotePort = 0;
+        return src;
+      }
+      if (!this.bound || anyAddr(this.localAddr)) {
+        if (!this.bound) this.localAddr = this.family === 4 ? v4Mapped(0) : new Uint8Array(16);
+      }
+      this.srcAddr = src;
+      const err = inetHashConnect(this);
+      if (err < 0) {
+        this.remotePort = 0;
+        return err;
+      }
+      this.inetIdGen.next = crypto.getRandomValues(new Uint16Array(1))[0] as number;
+      this.iss = secureTcpSeq(this.tn, this.srcAddr, this.localPort, this.remoteAddr, this.remotePort, this.net);
+      this.tsOffset = secureTcpTsOff(this.tn, this.srcAddr, this.remoteAddr);
+      this.state = TCP.SYN_SENT;
+      this.net.ipv4.mib.tcp.ActiveOpens++;
+      tcpConnectInit(this);
+      return -E.EINPROGRESS;
+    });
+  }
+
+  /** inet_csk_accept(), non-blocking: the oldest established child, or -EAGAIN. */
+  accept(): TcpSock | number {
+    return this.syscall(() => {
+      if (this.state !== TCP.LISTEN) return -E.EINVAL;
+      const child = this.acceptQueue.shift();
+      if (child === undefined) return -E.EAGAIN;
+      child.parent = null;
+      return child;
+    });
+  }
+
+  // ---- data ----
+
+  /**
+   * tcp_sendmsg(): queue what fits in the send buffer and push. Returns bytes taken
+   * (possibly fewer than offered), -EAGAIN when the buffer is full, -EPIPE after
+   * shutdown, or the pending error. The bytes are copied once, as copy_from_user.
+   */
+  sendmsg(data: Uint8Array, more = false): number {
+    return this.syscall(() => {
+      const err = this.takeError();
+      if (err !== 0) return err;
+      if (this.shutdown & SHUT.SEND) return -E.EPIPE;
+      if (this.state !== TCP.ESTABLISHED && this.state !== TCP.CLOSE_WAIT) {
+        if (this.state === TCP.SYN_SENT || this.state === TCP.SYN_RECV) return -E.EAGAIN;
+        return -E.EPIPE;
+      }
+      if (data.byteLength === 0) return 0;
+      let copied = 0;
+      while (copied < data.byteLength && this.writable) {
+        const goal = this.mssCache;
+        let tail = this.wq[this.wq.length - 1];
+        if (tail === undefined || tail.txTime >= 0 || tail.len >= goal || tail.flags & TCPHDR.FIN) {
+          tail = { seq: this.writeSeq, end: this.writeSeq, flags: 0, data: [], len: 0, sacked: 0, txTime: -1 };
+          this.wq.push(tail);
+          this.wmemQueued += SKB_TCP_OVERHEAD;
+        }
+        const n = Math.min(goal - tail.len, data.byteLength - copied);
+        tail.data.push(data.slice(copied, copied + n));
+        tail.len += n;
+        tail.end = (tail.end + n) >>> 0;
+        this.writeSeq = (this.writeSeq + n) >>> 0;
+        this.wmemQueued += n;
+        copied += n;
+        // forced_push(): mark PSH at least every half of the largest window seen.
+        if (((this.writeSeq - this.pushedSeq) | 0) > this.maxWindow >> 1) {
+          tail.flags |= TCPHDR.PSH;
+          this.pushedSeq = this.writeSeq;
+        }
+      }
+      if (copied === 0) return -E.EAGAIN;
+      // tcp_mark_push(): the end of a write is pushed unless more follows.
+      const last = this.wq[this.wq.length - 1];
+      if (!more && last !== undefined && last.txTime < 0) {
+        last.flags |= TCPHDR.PSH;
+        this.pushedSeq = this.writeSeq;
+      }
+      tcpPush(this, more || this.cork);
+      return copied;
+    });
+  }
+
+  /**
+   * tcp_recvmsg(): up to `max` bytes in order, 0 at end of stream, -EAGAIN when
+   * nothing is there yet, or a pending error.
+   */
+  recvmsg(max = Number.POSITIVE_INFINITY): Uint8Array | number {
+    return this.syscall(() => {
+      if (this.rcvQueueBytes === 0) {
+        if (this.state === TCP.LISTEN) return -E.ENOTCONN;
+        const err = this.takeError();
+        if (err !== 0) return err;
+        if (this.shutdown & SHUT.RCV || this.state === TCP.CLOSE) return 0;
+        return -E.EAGAIN;
+      }
+      const out = takeBytes(this, max);
+      tcpRcvSpaceAdjust(this);
+      tcpCleanupRbuf(this, out.byteLength);
+      return out;
+    });
+  }
+
+  /** Bytes ready to read (SIOCINQ / rx_queue). */
+  get readable(): number {
+    return this.rcvQueueBytes;
+  }
+
+  /** tcp_shutdown(SHUT_WR etc.): a FIN after the queued data. */
+  shutdownCall(how: number): number {
+    return this.syscall(() => {
+      if (how & SHUT.RCV) this.shutdown |= SHUT.RCV;
+      if (!(how & SHUT.SEND)) return 0;
+      if (this.shutdown & SHUT.SEND) return 0;
+      if (this.state === TCP.ESTABLISHED || this.state === TCP.CLOSE_WAIT || this.state === TCP.SYN_RECV) {
+        this.shutdown |= SHUT.SEND;
+        if (tcpCloseState(this)) tcpSendFin(this);
+        return 0;
+      }
+      if (this.state === TCP.SYN_SENT || this.state === TCP.LISTEN || this.state === TCP.CLOSE) return -E.ENOTCONN;
+      return 0;
+    });
+  }
+
+  /**
+   * tcp_close(): unread data or a zero linger abort with RST; otherwise the FIN goes
+   * after the queued data and the orphan finishes the close in the kernel.
+   */
+  close(): void {
+    this.syscall(() => {
+      if (this.orphan) return;
+      this.orphan = true;
+      this.onDataReady = this.onError = this.onWriteSpace = this.onStateChange = null;
+      this.shutdown = SHUT.RCV | SHUT.SEND;
+      if (this.state === TCP.LISTEN) {
+        tcpSetState(this, TCP.CLOSE);
+        for (const child of this.acceptQueue.splice(0)) {
+          child.orphan = true;
+          child.parent = null;
+          tcpSendActiveReset(child);
+          this.tn.ext.TCPAbortOnClose++;
+          tcpDone(child);
+        }
+        tcpDone(this);
+        return;
+      }
+      const unread = this.rcvQueueBytes > 0;
+      this.rcvQueue.length = 0;
+      this.rmemAlloc = 0;
+      this.rcvQueueBytes = 0;
+      if (this.state === TCP.CLOSE) {
+        tcpDone(this);
+      } else if (unread) {
+        tcpSetState(this, TCP.CLOSE);
+        tcpSendActiveReset(this);
+        this.tn.ext.TCPAbortOnClose++;
+        tcpDone(this);
+      } else if (this.linger === 0) {
+        tcpSetState(this, TCP.CLOSE);
+        tcpSendActiveReset(this);
+        this.tn.ext.TCPAbortOnLinger++;
+        tcpDone(this);
+      } else if (this.state === TCP.SYN_SENT) {
+        tcpSetState(this, TCP.CLOSE);
+        tcpDone(this);
+      } else if (tcpCloseState(this)) {
+        tcpSendFin(this);
+      }
+    });
+  }
+
+  /** Closing with SO_LINGER 0 (Node's socket.resetAndDestroy). */
+  abort(): void {
+    this.linger = 0;
+    this.close();
+  }
+
+  // ---- options ----
+
+  setNoDelay(on: boolean): void {
+    this.syscall(() => {
+      this.nodelay = on;
+      if (on) tcpPush(this, false);
+    });
+  }
+
+  setCork(on: boolean): void {
+    this.syscall(() => {
+      this.cork = on;
+      if (!on) tcpPush(this, false);
+    });
+  }
+
+  /** SO_KEEPALIVE plus TCP_KEEPIDLE / KEEPINTVL / KEEPCNT (seconds; 0 = the sysctl). */
+  setKeepAlive(on: boolean, idle = 0, intvl = 0, probes = 0): void {
+    this.syscall(() => {
+      if (idle > 0) this.keepaliveTime = idle;
+      if (intvl > 0) this.keepaliveIntvl = intvl;
+      if (probes > 0) this.keepaliveProbes = probes;
+      tcpSetKeepalive(this, on);
+    });
+  }
+
+  /** TCP_QUICKACK: leave delayed-ACK mode now. */
+  setQuickAck(on: boolean): void {
+    this.syscall(() => {
+      if (!on) {
+        this.ackPingpong = 1;
+        return;
+      }
+      this.ackPingpong = 0;
+      this.ackQuick = Math.max(this.ackQuick, TCP_MAX_QUICKACKS);
+      if (this.ackPending && this.state !== TCP.LISTEN) tcpSendAck(this);
+    });
+  }
+
+  override setSndbuf(val: number): void {
+    super.setSndbuf(val);
+    this.sndbufLocked = true;
+  }
+
+  override setRcvbuf(val: number): void {
+    super.setRcvbuf(val);
+    this.rcvbufLocked = true;
+  }
+
+  keepaliveTimeNs(): number {
+    return (this.keepaliveTime || this.tn.sysctl.tcp_keepalive_time) * 1e9;
+  }
+
+  keepaliveIntvlNs(): number {
+    return (this.keepaliveIntvl || this.tn.sysctl.tcp_keepalive_intvl) * 1e9;
+  }
+
+  keepaliveProbesN(): number {
+    return this.keepaliveProbes || this.tn.sysctl.tcp_keepalive_probes;
+  }
+
+  /** The address getsockname() reports. */
+  get sockname(): { addr: Uint8Array; port: number } {
+    return {
+      addr: anyAddr(this.localAddr) && this.remotePort !== 0 ? this.srcAddr : this.localAddr,
+      port: this.localPort,
+    };
+  }
+
+  get peername(): { addr: Uint8Array; port: number } | null {
+    if (this.remotePort === 0 || this.state === TCP.LISTEN) return null;
+    return { addr: this.remoteAddr, port: this.remotePort };
+  }
+}
+
+let nextInode = 100000;
+
+/** A fast, stable key for an address in the socket tables. */
+export function addrKey(a: Uint8Array): string {
+  if (isV4Mapped(a)) return String(mappedV4(a));
+  let s = '';
+  for (let i = 0; i < 16; i++) s += (a[i] as number).toString(16);
+  return s;
+}
+
+/** 0.0.0.0, ::ffff:0.0.0.0 or ::. */
+export function anyAddr(a: Uint8Array): boolean {
+  return ipv6AddrAny(a) || (isV4Mapped(a) && mappedV4(a) === 0);
+}
+
+function checkLocalAddr(sk: TcpSock, addr: Uint8Array): number {
+  if (sk.family === 4 || isV4Mapped(addr)) {
+    if (sk.family === 6 && sk.v6only) return -E.EINVAL;
+    const a = mappedV4(addr);
+    const t = inetAddrType(sk.net, a);
+    if (a !== 0 && t !== RTN.LOCAL) return -E.EADDRNOTAVAIL;
+    return 0;
+  }
+  if (!ipv6AddrAny(addr)) {
+    const r = fib6Lookup(sk.net, addr, 0);
+    if (r === undefined || r.type !== RTN.LOCAL) return -E.EADDRNOTAVAIL;
+  }
+  return 0;
+}
+
+/** Which address families and addresses a bound socket covers. */
+function covers(sk: TcpSock): { v4: 'any' | number | null; v6: 'any' | Uint8Array | null } {
+  const a = sk.localAddr;
+  if (sk.family === 4) return { v4: anyAddr(a) ? 'any' : mappedV4(a), v6: null };
+  if (ipv6AddrAny(a)) return { v4: sk.v6only ? null : 'any', v6: 'any' };
+  if (isV4Mapped(a)) return { v4: mappedV4(a) === 0 ? 'any' : mappedV4(a), v6: null };
+  return { v4: null, v6: a };
+}
+
+function bindingsOverlap(a: TcpSock, b: TcpSock): boolean {
+  const ca = covers(a);
+  const cb = covers(b);
+  if (ca.v4 !== null && cb.v4 !== null && (ca.v4 === 'any' || cb.v4 === 'any' || ca.v4 === cb.v4)) return true;
+  if (ca.v6 !== null && cb.v6 !== null) {
+    if (ca.v6 === 'any' || cb.v6 === 'any') return true;
+    return ipv6AddrEqual(ca.v6, cb.v6);
+  }
+  return false;
+}
+
+/**
+ * inet_csk_bind_conflict(): SO_REUSEADDR lets a socket share a port with others that
+ * are not listening (and both asked for it); SO_REUSEPORT lets a group share it.
+ */
+function bindConflict(sk: TcpSock, port: number, forListen: boolean): boolean {
+  for (const other of sk.tn.bhash.get(port) ?? []) {
+    if (other === sk) continue;
+    if (!bindingsOverlap(sk, other)) continue;
+    if (sk.reusePort && other.reusePort) continue;
+    if (sk.reuseAddr && other.reuseAddr && other.state !== TCP.LISTEN && !forListen) continue;
+    if (sk.reuseAddr && other.reuseAddr && forListen && other.state !== TCP.LISTEN) continue;
+    return true;
+  }
+  return false;
+}
+
+function listenPortFree(sk: TcpSock): boolean {
+  return !bindConflict(sk, sk.localPort, true);
+}
+
+function bhashAdd(sk: TcpSock, port: number): void {
+  sk.localPort = port;
+  let set = sk.tn.bhash.get(port);
+  if (set === undefined) {
+    set = new Set();
+    sk.tn.bhash.set(port, set);
+  }
+  set.add(sk);
+}
+
+/**
+ * inet_csk_get_port(): a given port unless it conflicts; port 0 searches the local
+ * range from a random start, odd ports first (Linux leaves even ones to connect()).
+ */
+function inetCskGetPort(sk: TcpSock, port: number): number {
+  if (port !== 0) {
+    if (bindConflict(sk, port, false)) return -E.EADDRINUSE;
+    bhashAdd(sk, port);
+    return 0;
+  }
+  const [low, high] = sk.net.ipv4.ipLocalPortRange;
+  const span = high - low + 1;
+  const start = (crypto.getRandomValues(new Uint32Array(1))[0] as number) % span;
+  for (const parity of [1, 0]) {
+    for (let i = 0; i < span; i++) {
+      const p = low + ((start + i) % span);
+      if ((p & 1) !== parity) continue;
+      if (sk.tn.bhash.has(p)) continue;
+      bhashAdd(sk, p);
+      return 0;
+    }
+  }
+  return -E.EADDRINUSE;
+}
+
+/**
+ * __inet_hash_connect(): an unbound socket takes an even ephemeral port whose 4-tuple
+ * is unused (a TIME_WAIT holder may be reused under tcp_tw_reuse); then it is hashed.
+ */
+function inetHashConnect(sk: TcpSock): number {
+  const tn = sk.tn;
+  if (sk.bound) {
+    const key = TcpSock.ehashKey(sk.srcAddr, sk.localPort, sk.remoteAddr, sk.remotePort);
+    const held = tn.ehash.get(key);
+    if (held !== undefined && !twReusable(sk, held)) return -E.EADDRNOTAVAIL;
+    ehashInsert(sk, key);
+    return 0;
+  }
+  const [low, high] = sk.net.ipv4.ipLocalPortRange;
+  const span = high - low + 1;
+  const start = ((crypto.getRandomValues(new Uint32Array(1))[0] as number) % span) & ~1;
+  for (const parity of [0, 1]) {
+    for (let i = 0; i < span; i++) {
+      const p = low + ((start + i) % span);
+      if ((p & 1) !== parity) continue;
+      const users = tn.bhash.get(p);
+      // A port someone bound() explicitly is theirs; ports of other connections are shared.
+      if (users !== undefined && [...users].some((u) => u.state === TCP.LISTEN || u.remotePort === 0)) continue;
+      const key = TcpSock.ehashKey(sk.srcAddr, p, sk.remoteAddr, sk.remotePort);
+      const held = tn.ehash.get(key);
+      if (held !== undefined && !twReusable(sk, held)) continue;
+      bhashAdd(sk, p);
+      ehashInsert(sk, key);
+      return 0;
+    }
+  }
+  return -E.EADDRNOTAVAIL;
+}
+
+/** tcp_twsk_unique(): a TIME_WAIT 4-tuple can be reused by a new connect() under tcp_tw_reuse. */
+function twReusable(sk: TcpSock, held: object): boolean {
+  const tw = held as { isTimewait?: boolean; tsRecentStamp?: number; kill?: () => void };
+  if (tw.isTimewait !== true) return false;
+  const reuse = sk.tn.sysctl.tcp_tw_reuse;
+  const loopback = sk.v4 ? mappedV4(sk.remoteAddr) >>> 24 === 127 : ipv6AddrEqual(sk.remoteAddr, LOOPBACK6);
+  if (!(reuse === 1 || (reuse === 2 && loopback))) return false;
+  if (tw.tsRecentStamp === undefined || tw.tsRecentStamp === 0) return false;
+  if (sk.clock - tw.tsRecentStamp < 1e9) return false;
+  tw.kill?.();
+  sk.tn.ext.TWRecycled++;
+  return true;
+}
+
+const LOOPBACK6 = Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1);
+
+export function ehashInsert(sk: TcpSock, key: string): void {
+  sk.hashKey = key;
+  sk.tn.ehash.set(key, sk);
+}
+
+/** Route to the peer: the source address, or -errno (ENETUNREACH, EADDRNOTAVAIL…). */
+export function tcpRoute(sk: TcpSock): Uint8Array | number {
+  if (sk.v4) {
+    const fl4 = flowi4({ daddr: mappedV4(sk.remoteAddr), saddr: mappedV4(sk.localAddr), proto: IPPROTO.TCP });
+    const rt = ipRouteOutputKey(sk.net, fl4);
+    if (typeof rt === 'number') return rt;
+    return v4Mapped(fl4.saddr);
+  }
+  const fl6 = { daddr: sk.remoteAddr.slice(), saddr: sk.localAddr.slice(), oif: 0, proto: IPPROTO.TCP };
+  const rt = ip6RouteOutput(sk.net, fl6);
+  if (typeof rt === 'number') return rt;
+  sk.rt6 = rt;
+  return fl6.saddr;
+}
+
+/** The cached IPv4 route of a connection (sk_dst_cache), refreshed when stale. */
+export function tcpRoute4(sk: TcpSock): { rt: Rtable; saddr: number } | number {
+  const fl4 = flowi4({ daddr: mappedV4(sk.remoteAddr), saddr: mappedV4(sk.srcAddr), proto: IPPROTO.TCP });
+  const rt = sk.routeCache.get(sk.net, fl4);
+  if (typeof rt === 'number') return rt;
+  return { rt, saddr: fl4.saddr };
+}
+
+/** tcp_set_state(): keeps CurrEstab and the tables right. */
+export function tcpSetState(sk: TcpSock, state: number): void {
+  const old = sk.state;
+  const mib = sk.net.ipv4.mib.tcp;
+  const estab = (s: number) => s === TCP.ESTABLISHED || s === TCP.CLOSE_WAIT;
+  if (estab(old) && !estab(state)) mib.CurrEstab--;
+  if (!estab(old) && estab(state)) mib.CurrEstab++;
+  sk.state = state;
+  if (state === TCP.CLOSE) unhash(sk);
+}
+
+/** Removes a socket from every table (inet_put_port + inet_unhash). */
+export function unhash(sk: TcpSock): void {
+  const tn = sk.tn;
+  if (sk.hashKey !== '' && tn.ehash.get(sk.hashKey) === sk) tn.ehash.delete(sk.hashKey);
+  sk.hashKey = '';
+  const list = tn.lhash.get(sk.localPort);
+  if (list !== undefined) {
+    const i = list.indexOf(sk);
+    if (i >= 0) list.splice(i, 1);
+    if (list.length === 0) tn.lhash.delete(sk.localPort);
+  }
+}
+
+/** Releases the local port (inet_put_port). */
+export function putPort(sk: TcpSock): void {
+  const set = sk.tn.bhash.get(sk.localPort);
+  if (set !== undefined) {
+    set.delete(sk);
+    if (set.size === 0) sk.tn.bhash.delete(sk.localPort);
+  }
+}
+
+/** tcp_done(): the connection is gone; timers stop, tables forget it, sleepers wake. */
+export function tcpDone(sk: TcpSock): void {
+  if (sk.state !== TCP.CLOSE) {
+    if (sk.state === TCP.SYN_SENT || sk.state === TCP.SYN_RECV) sk.net.ipv4.mib.tcp.AttemptFails++;
+    tcpSetState(sk, TCP.CLOSE);
+  }
+  unhash(sk);
+  putPort(sk);
+  inetCskClearXmitTimers(sk);
+  tcpResetKeepaliveTimer(sk, 0);
+  sk.shutdown = SHUT.RCV | SHUT.SEND;
+  for (const seg of sk.wq) sk.wmemQueued -= seg.len + SKB_TCP_OVERHEAD;
+  sk.wq.length = 0;
+  sk.ofo.length = 0;
+  sk.packetsOut = sk.sackedOut = sk.lostOut = sk.retransOut = 0;
+  if (sk.parent !== null) {
+    const q = sk.parent.acceptQueue;
+    const i = q.indexOf(sk);
+    if (i >= 0) q.splice(i, 1);
+    sk.parent = null;
+  }
+  wakeState(sk);
+}
+
+/** sk_state_change(): wake whoever waits on this socket. */
+export function wakeState(sk: TcpSock): void {
+  const cb = sk.onStateChange;
+  if (cb !== null) queueMicrotask(cb);
+  sk.dataReady();
+}
+
+/**
+ * tcp_close_state(): the state after the application closes its side, and whether a
+ * FIN must be sent.
+ */
+function tcpCloseState(sk: TcpSock): boolean {
+  const next: Record<number, number> = {
+    [TCP.ESTABLISHED]: TCP.FIN_WAIT1,
+    [TCP.SYN_RECV]: TCP.FIN_WAIT1,
+    [TCP.CLOSE_WAIT]: TCP.LAST_ACK,
+  };
+  const to = next[sk.state];
+  if (to === undefined) return false;
+  tcpSetState(sk, to);
+  return true;
+}
+
+/** Takes up to `max` bytes off the receive queue, in order. */
+function takeBytes(sk: TcpSock, max: number): Uint8Array {
+  const want = Math.min(max, sk.rcvQueueBytes);
+  let out: Uint8Array;
+  const first = sk.rcvQueue[0] as Uint8Array;
+  if (first.byteLength === want) {
+    sk.rcvQueue.shift();
+    out = first;
+  } else if (first.byteLength > want) {
+    out = first.subarray(0, want);
+    sk.rcvQueue[0] = first.subarray(want);
+  } else {
+    out = new Uint8Array(want);
+    let off = 0;
+    while (off < want) {
+      const c = sk.rcvQueue[0] as Uint8Array;
+      const n = Math.min(c.byteLength, want - off);
+      out.set(n === c.byteLength ? c : c.subarray(0, n), off);
+      if (n === c.byteLength) sk.rcvQueue.shift();
+      else sk.rcvQueue[0] = c.subarray(n);
+      off += n;
+    }
+  }
+  sk.rcvQueueBytes -= want;
+  sk.copiedSeq = (sk.copiedSeq + want) >>> 0;
+  // Truesize goes back in proportion to what was read (the skbs are freed as consumed).
+  const charge =
+    sk.rcvQueueBytes === 0 && sk.ofo.length === 0
+      ? sk.rmemAlloc
+      : Math.round((want * 256) / Math.max(1, sk.scalingRatio));
+  sk.rmemAlloc = Math.max(0, sk.rmemAlloc - charge);
+  return out;
+}
+
+/**
+ * tcp_rcv_space_adjust(): once per RTT, grow the receive buffer to twice what the
+ * application read in that RTT (DRS), up to tcp_rmem[2].
+ */
+function tcpRcvSpaceAdjust(sk: TcpSock): void {
+  const now = sk.clock;
+  const rtt = Math.max(sk.rcvRttUs, sk.srttUs >> 3) * 1e3;
+  if (sk.rcvqTime === 0) {
+    sk.rcvqTime = now;
+    sk.rcvqSeq = sk.copiedSeq;
+    return;
+  }
+  if (now - sk.rcvqTime < rtt || rtt === 0) return;
+  const copied = (sk.copiedSeq - sk.rcvqSeq) >>> 0;
+  if (copied > sk.rcvqSpace) {
+    if (sk.tn.sysctl.tcp_moderate_rcvbuf && !sk.rcvbufLocked) {
+      const rcvwin = (copied << 1) + 16 * sk.advmss;
+      const rcvbuf = Math.min(Math.floor((rcvwin * 256) / sk.scalingRatio), sk.tn.sysctl.tcp_rmem[2]);
+      if (rcvbuf > sk.rcvbuf) {
+        sk.rcvbuf = rcvbuf;
+        sk.windowClamp = winFromSpace(sk, rcvbuf);
+      }
+    }
+    sk.rcvqSpace = copied;
+  }
+  sk.rcvqSeq = sk.copiedSeq;
+  sk.rcvqTime = now;
+}
+
+/** tcp_cleanup_rbuf(): after a read, tell the peer if the window opened a lot. */
+function tcpCleanupRbuf(sk: TcpSock, copied: number): void {
+  if (sk.state === TCP.LISTEN || sk.state === TCP.CLOSE || sk.state === TCP.SYN_SENT) return;
+  let timeToAck = false;
+  if (sk.ackPending && (sk.rcvNxt - sk.rcvWup) >>> 0 > sk.rcvMss) timeToAck = true;
+  if (copied > 0 && !timeToAck && !(sk.shutdown & SHUT.RCV)) {
+    const now = tcpReceiveWindow(sk);
+    if (2 * now <= sk.windowClamp) {
+      const w = tcpSelectWindowNow(sk);
+      if (w > 0 && w >= 2 * now) timeToAck = true;
+    }
+  }
+  if (timeToAck) tcpSendAck(sk);
+}
+
+/** tcp_receive_window(): what is left of the window last advertised. */
+export function tcpReceiveWindow(sk: TcpSock): number {
+  const w = (sk.rcvWup + sk.rcvWnd - sk.rcvNxt) | 0;
+  return w < 0 ? 0 : w;
+}
+
+/** tcp_win_from_space(): the part of a buffer that can be offered as window. */
+export function winFromSpace(sk: TcpSock, space: number): number {
+  return Math.floor((Math.max(0, space) * sk.scalingRatio) / 256);
+}

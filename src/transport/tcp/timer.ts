@@ -1,0 +1,203 @@
+/**
+ * net/ipv4/tcp_timer.c: the retransmission timer (RTO with exponential backoff, SYN
+ * retries, giving up after tcp_retries2), the persist timer (zero-window probes), the
+ * delayed-ACK timer and keepalive. Timers run on the kernel clock, real or virtual,
+ * as softirq work on the socket's CPU. They never keep a Node process alive by
+ * themselves (the API layer decides that), as kernel timers don't hold a process.
+ */
+import { E } from '../../core/errno.js';
+import type { Timer } from '../../kernel/clock.js';
+import {
+  tcpRetransmitSeg,
+  tcpRetransmitSyn,
+  tcpSendAck,
+  tcpSendActiveReset,
+  tcpSendKeepaliveProbe,
+  tcpWriteWakeup,
+  tcpWriteXmit,
+} from './output.js';
+import { tcpEnterLoss } from './recovery.js';
+import { SHUT, TCP, TCP_ATO_MIN, TCP_CA, TCP_RTO_MAX, TCPCB, type TcpSock, type TxSeg, tcpDone } from './sock.js';
+
+/** What /proc/net/tcp's `tr` column shows for the pending timer. */
+export const TIMER = { NONE: 0, RETRANS: 1, KEEPALIVE: 2, TIME_WAIT: 3, PROBE0: 4 } as const;
+
+function arm(sk: TcpSock, delayNs: number, fn: () => void): Timer {
+  const t = sk.net.kernel.clock.setTimer(delayNs, () => {
+    if (!sk.net.alive) return;
+    sk.net.kernel.runOn(sk.cpu, fn);
+  });
+  t.unref();
+  return t;
+}
+
+/** inet_csk_reset_xmit_timer(): (re)arm the retransmit or probe timer. */
+export function inetCskResetXmitTimer(sk: TcpSock, what: number, whenNs: number): void {
+  whenNs = Math.min(whenNs, TCP_RTO_MAX);
+  sk.timers.retrans?.cancel();
+  sk.pendingTimer = what;
+  sk.timeoutAt = sk.clock + whenNs;
+  sk.timers.retrans = arm(sk, whenNs, () => {
+    sk.timers.retrans = null;
+    const pending = sk.pendingTimer;
+    sk.pendingTimer = 0;
+    sk.timeoutAt = 0;
+    if (sk.state === TCP.CLOSE || sk.state === TCP.LISTEN) return;
+    if (pending === TIMER.PROBE0) tcpProbeTimer(sk);
+    else tcpRetransmitTimer(sk);
+  });
+}
+
+/** inet_csk_clear_xmit_timers(). */
+export function inetCskClearXmitTimers(sk: TcpSock): void {
+  sk.timers.retrans?.cancel();
+  sk.timers.retrans = null;
+  sk.timers.delack?.cancel();
+  sk.timers.delack = null;
+  sk.pendingTimer = 0;
+  sk.timeoutAt = 0;
+  sk.ackPending = false;
+}
+
+/** Stop the retransmit timer when nothing is outstanding (tcp_rearm_rto with packets_out 0). */
+export function tcpRearmRto(sk: TcpSock): void {
+  if (sk.packetsOut === 0) {
+    if (sk.pendingTimer === TIMER.RETRANS) {
+      sk.timers.retrans?.cancel();
+      sk.timers.retrans = null;
+      sk.pendingTimer = 0;
+      sk.timeoutAt = 0;
+    }
+    return;
+  }
+  inetCskResetXmitTimer(sk, TIMER.RETRANS, sk.rto);
+}
+
+/** tcp_write_err(): give up on the connection with `errno`. */
+export function tcpWriteErr(sk: TcpSock, errno: number): void {
+  sk.err = errno;
+  const cb = sk.onError;
+  if (cb !== null) queueMicrotask(cb);
+  tcpDone(sk);
+}
+
+/** tcp_retransmit_timer(). */
+function tcpRetransmitTimer(sk: TcpSock): void {
+  const s = sk.tn.sysctl;
+  if (sk.packetsOut === 0) return;
+  const head = sk.wq[0] as TxSeg | undefined;
+  if (head === undefined) return;
+  if (sk.state === TCP.SYN_SENT || sk.state === TCP.SYN_RECV) {
+    if (sk.retransmits >= s.tcp_syn_retries) {
+      tcpWriteErr(sk, E.ETIMEDOUT);
+      return;
+    }
+    tcpRetransmitSyn(sk);
+    sk.retransmits++;
+    // tcp_syn_linear_timeouts (4): the first retries keep the initial timeout, then back off.
+    if (sk.retransmits > 4) sk.backoff++;
+    inetCskResetXmitTimer(sk, TIMER.RETRANS, Math.min(sk.rto * 2 ** sk.backoff, TCP_RTO_MAX));
+    return;
+  }
+  const limit = sk.orphan ? s.tcp_orphan_retries || 8 : s.tcp_retries2;
+  if (sk.retransmits >= limit) {
+    sk.tn.ext.TCPAbortOnTimeout++;
+    tcpSendActiveReset(sk);
+    tcpWriteErr(sk, E.ETIMEDOUT);
+    return;
+  }
+  if (sk.caState === TCP_CA.Recovery) sk.tn.ext[sk.sackOk ? 'TCPSackFailures' : 'TCPRenoFailures']++;
+  else if (sk.caState === TCP_CA.Loss) sk.tn.ext.TCPLossFailures++;
+  sk.tn.ext.TCPTimeouts++;
+  tcpEnterLoss(sk);
+  const first = sk.wq.find((seg) => !(seg.sacked & TCPCB.SACKED_ACKED) && seg.txTime >= 0);
+  if (first !== undefined) tcpRetransmitSeg(sk, first);
+  sk.backoff++;
+  sk.retransmits++;
+  sk.rto = Math.min(sk.rto * 2, TCP_RTO_MAX);
+  inetCskResetXmitTimer(sk, TIMER.RETRANS, sk.rto);
+}
+
+/** tcp_probe_timer(): the peer's window is closed and nothing is in flight. */
+function tcpProbeTimer(sk: TcpSock): void {
+  if (sk.packetsOut > 0) return;
+  const hasData = sk.wq.some((seg) => seg.txTime < 0);
+  if (!hasData) {
+    sk.probesOut = 0;
+    return;
+  }
+  const limit = sk.orphan ? sk.tn.sysctl.tcp_orphan_retries || 8 : sk.tn.sysctl.tcp_retries2;
+  if (sk.probesOut >= limit) {
+    tcpWriteErr(sk, E.ETIMEDOUT);
+    return;
+  }
+  sk.probesOut++;
+  tcpWriteWakeup(sk);
+  if (sk.packetsOut === 0) {
+    sk.backoff++;
+    inetCskResetXmitTimer(sk, TIMER.PROBE0, Math.min(sk.rto * 2 ** sk.backoff, TCP_RTO_MAX));
+  }
+}
+
+/** tcp_send_delayed_ack(): ACK within `ato` unless something else carries it first. */
+export function tcpSendDelayedAck(sk: TcpSock): void {
+  sk.ackPending = true;
+  if (sk.timers.delack !== null) return;
+  const ato = Math.max(sk.ackAto, TCP_ATO_MIN);
+  sk.timers.delack = arm(sk, ato, () => {
+    sk.timers.delack = null;
+    if (!sk.ackPending || sk.state === TCP.CLOSE || sk.state === TCP.LISTEN) return;
+    sk.tn.ext.DelayedACKs++;
+    // A timed-out delayed ACK means the application is not answering: leave pingpong mode.
+    sk.ackPingpong = 0;
+    sk.ackAto = TCP_ATO_MIN;
+    tcpSendAck(sk);
+  });
+}
+
+/** tcp_set_keepalive(). */
+export function tcpSetKeepalive(sk: TcpSock, on: boolean): void {
+  sk.keepalive = on;
+  if (on && sk.state !== TCP.CLOSE && sk.state !== TCP.LISTEN) tcpResetKeepaliveTimer(sk, sk.keepaliveTimeNs());
+  else if (!on) tcpResetKeepaliveTimer(sk, 0);
+}
+
+/** inet_csk_reset_keepalive_timer(); 0 deletes it. */
+export function tcpResetKeepaliveTimer(sk: TcpSock, whenNs: number): void {
+  sk.timers.keepalive?.cancel();
+  sk.timers.keepalive = null;
+  if (whenNs <= 0) return;
+  sk.timers.keepalive = arm(sk, whenNs, () => {
+    sk.timers.keepalive = null;
+    tcpKeepaliveTimer(sk);
+  });
+}
+
+/** tcp_keepalive_timer(): probe an idle connection; give up after keepalive_probes. */
+function tcpKeepaliveTimer(sk: TcpSock): void {
+  if (!sk.keepalive || (sk.state !== TCP.ESTABLISHED && sk.state !== TCP.CLOSE_WAIT && sk.state !== TCP.FIN_WAIT2))
+    return;
+  if (sk.packetsOut > 0 || sk.wq.length > 0) {
+    tcpResetKeepaliveTimer(sk, sk.keepaliveTimeNs());
+    return;
+  }
+  const idle = sk.clock - Math.max(sk.lastAckRecv, sk.lastDataRecv);
+  const time = sk.keepaliveTimeNs();
+  if (idle >= time) {
+    if (sk.probesOut >= sk.keepaliveProbesN()) {
+      tcpSendActiveReset(sk);
+      tcpWriteErr(sk, E.ETIMEDOUT);
+      return;
+    }
+    tcpSendKeepaliveProbe(sk);
+    sk.probesOut++;
+    tcpResetKeepaliveTimer(sk, sk.keepaliveIntvlNs());
+    return;
+  }
+  tcpResetKeepaliveTimer(sk, time - idle);
+}
+
+/** After the handshake or when data is queued, make sure something will send it. */
+export function tcpKick(sk: TcpSock): void {
+  if (sk.shutdown & SHUT.SEND || sk.wq.length > 0) tcpWriteXmit(sk, sk.cork);
+}
