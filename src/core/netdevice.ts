@@ -296,7 +296,8 @@ export interface ExtAck {
 /** dev_set_mtu_ext(): any MTU between min_mtu and max_mtu (0 = no limit). */
 export function devSetMtu(dev: NetDevice, mtu: number, extack: ExtAck = {}): number {
   if (mtu === dev.mtu) return 0;
-  if (mtu < 0 || mtu < dev.minMtu) {
+  // dev_set_mtu() takes an int: NaN or a fraction cannot arrive, and 2^31 and up arrive negative.
+  if (!Number.isInteger(mtu) || mtu < 0 || mtu > 0x7fffffff || mtu < dev.minMtu) {
     extack.msg = 'mtu less than device minimum';
     return -E.EINVAL;
   }

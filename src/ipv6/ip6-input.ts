@@ -75,6 +75,8 @@ export function ip6Input(skb: SkBuff): number {
   const upper = ipv6SkipExthdr(skb.head, skb.networkHeader + IPV6_HEADER_LEN, h.nextHeader, end);
   if (typeof upper === 'string') {
     if (upper === 'no-next-header') {
+      // Linux delivers it to nodata_protocol (dst_discard): counted in InDelivers, as 6.18 shows.
+      mib.InDelivers++;
       kfreeSkb(skb);
       return NET_RX.SUCCESS;
     }

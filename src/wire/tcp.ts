@@ -448,7 +448,8 @@ export function parseTcp(
   len = buf.byteLength - offset,
   opts: TcpParseOptions = {},
 ): TcpRepr | TcpError {
-  if (offset + len > buf.byteLength) return 'truncated';
+  // An offset past the end (a negative len) is truncated too, not a RangeError.
+  if (len < 0 || offset + len > buf.byteLength) return 'truncated';
   const h = new TcpHeader(buf, offset, len);
   const err = h.checkLen();
   if (err !== undefined) return err;

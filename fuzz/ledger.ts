@@ -1,0 +1,147 @@
+/**
+ * The accounting invariant: every packet that reaches a layer ends there in exactly one
+ * counter — a drop counter (rx_dropped, InHdrErrors, NoPorts, …) or the one that hands
+ * it on (InReceives, InDelivers, ReasmReqds, InMsgs, InDatagrams) — so "why was this
+ * packet lost?" always has one answer in `ip -s link`, /proc/net/snmp or /proc/net/snmp6.
+ *
+ * The check compares counters before and after one frame, layer by layer:
+ *
+ *   link:  frames in + OutTransmits = rx_dropped + tx_dropped + rx_otherhost_dropped + Ip.InReceives + Ip6.InReceives
+ *   IPv4:  InReceives + ReasmOKs    = InHdrErrors + InTruncatedPkts + InAddrErrors + InUnknownProtos
+ *                                     + InDiscards + InNoRoutes + ReasmReqds + InDelivers (+ martians)
+ *   IPv6:  the same, with InTooBigErrors (+ NEXTHDR_NONE)
+ *   L4:    Ip.InDelivers + Ip6.InDelivers = Icmp.InMsgs + Icmp6.InMsgs + Udp(6).InDatagrams + InErrors
+ *                                     + NoPorts + IgnoredMulti + Tcp.InSegs + what raw sockets alone took
+ *
+ * Counters Linux bumps *besides* the one above for the same packet are not summed, as
+ * Linux itself counts them twice: softnet_stat's dropped (also rx_dropped), InCsumErrors
+ * (also InHdrErrors / InErrors), RcvbufErrors (also InErrors), ReasmFails and
+ * ReasmOverlaps (the fragment already counted in ReasmReqds), Icmp.InErrors for a bad
+ * quoted header (the message was counted in InMsgs and its InType), ping/raw socket drops.
+ * One packet Linux counts in two of the summed counters: an IPv6 fragment that is not the
+ * last but not a multiple of 8 bytes (ipv6_frag_rcv: ReasmReqds, then InHdrErrors).
+ *
+ * Linux drops two kinds of packet without any of these counters, and the check allows
+ * exactly those: IPv4 martians (ip_route_input_slow: source multicast, limited broadcast
+ * or 0/8, destination 0/8 or unjoined multicast — counted only in /proc/net/stat/rt_cache)
+ * and IPv6 NEXTHDR_NONE (InDelivers to nodata_protocol, which counts nothing more).
+ *
+ * The stack's own answers (echo replies, ICMP errors, TCP resets) are further frames on
+ * lo: Ip.OutTransmits and Ip6.OutTransmits count them in.
+ */
+import { devGetStats } from '../src/core/netdevice.js';
+import type { Net } from '../src/net/net.js';
+import { invariant } from './harness.js';
+
+export type Counters = Record<string, number>;
+
+/** Reads every counter the equations use, from the live state the tools print. */
+export function snapshot(net: Net): Counters {
+  const s = devGetStats(net.lo);
+  const m4 = net.ipv4.mib;
+  const m6 = net.ipv6.mib;
+  const c: Counters = {
+    rxDropped: s.rxDropped,
+    txDropped: s.txDropped,
+    rxOtherhost: s.rxOtherhostDropped,
+    softnetDropped: net.kernel.cpus.reduce((n, cpu) => n + cpu.sd.dropped, 0),
+  };
+  for (const [k, v] of Object.entries(m4.ip)) c[`Ip.${k}`] = v;
+  for (const [k, v] of Object.entries(m4.ipExt)) c[`IpExt.${k}`] = v;
+  for (const [k, v] of Object.entries(m4.icmp)) c[`Icmp.${k}`] = v;
+  for (const [k, v] of Object.entries(m4.udp)) c[`Udp.${k}`] = v;
+  for (const [k, v] of Object.entries(m4.tcp)) c[`Tcp.${k}`] = v;
+  for (const [k, v] of Object.entries(m6.ip6)) c[`Ip6.${k}`] = v;
+  for (const [k, v] of Object.entries(m6.icmp6)) c[`Icmp6.${k}`] = v;
+  for (const [k, v] of Object.entries(m6.udp6)) c[`Udp6.${k}`] = v;
+  return c;
+}
+
+const sum = (d: Counters, keys: string[]) => keys.reduce((n, k) => n + (d[k] ?? 0), 0);
+
+const IP_TERMINAL = [
+  'InHdrErrors',
+  'InTruncatedPkts',
+  'InAddrErrors',
+  'InUnknownProtos',
+  'InDiscards',
+  'InNoRoutes',
+  'ReasmReqds',
+  'InDelivers',
+];
+
+export interface Exemptions {
+  /** How many frames are IPv4 martians: Linux drops them with no SNMP counter. */
+  martian4: number;
+  /** How many frames' IPv6 chains end in NEXTHDR_NONE: InDelivers, then nothing to count. */
+  none6: number;
+  /** How many frames are IPv6 fragments refused with a parameter problem: ReasmReqds and InHdrErrors both. */
+  badFrag6: number;
+  /** Packets raw sockets alone took (protocols with no handler): InDelivers with no L4 counter. */
+  rawOnly: number;
+}
+
+/**
+ * Checks the equations for one frame between `before` and `after`. Throws naming the
+ * layer that lost or double-counted a packet.
+ */
+export function checkLedger(before: Counters, after: Counters, frames: number, ex: Exemptions): void {
+  const d: Counters = {};
+  for (const k of Object.keys(after)) d[k] = (after[k] ?? 0) - (before[k] ?? 0);
+  const show = () =>
+    Object.entries(d)
+      .filter(([, v]) => v !== 0)
+      .map(([k, v]) => `${k}+${v}`)
+      .join(' ');
+  // What the stack sent in answer (echo replies, ICMP errors, TCP resets) crossed lo too.
+  const units = frames + sum(d, ['Ip.OutTransmits', 'Ip6.OutTransmits']);
+  const link = sum(d, ['rxDropped', 'txDropped', 'rxOtherhost', 'Ip.InReceives', 'Ip6.InReceives']);
+  invariant(link === units, `link layer: ${units} frame(s) in, ${link} accounted for (${show()})`);
+
+  const in4 = sum(d, ['Ip.InReceives', 'Ip.ReasmOKs']);
+  const out4 = sum(
+    d,
+    IP_TERMINAL.map((k) => (k === 'InTruncatedPkts' || k === 'InNoRoutes' ? `IpExt.${k}` : `Ip.${k}`)),
+  );
+  invariant(out4 <= in4 && in4 - out4 <= ex.martian4, `IPv4: ${in4} packet(s) in, ${out4} accounted for (${show()})`);
+
+  const in6 = sum(d, ['Ip6.InReceives', 'Ip6.ReasmOKs']);
+  const out6 = sum(
+    d,
+    [...IP_TERMINAL, 'InTooBigErrors'].map((k) => `Ip6.${k}`),
+  );
+  invariant(out6 >= in6 && out6 - in6 <= ex.badFrag6, `IPv6: ${in6} packet(s) in, ${out6} accounted for (${show()})`);
+
+  const inL4 = sum(d, ['Ip.InDelivers', 'Ip6.InDelivers']);
+  const udp = ['InDatagrams', 'InErrors', 'NoPorts', 'IgnoredMulti'];
+  const outL4 =
+    sum(d, [
+      'Icmp.InMsgs',
+      'Icmp6.InMsgs',
+      'Tcp.InSegs',
+      ...udp.map((k) => `Udp.${k}`),
+      ...udp.map((k) => `Udp6.${k}`),
+    ]) + ex.rawOnly;
+  invariant(
+    outL4 <= inL4 && inL4 - outL4 <= ex.none6,
+    `transport: ${inL4} delivered, ${outL4} accounted for (${show()})`,
+  );
+}
+
+/** ipv4_is_multicast / lbcast / zeronet, as ip_route_input_slow tests the addresses. */
+export function isMartian4(frame: Uint8Array): boolean {
+  if (frame.length < 34 || frame[12] !== 0x08 || frame[13] !== 0x00) return false;
+  const src = frame.subarray(26, 30);
+  const dst = frame.subarray(30, 34);
+  const s0 = src[0] as number;
+  const d0 = dst[0] as number;
+  const zero = (a: Uint8Array) => a.every((b) => b === 0);
+  const lbcast = (a: Uint8Array) => a.every((b) => b === 0xff);
+  if (s0 >= 224 && s0 < 240) return true;
+  if (lbcast(src)) return true;
+  if (lbcast(dst) || (zero(src) && zero(dst))) return false;
+  if (s0 === 0 || d0 === 0) return true;
+  // Multicast destinations other than 224.0.0.1 (all-hosts, joined on every device).
+  if (d0 >= 224 && d0 < 240) return !(d0 === 224 && dst[1] === 0 && dst[2] === 0 && dst[3] === 1);
+  return false;
+}

@@ -1,0 +1,28 @@
+/**
+ * Every fuzz target, in the order `npm run fuzz` runs them. A new parser or input path
+ * (TCP's segments, the node:dgram face) is one more file and one more entry here.
+ */
+import { apiTarget } from './api.js';
+import { ethernetTarget } from './ethernet.js';
+import type { FuzzTarget } from './harness.js';
+import { icmpTarget } from './icmp.js';
+import { ipArgsTarget } from './ip-args.js';
+import { ipv4Target } from './ipv4.js';
+import { ipv6Target } from './ipv6.js';
+import { pcapTarget } from './pcap.js';
+import { shellTarget } from './shell.js';
+import { toolsTarget } from './tools.js';
+import { udpTarget } from './udp.js';
+
+export const targets: readonly FuzzTarget<never>[] = [
+  ethernetTarget,
+  ipv4Target,
+  ipv6Target,
+  icmpTarget,
+  udpTarget,
+  pcapTarget,
+  shellTarget,
+  ipArgsTarget,
+  toolsTarget,
+  apiTarget,
+] as FuzzTarget<never>[];
