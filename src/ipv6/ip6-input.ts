@@ -33,6 +33,8 @@ export function ipv6Rcv(skb: SkBuff, dev: NetDevice, _pt: PacketType, _orig: Net
   dev.kernel.trace.ipRcv++;
   const net = dev.net;
   if (net === null || skb.pktType === PACKET.OTHERHOST) {
+    // A frame for another host is dropped before IPv6 counts it, in rx_otherhost_dropped (as IPv4).
+    if (net !== null) dev.coreStats.rxOtherhostDropped++;
     kfreeSkb(skb);
     return NET_RX.DROP;
   }
