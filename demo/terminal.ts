@@ -37,6 +37,9 @@ export class WebTerminal {
       theme: { background: '#0d1117', foreground: '#d1d7e0', cursor: '#7ee787' },
     });
     this.term.open(el);
+    // The DOM renderer keeps its theme rules in <style> elements inside the terminal; in the
+    // head they style it the same, and the terminal's text is only what was printed.
+    for (const style of el.querySelectorAll('style')) document.head.append(style);
     this.shell = ns.shell({
       stdout: { write: (t) => this.term.write(t) },
       stderr: { write: (t) => this.term.write(t) },
