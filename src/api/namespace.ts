@@ -8,6 +8,7 @@ import { Net, type NetOptions } from '../net/net.js';
 import { Capture, type Output, type ToolResult } from '../tools/command.js';
 import { commands } from '../tools/index.js';
 import { Shell } from '../tools/shell.js';
+import { type Dgram, dgramFor } from './dgram.js';
 
 export interface ExecOptions {
   /** Aborting interrupts the running command, as Ctrl-C would. */
@@ -22,6 +23,14 @@ export interface ShellStreams {
 export type NamespaceOptions = NetOptions;
 
 export class Namespace extends Net {
+  #dgram: Dgram | undefined;
+
+  /** node:dgram on this namespace: `ns.dgram.createSocket('udp4')`. */
+  get dgram(): Dgram {
+    this.#dgram ??= dgramFor(this);
+    return this.#dgram;
+  }
+
   /**
    * Runs a shell line (`ip link set lo down; ping -c 1 127.0.0.1 || echo down`) in this
    * namespace and resolves with its exit code and everything it printed, after any

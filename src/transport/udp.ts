@@ -193,8 +193,18 @@ export class UdpSock extends Sock {
       if (r === undefined || r.type !== RTN.LOCAL) return -E.EADDRNOTAVAIL;
     }
     this.localAddr = addr.slice();
-    return this.getPort(port);
+    const err = this.getPort(port);
+    // inet_bind(): an address or port the user chose stays through a disconnect (sk_userlocks).
+    if (err === 0) {
+      this.bindAddrLock = !ipv6AddrAny(addr) && !(isV4Mapped(addr) && mappedV4(addr) === 0);
+      this.bindPortLock = port !== 0;
+    }
+    return err;
   }
+
+  /** SOCK_BINDADDR_LOCK / SOCK_BINDPORT_LOCK. */
+  bindAddrLock = false;
+  bindPortLock = false;
 
   /** udp_lib_get_port(): the requested port if free, else a free ephemeral one from a random start. */
   getPort(port: number): number {
@@ -265,6 +275,15 @@ export class UdpSock extends Sock {
     this.remotePort = 0;
     this.srcAddr = null;
     this.#route.reset();
+    // __udp_disconnect(): an autobound port is given back; the next send picks a new one.
+    if (!this.bindAddrLock) this.localAddr = new Uint8Array(16);
+    if (!this.bindPortLock && this.bound) {
+      const t = udpTable(this.net);
+      const set = t.byPort.get(this.localPort);
+      set?.delete(this);
+      if (set !== undefined && set.size === 0) t.byPort.delete(this.localPort);
+      this.localPort = 0;
+    }
     return 0;
   }
 

@@ -1,0 +1,879 @@
+/**
+ * node:dgram, over lonet's UDP: `ns.dgram.createSocket('udp4')` gives a socket with
+ * Node's dgram.Socket contract, so code written for node:dgram runs unchanged on a
+ * namespace's lo. The control flow is Node 20's lib/dgram.js (bind/connect/send state
+ * machines, the queue of sends made before 'listening', which errors are thrown, which
+ * are emitted and which go to callbacks, on which tick); where Node calls libuv and the
+ * kernel, this calls UdpSock directly.
+ *
+ * Names resolve without DNS: IP literals as dns.lookup takes them, and 'localhost' as
+ * glibc resolves it from a stock /etc/hosts (127.0.0.1, or ::1 for udp6); any other
+ * name fails with getaddrinfo ENOTFOUND, as an offline host would.
+ */
+import { Buffer } from 'node:buffer';
+import { EventEmitter } from 'node:events';
+import { E, errnoName } from '../core/errno.js';
+import { formatIpv4 } from '../ipv4/devinet.js';
+import { formatIpv6, inetPton6 } from '../ipv6/addr.js';
+import type { Net } from '../net/net.js';
+import { type In6Addr, isV4Mapped, mappedV4, UdpSock, v4Mapped } from '../transport/udp.js';
+
+export type SocketType = 'udp4' | 'udp6';
+
+export interface SocketOptions {
+  type: SocketType;
+  reuseAddr?: boolean;
+  reusePort?: boolean;
+  ipv6Only?: boolean;
+  recvBufferSize?: number;
+  sendBufferSize?: number;
+  lookup?: LookupFunction;
+  signal?: AbortSignal;
+}
+
+export interface BindOptions {
+  port?: number;
+  address?: string;
+  exclusive?: boolean;
+  fd?: number;
+}
+
+export interface AddressInfo {
+  address: string;
+  family: 'IPv4' | 'IPv6';
+  port: number;
+}
+
+export interface RemoteInfo extends AddressInfo {
+  size: number;
+}
+
+type LookupCallback = (err: Error | null, address: string, family: number) => void;
+export type LookupFunction = (hostname: string, family: number, callback: LookupCallback) => void;
+type SendCallback = (error: Error | null, bytes?: number) => void;
+type Bytes = string | ArrayBufferView;
+
+// ---- Node's error shapes (lib/internal/errors.js) ----
+
+type CodedError = Error & { code: string };
+
+function nodeError<T extends Error>(Base: new (m: string) => T, code: string, message: string): T & { code: string } {
+  const err = new Base(message) as T & { code: string };
+  err.code = code;
+  return err;
+}
+
+/** determineSpecificType(): how Node names a wrong value in its messages. */
+function specificType(value: unknown): string {
+  if (value === null || value === undefined) return `${value}`;
+  if (typeof value === 'function') return `function ${value.name}`;
+  if (typeof value === 'object') {
+    const ctor = (value as { constructor?: { name?: string } }).constructor?.name;
+    return ctor ? `an instance of ${ctor}` : '[Object: null prototype] {}';
+  }
+  let inspected =
+    typeof value === 'string'
+      ? `'${value}'`
+      : typeof value === 'bigint'
+        ? `${value}n`
+        : typeof value === 'symbol'
+          ? value.toString()
+          : String(value);
+  if (inspected.length > 28) inspected = `${inspected.slice(0, 25)}...`;
+  return `type ${typeof value} (${inspected})`;
+}
+
+const BYTES_TYPES = 'of type string or an instance of Buffer, TypedArray, or DataView';
+
+function invalidArgType(name: string, expected: string, value: unknown): CodedError {
+  return nodeError(
+    TypeError,
+    'ERR_INVALID_ARG_TYPE',
+    `The "${name}" argument must be ${expected}. Received ${specificType(value)}`,
+  );
+}
+
+function validateString(value: unknown, name: string): asserts value is string {
+  if (typeof value !== 'string') throw invalidArgType(name, 'of type string', value);
+}
+
+/** validatePort(port, 'Port', allowZero). */
+function validatePort(port: unknown, allowZero: boolean): number {
+  if (
+    (typeof port !== 'number' && typeof port !== 'string') ||
+    (typeof port === 'string' && port.trim().length === 0) ||
+    +port !== +port >>> 0 ||
+    +port > 0xffff ||
+    (port === 0 && !allowZero)
+  ) {
+    throw nodeError(
+      RangeError,
+      'ERR_SOCKET_BAD_PORT',
+      `Port should be ${allowZero ? '>=' : '>'} 0 and < 65536. Received ${specificType(port)}.`,
+    );
+  }
+  return +port | 0;
+}
+
+export interface DgramSystemError extends Error {
+  errno: number;
+  code: string;
+  syscall: string;
+  address?: string;
+  port?: number;
+}
+
+/** UVException / ErrnoException: "recvmsg ECONNREFUSED". */
+function errnoException(errno: number, syscall: string): DgramSystemError {
+  const code = errnoName(errno) ?? `Unknown system error ${errno}`;
+  const err = new Error(`${syscall} ${code}`) as DgramSystemError;
+  err.errno = -Math.abs(errno);
+  err.code = code;
+  err.syscall = syscall;
+  return err;
+}
+
+/** ExceptionWithHostPort: "bind EADDRINUSE 127.0.0.1:41234". */
+function exceptionWithHostPort(errno: number, syscall: string, address?: string, port?: number): DgramSystemError {
+  const code = errnoName(errno) ?? `Unknown system error ${errno}`;
+  let details = '';
+  if (port && port > 0) details = ` ${address}:${port}`;
+  else if (address) details = ` ${address}`;
+  const err = new Error(`${syscall} ${code}${details}`) as DgramSystemError;
+  err.errno = -Math.abs(errno);
+  err.code = code;
+  err.syscall = syscall;
+  // Node sets address even when there is none (a connected send), port only when there is one.
+  (err as { address?: string | undefined }).address = address;
+  if (port) err.port = port;
+  return err;
+}
+
+/** dns.lookup's failure for a name nobody knows. */
+function notFound(hostname: string): Error {
+  const err = new Error(`getaddrinfo ENOTFOUND ${hostname}`) as Error & Record<string, unknown>;
+  err.errno = -3008;
+  err.code = 'ENOTFOUND';
+  err.syscall = 'getaddrinfo';
+  err.hostname = hostname;
+  return err;
+}
+
+function bufferSizeError(errno: number, syscall: string): Error {
+  const code = errnoName(errno) ?? 'EINVAL';
+  const text = errno === E.EBADF ? 'bad file descriptor' : 'invalid argument';
+  const err = nodeError(
+    Error,
+    'ERR_SOCKET_BUFFER_SIZE',
+    `Could not get or set buffer size: ${syscall} returned ${code} (${text})`,
+  ) as CodedError & Record<string, unknown>;
+  err.name = 'SystemError';
+  err.info = { errno: -errno, code, message: text, syscall };
+  err.errno = -errno;
+  err.syscall = syscall;
+  return err;
+}
+
+// ---- scheduling: Node's ticks where there are ticks, microtasks elsewhere ----
+
+const proc = (globalThis as { process?: { nextTick?: (fn: (...a: unknown[]) => void, ...a: unknown[]) => void } })
+  .process;
+function nextTick<A extends unknown[]>(fn: (...args: A) => void, ...args: A): void {
+  if (proc?.nextTick !== undefined) proc.nextTick(fn as (...a: unknown[]) => void, ...args);
+  else queueMicrotask(() => fn(...args));
+}
+
+/** Where a getaddrinfo result lands: after the current ticks and I/O, as the threadpool's would. */
+function later(fn: () => void): void {
+  const si = (globalThis as { setImmediate?: (f: () => void) => unknown }).setImmediate;
+  if (si !== undefined) si(fn);
+  else setTimeout(fn, 0);
+}
+
+// ---- addresses ----
+
+const IPV4_RE = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]\d|\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]\d|\d)$/;
+
+function isIPv4(s: string): boolean {
+  return IPV4_RE.test(s);
+}
+
+function isIPv6(s: string): boolean {
+  const pct = s.indexOf('%');
+  return inetPton6(pct < 0 ? s : s.slice(0, pct)) !== null && (pct < 0 || pct < s.length - 1);
+}
+
+function parseIpv4(s: string): number | null {
+  if (!isIPv4(s)) return null;
+  return s.split('.').reduce((a, p) => ((a << 8) | Number(p)) >>> 0, 0);
+}
+
+/** uv_ip4_addr / uv_ip6_addr for the socket's family: the address, or null (EINVAL). */
+function sockaddrForFamily(family: 4 | 6, ip: string): In6Addr | null {
+  if (family === 4) {
+    const a = parseIpv4(ip);
+    return a === null ? null : v4Mapped(a);
+  }
+  const pct = ip.indexOf('%');
+  return inetPton6(pct < 0 ? ip : ip.slice(0, pct));
+}
+
+function formatAddr(sockFamily: 4 | 6, a: In6Addr): string {
+  return sockFamily === 4 ? formatIpv4(mappedV4(a)) : formatIpv6(a);
+}
+
+/** dns.lookup(hostname, family) without DNS: literals at once (next tick), 'localhost' from /etc/hosts. */
+function defaultLookup(hostname: string, family: number, cb: LookupCallback): void {
+  if (hostname) validateString(hostname, 'hostname');
+  if (isIPv4(hostname) || isIPv6(hostname)) {
+    nextTick(cb, null, hostname, isIPv4(hostname) ? 4 : 6);
+    return;
+  }
+  later(() => {
+    if (hostname.toLowerCase() === 'localhost') {
+      if (family === 6) cb(null, '::1', 6);
+      else cb(null, '127.0.0.1', 4);
+    } else {
+      cb(notFound(hostname), '', 0);
+    }
+  });
+}
+
+// ---- the handle: UDPWrap's part, over UdpSock ----
+
+const BIND_STATE = { UNBOUND: 0, BINDING: 1, BOUND: 2 } as const;
+const CONNECT_STATE = { DISCONNECTED: 0, CONNECTING: 1, CONNECTED: 2 } as const;
+
+/** A long timer that holds the event loop open, as a ref'd libuv handle would. */
+const KEEPALIVE_MS = 2 ** 30;
+
+class Handle {
+  readonly sk: UdpSock;
+  /** libuv creates the fd on the first bind attempt; before it, calls fail with EBADF. */
+  hasFd = false;
+  reffed = true;
+  receiving = false;
+  #timer: ReturnType<typeof setInterval> | null = null;
+  onmessage: ((data: Uint8Array, rinfo: RemoteInfo) => void) | null = null;
+  onerror: ((errno: number) => void) | null = null;
+  #draining = false;
+
+  constructor(
+    net: Net,
+    readonly family: 4 | 6,
+    readonly lookup: (address: string, cb: LookupCallback) => void,
+  ) {
+    this.sk = new UdpSock(net, family);
+  }
+
+  bind(ip: string, port: number, flags: { reuseAddr: boolean; reusePort: boolean; ipv6Only: boolean }): number {
+    const addr = sockaddrForFamily(this.family, ip);
+    if (addr === null) return -E.EINVAL;
+    this.hasFd = true;
+    this.sk.reuseAddr = flags.reuseAddr;
+    this.sk.reusePort = flags.reusePort;
+    if (this.family === 6 && flags.ipv6Only) this.sk.v6only = true;
+    // The C++ side takes the port as uint32 and htons() keeps its low 16 bits.
+    return this.sk.bind(addr, (Number(port) >>> 0) & 0xffff);
+  }
+
+  connect(ip: string, port: number): number {
+    const addr = sockaddrForFamily(this.family, ip);
+    if (addr === null) return -E.EINVAL;
+    return this.sk.connect(addr, port);
+  }
+
+  disconnect(): number {
+    return this.sk.disconnect();
+  }
+
+  /** Sends a gathered list; bytes sent or -errno. */
+  send(list: readonly Uint8Array[], port: number, ip: string | null): number {
+    let payload: Uint8Array;
+    if (list.length === 1) payload = list[0] as Uint8Array;
+    else {
+      let len = 0;
+      for (const b of list) len += b.byteLength;
+      payload = new Uint8Array(len);
+      let at = 0;
+      for (const b of list) {
+        payload.set(b, at);
+        at += b.byteLength;
+      }
+    }
+    let addr: In6Addr | null = null;
+    if (ip !== null) {
+      addr = sockaddrForFamily(this.family, ip);
+      if (addr === null) return -E.EINVAL;
+    }
+    return this.sk.sendto(payload, addr, addr === null ? 0 : port);
+  }
+
+  getsockname(): AddressInfo | number {
+    if (!this.hasFd) return -E.EBADF;
+    const { addr, port } = this.sk.sockname;
+    return { address: formatAddr(this.family, addr), family: this.family === 4 ? 'IPv4' : 'IPv6', port };
+  }
+
+  getpeername(): AddressInfo | number {
+    if (!this.sk.connected) return -E.ENOTCONN;
+    return {
+      address: formatAddr(this.family, this.sk.remoteAddr),
+      family: this.family === 4 ? 'IPv4' : 'IPv6',
+      port: this.sk.remotePort,
+    };
+  }
+
+  recvStart(): void {
+    this.receiving = true;
+    // The kernel's wakeup reaches a Node program at its next poll phase, never within the tick that sent.
+    this.sk.onDataReady = () => later(() => void this.#drain());
+    this.sk.onError = () => later(() => void this.#drain());
+    this.#updateRef();
+    if (this.sk.queue.length > 0) this.sk.dataReady();
+  }
+
+  recvStop(): void {
+    this.receiving = false;
+    this.sk.onDataReady = null;
+    this.sk.onError = null;
+    this.#updateRef();
+  }
+
+  /**
+   * The reads libuv does when the fd is readable: a pending error first (sock_error in
+   * __skb_recv_udp), then one datagram per callback, each followed by the ticks and
+   * microtasks it queued, as node::MakeCallback runs them.
+   */
+  async #drain(): Promise<void> {
+    if (this.#draining) return;
+    this.#draining = true;
+    try {
+      while (this.receiving) {
+        const err = this.sk.takeError();
+        if (err !== 0) {
+          this.onerror?.(err);
+          await tickBoundary();
+          continue;
+        }
+        const d = this.sk.recv();
+        if (d === null) break;
+        const v4 = this.family === 4;
+        const address =
+          v4 || (d.family === 4 && !isV4Mapped(d.address)) ? formatIpv4(mappedV4(d.address)) : formatIpv6(d.address);
+        const buf = Buffer.from(d.data.buffer, d.data.byteOffset, d.data.byteLength);
+        this.onmessage?.(buf, { address, family: v4 ? 'IPv4' : 'IPv6', port: d.port, size: buf.length });
+        await tickBoundary();
+      }
+    } finally {
+      this.#draining = false;
+    }
+  }
+
+  ref(): void {
+    this.reffed = true;
+    this.#updateRef();
+  }
+
+  unref(): void {
+    this.reffed = false;
+    this.#updateRef();
+  }
+
+  #updateRef(): void {
+    const want = this.reffed && this.receiving && !this.sk.closed;
+    if (want && this.#timer === null) this.#timer = setInterval(() => {}, KEEPALIVE_MS);
+    else if (!want && this.#timer !== null) {
+      clearInterval(this.#timer);
+      this.#timer = null;
+    }
+  }
+
+  close(): void {
+    this.receiving = false;
+    this.sk.onDataReady = null;
+    this.sk.onError = null;
+    this.sk.close();
+    this.#updateRef();
+  }
+
+  /** uv_recv_buffer_size / uv_send_buffer_size: 0 reads, anything else sets. */
+  bufferSize(size: number, recv: boolean): number {
+    if (!this.hasFd) throw bufferSizeError(E.EBADF, recv ? 'uv_recv_buffer_size' : 'uv_send_buffer_size');
+    if (size !== 0) {
+      if (recv) this.sk.setRcvbuf(size);
+      else this.sk.setSndbuf(size);
+    }
+    return recv ? this.sk.rcvbuf : this.sk.sndbuf;
+  }
+}
+
+/** The boundary between two callbacks from the event loop: pending ticks, then microtasks. */
+function tickBoundary(): Promise<void> {
+  return new Promise((resolve) => nextTick(resolve));
+}
+
+// ---- the Socket ----
+
+interface State {
+  handle: Handle | null;
+  receiving: boolean;
+  bindState: number;
+  connectState: number;
+  queue: (() => void)[] | undefined;
+  reuseAddr: boolean;
+  reusePort: boolean;
+  ipv6Only: boolean;
+  recvBufferSize: number | undefined;
+  sendBufferSize: number | undefined;
+}
+
+const kState = Symbol('state symbol');
+
+function isArrayBufferView(v: unknown): v is ArrayBufferView {
+  return ArrayBuffer.isView(v);
+}
+
+function asBytes(v: ArrayBufferView): Uint8Array {
+  return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+}
+
+function sliceBuffer(buffer: unknown, offset: unknown, length: unknown): Uint8Array {
+  let bytes: Uint8Array;
+  if (typeof buffer === 'string') bytes = Buffer.from(buffer);
+  else if (!isArrayBufferView(buffer)) throw invalidArgType('buffer', BYTES_TYPES, buffer);
+  else bytes = asBytes(buffer);
+  const off = Number(offset) >>> 0;
+  const len = Number(length) >>> 0;
+  if (off > bytes.byteLength)
+    throw nodeError(RangeError, 'ERR_BUFFER_OUT_OF_BOUNDS', '"offset" is outside of buffer bounds');
+  if (off + len > bytes.byteLength)
+    throw nodeError(RangeError, 'ERR_BUFFER_OUT_OF_BOUNDS', '"length" is outside of buffer bounds');
+  return bytes.subarray(off, off + len);
+}
+
+function fixBufferList(list: readonly unknown[]): Uint8Array[] | null {
+  const out: Uint8Array[] = [];
+  for (const b of list) {
+    if (typeof b === 'string') out.push(Buffer.from(b));
+    else if (!isArrayBufferView(b)) return null;
+    else out.push(asBytes(b));
+  }
+  return out;
+}
+
+export class Socket extends EventEmitter {
+  readonly type: SocketType;
+  [kState]: State;
+
+  constructor(net: Net, type: SocketType | SocketOptions, listener?: (msg: Buffer, rinfo: RemoteInfo) => void) {
+    super();
+    let options: Partial<SocketOptions> | undefined;
+    let lookup: LookupFunction | undefined;
+    let recvBufferSize: number | undefined;
+    let sendBufferSize: number | undefined;
+    let t: unknown = type;
+    if (type !== null && typeof type === 'object') {
+      options = type;
+      t = options.type;
+      lookup = options.lookup;
+      if (options.recvBufferSize) recvBufferSize = options.recvBufferSize;
+      if (options.sendBufferSize) sendBufferSize = options.sendBufferSize;
+    }
+    if (t !== 'udp4' && t !== 'udp6') {
+      throw nodeError(TypeError, 'ERR_SOCKET_BAD_TYPE', 'Bad socket type specified. Valid types are: udp4, udp6');
+    }
+    if (lookup !== undefined && typeof lookup !== 'function')
+      throw invalidArgType('lookup', 'of type function', lookup);
+    const family = t === 'udp4' ? 4 : 6;
+    const lk = lookup ?? defaultLookup;
+    const defaultHost = family === 4 ? '127.0.0.1' : '::1';
+    const handle = new Handle(net, family, (address, cb) => lk(address || defaultHost, family, cb));
+    this.type = t;
+    if (typeof listener === 'function') this.on('message', listener);
+    this[kState] = {
+      handle,
+      receiving: false,
+      bindState: BIND_STATE.UNBOUND,
+      connectState: CONNECT_STATE.DISCONNECTED,
+      queue: undefined,
+      reuseAddr: options?.reuseAddr === true,
+      reusePort: options?.reusePort === true,
+      ipv6Only: options?.ipv6Only === true,
+      recvBufferSize,
+      sendBufferSize,
+    };
+    const signal = options?.signal;
+    if (signal !== undefined) {
+      if (typeof signal !== 'object' || signal === null || !('aborted' in signal)) {
+        throw invalidArgType('options.signal', 'an instance of AbortSignal', signal);
+      }
+      const onAborted = () => {
+        if (this[kState].handle !== null) this.close();
+      };
+      if (signal.aborted) onAborted();
+      else {
+        signal.addEventListener('abort', onAborted, { once: true });
+        this.once('close', () => signal.removeEventListener('abort', onAborted));
+      }
+    }
+  }
+
+  bind(port?: number | BindOptions | null, address?: string | (() => void), callback?: () => void): this;
+  bind(...args: unknown[]): this {
+    let port = args[0];
+    const address_ = args[1];
+    const state = healthCheck(this);
+    if (state.bindState !== BIND_STATE.UNBOUND) {
+      throw nodeError(Error, 'ERR_SOCKET_ALREADY_BOUND', 'Socket is already bound');
+    }
+    state.bindState = BIND_STATE.BINDING;
+    const cb = args.length > 0 ? args[args.length - 1] : undefined;
+    if (typeof cb === 'function') {
+      const removeListeners = () => {
+        this.removeListener('error', removeListeners);
+        this.removeListener('listening', onListening);
+      };
+      const onListening = () => {
+        removeListeners();
+        cb.call(this);
+      };
+      this.on('error', removeListeners);
+      this.on('listening', onListening);
+    }
+    let address: unknown;
+    if (port !== null && typeof port === 'object') {
+      const o = port as BindOptions;
+      address = o.address || '';
+      port = o.port;
+    } else {
+      address = typeof address_ === 'function' ? '' : address_;
+    }
+    if (!address) address = this.type === 'udp4' ? '0.0.0.0' : '::';
+    const handle = state.handle as Handle;
+    handle.lookup(address as string, (err, ip) => {
+      if (state.handle === null) return;
+      if (err) {
+        state.bindState = BIND_STATE.UNBOUND;
+        this.emit('error', err);
+        return;
+      }
+      const e = handle.bind(ip, (port as number) || 0, state);
+      if (e) {
+        state.bindState = BIND_STATE.UNBOUND;
+        this.emit('error', exceptionWithHostPort(e, 'bind', ip, port as number));
+        return;
+      }
+      startListening(this);
+    });
+    return this;
+  }
+
+  connect(port: number, address?: string | (() => void), callback?: () => void): void {
+    const p = validatePort(port, false);
+    let addr: unknown = address;
+    let cb = callback;
+    if (typeof addr === 'function') {
+      cb = addr as () => void;
+      addr = '';
+    } else if (addr === undefined) {
+      addr = '';
+    }
+    validateString(addr, 'address');
+    const state = this[kState];
+    if (state.connectState !== CONNECT_STATE.DISCONNECTED) {
+      throw nodeError(Error, 'ERR_SOCKET_DGRAM_IS_CONNECTED', 'Already connected');
+    }
+    state.connectState = CONNECT_STATE.CONNECTING;
+    if (state.bindState === BIND_STATE.UNBOUND) this.bind({ port: 0, exclusive: true }, null as never);
+    if (state.bindState !== BIND_STATE.BOUND) {
+      enqueue(this, () => this.#connect(p, addr as string, cb));
+      return;
+    }
+    this.#connect(p, addr, cb);
+  }
+
+  #connect(port: number, address: string, callback: (() => void) | undefined): void {
+    const state = this[kState];
+    if (callback) this.once('connect', callback);
+    (state.handle as Handle).lookup(address, (ex, ip) => {
+      const handle = state.handle;
+      if (handle === null) return;
+      let err: Error | null = ex;
+      if (err === null) {
+        const e = handle.connect(ip, port);
+        if (e) err = exceptionWithHostPort(e, 'connect', address, port);
+      }
+      if (err !== null) {
+        const failure = err;
+        state.connectState = CONNECT_STATE.DISCONNECTED;
+        nextTick(() => {
+          if (callback) {
+            this.removeListener('connect', callback);
+            (callback as (e: Error) => void)(failure);
+          } else {
+            this.emit('error', failure);
+          }
+        });
+        return;
+      }
+      state.connectState = CONNECT_STATE.CONNECTED;
+      nextTick(() => this.emit('connect'));
+    });
+  }
+
+  disconnect(): void {
+    const state = this[kState];
+    if (state.connectState !== CONNECT_STATE.CONNECTED) {
+      throw nodeError(Error, 'ERR_SOCKET_DGRAM_NOT_CONNECTED', 'Not connected');
+    }
+    const err = (state.handle as Handle).disconnect();
+    if (err) throw errnoException(err, 'connect');
+    state.connectState = CONNECT_STATE.DISCONNECTED;
+  }
+
+  send(msg: Bytes | readonly Bytes[], port?: number, address?: string, callback?: SendCallback): void;
+  send(msg: Bytes | readonly Bytes[], port?: number, callback?: SendCallback): void;
+  send(msg: Bytes | readonly Bytes[], callback?: SendCallback): void;
+  send(msg: Bytes, offset: number, length: number, port?: number, address?: string, callback?: SendCallback): void;
+  send(msg: Bytes, offset: number, length: number, port?: number, callback?: SendCallback): void;
+  send(msg: Bytes, offset: number, length: number, callback?: SendCallback): void;
+  send(...args: unknown[]): void {
+    let [buffer, offset, length, port, address, callback] = args;
+    const state = this[kState];
+    const connected = state.connectState === CONNECT_STATE.CONNECTED;
+    if (!connected) {
+      if (address || (port && typeof port !== 'function')) {
+        buffer = sliceBuffer(buffer, offset, length);
+      } else {
+        callback = port;
+        port = offset;
+        address = length;
+      }
+    } else {
+      if (typeof length === 'number') {
+        buffer = sliceBuffer(buffer, offset, length);
+        if (typeof port === 'function') {
+          callback = port;
+          port = null;
+        } else {
+          callback = address;
+        }
+      } else {
+        callback = offset;
+      }
+      if (port || address) throw nodeError(Error, 'ERR_SOCKET_DGRAM_IS_CONNECTED', 'Already connected');
+    }
+    let list: Uint8Array[] | null;
+    if (!Array.isArray(buffer)) {
+      if (typeof buffer === 'string') list = [Buffer.from(buffer)];
+      else if (!isArrayBufferView(buffer)) throw invalidArgType('buffer', BYTES_TYPES, buffer);
+      else list = [asBytes(buffer)];
+    } else {
+      list = fixBufferList(buffer);
+      if (list === null) throw invalidArgType('buffer list arguments', BYTES_TYPES, buffer);
+    }
+    if (!connected) port = validatePort(port, false);
+    if (typeof callback !== 'function') callback = undefined;
+    if (typeof address === 'function') {
+      callback = address;
+      address = undefined;
+    } else if (address !== undefined && address !== null) {
+      validateString(address, 'address');
+    }
+    healthCheck(this);
+    if (state.bindState === BIND_STATE.UNBOUND) this.bind({ port: 0, exclusive: true }, null as never);
+    if (list.length === 0) list.push(new Uint8Array(0));
+    const cb = callback as SendCallback | undefined;
+    const sendList = list;
+    if (state.bindState !== BIND_STATE.BOUND) {
+      enqueue(this, () => (this.send as (...a: unknown[]) => void)(sendList, port, address, cb));
+      return;
+    }
+    const afterDns = (ex: Error | null, ip: string | null) =>
+      doSend(ex, this, ip, sendList, address as string | undefined, port as number, cb);
+    if (!connected) (state.handle as Handle).lookup(address as string, afterDns);
+    else afterDns(null, null);
+  }
+
+  close(callback?: () => void): this {
+    const state = this[kState];
+    if (typeof callback === 'function') this.on('close', callback);
+    if (state.queue !== undefined) {
+      state.queue.push(() => this.close());
+      return this;
+    }
+    const handle = healthCheck(this).handle as Handle;
+    stopReceiving(this);
+    handle.close();
+    state.handle = null;
+    nextTick(() => this.emit('close'));
+    return this;
+  }
+
+  address(): AddressInfo {
+    const r = (healthCheck(this).handle as Handle).getsockname();
+    if (typeof r === 'number') throw errnoException(r, 'getsockname');
+    return r;
+  }
+
+  remoteAddress(): AddressInfo {
+    const state = healthCheck(this);
+    if (state.connectState !== CONNECT_STATE.CONNECTED) {
+      throw nodeError(Error, 'ERR_SOCKET_DGRAM_NOT_CONNECTED', 'Not connected');
+    }
+    const r = (state.handle as Handle).getpeername();
+    if (typeof r === 'number') throw errnoException(r, 'getpeername');
+    return r;
+  }
+
+  setBroadcast(flag: boolean): void {
+    const handle = this[kState].handle;
+    if (handle === null || !handle.hasFd) throw errnoException(E.EBADF, 'setBroadcast');
+    handle.sk.broadcast = !!flag;
+  }
+
+  setTTL(ttl: number): number {
+    if (typeof ttl !== 'number') throw invalidArgType('ttl', 'of type number', ttl);
+    const handle = this[kState].handle;
+    if (handle === null || !handle.hasFd) throw errnoException(E.EBADF, 'setTTL');
+    // uv_udp_set_ttl: 1…255, set as IP_TTL or IPV6_UNICAST_HOPS.
+    if (!(ttl >= 1 && ttl <= 255)) throw errnoException(E.EINVAL, 'setTTL');
+    handle.sk.ttl = Math.trunc(ttl);
+    return ttl;
+  }
+
+  setRecvBufferSize(size: number): void {
+    bufferSize(this, size, true);
+  }
+
+  setSendBufferSize(size: number): void {
+    bufferSize(this, size, false);
+  }
+
+  getRecvBufferSize(): number {
+    return bufferSize(this, 0, true);
+  }
+
+  getSendBufferSize(): number {
+    return bufferSize(this, 0, false);
+  }
+
+  /** Sends complete synchronously on lo (the sender's buffer is credited back at once), so nothing waits. */
+  getSendQueueSize(): number {
+    return 0;
+  }
+
+  getSendQueueCount(): number {
+    return 0;
+  }
+
+  ref(): this {
+    this[kState].handle?.ref();
+    return this;
+  }
+
+  unref(): this {
+    this[kState].handle?.unref();
+    return this;
+  }
+}
+
+function healthCheck(socket: Socket): State {
+  const state = socket[kState];
+  if (state.handle === null) throw nodeError(Error, 'ERR_SOCKET_DGRAM_NOT_RUNNING', 'Not running');
+  return state;
+}
+
+function bufferSize(socket: Socket, size: number, recv: boolean): number {
+  if (size >>> 0 !== size) {
+    throw nodeError(TypeError, 'ERR_SOCKET_BAD_BUFFER_SIZE', 'Buffer size must be a positive integer');
+  }
+  const handle = socket[kState].handle;
+  if (handle === null) throw bufferSizeError(E.EBADF, recv ? 'uv_recv_buffer_size' : 'uv_send_buffer_size');
+  return handle.bufferSize(size, recv);
+}
+
+function startListening(socket: Socket): void {
+  const state = socket[kState];
+  const handle = state.handle as Handle;
+  handle.onmessage = (buf, rinfo) => socket.emit('message', buf, rinfo);
+  handle.onerror = (errno) => socket.emit('error', errnoException(errno, 'recvmsg'));
+  handle.recvStart();
+  state.receiving = true;
+  state.bindState = BIND_STATE.BOUND;
+  if (state.recvBufferSize) bufferSize(socket, state.recvBufferSize, true);
+  if (state.sendBufferSize) bufferSize(socket, state.sendBufferSize, false);
+  socket.emit('listening');
+}
+
+function stopReceiving(socket: Socket): void {
+  const state = socket[kState];
+  if (!state.receiving) return;
+  state.handle?.recvStop();
+  state.receiving = false;
+}
+
+function enqueue(socket: Socket, fn: () => void): void {
+  const state = socket[kState];
+  if (state.queue === undefined) {
+    state.queue = [];
+    const onListenError = () => {
+      socket.removeListener('listening', onListenSuccess);
+      state.queue = undefined;
+    };
+    const onListenSuccess = () => {
+      socket.removeListener('error', onListenError);
+      const queue = state.queue ?? [];
+      state.queue = undefined;
+      for (const entry of queue) entry();
+    };
+    socket.once('error', onListenError);
+    socket.once('listening', onListenSuccess);
+  }
+  state.queue.push(fn);
+}
+
+function doSend(
+  ex: Error | null,
+  socket: Socket,
+  ip: string | null,
+  list: Uint8Array[],
+  address: string | undefined,
+  port: number,
+  callback: SendCallback | undefined,
+): void {
+  const state = socket[kState];
+  if (ex) {
+    if (callback !== undefined) nextTick(callback, ex);
+    else nextTick(() => socket.emit('error', ex));
+    return;
+  }
+  const handle = state.handle;
+  if (handle === null) return;
+  const n = handle.send(list, port, port ? ip : null);
+  if (n >= 0) {
+    if (callback !== undefined) nextTick(callback, null, n);
+    return;
+  }
+  // Node reports send errors only to a callback (dgram_legacy compatibility).
+  if (callback !== undefined) nextTick(callback, exceptionWithHostPort(n, 'send', address, port));
+}
+
+/** What `ns.dgram` is: node:dgram's module surface, bound to one namespace. */
+export interface Dgram {
+  createSocket(type: SocketType | SocketOptions, listener?: (msg: Buffer, rinfo: RemoteInfo) => void): Socket;
+  Socket: new (type: SocketType | SocketOptions, listener?: (msg: Buffer, rinfo: RemoteInfo) => void) => Socket;
+}
+
+export function dgramFor(net: Net): Dgram {
+  class NsSocket extends Socket {
+    constructor(type: SocketType | SocketOptions, listener?: (msg: Buffer, rinfo: RemoteInfo) => void) {
+      super(net, type, listener);
+    }
+  }
+  return {
+    createSocket: (type, listener) => new NsSocket(type, listener),
+    Socket: NsSocket,
+  };
+}
