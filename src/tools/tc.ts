@@ -279,7 +279,8 @@ function incomplete(ctx: CommandContext): never {
 /** get_qdisc_handle(): hex major, optional colon; "none" is 0. */
 function getQdiscHandle(str: string): number | null {
   if (str === 'none') return 0;
-  const m = /^([0-9a-fA-F]+)(:?)$/.exec(str) ?? /^(0[xX][0-9a-fA-F]+)(:?)$/.exec(str);
+  // strtoul(str, 16) then ':' or the end; whatever follows the colon is ignored.
+  const m = /^(?:0[xX])?([0-9a-fA-F]+)(?::.*)?$/.exec(str);
   if (m === null) return null;
   const maj = Number.parseInt(m[1] as string, 16);
   if (maj >= 1 << 16) return null;
