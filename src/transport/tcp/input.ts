@@ -125,6 +125,16 @@ function tcpEventDataRecv(sk: TcpSock, cb: TcpCb): void {
     sk.rcvMss = Math.min(cb.len, sk.advmss);
   }
   const now = sk.clock;
+  // tcp_rcv_rtt_measure(): the time to receive a window's worth of data estimates the RTT
+  // on the receiving side (what receive-buffer autotuning paces itself by).
+  if (sk.rcvRttTime === 0 || !seqBefore(sk.rcvNxt, sk.rcvRttSeq)) {
+    if (sk.rcvRttTime !== 0) {
+      const sample = Math.max(1, (now - sk.rcvRttTime) / 1e3);
+      sk.rcvRttUs = sk.rcvRttUs === 0 ? sample : Math.min(sk.rcvRttUs, sample);
+    }
+    sk.rcvRttSeq = (sk.rcvNxt + sk.rcvWnd) >>> 0;
+    sk.rcvRttTime = now;
+  }
   if (sk.ackAto === 0) {
     tcpIncrQuickack(sk, TCP_MAX_QUICKACKS);
     sk.ackAto = TCP_ATO_MIN;

@@ -262,6 +262,7 @@ export class TcpSock extends Sock {
   rcvqTime = 0;
   rcvRttUs = 0;
   rcvRttSeq = 0;
+  rcvRttTime = 0;
 
   // Options set by the application.
   nodelay = false;
