@@ -20,6 +20,17 @@ export { Kernel, type KernelOptions } from './kernel/kernel.js';
 export { ETH_HLEN, ETH_P } from './link/if-ether.js';
 export { Net } from './net/net.js';
 export { procRead } from './net/procfs.js';
+export {
+  bfifo,
+  type NetemOptions,
+  netem,
+  pfifo,
+  type QdiscSpec,
+  qdiscDelete,
+  qdiscReplace,
+  qdiscRoot,
+} from './sched/sch-api.js';
+export { Qdisc } from './sched/sch-generic.js';
 export type { Command, CommandContext, ToolResult } from './tools/command.js';
 export { commands } from './tools/index.js';
 export { Shell } from './tools/shell.js';
