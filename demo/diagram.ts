@@ -39,8 +39,10 @@ export class PathDiagram {
   #lastDot = 0;
   #lastRate = 0;
 
+  /** `root` gets the path; `sideRoot` the explanation and the counter tables. */
   constructor(
     root: HTMLElement,
+    sideRoot: HTMLElement,
     readonly ns: Namespace,
   ) {
     const path = el('div', 'path');
@@ -106,7 +108,8 @@ export class PathDiagram {
       el('h3', '', 'softnet_data per CPU (/proc/net/softnet_stat)'),
       this.#softnet,
     );
-    root.append(path, side);
+    root.append(path);
+    sideRoot.append(side);
   }
 
   #box(testid: string, label: string, title: string): { el: HTMLButtonElement; shown: Shown } {

@@ -27,7 +27,7 @@ window.lonet = ns;
 const $ = (id: string) => document.getElementById(id) as HTMLElement;
 
 const terminal = new WebTerminal($('terminal'), ns, commands.keys());
-const diagram = new PathDiagram($('diagram'), ns);
+const diagram = new PathDiagram($('diagram'), $('side'), ns);
 const capture = new PageCapture(ns);
 
 /** Commands a learner can run with a click; tools that other issues add show up when they exist. */
