@@ -72,8 +72,12 @@ interface Options {
   expression: string;
 }
 
+/** A command-line error: getopt's (followed by the usage text) or tcpdump's own (message only). */
 class Usage {
-  constructor(readonly message: string) {}
+  constructor(
+    readonly message: string,
+    readonly showUsage = true,
+  ) {}
 }
 
 function parseArgs(argv: readonly string[]): Options | Usage | 'help' | 'version' {
@@ -163,7 +167,7 @@ function applyArg(o: Options, c: string, val: string): Usage | null {
   switch (c) {
     case 'c': {
       const n = /^\d+$/.test(val) ? Number(val) : Number.NaN;
-      if (!(n > 0)) return new Usage(`tcpdump: invalid packet count ${val}\n`);
+      if (!(n > 0)) return new Usage(`tcpdump: invalid packet count ${val}\n`, false);
       o.count = n;
       return null;
     }
@@ -178,7 +182,7 @@ function applyArg(o: Options, c: string, val: string): Usage | null {
       return null;
     case 's': {
       const n = /^\d+$/.test(val) ? Number(val) : Number.NaN;
-      if (Number.isNaN(n) || n > 262144) return new Usage(`tcpdump: invalid snaplen ${val}\n`);
+      if (Number.isNaN(n) || n > 262144) return new Usage(`tcpdump: invalid snaplen ${val}\n`, false);
       o.snaplen = n === 0 ? MAXIMUM_SNAPLEN : n;
       return null;
     }
@@ -258,11 +262,12 @@ export async function tcpdump(ctx: CommandContext): Promise<number> {
     return 0;
   }
   if (o === 'help') {
-    stderr.write(`${VERSION}OpenSSL 3.0.19 27 Jan 2026\n${USAGE}`);
+    // -h is asked for: the usage goes to stdout (print_usage(stdout)).
+    stdout.write(`${VERSION}OpenSSL 3.0.19 27 Jan 2026\n${USAGE}`);
     return 0;
   }
   if (o instanceof Usage) {
-    stderr.write(`${o.message}${VERSION}OpenSSL 3.0.19 27 Jan 2026\n${USAGE}`);
+    stderr.write(o.showUsage ? `${o.message}${VERSION}OpenSSL 3.0.19 27 Jan 2026\n${USAGE}` : o.message);
     return 1;
   }
   if (o.read !== undefined) return readFile(ctx, o);
@@ -302,7 +307,16 @@ async function readFile(ctx: CommandContext, o: Options): Promise<number> {
   } else {
     const reader = openPcap(bytes);
     if (reader instanceof PcapError) {
-      stderr.write('tcpdump: unknown file format\n');
+      // libpcap reads the 4-byte magic, then the rest of the 24-byte header.
+      const magic = bytes.byteLength >= 4 ? new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true) : 0;
+      const known = [0xa1b2c3d4, 0xd4c3b2a1, 0xa1b23c4d, 0x4d3cb2a1].includes(magic);
+      if (bytes.byteLength < 4) {
+        stderr.write(`tcpdump: truncated dump file; tried to read 4 file header bytes, only got ${bytes.byteLength}\n`);
+      } else if (known && bytes.byteLength < 24) {
+        stderr.write(
+          `tcpdump: truncated dump file; tried to read 24 file header bytes, only got ${bytes.byteLength - 4}\n`,
+        );
+      } else stderr.write('tcpdump: unknown file format\n');
       return 1;
     }
     linktype = reader.header.linktype;
@@ -313,6 +327,8 @@ async function readFile(ctx: CommandContext, o: Options): Promise<number> {
   stderr.write(
     `reading from file ${path}, link-type ${LINKTYPE_NAMES[linktype] ?? `${linktype}`}, snapshot length ${snaplen}\n`,
   );
+  // Cooked captures name interfaces by index; tcpdump looks them up here, not where captured.
+  if (linktype === LINKTYPE.LINUX_SLL2) stderr.write('Warning: interface names might be incorrect\n');
   let filter: FilterFn | null = null;
   try {
     if (o.expression.trim() !== '') filter = compileFilter(o.expression);
@@ -341,7 +357,12 @@ async function readFile(ctx: CommandContext, o: Options): Promise<number> {
   }
   await dump?.close();
   if (fileError !== undefined && !(o.count > 0 && n >= o.count)) {
-    stderr.write(`tcpdump: pcap_loop: truncated dump file; tried to read ${fileError.message}\n`);
+    const left = bytes.byteLength - fileError.offset;
+    const why =
+      left < 16
+        ? `tried to read 16 header bytes, only got ${left}`
+        : `tried to read ${new DataView(bytes.buffer, bytes.byteOffset + fileError.offset + 8, 4).getUint32(0, true)} captured bytes, only got ${left - 16}`;
+    stderr.write(`tcpdump: pcap_loop: truncated dump file; ${why}\n`);
     return 1;
   }
   return 0;

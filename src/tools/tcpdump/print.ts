@@ -69,7 +69,7 @@ const IPPROTO_NAMES: Record<number, string> = {
   17: 'UDP',
   41: 'IPv6',
   43: 'Routing',
-  44: 'frag',
+  44: 'Fragment',
   47: 'GRE',
   50: 'ESP',
   51: 'AH',
@@ -503,9 +503,16 @@ export class Printer {
       let at = off + 40;
       let left = Math.min(plen, len - 40);
       let fragmented = false;
-      // Extension headers this printer knows: hop-by-hop, destination options, routing, fragment.
+      // Extension headers this printer knows: hop-by-hop, destination options, routing,
+      // fragment. The addresses come first when one is present, as ip6_print does.
+      let addrs = false;
+      const printAddrs = () => {
+        if (!addrs) o.w(`${src} > ${dst}: `);
+        addrs = true;
+      };
       for (;;) {
         if (nh === 0 || nh === 60 || nh === 43) {
+          printAddrs();
           const next = d.u8(at, 'ip6');
           const hl = (d.u8(at + 1, 'ip6') + 1) * 8;
           o.w(nh === 0 ? 'HBH ' : nh === 60 ? 'DSTOPT ' : 'srcrt ');
@@ -515,17 +522,19 @@ export class Printer {
           continue;
         }
         if (nh === 44) {
+          printAddrs();
           const next = d.u8(at, 'frag');
           const offm = d.u16(at + 2, 'frag');
           const id = d.u32(at + 4, 'frag');
-          o.w(`frag (0x${id.toString(16).padStart(8, '0')}:${offm & 0xfff8}|${left - 8}) `);
+          const fragLen = left - 8;
+          if (this.opts.v > 0) o.w(`frag (0x${id.toString(16).padStart(8, '0')}:${offm & 0xfff8}|${fragLen})`);
+          else o.w(`frag (${offm & 0xfff8}|${fragLen})`);
           nh = next;
           at += 8;
           left -= 8;
-          if ((offm & 0xfff8) !== 0) {
-            o.w(`${src} > ${dst}: `);
-            return;
-          }
+          // A later fragment has no upper-layer header to print.
+          if ((offm & 0xfff8) !== 0) return;
+          o.w(' ');
           fragmented = true;
           continue;
         }
@@ -540,14 +549,15 @@ export class Printer {
           this.udp(o, d, at, left, src, dst, fragmented, 6, pseudo);
           return;
         case 58:
-          o.w(`${src} > ${dst}: `);
+          printAddrs();
           this.icmp6(o, d, at, left, fragmented, pseudo);
           return;
         case 59:
-          o.w(`${src} > ${dst}: `);
+          printAddrs();
           return;
         default:
-          o.w(`${src} > ${dst}: ip-proto-${nh} ${left}`);
+          printAddrs();
+          o.w(`ip-proto-${nh} ${left}`);
       }
     } finally {
       d.end = savedEnd;
@@ -688,6 +698,13 @@ export class Printer {
       case 129:
         o.w(`, id ${d.u16(off + 4, 'icmp6')}, seq ${d.u16(off + 6, 'icmp6')}`);
         break;
+      default:
+        if (ICMP6_TYPES[type] === undefined) {
+          // print_unknown_data(): the message in hex, unless -vv.
+          o.w(`, length ${len}`);
+          if (this.opts.v <= 1) o.w(hexOnly(d.b.subarray(off, Math.min(off + len, d.end))));
+          return;
+        }
     }
     if (this.opts.v === 0) o.w(`, length ${len}`);
   }

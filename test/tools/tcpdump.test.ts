@@ -1,0 +1,287 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { Namespace } from '../../src/api/namespace.js';
+import { PcapError, readPcap } from '../../src/capture/pcap.js';
+import { IN6ADDR_LOOPBACK } from '../../src/ipv6/addr.js';
+import { UdpSock, v4Mapped } from '../../src/transport/udp.js';
+import { HAVE_TCPDUMP, HAVE_TSHARK, realTcpdump, realTshark } from '../capture/real-tools.js';
+import { virtualNs } from '../helpers/virtual-shell.js';
+
+// tcpdump prints local time; both sides print UTC.
+process.env.TZ = 'UTC';
+const SAMPLE = '../shared/captures/linux-6.18-lo-sample.pcap';
+const dir = mkdtempSync(join(tmpdir(), 'lonet-tcpdump-'));
+const noTcpdump = HAVE_TCPDUMP ? false : 'real tcpdump is not installed (.ci/run installs it)';
+
+/** Runs lonet's tcpdump and the real one with the same arguments; both must agree exactly. */
+async function sameAsReal(ns: Namespace, args: string[]): Promise<void> {
+  const real = realTcpdump(args);
+  const quoted = args.map((a) => `'${a}'`).join(' ');
+  const ours = await ns.exec(`tcpdump ${quoted}`);
+  assert.equal(ours.stdout, real.stdout, `stdout of tcpdump ${quoted}`);
+  assert.equal(ours.stderr, real.stderr, `stderr of tcpdump ${quoted}`);
+  assert.equal(ours.code, real.code, `exit code of tcpdump ${quoted}`);
+}
+
+test('tcpdump -nr on the real Linux 6.18 capture prints what tcpdump 4.99 prints', { skip: noTcpdump }, async () => {
+  const ns = new Namespace();
+  const real = realTcpdump(['-nr', SAMPLE]);
+  assert.equal(real.stdout.split('\n').length, 34, 'the sample has 33 packets');
+  await sameAsReal(ns, ['-nr', SAMPLE]);
+});
+
+test('every printing option on the sample matches tcpdump 4.99', { skip: noTcpdump }, async () => {
+  const ns = new Namespace();
+  for (const flags of [
+    '-nv',
+    '-nvv',
+    '-nvvv',
+    '-ne',
+    '-nq',
+    '-nx',
+    '-nX',
+    '-nA',
+    '-nxx',
+    '-nXX',
+    '-nt',
+    '-ntt',
+    '-nttt',
+    '-ntttt',
+    '-nttttt',
+    '-nS',
+    '-nev',
+    '-neq',
+    '-nvvX',
+    '-nc5',
+  ]) {
+    await sameAsReal(ns, [flags, '-r', SAMPLE]);
+  }
+});
+
+test('pcap-filter expressions select the same packets as libpcap 1.10', { skip: noTcpdump }, async () => {
+  const ns = new Namespace();
+  for (const expr of [
+    'tcp[tcpflags] & tcp-syn != 0',
+    'tcp[tcpflags] & (tcp-syn|tcp-fin) != 0 and not src port 8000',
+    'tcp[13] = 0x12',
+    'tcp[13] & 0x3f = 0x18',
+    'icmp[icmptype] = icmp-echo',
+    'icmp6[0] = 128',
+    'src host 127.0.0.1 and dst port 8000',
+    'host ::1',
+    'host 127.0.0.1 and (port 8000 or icmp)',
+    'src and dst host 127.0.0.1',
+    'net 127.0.0.0/8',
+    'net 127',
+    'dst net 127.0.0.0 mask 255.0.0.0',
+    'net ::/0',
+    'port 8000 or 8001',
+    'src port 43484 or dst port 57862',
+    'portrange 8000-8001',
+    'udp port 9999',
+    'tcp port http',
+    'less 70',
+    'greater 1000',
+    'len = 60',
+    'len > 100 and len < 200',
+    'not tcp',
+    '! icmp',
+    'not (tcp or udp)',
+    'ip and not ip6',
+    'ip6 and icmp6',
+    'udp or icmp',
+    'arp',
+    'proto 17',
+    'ip proto 1',
+    'ip[9]=17',
+    'ip[2:2] > 100',
+    'ip[6:2] & 0x4000 != 0',
+    'ip6[6] = 58',
+    'udp[8:4] = 0x68656c6c',
+    'ether[12:2] = 0x86dd',
+    'ether host 00:00:00:00:00:00 and arp',
+    'tcp[100000] = 1',
+    '1 = 1',
+    'host 1.2.3',
+  ]) {
+    await sameAsReal(ns, ['-nr', SAMPLE, expr]);
+  }
+});
+
+test('invalid expressions get libpcap’s message and exit code 1', { skip: noTcpdump }, async () => {
+  const ns = new Namespace();
+  for (const expr of [
+    'foo',
+    'foo bar',
+    'host foo',
+    'port 99999',
+    'port foo',
+    'tcp[99999]',
+    'net 127.0.0.1/33',
+    'net 127.0.0.1/8',
+    'tcp and',
+    '(tcp',
+    'ip6 host 127.0.0.1',
+    'ip[3:3]=1',
+  ]) {
+    await sameAsReal(ns, ['-nr', SAMPLE, expr]);
+  }
+});
+
+test('usage errors and missing files are reported as tcpdump does', { skip: noTcpdump }, async () => {
+  const ns = new Namespace();
+  await sameAsReal(ns, ['-nr', join(dir, 'missing.pcap')]);
+  writeFileSync(join(dir, 'short'), 'abc');
+  writeFileSync(join(dir, 'text'), 'not a capture file, just some text of a fair length\n');
+  writeFileSync(join(dir, 'header-only'), Uint8Array.of(0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0));
+  const sample = readFileSync(SAMPLE);
+  // Cut inside a record's data, and inside a record header: the packets before it still print.
+  writeFileSync(join(dir, 'cut-data'), sample.subarray(0, 1000));
+  writeFileSync(join(dir, 'cut-header'), sample.subarray(0, 1010));
+  for (const f of ['short', 'text', 'header-only', 'cut-data', 'cut-header'])
+    await sameAsReal(ns, ['-nr', join(dir, f)]);
+  await sameAsReal(ns, ['-c', 'x', '-nr', SAMPLE]);
+  await sameAsReal(ns, ['-k']);
+  await sameAsReal(ns, ['-h']);
+  const r = await ns.exec('tcpdump -i eth0');
+  assert.deepEqual(r, {
+    code: 1,
+    stdout: '',
+    stderr: 'tcpdump: eth0: No such device exists\n(No such device exists)\n',
+  });
+});
+
+test('tcpdump -i lo -n -c 4 in one exec prints the four ICMP lines of ping -c 2 in another', async () => {
+  const { ns, run } = virtualNs();
+  const dump = ns.exec('tcpdump -i lo -n -c 4');
+  const ping = await run('ping -c 2 127.0.0.1');
+  assert.equal(ping.code, 0);
+  const r = await dump;
+  assert.equal(r.code, 0);
+  const id = /id (\d+)/.exec(r.stdout)?.[1];
+  assert.ok(id !== undefined, r.stdout);
+  // The kernel's clock stamps the packets: the virtual clock starts at 2026-01-01 00:00:00 UTC.
+  assert.match(
+    r.stdout,
+    new RegExp(
+      [
+        `^00:00:00\\.\\d{6} IP 127\\.0\\.0\\.1 > 127\\.0\\.0\\.1: ICMP echo request, id ${id}, seq 1, length 64`,
+        `00:00:00\\.\\d{6} IP 127\\.0\\.0\\.1 > 127\\.0\\.0\\.1: ICMP echo reply, id ${id}, seq 1, length 64`,
+        `00:00:01\\.\\d{6} IP 127\\.0\\.0\\.1 > 127\\.0\\.0\\.1: ICMP echo request, id ${id}, seq 2, length 64`,
+        `00:00:01\\.\\d{6} IP 127\\.0\\.0\\.1 > 127\\.0\\.0\\.1: ICMP echo reply, id ${id}, seq 2, length 64\\n$`,
+      ].join('\\n'),
+    ),
+  );
+  assert.equal(
+    r.stderr,
+    'tcpdump: verbose output suppressed, use -v[v]... for full protocol decode\n' +
+      'listening on lo, link-type EN10MB (Ethernet), snapshot length 262144 bytes\n' +
+      '4 packets captured\n8 packets received by filter\n0 packets dropped by kernel\n',
+  );
+});
+
+test('Ctrl-C ends a live capture with the counts; -i any shows cooked lines with the interface', async () => {
+  const { ns, run } = virtualNs();
+  const ac = new AbortController();
+  const dump = ns.exec('tcpdump -i any -n -v icmp6', { signal: ac.signal });
+  await run('ping -6 -c 1 ::1');
+  ac.abort();
+  const r = await dump;
+  assert.equal(r.code, 0);
+  assert.match(
+    r.stdout,
+    /^00:00:00\.\d{6} lo {4}In {2}IP6 \(flowlabel 0x[0-9a-f]{5}, hlim 64, next-header ICMPv6 \(58\) payload length: 64\) ::1 > ::1: \[icmp6 sum ok\] ICMP6, echo request, id \d+, seq 1\n/,
+  );
+  assert.equal(r.stdout.split('\n').length, 3);
+  assert.equal(
+    r.stderr,
+    'tcpdump: data link type LINUX_SLL2\n' +
+      'tcpdump: listening on any, link-type LINUX_SLL2 (Linux cooked v2), snapshot length 262144 bytes\n' +
+      '2 packets captured\n4 packets received by filter\n0 packets dropped by kernel\n',
+  );
+});
+
+/**
+ * Traffic for the file test: pings (IPv4, IPv6, fragmented), UDP delivered and refused
+ * (ICMP port unreachable). A TCP exchange joins this list when src/transport/tcp lands.
+ */
+async function traffic(ns: Namespace, run: (line: string) => Promise<unknown>): Promise<void> {
+  await run('ping -c 1 127.0.0.1; ping -6 -c 1 ::1');
+  await run('ip link set lo mtu 1500; ping -c 1 -s 3000 127.0.0.1; ping -6 -c 1 -s 3000 ::1; ip link set lo mtu 65536');
+  const lo4 = v4Mapped(0x7f000001);
+  const srv = new UdpSock(ns, 4);
+  srv.bind(lo4, 9999);
+  const cli4 = new UdpSock(ns, 4);
+  cli4.sendto(new TextEncoder().encode('hello-udp-loopback'), lo4, 9999);
+  cli4.sendto(new TextEncoder().encode('nobody home'), lo4, 9998);
+  const cli6 = new UdpSock(ns, 6);
+  cli6.sendto(new TextEncoder().encode('nobody home 6'), IN6ADDR_LOOPBACK, 9998);
+  for (const s of [srv, cli4, cli6]) s.close();
+}
+
+test('a capture written by lonet (-w) reads back the same in lonet, real tcpdump and tshark', async (t) => {
+  for (const device of ['lo', 'any']) {
+    const { ns, run } = virtualNs();
+    const file = join(dir, `traffic-${device}.pcap`);
+    const ac = new AbortController();
+    const dump = ns.exec(`tcpdump -i ${device} -w ${file}`, { signal: ac.signal });
+    await traffic(ns, run);
+    ac.abort();
+    const w = await dump;
+    assert.equal(w.code, 0);
+    assert.equal(w.stdout, '');
+    const counts = /(\d+) packets captured\n(\d+) packets received by filter\n0 packets dropped by kernel\n$/.exec(
+      w.stderr,
+    );
+    assert.ok(counts, w.stderr);
+    const captured = Number(counts[1]);
+    assert.equal(Number(counts[2]), 2 * captured, 'both copies on lo pass the filter');
+    const parsed = readPcap(new Uint8Array(readFileSync(file)));
+    assert.ok(!(parsed instanceof PcapError));
+    assert.equal(parsed.records.length, captured);
+    if (!HAVE_TCPDUMP) {
+      t.skip('real tcpdump is not installed');
+      continue;
+    }
+    for (const flags of ['-n', '-nv', '-nvv', '-ne', '-nq', '-nx', '-nX', '-nA', '-nev']) {
+      await sameAsReal(ns, [flags, '-r', file]);
+    }
+    const ours = await ns.exec(`tcpdump -nr ${file}`);
+    assert.match(ours.stdout, /ICMP 127\.0\.0\.1 udp port 9998 unreachable, length 47/);
+    assert.match(ours.stdout, /ICMP6, destination unreachable, unreachable port, ::1 udp port 9998, length 69/);
+    assert.match(ours.stdout, /frag \(1448\|1448\)/);
+    if (!HAVE_TSHARK) {
+      t.skip('tshark is not installed');
+      continue;
+    }
+    const ts = realTshark(['-n', '-r', file, '-V']);
+    assert.equal(ts.code, 0, ts.stderr);
+    assert.doesNotMatch(ts.stdout, /Malformed|\[Expert Info \(Error/);
+    const summary = realTshark(['-n', '-r', file]).stdout.trim().split('\n');
+    assert.equal(summary.length, captured);
+  }
+});
+
+test('-w writes a file tcpdump -r of lonet reads back; -r honours -c and the filter', async () => {
+  const { ns, run } = virtualNs();
+  const file = join(dir, 'ping.pcap');
+  const dump = ns.exec(`tcpdump -i lo -c 2 -w ${file}`);
+  await run('ping -c 1 127.0.0.1');
+  const w = await dump;
+  assert.equal(w.code, 0);
+  assert.equal(
+    w.stderr,
+    'tcpdump: listening on lo, link-type EN10MB (Ethernet), snapshot length 262144 bytes\n' +
+      '2 packets captured\n4 packets received by filter\n0 packets dropped by kernel\n',
+  );
+  const r = await ns.exec(`tcpdump -n -r ${file} -c 1 'icmp[icmptype] = icmp-echoreply'`);
+  assert.equal(r.code, 0);
+  assert.match(
+    r.stdout,
+    /^00:00:00\.\d{6} IP 127\.0\.0\.1 > 127\.0\.0\.1: ICMP echo reply, id \d+, seq 1, length 64\n$/,
+  );
+  assert.equal(r.stderr, `reading from file ${file}, link-type EN10MB (Ethernet), snapshot length 262144\n`);
+});
