@@ -175,3 +175,17 @@ test('the capture downloads as a pcap file holding the pings', { skip }, async (
   assert.equal(records.filter((r) => r.data[12] === 0x88 && r.data[13] === 0xb5).length, 301);
   assert.deepEqual(pageErrors, []);
 });
+
+test('Ctrl-C interrupts a running ping, and the up arrow brings the line back', { skip }, async () => {
+  await typeLine('ping -i 0.2 127.0.0.3', /icmp_seq=2 /);
+  await page.keyboard.press('Control+C');
+  const deadline = Date.now() + 10_000;
+  while (!/\^C\s*--- 127\.0\.0\.3 ping statistics ---/.test(await terminalText())) {
+    if (Date.now() > deadline) assert.fail(`no summary after ^C:\n${await terminalText()}`);
+    await page.waitForTimeout(50);
+  }
+  await page.keyboard.press('ArrowUp');
+  await page.waitForTimeout(100);
+  assert.match(await terminalText(), /lonet# ping -i 0\.2 127\.0\.0\.3\s*$/);
+  await page.keyboard.press('Control+U');
+});
