@@ -154,8 +154,11 @@ function parseArgs(argv: readonly string[]): Options | Usage | 'help' | 'version
         case 'S':
           print.S = true;
           break;
+        case 'n':
+          print.n = true;
+          break;
         default:
-        // -n (lonet never resolves names), -l, -p, -U and the rest change nothing here.
+        // -l, -p, -U and the rest change nothing here.
       }
     }
   }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Namespace } from '../../src/api/namespace.js';
-import { PcapError, readPcap } from '../../src/capture/pcap.js';
+import { PcapError, readPcap, writePcap } from '../../src/capture/pcap.js';
 import { IN6ADDR_LOOPBACK } from '../../src/ipv6/addr.js';
 import { UdpSock, v4Mapped } from '../../src/transport/udp.js';
 import { HAVE_TCPDUMP, HAVE_TSHARK, realTcpdump, realTshark } from '../capture/real-tools.js';
@@ -59,6 +59,9 @@ test('every printing option on the sample matches tcpdump 4.99', { skip: noTcpdu
   ]) {
     await sameAsReal(ns, [flags, '-r', SAMPLE]);
   }
+  // Without -n: 127.0.0.1 is localhost in every hosts file, ports by /etc/services, MACs with their OUI.
+  await sameAsReal(ns, ['-r', SAMPLE, 'ip']);
+  await sameAsReal(ns, ['-ev', '-r', SAMPLE, 'ip']);
 });
 
 test('pcap-filter expressions select the same packets as libpcap 1.10', { skip: noTcpdump }, async () => {
@@ -285,3 +288,34 @@ test('-w writes a file tcpdump -r of lonet reads back; -r honours -c and the fil
   );
   assert.equal(r.stderr, `reading from file ${file}, link-type EN10MB (Ethernet), snapshot length 262144\n`);
 });
+
+test(
+  'damaged packets print as tcpdump prints them (bad lengths, options, checksums, cut captures)',
+  { skip: noTcpdump },
+  async () => {
+    const sample = readPcap(new Uint8Array(readFileSync(SAMPLE)));
+    assert.ok(!(sample instanceof PcapError));
+    // A fixed-seed generator: the same damage every run.
+    let seed = 7;
+    const rnd = () => {
+      seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff;
+      return seed / 0x7fffffff;
+    };
+    const ns = new Namespace();
+    for (let round = 0; round < 8; round++) {
+      const records = sample.records.map((r) => {
+        const d = new Uint8Array(r.data);
+        const v6 = d[12] === 0x86;
+        for (let k = 0; k < 3; k++) d[14 + Math.floor(rnd() * Math.min(d.length - 14, 80))] = Math.floor(rnd() * 256);
+        // Keep the version and the protocol: dissectors of GRE, ESP, RSVP… are not lonet's business.
+        d[14] = ((v6 ? 6 : 4) << 4) | ((d[14] as number) & 0x0f);
+        d[v6 ? 14 + 6 : 14 + 9] = r.data[v6 ? 14 + 6 : 14 + 9] as number;
+        const cut = rnd() < 0.2 ? 14 + Math.floor(rnd() * (d.length - 14)) : d.length;
+        return { ...r, data: d.subarray(0, cut) };
+      });
+      const file = join(dir, `damaged-${round}.pcap`);
+      writeFileSync(file, writePcap(sample.header, records));
+      for (const flags of ['-n', '-nv', '-nvv']) await sameAsReal(ns, [flags, '-r', file]);
+    }
+  },
+);

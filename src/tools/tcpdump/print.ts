@@ -8,6 +8,7 @@
  */
 import { formatIpv6 } from '../../ipv6/addr.js';
 import { csumFold, csumPartial } from '../../wire/checksum.js';
+import { TCP_SERVICES, UDP_SERVICES } from './services.js';
 
 const LINKTYPE_ETHERNET = 1;
 const LINKTYPE_RAW = 101;
@@ -29,9 +30,21 @@ export interface PrintOptions {
   t: number;
   /** -S: absolute TCP sequence numbers. */
   S: boolean;
+  /** -n: addresses and ports as numbers. Without it, names as the host's tables give them. */
+  n: boolean;
 }
 
-export const DEFAULT_PRINT_OPTIONS: PrintOptions = { e: false, q: false, v: 0, x: 0, X: 0, A: false, t: 0, S: false };
+export const DEFAULT_PRINT_OPTIONS: PrintOptions = {
+  e: false,
+  q: false,
+  v: 0,
+  x: 0,
+  X: 0,
+  A: false,
+  t: 0,
+  S: false,
+  n: false,
+};
 
 /** A packet as the printer takes it (a pcap record, or a live capture's packet). */
 export interface PrintPacket {
@@ -119,6 +132,31 @@ const ICMP6_UNREACH_CODES: Record<number, string> = {
   4: 'unreachable port',
 };
 
+/** /etc/protocols names (netbase), as getprotobynumber() gives them. */
+const NETDB_PROTOCOLS: Record<number, string> = {
+  0: 'ip',
+  1: 'icmp',
+  2: 'igmp',
+  4: 'ipencap',
+  6: 'tcp',
+  17: 'udp',
+  41: 'ipv6',
+  43: 'ipv6-route',
+  44: 'ipv6-frag',
+  47: 'gre',
+  50: 'esp',
+  51: 'ah',
+  58: 'ipv6-icmp',
+  59: 'ipv6-nonxt',
+  60: 'ipv6-opts',
+  103: 'pim',
+  112: 'vrrp',
+  132: 'sctp',
+};
+
+/** A few of netdissect's oui_values. */
+const OUI_NAMES: Record<number, string> = { 0: 'Ethernet', 12: 'Cisco', 248: 'Cisco bridged', 524295: 'Apple' };
+
 const SLL_PKTTYPES: Record<number, string> = { 0: 'In', 1: 'B', 2: 'M', 3: 'P', 4: 'Out' };
 
 const TCP_OPTION_NAMES: Record<number, string> = {
@@ -136,7 +174,6 @@ const TCP_OPTION_NAMES: Record<number, string> = {
   13: '',
   19: 'md5',
   20: 'scps',
-  27: 'qs',
   28: 'uto',
   29: 'tcp-ao',
   30: 'mptcp',
@@ -231,6 +268,35 @@ export class Printer {
     readonly ifName: (ifindex: number) => string = () => '?',
   ) {}
 
+  /**
+   * ipaddr_string(): without -n, the name the hosts table gives. lonet's table is the one
+   * every Linux host has, 127.0.0.1 localhost; ::1 has no entry on Debian unless added.
+   */
+  private host4(b: Uint8Array, off: number): string {
+    const a = ipv4(b, off);
+    return !this.opts.n && a === '127.0.0.1' ? 'localhost' : a;
+  }
+
+  /** tcpport_string()/udpport_string(): a service name without -n. */
+  private port(p: number, proto: 'tcp' | 'udp'): string {
+    if (this.opts.n) return String(p);
+    return (proto === 'tcp' ? TCP_SERVICES : UDP_SERVICES).get(p) ?? String(p);
+  }
+
+  /** netdb_protoname() from /etc/protocols without -n, else ip-proto-N. */
+  private protoName(p: number): string {
+    const name = this.opts.n ? undefined : NETDB_PROTOCOLS[p];
+    return name ?? `ip-proto-${p}`;
+  }
+
+  /** etheraddr_string(): without -n, the OUI's name follows ("Ethernet" for 00:00:00). */
+  private mac(b: Uint8Array, off: number): string {
+    const m = mac(b, off);
+    if (this.opts.n) return m;
+    const oui = ((b[off] as number) << 16) | ((b[off + 1] as number) << 8) | (b[off + 2] as number);
+    return `${m} (oui ${OUI_NAMES[oui] ?? 'Unknown'})`;
+  }
+
   /** Everything tcpdump prints for one packet, ending in a newline. */
   print(p: PrintPacket): string {
     const o = new Out();
@@ -317,7 +383,7 @@ export class Printer {
     const type = d.v.getUint16(12);
     const typeName = ETHERTYPES[type];
     if (this.opts.e || typeName === undefined || !(type === 0x0800 || type === 0x86dd || type === 0x0806)) {
-      o.w(`${mac(d.b, 6)} > ${mac(d.b, 0)}`);
+      o.w(`${this.mac(d.b, 6)} > ${this.mac(d.b, 0)}`);
       if (type < 0x0600) o.w(', 802.3');
       else if (this.opts.q) o.w(`, ${typeName ?? `Unknown Ethertype (0x${type.toString(16).padStart(4, '0')})`}`);
       else o.w(`, ethertype ${typeName ?? 'Unknown'} (0x${type.toString(16).padStart(4, '0')})`);
@@ -336,7 +402,7 @@ export class Printer {
     o.w(`${this.ifName(ifindex).padEnd(5)} ${(SLL_PKTTYPES[pkttype] ?? '?').padEnd(3)} `);
     if (this.opts.e) {
       o.w(`ifindex ${ifindex} `);
-      if (alen > 0) o.w(`${mac(d.b, 12, Math.min(alen, 8))} `);
+      if (alen > 0) o.w(`${alen === 6 ? this.mac(d.b, 12) : mac(d.b, 12, Math.min(alen, 8))} `);
       o.w(`ethertype ${ETHERTYPES[proto] ?? 'Unknown'} (0x${proto.toString(16).padStart(4, '0')}), length ${len}: `);
     }
     this.l3(o, d, proto, 20, len - 20);
@@ -381,7 +447,7 @@ export class Printer {
     const spa = sha + hln;
     const tha = spa + pln;
     const tpa = tha + hln;
-    const pa = (at: number) => (pln === 4 ? ipv4(d.b, at) : '?');
+    const pa = (at: number) => (pln === 4 ? this.host4(d.b, at) : '?');
     if (op === 1) {
       o.w(`Request who-has ${pa(tpa)}`);
       if (hln === 6 && d.b.subarray(tha, tha + 6).some((x) => x !== 0)) o.w(` (${mac(d.b, tha)})`);
@@ -395,13 +461,13 @@ export class Printer {
   }
 
   private ip(o: Out, d: Bytes, off: number, len: number): void {
-    if (!this.opts.e) o.w('IP ');
     const b0 = d.u8(off, 'ip');
     const ver = b0 >> 4;
     if (ver !== 4) {
-      o.w(`IP${ver}`);
+      o.w(ver === 6 ? 'IP6, wrong link-layer encapsulation (invalid)' : `IP${ver} (invalid)`);
       return;
     }
+    if (!this.opts.e) o.w('IP ');
     const hlen = (b0 & 0x0f) * 4;
     d.need(off, 20, 'ip');
     if (hlen < 20) {
@@ -416,9 +482,10 @@ export class Printer {
     }
     const frag = d.v.getUint16(off + 6);
     const proto = d.b[off + 9] as number;
-    const src = ipv4(d.b, off + 12);
-    const dst = ipv4(d.b, off + 16);
-    const length = Math.min(len, ipLen);
+    const src = this.host4(d.b, off + 12);
+    const dst = this.host4(d.b, off + 16);
+    // Past this, the IP header's length is believed; reads stay within what was captured.
+    const length = ipLen;
     // The IP length bounds what follows (Ethernet padding is not the packet's).
     const savedEnd = d.end;
     d.end = Math.min(d.end, off + ipLen);
@@ -467,19 +534,21 @@ export class Printer {
             this.icmp(o, d, l4, payload, fragmented);
             return;
           default:
-            o.w(`${src} > ${dst}: ip-proto-${proto} ${payload}`);
+            // ip_demux_print() puts its own space before the name.
+            o.w(`${src} > ${dst}:  ${this.protoName(proto)} ${payload}`);
             return;
         }
       }
-      o.w(`${src} > ${dst}: ip-proto-${proto}`);
+      // A later fragment: no transport header to show, only the protocol.
+      o.w(`${src} > ${dst}: ${this.protoName(proto)}`);
     } finally {
       d.end = savedEnd;
     }
   }
 
   private ip6(o: Out, d: Bytes, off: number, len: number): void {
-    if (!this.opts.e) o.w('IP6 ');
     d.need(off, 40, 'ip6');
+    if (!this.opts.e) o.w('IP6 ');
     const flow = d.v.getUint32(off);
     if (flow >>> 28 !== 6) {
       o.w(`version error: ${flow >>> 28} != 6`);
@@ -501,7 +570,7 @@ export class Printer {
     d.end = Math.min(d.end, off + 40 + plen);
     try {
       let at = off + 40;
-      let left = Math.min(plen, len - 40);
+      let left = plen;
       let fragmented = false;
       // Extension headers this printer knows: hop-by-hop, destination options, routing,
       // fragment. The addresses come first when one is present, as ip6_print does.
@@ -557,7 +626,7 @@ export class Printer {
           return;
         default:
           printAddrs();
-          o.w(`ip-proto-${nh} ${left}`);
+          o.w(` ${this.protoName(nh)} ${left}`);
       }
     } finally {
       d.end = savedEnd;
@@ -571,7 +640,7 @@ export class Printer {
     const quoted = off + 8;
     const qDst = () => {
       d.need(quoted, 20, 'icmp');
-      return ipv4(d.b, quoted + 16);
+      return this.host4(d.b, quoted + 16);
     };
     switch (type) {
       case 0:
@@ -596,9 +665,9 @@ export class Printer {
             const port = d.u16(quoted + qhl + 2, 'icmp');
             str =
               p === 6
-                ? `${dstA} tcp port ${port} unreachable`
+                ? `${dstA} tcp port ${this.port(port, 'tcp')} unreachable`
                 : p === 17
-                  ? `${dstA} udp port ${port} unreachable`
+                  ? `${dstA} udp port ${this.port(port, 'udp')} unreachable`
                   : `${dstA} protocol ${p} port ${port} unreachable`;
             break;
           }
@@ -675,9 +744,10 @@ export class Printer {
           const dstA = qDst();
           const p = d.b[q + 6] as number;
           const port = d.u16(q + 40 + 2, 'icmp6');
-          if (p === 6) o.w(`, ${dstA} tcp port ${port}`);
-          else if (p === 17) o.w(`, ${dstA} udp port ${port}`);
-          else o.w(`, ${dstA} protocol ${p} port ${port} unreachable`);
+          // get_upperlayer() finds only a TCP or UDP header; anything else reads as cut short.
+          if (p === 6) o.w(`, ${dstA} tcp port ${this.port(port, 'tcp')}`);
+          else if (p === 17) o.w(`, ${dstA} udp port ${this.port(port, 'udp')}`);
+          else throw new Trunc('icmp6');
         }
         break;
       case 2:
@@ -720,27 +790,31 @@ export class Printer {
     ipv: number,
     pseudo: (l: number) => number,
   ): void {
-    d.need(off, 8, 'udp');
+    if (off + 4 > d.end) {
+      o.w(`${src} > ${dst}: `);
+      throw new Trunc('udp');
+    }
     const sport = d.v.getUint16(off);
     const dport = d.v.getUint16(off + 2);
+    const addrs = `${src}.${this.port(sport, 'udp')} > ${dst}.${this.port(dport, 'udp')}: `;
+    if (off + 8 > d.end) {
+      o.w(addrs);
+      throw new Trunc('udp');
+    }
     let ulen = d.v.getUint16(off + 4);
-    const addrs = `${src}.${sport} > ${dst}.${dport}: `;
     if (ulen === 0 && len > 65535) ulen = len;
     if (ulen < 8) {
       o.w(`${addrs}truncated-udplength ${ulen}`);
       return;
     }
-    if (ulen > len) {
-      o.w(`${addrs}[bad udp length ${ulen} > ${len}]`);
-      return;
-    }
-    const length = ulen - 8;
+    // The shorter of the UDP and IP lengths is the datagram; a longer UDP length is "bad".
+    const length = Math.min(ulen, len) - 8;
     o.w(addrs);
     if (this.opts.v > 0 && !fragmented && ((ipv === 4 && this.opts.v > 1) || ipv === 6)) {
       const field = d.v.getUint16(off + 6);
       if (ipv === 4 && field === 0) o.w('[no cksum] ');
-      else if (off + ulen <= d.end) {
-        const sum = inCksum(d.b, off, ulen, pseudo(ulen));
+      else if (off + length + 8 <= d.end) {
+        const sum = inCksum(d.b, off, length + 8, pseudo(length + 8));
         if (sum !== 0) {
           o.w(
             `[bad udp cksum 0x${field.toString(16).padStart(4, '0')} -> 0x${shouldBe(field, sum).toString(16).padStart(4, '0')}!] `,
@@ -748,7 +822,8 @@ export class Printer {
         } else o.w('[udp sum ok] ');
       }
     }
-    o.w(`UDP, length ${length}`);
+    if (ulen > len) o.w(`UDP, bad length ${ulen - 8} > ${len - 8}`);
+    else o.w(`UDP, length ${length}`);
   }
 
   private tcp(
@@ -763,14 +838,17 @@ export class Printer {
     pseudo: (l: number) => number,
     addrBytes: Uint8Array,
   ): void {
-    d.need(off, 4, 'tcp');
+    if (off + 4 > d.end) {
+      o.w(`${src} > ${dst}:`);
+      throw new Trunc('tcp');
+    }
     const sport = d.v.getUint16(off);
     const dport = d.v.getUint16(off + 2);
-    o.w(`${src}.${sport} > ${dst}.${dport}: `);
+    o.w(`${src}.${this.port(sport, 'tcp')} > ${dst}.${this.port(dport, 'tcp')}: `);
     d.need(off, 20, 'tcp');
     const hlen = ((d.b[off + 12] as number) >> 4) * 4;
     if (hlen < 20) {
-      o.w(`tcp ${len - hlen} [bad hdr length ${hlen} - too short, < 20]`);
+      o.w(` tcp ${len - hlen} [bad hdr length ${hlen} - too short, < 20]`);
       return;
     }
     let seq = d.v.getUint32(off + 4);
@@ -843,15 +921,34 @@ export class Printer {
     o.w(`, win ${win}`);
     if (flags & 0x20) o.w(`, urg ${urp}`);
     if (hlen > 20) {
-      o.w(', options [');
-      try {
-        o.w(tcpOptions(d, off + 20, hlen - 20, rev, thseq, thack));
-      } finally {
-        o.w(']');
-      }
+      const opts = tcpOptions(d, off + 20, hlen - 20, rev, thseq, thack);
+      o.w(`, options [${opts.s}`);
+      if (opts.stop) return;
+      o.w(']');
     }
     o.w(`, length ${length}`);
+    if (flags & 0x04 && this.opts.v > 0 && length > 0) {
+      // print_tcp_rst_data(): RFC 1122 lets a RST carry text; up to 30 bytes of it.
+      const from = off + hlen;
+      const n = Math.min(length, 30);
+      o.w(` [RST${length > 30 ? '+' : ''} `);
+      for (let i = 0; i < n; i++) {
+        if (from + i >= d.end) throw new Trunc('tcp');
+        o.w(printableChar(d.b[from + i] as number));
+      }
+      o.w(']');
+    }
   }
+}
+
+/** fn_print_char(): high bytes as "M-", controls as "^X". */
+function printableChar(c: number): string {
+  let s = '';
+  if (c & 0x80) {
+    s = 'M-';
+    c &= 0x7f;
+  }
+  return c >= 0x20 && c < 0x7f ? s + String.fromCharCode(c) : `${s}^${String.fromCharCode(c ^ 0x40)}`;
 }
 
 function compareBytes(a: Uint8Array, b: Uint8Array): number {
@@ -869,120 +966,135 @@ function hexKey(a: Uint8Array): string {
   return s;
 }
 
-function tcpOptions(d: Bytes, at: number, hlen: number, rev: boolean, thseq: number, thack: number): string {
-  const parts: string[] = [];
+/**
+ * The option list after ", options [". `stop` is set when tcpdump gives up on the segment
+ * there: a bad option ("[bad opt]", then "]" unless it was the first) or bytes beyond the
+ * capture (" [|tcp]", with ">" when an option's data was cut); nothing follows then.
+ */
+function tcpOptions(
+  d: Bytes,
+  at: number,
+  hlen: number,
+  rev: boolean,
+  thseq: number,
+  thack: number,
+): { s: string; stop: boolean } {
+  let out = '';
+  let ch = '';
   let cp = at;
   let left = hlen;
+  const bad = () => ({ s: `${out}[bad opt]${ch !== '' ? ']' : ''}`, stop: true });
   while (left > 0) {
-    if (cp >= d.end) return `${parts.join(',')}${parts.length ? ',' : ''}[|tcp]`;
+    out += ch;
+    if (cp >= d.end) return { s: `${out} [|tcp]`, stop: true };
     const opt = d.b[cp++] as number;
     let len: number;
     if (opt === 0 || opt === 1) len = 1;
     else {
-      if (cp >= d.end) return `${parts.join(',')}[|tcp]`;
+      if (cp >= d.end) return { s: `${out} [|tcp]`, stop: true };
       len = d.b[cp++] as number;
-      if (len < 2 || len > left) return `${[...parts, TCP_OPTION_NAMES[opt] ?? `unknown-${opt}`].join(',')}[bad opt]`;
+      if (len < 2 || len > left) return bad();
       left--;
     }
     left--;
-    let s = TCP_OPTION_NAMES[opt] ?? `unknown-${opt}`;
+    out += TCP_OPTION_NAMES[opt] ?? `unknown-${opt}`;
     let datalen = 0;
-    const lencheck = (n: number) => {
-      if (n > left) throw new BadOpt(s);
-      d.need(cp, n, 'tcp');
-    };
-    try {
-      switch (opt) {
-        case 2:
-          datalen = 2;
-          lencheck(2);
-          s += ` ${d.v.getUint16(cp)}`;
-          break;
-        case 3:
-          datalen = 1;
-          lencheck(1);
-          s += ` ${d.b[cp]}`;
-          break;
-        case 5:
-          datalen = len - 2;
-          if (datalen % 8 !== 0) s += ' invalid sack';
-          else {
-            s += ` ${datalen / 8} `;
-            for (let i = 0; i < datalen; i += 8) {
-              lencheck(i + 8);
-              let a = d.v.getUint32(cp + i);
-              let b = d.v.getUint32(cp + i + 4);
-              a = (a - (rev ? thseq : thack)) >>> 0;
-              b = (b - (rev ? thseq : thack)) >>> 0;
-              s += `{${a}:${b}}`;
-            }
+    // LENCHECK(): more than the header holds is bad; more than was captured is truncation.
+    const lencheck = (n: number): 'bad' | 'trunc' | null => (n > left ? 'bad' : cp + n > d.end ? 'trunc' : null);
+    let fail: 'bad' | 'trunc' | null = null;
+    switch (opt) {
+      case 2:
+        datalen = 2;
+        fail = lencheck(2);
+        if (fail === null) out += ` ${d.v.getUint16(cp)}`;
+        break;
+      case 3:
+        datalen = 1;
+        fail = lencheck(1);
+        if (fail === null) out += ` ${d.b[cp]}`;
+        break;
+      case 5:
+        datalen = len - 2;
+        if (datalen % 8 !== 0) out += ' invalid sack';
+        else {
+          out += ` ${datalen / 8} `;
+          for (let i = 0; i < datalen && fail === null; i += 8) {
+            fail = lencheck(i + 8);
+            if (fail !== null) break;
+            const base = rev ? thseq : thack;
+            out += `{${(d.v.getUint32(cp + i) - base) >>> 0}:${(d.v.getUint32(cp + i + 4) - base) >>> 0}}`;
           }
-          break;
-        case 6:
-        case 7:
-        case 11:
-        case 12:
-        case 13:
-          datalen = 4;
-          lencheck(4);
-          s += ` ${d.v.getUint32(cp)}`;
-          break;
-        case 8:
-          datalen = 8;
-          lencheck(8);
-          s += ` val ${d.v.getUint32(cp)} ecr ${d.v.getUint32(cp + 4)}`;
-          break;
-        case 0:
-        case 1:
-        case 4:
-          break;
-        default:
-          datalen = len - 2;
-          lencheck(datalen);
-          if (datalen > 0) s += ` 0x${hexKey(d.b.subarray(cp, cp + datalen))}`;
-      }
-    } catch (e) {
-      if (e instanceof BadOpt) return `${[...parts, e.s].join(',')}[bad opt]`;
-      if (e instanceof Trunc) return `${[...parts, s].join(',')}[|tcp]`;
-      throw e;
+        }
+        break;
+      case 6:
+      case 7:
+      case 11:
+      case 12:
+      case 13:
+        datalen = 4;
+        fail = lencheck(4);
+        if (fail === null) out += ` ${d.v.getUint32(cp)}`;
+        break;
+      case 8:
+        datalen = 8;
+        fail = lencheck(8);
+        if (fail === null) out += ` val ${d.v.getUint32(cp)} ecr ${d.v.getUint32(cp + 4)}`;
+        break;
+      case 0:
+      case 1:
+      case 4:
+        break;
+      default:
+        // Byte by byte, so a cut capture shows what it has before " [|tcp]>".
+        datalen = len - 2;
+        if (datalen > 0) out += ' 0x';
+        for (let i = 0; i < datalen && fail === null; i++) {
+          fail = lencheck(i + 1);
+          if (fail === null) out += hex2(d.b[cp + i] as number);
+        }
     }
+    if (fail === 'bad') return bad();
+    if (fail === 'trunc') return { s: `${out} [|tcp]>`, stop: true };
     cp += datalen;
     left -= datalen;
     const spec = datalen + 1 + (opt === 0 || opt === 1 ? 0 : 1);
-    if (spec !== len) s += `[len ${len}]`;
-    parts.push(s);
+    if (spec !== len) out += `[len ${len}]`;
+    ch = ',';
     if (opt === 0) break;
   }
-  return parts.join(',');
+  return { s: out, stop: false };
 }
 
-class BadOpt {
-  constructor(readonly s: string) {}
-}
-
-/** IP options, named as ip_optprint names them. */
+/** IP options, as ip_optprint() names them; EOL ends the list, a bad length stops it. */
 function ipOptions(b: Uint8Array, off: number, len: number): string {
-  const out: string[] = [];
+  const names: Record<number, string> = {
+    0: 'EOL',
+    1: 'NOP',
+    68: 'timestamp',
+    130: 'security',
+    7: 'RR',
+    137: 'SSRR',
+    131: 'LSRR',
+    148: 'RA',
+    82: 'traceroute',
+  };
+  let out = '';
+  let sep = '';
   let i = 0;
   while (i < len) {
-    const t = b[off + i] as number;
-    if (t === 0) {
-      out.push('EOL');
-      i++;
-      continue;
+    const code = b[off + i] as number;
+    out += `${sep}${names[code] ?? `unknown ${code}`}`;
+    sep = ',';
+    let optLen = 1;
+    if (code !== 0 && code !== 1) {
+      optLen = b[off + i + 1] ?? 0;
+      if (optLen < 2) return `${out} [bad length ${optLen}]`;
     }
-    if (t === 1) {
-      out.push('NOP');
-      i++;
-      continue;
-    }
-    const l = b[off + i + 1] ?? 0;
-    const name = { 7: 'RR', 68: 'TS', 130: 'SECURITY', 131: 'LSRR', 137: 'SSRR', 148: 'RA' }[t] ?? `unknown ${t}`;
-    out.push(`${name} len ${l}`);
-    if (l < 2) break;
-    i += l;
+    if (optLen > len - i) return `${out} [bad length ${optLen}]`;
+    if (code === 0) return out;
+    i += optLen;
   }
-  return out.join(',');
+  return out;
 }
 
 /** -x: "\n\t0x0000:  4500 0054 ..." sixteen bytes a line. */
