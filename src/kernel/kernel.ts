@@ -26,6 +26,7 @@ import type { Net } from '../net/net.js';
 import { netTxAction } from '../sched/sch-generic.js';
 import { tcpInit } from '../transport/tcp/rcv.js';
 import { udpInit } from '../transport/udp.js';
+import { udpProcInit } from '../transport/udp-proc.js';
 import { type Clock, RealClock, VirtualClock } from './clock.js';
 import { RatelimitState } from './ratelimit.js';
 import type { SysctlEntry } from './sysctl.js';
@@ -161,6 +162,7 @@ export class Kernel {
     inetInit(this);
     inet6Init(this);
     udpInit(this);
+    udpProcInit();
     tcpInit(this);
     this.registerPernetOperations(loopbackNetOps);
     this.blackholeDev = blackholeNetdevInit(this);

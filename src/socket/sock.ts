@@ -13,6 +13,10 @@ export const SOCK_MIN_SNDBUF = 4608;
 
 let nextCpu = 0;
 
+/** get_next_ino(): inode numbers, one counter per host; the first value is only a seed. */
+const nextIno = new WeakMap<object, number>();
+const FIRST_INO = 16384;
+
 export class Sock {
   /** sk_sndbuf / sk_rcvbuf, in bytes of truesize (the doubled setsockopt value). */
   sndbuf: number;
@@ -23,6 +27,10 @@ export class Sock {
   err = 0;
   /** The CPU this socket's process context runs on (sk_incoming_cpu, chosen round robin). */
   readonly cpu: number;
+  /** sock_i_ino(): the socket's inode, as /proc/net/* and ss -e show it. */
+  readonly ino: number;
+  /** sk_forward_alloc: receive memory charged in whole pages ahead of use (udp_rmem_schedule). */
+  forwardAlloc = 0;
   /** Called (asynchronously) when data can be read, an error is pending, or buffer space frees. */
   onDataReady: (() => void) | null = null;
   onError: (() => void) | null = null;
@@ -33,6 +41,8 @@ export class Sock {
     this.sndbuf = net.core.wmem_default;
     this.rcvbuf = net.core.rmem_default;
     this.cpu = nextCpu++ % net.kernel.cpus.length;
+    this.ino = nextIno.get(net.kernel) ?? FIRST_INO;
+    nextIno.set(net.kernel, this.ino + 1);
   }
 
   /** SO_SNDBUF: min(val, wmem_max) doubled, not below SOCK_MIN_SNDBUF. */

@@ -5,6 +5,7 @@ import { ethtool } from './ethtool.js';
 import { ifconfig } from './ifconfig.js';
 import { ip } from './ip/index.js';
 import { ping } from './ping.js';
+import { ss } from './ss.js';
 import { sysctl } from './sysctl.js';
 import { tc } from './tc.js';
 import { tcpdump } from './tcpdump.js';
@@ -16,6 +17,7 @@ export const commands: ReadonlyMap<string, Command> = new Map<string, Command>([
   ['ip', ip],
   ['ping', ping],
   ['ping6', ping],
+  ['ss', ss],
   ['sysctl', sysctl],
   ['tc', tc],
   ['tcpdump', tcpdump],

@@ -45,6 +45,7 @@ import { Ipv6Header } from '../wire/ipv6.js';
 import { UdpHeader } from '../wire/udp.js';
 
 export const UDP_HEADER_LEN = 8;
+const PAGE_SIZE = 4096;
 /** The largest payloads: 65535 less the IP and UDP headers (IPv6's header is not in its length). */
 export const UDP_MAX_PAYLOAD_V4 = 0xffff - 20 - UDP_HEADER_LEN;
 export const UDP_MAX_PAYLOAD_V6 = 0xffff - UDP_HEADER_LEN;
@@ -397,8 +398,14 @@ export class UdpSock extends Sock {
 
   /** udp_recvmsg(): the next datagram, counted in InDatagrams as it is read. */
   recv(): UdpDatagram | null {
+    const before = this.queue.rmemAlloc;
     const d = this.queue.shift();
-    if (d !== null) (d.family === 4 ? this.net.ipv4.mib.udp : this.net.ipv6.mib.udp6).InDatagrams++;
+    if (d !== null) {
+      (d.family === 4 ? this.net.ipv4.mib.udp : this.net.ipv6.mib.udp6).InDatagrams++;
+      // udp_rmem_release(partial): whole pages go back, at most one stays charged.
+      this.forwardAlloc += before - this.queue.rmemAlloc;
+      this.forwardAlloc -= (this.forwardAlloc - 1) & ~(PAGE_SIZE - 1);
+    }
     return d;
   }
 
@@ -548,8 +555,15 @@ function udpQueueRcv(sk: UdpSock, skb: SkBuff, saddr: In6Addr, sport: number, fa
     UDP_HEADER_LEN + len <= skb.headlen
       ? skb.head.subarray(skb.data + UDP_HEADER_LEN, skb.data + UDP_HEADER_LEN + len)
       : skbCopyBits(skb, UDP_HEADER_LEN, len);
-  const ok = sk.queue.push({ data, address: saddr, port: sport, family }, skb.truesize);
+  const truesize = skb.truesize;
+  const rmem = sk.queue.rmemAlloc;
+  const ok = sk.queue.push({ data, address: saddr, port: sport, family }, truesize);
   kfreeSkb(skb);
+  // udp_rmem_schedule(): charge whole pages when what is charged ahead does not cover it.
+  if (sk.queue.rmemAlloc > rmem) {
+    if (truesize > sk.forwardAlloc) sk.forwardAlloc += Math.ceil(truesize / PAGE_SIZE) * PAGE_SIZE;
+    sk.forwardAlloc -= truesize;
+  }
   if (!ok) {
     const mib = family === 4 ? sk.net.ipv4.mib.udp : sk.net.ipv6.mib.udp6;
     mib.RcvbufErrors++;

@@ -1,0 +1,75 @@
+/**
+ * What sock_diag (inet_diag) tells ss about one socket: struct inet_diag_msg and the
+ * attributes ss asks for (INET_DIAG_SKMEMINFO, INET_DIAG_SKV6ONLY, INET_DIAG_SHUTDOWN,
+ * INET_DIAG_CGROUP_ID). Each protocol fills these from its sockets (udp_diag_dump,
+ * later tcp_diag); ss only formats them.
+ */
+import type { Kernel } from '../kernel/kernel.js';
+
+/** sk_state values (include/net/tcp_states.h); UDP uses ESTABLISHED and CLOSE. */
+export const TCP_STATE = {
+  ESTABLISHED: 1,
+  SYN_SENT: 2,
+  SYN_RECV: 3,
+  FIN_WAIT1: 4,
+  FIN_WAIT2: 5,
+  TIME_WAIT: 6,
+  CLOSE: 7,
+  CLOSE_WAIT: 8,
+  LAST_ACK: 9,
+  LISTEN: 10,
+  CLOSING: 11,
+} as const;
+
+/** sk_meminfo: the SK_MEMINFO_* vector `ss -m` prints as skmem:(…). */
+export interface SkMeminfo {
+  rmemAlloc: number;
+  rcvbuf: number;
+  wmemAlloc: number;
+  sndbuf: number;
+  fwdAlloc: number;
+  wmemQueued: number;
+  optmem: number;
+  backlog: number;
+  drops: number;
+}
+
+export interface InetDiagMsg {
+  /** AF_INET (4) or AF_INET6 (6): the socket's family, not the address's. */
+  family: 4 | 6;
+  state: number;
+  /** 16 bytes; an AF_INET socket's address is v4-mapped here and printed as IPv4. */
+  localAddr: Uint8Array;
+  localPort: number;
+  remoteAddr: Uint8Array;
+  remotePort: number;
+  /** idiag_rqueue / idiag_wqueue. */
+  rqueue: number;
+  wqueue: number;
+  uid: number;
+  ino: number;
+  /** sock_gen_cookie(). */
+  cookie: number;
+  /** Present for AF_INET6 sockets only. */
+  v6only?: boolean;
+  /** sk_shutdown: 1 RCV_SHUTDOWN, 2 SEND_SHUTDOWN. */
+  shutdown: number;
+  skmem: SkMeminfo;
+}
+
+const cookies = new WeakMap<object, number>();
+const nextCookie = new WeakMap<Kernel, number>();
+
+/**
+ * sock_gen_cookie(): a socket's 64-bit cookie, taken from a host-wide counter the
+ * first time anyone asks (usually ss), then fixed for the socket's life.
+ */
+export function sockGenCookie(kernel: Kernel, sk: object): number {
+  let c = cookies.get(sk);
+  if (c === undefined) {
+    c = nextCookie.get(kernel) ?? 1;
+    nextCookie.set(kernel, c + 1);
+    cookies.set(sk, c);
+  }
+  return c;
+}

@@ -1,0 +1,483 @@
+/**
+ * ss(8) from iproute2 6.1: sockets as sock_diag reports them, laid out by ss's column
+ * engine as it does when stdout is not a terminal (each column as wide as its widest
+ * cell, "Process" heading the extension column whether or not -p is given — hence
+ * "PortProcess"). Protocols plug in as tables (udp now, tcp next), each a dump of
+ * InetDiagMsg in the kernel's order.
+ */
+import { formatIpv4 } from '../ipv4/devinet.js';
+import { formatIpv6, ipv6AddrAny } from '../ipv6/addr.js';
+import type { Net } from '../net/net.js';
+import type { InetDiagMsg } from '../socket/diag.js';
+import { udpDiagDump } from '../transport/udp-proc.js';
+import type { CommandContext } from './command.js';
+import { TCP_SERVICES, UDP_SERVICES } from './services.js';
+
+/** SS_* states: the kernel's TCP_* numbering. */
+const SS = {
+  UNKNOWN: 0,
+  ESTABLISHED: 1,
+  SYN_SENT: 2,
+  SYN_RECV: 3,
+  FIN_WAIT1: 4,
+  FIN_WAIT2: 5,
+  TIME_WAIT: 6,
+  CLOSE: 7,
+  CLOSE_WAIT: 8,
+  LAST_ACK: 9,
+  LISTEN: 10,
+  CLOSING: 11,
+  MAX: 12,
+} as const;
+
+const SS_ALL = (1 << SS.MAX) - 1;
+const SS_CONN = SS_ALL & ~((1 << SS.LISTEN) | (1 << SS.CLOSE) | (1 << SS.TIME_WAIT) | (1 << SS.SYN_RECV));
+
+const SSTATE_NAME: Record<number, string> = {
+  [SS.UNKNOWN]: 'UNKNOWN',
+  [SS.ESTABLISHED]: 'ESTAB',
+  [SS.SYN_SENT]: 'SYN-SENT',
+  [SS.SYN_RECV]: 'SYN-RECV',
+  [SS.FIN_WAIT1]: 'FIN-WAIT-1',
+  [SS.FIN_WAIT2]: 'FIN-WAIT-2',
+  [SS.TIME_WAIT]: 'TIME-WAIT',
+  [SS.CLOSE]: 'UNCONN',
+  [SS.CLOSE_WAIT]: 'CLOSE-WAIT',
+  [SS.LAST_ACK]: 'LAST-ACK',
+  [SS.LISTEN]: 'LISTEN',
+  [SS.CLOSING]: 'CLOSING',
+};
+
+/**
+ * A protocol as ss sees it: its netid, the states shown when none are asked for
+ * (default_dbs[]), its service names, and its sock_diag dump for one family.
+ */
+export interface SsTable {
+  netid: string;
+  defaultStates: number;
+  services: ReadonlyMap<number, string>;
+  dump(net: Net, family: 4 | 6): InetDiagMsg[];
+}
+
+/** In ss's print order (udp_show before tcp_show). */
+export const SS_TABLES: Record<'udp' | 'tcp', SsTable | null> = {
+  udp: { netid: 'udp', defaultStates: 1 << SS.ESTABLISHED, services: UDP_SERVICES, dump: udpDiagDump },
+  // TCP plugs in here: { netid: 'tcp', defaultStates: SS_CONN, services: TCP_SERVICES, dump: tcpDiagDump }.
+  tcp: null,
+};
+void TCP_SERVICES;
+
+const USAGE = `Usage: ss [ OPTIONS ]
+       ss [ OPTIONS ] [ FILTER ]
+   -h, --help          this message
+   -V, --version       output version information
+   -n, --numeric       don't resolve service names
+   -r, --resolve       resolve host names
+   -a, --all           display all sockets
+   -l, --listening     display listening sockets
+   -o, --options       show timer information
+   -e, --extended      show detailed socket information
+   -m, --memory        show socket memory usage
+   -p, --processes     show process using socket
+   -T, --threads       show thread using socket
+   -i, --info          show internal TCP information
+       --tipcinfo      show internal tipc socket information
+   -s, --summary       show socket usage summary
+       --tos           show tos and priority information
+       --cgroup        show cgroup information
+   -b, --bpf           show bpf filter socket information
+   -E, --events        continually display sockets as they are destroyed
+   -Z, --context       display task SELinux security contexts
+   -z, --contexts      display task and socket SELinux security contexts
+   -N, --net           switch to the specified network namespace name
+
+   -4, --ipv4          display only IP version 4 sockets
+   -6, --ipv6          display only IP version 6 sockets
+   -0, --packet        display PACKET sockets
+   -t, --tcp           display only TCP sockets
+   -M, --mptcp         display only MPTCP sockets
+   -S, --sctp          display only SCTP sockets
+   -u, --udp           display only UDP sockets
+   -d, --dccp          display only DCCP sockets
+   -w, --raw           display only RAW sockets
+   -x, --unix          display only Unix domain sockets
+       --tipc          display only TIPC sockets
+       --vsock         display only vsock sockets
+       --xdp           display only XDP sockets
+   -f, --family=FAMILY display sockets of type FAMILY
+       FAMILY := {inet|inet6|link|unix|netlink|vsock|tipc|xdp|help}
+
+   -K, --kill          forcibly close sockets, display what was closed
+   -H, --no-header     Suppress header line
+   -O, --oneline       socket's data printed on a single line
+       --inet-sockopt  show various inet socket options
+
+   -A, --query=QUERY, --socket=QUERY
+       QUERY := {all|inet|tcp|mptcp|udp|raw|unix|unix_dgram|unix_stream|unix_seqpacket|packet|packet_raw|packet_dgram|netlink|dccp|sctp|vsock_stream|vsock_dgram|tipc|xdp}[,QUERY]
+
+   -D, --diag=FILE     Dump raw information about TCP sockets to FILE
+   -F, --filter=FILE   read filter information from FILE
+       FILTER := [ state STATE-FILTER ] [ EXPRESSION ]
+       STATE-FILTER := {all|connected|synchronized|bucket|big|TCP-STATES}
+         TCP-STATES := {established|syn-sent|syn-recv|fin-wait-{1,2}|time-wait|closed|close-wait|last-ack|listening|closing}
+          connected := {established|syn-sent|syn-recv|fin-wait-{1,2}|time-wait|close-wait|last-ack|closing}
+       synchronized := {established|syn-recv|fin-wait-{1,2}|time-wait|close-wait|last-ack|closing}
+             bucket := {syn-recv|time-wait}
+                big := {established|syn-sent|fin-wait-{1,2}|closed|close-wait|last-ack|listening|closing}
+`;
+
+// ---- the column engine (ss.c: out, field_next, render_calc_width, render) ----
+
+const COL = {
+  NETID: 0,
+  STATE: 1,
+  RECVQ: 2,
+  SENDQ: 3,
+  ADDR: 4,
+  SERV: 5,
+  RADDR: 6,
+  RSERV: 7,
+  EXT: 8,
+  PROC: 9,
+  MAX: 10,
+} as const;
+
+interface Column {
+  right: boolean;
+  header: string;
+  ldelim: string;
+  disabled: boolean;
+  width: number;
+  maxLen: number;
+}
+
+function makeColumns(): Column[] {
+  const c = (right: boolean, header: string, ldelim: string): Column => ({
+    right,
+    header,
+    ldelim,
+    disabled: false,
+    width: 0,
+    maxLen: 0,
+  });
+  // iproute2 6.1: "Process" sits over COL_EXT, the last column has no header.
+  return [
+    c(false, 'Netid', ''),
+    c(false, 'State', ' '),
+    c(false, 'Recv-Q', ' '),
+    c(false, 'Send-Q', ' '),
+    c(true, 'Local Address:', ' '),
+    c(false, 'Port', ''),
+    c(true, 'Peer Address:', ' '),
+    c(false, 'Port', ''),
+    c(false, 'Process', ''),
+    c(false, '', ''),
+  ];
+}
+
+/** The buffered fields: tokens in order, each tagged with its column. */
+class Fields {
+  readonly tokens: { col: number; text: string }[] = [];
+  current = 0;
+  #text = '';
+
+  constructor(readonly columns: Column[]) {}
+
+  out(s: string): void {
+    if (!(this.columns[this.current] as Column).disabled) this.#text += s;
+  }
+
+  /** field_flush + advance. */
+  next(): void {
+    const f = this.columns[this.current] as Column;
+    if (!f.disabled) {
+      this.tokens.push({ col: this.current, text: this.#text });
+      if (this.#text.length > f.maxLen) f.maxLen = this.#text.length;
+    }
+    this.#text = '';
+    this.current = this.current === COL.MAX - 1 ? 0 : this.current + 1;
+  }
+
+  set(id: number): void {
+    while (this.current !== id) this.next();
+  }
+
+  /** render(): the token in progress is printed but, never flushed, does not widen its column. */
+  render(): string {
+    const cols = this.columns;
+    const tokens = [...this.tokens];
+    if (this.#text.length > 0 || this.current !== 0 || tokens.length > 0) {
+      if (!(cols[this.current] as Column).disabled) tokens.push({ col: this.current, text: this.#text });
+    }
+    if (tokens.length === 0) return '';
+    // render_calc_width() in compact mode: widths are content widths, plus the delimiter.
+    let first = true;
+    for (const c of cols) {
+      if (c.disabled) continue;
+      c.width = !first && c.maxLen ? c.maxLen + c.ldelim.length : c.maxLen;
+      if (c.width) first = false;
+    }
+    let out = '';
+    let lineStarted = false;
+    let f = 0;
+    while (f < COL.MAX && !(cols[f] as Column).width) f++;
+    for (const t of tokens) {
+      const c = cols[f] as Column;
+      let printed = 0;
+      if (lineStarted) {
+        out += c.ldelim;
+        printed = c.ldelim.length;
+      }
+      lineStarted = true;
+      if (c.width && c.right) {
+        const s = c.width - t.text.length - printed;
+        if (s > 0) {
+          out += ' '.repeat(s);
+          printed += s;
+        }
+      }
+      out += t.text;
+      printed += t.text.length;
+      if (c.width && !c.right && c.width - printed > 0) out += ' '.repeat(c.width - printed);
+      do {
+        if (f === COL.MAX - 1) {
+          out += '\n';
+          f = 0;
+          lineStarted = false;
+        } else {
+          f++;
+        }
+      } while ((cols[f] as Column).disabled);
+    }
+    if (lineStarted) out += '\n';
+    return out;
+  }
+}
+
+// ---- options ----
+
+interface Options {
+  numeric: boolean;
+  extended: boolean;
+  memory: boolean;
+  processes: boolean;
+  header: boolean;
+  oneline: boolean;
+  dbs: Set<'udp' | 'tcp'>;
+  families: Set<4 | 6>;
+  stateFilter: number;
+  filterStates: number;
+}
+
+const LONG: Record<string, string> = {
+  numeric: 'n',
+  all: 'a',
+  listening: 'l',
+  extended: 'e',
+  memory: 'm',
+  processes: 'p',
+  ipv4: '4',
+  ipv6: '6',
+  tcp: 't',
+  udp: 'u',
+  'no-header': 'H',
+  oneline: 'O',
+  help: 'h',
+  version: 'V',
+  options: 'o',
+  resolve: 'r',
+};
+
+type Parsed = Options | { exit: number; stdout?: string; stderr?: string };
+
+function parse(argv: readonly string[]): Parsed {
+  const o: Options = {
+    numeric: false,
+    extended: false,
+    memory: false,
+    processes: false,
+    header: true,
+    oneline: false,
+    dbs: new Set(),
+    families: new Set(),
+    stateFilter: 0,
+    filterStates: 0,
+  };
+  let doDefault = true;
+  const flags: string[] = [];
+  const operands: string[] = [];
+  for (let i = 1; i < argv.length; i++) {
+    const w = argv[i] as string;
+    if (w === '--') {
+      operands.push(...argv.slice(i + 1));
+      break;
+    }
+    if (w.startsWith('--')) {
+      const name = w.slice(2);
+      const short = LONG[name];
+      if (short === undefined) return { exit: 255, stderr: `ss: unrecognized option '${w}'\n${USAGE}` };
+      flags.push(short);
+    } else if (w.startsWith('-') && w.length > 1) {
+      flags.push(...w.slice(1));
+    } else {
+      operands.push(w);
+    }
+  }
+  for (const f of flags) {
+    switch (f) {
+      case 'n':
+        o.numeric = true;
+        break;
+      case 'r':
+      case 'o':
+        break;
+      case 'a':
+        o.stateFilter = SS_ALL;
+        break;
+      case 'l':
+        o.stateFilter = (1 << SS.LISTEN) | (1 << SS.CLOSE);
+        break;
+      case 'e':
+        o.extended = true;
+        break;
+      case 'm':
+        o.memory = true;
+        break;
+      case 'p':
+        o.processes = true;
+        break;
+      case 'H':
+        o.header = false;
+        break;
+      case 'O':
+        o.oneline = true;
+        break;
+      case 'u':
+      case 't': {
+        const db = f === 'u' ? 'udp' : 'tcp';
+        o.dbs.add(db);
+        o.filterStates |= db === 'udp' ? 1 << SS.ESTABLISHED : SS_CONN;
+        doDefault = false;
+        break;
+      }
+      case '4':
+      case '6':
+        // filter_af_set(): the family's default states join the filter too.
+        o.families.add(f === '4' ? 4 : 6);
+        o.filterStates |= SS_CONN;
+        doDefault = false;
+        break;
+      case 'h':
+        return { exit: 0, stdout: USAGE };
+      case 'V':
+        return { exit: 0, stdout: 'ss utility, iproute2-6.1.0\n' };
+      default:
+        return { exit: 255, stderr: `ss: invalid option -- '${f}'\n${USAGE}` };
+    }
+  }
+  if (operands.length > 0) {
+    return { exit: 1, stderr: `ss: filter expressions ("${operands.join(' ')}") are not supported by lonet yet\n` };
+  }
+  if (doDefault) {
+    if (o.stateFilter === 0) o.stateFilter = SS_CONN;
+    o.dbs.add('udp').add('tcp');
+  }
+  if (o.stateFilter !== 0) o.filterStates = o.stateFilter;
+  // filter_merge_defaults(): inet tables cover both families unless one was asked for.
+  if (o.families.size === 0) o.families.add(4).add(6);
+  if (o.dbs.size === 0) o.dbs.add('udp').add('tcp');
+  return o;
+}
+
+// ---- printing one socket (inet_show_sock) ----
+
+function isEphemeral(net: Net, port: number): boolean {
+  const [min, max] = net.ipv4.ipLocalPortRange;
+  return port >= min && port <= max;
+}
+
+function service(net: Net, o: Options, table: SsTable, port: number): string {
+  if (port === 0) return '*';
+  if (!o.numeric && !isEphemeral(net, port)) {
+    const name = table.services.get(port);
+    if (name !== undefined) return name;
+  }
+  return String(port);
+}
+
+function hostText(m: InetDiagMsg, a: Uint8Array): string {
+  if (m.family === 4)
+    return formatIpv4(((a[12] ?? 0) << 24) | ((a[13] ?? 0) << 16) | ((a[14] ?? 0) << 8) | (a[15] ?? 0));
+  if (!m.v6only && ipv6AddrAny(a)) return '*';
+  return `[${formatIpv6(a)}]`;
+}
+
+function showSock(net: Net, o: Options, table: SsTable, m: InetDiagMsg, fields: Fields): void {
+  fields.set(COL.NETID);
+  fields.out(table.netid);
+  fields.set(COL.STATE);
+  fields.out(SSTATE_NAME[m.state] ?? 'UNKNOWN');
+  fields.set(COL.RECVQ);
+  fields.out(String(m.rqueue).padEnd(6));
+  fields.set(COL.SENDQ);
+  fields.out(String(m.wqueue).padEnd(6));
+  fields.set(COL.ADDR);
+  for (const [addr, port] of [
+    [m.localAddr, m.localPort],
+    [m.remoteAddr, m.remotePort],
+  ] as const) {
+    fields.out(`${hostText(m, addr)}:`);
+    fields.next();
+    fields.out(service(net, o, table, port));
+    fields.next();
+  }
+  // -p finds owners through /proc/*/fd; lonet's sockets belong to no process, so none is shown.
+  if (o.extended) {
+    if (m.uid) fields.out(` uid:${m.uid}`);
+    fields.out(` ino:${m.ino}`);
+    fields.out(` sk:${m.cookie.toString(16)}`);
+    // INET_DIAG_CGROUP_ID: every socket here is in the root cgroup.
+    fields.out(' cgroup:/');
+    if (m.family === 6 && m.v6only !== undefined) fields.out(` v6only:${m.v6only ? 1 : 0}`);
+    fields.out(` ${m.shutdown & 1 ? '-' : '<'}-${m.shutdown & 2 ? '-' : '>'}`);
+  }
+  if (o.memory) {
+    if (!o.oneline) fields.out('\n\t');
+    const k = m.skmem;
+    fields.out(
+      ` skmem:(r${k.rmemAlloc},rb${k.rcvbuf},t${k.wmemAlloc},tb${k.sndbuf},f${k.fwdAlloc},w${k.wmemQueued},o${k.optmem},bl${k.backlog},d${k.drops})`,
+    );
+  }
+}
+
+export function ss(ctx: CommandContext): number {
+  const o = parse(ctx.argv);
+  if ('exit' in o) {
+    if (o.stdout !== undefined) ctx.stdout.write(o.stdout);
+    if (o.stderr !== undefined) ctx.stderr.write(o.stderr);
+    return o.exit;
+  }
+  const columns = makeColumns();
+  const states = o.filterStates;
+  if (o.dbs.size === 1) (columns[COL.NETID] as Column).disabled = true;
+  if (!(states & (states - 1))) (columns[COL.STATE] as Column).disabled = true;
+  const fields = new Fields(columns);
+  if (o.header) {
+    while (fields.current !== COL.MAX - 1) {
+      fields.out((columns[fields.current] as Column).header);
+      fields.next();
+    }
+  }
+  for (const db of ['udp', 'tcp'] as const) {
+    const table = SS_TABLES[db];
+    if (!o.dbs.has(db) || table === null) continue;
+    for (const family of [4, 6] as const) {
+      if (!o.families.has(family)) continue;
+      for (const m of table.dump(ctx.net, family)) {
+        if (states & (1 << m.state)) showSock(ctx.net, o, table, m, fields);
+      }
+    }
+  }
+  ctx.stdout.write(fields.render());
+  return 0;
+}
