@@ -23,7 +23,8 @@
  *
  * Linux drops two kinds of packet without any of these counters, and the check allows
  * exactly those: IPv4 martians (ip_route_input_slow: source multicast, limited broadcast
- * or 0/8, destination 0/8 or unjoined multicast — counted only in /proc/net/stat/rt_cache)
+ * or 0/8, destination 0/8 or unjoined multicast — counted only in /proc/net/stat/rt_cache;
+ * and any IPv4 packet once lo has no in_device, after an MTU under 68: checked on 6.18)
  * and IPv6 NEXTHDR_NONE (InDelivers to nodata_protocol, which counts nothing more).
  *
  * The stack's own answers (echo replies, ICMP errors, TCP resets) are further frames on

@@ -3,6 +3,7 @@
  * (TCP's segments, the node:dgram face) is one more file and one more entry here.
  */
 import { apiTarget } from './api.js';
+import { configTarget } from './config.js';
 import { ethernetTarget } from './ethernet.js';
 import type { FuzzTarget } from './harness.js';
 import { icmpTarget } from './icmp.js';
@@ -20,6 +21,7 @@ export const targets: readonly FuzzTarget<never>[] = [
   ipv6Target,
   icmpTarget,
   udpTarget,
+  configTarget,
   pcapTarget,
   shellTarget,
   ipArgsTarget,
