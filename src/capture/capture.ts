@@ -7,8 +7,8 @@
  *
  * libpcap's rules are kept: on lo the PACKET_OUTGOING copy is counted "received by filter"
  * but never delivered (the same packet comes back as PACKET_HOST), so each packet is seen
- * once and the kernel's count is twice the captured one; `any` gives cooked LINUX_SLL2
- * frames (the link header replaced by interface index, direction and address).
+ * once and the kernel's count is twice the captured one; `any` gives cooked frames
+ * (LINUX_SLL2 or v1: the link header replaced by interface, direction and address).
  */
 import { devAddPack, devRemovePack } from '../core/dev.js';
 import type { NetDevice } from '../core/netdevice.js';
@@ -22,7 +22,7 @@ import { LINKTYPE, MAXIMUM_SNAPLEN, PcapWriter } from './pcap.js';
 import { PcapngWriter } from './pcapng.js';
 
 export interface CaptureOptions {
-  /** A device name, or `any` for every device of the namespace. Default: as tcpdump picks. */
+  /** A device name, or `any` for every device of the namespace. Default: `lo`. */
   device?: string;
   /** A pcap-filter expression (`tcp port 80`, `icmp or icmp6`). */
   filter?: string;
@@ -38,6 +38,11 @@ export interface CaptureOptions {
   bufferSize?: number;
   /** Aborting closes the capture. */
   signal?: AbortSignal;
+  /**
+   * The cooked header for `any`: LINUX_SLL2 (default, what `tcpdump -i any` asks for) or
+   * LINUX_SLL (v1, what libpcap gives tcpdump when it picked `any` itself).
+   */
+  cooked?: 'sll' | 'sll2';
 }
 
 /** One captured packet. */
@@ -75,16 +80,21 @@ export class CaptureError extends Error {
   }
 }
 
+/** The 16-byte LINUX_SLL header (tcpdump.org/linktypes/LINKTYPE_LINUX_SLL.html). */
+const SLL_HDR_LEN = 16;
 /** The 20-byte LINUX_SLL2 header (tcpdump.org/linktypes/LINKTYPE_LINUX_SLL2.html). */
 const SLL2_HDR_LEN = 20;
 /** The packet socket's default buffer: tcpdump's 2 MiB ring (-B 2048). */
 const DEFAULT_BUFFER = 2 * 1024 * 1024;
 
-/** The device tcpdump opens without -i: the first up non-loopback device, else lo. */
+/**
+ * The device tcpdump opens without -i: the first of pcap_findalldevs(), which ranks up
+ * non-loopback devices first, then `any`, then loopback ones; so `any` in a namespace
+ * that has only lo (as a real one shows: "listening on any, link-type LINUX_SLL").
+ */
 export function defaultCaptureDevice(net: Net): string {
-  const devs = net.devices;
-  const pick = devs.find((d) => (d.flags & 0x1) !== 0 && (d.flags & 0x8) === 0) ?? devs[0];
-  return pick?.name ?? 'lo';
+  const pick = net.devices.find((d) => (d.flags & 0x1) !== 0 && (d.flags & 0x8) === 0);
+  return pick?.name ?? 'any';
 }
 
 /**
@@ -113,13 +123,13 @@ export class PacketCapture implements AsyncIterable<CapturedPacket> {
 
   constructor(net: Net, opts: CaptureOptions = {}) {
     this.#net = net;
-    this.device = opts.device ?? defaultCaptureDevice(net);
+    this.device = opts.device ?? 'lo';
     let dev: NetDevice | null = null;
     if (this.device !== 'any') {
       dev = net.devGetByName(this.device) ?? null;
       if (dev === null) throw new CaptureError(`${this.device}: No such device exists`, 'ENODEV');
     }
-    this.linktype = dev === null ? LINKTYPE.LINUX_SLL2 : LINKTYPE.ETHERNET;
+    this.linktype = dev !== null ? LINKTYPE.ETHERNET : opts.cooked === 'sll' ? LINKTYPE.LINUX_SLL : LINKTYPE.LINUX_SLL2;
     this.snaplen = opts.snaplen === undefined || opts.snaplen <= 0 ? MAXIMUM_SNAPLEN : opts.snaplen;
     // Throws FilterError before the tap exists, as pcap_compile fails before capture starts.
     this.#filter = opts.filter === undefined || opts.filter.trim() === '' ? null : compileFilter(opts.filter);
@@ -163,7 +173,7 @@ export class PacketCapture implements AsyncIterable<CapturedPacket> {
   /** packet_rcv / tpacket_rcv: filter, count, copy up to snaplen, queue or drop. */
   #packetRcv(skb: SkBuff, dev: NetDevice): number {
     if (this.#closed) return 0;
-    const cooked = this.linktype === LINKTYPE.LINUX_SLL2;
+    const cooked = this.linktype !== LINKTYPE.ETHERNET;
     let l3 = 0;
     if (cooked) {
       const nh = skb.networkHeader - skb.data;
@@ -172,7 +182,16 @@ export class PacketCapture implements AsyncIterable<CapturedPacket> {
     const body = skbCopyBits(skb, l3, skb.len - l3);
     if (this.#complete && skb.ipSummed === CHECKSUM.PARTIAL) completeChecksum(skb, body, l3);
     let data = body;
-    if (cooked) {
+    if (this.linktype === LINKTYPE.LINUX_SLL) {
+      data = new Uint8Array(SLL_HDR_LEN + body.byteLength);
+      const v = new DataView(data.buffer);
+      v.setUint16(0, skb.pktType);
+      v.setUint16(2, dev.type);
+      v.setUint16(4, dev.addrLen);
+      data.set(dev.devAddr.subarray(0, Math.min(dev.addrLen, 8)), 6);
+      v.setUint16(14, skb.protocol);
+      data.set(body, SLL_HDR_LEN);
+    } else if (cooked) {
       data = new Uint8Array(SLL2_HDR_LEN + body.byteLength);
       const v = new DataView(data.buffer);
       v.setUint16(0, skb.protocol);
@@ -265,7 +284,7 @@ export class PacketCapture implements AsyncIterable<CapturedPacket> {
     yield w.sectionHeader();
     for await (const p of this) {
       const idb = w.interfaceFor(p.ifindex, {
-        name: this.linktype === LINKTYPE.LINUX_SLL2 ? 'any' : p.device,
+        name: this.linktype === LINKTYPE.ETHERNET ? p.device : 'any',
         linktype: this.linktype,
         snaplen: this.snaplen,
         comment: `netns ${this.#net.id}`,

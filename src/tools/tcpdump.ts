@@ -6,7 +6,7 @@
  * (Node); in a browser -r and -w report the file as missing.
  */
 
-import { type CapturedPacket, CaptureError, PacketCapture } from '../capture/capture.js';
+import { type CapturedPacket, CaptureError, defaultCaptureDevice, PacketCapture } from '../capture/capture.js';
 import { compileFilter, FilterError, type FilterFn } from '../capture/filter.js';
 import { LINKTYPE, MAXIMUM_SNAPLEN, openPcap, PcapError, PcapWriter } from '../capture/pcap.js';
 import { isPcapng, readPcapng } from '../capture/pcapng.js';
@@ -70,6 +70,8 @@ interface Options {
   snaplen: number;
   nano: boolean;
   expression: string;
+  /** -D: list the devices instead of capturing. */
+  list: boolean;
 }
 
 /** A command-line error: getopt's (followed by the usage text) or tcpdump's own (message only). */
@@ -91,6 +93,7 @@ function parseArgs(argv: readonly string[]): Options | Usage | 'help' | 'version
     snaplen: MAXIMUM_SNAPLEN,
     nano: false,
     expression: '',
+    list: false,
   };
   const rest: string[] = [];
   for (let i = 1; i < argv.length; i++) {
@@ -156,6 +159,9 @@ function parseArgs(argv: readonly string[]): Options | Usage | 'help' | 'version
           break;
         case 'n':
           print.n = true;
+          break;
+        case 'D':
+          o.list = true;
           break;
         default:
         // -l, -p, -U and the rest change nothing here.
@@ -273,8 +279,24 @@ export async function tcpdump(ctx: CommandContext): Promise<number> {
     stderr.write(o.showUsage ? `${o.message}${VERSION}OpenSSL 3.0.19 27 Jan 2026\n${USAGE}` : o.message);
     return 1;
   }
+  if (o.list) return listDevices(ctx);
   if (o.read !== undefined) return readFile(ctx, o);
   return live(ctx, o);
+}
+
+/**
+ * -D: pcap_findalldevs() order: up non-loopback devices, `any`, then up loopback ones
+ * (a down lo is not listed). The host's own pseudo-devices (nflog, dbus…) have no lonet twin.
+ */
+function listDevices({ net, stdout }: CommandContext): number {
+  const up = net.devices.filter((d) => (d.flags & 0x1) !== 0);
+  const lines = [
+    ...up.filter((d) => (d.flags & 0x8) === 0).map((d) => `${d.name} [Up, Running, Connected]`),
+    'any (Pseudo-device that captures on all interfaces) [Up, Running]',
+    ...up.filter((d) => (d.flags & 0x8) !== 0).map((d) => `${d.name} [Up, Running, Loopback]`),
+  ];
+  stdout.write(lines.map((l, i) => `${i + 1}.${l}\n`).join(''));
+  return 0;
 }
 
 function ifNamer(net: Net): (ifindex: number) => string {
@@ -375,8 +397,11 @@ async function live(ctx: CommandContext, o: Options): Promise<number> {
   const { net, stdout, stderr, signal } = ctx;
   let cap: PacketCapture;
   try {
+    // Only an explicit `-i any` asks for LINUX_SLL2; a device tcpdump picked itself keeps v1.
+    const device = o.device ?? defaultCaptureDevice(net);
     cap = new PacketCapture(net, {
-      ...(o.device === undefined ? {} : { device: o.device }),
+      device,
+      cooked: o.device === undefined ? 'sll' : 'sll2',
       filter: o.expression,
       snaplen: o.snaplen,
       signal,

@@ -319,3 +319,30 @@ test(
     }
   },
 );
+
+test('without -i tcpdump listens on `any` with Linux cooked v1, as in a namespace with only lo', async (t) => {
+  const { ns, run } = virtualNs();
+  const file = join(dir, 'default-device.pcap');
+  const dump = ns.exec('tcpdump -n -e -c 2');
+  const saved = ns.exec(`tcpdump -c 2 -w ${file}`);
+  await run('ping -c 1 127.0.0.1');
+  const r = await dump;
+  assert.equal(
+    r.stderr,
+    'tcpdump: verbose output suppressed, use -v[v]... for full protocol decode\n' +
+      'listening on any, link-type LINUX_SLL (Linux cooked v1), snapshot length 262144 bytes\n' +
+      '2 packets captured\n4 packets received by filter\n0 packets dropped by kernel\n',
+  );
+  assert.match(
+    r.stdout,
+    /^00:00:00\.\d{6} {2}In 00:00:00:00:00:00 ethertype IPv4 \(0x0800\), length 100: 127\.0\.0\.1 > 127\.0\.0\.1: ICMP echo request, id \d+, seq 1, length 64\n/,
+  );
+  assert.equal((await saved).code, 0);
+  const list = await ns.exec('tcpdump -D');
+  assert.equal(
+    list.stdout,
+    '1.any (Pseudo-device that captures on all interfaces) [Up, Running]\n2.lo [Up, Running, Loopback]\n',
+  );
+  if (!HAVE_TCPDUMP) return t.skip('real tcpdump is not installed');
+  for (const flags of ['-n', '-ne', '-nv']) await sameAsReal(ns, [flags, '-r', file]);
+});

@@ -416,7 +416,9 @@ export class Printer {
     if (this.opts.e) {
       const alen = d.v.getUint16(4);
       const dir = { 0: 'In', 1: 'B', 2: 'M', 3: 'P', 4: 'Out' }[pkttype] ?? `?`;
-      o.w(`${dir.padEnd(3)} ${alen > 0 ? `${mac(d.b, 6, Math.min(alen, 8))} ` : ''}`);
+      o.w(
+        `${dir.padStart(3)} ${alen === 6 ? `${this.mac(d.b, 6)} ` : alen > 0 ? `${mac(d.b, 6, Math.min(alen, 8))} ` : ''}`,
+      );
       o.w(`ethertype ${ETHERTYPES[proto] ?? 'Unknown'} (0x${proto.toString(16).padStart(4, '0')}), length ${len}: `);
     }
     this.l3(o, d, proto, 16, len - 16);
