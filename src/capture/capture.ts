@@ -278,6 +278,18 @@ export class PacketCapture implements AsyncIterable<CapturedPacket> {
     }
   }
 
+  /**
+   * The whole capture as a file in a Blob (browsers download it, Node can arrayBuffer() it),
+   * once the capture is closed (close(), the signal, or the loop breaking).
+   */
+  async blob(format: 'pcap' | 'pcapng' = 'pcap'): Promise<Blob> {
+    const parts: Uint8Array[] = [];
+    for await (const c of format === 'pcap' ? this.pcap() : this.pcapng()) parts.push(c);
+    return new Blob(parts as unknown as ConstructorParameters<typeof Blob>[0], {
+      type: 'application/vnd.tcpdump.pcap',
+    });
+  }
+
   /** The capture as a pcapng file: one interface block per device, naming the namespace. */
   async *pcapng(): AsyncGenerator<Uint8Array> {
     const w = new PcapngWriter();

@@ -189,7 +189,10 @@ test('pcapng: one interface block per device with the namespace in a comment; re
   clock.advance(1234);
   udpExchange(ns, 6, 'six');
   cap.close();
-  const bytes = await collect(cap.pcapng());
+  // The file as a Blob, what a browser would offer to download.
+  const blob = await cap.blob('pcapng');
+  assert.equal(blob.type, 'application/vnd.tcpdump.pcap');
+  const bytes = new Uint8Array(await blob.arrayBuffer());
   const r = readPcapng(bytes);
   assert.ok(!(r instanceof PcapError));
   assert.deepEqual(
