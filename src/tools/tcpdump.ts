@@ -105,8 +105,8 @@ function parseArgs(argv: readonly string[]): Options | Usage | 'help' | 'version
     if (a.startsWith('--')) {
       if (a === '--version') return 'version';
       if (a === '--help') return 'help';
-      if (a === '--nano') o.nano = true;
-      else if (a === '--micro') o.nano = false;
+      if (a === '--nano' || a === '--time-stamp-precision=nano') o.nano = true;
+      else if (a === '--micro' || a === '--time-stamp-precision=micro') o.nano = false;
       else if (a === '--immediate-mode' || a === '--print' || a === '--number') {
         // Accepted; output is immediate already.
       } else return new Usage(`tcpdump: unrecognized option '${a}'\n`);
@@ -169,6 +169,7 @@ function parseArgs(argv: readonly string[]): Options | Usage | 'help' | 'version
     }
   }
   o.expression = rest.join(' ');
+  print.nano = o.nano;
   return o;
 }
 

@@ -56,12 +56,14 @@ test('every printing option on the sample matches tcpdump 4.99', { skip: noTcpdu
     '-neq',
     '-nvvX',
     '-nc5',
+    '--nano',
   ]) {
     await sameAsReal(ns, [flags, '-r', SAMPLE]);
   }
   // Without -n: 127.0.0.1 is localhost in every hosts file, ports by /etc/services, MACs with their OUI.
   await sameAsReal(ns, ['-r', SAMPLE, 'ip']);
   await sameAsReal(ns, ['-ev', '-r', SAMPLE, 'ip']);
+  await sameAsReal(ns, ['-n', '--time-stamp-precision=nano', '-ttt', '-r', SAMPLE]);
 });
 
 test('pcap-filter expressions select the same packets as libpcap 1.10', { skip: noTcpdump }, async () => {
@@ -345,4 +347,38 @@ test('without -i tcpdump listens on `any` with Linux cooked v1, as in a namespac
   );
   if (!HAVE_TCPDUMP) return t.skip('real tcpdump is not installed');
   for (const flags of ['-n', '-ne', '-nv']) await sameAsReal(ns, [flags, '-r', file]);
+});
+
+test('random damage never crashes the printer or the filters', async () => {
+  const { Printer, DEFAULT_PRINT_OPTIONS } = await import('../../src/tools/tcpdump/print.js');
+  const { compileFilter } = await import('../../src/capture/filter.js');
+  const sample = readPcap(new Uint8Array(readFileSync(SAMPLE)));
+  assert.ok(!(sample instanceof PcapError));
+  const filters = [
+    'tcp[tcpflags] & tcp-syn != 0',
+    'port 80',
+    'host ::1',
+    'icmp6[0] = 128',
+    'ip[100:4] = 1 or not ip',
+  ].map(compileFilter);
+  let seed = 11;
+  const rnd = () => {
+    seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff;
+    return seed / 0x7fffffff;
+  };
+  // Every link type lonet reads, the sample's frames damaged and cut at random.
+  for (const linktype of [1, 113, 276, 101]) {
+    for (const v of [0, 2]) {
+      const printer = new Printer({ ...DEFAULT_PRINT_OPTIONS, v, e: v > 0, X: 1 }, linktype, () => 'lo');
+      for (let i = 0; i < 2000; i++) {
+        const r = sample.records[Math.floor(rnd() * sample.records.length)];
+        assert.ok(r);
+        const d = new Uint8Array(r.data);
+        for (let k = Math.floor(rnd() * 8); k > 0; k--) d[Math.floor(rnd() * Math.min(d.length, 100))] = rnd() * 256;
+        const data = d.subarray(0, Math.floor(rnd() * (d.length + 1)));
+        assert.match(printer.print({ tsSec: 0, tsNsec: 0, origLen: r.origLen, data }), /\n$/);
+        for (const f of filters) f({ data, len: r.origLen, linktype });
+      }
+    }
+  }
 });

@@ -32,6 +32,8 @@ export interface PrintOptions {
   S: boolean;
   /** -n: addresses and ports as numbers. Without it, names as the host's tables give them. */
   n: boolean;
+  /** --nano: nanosecond timestamps. */
+  nano: boolean;
 }
 
 export const DEFAULT_PRINT_OPTIONS: PrintOptions = {
@@ -44,6 +46,7 @@ export const DEFAULT_PRINT_OPTIONS: PrintOptions = {
   t: 0,
   S: false,
   n: false,
+  nano: false,
 };
 
 /** A packet as the printer takes it (a pcap record, or a live capture's packet). */
@@ -258,8 +261,8 @@ class Bytes {
 
 export class Printer {
   readonly #tcp = new Map<string, TcpConv>();
-  #first: number | undefined;
-  #prev: number | undefined;
+  #first: [number, number] | undefined;
+  #prev: [number, number] | undefined;
 
   constructor(
     readonly opts: PrintOptions,
@@ -322,34 +325,40 @@ export class Printer {
   }
 
   private timestamp(p: PrintPacket): string {
-    const usec = Math.floor(p.tsNsec / 1000);
-    const frac = String(usec).padStart(6, '0');
-    const tsUs = p.tsSec * 1e6 + usec;
-    const clock = (d: Date) =>
-      `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}:${String(d.getSeconds()).padStart(2, '0')}`;
-    const delta = (us: number) => {
-      const s = Math.floor(us / 1e6);
-      return ` ${String(Math.floor(s / 3600)).padStart(2, '0')}:${String(Math.floor(s / 60) % 60).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}.${String(us % 1e6).padStart(6, '0')} `;
+    // Microseconds unless --nano; deltas kept as [seconds, fraction] so no precision is lost.
+    const unit = this.opts.nano ? 1e9 : 1e6;
+    const digits = this.opts.nano ? 9 : 6;
+    const sub = this.opts.nano ? p.tsNsec : Math.floor(p.tsNsec / 1000);
+    const frac = String(sub).padStart(digits, '0');
+    const two = (n: number) => String(n).padStart(2, '0');
+    const clock = (d: Date) => `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
+    const delta = (from: [number, number]) => {
+      let s = p.tsSec - from[0];
+      let f = sub - from[1];
+      if (f < 0) {
+        f += unit;
+        s--;
+      }
+      return ` ${two(Math.floor(s / 3600))}:${two(Math.floor(s / 60) % 60)}:${two(s % 60)}.${String(f).padStart(digits, '0')} `;
     };
+    const now: [number, number] = [p.tsSec, sub];
     switch (this.opts.t) {
       case 1:
         return '';
       case 2:
         return `${p.tsSec}.${frac} `;
       case 3: {
-        const prev = this.#prev ?? tsUs;
-        this.#prev = tsUs;
-        return delta(tsUs - prev);
+        const prev = this.#prev ?? now;
+        this.#prev = now;
+        return delta(prev);
       }
       case 4: {
         const d = new Date(p.tsSec * 1000);
-        const date = `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
-        return `${date} ${clock(d)}.${frac} `;
+        return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${clock(d)}.${frac} `;
       }
-      case 5: {
-        this.#first ??= tsUs;
-        return delta(tsUs - this.#first);
-      }
+      case 5:
+        this.#first ??= now;
+        return delta(this.#first);
       default:
         return `${clock(new Date(p.tsSec * 1000))}.${frac} `;
     }
