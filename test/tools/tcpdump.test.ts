@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { Namespace } from '../../src/api/namespace.js';
 import { PcapError, readPcap, writePcap } from '../../src/capture/pcap.js';
 import { IN6ADDR_LOOPBACK } from '../../src/ipv6/addr.js';
+import { TcpSock } from '../../src/transport/tcp/sock.js';
 import { UdpSock, v4Mapped } from '../../src/transport/udp.js';
 import { HAVE_TCPDUMP, HAVE_TSHARK, realTcpdump, realTshark } from '../capture/real-tools.js';
 import { virtualNs } from '../helpers/virtual-shell.js';
@@ -211,7 +212,7 @@ test('Ctrl-C ends a live capture with the counts; -i any shows cooked lines with
 
 /**
  * Traffic for the file test: pings (IPv4, IPv6, fragmented), UDP delivered and refused
- * (ICMP port unreachable). A TCP exchange joins this list when src/transport/tcp lands.
+ * (ICMP port unreachable), and a TCP exchange over IPv4 and IPv6.
  */
 async function traffic(ns: Namespace, run: (line: string) => Promise<unknown>): Promise<void> {
   await run('ping -c 1 127.0.0.1; ping -6 -c 1 ::1');
@@ -225,6 +226,32 @@ async function traffic(ns: Namespace, run: (line: string) => Promise<unknown>): 
   const cli6 = new UdpSock(ns, 6);
   cli6.sendto(new TextEncoder().encode('nobody home 6'), IN6ADDR_LOOPBACK, 9998);
   for (const s of [srv, cli4, cli6]) s.close();
+  // TCP over both families: handshake with options, a request, a reply past one segment, FINs.
+  // Two ports, as in the sample: 8000's TIME_WAIT would refuse [::]:8000 (EADDRINUSE, as on Linux).
+  for (const [family, addr, port] of [
+    [4, lo4, 8000],
+    [6, IN6ADDR_LOOPBACK, 8001],
+  ] as const) {
+    const listener = new TcpSock(ns, family);
+    assert.equal(listener.bind(new Uint8Array(16), port), 0);
+    listener.listen(128);
+    const cli = new TcpSock(ns, family);
+    cli.connect(addr, port);
+    await run('sleep 0.01');
+    const acc = listener.accept();
+    assert.ok(acc instanceof TcpSock);
+    cli.sendmsg(new TextEncoder().encode('GET /data.txt HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'));
+    await run('sleep 0.01');
+    acc.recvmsg();
+    acc.sendmsg(new Uint8Array(70000).fill(0x61));
+    await run('sleep 0.05');
+    while (cli.recvmsg() instanceof Uint8Array) {}
+    acc.close();
+    await run('sleep 0.05');
+    cli.close();
+    await run('sleep 0.05');
+    listener.close();
+  }
 }
 
 test('a capture written by lonet (-w) reads back the same in lonet, real tcpdump and tshark', async (t) => {
