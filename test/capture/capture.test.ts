@@ -12,7 +12,7 @@ import { PACKET } from '../../src/core/skbuff.js';
 import { IN6ADDR_LOOPBACK } from '../../src/ipv6/addr.js';
 import { Kernel } from '../../src/kernel/kernel.js';
 import { UdpSock, v4Mapped } from '../../src/transport/udp.js';
-import { HAVE_TCPDUMP, realTcpdump } from './real-tools.js';
+import { HAVE_TCPDUMP, HAVE_TSHARK, realTcpdump, realTshark } from './real-tools.js';
 
 process.env.TZ = 'UTC';
 const LO4 = v4Mapped(0x7f000001);
@@ -217,4 +217,9 @@ test('pcapng: one interface block per device with the namespace in a comment; re
   assert.equal(real.code, 0, real.stderr);
   assert.match(real.stdout, /^00:00:00\.000000 IP 127\.0\.0\.1\.\d+ > 127\.0\.0\.1\.9999: UDP, length 4\n/);
   assert.match(real.stdout, /\n00:00:00\.00000\d IP6 ::1\.\d+ > ::1\.9999: UDP, length 3\n$/);
+  if (!HAVE_TSHARK) return t.skip('tshark is not installed');
+  const ts = realTshark(['-r', file, '-T', 'fields', '-e', 'frame.interface_name', '-e', 'frame.p2p_dir']);
+  assert.equal(ts.code, 0, ts.stderr);
+  // Each packet names its interface and comes in (epb_flags inbound: PACKET_HOST).
+  assert.equal(ts.stdout, 'lo\t1\nlo\t1\n');
 });
