@@ -175,8 +175,28 @@ function tcpAckSndCheck(sk: TcpSock): void {
   tcpSendDelayedAck(sk);
 }
 
+/**
+ * tcp_oow_rate_limited(): ACKs answering out-of-window or invalid segments without data
+ * go out at most once per tcp_invalid_ratelimit ms, so two stacks can't ping-pong them.
+ */
+function oowRateLimited(
+  sk: TcpSock,
+  cb: TcpCb,
+  counter: 'TCPACKSkippedSeq' | 'TCPACKSkippedChallenge' | 'TCPACKSkippedPAWS',
+): boolean {
+  if (cb.seq !== cb.end && !has(cb, TCPHDR.SYN)) return false;
+  const now = sk.clock;
+  if (sk.lastOowAck !== 0 && now - sk.lastOowAck < sk.tn.sysctl.tcp_invalid_ratelimit * 1e6) {
+    sk.tn.ext[counter]++;
+    return true;
+  }
+  sk.lastOowAck = now || 1;
+  return false;
+}
+
 /** tcp_send_challenge_ack() (RFC 5961 §4, §5, §7). */
-function tcpSendChallengeAck(sk: TcpSock): void {
+function tcpSendChallengeAck(sk: TcpSock, cb: TcpCb): void {
+  if (oowRateLimited(sk, cb, 'TCPACKSkippedChallenge')) return;
   sk.tn.ext.TCPChallengeACK++;
   tcpSendAck(sk);
 }
@@ -201,7 +221,7 @@ function tcpAck(sk: TcpSock, cb: TcpCb, slow: boolean): boolean {
   const ack = cb.ack;
   if (seqAfter(ack, sk.sndNxt)) return false;
   if (seqBefore(ack, priorUna)) {
-    if (seqBefore(ack, (priorUna - sk.maxWindow) >>> 0)) tcpSendChallengeAck(sk);
+    if (seqBefore(ack, (priorUna - sk.maxWindow) >>> 0)) tcpSendChallengeAck(sk, cb);
     else if (cb.sack !== undefined && sk.sackOk) tcpSacktag(sk, cb.sack, ack);
     return true;
   }
@@ -502,7 +522,7 @@ function tcpFin(sk: TcpSock): void {
 function checkTimestamps(sk: TcpSock, cb: TcpCb): boolean {
   if (pawsReject(sk, cb)) {
     sk.tn.ext.PAWSEstab++;
-    if (!has(cb, TCPHDR.RST)) tcpSendDupAck(sk, cb);
+    if (!has(cb, TCPHDR.RST) && !oowRateLimited(sk, cb, 'TCPACKSkippedPAWS')) tcpSendDupAck(sk, cb);
     return false;
   }
   return true;
@@ -650,24 +670,25 @@ export function tcpRcvStateProcess(sk: TcpSock, cb: TcpCb): void {
   }
   if (!checkTimestamps(sk, cb)) return;
   if (!tcpSequence(sk, cb)) {
-    if (!has(cb, TCPHDR.RST)) tcpSendDupAck(sk, cb);
+    if (!has(cb, TCPHDR.RST) && !oowRateLimited(sk, cb, 'TCPACKSkippedSeq')) tcpSendDupAck(sk, cb);
     return;
   }
   if (has(cb, TCPHDR.RST)) {
     // RFC 5961 §3: only an RST exactly at rcv_nxt resets; others in the window are challenged.
     if (cb.seq === sk.rcvNxt) tcpReset(sk);
-    else tcpSendChallengeAck(sk);
+    else tcpSendChallengeAck(sk, cb);
     return;
   }
   if (has(cb, TCPHDR.SYN)) {
-    // RFC 5961 §4: a SYN in a synchronized state.
-    if (sk.state === TCP.SYN_RECV && cb.seq === sk.irs) {
-      tcpSendSynackNow(sk);
+    // The peer's SYN-ACK in a simultaneous open completes it; any other SYN in a
+    // synchronized state is answered with a challenge ACK (RFC 5961 §4).
+    const simultaneous =
+      sk.state === TCP.SYN_RECV && has(cb, TCPHDR.ACK) && (cb.seq + 1) >>> 0 === sk.rcvNxt && cb.ack === sk.sndNxt;
+    if (!simultaneous) {
+      sk.tn.ext.TCPSYNChallenge++;
+      tcpSendChallengeAck(sk, cb);
       return;
     }
-    sk.tn.ext.TCPSYNChallenge++;
-    tcpSendChallengeAck(sk);
-    return;
   }
   if (!has(cb, TCPHDR.ACK)) return;
   const slow = cb.len > 0 || sk.ofo.length > 0;
@@ -688,7 +709,7 @@ export function tcpRcvStateProcess(sk: TcpSock, cb: TcpCb): void {
       sk.net.ipv4.mib.tcp.OutRsts++;
       return;
     }
-    tcpSendChallengeAck(sk);
+    tcpSendChallengeAck(sk, cb);
     return;
   }
   tcpStoreTsRecent(sk, cb);

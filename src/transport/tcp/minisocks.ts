@@ -5,6 +5,7 @@
  * listener's side of the handshake — tcp_conn_request with its SYN and accept queue
  * limits, and SYN cookies (net/ipv4/syncookies.c) when the SYN queue is full.
  */
+import { formatIpv6 } from '../../ipv6/addr.js';
 import type { Timer } from '../../kernel/clock.js';
 import { TCPHDR } from '../../wire/tcp.js';
 import { isV4Mapped, mappedV4 } from '../udp.js';
@@ -408,9 +409,14 @@ export function tcpConnRequest(
       wantCookie = true;
       tn.ext.TCPReqQFullDoCookies++;
       if (!sk.synFloodWarned) {
+        // tcp_syn_flood_action(): once per listener, naming its own bound address.
         sk.synFloodWarned = true;
-        const addr = v4 ? `${formatV4(mappedV4(laddr))}:${lport}` : `[${addrKey(laddr)}]:${lport}`;
-        sk.net.kernel.printk('info', `TCP: request_sock_TCP: Possible SYN flooding on port ${addr}. Sending cookies.`);
+        const addr =
+          isV4Mapped(sk.localAddr) || sk.family === 4
+            ? `${formatV4(mappedV4(sk.localAddr))}:${lport}`
+            : `[${formatIpv6(sk.localAddr)}]:${lport}`;
+        if (sk.net.kernel.netRatelimit())
+          sk.net.kernel.printk('info', `TCP: Possible SYN flooding on port ${addr}. Sending cookies.`);
       }
     } else {
       tn.ext.TCPReqQFullDrop++;

@@ -284,6 +284,8 @@ export class TcpSock extends Sock {
   parent: TcpSock | null = null;
   /** A soft error from ICMP (sk_err_soft), reported if the connection times out. */
   softErr = 0;
+  /** When the last rate-limited out-of-window ACK went (last_oow_ack_time). */
+  lastOowAck = 0;
   /** The "Possible SYN flooding" message was logged for this listener. */
   synFloodWarned = false;
   /** Called when the state changes (connect completes, the peer closes, reset). */
