@@ -43,6 +43,8 @@ export interface CaptureOptions {
    * LINUX_SLL (v1, what libpcap gives tcpdump when it picked `any` itself).
    */
   cooked?: 'sll' | 'sll2';
+  /** pcap_setdirection(): packets received, sent, or both (default). */
+  direction?: 'in' | 'out' | 'inout';
 }
 
 /** One captured packet. */
@@ -111,6 +113,7 @@ export class PacketCapture implements AsyncIterable<CapturedPacket> {
   readonly #pt: PacketType;
   readonly #filter: FilterFn | null;
   readonly #complete: boolean;
+  readonly #direction: 'in' | 'out' | 'inout';
   readonly #bufferSize: number;
   #queue: CapturedPacket[] = [];
   #queued = 0;
@@ -134,6 +137,7 @@ export class PacketCapture implements AsyncIterable<CapturedPacket> {
     // Throws FilterError before the tap exists, as pcap_compile fails before capture starts.
     this.#filter = opts.filter === undefined || opts.filter.trim() === '' ? null : compileFilter(opts.filter);
     this.#complete = opts.checksums === 'complete';
+    this.#direction = opts.direction ?? 'inout';
     this.#bufferSize = opts.bufferSize ?? DEFAULT_BUFFER;
     this.#pt = { type: ETH_P.ALL, dev, func: (skb, d) => this.#packetRcv(skb, d) };
     devAddPack(net.kernel, this.#pt, net);
@@ -204,8 +208,11 @@ export class PacketCapture implements AsyncIterable<CapturedPacket> {
     }
     if (this.#filter !== null && !this.#filter({ data, len: data.byteLength, linktype: this.linktype })) return 0;
     this.stats.received++;
-    // libpcap: on lo the outgoing copy is the same packet as the incoming one; skip it.
-    if (skb.pktType === PACKET.OUTGOING && dev === this.#net.loopbackDev) return 0;
+    // linux_check_direction(): on lo the outgoing copy is the same packet as the incoming
+    // one, so it is skipped whatever the direction asked for.
+    if (skb.pktType === PACKET.OUTGOING) {
+      if (dev === this.#net.loopbackDev || this.#direction === 'in') return 0;
+    } else if (this.#direction === 'out') return 0;
     const caplen = Math.min(data.byteLength, this.snaplen);
     if (this.#queued + caplen > this.#bufferSize) {
       this.stats.dropped++;

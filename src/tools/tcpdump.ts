@@ -72,6 +72,8 @@ interface Options {
   expression: string;
   /** -D: list the devices instead of capturing. */
   list: boolean;
+  /** -Q: which direction to capture. */
+  direction: 'in' | 'out' | 'inout';
 }
 
 /** A command-line error: getopt's (followed by the usage text) or tcpdump's own (message only). */
@@ -94,6 +96,7 @@ function parseArgs(argv: readonly string[]): Options | Usage | 'help' | 'version
     nano: false,
     expression: '',
     list: false,
+    direction: 'inout',
   };
   const rest: string[] = [];
   for (let i = 1; i < argv.length; i++) {
@@ -183,6 +186,12 @@ function applyArg(o: Options, c: string, val: string): Usage | null {
     }
     case 'i':
       o.device = val;
+      return null;
+    case 'Q':
+      if (val !== 'in' && val !== 'out' && val !== 'inout') {
+        return new Usage(`tcpdump: unknown capture direction \`${val}'\n`, false);
+      }
+      o.direction = val;
       return null;
     case 'r':
       o.read = val;
@@ -403,6 +412,7 @@ async function live(ctx: CommandContext, o: Options): Promise<number> {
     cap = new PacketCapture(net, {
       device,
       cooked: o.device === undefined ? 'sll' : 'sll2',
+      direction: o.direction,
       filter: o.expression,
       snaplen: o.snaplen,
       signal,
@@ -453,6 +463,8 @@ async function live(ctx: CommandContext, o: Options): Promise<number> {
     cap.close();
     await dump?.close();
   }
+  // cleanup() on SIGINT: a line may have been cut short, so a newline first (when printing).
+  if (signal.aborted && !(o.count > 0 && n >= o.count) && dump === undefined) stdout.write('\n');
   stderr.write(
     `${plural(n, 'packet')} captured\n${plural(cap.stats.received, 'packet')} received by filter\n${plural(cap.stats.dropped, 'packet')} dropped by kernel\n`,
   );

@@ -201,7 +201,9 @@ test('Ctrl-C ends a live capture with the counts; -i any shows cooked lines with
     r.stdout,
     /^00:00:00\.\d{6} lo {4}In {2}IP6 \(flowlabel 0x[0-9a-f]{5}, hlim 64, next-header ICMPv6 \(58\) payload length: 64\) ::1 > ::1: \[icmp6 sum ok\] ICMP6, echo request, id \d+, seq 1\n/,
   );
-  assert.equal(r.stdout.split('\n').length, 3);
+  // Interrupted, tcpdump ends what it printed with an extra newline (cleanup()).
+  assert.equal(r.stdout.split('\n').length, 4);
+  assert.ok(r.stdout.endsWith('\n\n'));
   assert.equal(
     r.stderr,
     'tcpdump: data link type LINUX_SLL2\n' +
@@ -408,4 +410,25 @@ test('random damage never crashes the printer or the filters', async () => {
       }
     }
   }
+});
+
+test('-Q in sees lo’s packets, -Q out none (lo’s outgoing copies are never delivered), both counted', async () => {
+  for (const [dir, captured] of [
+    ['in', 2],
+    ['out', 0],
+  ] as const) {
+    const { ns, run } = virtualNs();
+    const ac = new AbortController();
+    const dump = ns.exec(`tcpdump -i lo -n -Q ${dir} icmp`, { signal: ac.signal });
+    await run('ping -c 1 127.0.0.1');
+    ac.abort();
+    const r = await dump;
+    assert.match(r.stderr, new RegExp(`\\n${captured} packets captured\\n4 packets received by filter\\n`));
+  }
+  const { ns } = virtualNs();
+  assert.deepEqual(await ns.exec('tcpdump -Q sideways'), {
+    code: 1,
+    stdout: '',
+    stderr: "tcpdump: unknown capture direction `sideways'\n",
+  });
 });
