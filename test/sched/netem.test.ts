@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { devAddPack } from '../../src/core/dev.js';
+import { NET_RX } from '../../src/core/if.js';
+import { PACKET } from '../../src/core/skbuff.js';
 import { Kernel } from '../../src/kernel/kernel.js';
+import { ETH_P } from '../../src/link/if-ether.js';
 import { Net } from '../../src/net/net.js';
 import { netem, pfifo, qdiscDelete, qdiscReplace, qdiscRoot } from '../../src/sched/sch-api.js';
 import { UdpSock, v4Mapped } from '../../src/transport/udp.js';
@@ -223,4 +227,59 @@ test('the library rejects nonsense options with RangeError', () => {
   assert.throws(() => netem({ delayNs: -1 }), RangeError);
   const net = new Net({ kernel: new Kernel({ clock: 'virtual' }) });
   assert.throws(() => qdiscDelete(net.lo), { code: 'ENOENT', message: 'Cannot delete qdisc with handle of zero' });
+});
+
+test('taps (tcpdump) see a delayed packet when it leaves the qdisc, and never one netem dropped', () => {
+  const { net, kernel, clock, send, drain } = udpPair();
+  const seen: { pktType: number; t: number }[] = [];
+  devAddPack(
+    kernel,
+    {
+      type: ETH_P.ALL,
+      dev: null,
+      func: (skb) => {
+        // dev_queue_xmit_nit stamps what it hands the taps; lo's receive side does not.
+        const t = skb.pktType === PACKET.OUTGOING ? skb.tstamp - clock.realtime() + clock.now() : -1;
+        seen.push({ pktType: skb.pktType, t });
+        return NET_RX.SUCCESS;
+      },
+    },
+    net,
+  );
+  qdiscReplace(net.lo, netem({ delayNs: 50e6 }));
+  clock.advance(1e6);
+  send(1);
+  assert.deepEqual(seen, []);
+  clock.advance(50e6);
+  assert.equal(drain().length, 1);
+  // Stamped when it left the qdisc at 51 ms (OUTGOING), then received (HOST).
+  assert.deepEqual(seen, [
+    { pktType: PACKET.OUTGOING, t: 51e6 },
+    { pktType: PACKET.HOST, t: -1 },
+  ]);
+  qdiscReplace(net.lo, netem({ lossPercent: 100 }));
+  send(5);
+  clock.advance(1e9);
+  assert.equal(seen.length, 2);
+});
+
+test('on the real clock the watchdog is a real timer: a 30 ms delay is at least 30 ms', async () => {
+  const net = new Net();
+  const srv = new UdpSock(net, 4);
+  srv.bind(LO4, 9001);
+  const cli = new UdpSock(net, 4);
+  qdiscReplace(net.lo, netem({ delayNs: 30e6 }));
+  const t0 = performance.now();
+  cli.sendto(Uint8Array.of(1), LO4, 9001);
+  assert.equal(srv.recv(), null);
+  for (let i = 0; i < 200 && srv.recv() === null; i++) {
+    await new Promise((r) => setTimeout(r, 5));
+    const d = srv.recv();
+    if (d !== null) {
+      assert.deepEqual(Array.from(d.data), [1]);
+      assert.ok(performance.now() - t0 >= 29, `${performance.now() - t0} ms`);
+      return;
+    }
+  }
+  assert.fail('the delayed datagram never arrived');
 });
