@@ -266,9 +266,52 @@ function printQdisc(dev: NetDevice, kind: string, q: Qdisc | null, filtered: boo
   return s;
 }
 
+/** netem_print_opt() in JSON context: seconds and fractions, every key present. */
+function netemJsonOpt(q: NetemQdisc): string {
+  const d = q.dump();
+  const frac = (per: number) => fmtG(per / UINT32_MAX);
+  const sec = (ticks: number) => fmtG(Math.trunc(ticks / TICK_IN_USEC) / 1e6);
+  const parts = [`"limit":${d.limit}`];
+  if (d.latencyTicks)
+    parts.push(
+      `"delay":{"delay":${sec(d.latencyTicks)},"jitter":${sec(d.jitterTicks)},"correlation":${frac(d.corr.delay)}}`,
+    );
+  if (d.loss) parts.push(`"loss-random":{"loss":${frac(d.loss)},"correlation":${frac(d.corr.loss)}}`);
+  if (d.duplicate) parts.push(`"duplicate":{"duplicate":${frac(d.duplicate)},"correlation":${frac(d.corr.dup)}}`);
+  if (d.reorder.probability)
+    parts.push(`"reorder":{"reorder":${frac(d.reorder.probability)},"correlation":${frac(d.reorder.correlation)}}`);
+  if (d.corrupt.probability)
+    parts.push(`"corrupt":{"corrupt":${frac(d.corrupt.probability)},"correlation":${frac(d.corrupt.correlation)}}`);
+  parts.push(`"seed":${d.seed}`);
+  if (d.rate.rate)
+    parts.push(
+      `"rate":{"rate":${d.rate.rate},"packetoverhead":${d.rate.packetOverhead},"cellsize":${d.rate.cellSize},"celloverhead":${d.rate.cellOverhead}}`,
+    );
+  parts.push(`"ecn":${d.ecn ? 'true' : 'false'}`, `"gap":${d.gap}`);
+  return `{${parts.join(',')}}`;
+}
+
+/** print_qdisc() in JSON context (tc -j). */
+function jsonQdisc(dev: NetDevice, kind: string, q: Qdisc | null, filtered: boolean, stats: boolean): string {
+  const handle = q === null ? 0 : q.handle;
+  let s = `{"kind":${JSON.stringify(kind)},"handle":"${(handle >>> 16).toString(16)}:",`;
+  if (!filtered) s += `"dev":${JSON.stringify(dev.name)},`;
+  s += '"root":true,"refcnt":2,"options":';
+  if (q instanceof NetemQdisc) s += netemJsonOpt(q);
+  else if (q !== null && q.id !== 'noqueue') s += `{"limit":${(q as FifoQdisc).limit}}`;
+  else s += '{}';
+  if (stats) {
+    const b = q?.bstats ?? { bytes: 0, packets: 0 };
+    const qs = q?.qstats ?? { qlen: 0, backlog: 0, drops: 0, requeues: 0, overlimits: 0 };
+    s += `,"bytes":${b.bytes},"packets":${b.packets},"drops":${qs.drops},"overlimits":${qs.overlimits},"requeues":${qs.requeues},"backlog":${qs.backlog},"qlen":${qs.qlen}`;
+  }
+  return `${s}}`;
+}
+
 interface TcState {
   ctx: CommandContext;
   stats: boolean;
+  json: boolean;
 }
 
 function incomplete(ctx: CommandContext): never {
@@ -613,15 +656,16 @@ function qdiscList(st: TcState, argv: string[]): number {
     }
     devs = [dev];
   }
-  let out = '';
+  const out: string[] = [];
   for (const dev of devs) {
     const q = qdiscRoot(dev);
     // noop_qdisc is built in: dumps skip it.
     if (q === null && dev.qdisc === 'noop') continue;
     if (handle !== undefined && (q?.handle ?? 0) !== handle) continue;
-    out += printQdisc(dev, q?.id ?? dev.qdisc, q, d !== undefined, st.stats);
+    const print = st.json ? jsonQdisc : printQdisc;
+    out.push(print(dev, q?.id ?? dev.qdisc, q, d !== undefined, st.stats));
   }
-  ctx.stdout.write(out);
+  ctx.stdout.write(st.json ? `[${out.join(',')}]\n` : out.join(''));
   return 0;
 }
 
@@ -645,11 +689,12 @@ function doQdisc(st: TcState, argv: string[]): number {
 
 export function tc(ctx: CommandContext): number {
   const argv = ctx.argv.slice(1);
-  const st: TcState = { ctx, stats: false };
+  const st: TcState = { ctx, stats: false, json: false };
   try {
     while (argv.length > 0 && (argv[0] as string).startsWith('-')) {
       const opt = (argv[0] as string).replace(/^--/, '-');
       if (matches(opt, '-stats') || matches(opt, '-statistics')) st.stats = true;
+      else if (matches(opt, '-json')) st.json = true;
       else if (matches(opt, '-details') || matches(opt, '-raw') || matches(opt, '-pretty') || matches(opt, '-iec')) {
         // No effect on the qdiscs lonet has.
       } else if (matches(opt, '-Version')) {

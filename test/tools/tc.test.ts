@@ -61,6 +61,14 @@ const SESSION = [
   'tc qdisc show',
   'ip link set lo up',
   'tc qdisc show',
+  'tc -j qdisc show',
+  'tc qdisc add dev lo root pfifo limit 5',
+  'tc -j qdisc show',
+  'tc -j -s qdisc show dev lo',
+  'tc qdisc replace dev lo root bfifo limit 3000',
+  'tc -j qdisc',
+  'tc qdisc del dev lo root',
+  'tc -j qdisc show dev lo',
 ];
 
 const handles = (s: string) => s.replace(/\b8[0-9a-f]{3}:/g, 'H:');
@@ -100,6 +108,15 @@ test('netem: options print back as iproute2 prints them (with seed, as 6.6+ does
   assert.equal(
     show.stdout,
     'qdisc netem 8001: root refcnt 2 limit 50 delay 10ms  5ms 25% loss 0.5% 10% duplicate 1% reorder 25% 50% corrupt 0.1% seed 42 rate 1Mbit packetoverhead 20 gap 1\n',
+  );
+  // -j as iproute2's netem_print_opt writes JSON: seconds and fractions.
+  assert.equal(
+    (await run('tc -j qdisc show dev lo')).stdout,
+    '[{"kind":"netem","handle":"8001:","root":true,"refcnt":2,"options":{"limit":50,' +
+      '"delay":{"delay":0.01,"jitter":0.005,"correlation":0.25},"loss-random":{"loss":0.005,"correlation":0.1},' +
+      '"duplicate":{"duplicate":0.01,"correlation":0},"reorder":{"reorder":0.25,"correlation":0.5},' +
+      '"corrupt":{"corrupt":0.001,"correlation":0},"seed":42,' +
+      '"rate":{"rate":125000,"packetoverhead":20,"cellsize":0,"celloverhead":0},"ecn":false,"gap":1}}]\n',
   );
   // change resets what the new qopt carries; reorder/corrupt/rate stay unless given again.
   await run('tc qdisc change dev lo root netem delay 1.5ms seed 42');
