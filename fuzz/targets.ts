@@ -1,6 +1,6 @@
 /**
  * Every fuzz target, in the order `npm run fuzz` runs them. A new parser or input path
- * (TCP's segments, the node:dgram face) is one more file and one more entry here.
+ * (the node:dgram and node:net faces, say) is one more file and one more entry here.
  */
 import { apiTarget } from './api.js';
 import { configTarget } from './config.js';
@@ -12,6 +12,7 @@ import { ipv4Target } from './ipv4.js';
 import { ipv6Target } from './ipv6.js';
 import { pcapTarget } from './pcap.js';
 import { shellTarget } from './shell.js';
+import { tcpTarget } from './tcp.js';
 import { toolsTarget } from './tools.js';
 import { udpTarget } from './udp.js';
 
@@ -21,6 +22,7 @@ export const targets: readonly FuzzTarget<never>[] = [
   ipv6Target,
   icmpTarget,
   udpTarget,
+  tcpTarget,
   configTarget,
   pcapTarget,
   shellTarget,
