@@ -8,6 +8,7 @@
 import { NET_XMIT } from '../core/dev.js';
 import type { NetDevice } from '../core/netdevice.js';
 import { CHECKSUM, kfreeSkb, type SkBuff, skbChecksumHelp, skbOrphan } from '../core/skbuff.js';
+import { ETH_P } from '../link/if-ether.js';
 import { getRandomU64, prandomSeedState, prandomU32State, RndState } from './prandom.js';
 import {
   __NET_XMIT_BYPASS,
@@ -237,8 +238,11 @@ export class NetemQdisc extends Qdisc {
   enqueue(skb: SkBuff): number {
     let count = 1;
     if (this.duplicate && !duplicates.has(skb) && this.duplicate >= this.#getCrandom(this.dupCor)) count++;
-    // ECN marking needs an ECN-capable packet; lonet's senders never set ECT, so loss drops.
-    if (this.#lossEvent()) count--;
+    if (this.#lossEvent()) {
+      // With ecn, an ECN-capable packet is marked CE instead (and still counted as a drop).
+      if (this.ecn && inetEcnSetCe(skb)) this.qstats.drops++;
+      else count--;
+    }
     if (count === 0) {
       this.qstats.drops++;
       kfreeSkb(skb);
@@ -338,6 +342,37 @@ export class NetemQdisc extends Qdisc {
     this.#watchdog.cancel();
     super.reset();
   }
+}
+
+/**
+ * INET_ECN_set_ce(): mark Congestion Experienced on an ECT packet, fixing the IPv4
+ * header checksum incrementally as IP_ECN_set_ce does; false for Not-ECT.
+ */
+function inetEcnSetCe(skb: SkBuff): boolean {
+  const nh = skb.networkHeader;
+  if (nh < 0) return false;
+  const head = skb.head;
+  if (skb.protocol === ETH_P.IP && nh + 20 <= skb.tail) {
+    const tos = head[nh + 1] as number;
+    const ecn = (tos + 1) & 3;
+    if (!(ecn & 2)) return !ecn;
+    // check += htons(0xFFFB) + htons(ecn): −1 for ECT(0), −2 for ECT(1), end-around carry.
+    let check = ((head[nh + 10] as number) << 8) | (head[nh + 11] as number);
+    check += 0xfffb + ecn;
+    check = (check & 0xffff) + (check >>> 16);
+    head[nh + 10] = check >> 8;
+    head[nh + 11] = check & 0xff;
+    head[nh + 1] = tos | 3;
+    return true;
+  }
+  if (skb.protocol === ETH_P.IPV6 && nh + 40 <= skb.tail) {
+    // The traffic class straddles bytes 0 and 1: its ECN bits are byte 1's bits 5–4.
+    const ecnBits = ((head[nh + 1] as number) >> 4) & 3;
+    if (ecnBits === 0) return false;
+    head[nh + 1] = (head[nh + 1] as number) | 0x30;
+    return true;
+  }
+  return false;
 }
 
 /**

@@ -283,3 +283,45 @@ test('on the real clock the watchdog is a real timer: a 30 ms delay is at least 
   }
   assert.fail('the delayed datagram never arrived');
 });
+
+test('IPv6 crosses the same qdisc: ping -6 ::1 with delay 25ms takes 50 ms', async () => {
+  const { run } = virtualNs();
+  await run('tc qdisc add dev lo root netem delay 25ms');
+  const r = await run('ping -6 -c 2 -i 0.2 ::1');
+  assert.match(r.stdout, /icmp_seq=1 ttl=64 time=50\.0 ms\n/);
+  assert.match(r.stdout, /2 packets transmitted, 2 received, 0% packet loss/);
+  const s = await run('tc -s qdisc show dev lo');
+  // 104-byte ICMPv6 echo packets plus the Ethernet header: 4 × 118.
+  assert.match(s.stdout, /\n Sent 472 bytes 4 pkt \(dropped 0, overlimits 0 requeues 0\) \n/);
+});
+
+test('ecn: a lost ECN-capable packet is marked CE and sent (counted as a drop); a Not-ECT one is lost', async () => {
+  const { run, ns } = virtualNs();
+  const tos: number[] = [];
+  devAddPack(
+    ns.kernel,
+    {
+      type: ETH_P.ALL,
+      dev: null,
+      func: (skb) => {
+        if (skb.pktType === PACKET.OUTGOING) tos.push(skb.head[skb.data + 14 + 1] as number);
+        return NET_RX.SUCCESS;
+      },
+    },
+    ns,
+  );
+  await run('tc qdisc add dev lo root netem loss 100% ecn');
+  assert.match((await run('tc qdisc show')).stdout, / loss 100% seed \d+ ecn \n$/);
+  // ECT(0) requests go out marked CE (the IP checksum patched, so they verify) and are
+  // answered; the replies reflect the request's TOS, CE, and are marked again. Each
+  // marking counts as a drop, as netem counts it.
+  const r = await run('ping -c 2 -i 0.2 -Q 2 127.0.0.1');
+  assert.match(r.stdout, /2 packets transmitted, 2 received, 0% packet loss/);
+  const echos = () => snmp(ns, 'Icmp').InEchos;
+  assert.equal(echos(), 2);
+  assert.deepEqual(tos, [3, 3, 3, 3]);
+  assert.match((await run('tc -s qdisc show')).stdout, /\n Sent 392 bytes 4 pkt \(dropped 4,/);
+  await run('ping -c 2 -i 0.2 127.0.0.1');
+  assert.equal(echos(), 2);
+  assert.match((await run('tc -s qdisc show')).stdout, /\n Sent 392 bytes 4 pkt \(dropped 6,/);
+});
