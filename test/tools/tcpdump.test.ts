@@ -432,3 +432,33 @@ test('-Q in sees lo’s packets, -Q out none (lo’s outgoing copies are never d
     stderr: "tcpdump: unknown capture direction `sideways'\n",
   });
 });
+
+test(
+  'frames lo does not carry yet (ARP, 802.1Q, unknown ethertypes) print as tcpdump prints them',
+  { skip: noTcpdump },
+  async () => {
+    const hex = (h: string) => Uint8Array.from(h.match(/../g) ?? [], (b) => Number.parseInt(b, 16));
+    const mac1 = '020000000001';
+    const mac2 = '020000000002';
+    const frames = [
+      // ARP request (padded to 60 bytes), reply, and a request naming the target's MAC.
+      `ffffffffffff${mac1}0806000108000604000 1${mac1}0a000001000000000000 0a000002${'00'.repeat(18)}`,
+      `${mac1}${mac2}08060001080006040002${mac2}0a000002${mac1}0a000001${'00'.repeat(18)}`,
+      `ffffffffffff${mac1}08060001080006040001${mac1}0a000001${mac2}0a000002`,
+      // An 802.1Q tag (vlan 5) around a broken IPv4 header, and an ethertype nobody decodes.
+      `ffffffffffff${mac1}810000050800 45${'00'.repeat(30)}`,
+      `ffffffffffff${mac1}88b568656c6c6f`,
+    ].map((h) => hex(h.replace(/ /g, '')));
+    const file = join(dir, 'ethernet.pcap');
+    writeFileSync(
+      file,
+      writePcap(
+        {},
+        frames.map((data, i) => ({ tsSec: 1_700_000_000 + i, tsNsec: 0, origLen: data.byteLength, data })),
+      ),
+    );
+    const ns = new Namespace();
+    for (const flags of ['-n', '-ne', '-nv', '-nq', '-neq', '-e', '-nx', '-neX'])
+      await sameAsReal(ns, [flags, '-r', file]);
+  },
+);

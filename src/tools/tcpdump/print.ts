@@ -296,6 +296,8 @@ export class Printer {
   private mac(b: Uint8Array, off: number): string {
     const m = mac(b, off);
     if (this.opts.n) return m;
+    // addrtoname.c's etherlist names the broadcast address.
+    if (m === 'ff:ff:ff:ff:ff:ff') return 'Broadcast';
     const oui = ((b[off] as number) << 16) | ((b[off + 1] as number) << 8) | (b[off + 2] as number);
     return `${m} (oui ${OUI_NAMES[oui] ?? 'Unknown'})`;
   }
@@ -389,17 +391,36 @@ export class Printer {
       o.w(`[|ether]`);
       return d.end;
     }
-    const type = d.v.getUint16(12);
-    const typeName = ETHERTYPES[type];
-    if (this.opts.e || typeName === undefined || !(type === 0x0800 || type === 0x86dd || type === 0x0806)) {
+    let type = d.v.getUint16(12);
+    const known = (t: number) => t === 0x0800 || t === 0x86dd || t === 0x0806 || t === 0x8100;
+    const typeText = (t: number) => {
+      const name = ETHERTYPES[t];
+      const hex = `0x${t.toString(16).padStart(4, '0')}`;
+      return this.opts.q ? (name ?? `Unknown Ethertype (${hex})`) : `ethertype ${name ?? 'Unknown'} (${hex})`;
+    };
+    // Without -e only frames tcpdump cannot decode show their link header.
+    if (this.opts.e || !known(type)) {
       o.w(`${this.mac(d.b, 6)} > ${this.mac(d.b, 0)}`);
-      if (type < 0x0600) o.w(', 802.3');
-      else if (this.opts.q) o.w(`, ${typeName ?? `Unknown Ethertype (0x${type.toString(16).padStart(4, '0')})`}`);
-      else o.w(`, ethertype ${typeName ?? 'Unknown'} (0x${type.toString(16).padStart(4, '0')})`);
+      o.w(type < 0x0600 ? ', 802.3' : `, ${typeText(type)}`);
       o.w(`, length ${len}: `);
     }
-    this.l3(o, d, type, 14, len - 14);
-    return 14;
+    let hdrlen = 14;
+    // 802.1Q tags: "vlan ID, p PRIO[, DEI], " and the inner ethertype, with -e.
+    while (type === 0x8100 || type === 0x88a8) {
+      const tci = d.u16(hdrlen, 'vlan');
+      type = d.u16(hdrlen + 2, 'vlan');
+      if (this.opts.e) {
+        o.w(`vlan ${tci & 0xfff}, p ${tci >> 13}${tci & 0x1000 ? ', DEI' : ''}, ${typeText(type)}, `);
+      }
+      hdrlen += 4;
+    }
+    if (type === 0x0800 || type === 0x86dd || type === 0x0806) {
+      this.l3(o, d, type, hdrlen, len - hdrlen);
+    } else if (type >= 0x0600 && !(this.opts.q || this.opts.x || this.opts.X || this.opts.A) && d.end > hdrlen) {
+      // ND_DEFAULTPRINT: an undecoded payload in hex and ASCII (not with -q, nor when -x/-X/-A dump it).
+      o.w(hexAndAscii(d.b.subarray(hdrlen, d.end)));
+    }
+    return hdrlen;
   }
 
   private sll2(o: Out, d: Bytes, len: number): number {
@@ -450,21 +471,29 @@ export class Printer {
 
   private arp(o: Out, d: Bytes, off: number, len: number): void {
     if (!this.opts.e) o.w('ARP, ');
+    const hrd = d.u16(off, 'arp');
+    const pro = d.u16(off + 2, 'arp');
     const hln = d.u8(off + 4, 'arp');
     const pln = d.u8(off + 5, 'arp');
     const op = d.u16(off + 6, 'arp');
+    if (this.opts.v > 0) {
+      const hw = hrd === 1 ? 'Ethernet' : hrd === 772 ? 'Loopback' : `Unknown Hardware (${hrd})`;
+      const proto = ETHERTYPES[pro] ?? `Unknown Protocol (0x${pro.toString(16).padStart(4, '0')})`;
+      o.w(`${hw} (len ${hln}), ${proto} (len ${pln}), `);
+    }
     d.need(off + 8, 2 * hln + 2 * pln, 'arp');
     const sha = off + 8;
     const spa = sha + hln;
     const tha = spa + pln;
     const tpa = tha + hln;
     const pa = (at: number) => (pln === 4 ? this.host4(d.b, at) : '?');
+    const ha = (at: number) => (hln === 6 ? this.mac(d.b, at) : mac(d.b, at, hln));
     if (op === 1) {
       o.w(`Request who-has ${pa(tpa)}`);
-      if (hln === 6 && d.b.subarray(tha, tha + 6).some((x) => x !== 0)) o.w(` (${mac(d.b, tha)})`);
+      if (d.b.subarray(tha, tha + hln).some((x) => x !== 0)) o.w(` (${ha(tha)})`);
       o.w(` tell ${pa(spa)}`);
     } else if (op === 2) {
-      o.w(`Reply ${pa(spa)} is-at ${mac(d.b, sha, hln)}`);
+      o.w(`Reply ${pa(spa)} is-at ${ha(sha)}`);
     } else {
       o.w(`arp-#${op}`);
     }
