@@ -11,7 +11,8 @@
  * (LINUX_SLL2 or v1: the link header replaced by interface, direction and address).
  */
 import { devAddPack, devRemovePack } from '../core/dev.js';
-import type { NetDevice } from '../core/netdevice.js';
+import { NETDEV } from '../core/if.js';
+import type { NetDevice, NetdevNotifier } from '../core/netdevice.js';
 import type { PacketType } from '../core/packet-type.js';
 import { CHECKSUM, PACKET, type SkBuff, skbChecksum, skbCopyBits } from '../core/skbuff.js';
 import { ETH_P } from '../link/if-ether.js';
@@ -122,6 +123,9 @@ export class PacketCapture implements AsyncIterable<CapturedPacket> {
   #keepAlive: ReturnType<typeof setInterval> | null = null;
   #ref = true;
   readonly #onAbort = () => this.close();
+  /** packet_notifier(): the bound device (or, for `any`, the namespace's lo) going away. */
+  readonly #onNetdev: NetdevNotifier;
+  #error: string | undefined;
   readonly #signal: AbortSignal | undefined;
 
   constructor(net: Net, opts: CaptureOptions = {}) {
@@ -141,6 +145,13 @@ export class PacketCapture implements AsyncIterable<CapturedPacket> {
     this.#bufferSize = opts.bufferSize ?? DEFAULT_BUFFER;
     this.#pt = { type: ETH_P.ALL, dev, func: (skb, d) => this.#packetRcv(skb, d) };
     devAddPack(net.kernel, this.#pt, net);
+    const watched = dev ?? net.loopbackDev;
+    this.#onNetdev = (event, d) => {
+      if (event !== NETDEV.UNREGISTER || d !== watched) return;
+      this.#error = 'ENETDOWN';
+      this.close();
+    };
+    net.kernel.registerNetdevNotifier(this.#onNetdev);
     this.#signal = opts.signal;
     if (opts.signal?.aborted) this.close();
     else opts.signal?.addEventListener('abort', this.#onAbort, { once: true });
@@ -149,6 +160,11 @@ export class PacketCapture implements AsyncIterable<CapturedPacket> {
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /** 'ENETDOWN' once the device went away under the capture (the socket's sk_err). */
+  get error(): string | undefined {
+    return this.#error;
   }
 
   /** Whether an open capture keeps a Node process alive (it does by default, like a socket). */
@@ -257,6 +273,8 @@ export class PacketCapture implements AsyncIterable<CapturedPacket> {
     if (this.#closed) return;
     this.#closed = true;
     devRemovePack(this.#net.kernel, this.#pt, this.#net);
+    // Not while the notifier chain may be running (removing would skip the next listener).
+    queueMicrotask(() => this.#net.kernel.unregisterNetdevNotifier(this.#onNetdev));
     this.#signal?.removeEventListener('abort', this.#onAbort);
     this.#arm();
     const w = this.#waiter;

@@ -465,8 +465,10 @@ async function live(ctx: CommandContext, o: Options): Promise<number> {
   }
   // cleanup() on SIGINT: a line may have been cut short, so a newline first (when printing).
   if (signal.aborted && !(o.count > 0 && n >= o.count) && dump === undefined) stdout.write('\n');
+  // libpcap's recv() fails with ENETDOWN once the device is gone.
+  if (cap.error !== undefined) stderr.write('tcpdump: pcap_loop: The interface disappeared\n');
   stderr.write(
     `${plural(n, 'packet')} captured\n${plural(cap.stats.received, 'packet')} received by filter\n${plural(cap.stats.dropped, 'packet')} dropped by kernel\n`,
   );
-  return 0;
+  return cap.error !== undefined ? 1 : 0;
 }

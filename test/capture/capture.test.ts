@@ -223,3 +223,13 @@ test('pcapng: one interface block per device with the namespace in a comment; re
   // Each packet names its interface and comes in (epb_flags inbound: PACKET_HOST).
   assert.equal(ts.stdout, 'lo\t1\nlo\t1\n');
 });
+
+test('a capture whose namespace is destroyed ends with ENETDOWN instead of waiting forever', async () => {
+  const { ns } = vns();
+  const cap = ns.capture({ device: 'lo' });
+  const any = ns.capture({ device: 'any' });
+  const ended = Promise.all([cap.next(), any.next()]);
+  ns.destroy();
+  assert.deepEqual(await ended, [undefined, undefined]);
+  assert.deepEqual([cap.error, any.error, cap.closed, any.closed], ['ENETDOWN', 'ENETDOWN', true, true]);
+});

@@ -462,3 +462,13 @@ test(
       await sameAsReal(ns, [flags, '-r', file]);
   },
 );
+
+test('a live tcpdump whose namespace goes away says the interface disappeared and exits 1', async () => {
+  const { ns } = virtualNs();
+  const dump = ns.exec('tcpdump -i lo -n');
+  await new Promise((r) => setImmediate(r));
+  ns.destroy();
+  const r = await dump;
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /\ntcpdump: pcap_loop: The interface disappeared\n0 packets captured\n/);
+});
