@@ -275,6 +275,10 @@ export interface NetemOptions {
   cellOverhead?: number;
   /** The PRNG seed: the same seed gives the same losses, duplicates and reorders. */
   seed?: bigint | number;
+  /** `loss state`: the 4-state Markov model's transition percentages (defaults as tc's). */
+  lossState?: { p13: number; p31?: number; p32?: number; p23?: number; p14?: number };
+  /** `loss gemodel`: Gilbert-Elliott, p and r transitions, 1−h and 1−k loss percentages. */
+  lossGemodel?: { p: number; r?: number; oneMinusH?: number; oneMinusK?: number };
 }
 
 /** A netem spec for qdiscReplace(). */
@@ -316,6 +320,27 @@ export function netem(opts: NetemOptions = {}): QdiscSpec {
     };
   }
   if (opts.seed !== undefined) cfg.seed = BigInt(opts.seed);
+  const gi = opts.lossState;
+  if (gi !== undefined) {
+    cfg.lossModel = {
+      kind: 'gi',
+      p13: pct(gi.p13, 'lossState.p13'),
+      p31: pct(gi.p31 ?? 100 - gi.p13, 'lossState.p31'),
+      p32: pct(gi.p32, 'lossState.p32'),
+      p23: pct(gi.p23 ?? 100, 'lossState.p23'),
+      p14: pct(gi.p14, 'lossState.p14'),
+    };
+  }
+  const ge = opts.lossGemodel;
+  if (ge !== undefined) {
+    cfg.lossModel = {
+      kind: 'ge',
+      p: pct(ge.p, 'lossGemodel.p'),
+      r: pct(ge.r ?? 100 - ge.p, 'lossGemodel.r'),
+      h: 0xffffffff - pct(ge.oneMinusH ?? 100, 'lossGemodel.oneMinusH'),
+      k1: pct(ge.oneMinusK, 'lossGemodel.oneMinusK'),
+    };
+  }
   return { kind: 'netem', options: cfg };
 }
 

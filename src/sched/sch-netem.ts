@@ -47,7 +47,14 @@ export interface NetemConfig {
   rate?: { rate: number; packetOverhead: number; cellSize: number; cellOverhead: number };
   ecn?: number;
   seed?: bigint;
+  /** TCA_NETEM_LOSS: a Markov loss model instead of random loss (u32 fractions). */
+  lossModel?: NetemLossModel;
 }
+
+/** NETEM_LOSS_GI (4-state, "loss state") or NETEM_LOSS_GE (Gilbert-Elliott, "loss gemodel"). */
+export type NetemLossModel =
+  | { kind: 'gi'; p13: number; p31: number; p32: number; p23: number; p14: number }
+  | { kind: 'ge'; p: number; r: number; h: number; k1: number };
 
 /** What netem_dump reports (tc prints it): times in psched ticks of 64 ns. */
 export interface NetemDump {
@@ -63,6 +70,7 @@ export interface NetemDump {
   rate: { rate: number; packetOverhead: number; cellSize: number; cellOverhead: number };
   ecn: number;
   seed: bigint;
+  lossModel: NetemLossModel | null;
 }
 
 /** Duplicates carry tc_depth 1 so they are never duplicated again. */
@@ -94,6 +102,9 @@ export class NetemQdisc extends Qdisc {
   readonly dupCor: Crnd = { last: 0, rho: 0 };
   readonly reorderCor: Crnd = { last: 0, rho: 0 };
   readonly corruptCor: Crnd = { last: 0, rho: 0 };
+  /** CLG_RANDOM (null) or a Markov model, with its state (clg.state). */
+  lossModel: NetemLossModel | null = null;
+  #clgState = 1;
   seed: bigint;
   readonly #prng: RndState;
   /**
@@ -118,6 +129,13 @@ export class NetemQdisc extends Qdisc {
       this.seed = BigInt.asUintN(64, cfg.seed);
       prandomSeedState(this.#prng, this.seed);
       prandomSeedState(this.#random, this.seed ^ 0x9e3779b97f4a7c15n);
+    }
+    // get_loss_clg(): a model restarts in its first state; no model means random loss.
+    if (cfg.lossModel !== undefined) {
+      this.lossModel = { ...cfg.lossModel };
+      this.#clgState = 1;
+    } else {
+      this.lossModel = null;
     }
     this.limit = cfg.limit >>> 0;
     this.latency = cfg.latencyNs;
@@ -172,6 +190,7 @@ export class NetemQdisc extends Qdisc {
       },
       ecn: this.ecn,
       seed: this.seed,
+      lossModel: this.lossModel === null ? null : { ...this.lossModel },
     };
   }
 
@@ -191,9 +210,48 @@ export class NetemQdisc extends Qdisc {
     return answer;
   }
 
-  /** loss_event(), the random (Bernoulli) model. */
+  /** loss_event(): random (Bernoulli), or one step of the 4-state or Gilbert-Elliott chain. */
   #lossEvent(): boolean {
-    return this.loss !== 0 && this.loss >= this.#getCrandom(this.lossCor);
+    const m = this.lossModel;
+    if (m === null) return this.loss !== 0 && this.loss >= this.#getCrandom(this.lossCor);
+    const rnd = () => prandomU32State(this.#prng);
+    if (m.kind === 'gi') {
+      // loss_4state(): 1 TX in gap, 2 TX in burst, 3 lost in gap, 4 lost in burst.
+      const r = rnd();
+      switch (this.#clgState) {
+        case 1:
+          if (r < m.p14) {
+            this.#clgState = 3;
+            return true;
+          }
+          if (r < (m.p13 + m.p14) >>> 0) {
+            this.#clgState = 4;
+            return true;
+          }
+          return false;
+        case 2:
+          if (r < m.p23) {
+            this.#clgState = 4;
+            return true;
+          }
+          return false;
+        case 4:
+          if (r < m.p32) this.#clgState = 2;
+          else if (r < (m.p31 + m.p32) >>> 0) this.#clgState = 1;
+          else return true;
+          return false;
+        default:
+          this.#clgState = 1;
+          return false;
+      }
+    }
+    // loss_gilb_ell(): 1 good, 2 bad.
+    if (this.#clgState === 1) {
+      if (rnd() < m.p) this.#clgState = 2;
+      return rnd() < m.k1;
+    }
+    if (rnd() < m.r) this.#clgState = 1;
+    return rnd() > m.h;
   }
 
   /** tabledist() with the default uniform distribution. */

@@ -110,14 +110,25 @@ function getSize(str: string): number | null {
   return Math.trunc(sz) >>> 0;
 }
 
-/** parse_percent() + set_percent(): '30', '30%' → rint(0.3 × UINT32_MAX). */
-function getPercent(str: string): number | null {
+/** parse_percent(): '30' or '30%' → 0.3; out of [0, 1] or trailing junk → null. */
+function parsePercent(str: string): number | null {
   const r = strtod(str);
   if (r === null) return null;
   const v = r.value / 100;
   if (v > 1 || v < 0) return null;
   if (r.rest !== '' && r.rest !== '%') return null;
+  return v;
+}
+
+/** set_percent(): rint(fraction × UINT32_MAX). */
+function setPercent(v: number): number {
   return Math.round(v * UINT32_MAX);
+}
+
+/** get_percent(). */
+function getPercent(str: string): number | null {
+  const v = parsePercent(str);
+  return v === null ? null : setPercent(v);
 }
 
 const RATE_SUFFIXES: [string, number][] = [
@@ -223,6 +234,10 @@ function netemPrintOpt(q: NetemQdisc): string {
     s += ` loss ${pct(d.loss)}`;
     if (d.corr.loss) s += ` ${pct(d.corr.loss)}`;
   }
+  const m = d.lossModel;
+  if (m?.kind === 'gi')
+    s += ` loss state p13 ${pct(m.p13)} p31 ${pct(m.p31)} p32 ${pct(m.p32)} p23 ${pct(m.p23)} p14 ${pct(m.p14)}`;
+  if (m?.kind === 'ge') s += ` loss gemodel p ${pct(m.p)} r ${pct(m.r)} 1-h ${pct(UINT32_MAX - m.h)} 1-k ${pct(m.k1)}`;
   if (d.duplicate) {
     s += ` duplicate ${pct(d.duplicate)}`;
     if (d.corr.dup) s += ` ${pct(d.corr.dup)}`;
@@ -277,6 +292,15 @@ function netemJsonOpt(q: NetemQdisc): string {
       `"delay":{"delay":${sec(d.latencyTicks)},"jitter":${sec(d.jitterTicks)},"correlation":${frac(d.corr.delay)}}`,
     );
   if (d.loss) parts.push(`"loss-random":{"loss":${frac(d.loss)},"correlation":${frac(d.corr.loss)}}`);
+  const m = d.lossModel;
+  if (m?.kind === 'gi')
+    parts.push(
+      `"loss-state":{"p13":${frac(m.p13)},"p31":${frac(m.p31)},"p32":${frac(m.p32)},"p23":${frac(m.p23)},"p14":${frac(m.p14)}}`,
+    );
+  if (m?.kind === 'ge')
+    parts.push(
+      `"loss-gemodel":{"p":${frac(m.p)},"r":${frac(m.r)},"1-h":${frac(UINT32_MAX - m.h)},"1-k":${frac(m.k1)}}`,
+    );
   if (d.duplicate) parts.push(`"duplicate":{"duplicate":${frac(d.duplicate)},"correlation":${frac(d.corr.dup)}}`);
   if (d.reorder.probability)
     parts.push(`"reorder":{"reorder":${frac(d.reorder.probability)},"correlation":${frac(d.reorder.correlation)}}`);
@@ -407,8 +431,53 @@ function netemParse(ctx: CommandContext, argv: string[]): NetemConfig | null {
         }
       }
     } else if (matches(a, 'loss') || matches(a, 'drop')) {
-      if (cfg.loss > 0) return illegal('duplicate loss argument\n');
+      if (cfg.loss > 0 || cfg.lossModel !== undefined) return illegal('duplicate loss argument\n');
       let v = next();
+      if (v === 'state') {
+        // 4-state model: P13 [P31 [P32 [P23 P14]]], defaults 1−p13, 0, 1, 0.
+        const p13 = parsePercent(next());
+        if (p13 === null) return illegal('loss p13');
+        const gi = {
+          kind: 'gi' as const,
+          p13: setPercent(p13),
+          p31: setPercent(1 - p13),
+          p32: 0,
+          p23: UINT32_MAX,
+          p14: 0,
+        };
+        cfg.lossModel = gi;
+        for (const key of ['p31', 'p32', 'p23', 'p14'] as const) {
+          if (!nextIsNumber()) break;
+          const x = getPercent(next());
+          if (x === null) return illegal(`loss ${key}`);
+          gi[key] = x;
+        }
+        continue;
+      }
+      if (v === 'gemodel') {
+        // Gilbert-Elliott: PERCENT [R [1-H [1-K]]], defaults 1−p, 1−h = 1 (h = 0), 1−k = 0.
+        const pp = parsePercent(next());
+        if (pp === null) return illegal('loss gemodel p');
+        const ge = { kind: 'ge' as const, p: setPercent(pp), r: setPercent(1 - pp), h: 0, k1: 0 };
+        cfg.lossModel = ge;
+        if (nextIsNumber()) {
+          const x = getPercent(next());
+          if (x === null) return illegal('loss gemodel r');
+          ge.r = x;
+          if (nextIsNumber()) {
+            const h = getPercent(next());
+            if (h === null) return illegal('loss gemodel h');
+            // The option is 1−h; the kernel wants h.
+            ge.h = UINT32_MAX - h;
+            if (nextIsNumber()) {
+              const k = getPercent(next());
+              if (k === null) return illegal('loss gemodel k');
+              ge.k1 = k;
+            }
+          }
+        }
+        continue;
+      }
       if (!/^[0-9]/.test(v)) {
         if (v !== 'random') {
           ctx.stderr.write(`Unknown loss parameter: ${v}\n`);
@@ -505,7 +574,7 @@ function netemParse(ctx: CommandContext, argv: string[]): NetemConfig | null {
     ctx.stderr.write(`gap specified without reorder probability\n${NETEM_USAGE}`);
     return null;
   }
-  if (cfg.ecn && cfg.loss <= 0) {
+  if (cfg.ecn && cfg.loss <= 0 && cfg.lossModel === undefined) {
     ctx.stderr.write(`ecn requested without loss model\n${NETEM_USAGE}`);
     return null;
   }

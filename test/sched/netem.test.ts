@@ -325,3 +325,36 @@ test('ecn: a lost ECN-capable packet is marked CE and sent (counted as a drop); 
   assert.equal(echos(), 2);
   assert.match((await run('tc -s qdisc show')).stdout, /\n Sent 392 bytes 4 pkt \(dropped 6,/);
 });
+
+test('loss gemodel: Gilbert-Elliott moving good → bad → good loses every second datagram', () => {
+  const { net, cli, drain } = udpPair();
+  // p = r = 100%: the chain flips every packet; the good state never loses (1−k = 0),
+  // the bad state always does (1−h = 100%).
+  qdiscReplace(net.lo, netem({ lossGemodel: { p: 100, r: 100, oneMinusH: 100, oneMinusK: 0 }, seed: 1 }));
+  const got: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    cli.sendto(Uint8Array.of(0, i), LO4, 9000);
+    got.push(...drain().map(seqOf));
+  }
+  assert.deepEqual(got, [0, 2, 4, 6, 8]);
+});
+
+test('loss state: the 4-state model loses in bursts (p13 5%, p31 50%), reproducibly from a seed', () => {
+  const pattern = (seed: number) => {
+    const { net, cli, drain } = udpPair();
+    const q = qdiscReplace(net.lo, netem({ lossState: { p13: 5, p31: 50 }, seed }));
+    let s = '';
+    for (let i = 0; i < 400; i++) {
+      cli.sendto(Uint8Array.of(i >> 8, i & 0xff), LO4, 9000);
+      s += drain().length > 0 ? '.' : 'x';
+    }
+    assert.equal(q.qstats.drops, s.split('x').length - 1);
+    return s;
+  };
+  const a = pattern(8);
+  assert.equal(a, pattern(8));
+  // Bursts: a loss is followed by another far more often than 5% of the time.
+  const losses = a.split('x').length - 1;
+  const pairs = a.split('xx').length - 1;
+  assert.ok(losses > 10 && pairs > losses / 5, `${losses} losses, ${pairs} in pairs: ${a}`);
+});

@@ -139,6 +139,27 @@ test('netem: options print back as iproute2 prints them (with seed, as 6.6+ does
   );
 });
 
+test('netem loss models print back as iproute2 prints them', async () => {
+  const { run } = virtualNs();
+  await run('tc qdisc add dev lo root netem loss state 1% 30% 2% 80% 0.5% seed 3');
+  assert.equal(
+    (await run('tc qdisc show dev lo')).stdout,
+    'qdisc netem 8001: root refcnt 2 limit 1000 loss state p13 1% p31 30% p32 2% p23 80% p14 0.5% seed 3\n',
+  );
+  await run('tc qdisc change dev lo root netem loss gemodel 1% 10% 70% 0.1% seed 3');
+  assert.equal(
+    (await run('tc qdisc show dev lo')).stdout,
+    'qdisc netem 8001: root refcnt 2 limit 1000 loss gemodel p 1% r 10% 1-h 70% 1-k 0.1% seed 3\n',
+  );
+  await run('tc qdisc change dev lo root netem loss state 2 seed 3');
+  assert.equal(
+    (await run('tc qdisc show dev lo')).stdout,
+    'qdisc netem 8001: root refcnt 2 limit 1000 loss state p13 2% p31 98% p32 0% p23 100% p14 0% seed 3\n',
+  );
+  const bad = await run('tc qdisc change dev lo root netem loss 1% loss 2%');
+  assert.deepEqual([bad.code, bad.stderr], [1, 'Illegal "duplicate loss argument\n"\n']);
+});
+
 test('netem: iproute2 refuses what it refuses, with its words and exit code 1', async () => {
   const { run } = virtualNs();
   const cases: [string, string][] = [
