@@ -72,6 +72,12 @@ interface Options {
   expression: string;
   /** -D: list the devices instead of capturing. */
   list: boolean;
+  /** --count: with -r, only the number of packets that match. */
+  countOnly: boolean;
+  /** -# / --number: each line starts with the packet's number. */
+  number: boolean;
+  /** -F FILE: the expression comes from a file. */
+  filterFile: string | undefined;
   /** -Q: which direction to capture. */
   direction: 'in' | 'out' | 'inout';
 }
@@ -96,6 +102,9 @@ function parseArgs(argv: readonly string[]): Options | Usage | 'help' | 'version
     nano: false,
     expression: '',
     list: false,
+    countOnly: false,
+    number: false,
+    filterFile: undefined,
     direction: 'inout',
   };
   const rest: string[] = [];
@@ -110,7 +119,9 @@ function parseArgs(argv: readonly string[]): Options | Usage | 'help' | 'version
       if (a === '--help') return 'help';
       if (a === '--nano' || a === '--time-stamp-precision=nano') o.nano = true;
       else if (a === '--micro' || a === '--time-stamp-precision=micro') o.nano = false;
-      else if (a === '--immediate-mode' || a === '--print' || a === '--number') {
+      else if (a === '--count') o.countOnly = true;
+      else if (a === '--number') o.number = true;
+      else if (a === '--immediate-mode' || a === '--print') {
         // Accepted; output is immediate already.
       } else return new Usage(`tcpdump: unrecognized option '${a}'\n`);
       continue;
@@ -166,6 +177,9 @@ function parseArgs(argv: readonly string[]): Options | Usage | 'help' | 'version
         case 'D':
           o.list = true;
           break;
+        case '#':
+          o.number = true;
+          break;
         default:
         // -l, -p, -U and the rest change nothing here.
       }
@@ -195,6 +209,9 @@ function applyArg(o: Options, c: string, val: string): Usage | null {
       return null;
     case 'r':
       o.read = val;
+      return null;
+    case 'F':
+      o.filterFile = val;
       return null;
     case 'w':
       o.write = val;
@@ -267,6 +284,27 @@ class DumpFile {
     await this.flush();
     await this.fh.close();
   }
+}
+
+/**
+ * read_infile(): with -F the expression is the file's text ('#' starts a comment) and
+ * the command line's expression is ignored. A string is the error message.
+ */
+async function expressionOf(o: Options): Promise<string | { error: string }> {
+  if (o.filterFile === undefined) return o.expression;
+  const fs = await hostFs();
+  try {
+    if (fs === undefined) throw Object.assign(new Error('no file system'), { code: 'ENOENT' });
+    const text = await fs.readFile(o.filterFile, 'utf8');
+    return text.replace(/#[^\n]*/g, (c) => ' '.repeat(c.length));
+  } catch (e) {
+    return { error: `can't open ${o.filterFile}: ${errnoText(e)}` };
+  }
+}
+
+/** -#: "%5u  " before the packet's lines. */
+function numbered(o: Options, n: number, text: string): string {
+  return o.number ? `${String(n).padStart(5)}  ${text}` : text;
 }
 
 function plural(n: number, word: string): string {
@@ -364,9 +402,14 @@ async function readFile(ctx: CommandContext, o: Options): Promise<number> {
   );
   // Cooked captures name interfaces by index; tcpdump looks them up here, not where captured.
   if (linktype === LINKTYPE.LINUX_SLL2) stderr.write('Warning: interface names might be incorrect\n');
+  const expression = await expressionOf(o);
+  if (typeof expression !== 'string') {
+    stderr.write(`tcpdump: ${expression.error}\n`);
+    return 1;
+  }
   let filter: FilterFn | null = null;
   try {
-    if (o.expression.trim() !== '') filter = compileFilter(o.expression);
+    if (expression.trim() !== '') filter = compileFilter(expression);
   } catch (e) {
     if (!(e instanceof FilterError)) throw e;
     stderr.write(`tcpdump: ${e.message}\n`);
@@ -387,10 +430,11 @@ async function readFile(ctx: CommandContext, o: Options): Promise<number> {
     if (filter !== null && !filter({ data: r.data, len: r.origLen, linktype })) continue;
     n++;
     if (dump !== undefined) dump.add(r);
-    else stdout.write(printer.print(r));
+    else if (!o.countOnly) stdout.write(numbered(o, n, printer.print(r)));
     if (o.count > 0 && n >= o.count) break;
   }
   await dump?.close();
+  if (o.countOnly && dump === undefined) stdout.write(`${plural(n, 'packet')}\n`);
   if (fileError !== undefined && !(o.count > 0 && n >= o.count)) {
     const left = bytes.byteLength - fileError.offset;
     const why =
@@ -405,6 +449,11 @@ async function readFile(ctx: CommandContext, o: Options): Promise<number> {
 
 async function live(ctx: CommandContext, o: Options): Promise<number> {
   const { net, stdout, stderr, signal } = ctx;
+  const expression = await expressionOf(o);
+  if (typeof expression !== 'string') {
+    stderr.write(`tcpdump: ${expression.error}\n`);
+    return 1;
+  }
   let cap: PacketCapture;
   try {
     // Only an explicit `-i any` asks for LINUX_SLL2; a device tcpdump picked itself keeps v1.
@@ -413,7 +462,7 @@ async function live(ctx: CommandContext, o: Options): Promise<number> {
       device,
       cooked: o.device === undefined ? 'sll' : 'sll2',
       direction: o.direction,
-      filter: o.expression,
+      filter: expression,
       snaplen: o.snaplen,
       signal,
     });
@@ -456,7 +505,7 @@ async function live(ctx: CommandContext, o: Options): Promise<number> {
       if (dump !== undefined) {
         dump.add(rec);
         await dump.flush();
-      } else stdout.write(printer.print(rec));
+      } else stdout.write(numbered(o, n, printer.print(rec)));
       if (o.count > 0 && n >= o.count) break;
     }
   } finally {

@@ -472,3 +472,20 @@ test('a live tcpdump whose namespace goes away says the interface disappeared an
   assert.equal(r.code, 1);
   assert.match(r.stderr, /\ntcpdump: pcap_loop: The interface disappeared\n0 packets captured\n/);
 });
+
+test('--count, -# and -F FILE (with # comments) behave as in tcpdump 4.99', { skip: noTcpdump }, async () => {
+  const ns = new Namespace();
+  const filterFile = join(dir, 'syn.filter');
+  writeFileSync(filterFile, 'tcp # SYNs only\n and tcp[13] = 2\n');
+  for (const args of [
+    ['--count', '-r', SAMPLE],
+    ['--count', '-r', SAMPLE, 'icmp'],
+    ['-#', '-n', '-c', '3', '-r', SAMPLE],
+    ['--number', '-nv', '-c', '2', '-r', SAMPLE],
+    ['-F', filterFile, '-n', '-r', SAMPLE],
+    ['-F', filterFile, '-n', '-r', SAMPLE, 'udp'],
+    ['-F', join(dir, 'no-such.filter'), '-n', '-r', SAMPLE],
+  ]) {
+    await sameAsReal(ns, args);
+  }
+});
