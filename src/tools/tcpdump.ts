@@ -449,7 +449,8 @@ async function readFile(ctx: CommandContext, o: Options): Promise<number> {
 
 async function live(ctx: CommandContext, o: Options): Promise<number> {
   const { net, stdout, stderr, signal } = ctx;
-  const expression = await expressionOf(o);
+  // No await before the tap exists unless -F needs the file: a `tcpdump &` sees what follows it.
+  const expression = o.filterFile === undefined ? o.expression : await expressionOf(o);
   if (typeof expression !== 'string') {
     stderr.write(`tcpdump: ${expression.error}\n`);
     return 1;
