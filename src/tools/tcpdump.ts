@@ -337,14 +337,22 @@ export async function tcpdump(ctx: CommandContext): Promise<number> {
  * (a down lo is not listed). The host's own pseudo-devices (nflog, dbus…) have no lonet twin.
  */
 function listDevices({ net, stdout }: CommandContext): number {
-  const up = net.devices.filter((d) => (d.flags & 0x1) !== 0);
-  const lines = [
-    ...up.filter((d) => (d.flags & 0x8) === 0).map((d) => `${d.name} [Up, Running, Connected]`),
-    'any (Pseudo-device that captures on all interfaces) [Up, Running]',
-    ...up.filter((d) => (d.flags & 0x8) !== 0).map((d) => `${d.name} [Up, Running, Loopback]`),
-  ];
+  const lines = findAllDevs(net).map(
+    (d) =>
+      `${d.name}${d.name === 'any' ? ' (Pseudo-device that captures on all interfaces) [Up, Running]' : d.loopback ? ' [Up, Running, Loopback]' : ' [Up, Running, Connected]'}`,
+  );
   stdout.write(lines.map((l, i) => `${i + 1}.${l}\n`).join(''));
   return 0;
+}
+
+/** The devices pcap_findalldevs() would give, in its order. */
+function findAllDevs(net: Net): { name: string; loopback: boolean }[] {
+  const up = net.devices.filter((d) => (d.flags & 0x1) !== 0);
+  return [
+    ...up.filter((d) => (d.flags & 0x8) === 0).map((d) => ({ name: d.name, loopback: false })),
+    { name: 'any', loopback: false },
+    ...up.filter((d) => (d.flags & 0x8) !== 0).map((d) => ({ name: d.name, loopback: true })),
+  ];
 }
 
 function ifNamer(net: Net): (ifindex: number) => string {
@@ -455,10 +463,19 @@ async function live(ctx: CommandContext, o: Options): Promise<number> {
     stderr.write(`tcpdump: ${expression.error}\n`);
     return 1;
   }
+  let device = o.device ?? defaultCaptureDevice(net);
+  if (o.device !== undefined && /^\d+$/.test(o.device)) {
+    // -i N: the Nth device of the -D list.
+    const pick = findAllDevs(net)[Number(o.device) - 1];
+    if (pick === undefined) {
+      stderr.write('tcpdump: Invalid adapter index\n');
+      return 1;
+    }
+    device = pick.name;
+  }
   let cap: PacketCapture;
   try {
-    // Only an explicit `-i any` asks for LINUX_SLL2; a device tcpdump picked itself keeps v1.
-    const device = o.device ?? defaultCaptureDevice(net);
+    // Only an explicit `-i` asks for LINUX_SLL2 on `any`; a device tcpdump picked itself keeps v1.
     cap = new PacketCapture(net, {
       device,
       cooked: o.device === undefined ? 'sll' : 'sll2',

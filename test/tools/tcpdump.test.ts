@@ -369,6 +369,7 @@ test('without -i tcpdump listens on `any` with Linux cooked v1, as in a namespac
     /^00:00:00\.\d{6} {2}In 00:00:00:00:00:00 ethertype IPv4 \(0x0800\), length 100: 127\.0\.0\.1 > 127\.0\.0\.1: ICMP echo request, id \d+, seq 1, length 64\n/,
   );
   assert.equal((await saved).code, 0);
+  assert.deepEqual(await ns.exec('tcpdump -i 3'), { code: 1, stdout: '', stderr: 'tcpdump: Invalid adapter index\n' });
   const list = await ns.exec('tcpdump -D');
   assert.equal(
     list.stdout,
