@@ -12,7 +12,7 @@ import { ICMP, ICMP_HEADER_LEN, IcmpHeader } from '../wire/icmp.js';
 import { IPPROTO, Ipv4Header } from '../wire/ipv4.js';
 import { flowi4, RTN } from './fib.js';
 import { inetAddrType } from './fib-frontend.js';
-import { IPV4_MAX_HEADROOM, ipSendSkb } from './ip-output.js';
+import { IPV4_MAX_HEADROOM, ipSendSkbDgram } from './ip-output.js';
 import { pingRcv } from './ping.js';
 import { inetAddProtocol, inetProtocol } from './protocol.js';
 import { ipRouteOutputKey, ipv4IsLbcast, ipv4IsMulticast, ipv4IsZeronet, RTCF, type Rtable } from './route.js';
@@ -104,7 +104,7 @@ function icmpPushReply(
   h.fillChecksum();
   icmpOutCount(net, type);
   // The ICMP socket does not do PMTU discovery: no DF, so ids come from the hashed generator.
-  ipSendSkb(net, skb, fl4, rt, {
+  ipSendSkbDgram(net, skb, fl4, rt, {
     protocol: IPPROTO.ICMP,
     ttl: net.ipv4.sysctl.ip_default_ttl,
     tos,

@@ -4,7 +4,7 @@
  * fit the route MTU and is not GSO) → ip_finish_output2 → the neighbour (lo's NOARP
  * entry) builds the Ethernet header → dev_queue_xmit.
  */
-import { devQueueXmit } from '../core/dev.js';
+import { devQueueXmit, netXmitErrno } from '../core/dev.js';
 import { E } from '../core/errno.js';
 import { neighOutput } from '../core/neighbour.js';
 import { type SkBuff, skbPush, skbResetNetworkHeader } from '../core/skbuff.js';
@@ -58,6 +58,19 @@ export function ipSendSkb(net: Net, skb: SkBuff, fl4: Flowi4, rt: Rtable, opts: 
   skb.protocol = ETH_P.IP;
   skb.ignoreDf = opts.ignoreDf;
   return ipLocalOut(net, skb);
+}
+
+/**
+ * ip_send_skb(): the datagram senders' way out (UDP, raw, ping, ICMP replies). A qdisc
+ * that drops the packet (NET_XMIT_DROP) is -ENOBUFS to them (net_xmit_errno) and an
+ * OutDiscards; congestion (NET_XMIT_CN) is success. TCP's ip_queue_xmit keeps the code.
+ */
+export function ipSendSkbDgram(net: Net, skb: SkBuff, fl4: Flowi4, rt: Rtable, opts: IpHeaderOpts): number {
+  const rc = ipSendSkb(net, skb, fl4, rt, opts);
+  if (rc <= 0) return rc;
+  const err = netXmitErrno(rc);
+  if (err !== 0) net.ipv4.mib.ip.OutDiscards++;
+  return err;
 }
 
 /** ip_select_ident_segs(). */

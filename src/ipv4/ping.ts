@@ -20,7 +20,7 @@ import { IPPROTO, Ipv4Header } from '../wire/ipv4.js';
 import { Ipv6Header, NEXTHDR } from '../wire/ipv6.js';
 import { flowi4 } from './fib.js';
 import { icmpOutCount } from './icmp.js';
-import { IPV4_MAX_HEADROOM, ipSendSkb } from './ip-output.js';
+import { IPV4_MAX_HEADROOM, ipSendSkbDgram } from './ip-output.js';
 import { ipRouteOutputKey, RTCF } from './route.js';
 
 export interface PingDatagram {
@@ -119,7 +119,7 @@ export class PingSock {
       h.fillChecksum();
       icmpOutCount(net, ICMP.ECHO);
       const ttl = this.ttl >= 0 ? this.ttl : net.ipv4.sysctl.ip_default_ttl;
-      const err = ipSendSkb(net, skb, fl4, rt, {
+      const err = ipSendSkbDgram(net, skb, fl4, rt, {
         protocol: IPPROTO.ICMP,
         ttl,
         tos: 0,

@@ -12,7 +12,7 @@ import { DatagramQueue } from '../socket/datagram-queue.js';
 import { IPPROTO, Ipv4Header } from '../wire/ipv4.js';
 import { flowi4 } from './fib.js';
 import { icmpOutCount } from './icmp.js';
-import { IPV4_MAX_HEADROOM, ipSendSkb } from './ip-output.js';
+import { IPV4_MAX_HEADROOM, ipSendSkbDgram } from './ip-output.js';
 import { ipRouteOutputKey, RTCF } from './route.js';
 
 /** A datagram a raw socket received: the IP packet and when it arrived (ns, CLOCK_REALTIME). */
@@ -75,7 +75,7 @@ export class RawSock {
     const ttl = this.ttl >= 0 ? this.ttl : net.ipv4.sysctl.ip_default_ttl;
     // PMTU discovery "want": DF set while the packet fits, but advisory (ignore_df).
     const df = payload.byteLength + 20 <= rt.mtu;
-    const err = ipSendSkb(net, skb, fl4, rt, {
+    const err = ipSendSkbDgram(net, skb, fl4, rt, {
       protocol: this.protocol,
       ttl,
       tos: this.tos,

@@ -26,7 +26,7 @@ import {
 import { flowi4, RTN } from '../ipv4/fib.js';
 import { inetAddrType } from '../ipv4/fib-frontend.js';
 import { icmpSend } from '../ipv4/icmp.js';
-import { IPV4_MAX_HEADROOM, ipSendSkb } from '../ipv4/ip-output.js';
+import { IPV4_MAX_HEADROOM, ipSendSkbDgram } from '../ipv4/ip-output.js';
 import { inet6AddProtocol, inetAddProtocol } from '../ipv4/protocol.js';
 import { ipRouteOutputKey, RouteCache, RTCF, type Rtable } from '../ipv4/route.js';
 import { IN6ADDR_ANY, ipv6AddrAny, ipv6AddrEqual, ipv6AddrMulticast } from '../ipv6/addr.js';
@@ -364,7 +364,7 @@ export class UdpSock extends Sock {
         return -E.EACCES;
       }
       const fl4 = flowi4({ daddr: mappedV4(addr), saddr: mappedV4(saddr), proto: IPPROTO.UDP });
-      err = ipSendSkb(net, skb, fl4, rt, {
+      err = ipSendSkbDgram(net, skb, fl4, rt, {
         protocol: IPPROTO.UDP,
         ttl: this.ttl >= 0 ? this.ttl : net.ipv4.sysctl.ip_default_ttl,
         tos: 0,
@@ -387,8 +387,13 @@ export class UdpSock extends Sock {
       });
     }
     const mib = v4 ? net.ipv4.mib.udp : net.ipv6.mib.udp6;
-    // A congested queue (NET_XMIT_CN) is not an error to the sender (net_xmit_errno).
-    if (err < 0 && err !== -E.ENOBUFS) {
+    // A congested queue (NET_XMIT_CN) is not an error to the sender (net_xmit_errno); a
+    // dropped one (-ENOBUFS) is SndbufErrors and still success without IP_RECVERR.
+    if (err === -E.ENOBUFS) {
+      mib.SndbufErrors++;
+      return payload.byteLength;
+    }
+    if (err < 0) {
       mib.SndbufErrors += err === -E.EAGAIN ? 1 : 0;
       return err;
     }

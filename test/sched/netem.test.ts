@@ -167,8 +167,16 @@ test('corrupt 100% on ping: checksums catch most flips; flips in the Ethernet he
 test('limit: past `limit` packets waiting, netem drops and counts; the rest arrive on time', async () => {
   const { net, clock, send, drain } = udpPair();
   const q = qdiscReplace(net.lo, netem({ delayNs: 1e9, limit: 5 }));
+  const udp0 = snmp(net, 'Udp');
+  const ip0 = snmp(net, 'Ip');
   send(8);
   assert.deepEqual([q.qstats.qlen, q.qstats.drops], [5, 3]);
+  // NET_XMIT_DROP is -ENOBUFS to the sender (ip_send_skb): sendto still succeeds (no
+  // IP_RECVERR), UDP counts SndbufErrors, IP OutDiscards.
+  const udp = snmp(net, 'Udp');
+  assert.equal((udp.SndbufErrors ?? 0) - (udp0.SndbufErrors ?? 0), 3);
+  assert.equal((udp.OutDatagrams ?? 0) - (udp0.OutDatagrams ?? 0), 5);
+  assert.equal((snmp(net, 'Ip').OutDiscards ?? 0) - (ip0.OutDiscards ?? 0), 3);
   clock.advance(1e9);
   assert.deepEqual(drain().map(seqOf), [0, 1, 2, 3, 4]);
 });
