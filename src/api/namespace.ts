@@ -5,7 +5,7 @@
  */
 import { type CaptureOptions, PacketCapture } from '../capture/capture.js';
 import { Net, type NetOptions } from '../net/net.js';
-import { Capture, type Output, type ToolResult } from '../tools/command.js';
+import { Capture, type Input, type Output, sharedInput, type ToolResult } from '../tools/command.js';
 import { commands } from '../tools/index.js';
 import { Shell } from '../tools/shell.js';
 import { type Dgram, dgramFor } from './dgram.js';
@@ -13,11 +13,14 @@ import { type Dgram, dgramFor } from './dgram.js';
 export interface ExecOptions {
   /** Aborting interrupts the running command, as Ctrl-C would. */
   signal?: AbortSignal;
+  /** Standard input for the line's commands (`nc -u …` sends it); none is /dev/null. */
+  input?: string | Uint8Array | Input;
 }
 
 export interface ShellStreams {
   stdout: Output;
   stderr: Output;
+  stdin?: Input;
 }
 
 export type NamespaceOptions = NetOptions;
@@ -39,7 +42,11 @@ export class Namespace extends Net {
   async exec(line: string, opts: ExecOptions = {}): Promise<ToolResult> {
     const stdout = new Capture();
     const stderr = new Capture();
-    const shell = this.shell({ stdout, stderr });
+    const shell = this.shell({
+      stdout,
+      stderr,
+      ...(opts.input !== undefined ? { stdin: sharedInput(opts.input) } : {}),
+    });
     const code = await shell.run(line, opts.signal);
     await shell.wait();
     return { code, stdout: stdout.text, stderr: stderr.text };

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Namespace } from '../api/namespace.js';
 import { Kernel } from '../kernel/kernel.js';
+import { sharedInput } from '../tools/command.js';
 import { repl } from './repl.js';
 import { tour } from './tour.js';
 
@@ -76,7 +77,7 @@ async function main(): Promise<void> {
 
   if (values.command !== undefined) {
     if (positionals.length > 0) fail(`unexpected argument '${positionals[0]}'`);
-    const shell = ns.shell(streams);
+    const shell = ns.shell({ ...streams, stdin: sharedInput(process.stdin) });
     const code = await shell.run(values.command);
     await shell.wait();
     return exitWith(code);
@@ -96,7 +97,7 @@ async function main(): Promise<void> {
       );
       return exitWith(127);
     }
-    const shell = ns.shell(streams);
+    const shell = ns.shell({ ...streams, stdin: sharedInput(process.stdin) });
     let code = 0;
     for (const line of text.split('\n')) {
       code = await shell.run(line);

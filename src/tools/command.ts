@@ -9,6 +9,35 @@ export interface Output {
   write(text: string): void;
 }
 
+/** Standard input: chunks as read(2) would return them, ending at EOF. */
+export type Input = AsyncIterable<Uint8Array | string>;
+
+/**
+ * One open file description shared by every command of a shell, as a file descriptor
+ * is: what one command reads is gone for the next, and a command that stops reading
+ * early leaves the rest (it does not close the source).
+ */
+export function sharedInput(source: Input | string | Uint8Array): Input {
+  const it =
+    typeof source === 'string' || source instanceof Uint8Array
+      ? (async function* () {
+          yield source;
+        })()
+      : source[Symbol.asyncIterator]();
+  let done = false;
+  return {
+    [Symbol.asyncIterator]: () => ({
+      next: async () => {
+        if (done) return { done: true, value: undefined };
+        const r = await it.next();
+        if (r.done === true) done = true;
+        return r;
+      },
+      return: async () => ({ done: true, value: undefined }),
+    }),
+  };
+}
+
 export interface CommandContext {
   /** argv[0] is the command name, as typed. */
   readonly argv: readonly string[];
@@ -17,6 +46,8 @@ export interface CommandContext {
   readonly stderr: Output;
   /** Aborted when the user interrupts (Ctrl-C) or the shell is closed. */
   readonly signal: AbortSignal;
+  /** Standard input; absent means /dev/null (EOF at once). */
+  readonly stdin?: Input;
 }
 
 export type Command = (ctx: CommandContext) => number | Promise<number>;

@@ -4,6 +4,7 @@ import type { Command } from './command.js';
 import { ethtool } from './ethtool.js';
 import { ifconfig } from './ifconfig.js';
 import { ip } from './ip/index.js';
+import { nc } from './nc.js';
 import { ping } from './ping.js';
 import { ss } from './ss.js';
 import { sysctl } from './sysctl.js';
@@ -15,6 +16,7 @@ export const commands: ReadonlyMap<string, Command> = new Map<string, Command>([
   ['ethtool', ethtool],
   ['ifconfig', ifconfig],
   ['ip', ip],
+  ['nc', nc],
   ['ping', ping],
   ['ping6', ping],
   ['ss', ss],

@@ -5,7 +5,7 @@
  * command table. The CLI, ns.exec and the browser terminal all run lines through it.
  */
 import type { Net } from '../net/net.js';
-import type { Command, CommandContext, Output } from './command.js';
+import type { Command, CommandContext, Input, Output } from './command.js';
 
 type Op = ';' | '&' | '&&' | '||';
 type Token = { word: string } | { op: Op };
@@ -125,6 +125,8 @@ export interface ShellOptions {
   commands: ReadonlyMap<string, Command>;
   stdout: Output;
   stderr: Output;
+  /** The shell's standard input, which foreground commands read (see sharedInput). */
+  stdin?: Input;
 }
 
 /** One shell: its background jobs and last status persist across lines (the REPL's session). */
@@ -150,7 +152,8 @@ export class Shell {
     for (const andOr of list) {
       if (this.exited) break;
       if (andOr.background) {
-        const job = this.#runAndOr(andOr, signal);
+        // As sh does for `cmd &` when job control is off, background jobs read /dev/null.
+        const job = this.#runAndOr(andOr, signal, false);
         this.#jobs.add(job);
         void job.finally(() => this.#jobs.delete(job));
         this.status = 0;
@@ -171,18 +174,18 @@ export class Shell {
     return status;
   }
 
-  async #runAndOr(andOr: AndOr, signal: AbortSignal): Promise<number> {
-    let status = await this.#runCommand(andOr.commands[0] as string[], signal);
+  async #runAndOr(andOr: AndOr, signal: AbortSignal, foreground = true): Promise<number> {
+    let status = await this.#runCommand(andOr.commands[0] as string[], signal, foreground);
     for (let i = 0; i < andOr.connectors.length; i++) {
       if (this.exited) break;
       const join = andOr.connectors[i];
       if ((join === '&&' && status !== 0) || (join === '||' && status === 0)) continue;
-      status = await this.#runCommand(andOr.commands[i + 1] as string[], signal);
+      status = await this.#runCommand(andOr.commands[i + 1] as string[], signal, foreground);
     }
     return status;
   }
 
-  async #runCommand(argv: string[], signal: AbortSignal): Promise<number> {
+  async #runCommand(argv: string[], signal: AbortSignal, foreground = true): Promise<number> {
     const { stdout, stderr, net } = this.opts;
     const expanded = argv.map((w) => w.replaceAll('$?', String(this.status)));
     const name = expanded[0] as string;
@@ -212,7 +215,8 @@ export class Shell {
       stderr.write(`lonet: ${name}: command not found\n`);
       return 127;
     }
-    const ctx: CommandContext = { argv: expanded, net, stdout, stderr, signal };
+    const stdin = foreground ? this.opts.stdin : undefined;
+    const ctx: CommandContext = { argv: expanded, net, stdout, stderr, signal, ...(stdin ? { stdin } : {}) };
     try {
       return await cmd(ctx);
     } catch (e) {

@@ -30,21 +30,23 @@ export interface DgramLike {
 export async function dgramScenario(dgram: DgramLike): Promise<string[]> {
   const log: string[] = [];
   const portNames = new Map<number, string>();
-  const waiters: { match: string; resolve: () => void }[] = [];
+  const waiters: { match: string; count: number; resolve: () => void }[] = [];
+  const seen = (match: string) => log.filter((l) => l.startsWith(match)).length;
   const show = (v: unknown): string => JSON.stringify(v);
   const push = (line: string) => {
     log.push(line);
     for (const w of [...waiters]) {
-      if (line.startsWith(w.match)) {
+      if (seen(w.match) >= w.count) {
         waiters.splice(waiters.indexOf(w), 1);
         w.resolve();
       }
     }
   };
-  const until = (match: string) =>
-    log.some((l) => l.startsWith(match))
+  /** Until the count-th line starting with `match` has been logged. */
+  const until = (match: string, count = 1) =>
+    seen(match) >= count
       ? Promise.resolve()
-      : new Promise<void>((resolve) => waiters.push({ match, resolve }));
+      : new Promise<void>((resolve) => waiters.push({ match, count, resolve }));
   const errShape = (e: unknown) => {
     const err = e as Error & Record<string, unknown>;
     return show({
@@ -129,8 +131,11 @@ export async function dgramScenario(dgram: DgramLike): Promise<string[]> {
   c.send([Buffer.from('ab'), 'cd', new Uint16Array([0x6665])], A, '127.0.0.1', cb('c.send list'));
   c.send('xhellox', 1, 5, A, '127.0.0.1', cb('c.send slice'));
   c.send('to localhost', A, cb('c.send default address'));
+  // Names resolve on libuv's threadpool: wait for the rest first, or the order is a race.
+  await until('a message Buffer 12');
   c.send('by name', A, 'localhost', cb('c.send localhost'));
   await until('c.send localhost cb');
+  await until('a message Buffer 7', 2);
   attempt('c.send port 0', () => c.send('x', 0, '127.0.0.1'));
   attempt('c.send no port', () => c.send('x'));
   attempt('c.send number', () => c.send(5, A, '127.0.0.1'));
