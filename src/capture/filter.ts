@@ -146,7 +146,18 @@ function u32(x: Decoded, off: number): number {
 }
 
 type Pred = (x: Decoded) => boolean;
-type Val = (x: Decoded) => number;
+/**
+ * An arithmetic value. `guard` is the protocol test a load brings along (tcp[…] needs an
+ * unfragmented IPv4 TCP packet); libpcap keeps the left operand's through arithmetic and
+ * drops the right one's (gen_arth), then tests both sides' before comparing (gen_relation).
+ */
+type Val = ((x: Decoded) => number) & { guard?: Pred };
+
+function withGuard(v: (x: Decoded) => number, guard: Pred | undefined): Val {
+  const out: Val = v;
+  if (guard !== undefined) out.guard = guard;
+  return out;
+}
 
 const isIp: Pred = (x) => x.ethertype === ETHERTYPE.IP;
 const isIp6: Pred = (x) => x.ethertype === ETHERTYPE.IPV6;
@@ -442,21 +453,34 @@ class Parser {
     const op = this.take();
     if (op.kind !== 'op' || !RELOPS.has(op.text)) throw new FilterError(SYNTAX);
     const b = this.arith(0);
+    let cmp: Pred;
     switch (op.text) {
       case '=':
       case '==':
-        return (x) => a(x) === b(x);
+        cmp = (x) => a(x) === b(x);
+        break;
       case '!=':
-        return (x) => a(x) !== b(x);
+        cmp = (x) => a(x) !== b(x);
+        break;
       case '<':
-        return (x) => a(x) < b(x);
+        cmp = (x) => a(x) < b(x);
+        break;
       case '<=':
-        return (x) => a(x) <= b(x);
+        cmp = (x) => a(x) <= b(x);
+        break;
       case '>':
-        return (x) => a(x) > b(x);
+        cmp = (x) => a(x) > b(x);
+        break;
       default:
-        return (x) => a(x) >= b(x);
+        cmp = (x) => a(x) >= b(x);
     }
+    // The protocol tests run first, so a load is only made where its protocol is.
+    const ga = a.guard;
+    const gb = b.guard;
+    if (ga !== undefined && gb !== undefined) return (x) => ga(x) && gb(x) && cmp(x);
+    if (ga !== undefined) return (x) => ga(x) && cmp(x);
+    if (gb !== undefined) return (x) => gb(x) && cmp(x);
+    return cmp;
   }
 
   /** Precedence climbing with libpcap's levels: | ^, &, << >>, + -, * / %. */
@@ -470,6 +494,7 @@ class Parser {
       this.i++;
       const b = this.arith(level + 1);
       const l = a;
+      const guard = l.guard;
       switch (t.text) {
         case '|':
           a = (x) => (l(x) | b(x)) >>> 0;
@@ -510,6 +535,7 @@ class Parser {
             return (l(x) % d) >>> 0;
           };
       }
+      a = withGuard(a, guard);
     }
   }
 
@@ -517,7 +543,7 @@ class Parser {
     const t = this.take();
     if (t.kind === 'op' && t.text === '-') {
       const v = this.unary();
-      return (x) => -v(x) >>> 0;
+      return withGuard((x) => -v(x) >>> 0, v.guard);
     }
     if (t.kind === 'op' && t.text === '(') {
       const v = this.arith(0);
@@ -550,7 +576,7 @@ class Parser {
     }
     this.expect(']');
     const read = size === 1 ? u8 : size === 2 ? u16 : u32;
-    // The layer's start, and what must hold for the load to happen (else the test is false).
+    // The layer's start, and the protocol test that goes with the load.
     let base: (x: Decoded) => number;
     let guard: Pred;
     switch (proto) {
@@ -583,10 +609,8 @@ class Parser {
         guard = (x) => ipProto(n)(x) && ipFirstFrag(x);
       }
     }
-    return (x) => {
-      if (!guard(x)) throw OOB;
-      return read(x, base(x) + off(x)) >>> 0;
-    };
+    const inner = off.guard;
+    return withGuard((x) => read(x, base(x) + off(x)) >>> 0, inner === undefined ? guard : (x) => guard(x) && inner(x));
   }
 
   /** [proto] [dir] [type] id, or a bare protocol name, or an id inheriting qualifiers. */
@@ -599,6 +623,16 @@ class Parser {
       this.i++;
       any = true;
       t = this.peek();
+    }
+    if (t?.kind === 'word' && (t.text === 'broadcast' || t.text === 'multicast' || t.text === 'protochain')) {
+      this.i++;
+      if (t.text === 'protochain') {
+        const id = this.take();
+        const n = parseNumber(id.text) ?? PROTO_NUM[id.text];
+        if (n === undefined) throw new FilterError(`unknown ip proto '${id.text}'`);
+        return protochain(q.proto, n);
+      }
+      return castPred(q.proto, t.text);
     }
     if (t?.kind === 'word' && DIRS.has(t.text)) {
       this.i++;
@@ -717,11 +751,9 @@ class Parser {
       throw new FilterError(`'${q.proto}' modifier applied to host`);
     }
     let v4 = parseIpv4(text);
-    let v6 = parseIpv6(text);
-    if (text === 'localhost') {
-      v4 = [127, 0, 0, 1];
-      v6 = parseIpv6('::1');
-    }
+    const v6 = parseIpv6(text);
+    // The hosts table lonet has: 127.0.0.1 localhost (Debian's gives ::1 no such name).
+    if (text === 'localhost') v4 = [127, 0, 0, 1];
     if (v6 !== undefined) {
       if (q.proto !== undefined && q.proto !== 'ip6')
         throw new FilterError(`'${q.proto}' modifier applied to ip6 host`);
@@ -813,6 +845,58 @@ class Parser {
     if (q.proto === 'rarp') return arp(isRarp);
     return or(ip, or(arp(isArp), arp(isRarp)));
   }
+}
+
+/**
+ * [ether|ip|ip6] broadcast / multicast. IP broadcast uses the netmask libpcap is given:
+ * none for a file (0), so only 0.0.0.0 and 255.255.255.255 count.
+ */
+function castPred(proto: string | undefined, what: string): Pred {
+  const bcast = Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff);
+  if (proto === undefined || proto === 'ether' || proto === 'link') {
+    return what === 'broadcast'
+      ? (x) => x.ethDst >= 0 && bytesAt(x, x.ethDst, bcast)
+      : (x) => x.ethDst >= 0 && (u8(x, x.ethDst) & 1) === 1;
+  }
+  if (proto === 'ip') {
+    if (what === 'multicast') return (x) => isIp(x) && u8(x, x.l3 + 16) >= 224;
+    return (x) => isIp(x) && (u32(x, x.l3 + 16) === 0 || u32(x, x.l3 + 16) === 0xffffffff);
+  }
+  if (proto === 'ip6' && what === 'multicast') return (x) => isIp6(x) && u8(x, x.l3 + 24) === 0xff;
+  throw new FilterError(
+    what === 'broadcast'
+      ? 'only link-layer/IP broadcast filters supported'
+      : 'link-layer multicast filters supported only on ethernet/FDDI/token ring/ARCNET/802.11/ATM LANE/Fibre Channel',
+  );
+}
+
+/** [ip|ip6] protochain N: the protocol, found past IPv6 extension headers (and AH). */
+function protochain(proto: string | undefined, n: number): Pred {
+  const v4: Pred = (x) => isIp(x) && u8(x, x.l3 + 9) === n;
+  const v6: Pred = (x) => {
+    if (!isIp6(x)) return false;
+    let nh = u8(x, x.l3 + 6);
+    let at = x.l3 + 40;
+    for (let hops = 0; hops < 16; hops++) {
+      if (nh === n) return true;
+      if (nh === 0 || nh === 43 || nh === 60) {
+        const next = u8(x, at);
+        at += (u8(x, at + 1) + 1) * 8;
+        nh = next;
+      } else if (nh === 44) {
+        nh = u8(x, at);
+        at += 8;
+      } else if (nh === 51) {
+        const next = u8(x, at);
+        at += (u8(x, at + 1) + 2) * 4;
+        nh = next;
+      } else return false;
+    }
+    return false;
+  };
+  if (proto === 'ip') return v4;
+  if (proto === 'ip6') return v6;
+  return or(v4, v6);
 }
 
 /** Applies a direction qualifier to a per-side test. */
