@@ -1,4 +1,11 @@
 /** lonet: Linux's loopback network path, in-process. */
+export type {
+  BindOptions as DgramBindOptions,
+  Dgram,
+  RemoteInfo,
+  Socket as DgramSocket,
+  SocketOptions as DgramSocketOptions,
+} from './api/dgram.js';
 export { type ExecOptions, Namespace, type NamespaceOptions } from './api/namespace.js';
 export {
   type CapturedPacket,
