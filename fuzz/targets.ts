@@ -5,12 +5,14 @@
 import { apiTarget } from './api.js';
 import { configTarget } from './config.js';
 import { ethernetTarget } from './ethernet.js';
+import { filterTarget } from './filter.js';
 import type { FuzzTarget } from './harness.js';
 import { icmpTarget } from './icmp.js';
 import { ipArgsTarget } from './ip-args.js';
 import { ipv4Target } from './ipv4.js';
 import { ipv6Target } from './ipv6.js';
 import { pcapTarget } from './pcap.js';
+import { pcapngTarget } from './pcapng.js';
 import { shellTarget } from './shell.js';
 import { tcpTarget } from './tcp.js';
 import { toolsTarget } from './tools.js';
@@ -25,6 +27,8 @@ export const targets: readonly FuzzTarget<never>[] = [
   tcpTarget,
   configTarget,
   pcapTarget,
+  pcapngTarget,
+  filterTarget,
   shellTarget,
   ipArgsTarget,
   toolsTarget,

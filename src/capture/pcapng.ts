@@ -175,6 +175,10 @@ export function readPcapng(
     if (total < 12 || total % 4 !== 0 || at + total > bytes.byteLength) {
       return new PcapError(`pcapng: block at offset ${at} has a bad length ${total}`, at);
     }
+    // Each block type's fixed fields must fit (libpcap: "block of type … has a length … < minimum").
+    const min = type === BT.SHB ? 28 : type === BT.IDB ? 20 : type === BT.EPB ? 32 : type === BT.SPB ? 16 : 12;
+    if (total < min)
+      return new PcapError(`pcapng: block at offset ${at} is ${total} bytes, shorter than its type allows`, at);
     const body = at + 8;
     const end = at + total - 4;
     const opts = (from: number) => {

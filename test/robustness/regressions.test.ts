@@ -7,6 +7,8 @@ import { test } from 'node:test';
 import { fromHex } from '../../fuzz/harness.js';
 import { runFrames } from '../../fuzz/stack.js';
 import { Namespace } from '../../src/api/namespace.js';
+import { PcapError } from '../../src/capture/pcap.js';
+import { readPcapng } from '../../src/capture/pcapng.js';
 import { E } from '../../src/core/errno.js';
 import { devGetStats, devSetMtu } from '../../src/core/netdevice.js';
 import { Net } from '../../src/net/net.js';
@@ -97,4 +99,14 @@ test('fuzzer inputs that once broke the ledger now balance: IPv6 other host, a f
   ]) {
     for (const burst of [false, true]) runFrames({ frames: frames.map(fromHex), burst });
   }
+});
+
+test('a pcapng interface block too short for its fields is a PcapError, not a RangeError', () => {
+  // The fuzzer's file: a section header, then a 12-byte interface description block at the very end.
+  const b = fromHex(
+    '0a0d0d0a2c0000004d3c2b1a01000000ffffffffffffffff040005006c6f6e6574000000000000002c000000010000000c00000001000000',
+  );
+  const r = readPcapng(b);
+  assert.ok(r instanceof PcapError, String(r));
+  assert.equal(r.offset, 44);
 });
