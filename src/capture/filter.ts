@@ -376,22 +376,18 @@ class Parser {
     return p;
   }
 
+  /** `and` and `or` bind equally and associate left to right (pcap-filter(7)): a or b and c = (a or b) and c. */
   private or(): Pred {
-    let p = this.and();
-    while (this.is('or') || this.is('||')) {
-      this.i++;
-      p = or(p, this.and());
-    }
-    return p;
-  }
-
-  private and(): Pred {
     let p = this.not();
-    while (this.is('and') || this.is('&&')) {
-      this.i++;
-      p = and(p, this.not());
+    for (;;) {
+      if (this.is('or') || this.is('||')) {
+        this.i++;
+        p = or(p, this.not());
+      } else if (this.is('and') || this.is('&&')) {
+        this.i++;
+        p = and(p, this.not());
+      } else return p;
     }
-    return p;
   }
 
   private not(): Pred {
@@ -599,8 +595,9 @@ class Parser {
         guard = proto === 'arp' ? isArp : isRarp;
         break;
       case 'icmp6':
+        // Right after the fixed header only: unlike the icmp6 primitive, no fragment header.
         base = (x) => x.l3 + 40;
-        guard = ip6Proto(58);
+        guard = (x) => isIp6(x) && u8(x, x.l3 + 6) === 58;
         break;
       default: {
         // tcp[], udp[], icmp[], sctp[]: IPv4 only, first fragment, after the IP options.
