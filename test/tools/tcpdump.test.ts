@@ -557,3 +557,37 @@ test('random filter expressions select exactly the packets libpcap selects', { s
     assert.deepEqual(ours, times, e);
   }
 });
+
+test(
+  'captures cut at every byte of a TCP header, and CRs in -A, print as tcpdump prints them',
+  { skip: noTcpdump },
+  async () => {
+    const sample = readPcap(new Uint8Array(readFileSync(SAMPLE)));
+    assert.ok(!(sample instanceof PcapError));
+    const records = [];
+    // The SYN, the first ACK and the first request: options of every kind, cut short at each length.
+    for (const i of [6, 8, 9]) {
+      const r = sample.records[i];
+      assert.ok(r);
+      for (let cut = 54; cut <= r.data.byteLength; cut++) records.push({ ...r, data: r.data.subarray(0, cut) });
+    }
+    // UDP payloads with CRs where -A keeps or drops them.
+    const enc = new TextEncoder();
+    for (const text of ['a\rb', 'a\r', 'a\r\n', 'a\rbc', '\r', '\rx', 'ab\r\rc', 'x\r\r']) {
+      const payload = enc.encode(text);
+      const data = new Uint8Array(14 + 28 + payload.byteLength);
+      const v = new DataView(data.buffer);
+      v.setUint16(12, 0x0800);
+      data.set([0x45, 0, 0, 28 + payload.byteLength, 0, 1, 0, 0, 64, 17, 0, 0, 127, 0, 0, 1, 127, 0, 0, 1], 14);
+      v.setUint16(34, 1000);
+      v.setUint16(36, 2000);
+      v.setUint16(38, 8 + payload.byteLength);
+      data.set(payload, 42);
+      records.push({ tsSec: 1_700_000_000, tsNsec: 0, origLen: data.byteLength, data });
+    }
+    const file = join(dir, 'cut.pcap');
+    writeFileSync(file, writePcap(sample.header, records));
+    const ns = new Namespace();
+    for (const flags of ['-n', '-nv', '-nvv', '-nx', '-nX', '-nA']) await sameAsReal(ns, [flags, '-r', file]);
+  },
+);

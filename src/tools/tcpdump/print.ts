@@ -963,6 +963,8 @@ export class Printer {
     if (hlen > 20) {
       const opts = tcpOptions(d, off + 20, hlen - 20, rev, thseq, thack);
       o.w(`, options [${opts.s}`);
+      // A GET_U_1() past the capture longjmps out of the whole packet (then -x dumps it all).
+      if (opts.longjmp === true) throw new Trunc('tcp');
       if (opts.stop) return;
       o.w(']');
     }
@@ -1009,7 +1011,8 @@ function hexKey(a: Uint8Array): string {
 /**
  * The option list after ", options [". `stop` is set when tcpdump gives up on the segment
  * there: a bad option ("[bad opt]", then "]" unless it was the first) or bytes beyond the
- * capture (" [|tcp]", with ">" when an option's data was cut); nothing follows then.
+ * capture (" [|tcp]", with ">" when a later option's data was cut; `longjmp` when an
+ * option's kind or length byte itself is missing); nothing follows then.
  */
 function tcpOptions(
   d: Bytes,
@@ -1018,7 +1021,7 @@ function tcpOptions(
   rev: boolean,
   thseq: number,
   thack: number,
-): { s: string; stop: boolean } {
+): { s: string; stop: boolean; longjmp?: boolean } {
   let out = '';
   let ch = '';
   let cp = at;
@@ -1026,12 +1029,12 @@ function tcpOptions(
   const bad = () => ({ s: `${out}[bad opt]${ch !== '' ? ']' : ''}`, stop: true });
   while (left > 0) {
     out += ch;
-    if (cp >= d.end) return { s: `${out} [|tcp]`, stop: true };
+    if (cp >= d.end) return { s: out, stop: true, longjmp: true };
     const opt = d.b[cp++] as number;
     let len: number;
     if (opt === 0 || opt === 1) len = 1;
     else {
-      if (cp >= d.end) return { s: `${out} [|tcp]`, stop: true };
+      if (cp >= d.end) return { s: out, stop: true, longjmp: true };
       len = d.b[cp++] as number;
       if (len < 2 || len > left) return bad();
       left--;
@@ -1094,7 +1097,7 @@ function tcpOptions(
         }
     }
     if (fail === 'bad') return bad();
-    if (fail === 'trunc') return { s: `${out} [|tcp]>`, stop: true };
+    if (fail === 'trunc') return { s: `${out} [|tcp]${ch !== '' ? '>' : ''}`, stop: true };
     cp += datalen;
     left -= datalen;
     const spec = datalen + 1 + (opt === 0 || opt === 1 ? 0 : 1);
@@ -1167,13 +1170,14 @@ export function hexAndAscii(b: Uint8Array): string {
   return s;
 }
 
-/** -A: the bytes as text on a new line; unprintable ones as '.', a CR before LF dropped. */
+/** -A: the bytes as text on a new line; unprintable ones as '.', most CRs dropped. */
 export function asciiOnly(b: Uint8Array): string {
   let s = '\n';
   for (let i = 0; i < b.byteLength; i++) {
     const c = b[i] as number;
     if (c === 0x0d) {
-      if (i + 1 >= b.byteLength || b[i + 1] !== 0x0a) s += '.';
+      // 4.99.3 prints a CR as '.' only with at least two bytes after it, the next not LF.
+      if (b.byteLength - i - 1 > 1 && b[i + 1] !== 0x0a) s += '.';
     } else if ((c > 0x20 && c < 0x7f) || c === 0x09 || c === 0x20 || c === 0x0a) s += String.fromCharCode(c);
     else s += '.';
   }
