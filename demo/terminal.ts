@@ -20,6 +20,8 @@ export class WebTerminal {
   #history: string[] = [];
   #historyAt = 0;
   #running: AbortController | null = null;
+  /** How many screen rows below the prompt's first row the cursor is (a long line wraps). */
+  #cursorRow = 0;
   #pending: string[] = [];
   #names: string[];
   /** Called when a command starts or finishes, so the page can enable its buttons. */
@@ -106,16 +108,10 @@ export class WebTerminal {
         this.#recall(1);
         return;
       case '\x1b[C':
-        if (this.#cursor < this.#line.length) {
-          this.#cursor++;
-          this.term.write(seq);
-        }
+        this.#moveTo(Math.min(this.#line.length, this.#cursor + 1));
         return;
       case '\x1b[D':
-        if (this.#cursor > 0) {
-          this.#cursor--;
-          this.term.write(seq);
-        }
+        this.#moveTo(Math.max(0, this.#cursor - 1));
         return;
       case '\x1b[H':
       case '\x1bOH':
@@ -144,15 +140,17 @@ export class WebTerminal {
         }
         return;
       case '\x03':
+        this.#moveTo(this.#line.length);
         this.term.write('^C\n');
         this.#line = '';
         this.#cursor = 0;
-        this.term.write(PROMPT);
+        this.#cursorRow = 0;
+        this.#redraw();
         return;
       case '\x0c':
+        // Clear the screen, keeping the row the cursor is on; the redraw rewrites the line.
         this.term.clear();
-        this.term.write('\x1b[2K\r');
-        this.term.write(PROMPT);
+        this.#cursorRow = 0;
         this.#redraw();
         return;
       case '\x01':
@@ -184,7 +182,9 @@ export class WebTerminal {
     if (matches.length === 1) {
       this.#setLine(`${matches[0]} ${this.#line.slice(this.#cursor).trimStart()}`, (matches[0] as string).length + 1);
     } else if (matches.length > 1) {
-      this.term.write(`\n${matches.join('  ')}\n${PROMPT}`);
+      this.#moveTo(this.#line.length);
+      this.term.write(`\n${matches.join('  ')}\n`);
+      this.#cursorRow = 0;
       this.#redraw();
     }
   }
@@ -207,13 +207,29 @@ export class WebTerminal {
     this.#redraw();
   }
 
-  /** Rewrites the prompt line and puts the cursor where the editor has it. */
+  /**
+   * Rewrites the prompt and the line, over as many rows as it wraps to, and puts the cursor
+   * where the editor has it: up to the prompt's first row, erase to the end of the screen,
+   * write, then move back from the end to the cursor.
+   */
   #redraw(): void {
-    const back = this.#line.length - this.#cursor;
-    this.term.write(`\x1b[2K\r${PROMPT}${this.#line}${back > 0 ? `\x1b[${back}D` : ''}`);
+    const cols = this.term.cols;
+    const text = PROMPT + this.#line;
+    let out = `${this.#cursorRow > 0 ? `\x1b[${this.#cursorRow}A` : ''}\r\x1b[J${text}`;
+    // At the very end of a row the terminal holds the cursor there (a pending wrap): make the wrap real.
+    if (text.length % cols === 0) out += '\r\n';
+    const endRow = Math.floor(text.length / cols);
+    const at = PROMPT.length + this.#cursor;
+    const row = Math.floor(at / cols);
+    const col = at % cols;
+    if (endRow > row) out += `\x1b[${endRow - row}A`;
+    out += `\r${col > 0 ? `\x1b[${col}C` : ''}`;
+    this.#cursorRow = row;
+    this.term.write(out);
   }
 
   #submit(): void {
+    this.#moveTo(this.#line.length);
     const line = this.#line;
     this.#line = '';
     this.#cursor = 0;
@@ -237,6 +253,7 @@ export class WebTerminal {
       this.shell.exited = false;
       this.term.write('(the page keeps its shell: exit has nothing to close)\n');
     }
+    this.#cursorRow = 0;
     this.term.write(PROMPT);
     while (!this.busy && this.#pending.length > 0) this.#input(this.#pending.shift() as string);
   }
