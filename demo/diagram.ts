@@ -19,6 +19,7 @@ interface Shown {
   box: HTMLElement;
   count: HTMLElement;
   rate: HTMLElement;
+  detail: HTMLElement;
   last: number;
   /** Count at the last rate sample. */
   sampled: number;
@@ -119,9 +120,10 @@ export class PathDiagram {
     box.dataset.count = '0';
     if (title) box.title = title;
     const count = el('span', 'count', '0');
+    const detail = el('span', 'detail');
     const rate = el('span', 'rate');
-    box.append(el('span', 'fn', label), count, rate);
-    return { el: box, shown: { box, count, rate, last: 0, sampled: 0 } };
+    box.append(el('span', 'fn', label), count, detail, rate);
+    return { el: box, shown: { box, count, rate, detail, last: 0, sampled: 0 } };
   }
 
   #cpuBars(): HTMLElement {
@@ -148,6 +150,10 @@ export class PathDiagram {
     const ns = this.ns;
     let moved = false;
     for (const s of this.#stages.values()) {
+      if (s.def.detail !== undefined) {
+        const d = s.def.detail(ns);
+        if (s.detail.textContent !== d) s.detail.textContent = d;
+      }
       const n = s.def.count(ns);
       if (n !== s.last) {
         if (s.def.name === 'dev_queue_xmit') moved = true;

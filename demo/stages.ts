@@ -6,6 +6,7 @@
  */
 import type { Namespace } from '../src/api/namespace.js';
 import { devGetStats } from '../src/core/netdevice.js';
+import { qdiscRoot } from '../src/sched/sch-api.js';
 
 export interface Stage {
   /** The data-testid suffix and the function's name as Linux spells it. */
@@ -16,6 +17,8 @@ export interface Stage {
   context: 'process' | 'softirq';
   explain: string;
   count(ns: Namespace): number;
+  /** A word on the stage's state, shown under its name. */
+  detail?(ns: Namespace): string;
 }
 
 export interface DropPoint {
@@ -41,6 +44,18 @@ export const STAGES: readonly Stage[] = [
     explain:
       "Every frame a socket sends leaves through here, after IP has routed it and eth_header() has put on a header with zero MACs (lo needs no ARP). lo's queue discipline is noqueue, so nothing waits: taps such as tcpdump get a copy (as PACKET_OUTGOING) and the driver's ndo_start_xmit runs at once, in the sender's system call. A device that is down has its queue parked on noop_qdisc, which drops the frame and counts TX dropped.",
     count: (ns) => ns.kernel.trace.devQueueXmit,
+  },
+  {
+    name: 'qdisc',
+    where: 'net/sched/sch_generic.c, sch_netem.c: __dev_xmit_skb() → q->enqueue, qdisc_run()',
+    context: 'process',
+    explain:
+      "lo has no queue discipline (noqueue): dev_queue_xmit calls the driver directly and this stage stays at 0. Give it one (tc qdisc add dev lo root netem delay 10ms, or pfifo) and packets are enqueued here, wait (netem's delay, loss, reordering) and leave through qdisc_run() → dequeue → the driver, when their time comes, from a timer or the NET_TX softirq. The count is what the qdisc sent (tc -s qdisc's Sent); a new qdisc starts from 0.",
+    count: (ns) => qdiscRoot(ns.lo)?.bstats.packets ?? 0,
+    detail: (ns) => {
+      const q = qdiscRoot(ns.lo);
+      return q === null ? 'noqueue' : `${q.id}, ${q.qstats.qlen} queued`;
+    },
   },
   {
     name: 'loopback_xmit',
@@ -108,6 +123,14 @@ export const DROPS: readonly DropPoint[] = [
     explain:
       "Frames the device could not send: lo is down (noop_qdisc drops, and a UDP sendto still 'succeeds'), or the transmit recursion limit. lo's TX dropped in ip -s link.",
     count: (ns) => devGetStats(ns.lo).txDropped,
+  },
+  {
+    name: 'drop_qdisc',
+    at: 'qdisc',
+    label: 'qdisc drops',
+    explain:
+      "Packets the queue discipline dropped: past its limit, or on purpose (netem loss, as tc qdisc change dev lo root netem loss 10% makes it). tc -s qdisc show dev lo shows them as (dropped N); neither tcpdump nor lo's counters ever see these packets.",
+    count: (ns) => qdiscRoot(ns.lo)?.qstats.drops ?? 0,
   },
   {
     name: 'drop_backlog',

@@ -105,14 +105,18 @@ async function waitFor(cond: () => Promise<boolean>, timeout = 10_000): Promise<
   }
 }
 
-/** Types a line into the terminal as a user would, then waits for `expect` on the screen. */
+/**
+ * Types a line into the terminal as a user would, then waits for `expect` on the screen.
+ * Ctrl-L first, as a user clears a busy screen: what is on it is then this command's.
+ */
 async function typeLine(line: string, expect: RegExp, timeout = 20_000): Promise<void> {
   await page.getByTestId('terminal').click();
+  await page.keyboard.press('Control+L');
   await page.keyboard.type(line);
   await page.keyboard.press('Enter');
   const deadline = Date.now() + timeout;
   while (!expect.test(await terminalText())) {
-    if (Date.now() > deadline) assert.fail(`no ${expect} in the terminal:\n${await terminalText()}`);
+    if (Date.now() > deadline) assert.fail(`no ${expect} in the terminal after ${line}:\n${await terminalText()}`);
     await page.waitForTimeout(50);
   }
 }
@@ -126,6 +130,7 @@ test("typing a ping in the terminal runs it on the page's lo; the path counts it
   // The diagram reads the stack once per frame: give it one.
   await waitFor(async () => (await count('netif_rx')) >= before + 4);
   assert.ok((await count('netif_rx')) - before >= 4, 'two requests and two replies crossed netif_rx');
+  assert.equal(await count('qdisc'), 0, 'noqueue: nothing waits in a qdisc');
   for (const stage of ['dev_queue_xmit', 'loopback_xmit', 'backlog', 'netif_receive_skb', 'ip_rcv', 'deliver']) {
     assert.ok((await count(stage)) >= 4, `${stage} counted the ping`);
   }
@@ -148,8 +153,11 @@ test(
   'a flood: ping -f, then a burst with the softirq held off overflows the backlog and counts drops',
   { skip },
   async () => {
-    await typeLine('ping -f -c 2000 127.0.0.1', /2000 packets transmitted, 2000 received, 0% packet loss/);
     await typeLine('sysctl -w net.core.netdev_max_backlog=300', /net\.core\.netdev_max_backlog = 300/);
+    // ping -f cannot overflow lo's backlog (each send drains it), even a short one.
+    await typeLine('ping -f -c 2000 127.0.0.1', /2000 packets transmitted, 2000 received, 0% packet loss/);
+    const dropped = (await pageExec('cat /proc/net/softnet_stat')).split('\n').map((l) => l.split(' ')[1]);
+    assert.deepEqual(dropped, ['00000000', '00000000', undefined]);
     await page.getByTestId('burst').click();
     // 5000 frames, the backlog holds netdev_max_backlog + 1 = 301: 4699 dropped.
     await waitFor(async () => (await count('drop_backlog')) === 4699);
@@ -174,6 +182,24 @@ test('the capture downloads as a pcap file holding the pings', { skip }, async (
   assert.equal(icmp.length, 4004);
   assert.equal(records.filter((r) => r.data[12] === 0x88 && r.data[13] === 0xb5).length, 301);
   assert.deepEqual(pageErrors, []);
+});
+
+test('with tc netem on lo, the qdisc stage counts what waited there and its drops', { skip }, async () => {
+  await typeLine(
+    'tc qdisc add dev lo root netem delay 10ms && ping -c 2 -i 0.2 127.0.0.1',
+    /2 packets transmitted, 2 received/,
+  );
+  assert.match(await terminalText(), /icmp_seq=1 ttl=64 time=(?:[2-9]\d|1\d\d)\.\d+ ms/, 'a 10 ms delay each way');
+  await waitFor(async () => (await count('qdisc')) === 4);
+  assert.match((await page.getByTestId('stage-qdisc').textContent()) ?? '', /netem, 0 queued/);
+  await typeLine(
+    'tc qdisc change dev lo root netem loss 100% && ping -c 2 -i 0.2 -W 1 127.0.0.1',
+    /2 packets transmitted, 0 received/,
+  );
+  await waitFor(async () => (await count('drop_qdisc')) === 2);
+  await typeLine('tc qdisc del dev lo root; echo deleted', /deleted/);
+  await waitFor(async () => (await count('qdisc')) === 0);
+  assert.match((await page.getByTestId('stage-qdisc').textContent()) ?? '', /noqueue/);
 });
 
 test('Ctrl-C interrupts a running ping, and the up arrow brings the line back', { skip }, async () => {
