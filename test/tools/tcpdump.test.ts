@@ -558,36 +558,61 @@ test('random filter expressions select exactly the packets libpcap selects', { s
   }
 });
 
+test('captures cut at every byte, and CRs in -A, print as tcpdump prints them', { skip: noTcpdump }, async () => {
+  const sample = readPcap(new Uint8Array(readFileSync(SAMPLE)));
+  assert.ok(!(sample instanceof PcapError));
+  const records = [];
+  // Every packet of the sample cut at each length up to 140 bytes: link, IP, IPv6, ICMP,
+  // ICMPv6, UDP and TCP headers and options, each short by every possible amount.
+  for (const r of sample.records) {
+    for (let cut = 0; cut <= Math.min(r.data.byteLength, 140); cut++) {
+      records.push({ ...r, data: r.data.subarray(0, cut) });
+    }
+  }
+  // UDP payloads with CRs where -A keeps or drops them.
+  const enc = new TextEncoder();
+  for (const text of ['a\rb', 'a\r', 'a\r\n', 'a\rbc', '\r', '\rx', 'ab\r\rc', 'x\r\r']) {
+    const payload = enc.encode(text);
+    const data = new Uint8Array(14 + 28 + payload.byteLength);
+    const v = new DataView(data.buffer);
+    v.setUint16(12, 0x0800);
+    data.set([0x45, 0, 0, 28 + payload.byteLength, 0, 1, 0, 0, 64, 17, 0, 0, 127, 0, 0, 1, 127, 0, 0, 1], 14);
+    v.setUint16(34, 1000);
+    v.setUint16(36, 2000);
+    v.setUint16(38, 8 + payload.byteLength);
+    data.set(payload, 42);
+    records.push({ tsSec: 1_700_000_000, tsNsec: 0, origLen: data.byteLength, data });
+  }
+  const file = join(dir, 'cut.pcap');
+  writeFileSync(file, writePcap(sample.header, records));
+  const ns = new Namespace();
+  for (const flags of ['-n', '-nv', '-nvv', '-nx', '-nX', '-nA']) await sameAsReal(ns, [flags, '-r', file]);
+});
+
 test(
-  'captures cut at every byte of a TCP header, and CRs in -A, print as tcpdump prints them',
+  'ICMP and ICMPv6 errors quoting a packet, cut at every byte, print as tcpdump prints them',
   { skip: noTcpdump },
   async () => {
-    const sample = readPcap(new Uint8Array(readFileSync(SAMPLE)));
-    assert.ok(!(sample instanceof PcapError));
+    // Port unreachables from lonet itself: UDP to a closed port over 127.0.0.1 and ::1.
+    const { ns } = virtualNs();
+    const cap = ns.capture({ device: 'lo', filter: 'icmp or icmp6' });
+    const cli4 = new UdpSock(ns, 4);
+    cli4.sendto(new TextEncoder().encode('nobody home'), v4Mapped(0x7f000001), 9998);
+    const cli6 = new UdpSock(ns, 6);
+    cli6.sendto(new TextEncoder().encode('nobody home 6'), IN6ADDR_LOOPBACK, 9998);
+    cli4.close();
+    cli6.close();
+    cap.close();
     const records = [];
-    // The SYN, the first ACK and the first request: options of every kind, cut short at each length.
-    for (const i of [6, 8, 9]) {
-      const r = sample.records[i];
-      assert.ok(r);
-      for (let cut = 54; cut <= r.data.byteLength; cut++) records.push({ ...r, data: r.data.subarray(0, cut) });
+    for await (const p of cap) {
+      const tsSec = Math.floor(p.tsNs / 1e9);
+      for (let cut = 0; cut <= p.data.byteLength; cut++) {
+        records.push({ tsSec, tsNsec: 0, origLen: p.origLen, data: p.data.subarray(0, cut) });
+      }
     }
-    // UDP payloads with CRs where -A keeps or drops them.
-    const enc = new TextEncoder();
-    for (const text of ['a\rb', 'a\r', 'a\r\n', 'a\rbc', '\r', '\rx', 'ab\r\rc', 'x\r\r']) {
-      const payload = enc.encode(text);
-      const data = new Uint8Array(14 + 28 + payload.byteLength);
-      const v = new DataView(data.buffer);
-      v.setUint16(12, 0x0800);
-      data.set([0x45, 0, 0, 28 + payload.byteLength, 0, 1, 0, 0, 64, 17, 0, 0, 127, 0, 0, 1, 127, 0, 0, 1], 14);
-      v.setUint16(34, 1000);
-      v.setUint16(36, 2000);
-      v.setUint16(38, 8 + payload.byteLength);
-      data.set(payload, 42);
-      records.push({ tsSec: 1_700_000_000, tsNsec: 0, origLen: data.byteLength, data });
-    }
-    const file = join(dir, 'cut.pcap');
-    writeFileSync(file, writePcap(sample.header, records));
-    const ns = new Namespace();
-    for (const flags of ['-n', '-nv', '-nvv', '-nx', '-nX', '-nA']) await sameAsReal(ns, [flags, '-r', file]);
+    assert.ok(records.length > 100);
+    const file = join(dir, 'unreachable-cut.pcap');
+    writeFileSync(file, writePcap({}, records));
+    for (const flags of ['-n', '-nv', '-nx', '-nA']) await sameAsReal(ns, [flags, '-r', file]);
   },
 );

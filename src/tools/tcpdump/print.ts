@@ -304,6 +304,16 @@ export class Printer {
 
   /** Everything tcpdump prints for one packet, ending in a newline. */
   print(p: PrintPacket): string {
+    // pretty_print_packet() refuses impossible record headers before anything else.
+    const caplen0 = p.data.byteLength;
+    if (caplen0 === 0 || p.origLen === 0 || caplen0 > p.origLen) {
+      const why = [
+        caplen0 === 0 ? 'caplen==0' : '',
+        p.origLen === 0 ? 'len==0' : '',
+        caplen0 > p.origLen ? `caplen>len(${caplen0}>${p.origLen})` : '',
+      ].filter((w) => w !== '');
+      return `[Invalid header: ${why.join(', ')}]\n`;
+    }
     const o = new Out();
     o.w(this.timestamp(p));
     const d = new Bytes(p.data, p.data.byteLength);
@@ -388,7 +398,8 @@ export class Printer {
 
   private ether(o: Out, d: Bytes, len: number): number {
     if (d.end < 14) {
-      o.w(`[|ether]`);
+      // ether_common_print(): caught here, so -x has nothing after the partial header.
+      o.w(' [|ether]');
       return d.end;
     }
     let type = d.v.getUint16(12);
@@ -501,6 +512,8 @@ export class Printer {
   }
 
   private ip(o: Out, d: Bytes, off: number, len: number): void {
+    // No version byte longjmps out (-x then dumps the whole frame); a cut header is caught
+    // in ip_print() itself (-x starts after the link header).
     const b0 = d.u8(off, 'ip');
     const ver = b0 >> 4;
     if (ver !== 4) {
@@ -508,6 +521,10 @@ export class Printer {
       return;
     }
     if (!this.opts.e) o.w('IP ');
+    if (off + 20 > d.end) {
+      o.w(' [|ip]');
+      return;
+    }
     const hlen = (b0 & 0x0f) * 4;
     d.need(off, 20, 'ip');
     if (hlen < 20) {
@@ -587,7 +604,11 @@ export class Printer {
   }
 
   private ip6(o: Out, d: Bytes, off: number, len: number): void {
-    d.need(off, 40, 'ip6');
+    // A cut IPv6 header is caught in ip6_print() (-x starts after the link header).
+    if (off + 40 > d.end) {
+      o.w(' [|ip6]');
+      return;
+    }
     if (!this.opts.e) o.w('IP6 ');
     const flow = d.v.getUint32(off);
     if (flow >>> 28 !== 6) {
@@ -632,18 +653,21 @@ export class Printer {
         }
         if (nh === 44) {
           printAddrs();
-          const next = d.u8(at, 'frag');
-          const offm = d.u16(at + 2, 'frag');
-          const id = d.u32(at + 4, 'frag');
+          const next = d.u8(at, 'frag6');
+          const offm = d.u16(at + 2, 'frag6');
           const fragLen = left - 8;
-          if (this.opts.v > 0) o.w(`frag (0x${id.toString(16).padStart(8, '0')}:${offm & 0xfff8}|${fragLen})`);
-          else o.w(`frag (${offm & 0xfff8}|${fragLen})`);
+          if (this.opts.v > 0) {
+            const id = d.u32(at + 4, 'frag6');
+            o.w(`frag (0x${id.toString(16).padStart(8, '0')}:${offm & 0xfff8}|${fragLen})`);
+          } else o.w(`frag (${offm & 0xfff8}|${fragLen})`);
           nh = next;
           at += 8;
           left -= 8;
           // A later fragment has no upper-layer header to print.
           if ((offm & 0xfff8) !== 0) return;
           o.w(' ');
+          // Nothing captured past the fragment header: ip6_print() stops quietly.
+          if (d.end <= at) return;
           fragmented = true;
           continue;
         }
@@ -688,6 +712,12 @@ export class Printer {
         str = `echo ${type === 8 ? 'request' : 'reply'}, id ${d.u16(off + 4, 'icmp')}, seq ${d.u16(off + 6, 'icmp')}`;
         break;
       case 3: {
+        // Protocol and port unreachable first ND_TCHECK the quoted protocol byte: a quote cut
+        // before it is caught here (-x then starts after the link header); later reads longjmp.
+        if ((code === 2 || code === 3) && quoted + 10 > d.end) {
+          o.w(' [|icmp]');
+          return;
+        }
         switch (code) {
           case 0:
             str = `net ${qDst()} unreachable`;
@@ -758,7 +788,6 @@ export class Printer {
 
   private icmp6(o: Out, d: Bytes, off: number, len: number, fragmented: boolean, pseudo: (l: number) => number): void {
     const type = d.u8(off, 'icmp6');
-    const code = d.u8(off + 1, 'icmp6');
     if (this.opts.v > 0 && !fragmented && off + len <= d.end) {
       const sum = inCksum(d.b, off, len, pseudo(len));
       const field = d.v.getUint16(off + 2);
@@ -769,6 +798,7 @@ export class Printer {
       else o.w('[icmp6 sum ok] ');
     }
     o.w(`ICMP6, ${ICMP6_TYPES[type] ?? `unknown icmp6 type (${type})`}`);
+    const code = d.u8(off + 1, 'icmp6');
     if (this.opts.v > 0 && type >= 133 && type <= 137) o.w(`, length ${len}`);
     const q = off + 8;
     const qDst = () => {
@@ -776,28 +806,33 @@ export class Printer {
       return formatIpv6(d.b.subarray(q + 24, q + 40));
     };
     switch (type) {
-      case 1:
+      case 1: {
         o.w(`, ${ICMP6_UNREACH_CODES[code] ?? `unknown unreach code (${code})`}`);
         if (code === 0 || code === 1 || code === 3) o.w(` ${qDst()}`);
         else if (code === 2) o.w(` ${qDst()}, source address ${formatIpv6(d.b.subarray(q + 8, q + 24))}`);
         else if (code === 4) {
+          // get_upperlayer() finds only a captured TCP or UDP header right after the quoted
+          // IPv6 one; without it icmp6_print() goes to its trunc label (caught, not a longjmp).
+          const p = q + 40 <= d.end ? (d.b[q + 6] as number) : -1;
+          if ((p !== 6 && p !== 17) || q + 44 > d.end) {
+            o.w(' [|icmp6]');
+            return;
+          }
           const dstA = qDst();
-          const p = d.b[q + 6] as number;
           const port = d.u16(q + 40 + 2, 'icmp6');
-          // get_upperlayer() finds only a TCP or UDP header; anything else reads as cut short.
-          if (p === 6) o.w(`, ${dstA} tcp port ${this.port(port, 'tcp')}`);
-          else if (p === 17) o.w(`, ${dstA} udp port ${this.port(port, 'udp')}`);
-          else throw new Trunc('icmp6');
+          o.w(`, ${dstA} ${p === 6 ? 'tcp' : 'udp'} port ${this.port(port, p === 6 ? 'tcp' : 'udp')}`);
         }
         break;
+      }
       case 2:
         o.w(`, mtu ${d.u32(off + 4, 'icmp6')}`);
         break;
-      case 3:
+      case 3: {
         if (code === 0) o.w(` for ${qDst()}`);
         else if (code === 1) o.w(' (reassembly)');
         else o.w(`, unknown code (${code})`);
         break;
+      }
       case 4: {
         const ptr = d.u32(off + 4, 'icmp6');
         const what = ['erroneous', 'next header', 'option', 'incomplete header chain'][code];
@@ -831,15 +866,16 @@ export class Printer {
     pseudo: (l: number) => number,
   ): void {
     if (off + 4 > d.end) {
-      o.w(`${src} > ${dst}: `);
-      throw new Trunc('udp');
+      // No ports: caught in udp_print() (-x starts after the link header).
+      o.w(`${src} > ${dst}:  [|udp]`);
+      return;
     }
     const sport = d.v.getUint16(off);
     const dport = d.v.getUint16(off + 2);
     const addrs = `${src}.${this.port(sport, 'udp')} > ${dst}.${this.port(dport, 'udp')}: `;
     if (off + 8 > d.end) {
-      o.w(addrs);
-      throw new Trunc('udp');
+      o.w(`${addrs} [|udp]`);
+      return;
     }
     let ulen = d.v.getUint16(off + 4);
     if (ulen === 0 && len > 65535) ulen = len;
@@ -879,13 +915,18 @@ export class Printer {
     addrBytes: Uint8Array,
   ): void {
     if (off + 4 > d.end) {
-      o.w(`${src} > ${dst}:`);
-      throw new Trunc('tcp');
+      // No ports: caught in tcp_print() (-x starts after the link header).
+      o.w(`${src} > ${dst}: [|tcp]`);
+      return;
     }
     const sport = d.v.getUint16(off);
     const dport = d.v.getUint16(off + 2);
     o.w(`${src}.${this.port(sport, 'tcp')} > ${dst}.${this.port(dport, 'tcp')}: `);
-    d.need(off, 20, 'tcp');
+    // A cut header is caught in tcp_print() (ND_TCHECK_SIZE, not a longjmp).
+    if (off + 20 > d.end) {
+      o.w(' [|tcp]');
+      return;
+    }
     const hlen = ((d.b[off + 12] as number) >> 4) * 4;
     if (hlen < 20) {
       o.w(` tcp ${len - hlen} [bad hdr length ${hlen} - too short, < 20]`);
