@@ -1,9 +1,10 @@
 /**
  * Every fuzz target, in the order `npm run fuzz` runs them. A new parser or input path
- * (the node:dgram and node:net faces, say) is one more file and one more entry here.
+ * (the node:net face, say) is one more file and one more entry here.
  */
 import { apiTarget } from './api.js';
 import { configTarget } from './config.js';
+import { dgramTarget } from './dgram.js';
 import { ethernetTarget } from './ethernet.js';
 import { filterTarget } from './filter.js';
 import type { FuzzTarget } from './harness.js';
@@ -33,4 +34,5 @@ export const targets: readonly FuzzTarget<never>[] = [
   ipArgsTarget,
   toolsTarget,
   apiTarget,
+  dgramTarget,
 ] as FuzzTarget<never>[];

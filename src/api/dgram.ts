@@ -78,7 +78,9 @@ function specificType(value: unknown): string {
         ? `${value}n`
         : typeof value === 'symbol'
           ? value.toString()
-          : String(value);
+          : Object.is(value, -0)
+            ? '-0'
+            : String(value);
   if (inspected.length > 28) inspected = `${inspected.slice(0, 25)}...`;
   return `type ${typeof value} (${inspected})`;
 }
@@ -95,6 +97,33 @@ function invalidArgType(name: string, expected: string, value: unknown): CodedEr
 
 function validateString(value: unknown, name: string): asserts value is string {
   if (typeof value !== 'string') throw invalidArgType(name, 'of type string', value);
+}
+
+/** validateUint32(value, name) for an options property (Node checks recv/sendBufferSize when truthy). */
+function validateUint32(value: unknown, name: string): asserts value is number {
+  if (typeof value !== 'number') {
+    throw nodeError(
+      TypeError,
+      'ERR_INVALID_ARG_TYPE',
+      `The "${name}" property must be of type number. Received ${specificType(value)}`,
+    );
+  }
+  const range = !Number.isInteger(value)
+    ? 'an integer'
+    : value < 0 || value > 4294967295
+      ? '>= 0 && <= 4294967295'
+      : '';
+  if (range === '') return;
+  // ERR_OUT_OF_RANGE writes integers past 2^32 with separators (4_294_967_297).
+  const shown =
+    Number.isInteger(value) && Math.abs(value) > 2 ** 32
+      ? String(value).replace(/\B(?=(\d{3})+$)/g, '_')
+      : String(value);
+  throw nodeError(
+    RangeError,
+    'ERR_OUT_OF_RANGE',
+    `The value of "${name}" is out of range. It must be ${range}. Received ${shown}`,
+  );
 }
 
 /** validatePort(port, 'Port', allowZero). */
@@ -477,6 +506,8 @@ export class Socket extends EventEmitter {
       options = type;
       t = options.type;
       lookup = options.lookup;
+      if (options.recvBufferSize) validateUint32(options.recvBufferSize, 'options.recvBufferSize');
+      if (options.sendBufferSize) validateUint32(options.sendBufferSize, 'options.sendBufferSize');
       if (options.recvBufferSize) recvBufferSize = options.recvBufferSize;
       if (options.sendBufferSize) sendBufferSize = options.sendBufferSize;
     }
@@ -736,10 +767,11 @@ export class Socket extends EventEmitter {
   setTTL(ttl: number): number {
     if (typeof ttl !== 'number') throw invalidArgType('ttl', 'of type number', ttl);
     const handle = this[kState].handle;
+    // The binding takes an int32 (NaN is 0); uv_udp_set_ttl checks 1…255 before it touches the fd.
+    const t = ttl | 0;
+    if (!(t >= 1 && t <= 255)) throw errnoException(E.EINVAL, 'setTTL');
     if (handle === null || !handle.hasFd) throw errnoException(E.EBADF, 'setTTL');
-    // uv_udp_set_ttl: 1…255, set as IP_TTL or IPV6_UNICAST_HOPS.
-    if (!(ttl >= 1 && ttl <= 255)) throw errnoException(E.EINVAL, 'setTTL');
-    handle.sk.ttl = Math.trunc(ttl);
+    handle.sk.ttl = t;
     return ttl;
   }
 

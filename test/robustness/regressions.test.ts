@@ -1,5 +1,6 @@
 /** Inputs the fuzzer found, each kept as the test that it stays fixed. */
 import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -109,4 +110,38 @@ test('a pcapng interface block too short for its fields is a PcapError, not a Ra
   const r = readPcapng(b);
   assert.ok(r instanceof PcapError, String(r));
   assert.equal(r.offset, 44);
+});
+
+/** What a call throws, as name, code and message; 'ok' if it returns. */
+function thrown(fn: () => unknown): string {
+  try {
+    fn();
+    return 'ok';
+  } catch (e) {
+    const err = e as Error & { code?: string };
+    return `${err.name} ${err.code} ${err.message}`;
+  }
+}
+
+test('ns.dgram checks recvBufferSize/sendBufferSize, setTTL and prints -0 as node:dgram does (differential fuzzing)', () => {
+  const ns = new Namespace();
+  const cases: [string, (d: typeof dgram) => unknown][] = [
+    ['recvBufferSize {}', (d) => d.createSocket({ type: 'udp4', recvBufferSize: {} as number })],
+    ['recvBufferSize -1', (d) => d.createSocket({ type: 'udp4', recvBufferSize: -1 })],
+    ['sendBufferSize 1.5', (d) => d.createSocket({ type: 'udp6', sendBufferSize: 1.5 })],
+    ['sendBufferSize 2^33', (d) => d.createSocket({ type: 'udp4', sendBufferSize: 2 ** 33 })],
+    ['setTTL(0) unbound', (d) => d.createSocket('udp4').setTTL(0)],
+    ['setTTL(NaN) unbound', (d) => d.createSocket('udp4').setTTL(Number.NaN)],
+    ['setTTL(64) unbound', (d) => d.createSocket('udp4').setTTL(64)],
+    ['connect(-0)', (d) => d.createSocket('udp4').connect(-0, '127.0.0.1')],
+  ];
+  for (const [name, call] of cases) {
+    const real = thrown(() => call(dgram));
+    assert.notEqual(real, 'ok', name);
+    assert.equal(
+      thrown(() => call(ns.dgram as unknown as typeof dgram)),
+      real,
+      name,
+    );
+  }
 });
