@@ -616,3 +616,29 @@ test(
     for (const flags of ['-n', '-nv', '-nx', '-nA']) await sameAsReal(ns, [flags, '-r', file]);
   },
 );
+
+test(
+  'HTTP on ports 80 and 8080 prints its request and status lines (all lines with -v)',
+  { skip: noTcpdump },
+  async () => {
+    const sample = readPcap(new Uint8Array(readFileSync(SAMPLE)));
+    assert.ok(!(sample instanceof PcapError));
+    const records = [];
+    // The sample's curl exchange with port 8000 moved to 80 and 8080, over IPv4 and IPv6.
+    for (const port of [80, 8080]) {
+      for (const r of sample.records.slice(6, 30)) {
+        const d = new Uint8Array(r.data);
+        const v = new DataView(d.buffer);
+        const l4 = v.getUint16(12) === 0x86dd ? 54 : 34;
+        for (const at of [l4, l4 + 2]) if (v.getUint16(at) === 8000 || v.getUint16(at) === 8001) v.setUint16(at, port);
+        records.push({ ...r, data: d });
+      }
+    }
+    const file = join(dir, 'http.pcap');
+    writeFileSync(file, writePcap(sample.header, records));
+    const ns = new Namespace();
+    for (const flags of ['-n', '-nv', '-nvv', '-nA']) await sameAsReal(ns, [flags, '-r', file]);
+    const r = await ns.exec(`tcpdump -n -r ${file} -c 4`);
+    assert.match(r.stdout, /length 86: HTTP: GET \/data\.txt HTTP\/1\.1\n/);
+  },
+);

@@ -902,6 +902,31 @@ export class Printer {
     else o.w(`UDP, length ${length}`);
   }
 
+  /**
+   * txtproto_print() for HTTP: a request or status line makes the payload printable: its
+   * first line (or, with -v, its length and every line); anything else is just "HTTP".
+   */
+  private http(o: Out, d: Bytes, at: number, len: number): void {
+    let printThis = false;
+    const first = fetchToken(d, at, 0, len);
+    if (first.idx !== 0) {
+      if (HTTP_METHODS.has(first.tok.toUpperCase())) printThis = true;
+      // The status code is the second token ("HTTP/1.1 200 OK").
+      const second = fetchToken(d, at, first.idx, len);
+      if (second.idx !== 0 && /^\d{3}$/.test(second.tok)) printThis = true;
+    }
+    o.w('HTTP');
+    if (!printThis) return;
+    if (this.opts.v > 0) {
+      o.w(`, length: ${len}`);
+      for (let idx = 0; idx < len; ) {
+        const eol = printTxtLine(o, d, '\n\t', at, idx, len);
+        if (eol === 0) break;
+        idx = eol;
+      }
+    } else printTxtLine(o, d, ': ', at, 0, len);
+  }
+
   private tcp(
     o: Out,
     d: Bytes,
@@ -1010,6 +1035,11 @@ export class Printer {
       o.w(']');
     }
     o.w(`, length ${length}`);
+    if (length > 0 && !(flags & 0x04) && [80, 8080].some((p) => p === sport || p === dport)) {
+      o.w(': ');
+      this.http(o, d, off + hlen, length);
+      return;
+    }
     if (flags & 0x04 && this.opts.v > 0 && length > 0) {
       // print_tcp_rst_data(): RFC 1122 lets a RST carry text; up to 30 bytes of it.
       const from = off + hlen;
@@ -1022,6 +1052,66 @@ export class Printer {
       o.w(']');
     }
   }
+}
+
+/** HTTP request methods txtproto_print() recognises (print-http.c's httpcmds). */
+const HTTP_METHODS = new Set(
+  'GET PUT COPY HEAD LOCK MOVE POLL POST BCOPY BMOVE MKCOL TRACE LABEL MERGE DELETE SEARCH UNLOCK REPORT UPDATE NOTIFY BDELETE CONNECT OPTIONS CHECKIN PROPFIND CHECKOUT CCM_POST SUBSCRIBE PROPPATCH BPROPFIND BPROPPATCH UNCHECKOUT MKACTIVITY MKWORKSPACE UNSUBSCRIBE RPC_CONNECT VERSION-CONTROL BASELINE-CONTROL'.split(
+    ' ',
+  ),
+);
+
+const isPrint = (c: number) => c >= 0x20 && c < 0x7f;
+
+/** fetch_token(): the next token and where the following one starts, or 0 for none. */
+function fetchToken(d: Bytes, at: number, idx: number, len: number): { tok: string; idx: number } {
+  let tok = '';
+  for (; idx < len; idx++) {
+    if (at + idx >= d.end) return { tok: '', idx: 0 };
+    const c = d.b[at + idx] as number;
+    if (c >= 0x80) return { tok: '', idx: 0 };
+    if (c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0a) break;
+    if (!isPrint(c) || tok.length + 2 > 129) return { tok: '', idx: 0 };
+    tok += String.fromCharCode(c);
+  }
+  if (tok === '') return { tok: '', idx: 0 };
+  for (; idx < len; idx++) {
+    if (at + idx >= d.end) break;
+    const c = d.b[at + idx] as number;
+    if (c === 0x0d || c === 0x0a || !isPrint(c) || (c !== 0x20 && c !== 0x09)) break;
+  }
+  return { tok, idx };
+}
+
+/** print_txt_line(): one CRLF- or LF-ended printable line after `prefix`; 0 ends printing. */
+function printTxtLine(o: Out, d: Bytes, prefix: string, at: number, idx: number, len: number): number {
+  const start = idx;
+  while (idx < len) {
+    const c = d.u8(at + idx, 'http');
+    if (c === 0x0a) {
+      o.w(prefix + latin1(d.b, at + start, idx - start));
+      return idx + 1;
+    }
+    if (c === 0x0d) {
+      if (idx + 1 >= len) return 0;
+      if (d.u8(at + idx + 1, 'http') === 0x0a) {
+        o.w(prefix + latin1(d.b, at + start, idx - start));
+        return idx + 2;
+      }
+      return 0;
+    }
+    if (!isPrint(c) && c !== 0x09) return 0;
+    idx++;
+  }
+  // Printable to the end with no line ending: shown as cut short.
+  o.w(`${prefix}${latin1(d.b, at + start, idx - start)} [|http]`);
+  return 0;
+}
+
+function latin1(b: Uint8Array, from: number, n: number): string {
+  let s = '';
+  for (let i = 0; i < n; i++) s += String.fromCharCode(b[from + i] as number);
+  return s;
 }
 
 /** fn_print_char(): high bytes as "M-", controls as "^X". */
