@@ -302,6 +302,20 @@ async function expressionOf(o: Options): Promise<string | { error: string }> {
   }
 }
 
+/** Everything standard input holds, as bytes (text chunks as UTF-8). */
+async function readAll(stdin: CommandContext['stdin']): Promise<Uint8Array> {
+  if (stdin === undefined) return new Uint8Array(0);
+  const parts: Uint8Array[] = [];
+  for await (const c of stdin) parts.push(typeof c === 'string' ? new TextEncoder().encode(c) : c);
+  const out = new Uint8Array(parts.reduce((n, c) => n + c.byteLength, 0));
+  let at = 0;
+  for (const c of parts) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
+}
+
 /** -#: "%5u  " before the packet's lines. */
 function numbered(o: Options, n: number, text: string): string {
   return o.number ? `${String(n).padStart(5)}  ${text}` : text;
@@ -362,14 +376,19 @@ function ifNamer(net: Net): (ifindex: number) => string {
 async function readFile(ctx: CommandContext, o: Options): Promise<number> {
   const { net, stdout, stderr } = ctx;
   const path = o.read as string;
-  const fs = await hostFs();
   let bytes: Uint8Array;
-  try {
-    if (fs === undefined) throw Object.assign(new Error('no file system'), { code: 'ENOENT' });
-    bytes = new Uint8Array(await fs.readFile(path));
-  } catch (e) {
-    stderr.write(`tcpdump: ${path}: ${errnoText(e)}\n`);
-    return 1;
+  if (path === '-') {
+    // -r -: the capture comes on standard input (none is /dev/null: an empty file).
+    bytes = await readAll(ctx.stdin);
+  } else {
+    const fs = await hostFs();
+    try {
+      if (fs === undefined) throw Object.assign(new Error('no file system'), { code: 'ENOENT' });
+      bytes = new Uint8Array(await fs.readFile(path));
+    } catch (e) {
+      stderr.write(`tcpdump: ${path}: ${errnoText(e)}\n`);
+      return 1;
+    }
   }
   let linktype: number;
   let snaplen: number;

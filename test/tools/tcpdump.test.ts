@@ -642,3 +642,17 @@ test(
     assert.match(r.stdout, /length 86: HTTP: GET \/data\.txt HTTP\/1\.1\n/);
   },
 );
+
+test('tcpdump -r - reads the capture from standard input', { skip: noTcpdump }, async () => {
+  const ns = new Namespace();
+  const real = realTcpdump(['-nr', SAMPLE, '-c', '3']);
+  const r = await ns.exec('tcpdump -nr - -c 3', { input: new Uint8Array(readFileSync(SAMPLE)) });
+  assert.equal(r.stdout, real.stdout);
+  assert.equal(r.stderr, real.stderr.replace(SAMPLE, '-'));
+  // No input at all is an empty file, as `tcpdump -r - < /dev/null` says.
+  assert.deepEqual(await ns.exec('tcpdump -nr -'), {
+    code: 1,
+    stdout: '',
+    stderr: 'tcpdump: truncated dump file; tried to read 4 file header bytes, only got 0\n',
+  });
+});
