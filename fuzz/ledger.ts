@@ -96,6 +96,11 @@ export function checkLedger(before: Counters, after: Counters, frames: number, e
       .join(' ');
   // What the stack sent in answer (echo replies, ICMP errors, TCP resets) crossed lo too.
   const units = frames + sum(d, ['Ip.OutTransmits', 'Ip6.OutTransmits']);
+  // A backlog drop is softnet_stat's `dropped` and lo's rx_dropped both: never one without the other.
+  invariant(
+    (d.softnetDropped ?? 0) <= (d.rxDropped ?? 0),
+    `softnet dropped ${d.softnetDropped}, rx_dropped ${d.rxDropped}`,
+  );
   const link = sum(d, ['rxDropped', 'txDropped', 'rxOtherhost', 'Ip.InReceives', 'Ip6.InReceives']);
   invariant(link === units, `link layer: ${units} frame(s) in, ${link} accounted for (${show()})`);
 
