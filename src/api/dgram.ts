@@ -811,6 +811,20 @@ export class Socket extends EventEmitter {
   }
 }
 
+/** Symbol.asyncDispose as Node 20 has it (its own symbol where the language has none yet). */
+const asyncDispose: symbol =
+  (Symbol as { asyncDispose?: symbol }).asyncDispose ?? Symbol.for('nodejs.asyncDispose');
+
+/** `await using s = ns.dgram.createSocket(…)`: closes the socket, once, as Node's does. */
+Object.defineProperty(Socket.prototype, asyncDispose, {
+  async value(this: Socket): Promise<void> {
+    if (this[kState].handle === null) return;
+    await new Promise<void>((resolve) => this.close(() => resolve()));
+  },
+  writable: true,
+  configurable: true,
+});
+
 function healthCheck(socket: Socket): State {
   const state = socket[kState];
   if (state.handle === null) throw nodeError(Error, 'ERR_SOCKET_DGRAM_NOT_RUNNING', 'Not running');

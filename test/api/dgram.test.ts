@@ -197,3 +197,23 @@ test('broadcast needs setBroadcast(true): EACCES before, delivered after', async
   rx.close();
   tx.close();
 });
+
+test('Symbol.asyncDispose closes the socket once, as node:dgram’s does', async () => {
+  const ns = new Namespace();
+  const run = async (d: DgramLike) => {
+    const s = d.createSocket('udp4') as unknown as Socket & Record<symbol, () => Promise<void>>;
+    const events: string[] = [];
+    s.on('close', () => events.push('close'));
+    s.bind(0);
+    await once(s, 'listening');
+    const dispose = s[Symbol.asyncDispose] as () => Promise<void>;
+    const p = dispose.call(s);
+    events.push('called');
+    await p;
+    events.push('resolved');
+    await dispose.call(s);
+    events.push('again');
+    return events;
+  };
+  assert.deepEqual(await run(ns.dgram as unknown as DgramLike), await run(dgram as unknown as DgramLike));
+});
