@@ -10,7 +10,7 @@ import { E } from '../core/errno.js';
 import { allocSkb, kfreeSkb, type SkBuff, skbCopyBits, skbPut } from '../core/skbuff.js';
 import { ipv6AddrAny } from '../ipv6/addr.js';
 import { icmpv6OutCount } from '../ipv6/icmp.js';
-import { IPV6_MAX_HEADROOM, ip6Xmit } from '../ipv6/ip6-output.js';
+import { IPV6_MAX_HEADROOM, ip6XmitDgram } from '../ipv6/ip6-output.js';
 import { ip6RouteOutput } from '../ipv6/route.js';
 import type { Net } from '../net/net.js';
 import { DatagramQueue } from '../socket/datagram-queue.js';
@@ -140,7 +140,7 @@ export class PingSock {
     h.id = this.ident;
     h.fillChecksum(fl6.saddr, fl6.daddr);
     icmpv6OutCount(net, ICMPV6.ECHO_REQUEST);
-    const err = ip6Xmit(net, skb, fl6.saddr, fl6.daddr, rt, {
+    const err = ip6XmitDgram(net, skb, fl6.saddr, fl6.daddr, rt, {
       nexthdr: NEXTHDR.ICMP,
       hopLimit: this.ttl >= 0 ? this.ttl : net.ipv6.sysctl.hop_limit,
       tclass: 0,

@@ -15,7 +15,7 @@ import { csumFold, csumIpv6Nofold } from '../wire/checksum.js';
 import { ICMPV6, ICMPV6_HEADER_LEN, Icmpv6Header } from '../wire/icmpv6.js';
 import { IPV6_HEADER_LEN, Ipv6Header, ipv6SkipExthdr, NEXTHDR } from '../wire/ipv6.js';
 import { ipv6AddrAny, ipv6AddrMulticast } from './addr.js';
-import { IPV6_MAX_HEADROOM, ip6Xmit } from './ip6-output.js';
+import { IPV6_MAX_HEADROOM, ip6XmitDgram } from './ip6-output.js';
 import { fib6Lookup, ip6RouteOutput, type Rt6Info } from './route.js';
 
 /** The per-type names of /proc/net/snmp6's Icmp6 In/Out columns (icmp6type2name). */
@@ -65,7 +65,7 @@ function icmpv6Push(
   skb.head.set(body, at + ICMPV6_HEADER_LEN);
   h.fillChecksum(saddr, daddr);
   icmpv6OutCount(net, type);
-  ip6Xmit(net, skb, saddr, daddr, rt, {
+  ip6XmitDgram(net, skb, saddr, daddr, rt, {
     nexthdr: NEXTHDR.ICMP,
     hopLimit: net.ipv6.sysctl.hop_limit,
     tclass: 0,

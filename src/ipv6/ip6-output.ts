@@ -3,7 +3,7 @@
  * flow label as net.ipv6.auto_flowlabels asks), ip6_output counts and sends through the
  * route, ip6_finish_output2 lets the neighbour entry (NOARP on lo) add the link header.
  */
-import { devQueueXmit } from '../core/dev.js';
+import { devQueueXmit, netXmitErrno } from '../core/dev.js';
 import { E } from '../core/errno.js';
 import { neighOutput } from '../core/neighbour.js';
 import { type SkBuff, skbPush, skbResetNetworkHeader } from '../core/skbuff.js';
@@ -87,6 +87,25 @@ export function ip6Xmit(
   skb.protocol = ETH_P.IPV6;
   skb.ignoreDf = true;
   return rt.output(skb);
+}
+
+/**
+ * ip6_send_skb(): the datagram senders' way out (UDP, raw, ping, ICMPv6). A qdisc drop
+ * (NET_XMIT_DROP) is -ENOBUFS (net_xmit_errno) and an OutDiscards; congestion is success.
+ */
+export function ip6XmitDgram(
+  net: Net,
+  skb: SkBuff,
+  saddr: Uint8Array,
+  daddr: Uint8Array,
+  rt: Rt6Info,
+  opts: Ip6HeaderOpts,
+): number {
+  const rc = ip6Xmit(net, skb, saddr, daddr, rt, opts);
+  if (rc <= 0) return rc;
+  const err = netXmitErrno(rc);
+  if (err !== 0) net.ipv6.mib.ip6.OutDiscards++;
+  return err;
 }
 
 /** ip6_output() + ip6_finish_output(). */

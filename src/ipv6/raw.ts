@@ -11,7 +11,7 @@ import { Icmpv6Header } from '../wire/icmpv6.js';
 import { Ipv6Header, NEXTHDR } from '../wire/ipv6.js';
 import { ipv6AddrAny, ipv6AddrEqual } from './addr.js';
 import { icmpv6OutCount } from './icmp.js';
-import { IPV6_MAX_HEADROOM, ip6Xmit } from './ip6-output.js';
+import { IPV6_MAX_HEADROOM, ip6XmitDgram } from './ip6-output.js';
 import { ip6RouteOutput } from './route.js';
 
 export interface Raw6Datagram {
@@ -75,7 +75,7 @@ export class Raw6Sock {
       icmpv6OutCount(net, h.type);
       flowKey = (h.type << 8) | h.code;
     }
-    const err = ip6Xmit(net, skb, fl6.saddr, fl6.daddr, rt, {
+    const err = ip6XmitDgram(net, skb, fl6.saddr, fl6.daddr, rt, {
       nexthdr: this.protocol,
       hopLimit: this.hopLimit >= 0 ? this.hopLimit : net.ipv6.sysctl.hop_limit,
       tclass: 0,

@@ -31,7 +31,7 @@ import { inet6AddProtocol, inetAddProtocol } from '../ipv4/protocol.js';
 import { ipRouteOutputKey, RouteCache, RTCF, type Rtable } from '../ipv4/route.js';
 import { IN6ADDR_ANY, ipv6AddrAny, ipv6AddrEqual, ipv6AddrMulticast } from '../ipv6/addr.js';
 import { icmpv6Send } from '../ipv6/icmp.js';
-import { IPV6_MAX_HEADROOM, ip6Xmit } from '../ipv6/ip6-output.js';
+import { IPV6_MAX_HEADROOM, ip6XmitDgram } from '../ipv6/ip6-output.js';
 import { fib6Lookup, ip6RouteOutput } from '../ipv6/route.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Net } from '../net/net.js';
@@ -379,7 +379,7 @@ export class UdpSock extends Sock {
         kfreeSkb(skb);
         return rt;
       }
-      err = ip6Xmit(net, skb, saddr, addr, rt, {
+      err = ip6XmitDgram(net, skb, saddr, addr, rt, {
         nexthdr: IPPROTO.UDP,
         hopLimit: this.ttl >= 0 ? this.ttl : net.ipv6.sysctl.hop_limit,
         tclass: 0,

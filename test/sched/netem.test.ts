@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { devAddPack } from '../../src/core/dev.js';
 import { NET_RX } from '../../src/core/if.js';
 import { PACKET } from '../../src/core/skbuff.js';
+import { IN6ADDR_LOOPBACK } from '../../src/ipv6/addr.js';
 import { Kernel } from '../../src/kernel/kernel.js';
 import { ETH_P } from '../../src/link/if-ether.js';
 import { Net } from '../../src/net/net.js';
@@ -365,4 +366,20 @@ test('loss state: the 4-state model loses in bursts (p13 5%, p31 50%), reproduci
   const losses = a.split('x').length - 1;
   const pairs = a.split('xx').length - 1;
   assert.ok(losses > 10 && pairs > losses / 5, `${losses} losses, ${pairs} in pairs: ${a}`);
+});
+
+test('IPv6 too: a UDP datagram netem drops for its limit is SndbufErrors (Udp6) and Ip6OutDiscards', () => {
+  const kernel = new Kernel({ clock: 'virtual' });
+  const net = new Net({ kernel });
+  const srv = new UdpSock(net, 6);
+  assert.equal(srv.bind(IN6ADDR_LOOPBACK, 9000), 0);
+  const cli = new UdpSock(net, 6);
+  qdiscReplace(net.lo, netem({ delayNs: 1e6, limit: 1 }));
+  assert.equal(cli.sendto(Uint8Array.of(1), IN6ADDR_LOOPBACK, 9000), 1);
+  assert.equal(cli.sendto(Uint8Array.of(2), IN6ADDR_LOOPBACK, 9000), 1);
+  assert.deepEqual([net.ipv6.mib.udp6.OutDatagrams, net.ipv6.mib.udp6.SndbufErrors], [1, 1]);
+  assert.equal(net.ipv6.mib.ip6.OutDiscards, 1);
+  kernel.virtualClock.advance(1e6);
+  assert.deepEqual(Array.from(srv.recv()?.data ?? []), [1]);
+  assert.equal(srv.recv(), null);
 });
