@@ -812,8 +812,7 @@ export class Socket extends EventEmitter {
 }
 
 /** Symbol.asyncDispose as Node 20 has it (its own symbol where the language has none yet). */
-const asyncDispose: symbol =
-  (Symbol as { asyncDispose?: symbol }).asyncDispose ?? Symbol.for('nodejs.asyncDispose');
+const asyncDispose: symbol = (Symbol as { asyncDispose?: symbol }).asyncDispose ?? Symbol.for('nodejs.asyncDispose');
 
 /** `await using s = ns.dgram.createSocket(…)`: closes the socket, once, as Node's does. */
 Object.defineProperty(Socket.prototype, asyncDispose, {

@@ -44,9 +44,7 @@ export async function dgramScenario(dgram: DgramLike): Promise<string[]> {
   };
   /** Until the count-th line starting with `match` has been logged. */
   const until = (match: string, count = 1) =>
-    seen(match) >= count
-      ? Promise.resolve()
-      : new Promise<void>((resolve) => waiters.push({ match, count, resolve }));
+    seen(match) >= count ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ match, count, resolve }));
   const errShape = (e: unknown) => {
     const err = e as Error & Record<string, unknown>;
     return show({
