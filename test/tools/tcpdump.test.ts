@@ -656,3 +656,131 @@ test('tcpdump -r - reads the capture from standard input', { skip: noTcpdump }, 
     stderr: 'tcpdump: truncated dump file; tried to read 4 file header bytes, only got 0\n',
   });
 });
+
+/** A DNS message: header, questions and records, names uncompressed unless given as bytes. */
+function dnsMessage(
+  id: number,
+  flags: number,
+  qs: [string, number][],
+  sections: [number, number, number],
+  records: Uint8Array[],
+): Uint8Array {
+  const name = (n: string) => {
+    const parts = n.split('.').filter((l) => l !== '');
+    return Uint8Array.from([...parts.flatMap((l) => [l.length, ...new TextEncoder().encode(l)]), 0]);
+  };
+  const u16 = (v: number) => [v >> 8, v & 0xff];
+  const bytes: number[] = [...u16(id), ...u16(flags), ...u16(qs.length), ...sections.flatMap(u16)];
+  for (const [n, t] of qs) bytes.push(...name(n), ...u16(t), ...u16(1));
+  for (const r of records) bytes.push(...r);
+  return Uint8Array.from(bytes);
+}
+
+/** One resource record: owner (a compression pointer to the question), type, class, TTL, RDATA. */
+function dnsRecord(type: number, klass: number, rdata: number[]): Uint8Array {
+  return Uint8Array.from([
+    0xc0,
+    12,
+    type >> 8,
+    type & 0xff,
+    klass >> 8,
+    klass & 0xff,
+    0,
+    0,
+    1,
+    44,
+    rdata.length >> 8,
+    rdata.length & 0xff,
+    ...rdata,
+  ]);
+}
+
+test(
+  'DNS over UDP port 53 prints as tcpdump 4.99 prints it (queries, answers, -v owners, -vv sections)',
+  { skip: noTcpdump },
+  async () => {
+    const { ns } = virtualNs();
+    const cap = ns.capture({ device: 'lo', filter: 'udp port 53' });
+    const srv = new UdpSock(ns, 4);
+    srv.bind(v4Mapped(0x7f000035), 53);
+    const cli = new UdpSock(ns, 4);
+    const label = (s: string) => [s.length, ...new TextEncoder().encode(s)];
+    const messages = [
+      dnsMessage(0x1234, 0x0100, [['example.com', 1]], [0, 0, 0], []),
+      dnsMessage(0x1234, 0x8180, [['example.com', 1]], [1, 0, 0], [dnsRecord(1, 1, [93, 184, 216, 34])]),
+      dnsMessage(0x4321, 0x0100, [['lonet.test', 28]], [0, 0, 1], [Uint8Array.of(0, 0, 41, 4, 208, 0, 0, 0, 0, 0, 0)]),
+      dnsMessage(
+        0x4321,
+        0x8183,
+        [['lonet.test', 28]],
+        [0, 1, 0],
+        [
+          dnsRecord(6, 1, [
+            ...label('ns'),
+            0xc0,
+            18,
+            ...label('admin'),
+            0xc0,
+            18,
+            0,
+            0,
+            0,
+            1,
+            0,
+            0,
+            0,
+            2,
+            0,
+            0,
+            0,
+            3,
+            0,
+            0,
+            0,
+            4,
+            0,
+            0,
+            0,
+            5,
+          ]),
+        ],
+      ),
+      dnsMessage(
+        0x55,
+        0x8580,
+        [['www.lonet.test', 28]],
+        [2, 0, 0],
+        [dnsRecord(5, 1, [...label('x'), 0xc0, 16]), dnsRecord(28, 1, [...new Array<number>(15).fill(0), 1])],
+      ),
+      dnsMessage(0x77, 0x0100, [['1.0.0.127.in-addr.arpa', 12]], [0, 0, 0], []),
+      dnsMessage(
+        0x77,
+        0x8400,
+        [['1.0.0.127.in-addr.arpa', 12]],
+        [1, 0, 0],
+        [dnsRecord(12, 1, [...label('localhost'), 0])],
+      ),
+      dnsMessage(0x99, 0x8182, [['x.test', 16]], [0, 0, 0], []),
+      dnsMessage(
+        0x9a,
+        0x8180,
+        [['m.test', 15]],
+        [2, 0, 0],
+        [dnsRecord(15, 1, [0, 10, ...label('mail'), 0xc0, 14]), dnsRecord(16, 3, [...label('hello')])],
+      ),
+    ];
+    for (const m of messages) cli.sendto(m, v4Mapped(0x7f000035), 53);
+    srv.close();
+    cli.close();
+    cap.close();
+    const file = join(dir, 'dns.pcap');
+    writeFileSync(file, new Uint8Array(await (await cap.blob()).arrayBuffer()));
+    for (const flags of ['-n', '-nv', '-nvv', ''])
+      await sameAsReal(
+        ns,
+        [flags, '-r', file].filter((a) => a !== ''),
+      );
+    const r = await ns.exec(`tcpdump -n -r ${file} -c 2`);
+    assert.match(r.stdout, /: 4660\+ A\? example\.com\. \(29\)\n.*: 4660 1\/0\/0 A 93\.184\.216\.34 \(45\)\n$/);
+  },
+);

@@ -899,6 +899,7 @@ export class Printer {
       }
     }
     if (ulen > len) o.w(`UDP, bad length ${ulen - 8} > ${len - 8}`);
+    else if (!this.opts.q && (sport === 53 || dport === 53)) new DnsPrinter(o, d, off + 8, length, this.opts.v).print();
     else o.w(`UDP, length ${length}`);
   }
 
@@ -1051,6 +1052,259 @@ export class Printer {
       }
       o.w(']');
     }
+  }
+}
+
+const DNS_TYPES: Record<number, string> = {
+  1: 'A',
+  2: 'NS',
+  5: 'CNAME',
+  6: 'SOA',
+  12: 'PTR',
+  13: 'HINFO',
+  15: 'MX',
+  16: 'TXT',
+  28: 'AAAA',
+  33: 'SRV',
+  41: 'OPT',
+  64: 'SVCB',
+  65: 'HTTPS',
+  252: 'AXFR',
+  255: 'ANY',
+};
+const DNS_CLASSES: Record<number, string> = { 3: 'CHAOS', 4: 'HESIOD', 254: 'NONE', 255: 'ANY' };
+const DNS_RCODES = [
+  '',
+  ' FormErr',
+  ' ServFail',
+  ' NXDomain',
+  ' NotImp',
+  ' Refused',
+  ' YXDomain',
+  ' YXRRSet',
+  ' NXRRSet',
+  ' NotAuth',
+  ' NotZone',
+];
+const DNS_OPS = [
+  '',
+  ' inv_q',
+  ' stat',
+  ' op3',
+  ' notify',
+  ' update',
+  ' op6',
+  ' op7',
+  ' op8',
+  ' updateA',
+  ' updateD',
+  ' updateDA',
+  ' updateM',
+  ' updateMA',
+  ' zoneInit',
+  ' zoneRef',
+];
+
+/**
+ * ns_print() for UDP port 53: id and flags, the question, the counts and answers (with
+ * their owner names under -v; the question, authority and additional sections under -vv),
+ * then the length. Names past the capture end the line with " [|domain]".
+ */
+class DnsPrinter {
+  constructor(
+    readonly o: Out,
+    readonly d: Bytes,
+    /** Start of the DNS message. */
+    readonly at: number,
+    readonly len: number,
+    readonly v: number,
+  ) {}
+
+  /** ns_print()'s truncations go to its own label: caught here, so -x starts after the link header. */
+  print(): void {
+    try {
+      this.message();
+    } catch (e) {
+      if (!(e instanceof Trunc)) throw e;
+      this.o.w(' [|domain]');
+    }
+  }
+
+  private message(): void {
+    const { o, d, at } = this;
+    // A cut header is caught in ns_print() (-x then starts after the link header).
+    if (at + 12 > d.end) {
+      o.w(' [|domain]');
+      return;
+    }
+    const id = d.u16(at, 'domain');
+    const b2 = d.u16(at + 2, 'domain');
+    const qd = d.u16(at + 4, 'domain');
+    const an = d.u16(at + 6, 'domain');
+    const ns = d.u16(at + 8, 'domain');
+    const ar = d.u16(at + 10, 'domain');
+    const op = DNS_OPS[(b2 >> 11) & 0xf] as string;
+    let cp = at + 12;
+    if (b2 & 0x8000) {
+      const rcode = b2 & 0xf;
+      o.w(`${id}${op}${DNS_RCODES[rcode] ?? ` Resp${rcode}`}${b2 & 0x0400 ? '*' : ''}${b2 & 0x0080 ? '' : '-'}`);
+      o.w(`${b2 & 0x0200 ? '|' : ''}${b2 & 0x0020 ? '$' : ''}`);
+      if (qd !== 1) o.w(` [${qd}q]`);
+      for (let i = 0; i < qd; i++) {
+        if (this.v > 1) {
+          o.w(i !== 0 ? ', q:' : ' q:');
+          cp = this.question(cp);
+        } else cp = this.skipName(cp) + 4;
+      }
+      o.w(` ${an}/${ns}/${ar}`);
+      cp = this.records(cp, an, '');
+      if (this.v > 1) {
+        if (ns > 0) cp = this.records(cp, ns, ' ns:');
+        if (ar > 0) cp = this.records(cp, ar, ' ar:');
+      }
+    } else {
+      o.w(`${id}${op}${b2 & 0x0100 ? '+' : ''}${b2 & 0x0010 ? '%' : ''}`);
+      if (b2 & 0x6cf) o.w(` [b2&3=0x${b2.toString(16)}]`);
+      if (qd !== 1) o.w(` [${qd}q]`);
+      if (an) o.w(` [${an}a]`);
+      if (ns) o.w(` [${ns}n]`);
+      if (ar) o.w(` [${ar}au]`);
+      for (let i = 0; i < qd; i++) cp = this.question(cp);
+      if (this.v > 1) {
+        if (an > 0) cp = this.records(cp, an, ' an:');
+        if (ns > 0) cp = this.records(cp, ns, ' ns:');
+        if (ar > 0) cp = this.records(cp, ar, ' ar:');
+      }
+    }
+    o.w(` (${this.len})`);
+  }
+
+  /** A domain name at `cp` (following compression pointers); returns it and where it ends. */
+  private name(cp: number): { text: string; end: number } {
+    const { d, at } = this;
+    let text = '';
+    let end = -1;
+    let hops = 0;
+    for (;;) {
+      const l = d.u8(cp, 'domain');
+      if ((l & 0xc0) === 0xc0) {
+        const ptr = ((l & 0x3f) << 8) | d.u8(cp + 1, 'domain');
+        if (end < 0) end = cp + 2;
+        if (++hops > 64) throw new Trunc('domain');
+        cp = at + ptr;
+        continue;
+      }
+      if (l === 0) {
+        if (end < 0) end = cp + 1;
+        return { text: text === '' ? '.' : text, end };
+      }
+      d.need(cp + 1, l, 'domain');
+      for (let i = 0; i < l; i++) text += printableChar(d.b[cp + 1 + i] as number);
+      text += '.';
+      cp += l + 1;
+    }
+  }
+
+  private skipName(cp: number): number {
+    return this.name(cp).end;
+  }
+
+  /** ns_qprint(): " TYPE? name." */
+  private question(cp: number): number {
+    const n = this.name(cp);
+    const type = this.d.u16(n.end, 'domain');
+    const klass = this.d.u16(n.end + 2, 'domain');
+    const cls = klass === 1 ? '' : ` ${DNS_CLASSES[klass] ?? `(Class ${klass})`}`;
+    this.o.w(` ${DNS_TYPES[type] ?? `Type${type}`}${cls}? ${n.text}`);
+    return n.end + 4;
+  }
+
+  /**
+   * A section's records, comma-separated, after `label`. Past the capture the loop stops;
+   * records still owed then end the line with " [|domain]", as ns_print's trunc label does.
+   */
+  private records(cp: number, count: number, label: string): number {
+    if (count === 0) return cp;
+    // The -vv sections start only where there is something left to read.
+    if (label !== '' && cp >= this.d.end) throw new Trunc('domain');
+    this.o.w(label);
+    cp = this.record(cp);
+    let left = count - 1;
+    while (cp < this.d.end && left > 0) {
+      left--;
+      this.o.w(',');
+      cp = this.record(cp);
+    }
+    if (left > 0) throw new Trunc('domain');
+    return cp;
+  }
+
+  /** ns_rprint(): " [name. ]TYPE data". */
+  private record(cp: number): number {
+    const { o, d } = this;
+    let n: { text: string; end: number };
+    if (this.v > 0) {
+      // The owner name is printed as read: a cut one ends the line.
+      o.w(' ');
+      n = this.name(cp);
+      o.w(n.text);
+    } else {
+      try {
+        n = this.name(cp);
+      } catch (e) {
+        if (!(e instanceof Trunc)) throw e;
+        return d.end;
+      }
+    }
+    // Without the fixed part, ns_rprint() gives up quietly (returns snapend).
+    if (n.end + 10 > d.end) return d.end;
+    const type = d.u16(n.end, 'domain');
+    const klass = d.u16(n.end + 2, 'domain');
+    const rdlen = d.u16(n.end + 8, 'domain');
+    const rd = n.end + 10;
+    if (type !== 41 && klass !== 1) o.w(` ${DNS_CLASSES[klass] ?? `(Class ${klass})`}`);
+    o.w(` ${DNS_TYPES[type] ?? `Type${type}`}`);
+    // The whole RDATA must be there before any of it is printed.
+    d.need(rd, rdlen, 'domain');
+    switch (type) {
+      case 1:
+        d.need(rd, 4, 'domain');
+        o.w(` ${ipv4(d.b, rd)}`);
+        break;
+      case 28:
+        d.need(rd, 16, 'domain');
+        o.w(` ${formatIpv6(d.b.subarray(rd, rd + 16))}`);
+        break;
+      case 2:
+      case 5:
+      case 12:
+        o.w(` ${this.name(rd).text}`);
+        break;
+      case 15:
+        o.w(` ${this.name(rd + 2).text} ${d.u16(rd, 'domain')}`);
+        break;
+      case 16: {
+        for (let p = rd; p < rd + rdlen; ) {
+          const l = d.u8(p, 'domain');
+          d.need(p + 1, l, 'domain');
+          o.w(` "${latin1(d.b, p + 1, l)}"`);
+          p += l + 1;
+        }
+        break;
+      }
+      case 6:
+        if (this.v > 0) {
+          const m = this.name(rd);
+          const r = this.name(m.end);
+          const nums = [0, 4, 8, 12, 16].map((k) => d.u32(r.end + k, 'domain'));
+          o.w(` ${m.text} ${r.text} ${nums.join(' ')}`);
+        }
+        break;
+      case 41:
+        o.w(` UDPsize=${klass}`);
+        break;
+    }
+    return rd + rdlen;
   }
 }
 
