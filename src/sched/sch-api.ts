@@ -279,6 +279,8 @@ export interface NetemOptions {
   lossState?: { p13: number; p31?: number; p32?: number; p23?: number; p14?: number };
   /** `loss gemodel`: Gilbert-Elliott, p and r transitions, 1−h and 1−k loss percentages. */
   lossGemodel?: { p: number; r?: number; oneMinusH?: number; oneMinusK?: number };
+  /** `slot`: release packets in bursts, a slot every minDelayNs–maxDelayNs, capped in packets/bytes. */
+  slot?: { minDelayNs: number; maxDelayNs?: number; packets?: number; bytes?: number };
 }
 
 /** A netem spec for qdiscReplace(). */
@@ -340,6 +342,12 @@ export function netem(opts: NetemOptions = {}): QdiscSpec {
       h: 0xffffffff - pct(ge.oneMinusH ?? 100, 'lossGemodel.oneMinusH'),
       k1: pct(ge.oneMinusK, 'lossGemodel.oneMinusK'),
     };
+  }
+  if (opts.slot !== undefined) {
+    const min = ns(opts.slot.minDelayNs, 'slot.minDelayNs');
+    const max = opts.slot.maxDelayNs === undefined ? min : ns(opts.slot.maxDelayNs, 'slot.maxDelayNs');
+    if (max < min) throw new RangeError('slot.maxDelayNs must not be below slot.minDelayNs');
+    cfg.slot = { minDelayNs: min, maxDelayNs: max, maxPackets: opts.slot.packets ?? 0, maxBytes: opts.slot.bytes ?? 0 };
   }
   return { kind: 'netem', options: cfg };
 }

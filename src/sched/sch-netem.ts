@@ -49,6 +49,16 @@ export interface NetemConfig {
   seed?: bigint;
   /** TCA_NETEM_LOSS: a Markov loss model instead of random loss (u32 fractions). */
   lossModel?: NetemLossModel;
+  /** TCA_NETEM_SLOT: send in slots every [minDelay, maxDelay] ns, up to packets/bytes each (0: no cap). */
+  slot?: NetemSlot;
+}
+
+/** struct tc_netem_slot without the distribution (lonet has no delay tables). */
+export interface NetemSlot {
+  minDelayNs: number;
+  maxDelayNs: number;
+  maxPackets: number;
+  maxBytes: number;
 }
 
 /** NETEM_LOSS_GI (4-state, "loss state") or NETEM_LOSS_GE (Gilbert-Elliott, "loss gemodel"). */
@@ -71,6 +81,8 @@ export interface NetemDump {
   ecn: number;
   seed: bigint;
   lossModel: NetemLossModel | null;
+  /** Present only when a slot is configured; 0 packets/bytes means no cap. */
+  slot: NetemSlot | null;
 }
 
 /** Duplicates carry tc_depth 1 so they are never duplicated again. */
@@ -105,6 +117,13 @@ export class NetemQdisc extends Qdisc {
   /** CLG_RANDOM (null) or a Markov model, with its state (clg.state). */
   lossModel: NetemLossModel | null = null;
   #clgState = 1;
+  /** slot_config (caps of 0 stored as INT_MAX) and the current slot's state. */
+  #slotConfig: NetemSlot = { minDelayNs: 0, maxDelayNs: 0, maxPackets: 0, maxBytes: 0 };
+  #slotNext = 0;
+  /** Linux tests slot_next ≠ 0; a virtual clock can be at 0, so the state is kept apart. */
+  #slotOn = false;
+  #slotPacketsLeft = 0;
+  #slotBytesLeft = 0;
   seed: bigint;
   readonly #prng: RndState;
   /**
@@ -166,6 +185,17 @@ export class NetemQdisc extends Qdisc {
       this.cellOverhead = cfg.rate.cellOverhead;
     }
     if (cfg.ecn !== undefined) this.ecn = cfg.ecn;
+    if (cfg.slot !== undefined) {
+      // get_slot(): a cap of 0 is no cap; a slot with no delay is off.
+      const c = { ...cfg.slot };
+      if (c.maxPackets === 0) c.maxPackets = INT_MAX;
+      if (c.maxBytes === 0) c.maxBytes = INT_MAX;
+      this.#slotConfig = c;
+      this.#slotPacketsLeft = c.maxPackets;
+      this.#slotBytesLeft = c.maxBytes;
+      this.#slotOn = (c.minDelayNs || c.maxDelayNs) !== 0;
+      this.#slotNext = this.#slotOn ? this.dev.kernel.clock.now() : 0;
+    }
     // Jitter is capped to what tabledist() takes.
     this.jitter = Math.min(Math.abs(this.jitter), INT_MAX);
   }
@@ -191,6 +221,14 @@ export class NetemQdisc extends Qdisc {
       ecn: this.ecn,
       seed: this.seed,
       lossModel: this.lossModel === null ? null : { ...this.lossModel },
+      slot:
+        this.#slotConfig.minDelayNs || this.#slotConfig.maxDelayNs
+          ? {
+              ...this.#slotConfig,
+              maxPackets: this.#slotConfig.maxPackets === INT_MAX ? 0 : this.#slotConfig.maxPackets,
+              maxBytes: this.#slotConfig.maxBytes === INT_MAX ? 0 : this.#slotConfig.maxBytes,
+            }
+          : null,
     };
   }
 
@@ -371,7 +409,16 @@ export class NetemQdisc extends Qdisc {
     return NET_XMIT.SUCCESS;
   }
 
-  /** netem_dequeue(): the reordered first, then the tfifo's head once it is due. */
+  /** get_slot_next(): the next slot opens min + (max − min) × random after now. */
+  #getSlotNext(now: number): void {
+    const c = this.#slotConfig;
+    const r = prandomU32State(this.#random);
+    this.#slotNext = now + c.minDelayNs + Math.floor(((c.maxDelayNs - c.minDelayNs) * r) / 2 ** 32);
+    this.#slotPacketsLeft = c.maxPackets;
+    this.#slotBytesLeft = c.maxBytes;
+  }
+
+  /** netem_dequeue(): the reordered first, then the tfifo's head once it (and its slot) is due. */
   dequeue(): SkBuff | null {
     const h = this.#head.shift();
     if (h !== undefined) {
@@ -382,14 +429,21 @@ export class NetemQdisc extends Qdisc {
     const skb = this.#tfifo[0];
     if (skb === undefined) return null;
     const timeToSend = qdiscSkbCb(skb).timeToSend;
-    if (timeToSend <= this.dev.kernel.clock.now()) {
+    const now = this.dev.kernel.clock.now();
+    if (this.#slotOn && this.#slotNext < timeToSend) this.#getSlotNext(now);
+    if (timeToSend <= now && this.#slotNext <= now) {
       this.#tfifo.shift();
       this.qstats.qlen--;
       skb.dev = this.dev;
+      if (this.#slotOn) {
+        this.#slotPacketsLeft--;
+        this.#slotBytesLeft -= qdiscPktLen(skb);
+        if (this.#slotPacketsLeft <= 0 || this.#slotBytesLeft <= 0) this.#getSlotNext(now);
+      }
       this.deliver(skb);
       return skb;
     }
-    this.#watchdog.scheduleNs(timeToSend);
+    this.#watchdog.scheduleNs(Math.max(timeToSend, this.#slotNext));
     return null;
   }
 

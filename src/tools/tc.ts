@@ -94,6 +94,27 @@ function getTime(str: string): number | null {
   return Math.trunc(t) >>> 0;
 }
 
+/** get_time64(): nanoseconds, with s/ms/us/ns suffixes. */
+function getTime64(str: string): number | null {
+  const r = strtod(str);
+  if (r === null) return null;
+  let t = r.value;
+  const p = r.rest.toLowerCase();
+  if (p === 's' || p === 'sec' || p === 'secs') t *= 1e9;
+  else if (p === 'ms' || p === 'msec' || p === 'msecs') t *= 1e6;
+  else if (p === 'us' || p === 'usec' || p === 'usecs') t *= 1e3;
+  else if (p !== '' && p !== 'ns' && p !== 'nsec' && p !== 'nsecs') return null;
+  return Math.trunc(t);
+}
+
+/** print_time64(). */
+function sprintTime64(ns: number): string {
+  if (ns >= 1e9) return `${fmt3g(ns / 1e9)}s`;
+  if (ns >= 1e6) return `${fmt3g(ns / 1e6)}ms`;
+  if (ns >= 1e3) return `${fmt3g(ns / 1e3)}us`;
+  return `${ns}ns`;
+}
+
 /** get_size(): bytes, with k/m/g (and kbit/mbit/gbit) suffixes. */
 function getSize(str: string): number | null {
   const r = strtod(str);
@@ -257,6 +278,11 @@ function netemPrintOpt(q: NetemQdisc): string {
     if (d.rate.cellSize) s += ` cellsize ${d.rate.cellSize}`;
     if (d.rate.cellOverhead) s += ` celloverhead ${d.rate.cellOverhead}`;
   }
+  if (d.slot !== null) {
+    s += ` slot ${sprintTime64(d.slot.minDelayNs)} ${sprintTime64(d.slot.maxDelayNs)}`;
+    if (d.slot.maxPackets) s += ` packets ${d.slot.maxPackets}`;
+    if (d.slot.maxBytes) s += ` bytes ${d.slot.maxBytes}`;
+  }
   if (d.ecn) s += ' ecn ';
   if (d.gap) s += ` gap ${d.gap}`;
   return s;
@@ -310,6 +336,10 @@ function netemJsonOpt(q: NetemQdisc): string {
   if (d.rate.rate)
     parts.push(
       `"rate":{"rate":${d.rate.rate},"packetoverhead":${d.rate.packetOverhead},"cellsize":${d.rate.cellSize},"celloverhead":${d.rate.cellOverhead}}`,
+    );
+  if (d.slot !== null)
+    parts.push(
+      `"slot":{"min-delay":${fmtG(d.slot.minDelayNs / 1e9)},"max-delay":${fmtG(d.slot.maxDelayNs / 1e9)},"packets":${d.slot.maxPackets},"bytes":${d.slot.maxBytes}}`,
     );
   parts.push(`"ecn":${d.ecn ? 'true' : 'false'}`, `"gap":${d.gap}`);
   return `{${parts.join(',')}}`;
@@ -538,6 +568,39 @@ function netemParse(ctx: CommandContext, argv: string[]): NetemConfig | null {
       const t = next();
       ctx.stderr.write(`No distribution data for ${t} (/usr/lib/tc//${t}.dist: No such file or directory)\n`);
       return null;
+    } else if (matches(a, 'slot')) {
+      if (!nextIsNumber()) {
+        const v = next();
+        if (v === 'distribution') {
+          const t = next();
+          ctx.stderr.write(`No distribution data for ${t} (/usr/lib/tc//${t}.dist: No such file or directory)\n`);
+        } else ctx.stderr.write(`Unknown slot parameter: ${v}\n`);
+        return null;
+      }
+      const min = getTime64(next());
+      if (min === null) return illegal('slot min_delay');
+      const slot = { minDelayNs: min, maxDelayNs: min, maxPackets: 0, maxBytes: 0 };
+      if (nextIsNumber()) {
+        const max = getTime64(next());
+        if (max === null || max < min) return illegal('slot max_delay');
+        slot.maxDelayNs = max;
+      }
+      if (i + 1 < argv.length && matches(argv[i + 1] as string, 'packets')) {
+        i++;
+        const v = argv[i + 1];
+        if (v === undefined || !/^-?[0-9]+$/.test(v)) return illegal('slot packets');
+        slot.maxPackets = Number(v);
+        i++;
+      }
+      if (i + 1 < argv.length && matches(argv[i + 1] as string, 'bytes')) {
+        i++;
+        const v = argv[i + 1];
+        const b = v === undefined ? null : getSize(v);
+        if (b === null) return illegal('slot bytes');
+        slot.maxBytes = b | 0;
+        i++;
+      }
+      cfg.slot = slot;
     } else if (matches(a, 'rate')) {
       const r = getRate64(next());
       if (r === null) return illegal('rate');

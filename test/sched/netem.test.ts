@@ -383,3 +383,16 @@ test('IPv6 too: a UDP datagram netem drops for its limit is SndbufErrors (Udp6) 
   assert.deepEqual(Array.from(srv.recv()?.data ?? []), [1]);
   assert.equal(srv.recv(), null);
 });
+
+test('slot 10ms packets 2: datagrams leave two at a time, one slot every 10 ms', () => {
+  const { net, clock, send, drain } = udpPair();
+  qdiscReplace(net.lo, netem({ slot: { minDelayNs: 10e6, packets: 2 } }));
+  send(6);
+  assert.deepEqual(drain().map(seqOf), [0, 1]);
+  clock.advance(10e6 - 1);
+  assert.deepEqual(drain(), []);
+  clock.advance(1);
+  assert.deepEqual(drain().map(seqOf), [2, 3]);
+  clock.advance(10e6);
+  assert.deepEqual(drain().map(seqOf), [4, 5]);
+});

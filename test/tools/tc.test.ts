@@ -165,6 +165,17 @@ test('netem loss models print back as iproute2 prints them', async () => {
   assert.deepEqual([bad.code, bad.stderr], [1, 'Illegal "duplicate loss argument\n"\n']);
 });
 
+test('netem slot prints back as iproute2 prints it', async () => {
+  const { run } = virtualNs();
+  await run('tc qdisc add dev lo root netem delay 1ms slot 800us 1.2ms packets 4 bytes 64k seed 9');
+  assert.equal(
+    (await run('tc qdisc show dev lo')).stdout,
+    'qdisc netem 8001: root refcnt 2 limit 1000 delay 1ms seed 9 slot 800us 1.2ms packets 4 bytes 65536\n',
+  );
+  const bad = await run('tc qdisc change dev lo root netem slot 2ms 1ms');
+  assert.deepEqual([bad.code, bad.stderr], [1, 'Illegal "slot max_delay"\n']);
+});
+
 test('netem: iproute2 refuses what it refuses, with its words and exit code 1', async () => {
   const { run } = virtualNs();
   const cases: [string, string][] = [
