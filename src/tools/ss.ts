@@ -33,6 +33,107 @@ const SS = {
 const SS_ALL = (1 << SS.MAX) - 1;
 const SS_CONN = SS_ALL & ~((1 << SS.LISTEN) | (1 << SS.CLOSE) | (1 << SS.TIME_WAIT) | (1 << SS.SYN_RECV));
 
+/**
+ * ss's socket tables (default_dbs[]) and the states each shows when none are asked
+ * for. Only udp (and tcp, once it plugs in) have sockets in lonet; the others exist
+ * so the options that select them lay out columns as ss does, over no sockets.
+ */
+type Db =
+  | 'udp'
+  | 'tcp'
+  | 'dccp'
+  | 'mptcp'
+  | 'raw'
+  | 'unix_st'
+  | 'unix_dg'
+  | 'unix_sq'
+  | 'packet_r'
+  | 'packet_dg'
+  | 'netlink'
+  | 'sctp'
+  | 'vsock_st'
+  | 'vsock_dg'
+  | 'xdp';
+
+const DB_STATES: Record<Db, number> = {
+  udp: 1 << SS.ESTABLISHED,
+  tcp: SS_CONN,
+  dccp: SS_CONN,
+  mptcp: SS_CONN,
+  raw: 1 << SS.ESTABLISHED,
+  unix_st: SS_CONN,
+  unix_dg: 1 << SS.CLOSE,
+  unix_sq: SS_CONN,
+  packet_r: 1 << SS.CLOSE,
+  packet_dg: 1 << SS.CLOSE,
+  netlink: 1 << SS.CLOSE,
+  sctp: SS_CONN,
+  vsock_st: SS_CONN,
+  vsock_dg: SS_CONN,
+  xdp: 1 << SS.CLOSE,
+};
+
+const INET_DBS: readonly Db[] = ['tcp', 'mptcp', 'udp', 'dccp', 'sctp', 'raw'];
+
+/** filter_db_parse()'s names, for -A. */
+const DB_NAMES: Record<string, readonly Db[]> = {
+  all: [
+    'udp',
+    'dccp',
+    'tcp',
+    'mptcp',
+    'raw',
+    'unix_st',
+    'unix_dg',
+    'unix_sq',
+    'packet_r',
+    'packet_dg',
+    'netlink',
+    'sctp',
+    'vsock_st',
+    'vsock_dg',
+    'xdp',
+  ],
+  inet: ['udp', 'dccp', 'tcp', 'mptcp', 'sctp', 'raw'],
+  udp: ['udp'],
+  dccp: ['dccp'],
+  tcp: ['tcp'],
+  mptcp: ['mptcp'],
+  sctp: ['sctp'],
+  raw: ['raw'],
+  unix: ['unix_st', 'unix_dg', 'unix_sq'],
+  unix_stream: ['unix_st'],
+  u_str: ['unix_st'],
+  unix_dgram: ['unix_dg'],
+  u_dgr: ['unix_dg'],
+  unix_seqpacket: ['unix_sq'],
+  u_seq: ['unix_sq'],
+  packet: ['packet_r', 'packet_dg'],
+  packet_raw: ['packet_r'],
+  p_raw: ['packet_r'],
+  packet_dgram: ['packet_dg'],
+  p_dgr: ['packet_dg'],
+  netlink: ['netlink'],
+  vsock: ['vsock_st', 'vsock_dg'],
+  vsock_stream: ['vsock_st'],
+  v_str: ['vsock_st'],
+  vsock_dgram: ['vsock_dg'],
+  v_dgr: ['vsock_dg'],
+  xdp: ['xdp'],
+};
+
+/** The short options that select tables. */
+const DB_OPTS: Record<string, readonly Db[]> = {
+  t: ['tcp'],
+  u: ['udp'],
+  d: ['dccp'],
+  M: ['mptcp'],
+  S: ['sctp'],
+  w: ['raw'],
+  x: ['unix_st', 'unix_dg', 'unix_sq'],
+  '0': ['packet_r', 'packet_dg'],
+};
+
 const SSTATE_NAME: Record<number, string> = {
   [SS.UNKNOWN]: 'UNKNOWN',
   [SS.ESTABLISHED]: 'ESTAB',
@@ -263,7 +364,7 @@ interface Options {
   processes: boolean;
   header: boolean;
   oneline: boolean;
-  dbs: Set<'udp' | 'tcp'>;
+  dbs: Set<Db>;
   families: Set<4 | 6>;
   stateFilter: number;
   filterStates: number;
@@ -280,6 +381,12 @@ const LONG: Record<string, string> = {
   ipv6: '6',
   tcp: 't',
   udp: 'u',
+  dccp: 'd',
+  mptcp: 'M',
+  sctp: 'S',
+  raw: 'w',
+  unix: 'x',
+  packet: '0',
   'no-header': 'H',
   oneline: 'O',
   help: 'h',
@@ -313,18 +420,79 @@ function parse(argv: readonly string[]): Parsed {
       break;
     }
     if (w.startsWith('--')) {
-      const name = w.slice(2);
+      const [name, value] = w.slice(2).split(/=(.*)/s) as [string, string | undefined];
+      if (name === 'query' || name === 'socket' || name === 'family') {
+        const arg = value ?? argv[++i];
+        if (arg === undefined) return { exit: 255, stderr: `ss: option '--${name}' requires an argument\n${USAGE}` };
+        flags.push(name === 'family' ? 'f' : 'A', arg);
+        continue;
+      }
       const short = LONG[name];
       if (short === undefined) return { exit: 255, stderr: `ss: unrecognized option '${w}'\n${USAGE}` };
       flags.push(short);
     } else if (w.startsWith('-') && w.length > 1) {
-      flags.push(...w.slice(1));
+      for (let j = 1; j < w.length; j++) {
+        const c = w[j] as string;
+        flags.push(c);
+        if (c === 'A' || c === 'f') {
+          const arg = j + 1 < w.length ? w.slice(j + 1) : argv[++i];
+          if (arg === undefined) return { exit: 255, stderr: `ss: option requires an argument -- '${c}'\n${USAGE}` };
+          flags.push(arg);
+          break;
+        }
+      }
     } else {
       operands.push(w);
     }
   }
-  for (const f of flags) {
+  let sawQuery = false;
+  const addDbs = (dbs: readonly Db[], enable = true) => {
+    for (const db of dbs) {
+      if (enable) {
+        o.filterStates |= DB_STATES[db];
+        o.dbs.add(db);
+      } else o.dbs.delete(db);
+    }
+    doDefault = false;
+  };
+  const addFamily = (af: 4 | 6) => {
+    // filter_af_set(): the family's default states join the filter too.
+    o.families.add(af);
+    o.filterStates |= SS_CONN;
+    doDefault = false;
+  };
+  for (let k = 0; k < flags.length; k++) {
+    const f = flags[k] as string;
+    const table = DB_OPTS[f];
+    if (table !== undefined) {
+      addDbs(table);
+      continue;
+    }
     switch (f) {
+      case 'A': {
+        const query = flags[++k] as string;
+        // The first -A starts from no tables and, unless states were chosen, the connected ones.
+        if (!sawQuery) {
+          o.dbs.clear();
+          if (o.stateFilter === 0) o.stateFilter = SS_CONN;
+          sawQuery = true;
+        }
+        for (const q of query.split(',')) {
+          const off = q.startsWith('!');
+          const dbs = DB_NAMES[off ? q.slice(1) : q];
+          if (dbs === undefined) return { exit: 255, stderr: `ss: wrong set of sockets ${query}\n${USAGE}` };
+          addDbs(dbs, !off);
+        }
+        break;
+      }
+      case 'f': {
+        const fam = flags[++k] as string;
+        if (fam === 'inet') addFamily(4);
+        else if (fam === 'inet6') addFamily(6);
+        else if (fam === 'help') return { exit: 255, stderr: USAGE };
+        else return { exit: 255, stderr: `ss: "${fam}" is invalid family\n${USAGE}` };
+        break;
+      }
       case 'n':
         o.numeric = true;
         break;
@@ -352,20 +520,9 @@ function parse(argv: readonly string[]): Parsed {
       case 'O':
         o.oneline = true;
         break;
-      case 'u':
-      case 't': {
-        const db = f === 'u' ? 'udp' : 'tcp';
-        o.dbs.add(db);
-        o.filterStates |= db === 'udp' ? 1 << SS.ESTABLISHED : SS_CONN;
-        doDefault = false;
-        break;
-      }
       case '4':
       case '6':
-        // filter_af_set(): the family's default states join the filter too.
-        o.families.add(f === '4' ? 4 : 6);
-        o.filterStates |= SS_CONN;
-        doDefault = false;
+        addFamily(f === '4' ? 4 : 6);
         break;
       case 'h':
         return { exit: 0, stdout: USAGE };
@@ -380,12 +537,12 @@ function parse(argv: readonly string[]): Parsed {
   }
   if (doDefault) {
     if (o.stateFilter === 0) o.stateFilter = SS_CONN;
-    o.dbs.add('udp').add('tcp');
+    for (const db of DB_NAMES.all as readonly Db[]) o.dbs.add(db);
   }
   if (o.stateFilter !== 0) o.filterStates = o.stateFilter;
-  // filter_merge_defaults(): inet tables cover both families unless one was asked for.
+  // filter_merge_defaults(): an inet table alone covers both families; a family alone, the inet tables.
   if (o.families.size === 0) o.families.add(4).add(6);
-  if (o.dbs.size === 0) o.dbs.add('udp').add('tcp');
+  else if (!INET_DBS.some((db) => o.dbs.has(db))) for (const db of INET_DBS) o.dbs.add(db);
   return o;
 }
 

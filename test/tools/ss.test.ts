@@ -154,3 +154,14 @@ test('ss: usage errors and help as iproute2 prints them', async () => {
   );
   assert.equal((await ns.exec('ss -uanH')).stdout, '');
 });
+
+test('the tables other options select lay out their columns as ss does (a fresh namespace: no sockets)', async (t) => {
+  const cmds = ['ss -x', 'ss -w', 'ss -0', 'ss -S', 'ss -M', 'ss -xa', 'ss -ut', 'ss -A udp', 'ss -uln6', 'ss -Htu'];
+  const real = haveBinary('ss') ? inLinuxNetns([], cmds) : undefined;
+  if (real === undefined) return t.skip('no Linux network namespaces here');
+  const ns = new Namespace();
+  for (const [i, cmd] of cmds.entries()) {
+    const mine = await ns.exec(cmd);
+    assert.deepEqual([mine.code, mine.stdout], [real[i]?.code, real[i]?.stdout], cmd);
+  }
+});
