@@ -107,7 +107,7 @@ export function devQueueXmit(skb: SkBuff): number {
     return NET_XMIT.CN;
   }
   const q = dev.qdiscSched;
-  if (q !== null && q.enqueues) {
+  if (q?.enqueues) {
     // A qdisc with a queue (pfifo, netem): taps see the packet when it leaves it.
     kernel.localBhDisable();
     try {
