@@ -9,6 +9,9 @@ import { Capture, type Input, type Output, sharedInput, type ToolResult } from '
 import { commands } from '../tools/index.js';
 import { Shell } from '../tools/shell.js';
 import { type Dgram, dgramFor } from './dgram.js';
+import { dispatcherFor, type Fetch, fetchFor } from './fetch.js';
+import { type HttpModule, httpFor } from './http.js';
+import { type NetModule, netFor } from './net.js';
 
 export interface ExecOptions {
   /** Aborting interrupts the running command, as Ctrl-C would. */
@@ -27,6 +30,35 @@ export type NamespaceOptions = NetOptions;
 
 export class Namespace extends Net {
   #dgram: Dgram | undefined;
+  #netModule: NetModule | undefined;
+
+  #http: HttpModule | undefined;
+  #dispatcher: ReturnType<typeof dispatcherFor> | undefined;
+  #fetch: Fetch | undefined;
+
+  /** node:net on this namespace: `ns.net.createServer(...)`, `ns.net.connect(8080, '127.0.0.1')`. */
+  get net(): NetModule {
+    this.#netModule ??= netFor(this);
+    return this.#netModule;
+  }
+
+  /** node:http on this namespace: real http.Server and Agent over `ns.net`. */
+  get http(): HttpModule {
+    this.#http ??= httpFor(this, this.net);
+    return this.#http;
+  }
+
+  /** An undici dispatcher that connects through this namespace (for undici's own API). */
+  get dispatcher(): ReturnType<typeof dispatcherFor> {
+    this.#dispatcher ??= dispatcherFor(this.net);
+    return this.#dispatcher;
+  }
+
+  /** WHATWG fetch over this namespace: `await ns.fetch('http://127.0.0.1:8080/')`. */
+  get fetch(): Fetch {
+    this.#fetch ??= fetchFor(this.dispatcher);
+    return this.#fetch;
+  }
 
   /** node:dgram on this namespace: `ns.dgram.createSocket('udp4')`. */
   get dgram(): Dgram {

@@ -143,7 +143,13 @@ function tcpProbeTimer(sk: TcpSock): void {
 export function tcpSendDelayedAck(sk: TcpSock): void {
   sk.ackPending = true;
   if (sk.timers.delack !== null) return;
-  const ato = Math.max(sk.ackAto, TCP_ATO_MIN);
+  // On a fast path the delay is capped by the RTT (never below TCP_DELACK_MIN, 40 ms).
+  let ato = Math.max(sk.ackAto, TCP_ATO_MIN);
+  if (ato > TCP_ATO_MIN) {
+    let maxAto = sk.ackPingpong > 0 ? 200e6 : 500e6;
+    if (sk.srttUs !== 0) maxAto = Math.min(maxAto, Math.max((sk.srttUs >> 3) * 1e3, TCP_ATO_MIN));
+    ato = Math.min(ato, maxAto);
+  }
   sk.timers.delack = arm(sk, ato, () => {
     sk.timers.delack = null;
     if (!sk.ackPending || sk.state === TCP.CLOSE || sk.state === TCP.LISTEN) return;

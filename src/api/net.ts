@@ -1,0 +1,847 @@
+/**
+ * node:net over lonet's TCP: `ns.net.createServer`, `ns.net.connect`, `Socket`,
+ * `Server`, as Node's lib/net.js behaves — asynchronous 'connect' and 'listening',
+ * Duplex streams whose backpressure is the TCP window and send buffer, Node's error
+ * shapes (`connect ECONNREFUSED 127.0.0.1:9`, `listen EADDRINUSE: address already in
+ * use :::8080`), idle timeouts, half-open sockets, RST on resetAndDestroy(). A ref'd
+ * socket or listening server keeps the process alive, as a libuv handle does.
+ */
+import { Buffer } from 'node:buffer';
+import { EventEmitter } from 'node:events';
+import { Duplex } from 'node:stream';
+import { E, errnoName } from '../core/errno.js';
+import { formatIpv4 } from '../ipv4/devinet.js';
+import { formatIpv6, inetPton6 } from '../ipv6/addr.js';
+import type { Net } from '../net/net.js';
+import { SHUT, TCP, TcpSock } from '../transport/tcp/sock.js';
+import { isV4Mapped, mappedV4, v4Mapped } from '../transport/udp.js';
+
+type Callback = (...args: unknown[]) => void;
+
+// ---- errors, as Node builds them ----
+
+/** libuv's uv_strerror() texts for the errors a socket can meet. */
+const UV_MESSAGES: Partial<Record<string, string>> = {
+  EADDRINUSE: 'address already in use',
+  EADDRNOTAVAIL: 'address not available',
+  EACCES: 'permission denied',
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset by peer',
+  EINVAL: 'invalid argument',
+  ENETUNREACH: 'network is unreachable',
+  ETIMEDOUT: 'connection timed out',
+  EPIPE: 'broken pipe',
+  ENOENT: 'no such file or directory',
+};
+
+export interface NetSystemError extends Error {
+  errno: number;
+  code: string;
+  syscall: string;
+  address?: string;
+  port?: number;
+}
+
+function sysErr(errno: number, syscall: string, address?: string, port?: number, withMessage = false): NetSystemError {
+  const code = errnoName(errno) ?? `Unknown system error ${errno}`;
+  const where = address !== undefined ? (port !== undefined && port > 0 ? ` ${address}:${port}` : ` ${address}`) : '';
+  const text = withMessage ? `${syscall} ${code}: ${UV_MESSAGES[code] ?? code}${where}` : `${syscall} ${code}${where}`;
+  const err = new Error(text) as NetSystemError;
+  err.errno = -errno;
+  err.code = code;
+  err.syscall = syscall;
+  if (address !== undefined) err.address = address;
+  if (port !== undefined && port > 0) err.port = port;
+  return err;
+}
+
+function codedError<T extends Error>(Base: new (m: string) => T, code: string, message: string): T & { code: string } {
+  const err = new Base(message) as T & { code: string };
+  err.code = code;
+  return err;
+}
+
+function describe(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (typeof value === 'function') return `function ${value.name}`;
+  if (typeof value === 'object') {
+    const name = (value as { constructor?: { name?: string } }).constructor?.name;
+    return name ? `an instance of ${name}` : '[Object: null prototype] {}';
+  }
+  let s = typeof value === 'string' ? `'${value}'` : String(value);
+  if (s.length > 28) s = `${s.slice(0, 25)}...`;
+  return `type ${typeof value} (${s})`;
+}
+
+function validatePort(port: unknown, name = 'Port', allowZero = true): number {
+  if (
+    (typeof port !== 'number' && typeof port !== 'string') ||
+    (typeof port === 'string' && port.trim().length === 0) ||
+    +port !== +port >>> 0 ||
+    +port > 0xffff ||
+    (port === 0 && !allowZero)
+  ) {
+    throw codedError(
+      RangeError,
+      'ERR_SOCKET_BAD_PORT',
+      `${name} should be >= 0 and < 65536. Received ${describe(port)}.`,
+    );
+  }
+  return +port | 0;
+}
+
+// ---- addresses ----
+
+const IPV4_RE = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]\d|\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]\d|\d)$/;
+
+export function isIPv4(s: string): boolean {
+  return typeof s === 'string' && IPV4_RE.test(s);
+}
+
+export function isIPv6(s: string): boolean {
+  if (typeof s !== 'string') return false;
+  const pct = s.indexOf('%');
+  return inetPton6(pct < 0 ? s : s.slice(0, pct)) !== null;
+}
+
+export function isIP(s: string): 0 | 4 | 6 {
+  return isIPv4(s) ? 4 : isIPv6(s) ? 6 : 0;
+}
+
+function toAddr(ip: string): { addr: Uint8Array; family: 4 | 6 } {
+  if (isIPv4(ip)) return { addr: v4Mapped(ip.split('.').reduce((a, p) => ((a << 8) | Number(p)) >>> 0, 0)), family: 4 };
+  const pct = ip.indexOf('%');
+  return { addr: inetPton6(pct < 0 ? ip : ip.slice(0, pct)) as Uint8Array, family: 6 };
+}
+
+/** How Node names an address of a socket of `family`. */
+function fromAddr(family: 4 | 6, a: Uint8Array): string {
+  if (family === 4) return formatIpv4(mappedV4(a));
+  return formatIpv6(a);
+}
+
+export type LookupFunction = (
+  hostname: string,
+  options: { family?: number; all?: boolean },
+  cb: (err: Error | null, address: string, family: number) => void,
+) => void;
+
+/** dns.lookup without DNS: 'localhost' is 127.0.0.1 (and ::1 for family 6), as /etc/hosts says. */
+function defaultLookup(
+  hostname: string,
+  options: { family?: number },
+  cb: (err: Error | null, address: string, family: number) => void,
+): void {
+  setImmediate(() => {
+    const h = hostname.toLowerCase();
+    if (h === 'localhost' || h === 'localhost.localdomain' || h === 'ip6-localhost') {
+      if (options.family === 6 || h === 'ip6-localhost') cb(null, '::1', 6);
+      else cb(null, '127.0.0.1', 4);
+      return;
+    }
+    const err = new Error(`getaddrinfo ENOTFOUND ${hostname}`) as Error & Record<string, unknown>;
+    err.errno = -3008;
+    err.code = 'ENOTFOUND';
+    err.syscall = 'getaddrinfo';
+    err.hostname = hostname;
+    cb(err, '', 0);
+  });
+}
+
+// ---- process liveness ----
+
+/** A long interval that holds the event loop open while a ref'd socket or server exists. */
+class Liveness {
+  #timer: ReturnType<typeof setInterval> | null = null;
+  ref = true;
+  active = false;
+  update(): void {
+    const want = this.ref && this.active;
+    if (want && this.#timer === null) this.#timer = setInterval(() => {}, 2 ** 30);
+    else if (!want && this.#timer !== null) {
+      clearInterval(this.#timer);
+      this.#timer = null;
+    }
+  }
+}
+
+// ---- Socket ----
+
+export interface SocketConstructorOpts {
+  allowHalfOpen?: boolean;
+  readable?: boolean;
+  writable?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface TcpSocketConnectOpts {
+  port: number;
+  host?: string;
+  localAddress?: string;
+  localPort?: number;
+  family?: number;
+  lookup?: LookupFunction;
+  noDelay?: boolean;
+  keepAlive?: boolean;
+  keepAliveInitialDelay?: number;
+  timeout?: number;
+  autoSelectFamily?: boolean;
+}
+
+const kSk = Symbol('tcp sock');
+
+export class Socket extends Duplex {
+  readonly #net: Net;
+  [kSk]: TcpSock | null = null;
+  connecting = false;
+  bytesRead = 0;
+  #bytesWritten = 0;
+  #live = new Liveness();
+  #readPaused = true;
+  #pullScheduled = false;
+  #pendingWrite: { chunks: Uint8Array[]; cb: (err?: Error | null) => void } | null = null;
+  #timeoutMs = 0;
+  #idleTimer: ReturnType<typeof setTimeout> | null = null;
+  #host: string | undefined;
+  #eof = false;
+  /** The Server that accepted this socket, if any (socket.server in Node). */
+  server: EventEmitter | null = null;
+  _server: EventEmitter | null = null;
+
+  constructor(net: Net, options: SocketConstructorOpts = {}, accepted?: TcpSock) {
+    super({
+      allowHalfOpen: Boolean(options.allowHalfOpen),
+      emitClose: false,
+      autoDestroy: true,
+      decodeStrings: false,
+      ...(options.readable === false ? { readable: false } : {}),
+      ...(options.writable === false ? { writable: false } : {}),
+    });
+    this.#net = net;
+    if (accepted !== undefined) {
+      this.#attach(accepted);
+      this.#live.active = true;
+      this.#live.update();
+    }
+    // With allowHalfOpen off, Duplex ends the writable side on the next tick after 'end';
+    // a write in between fails as net.Socket's writeAfterFIN does.
+    this.on('end', () => {
+      if (!this.allowHalfOpen) this.write = writeAfterFIN;
+    });
+  }
+
+  /** The TCP socket underneath, for tools and tests (never a libuv handle). */
+  get tcp(): TcpSock | null {
+    return this[kSk];
+  }
+
+  #attach(sk: TcpSock): void {
+    this[kSk] = sk;
+    // Like libuv, the application hears of readable data in the loop's poll phase.
+    sk.onDataReady = () => {
+      if (this.#pullScheduled) return;
+      this.#pullScheduled = true;
+      setImmediate(() => {
+        this.#pullScheduled = false;
+        this.#pull();
+      });
+    };
+    sk.onWriteSpace = () => this.#flushPending();
+    sk.onError = () => {
+      const err = sk.takeError();
+      if (err !== 0 && !this.connecting) this.destroy(sysErr(-err, 'read'));
+    };
+  }
+
+  // --- connect ---
+
+  connect(...args: unknown[]): this {
+    let opts: TcpSocketConnectOpts;
+    let cb: Callback | undefined;
+    if (typeof args[0] === 'object' && args[0] !== null) {
+      opts = args[0] as TcpSocketConnectOpts;
+      cb = args[1] as Callback | undefined;
+    } else {
+      opts = { port: args[0] as number };
+      if (typeof args[1] === 'string') {
+        opts.host = args[1];
+        cb = args[2] as Callback | undefined;
+      } else cb = args[1] as Callback | undefined;
+    }
+    if ('path' in opts && (opts as { path?: string }).path !== undefined) {
+      throw codedError(Error, 'ERR_NOT_SUPPORTED', 'IPC paths are not supported by lonet yet');
+    }
+    if (this.destroyed) {
+      this.destroyed = false;
+    }
+    if (typeof cb === 'function') this.once('connect', cb);
+    const port = validatePort(opts.port, 'Port');
+    const host = opts.host ?? 'localhost';
+    this.#host = host;
+    this.connecting = true;
+    this.#live.active = true;
+    this.#live.update();
+    if (opts.timeout !== undefined) this.setTimeout(opts.timeout);
+    const go = (ip: string) => this.#internalConnect(ip, port, opts);
+    if (isIP(host)) {
+      process.nextTick(() => {
+        if (this.connecting) go(host);
+      });
+    } else {
+      const lookup = opts.lookup ?? defaultLookup;
+      lookup(host, { family: opts.family ?? 0 }, (err, ip, family) => {
+        this.emit('lookup', err, ip, family, host);
+        if (!this.connecting) return;
+        if (err) {
+          this.destroy(err);
+          return;
+        }
+        go(ip);
+      });
+    }
+    return this;
+  }
+
+  #internalConnect(ip: string, port: number, opts: TcpSocketConnectOpts): void {
+    const { addr, family } = toAddr(ip);
+    const sk = new TcpSock(this.#net, family);
+    this.#attach(sk);
+    if (opts.noDelay) sk.setNoDelay(true);
+    if (opts.keepAlive) sk.setKeepAlive(true, Math.ceil((opts.keepAliveInitialDelay ?? 0) / 1000));
+    if (opts.localAddress !== undefined || opts.localPort !== undefined) {
+      const local = opts.localAddress !== undefined ? toAddr(opts.localAddress).addr : new Uint8Array(16);
+      const r = sk.bind(family === 4 ? local : local, opts.localPort ?? 0);
+      if (r < 0) {
+        this.destroy(sysErr(-r, 'bind', opts.localAddress ?? (family === 4 ? '0.0.0.0' : '::'), opts.localPort));
+        return;
+      }
+    }
+    sk.onStateChange = () => {
+      if (!this.connecting) return;
+      // libuv reports the connect in the poll phase, after the listener's accept.
+      if (sk.state === TCP.ESTABLISHED || sk.state === TCP.CLOSE_WAIT) setImmediate(() => this.#afterConnect());
+      else if (sk.state === TCP.CLOSE) {
+        const err = sk.takeError();
+        this.destroy(sysErr(err !== 0 ? -err : E.ECONNREFUSED, 'connect', ip, port));
+      }
+    };
+    const r = sk.connect(addr, port);
+    if (r !== -E.EINPROGRESS) this.destroy(sysErr(-r, 'connect', ip, port));
+  }
+
+  #afterConnect(): void {
+    if (!this.connecting || this.destroyed) return;
+    this.connecting = false;
+    this.#touch();
+    this.emit('connect');
+    this.emit('ready');
+    if (!this.isPaused() || this.readableFlowing === null) this.read(0);
+    this.#flushPending();
+  }
+
+  get pending(): boolean {
+    return this[kSk] === null || this.connecting;
+  }
+
+  get readyState(): string {
+    if (this.connecting) return 'opening';
+    if (this.readable && this.writable) return 'open';
+    if (this.readable && !this.writable) return 'readOnly';
+    if (!this.readable && this.writable) return 'writeOnly';
+    return 'closed';
+  }
+
+  // --- reading ---
+
+  override _read(): void {
+    this.#readPaused = false;
+    if (this[kSk] !== null && !this.connecting) this.#pull();
+  }
+
+  #pull(): void {
+    const sk = this[kSk];
+    if (sk === null || this.#eof || this.destroyed || this.connecting) return;
+    while (!this.#readPaused) {
+      const d = sk.recvmsg();
+      if (typeof d === 'number') {
+        if (d === 0) {
+          this.#eof = true;
+          this.push(null);
+          // As onStreamRead does: 'end' comes even when nobody is reading.
+          this.read(0);
+        } else if (d !== -E.EAGAIN) this.destroy(sysErr(-d, 'read'));
+        return;
+      }
+      this.bytesRead += d.byteLength;
+      this.#touch();
+      if (!this.push(Buffer.from(d.buffer, d.byteOffset, d.byteLength))) this.#readPaused = true;
+    }
+  }
+
+  // --- writing ---
+
+  override _write(chunk: unknown, encoding: BufferEncoding, cb: (err?: Error | null) => void): void {
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk, encoding) : (chunk as Uint8Array);
+    this.#send([buf], cb);
+  }
+
+  override _writev(chunks: { chunk: unknown; encoding: BufferEncoding }[], cb: (err?: Error | null) => void): void {
+    this.#send(
+      chunks.map((c) => (typeof c.chunk === 'string' ? Buffer.from(c.chunk, c.encoding) : (c.chunk as Uint8Array))),
+      cb,
+    );
+  }
+
+  #send(chunks: Uint8Array[], cb: (err?: Error | null) => void): void {
+    if (this.connecting || this[kSk] === null) {
+      this.once('connect', () => this.#send(chunks, cb));
+      return;
+    }
+    this.#pendingWrite = { chunks, cb };
+    this.#flushPending();
+  }
+
+  #flushPending(): void {
+    const p = this.#pendingWrite;
+    const sk = this[kSk];
+    if (p === null || sk === null || this.connecting) return;
+    while (p.chunks.length > 0) {
+      const c = p.chunks[0] as Uint8Array;
+      if (c.byteLength === 0) {
+        p.chunks.shift();
+        continue;
+      }
+      // MSG_MORE only while another non-empty chunk follows in this write.
+      let more = false;
+      for (let i = 1; i < p.chunks.length && !more; i++) more = (p.chunks[i] as Uint8Array).byteLength > 0;
+      const n = sk.sendmsg(c, more);
+      if (n === -E.EAGAIN) return;
+      if (n < 0) {
+        this.#pendingWrite = null;
+        p.cb(sysErr(-n, 'write'));
+        return;
+      }
+      this.#bytesWritten += n;
+      this.#touch();
+      if (n === c.byteLength) p.chunks.shift();
+      else {
+        p.chunks[0] = c.subarray(n);
+        return;
+      }
+    }
+    this.#pendingWrite = null;
+    p.cb();
+  }
+
+  override _final(cb: (err?: Error | null) => void): void {
+    if (this.connecting || this[kSk] === null) {
+      this.once('connect', () => this._final(cb));
+      return;
+    }
+    // uv_shutdown() runs when the write queue drains, on a later turn of the loop.
+    setImmediate(() => {
+      const sk = this[kSk];
+      const r = sk === null ? 0 : sk.shutdownCall(SHUT.SEND);
+      cb(r < 0 && r !== -E.ENOTCONN ? sysErr(-r, 'shutdown') : null);
+    });
+  }
+
+  get bytesWritten(): number {
+    let pending = 0;
+    for (const c of this.#pendingWrite?.chunks ?? []) pending += c.byteLength;
+    return this.#bytesWritten + pending + this.writableLength;
+  }
+
+  // --- ending ---
+
+  override _destroy(err: Error | null, cb: (err: Error | null) => void): void {
+    this.connecting = false;
+    this.#clearIdle();
+    const sk = this[kSk];
+    if (sk !== null) {
+      sk.onDataReady = sk.onWriteSpace = sk.onError = sk.onStateChange = null;
+      sk.close();
+    }
+    this.#live.active = false;
+    this.#live.update();
+    cb(err);
+    // As net.Socket does: the server counts its connections down and may now close.
+    const server = this._server as { _connections: number; _emitCloseIfDrained?: () => void } | null;
+    if (server !== null) {
+      server._connections--;
+      server._emitCloseIfDrained?.();
+    }
+    // The handle's close callback runs in the loop's close phase, after ticks and immediates.
+    setImmediate(() => this.emit('close', err !== null && err !== undefined));
+  }
+
+  /** Closes with RST (SO_LINGER 0), as socket.resetAndDestroy() does. */
+  resetAndDestroy(): this {
+    const sk = this[kSk];
+    if (sk === null || this.connecting) {
+      this.destroy(codedError(Error, 'ERR_SOCKET_CLOSED', 'Socket is closed'));
+      return this;
+    }
+    sk.linger = 0;
+    this.destroy();
+    return this;
+  }
+
+  destroySoon(): void {
+    if (this.writable) this.end();
+    if (this.writableFinished) this.destroy();
+    else this.once('finish', () => this.destroy());
+  }
+
+  // --- options and timers ---
+
+  setTimeout(ms: number, cb?: Callback): this {
+    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) {
+      throw codedError(
+        RangeError,
+        'ERR_OUT_OF_RANGE',
+        `The value of "msecs" is out of range. It must be a non-negative finite number. Received ${ms}`,
+      );
+    }
+    this.#timeoutMs = ms;
+    if (cb !== undefined) {
+      if (ms === 0) this.removeListener('timeout', cb);
+      else this.once('timeout', cb);
+    }
+    this.#touch();
+    return this;
+  }
+
+  get timeout(): number | undefined {
+    return this.#timeoutMs || undefined;
+  }
+
+  #touch(): void {
+    this.#clearIdle();
+    if (this.#timeoutMs > 0 && !this.destroyed) {
+      this.#idleTimer = setTimeout(() => {
+        this.#idleTimer = null;
+        this.emit('timeout');
+      }, this.#timeoutMs);
+      this.#idleTimer.unref?.();
+    }
+  }
+
+  #clearIdle(): void {
+    if (this.#idleTimer !== null) clearTimeout(this.#idleTimer);
+    this.#idleTimer = null;
+  }
+
+  setNoDelay(noDelay = true): this {
+    this[kSk]?.setNoDelay(noDelay);
+    return this;
+  }
+
+  setKeepAlive(enable = false, initialDelay = 0): this {
+    this[kSk]?.setKeepAlive(enable, Math.floor(initialDelay / 1000));
+    return this;
+  }
+
+  ref(): this {
+    this.#live.ref = true;
+    this.#live.update();
+    return this;
+  }
+
+  unref(): this {
+    this.#live.ref = false;
+    this.#live.update();
+    return this;
+  }
+
+  address(): { address: string; family: string; port: number } | Record<string, never> {
+    const sk = this[kSk];
+    if (sk === null || !sk.bound) return {};
+    const f = sk.family;
+    return { address: fromAddr(f, sk.sockname.addr), family: f === 4 ? 'IPv4' : 'IPv6', port: sk.sockname.port };
+  }
+
+  get localAddress(): string | undefined {
+    return (this.address() as { address?: string }).address;
+  }
+
+  get localPort(): number | undefined {
+    return (this.address() as { port?: number }).port;
+  }
+
+  get localFamily(): string | undefined {
+    return (this.address() as { family?: string }).family;
+  }
+
+  get remoteAddress(): string | undefined {
+    const sk = this[kSk];
+    const p = sk?.peername;
+    if (sk === null || p === null || p === undefined || this.connecting) return undefined;
+    return fromAddr(sk.family, p.addr);
+  }
+
+  get remotePort(): number | undefined {
+    const sk = this[kSk];
+    if (sk === null || this.connecting) return undefined;
+    return sk.peername?.port;
+  }
+
+  get remoteFamily(): string | undefined {
+    const sk = this[kSk];
+    if (sk === null || this.connecting || sk.peername === null) return undefined;
+    return sk.family === 4 ? 'IPv4' : 'IPv6';
+  }
+
+  /** Node's tls sockets have it; plain ones leave it undefined. */
+  readonly encrypted: undefined;
+
+  get _host(): string | undefined {
+    return this.#host;
+  }
+}
+
+/** net.Socket's writeAfterFIN(): the peer ended and we may not write any more. */
+function writeAfterFIN(this: Socket, chunk: unknown, encoding?: unknown, cb?: unknown): boolean {
+  if (!this.writableEnded)
+    return Duplex.prototype.write.call(this, chunk, encoding as BufferEncoding, cb as () => void);
+  if (typeof encoding === 'function') cb = encoding;
+  const er = codedError(Error, 'EPIPE', 'This socket has been ended by the other party');
+  if (typeof cb === 'function') process.nextTick(cb as (e: Error) => void, er);
+  this.destroy(er);
+  return false;
+}
+
+// ---- Server ----
+
+export interface ListenOptions {
+  port?: number;
+  host?: string;
+  backlog?: number;
+  ipv6Only?: boolean;
+  exclusive?: boolean;
+  path?: string;
+  signal?: AbortSignal;
+}
+
+export interface ServerOpts {
+  allowHalfOpen?: boolean;
+  pauseOnConnect?: boolean;
+  noDelay?: boolean;
+  keepAlive?: boolean;
+  keepAliveInitialDelay?: number;
+}
+
+export class Server extends EventEmitter {
+  readonly #net: Net;
+  #sk: TcpSock | null = null;
+  #live = new Liveness();
+  _connections = 0;
+  maxConnections: number | undefined;
+  readonly #opts: ServerOpts;
+  #closing = false;
+  #family: 4 | 6 = 6;
+
+  constructor(net: Net, options?: ServerOpts | Callback, listener?: Callback) {
+    super();
+    this.#net = net;
+    if (typeof options === 'function') {
+      listener = options;
+      options = {};
+    }
+    this.#opts = options ?? {};
+    if (listener !== undefined) this.on('connection', listener);
+  }
+
+  get listening(): boolean {
+    return this.#sk !== null && this.#sk.state === TCP.LISTEN;
+  }
+
+  listen(...args: unknown[]): this {
+    let opts: ListenOptions = {};
+    let cb: Callback | undefined;
+    const last = args[args.length - 1];
+    if (typeof last === 'function') {
+      cb = last as Callback;
+      args = args.slice(0, -1);
+    }
+    if (typeof args[0] === 'object' && args[0] !== null) opts = args[0] as ListenOptions;
+    else if (typeof args[0] === 'string' && !/^\d+$/.test(args[0])) opts = { path: args[0] };
+    else {
+      if (args[0] !== undefined && args[0] !== null) opts.port = args[0] as number;
+      if (typeof args[1] === 'string') {
+        opts.host = args[1];
+        if (typeof args[2] === 'number') opts.backlog = args[2];
+      } else if (typeof args[1] === 'number') opts.backlog = args[1];
+    }
+    if (opts.path !== undefined)
+      throw codedError(Error, 'ERR_NOT_SUPPORTED', 'IPC paths are not supported by lonet yet');
+    if (this.listening)
+      throw codedError(
+        Error,
+        'ERR_SERVER_ALREADY_LISTEN',
+        'Listen method has been called more than once without closing.',
+      );
+    const port = opts.port === undefined ? 0 : validatePort(opts.port, 'options.port');
+    if (cb !== undefined) this.once('listening', cb);
+    const backlog = opts.backlog ?? 511;
+    const start = (ip: string | null) => this.#listen(ip, port, backlog, opts.ipv6Only === true);
+    if (opts.host === undefined || opts.host === '') start(null);
+    else if (isIP(opts.host)) start(opts.host);
+    else
+      defaultLookup(opts.host, {}, (err, ip) => {
+        if (err) this.emit('error', err);
+        else start(ip);
+      });
+    return this;
+  }
+
+  #listen(ip: string | null, port: number, backlog: number, ipv6Only: boolean): void {
+    // No host: '::' (dual stack), as Node does when IPv6 works.
+    const { addr, family } = ip === null ? { addr: new Uint8Array(16), family: 6 as const } : toAddr(ip);
+    const shown = ip ?? '::';
+    const sk = new TcpSock(this.#net, family);
+    sk.reuseAddr = true;
+    if (family === 6) sk.v6only = ipv6Only;
+    let r = sk.bind(addr, port);
+    if (r === 0) r = sk.listen(backlog);
+    if (r < 0) {
+      sk.close();
+      process.nextTick(() => this.emit('error', sysErr(-r, 'listen', shown, port, true)));
+      return;
+    }
+    this.#sk = sk;
+    this.#family = family;
+    this.#closing = false;
+    sk.onDataReady = () => this.#acceptAll();
+    this.#live.active = true;
+    this.#live.update();
+    process.nextTick(() => {
+      if (this.#sk === sk) this.emit('listening');
+    });
+  }
+
+  #acceptAll(): void {
+    const sk = this.#sk;
+    if (sk === null) return;
+    for (;;) {
+      const child = sk.accept();
+      if (typeof child === 'number') return;
+      if (this.maxConnections !== undefined && this._connections >= this.maxConnections) {
+        child.close();
+        continue;
+      }
+      const socket = new Socket(this.#net, { allowHalfOpen: this.#opts.allowHalfOpen === true }, child);
+      if (this.#opts.noDelay) child.setNoDelay(true);
+      if (this.#opts.keepAlive) child.setKeepAlive(true, Math.floor((this.#opts.keepAliveInitialDelay ?? 0) / 1000));
+      socket.server = this;
+      socket._server = this;
+      this._connections++;
+      // Reading starts at once (readStart), unless the server pauses new connections.
+      if (this.#opts.pauseOnConnect) socket.pause();
+      else socket.read(0);
+      this.emit('connection', socket);
+      // Data that came with the handshake is readable at once.
+      if (child.readable > 0 || child.shutdown & SHUT.RCV) child.dataReady();
+    }
+  }
+
+  address(): { address: string; family: string; port: number } | null {
+    const sk = this.#sk;
+    if (sk === null) return null;
+    return {
+      address: fromAddr(this.#family, sk.localAddr),
+      family: this.#family === 4 ? 'IPv4' : 'IPv6',
+      port: sk.localPort,
+    };
+  }
+
+  close(cb?: Callback): this {
+    if (typeof cb === 'function') {
+      if (this.#sk === null) {
+        this.once('close', () => cb(codedError(Error, 'ERR_SERVER_NOT_RUNNING', 'Server is not running.')));
+      } else this.once('close', cb);
+    }
+    if (this.#sk !== null) {
+      this.#sk.onDataReady = null;
+      this.#sk.close();
+      this.#sk = null;
+    }
+    this.#closing = true;
+    this.#live.active = false;
+    this.#live.update();
+    this._emitCloseIfDrained();
+    return this;
+  }
+
+  /** Emits 'close' once closed and every connection is gone (Socket._destroy calls it). */
+  _emitCloseIfDrained(): void {
+    if (this.#sk !== null || this._connections > 0 || !this.#closing) return;
+    this.#closing = false;
+    process.nextTick(() => this.emit('close'));
+  }
+
+  getConnections(cb: (err: Error | null, count: number) => void): this {
+    process.nextTick(cb, null, this._connections);
+    return this;
+  }
+
+  ref(): this {
+    this.#live.ref = true;
+    this.#live.update();
+    return this;
+  }
+
+  unref(): this {
+    this.#live.ref = false;
+    this.#live.update();
+    return this;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return new Promise((resolve) => this.close(() => resolve()));
+  }
+}
+
+/** What `ns.net` is: node:net's module surface, bound to one namespace. */
+export interface NetModule {
+  Socket: new (options?: SocketConstructorOpts) => Socket;
+  Server: new (options?: ServerOpts | Callback, listener?: Callback) => Server;
+  createServer(options?: ServerOpts | Callback, listener?: Callback): Server;
+  connect(...args: unknown[]): Socket;
+  createConnection(...args: unknown[]): Socket;
+  isIP: typeof isIP;
+  isIPv4: typeof isIPv4;
+  isIPv6: typeof isIPv6;
+}
+
+export function netFor(net: Net): NetModule {
+  class NsSocket extends Socket {
+    constructor(options: SocketConstructorOpts = {}) {
+      super(net, options);
+    }
+  }
+  class NsServer extends Server {
+    constructor(options?: ServerOpts | Callback, listener?: Callback) {
+      super(net, options, listener);
+    }
+  }
+  const connect = (...args: unknown[]): Socket => {
+    const first = args[0];
+    const sockOpts: SocketConstructorOpts =
+      typeof first === 'object' && first !== null
+        ? { allowHalfOpen: (first as SocketConstructorOpts).allowHalfOpen ?? false }
+        : {};
+    const s = new NsSocket(sockOpts);
+    return s.connect(...args);
+  };
+  return {
+    Socket: NsSocket,
+    Server: NsServer,
+    createServer: (options, listener) => new NsServer(options, listener),
+    connect,
+    createConnection: connect,
+    isIP,
+    isIPv4,
+    isIPv6,
+  };
+}
