@@ -76,7 +76,8 @@ test('global net.core sysctls exist only in the initial namespace, as in Linux',
   const linuxAll = (linux[1]?.stdout ?? '').split('\n');
   // A new namespace inherits these from the host's init_net (tuning, loaded modules such as
   // bbr); lonet boots a stock kernel, so only the key must exist.
-  const hostTuned = /^net\.ipv4\.tcp_(rmem|wmem|congestion_control|available_congestion_control|allowed_congestion_control) = /;
+  const hostTuned =
+    /^net\.ipv4\.tcp_(rmem|wmem|congestion_control|available_congestion_control|allowed_congestion_control) = /;
   const linuxKeys = new Set(linuxAll.map((l) => l.split(' = ')[0]));
   for (const line of childAll.trimEnd().split('\n')) {
     if (hostTuned.test(line)) assert.ok(linuxKeys.has(line.split(' = ')[0]), `Linux has ${line.split(' = ')[0]} too`);
