@@ -14,7 +14,7 @@ import { formatIpv4 } from '../ipv4/devinet.js';
 import { formatIpv6, inetPton6 } from '../ipv6/addr.js';
 import type { Net } from '../net/net.js';
 import { SHUT, TCP, TcpSock } from '../transport/tcp/sock.js';
-import { isV4Mapped, mappedV4, v4Mapped } from '../transport/udp.js';
+import { mappedV4, v4Mapped } from '../transport/udp.js';
 
 type Callback = (...args: unknown[]) => void;
 

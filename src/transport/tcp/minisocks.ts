@@ -13,7 +13,6 @@ import { type TcpCb, tcpInitTransfer, tcpRcvStateProcess, tcpRttEstimator } from
 import { type CtlFlow, synOptions, tcpSelectInitialWindow, tcpSendCtl } from './output.js';
 import { secureTcpSeq, secureTcpTsOff, tcpHash } from './secure.js';
 import {
-  addrKey,
   ehashInsert,
   putPort,
   seqAfter,
