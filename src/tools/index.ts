@@ -1,6 +1,7 @@
 /** The command table: every tool the shell can run, by the name users type. */
 import { cat } from './cat.js';
 import type { Command } from './command.js';
+import { curl } from './curl.js';
 import { ethtool } from './ethtool.js';
 import { ifconfig } from './ifconfig.js';
 import { ip } from './ip/index.js';
@@ -13,6 +14,7 @@ import { tcpdump } from './tcpdump.js';
 
 export const commands: ReadonlyMap<string, Command> = new Map<string, Command>([
   ['cat', cat],
+  ['curl', curl],
   ['ethtool', ethtool],
   ['ifconfig', ifconfig],
   ['ip', ip],
