@@ -1,0 +1,165 @@
+/**
+ * `npm run bench`: every scenario over lonet and over Node's node:net / node:dgram /
+ * node:http on the kernel's 127.0.0.1, in the same process run: a warm-up, several
+ * repetitions, the median, and the ratio lonet/kernel. Then idle connections' heap, and
+ * the scaling table.
+ *
+ *   npm run bench [-- --quick] [-- --smoke] [-- --json FILE] [-- --only tcp-rr,udp-rr]
+ */
+import { writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import { parseArgs } from 'node:util';
+import { scaling } from './scaling.js';
+import {
+  idleConns,
+  KERNEL_IDLE_MAX,
+  kernelStack,
+  lonetStack,
+  type RunOpts,
+  type Scenario,
+  scenarios,
+} from './scenarios.js';
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    smoke: { type: 'boolean', default: false },
+    json: { type: 'string' },
+    only: { type: 'string' },
+    'no-scaling': { type: 'boolean', default: false },
+    'no-idle': { type: 'boolean', default: false },
+  },
+});
+
+const smoke = values.smoke === true;
+const quick = values.quick === true;
+const ms = smoke ? 30 : quick ? 400 : 1500;
+const reps = smoke ? 1 : quick ? 3 : 5;
+const only = values.only?.split(',');
+
+export interface Row {
+  name: string;
+  unit: string;
+  lonet: number | null;
+  kernel: number | null;
+  ratio: number | null;
+}
+
+// On a terminal, one status line rewritten in place; otherwise a line per step.
+const tty = process.stderr.isTTY === true;
+const progress = (s: string) => process.stderr.write(tty ? `\r\x1b[K  ${s}` : `  ${s}\n`);
+const done = () => {
+  if (tty) process.stderr.write('\r\x1b[K');
+};
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+async function measure(sc: Scenario, side: 'lonet' | 'kernel', o: RunOpts): Promise<number | null> {
+  const stack = side === 'lonet' ? lonetStack() : kernelStack;
+  progress(`${sc.name} ${side}: warm-up`);
+  if ((await sc.run(stack, { ...o, ms: Math.max(20, o.ms / 2) })) === null) return null;
+  const xs: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    progress(`${sc.name} ${side}: ${i + 1}/${reps}`);
+    const v = await sc.run(stack, o);
+    if (v === null) return null;
+    xs.push(v);
+  }
+  stack.ns?.destroy();
+  return median(xs);
+}
+
+function fmt(v: number | null): string {
+  if (v === null) return '—';
+  if (v >= 100) return Math.round(v).toLocaleString('en-US');
+  if (v >= 10) return v.toFixed(1);
+  return v.toFixed(2);
+}
+
+function table(head: string[], rows: string[][]): string {
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]) =>
+    `| ${r.map((c, i) => (i === 0 ? c.padEnd(w[i] as number) : c.padStart(w[i] as number))).join(' | ')} |`;
+  const sep = `|${w.map((n, i) => (i === 0 ? `${'-'.repeat(n + 1)}-` : `${'-'.repeat(n + 1)}:`)).join('|')}|`;
+  return [line(head), sep, ...rows.map(line)].join('\n');
+}
+
+async function main(): Promise<void> {
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  console.log(
+    `lonet bench (${smoke ? 'smoke' : quick ? 'quick' : 'full'}: ${reps} × ${ms} ms after a warm-up, median) — ` +
+      `Node ${process.version}, ${os.type()} ${os.release()}, ${os.cpus().length} × ${cpu}`,
+  );
+  const t0 = performance.now();
+  const o: RunOpts = { ms, smoke, quick };
+  const rows: Row[] = [];
+  for (const sc of scenarios) {
+    if (only !== undefined && !only.includes(sc.name)) continue;
+    const lonet = await measure(sc, 'lonet', o);
+    const kernel = await measure(sc, 'kernel', o);
+    rows.push({
+      name: sc.name,
+      unit: sc.unit,
+      lonet,
+      kernel,
+      ratio: lonet !== null && kernel !== null ? lonet / kernel : null,
+    });
+  }
+  if (!values['no-idle'] && (only === undefined || only.includes('idle-conns'))) {
+    for (const n of smoke ? [200] : [10_000, 100_000]) {
+      const label = n >= 1000 ? `${n / 1000}k` : String(n);
+      const show = (side: string) => (d: number) => progress(`idle-conns ${label} ${side}: ${d}`);
+      const lonet = await idleConns(lonetStack(), n, show('lonet'));
+      const kn = Math.min(n, KERNEL_IDLE_MAX);
+      const kernel = await idleConns(kernelStack, kn, show(`kernel (${kn})`));
+      rows.push({
+        name: `idle-conns ${label}`,
+        unit: kn === n ? 'heap B/conn' : `heap B/conn (kernel at ${kn / 1000}k)`,
+        lonet,
+        kernel,
+        ratio: lonet / kernel,
+      });
+    }
+  }
+  done();
+
+  console.log();
+  console.log(
+    table(
+      ['scenario', 'unit', 'lonet', 'kernel', 'ratio'],
+      rows.map((r) => [r.name, r.unit, fmt(r.lonet), fmt(r.kernel), r.ratio === null ? '—' : `${r.ratio.toFixed(2)}×`]),
+    ),
+  );
+  const idle = rows.find((r) => r.name === 'idle-conns 100k');
+  if (idle?.lonet != null)
+    console.log(`\n100k idle connections over lonet: ${((idle.lonet * 100_000) / 2 ** 20).toFixed(0)} MiB of heap`);
+
+  let scale: { name: string; unit: string; value: number }[] = [];
+  if (!values['no-scaling'] && only === undefined) {
+    scale = await scaling({ ms: smoke ? 30 : quick ? 250 : 1000, reps, smoke, quick, progress });
+    done();
+    console.log();
+    console.log(
+      table(
+        ['lonet scaling', 'unit', 'value'],
+        scale.map((r) => [r.name, r.unit, fmt(r.value)]),
+      ),
+    );
+  }
+  console.log(`\n(${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+
+  if (values.json !== undefined) {
+    writeFileSync(values.json, `${JSON.stringify(rows, null, 2)}\n`);
+    if (scale.length > 0) {
+      const scaleFile = values.json.replace(/(\.json)?$/, '.scaling.json');
+      writeFileSync(scaleFile, `${JSON.stringify(scale, null, 2)}\n`);
+    }
+  }
+  process.exit(0);
+}
+
+await main();

@@ -1,0 +1,417 @@
+/**
+ * The scenarios, each written once against node:net / node:dgram / node:http's surface and
+ * run twice: over lonet's faces (ns.net, ns.dgram, ns.http) and over Node's own modules on
+ * the kernel's 127.0.0.1. Every repetition measures a window of `ms` after its setup, so
+ * connection setup is not counted in rates.
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import * as dgram from 'node:dgram';
+import { once } from 'node:events';
+import * as http from 'node:http';
+import * as net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import * as v8 from 'node:v8';
+import * as vm from 'node:vm';
+import { Namespace } from '../src/api/namespace.js';
+
+/** What both sides offer: node:net, node:dgram and node:http, or a namespace's faces. */
+export interface Stack {
+  kind: 'lonet' | 'kernel';
+  net: Pick<typeof net, 'createServer' | 'connect'>;
+  dgram: Pick<typeof dgram, 'createSocket'>;
+  http: Pick<typeof http, 'createServer' | 'request' | 'Agent'>;
+  /** The lonet namespace (lonet side only). */
+  ns?: Namespace;
+}
+
+export function lonetStack(ns = new Namespace()): Stack {
+  return {
+    kind: 'lonet',
+    net: ns.net as unknown as Stack['net'],
+    dgram: ns.dgram as unknown as Stack['dgram'],
+    http: ns.http as unknown as Stack['http'],
+    ns,
+  };
+}
+
+export const kernelStack: Stack = { kind: 'kernel', net, dgram, http };
+
+export interface RunOpts {
+  /** Length of one measured window. */
+  ms: number;
+  /** Scale for count-based scenarios (smoke runs use tiny counts). */
+  smoke: boolean;
+  quick: boolean;
+}
+
+export interface Scenario {
+  name: string;
+  unit: string;
+  /** One repetition; a number, or null when the side cannot run it here. */
+  run(stack: Stack, o: RunOpts): Promise<number | null>;
+  /** Count-based scenarios run once per side (no repetitions). */
+  once?: boolean;
+  /** Lower is better (ratio is kernel/lonet then). */
+  lowerIsBetter?: boolean;
+}
+
+type AnyServer = net.Server;
+/** A reset at teardown is not a result. */
+const ignore = () => {};
+type AnySocket = net.Socket;
+
+async function listen(server: AnyServer | http.Server, port = 0): Promise<number> {
+  server.listen(port, '127.0.0.1');
+  await once(server, 'listening');
+  return (server.address() as net.AddressInfo).port;
+}
+
+async function closeServer(server: AnyServer | http.Server): Promise<void> {
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
+async function dial(stack: Stack, port: number): Promise<AnySocket> {
+  const c = stack.net.connect({ port, host: '127.0.0.1', noDelay: true } as net.NetConnectOpts);
+  c.on('error', ignore);
+  await once(c, 'connect');
+  return c;
+}
+
+const tcpBulk: Scenario = {
+  name: 'tcp-bulk',
+  unit: 'Gbit/s',
+  async run(stack, o) {
+    let received = 0;
+    const server = stack.net.createServer((s) =>
+      s.on('error', ignore).on('data', (d: Buffer) => {
+        received += d.length;
+      }),
+    );
+    const port = await listen(server);
+    const c = await dial(stack, port);
+    const chunk = Buffer.alloc(64 * 1024, 0x61);
+    let stop = false;
+    const pump = () => {
+      while (!stop) {
+        if (!c.write(chunk)) {
+          c.once('drain', pump);
+          return;
+        }
+      }
+    };
+    pump();
+    await sleep(Math.min(50, o.ms / 4)); // the window opens once the pipe is full
+    const r0 = received;
+    const t0 = performance.now();
+    await sleep(o.ms);
+    const bytes = received - r0;
+    const secs = (performance.now() - t0) / 1000;
+    stop = true;
+    c.destroy();
+    await closeServer(server);
+    return (bytes * 8) / secs / 1e9;
+  },
+};
+
+/** Ping-pong of `size` bytes over TCP with TCP_NODELAY on both ends. */
+async function tcpPingPong(stack: Stack, ms: number): Promise<number> {
+  const server = stack.net.createServer((s) => {
+    s.on('error', ignore);
+    s.setNoDelay(true);
+    s.on('data', (d: Buffer) => s.write(d));
+  });
+  const port = await listen(server);
+  const c = await dial(stack, port);
+  c.setNoDelay(true);
+  const one = Buffer.from('x');
+  let count = 0;
+  let stop = false;
+  c.on('data', () => {
+    count++;
+    if (!stop) c.write(one);
+  });
+  c.write(one);
+  await sleep(Math.min(20, ms / 4));
+  const c0 = count;
+  const t0 = performance.now();
+  await sleep(ms);
+  const n = count - c0;
+  const secs = (performance.now() - t0) / 1000;
+  stop = true;
+  c.destroy();
+  await closeServer(server);
+  return n / secs;
+}
+
+const tcpRr: Scenario = { name: 'tcp-rr', unit: 'round trips/s', run: (stack, o) => tcpPingPong(stack, o.ms) };
+
+const tcpConnect: Scenario = {
+  name: 'tcp-connect',
+  unit: 'conns/s',
+  async run(stack, o) {
+    // The server closes first, so TIME_WAIT lands on its side and the client's ports stay free.
+    const server = stack.net.createServer((s) => s.on('error', ignore).destroy());
+    const port = await listen(server);
+    let count = 0;
+    let stop = false;
+    const loop = async () => {
+      while (!stop) {
+        const c = stack.net.connect({ port, host: '127.0.0.1' });
+        c.on('error', ignore);
+        c.resume();
+        await once(c, 'close');
+        count++;
+      }
+    };
+    const loops = [loop(), loop(), loop(), loop()];
+    await sleep(Math.min(20, o.ms / 4));
+    const c0 = count;
+    const t0 = performance.now();
+    await sleep(o.ms);
+    const n = count - c0;
+    const secs = (performance.now() - t0) / 1000;
+    stop = true;
+    await Promise.all(loops);
+    await closeServer(server);
+    return n / secs;
+  },
+};
+
+// ---- UDP ----
+
+/** The kernel side's receiver: another process counting datagrams (so the sender can't starve it). */
+const SINK_JS = `
+const dgram = require('node:dgram');
+const s = dgram.createSocket('udp4');
+let n = 0;
+s.on('message', () => { n++; });
+s.bind(0, '127.0.0.1', () => {
+  try { s.setRecvBufferSize(4 * 1024 * 1024); } catch {}
+  process.send({ port: s.address().port });
+});
+process.on('message', (m) => { if (m === 'count') process.send({ count: n }); else if (m === 'exit') process.exit(0); });
+`;
+
+async function sinkCount(child: ChildProcess): Promise<number> {
+  child.send('count');
+  for (;;) {
+    const [m] = (await once(child, 'message')) as [{ count?: number }];
+    if (m.count !== undefined) return m.count;
+  }
+}
+
+const udp64b: Scenario = {
+  name: 'udp-64b',
+  unit: 'datagrams/s',
+  async run(stack, o) {
+    const payload = Buffer.alloc(64, 0x62);
+    const tx = stack.dgram.createSocket('udp4');
+    let stop = false;
+    let inflight = 0;
+    // Sends in bursts, each waiting for its callbacks, so the loop yields to the receiver.
+    const BURST = 32;
+    const pump = (port: number) => {
+      const go = () => {
+        if (stop) return;
+        inflight = BURST;
+        for (let i = 0; i < BURST; i++)
+          tx.send(payload, port, '127.0.0.1', () => {
+            if (--inflight === 0) setImmediate(go);
+          });
+      };
+      go();
+    };
+    if (stack.kind === 'kernel') {
+      const child = spawn(process.execPath, ['-e', SINK_JS], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const [first] = (await once(child, 'message')) as [{ port: number }];
+      pump(first.port);
+      await sleep(Math.min(20, o.ms / 4));
+      const c0 = await sinkCount(child);
+      const t0 = performance.now();
+      await sleep(o.ms);
+      const c1 = await sinkCount(child);
+      const secs = (performance.now() - t0) / 1000;
+      stop = true;
+      child.send('exit');
+      tx.close();
+      return (c1 - c0) / secs;
+    }
+    const rx = stack.dgram.createSocket('udp4');
+    let n = 0;
+    rx.on('message', () => n++);
+    rx.bind(0, '127.0.0.1');
+    await once(rx, 'listening');
+    pump(rx.address().port);
+    await sleep(Math.min(20, o.ms / 4));
+    const c0 = n;
+    const t0 = performance.now();
+    await sleep(o.ms);
+    const c1 = n;
+    const secs = (performance.now() - t0) / 1000;
+    stop = true;
+    tx.close();
+    rx.close();
+    return (c1 - c0) / secs;
+  },
+};
+
+const udpRr: Scenario = {
+  name: 'udp-rr',
+  unit: 'round trips/s',
+  async run(stack, o) {
+    const srv = stack.dgram.createSocket('udp4');
+    srv.on('message', (m, r) => srv.send(m, r.port, r.address));
+    srv.bind(0, '127.0.0.1');
+    await once(srv, 'listening');
+    const port = srv.address().port;
+    const cli = stack.dgram.createSocket('udp4');
+    const one = Buffer.from('x');
+    let count = 0;
+    let stop = false;
+    cli.on('message', () => {
+      count++;
+      if (!stop) cli.send(one, port, '127.0.0.1');
+    });
+    cli.bind(0, '127.0.0.1');
+    await once(cli, 'listening');
+    cli.send(one, port, '127.0.0.1');
+    await sleep(Math.min(20, o.ms / 4));
+    const c0 = count;
+    const t0 = performance.now();
+    await sleep(o.ms);
+    const n = count - c0;
+    const secs = (performance.now() - t0) / 1000;
+    stop = true;
+    cli.close();
+    srv.close();
+    return n / secs;
+  },
+};
+
+// ---- ICMP ----
+
+/** "N packets transmitted, … time Xms": the rate as ping itself timed it. */
+function pingRate(out: string): number | null {
+  const m = /(\d+) packets transmitted, (\d+) received.*time (\d+)ms/.exec(out);
+  if (m === null) return null;
+  return Number(m[2]) / Math.max(1, Number(m[3])) / 1e-3;
+}
+
+const pingFlood: Scenario = {
+  name: 'ping-flood',
+  unit: 'echo replies/s',
+  async run(stack, o) {
+    // Roughly o.ms worth of echoes at lonet's rate; ping times itself.
+    const count = o.smoke ? 50 : Math.max(500, Math.round(o.ms * 20));
+    const line = `ping -f -q -c ${count} 127.0.0.1`;
+    if (stack.ns !== undefined) return pingRate((await stack.ns.exec(line)).stdout);
+    const out = await new Promise<string | null>((resolve) =>
+      execFile('ping', ['-f', '-q', '-c', String(count * 10), '127.0.0.1'], (err, stdout) =>
+        resolve(err === null ? stdout : null),
+      ),
+    );
+    return out === null ? null : pingRate(out);
+  },
+};
+
+// ---- HTTP ----
+
+const httpRr: Scenario = {
+  name: 'http-rr',
+  unit: 'requests/s',
+  async run(stack, o) {
+    const body = Buffer.from('ok\n');
+    const server = stack.http.createServer((_req, res) => {
+      res.setHeader('content-type', 'text/plain');
+      res.end(body);
+    });
+    const port = await listen(server);
+    const agent = new stack.http.Agent({ keepAlive: true, maxSockets: 1 });
+    let count = 0;
+    let stop = false;
+    const one = () =>
+      new Promise<void>((resolve, reject) => {
+        const req = stack.http.request({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
+          res.resume();
+          res.on('end', () => resolve());
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    const loop = (async () => {
+      while (!stop) {
+        await one();
+        count++;
+      }
+    })();
+    await sleep(Math.min(50, o.ms / 4));
+    const c0 = count;
+    const t0 = performance.now();
+    await sleep(o.ms);
+    const n = count - c0;
+    const secs = (performance.now() - t0) / 1000;
+    stop = true;
+    await loop;
+    agent.destroy();
+    await closeServer(server);
+    return n / secs;
+  },
+};
+
+// ---- idle connections ----
+
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc') as () => void;
+
+async function heapUsed(): Promise<number> {
+  for (let i = 0; i < 3; i++) {
+    gc();
+    await sleep(10);
+  }
+  return process.memoryUsage().heapUsed;
+}
+
+/** The kernel side stops below the process's descriptor limit (two descriptors a connection). */
+export const KERNEL_IDLE_MAX = 9000;
+
+/**
+ * Heap bytes per idle connection (both ends: the client's and the accepted socket) after
+ * opening `conns` connections, spread over 8 listening ports so ephemeral ports suffice.
+ */
+export async function idleConns(stack: Stack, conns: number, progress?: (done: number) => void): Promise<number> {
+  const accepted: AnySocket[] = [];
+  const servers: AnyServer[] = [];
+  const ports: number[] = [];
+  for (let i = 0; i < 8; i++) {
+    const s = stack.net.createServer((sock) => accepted.push(sock.on('error', ignore)));
+    servers.push(s);
+    ports.push(await listen(s));
+  }
+  const before = await heapUsed();
+  const clients: AnySocket[] = [];
+  const BATCH = 500;
+  for (let done = 0; done < conns; ) {
+    const n = Math.min(BATCH, conns - done);
+    const batch: Promise<unknown>[] = [];
+    for (let i = 0; i < n; i++) {
+      const c = stack.net.connect({ port: ports[(done + i) % ports.length] as number, host: '127.0.0.1' });
+      clients.push(c.on('error', ignore));
+      batch.push(once(c, 'connect'));
+    }
+    await Promise.all(batch);
+    done += n;
+    progress?.(done);
+  }
+  while (accepted.length < conns) await sleep(1);
+  const after = await heapUsed();
+  const per = (after - before) / conns;
+  for (const c of clients) c.destroy();
+  for (const s of accepted) s.destroy();
+  for (const s of servers) await closeServer(s);
+  clients.length = 0;
+  accepted.length = 0;
+  await sleep(10);
+  return per;
+}
+
+export const scenarios: Scenario[] = [tcpBulk, tcpRr, tcpConnect, udp64b, udpRr, pingFlood, httpRr];
