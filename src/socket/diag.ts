@@ -55,6 +55,67 @@ export interface InetDiagMsg {
   /** sk_shutdown: 1 RCV_SHUTDOWN, 2 SEND_SHUTDOWN. */
   shutdown: number;
   skmem: SkMeminfo;
+  /** INET_DIAG_CGROUP_ID and INET_DIAG_SHUTDOWN are sent for full sockets only (not TIME_WAIT or request socks). */
+  minisock?: boolean;
+  /** idiag_timer (1 retransmit, 2 keepalive, 3 TIME_WAIT, 4 zero-window probe), idiag_expires (ms), idiag_retrans. */
+  timer?: { timer: number; expiresMs: number; retrans: number };
+  /** INET_DIAG_CONG. */
+  cong?: string;
+  /** INET_DIAG_INFO: struct tcp_info, for full TCP sockets. */
+  tcpInfo?: TcpInfo;
+}
+
+/** struct tcp_info (include/uapi/linux/tcp.h), the fields ss prints; times in µs unless named ms. */
+export interface TcpInfo {
+  state: number;
+  /** TCPI_OPT_*: 1 TIMESTAMPS, 2 SACK, 4 WSCALE, 8 ECN, 16 ECN_SEEN, 32 SYN_DATA. */
+  options: number;
+  sndWscale: number;
+  rcvWscale: number;
+  rto: number;
+  backoff: number;
+  ato: number;
+  sndMss: number;
+  rcvMss: number;
+  unacked: number;
+  sacked: number;
+  lost: number;
+  retrans: number;
+  lastDataSentMs: number;
+  lastDataRecvMs: number;
+  lastAckRecvMs: number;
+  pmtu: number;
+  rcvSsthresh: number;
+  rtt: number;
+  rttvar: number;
+  sndSsthresh: number;
+  sndCwnd: number;
+  advmss: number;
+  reordering: number;
+  rcvRtt: number;
+  rcvSpace: number;
+  totalRetrans: number;
+  /** Bytes per second; -1 for ~0 (unlimited). */
+  pacingRate: number;
+  maxPacingRate: number;
+  bytesAcked: number;
+  bytesReceived: number;
+  segsOut: number;
+  segsIn: number;
+  notsentBytes: number;
+  minRtt: number;
+  dataSegsIn: number;
+  dataSegsOut: number;
+  deliveryRate: number;
+  deliveryRateAppLimited: boolean;
+  busyTime: number;
+  delivered: number;
+  bytesSent: number;
+  bytesRetrans: number;
+  dsackDups: number;
+  reordSeen: number;
+  rcvOoopack: number;
+  sndWnd: number;
 }
 
 const cookies = new WeakMap<object, number>();

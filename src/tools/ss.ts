@@ -8,7 +8,8 @@
 import { formatIpv4 } from '../ipv4/devinet.js';
 import { formatIpv6, ipv6AddrAny } from '../ipv6/addr.js';
 import type { Net } from '../net/net.js';
-import type { InetDiagMsg } from '../socket/diag.js';
+import type { InetDiagMsg, TcpInfo } from '../socket/diag.js';
+import { tcpDiagDump } from '../transport/tcp/diag.js';
 import { udpDiagDump } from '../transport/udp-proc.js';
 import type { CommandContext } from './command.js';
 import { TCP_SERVICES, UDP_SERVICES } from './services.js';
@@ -163,10 +164,8 @@ export interface SsTable {
 /** In ss's print order (udp_show before tcp_show). */
 export const SS_TABLES: Record<'udp' | 'tcp', SsTable | null> = {
   udp: { netid: 'udp', defaultStates: 1 << SS.ESTABLISHED, services: UDP_SERVICES, dump: udpDiagDump },
-  // TCP plugs in here: { netid: 'tcp', defaultStates: SS_CONN, services: TCP_SERVICES, dump: tcpDiagDump }.
-  tcp: null,
+  tcp: { netid: 'tcp', defaultStates: SS_CONN, services: TCP_SERVICES, dump: tcpDiagDump },
 };
-void TCP_SERVICES;
 
 const USAGE = `Usage: ss [ OPTIONS ]
        ss [ OPTIONS ] [ FILTER ]
@@ -361,6 +360,8 @@ interface Options {
   numeric: boolean;
   extended: boolean;
   memory: boolean;
+  info: boolean;
+  options: boolean;
   processes: boolean;
   header: boolean;
   oneline: boolean;
@@ -392,6 +393,7 @@ const LONG: Record<string, string> = {
   help: 'h',
   version: 'V',
   options: 'o',
+  info: 'i',
   resolve: 'r',
 };
 
@@ -402,6 +404,8 @@ function parse(argv: readonly string[]): Parsed {
     numeric: false,
     extended: false,
     memory: false,
+    info: false,
+    options: false,
     processes: false,
     header: true,
     oneline: false,
@@ -497,7 +501,12 @@ function parse(argv: readonly string[]): Parsed {
         o.numeric = true;
         break;
       case 'r':
+        break;
       case 'o':
+        o.options = true;
+        break;
+      case 'i':
+        o.info = true;
         break;
       case 'a':
         o.stateFilter = SS_ALL;
@@ -532,6 +541,23 @@ function parse(argv: readonly string[]): Parsed {
         return { exit: 255, stderr: `ss: invalid option -- '${f}'\n${USAGE}` };
     }
   }
+  // The state filter: `state S` and `exclude S`, as many as given, before any expression.
+  let sawStates = false;
+  while (operands.length > 0 && (operands[0] === 'state' || operands[0] === 'exclude' || operands[0] === 'excl')) {
+    const word = operands.shift() as string;
+    const name = operands.shift();
+    if (name === undefined) return { exit: 255, stderr: 'Command line is not complete. Try option "help"\n' };
+    const bits = scanState(name);
+    if (bits === null) return { exit: 255, stderr: `ss: wrong state name: ${name}\n` };
+    if (word === 'state') {
+      if (!sawStates) o.stateFilter = 0;
+      o.stateFilter |= bits;
+    } else {
+      if (!sawStates) o.stateFilter = SS_ALL;
+      o.stateFilter &= ~bits;
+    }
+    sawStates = true;
+  }
   if (operands.length > 0) {
     return { exit: 1, stderr: `ss: filter expressions ("${operands.join(' ')}") are not supported by lonet yet\n` };
   }
@@ -546,7 +572,148 @@ function parse(argv: readonly string[]): Parsed {
   return o;
 }
 
+/** scan_state(): a state name or group, as bits; null for a name ss does not know. */
+function scanState(name: string): number | null {
+  const n = name.toLowerCase();
+  const groups: Record<string, number> = {
+    close: 1 << SS.CLOSE,
+    closed: 1 << SS.CLOSE,
+    'syn-rcv': 1 << SS.SYN_RECV,
+    all: SS_ALL,
+    connected: SS_ALL & ~((1 << SS.CLOSE) | (1 << SS.LISTEN)),
+    synchronized: SS_ALL & ~((1 << SS.CLOSE) | (1 << SS.LISTEN) | (1 << SS.SYN_SENT)),
+    bucket: (1 << SS.SYN_RECV) | (1 << SS.TIME_WAIT),
+    big: SS_ALL & ~((1 << SS.SYN_RECV) | (1 << SS.TIME_WAIT)),
+    unknown: 1 << SS.UNKNOWN,
+    established: 1 << SS.ESTABLISHED,
+    'syn-sent': 1 << SS.SYN_SENT,
+    'syn-recv': 1 << SS.SYN_RECV,
+    'fin-wait-1': 1 << SS.FIN_WAIT1,
+    'fin-wait-2': 1 << SS.FIN_WAIT2,
+    'time-wait': 1 << SS.TIME_WAIT,
+    unconnected: 1 << SS.CLOSE,
+    'close-wait': 1 << SS.CLOSE_WAIT,
+    'last-ack': 1 << SS.LAST_ACK,
+    listening: 1 << SS.LISTEN,
+    closing: 1 << SS.CLOSING,
+  };
+  return groups[n] ?? null;
+}
+
 // ---- printing one socket (inet_show_sock) ----
+
+/** printf's %g: six significant digits, trailing zeros dropped, exponent form outside 1e-4..1e6. */
+export function fmtG(v: number): string {
+  if (v === 0) return '0';
+  const exp = Math.floor(Math.log10(Math.abs(Number(v.toPrecision(6)))));
+  if (exp < -4 || exp >= 6) {
+    const [m, e] = v.toExponential(5).split('e') as [string, string];
+    const mant = m.includes('.') ? m.replace(/\.?0+$/, '') : m;
+    const en = Number(e);
+    return `${mant}e${en < 0 ? '-' : '+'}${String(Math.abs(en)).padStart(2, '0')}`;
+  }
+  const t = v.toFixed(Math.max(0, 5 - exp));
+  return t.includes('.') ? t.replace(/\.?0+$/, '') : t;
+}
+
+/** %.3g, for sprint_bw's units. */
+function fmt3g(v: number): string {
+  const exp = Math.floor(Math.log10(Math.abs(Number(v.toPrecision(3)))));
+  if (exp >= 3) return fmtG(Number(v.toPrecision(3)));
+  const t = v.toFixed(Math.max(0, 2 - exp));
+  return t.includes('.') ? t.replace(/\.?0+$/, '') : t;
+}
+
+/** sprint_bw(): bits per second, raw with -n, else with a unit. */
+function sprintBw(o: Options, bw: number): string {
+  if (o.numeric) return bw.toFixed(0);
+  if (bw >= 1e12) return `${fmt3g(bw / 1e12)}T`;
+  if (bw >= 1e9) return `${fmt3g(bw / 1e9)}G`;
+  if (bw >= 1e6) return `${fmt3g(bw / 1e6)}M`;
+  if (bw >= 1e3) return `${fmt3g(bw / 1e3)}k`;
+  return fmtG(bw);
+}
+
+/** print_ms_timer(). */
+function printMsTimer(timeout: number): string {
+  let secs = Math.floor(timeout / 1000);
+  const minutes = Math.floor(secs / 60);
+  secs %= 60;
+  let msecs = timeout % 1000;
+  let buf = '';
+  if (minutes) {
+    msecs = 0;
+    buf = `${minutes}min`;
+    if (minutes > 9) secs = 0;
+  }
+  if (secs) {
+    if (secs > 9) msecs = 0;
+    buf += `${secs}${msecs ? '.' : 'sec'}`;
+  }
+  if (msecs) buf += `${String(msecs).padStart(3, '0')}ms`;
+  return buf;
+}
+
+const TIMER_NAMES = ['off', 'on', 'keepalive', 'timewait', 'persist', 'unknown'];
+
+/** tcp_show_info() + tcp_stats_print(): the -i line, from INET_DIAG_INFO and INET_DIAG_CONG. */
+function tcpStats(o: Options, m: InetDiagMsg, t: TcpInfo): string {
+  let out = '';
+  if (o.options) {
+    if (t.options & 1) out += ' ts';
+    if (t.options & 2) out += ' sack';
+    if (t.options & 8) out += ' ecn';
+    if (t.options & 16) out += ' ecnseen';
+    if (t.options & 32) out += ' fastopen';
+  }
+  if (m.cong !== undefined) out += ` ${m.cong}`;
+  if (t.options & 4) out += ` wscale:${t.sndWscale},${t.rcvWscale}`;
+  if (t.rto && t.rto !== 3000000) out += ` rto:${fmtG(t.rto / 1000)}`;
+  if (t.backoff) out += ` backoff:${t.backoff}`;
+  if (t.rtt) out += ` rtt:${fmtG(t.rtt / 1000)}/${fmtG(t.rttvar / 1000)}`;
+  if (t.ato) out += ` ato:${fmtG(t.ato / 1000)}`;
+  if (t.sndMss) out += ` mss:${t.sndMss}`;
+  if (t.pmtu) out += ` pmtu:${t.pmtu}`;
+  if (t.rcvMss) out += ` rcvmss:${t.rcvMss}`;
+  if (t.advmss) out += ` advmss:${t.advmss}`;
+  if (t.sndCwnd) out += ` cwnd:${t.sndCwnd}`;
+  if (t.sndSsthresh < 0xffff && t.sndSsthresh) out += ` ssthresh:${t.sndSsthresh}`;
+  if (t.bytesSent) out += ` bytes_sent:${t.bytesSent}`;
+  if (t.bytesRetrans) out += ` bytes_retrans:${t.bytesRetrans}`;
+  if (t.bytesAcked) out += ` bytes_acked:${t.bytesAcked}`;
+  if (t.bytesReceived) out += ` bytes_received:${t.bytesReceived}`;
+  if (t.segsOut) out += ` segs_out:${t.segsOut}`;
+  if (t.segsIn) out += ` segs_in:${t.segsIn}`;
+  if (t.dataSegsOut) out += ` data_segs_out:${t.dataSegsOut}`;
+  if (t.dataSegsIn) out += ` data_segs_in:${t.dataSegsIn}`;
+  if (t.rtt > 0 && t.sndMss && t.sndCwnd) out += ` send ${sprintBw(o, (t.sndCwnd * t.sndMss * 8e6) / t.rtt)}bps`;
+  if (t.lastDataSentMs) out += ` lastsnd:${t.lastDataSentMs}`;
+  if (t.lastDataRecvMs) out += ` lastrcv:${t.lastDataRecvMs}`;
+  if (t.lastAckRecvMs) out += ` lastack:${t.lastAckRecvMs}`;
+  if (t.pacingRate > 0) {
+    out += ` pacing_rate ${sprintBw(o, t.pacingRate * 8)}bps`;
+    if (t.maxPacingRate > 0) out += `/${sprintBw(o, t.maxPacingRate * 8)}bps`;
+  }
+  if (t.deliveryRate) out += ` delivery_rate ${sprintBw(o, t.deliveryRate * 8)}bps`;
+  if (t.delivered) out += ` delivered:${t.delivered}`;
+  if (t.deliveryRateAppLimited) out += ' app_limited';
+  if (t.busyTime) out += ` busy:${Math.floor(t.busyTime / 1000)}ms`;
+  if (t.unacked) out += ` unacked:${t.unacked}`;
+  if (t.retrans || t.totalRetrans) out += ` retrans:${t.retrans}/${t.totalRetrans}`;
+  if (t.lost) out += ` lost:${t.lost}`;
+  if (t.sacked && m.state !== SS.LISTEN) out += ` sacked:${t.sacked}`;
+  if (t.dsackDups) out += ` dsack_dups:${t.dsackDups}`;
+  if (t.reordering !== 3) out += ` reordering:${t.reordering}`;
+  if (t.reordSeen) out += ` reord_seen:${t.reordSeen}`;
+  if (t.rcvRtt) out += ` rcv_rtt:${fmtG(t.rcvRtt / 1000)}`;
+  if (t.rcvSpace) out += ` rcv_space:${t.rcvSpace}`;
+  if (t.rcvSsthresh) out += ` rcv_ssthresh:${t.rcvSsthresh}`;
+  if (t.notsentBytes) out += ` notsent:${t.notsentBytes}`;
+  if (t.minRtt && t.minRtt !== 0xffffffff) out += ` minrtt:${fmtG(t.minRtt / 1000)}`;
+  if (t.rcvOoopack) out += ` rcv_ooopack:${t.rcvOoopack}`;
+  if (t.sndWnd) out += ` snd_wnd:${t.sndWnd}`;
+  return out;
+}
 
 function isEphemeral(net: Net, port: number): boolean {
   const [min, max] = net.ipv4.ipLocalPortRange;
@@ -589,21 +756,28 @@ function showSock(net: Net, o: Options, table: SsTable, m: InetDiagMsg, fields: 
     fields.next();
   }
   // -p finds owners through /proc/*/fd; lonet's sockets belong to no process, so none is shown.
+  if (o.options && m.timer !== undefined && m.timer.timer !== 0) {
+    const t = m.timer;
+    fields.out(` timer:(${TIMER_NAMES[Math.min(t.timer, 5)]},${printMsTimer(t.expiresMs)},${t.retrans})`);
+  }
   if (o.extended) {
     if (m.uid) fields.out(` uid:${m.uid}`);
     fields.out(` ino:${m.ino}`);
     fields.out(` sk:${m.cookie.toString(16)}`);
-    // INET_DIAG_CGROUP_ID: every socket here is in the root cgroup.
-    fields.out(' cgroup:/');
+    // INET_DIAG_CGROUP_ID: every full socket here is in the root cgroup; minisocks have none.
+    if (!m.minisock) fields.out(' cgroup:/');
     if (m.family === 6 && m.v6only !== undefined) fields.out(` v6only:${m.v6only ? 1 : 0}`);
-    fields.out(` ${m.shutdown & 1 ? '-' : '<'}-${m.shutdown & 2 ? '-' : '>'}`);
+    if (!m.minisock) fields.out(` ${m.shutdown & 1 ? '-' : '<'}-${m.shutdown & 2 ? '-' : '>'}`);
   }
-  if (o.memory) {
+  if (o.memory || (o.info && table.netid !== 'udp')) {
     if (!o.oneline) fields.out('\n\t');
-    const k = m.skmem;
-    fields.out(
-      ` skmem:(r${k.rmemAlloc},rb${k.rcvbuf},t${k.wmemAlloc},tb${k.sndbuf},f${k.fwdAlloc},w${k.wmemQueued},o${k.optmem},bl${k.backlog},d${k.drops})`,
-    );
+    if (o.memory && !m.minisock) {
+      const k = m.skmem;
+      fields.out(
+        ` skmem:(r${k.rmemAlloc},rb${k.rcvbuf},t${k.wmemAlloc},tb${k.sndbuf},f${k.fwdAlloc},w${k.wmemQueued},o${k.optmem},bl${k.backlog},d${k.drops})`,
+      );
+    }
+    if (o.info && m.tcpInfo !== undefined) fields.out(tcpStats(o, m, m.tcpInfo));
   }
 }
 

@@ -262,7 +262,8 @@ function tcpAck(sk: TcpSock, cb: TcpCb, slow: boolean): boolean {
     if (!(seg.sacked & TCPCB.EVER_RETRANS)) rttNs = sk.clock - seg.txTime;
     sk.packetsOut--;
     ackedSegs++;
-    sk.bytesAcked += seg.len;
+    // tcp_snd_una_update(): bytes_acked counts sequence space, SYN and FIN included.
+    sk.bytesAcked += (seg.end - seg.seq) >>> 0;
     sk.wmemQueued -= seg.len + SKB_TCP_OVERHEAD;
     freed += seg.len + SKB_TCP_OVERHEAD;
   }

@@ -641,8 +641,12 @@ function createChild(req: TcpRequestSock, cb: TcpCb): TcpSock {
   tcpInitTransfer(c);
   c.parent = l;
   l.acceptQueue.push(c);
+  // segs_in = 1 for the SYN (tcp_create_openreq_child); the SYN-ACK's delivery counts (tcp_rcv_state_process).
+  c.segsIn = 1;
+  c.delivered = 1;
   // The rest of the ACK (data, FIN) is the child's.
   if (cb.len > 0 || cb.flags & TCPHDR.FIN) tcpRcvStateProcess(c, cb);
+  else c.segsIn++;
   l.dataReady();
   return c;
 }

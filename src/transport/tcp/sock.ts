@@ -248,6 +248,8 @@ export class TcpSock extends Sock {
   /** When the retransmission/probe timer fires (ns), for /proc/net/tcp's tm->when; 0 = not armed. */
   timeoutAt = 0;
   pendingTimer = 0;
+  /** When the keepalive timer fires (ns), for ss -o's timer:(keepalive,…). */
+  keepaliveAt = 0;
   readonly timers: TcpTimers = { retrans: null, delack: null, keepalive: null };
   /** Delayed ACK state (icsk_ack). */
   ackPending = false;

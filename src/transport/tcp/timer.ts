@@ -173,6 +173,7 @@ export function tcpResetKeepaliveTimer(sk: TcpSock, whenNs: number): void {
   sk.timers.keepalive?.cancel();
   sk.timers.keepalive = null;
   if (whenNs <= 0) return;
+  sk.keepaliveAt = sk.clock + whenNs;
   sk.timers.keepalive = arm(sk, whenNs, () => {
     sk.timers.keepalive = null;
     tcpKeepaliveTimer(sk);
