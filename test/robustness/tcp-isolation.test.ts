@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Namespace } from '../../src/api/namespace.js';
-import type { NetSystemError } from '../../src/api/net.js';
+import type { NetSystemError, Socket } from '../../src/api/net.js';
 import { Kernel } from '../../src/kernel/kernel.js';
 import { procRead } from '../../src/net/procfs.js';
 import { inLinuxNetns } from '../helpers/linux.js';
@@ -19,7 +19,7 @@ test('a listener in namespace A is unreachable from B: ECONNREFUSED there; ports
   const kernel = new Kernel({ cpus: 2 });
   const a = new Namespace({ kernel });
   const b = new Namespace({ kernel });
-  const srvA = a.net.createServer((s) => s.end('from A\n'));
+  const srvA = a.net.createServer((s) => (s as Socket).end('from A\n'));
   await new Promise<void>((r) => srvA.listen(8000, '127.0.0.1', () => r()));
   const err = await new Promise<NetSystemError>((resolve, reject) => {
     const s = b.net.connect(8000, '127.0.0.1');
@@ -35,7 +35,7 @@ test('a listener in namespace A is unreachable from B: ECONNREFUSED there; ports
   assert.deepEqual([mib(a, 'snmp', 'Tcp').InSegs, mib(a, 'snmp', 'Tcp').PassiveOpens], [0, 0], 'A saw nothing');
 
   // The same port is free in B, and each side's clients reach their own server.
-  const srvB = b.net.createServer((s) => s.end('from B\n'));
+  const srvB = b.net.createServer((s) => (s as Socket).end('from B\n'));
   await new Promise<void>((r) => srvB.listen(8000, '127.0.0.1', () => r()));
   const fetchLine = (ns: Namespace) =>
     new Promise<string>((resolve, reject) => {
