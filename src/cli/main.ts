@@ -9,12 +9,15 @@ import { Namespace } from '../api/namespace.js';
 import { Kernel } from '../kernel/kernel.js';
 import { sharedInput } from '../tools/command.js';
 import { repl } from './repl.js';
+import { run } from './run.js';
 import { tour } from './tour.js';
 
 const HELP = `Usage: lonet [options]                 interactive shell in a fresh namespace
        lonet [options] -c 'CMD; CMD'    run commands, exit with the last one's status
        lonet [options] script FILE      run the commands in FILE
        lonet [options] tour             a guided tour of lo and its receive path
+       lonet [options] run FILE...      run Node programs (.mjs/.js/.cjs) in one namespace:
+                                        node:net, node:http, node:dgram and fetch are lonet's
 
 Options:
   -c, --command LINE   run LINE and exit
@@ -85,6 +88,11 @@ async function main(): Promise<void> {
   const [verb, ...rest] = positionals;
   if (verb === undefined) return repl(ns);
   if (verb === 'tour') return exitWith(await tour(ns));
+  // The programs run on: the process ends, as node's does, when nothing is left to do.
+  if (verb === 'run') {
+    if (rest.length === 0) fail('run needs a FILE');
+    return run(ns, rest);
+  }
   if (verb === 'script') {
     const file = rest[0];
     if (file === undefined) fail('script needs a FILE');
