@@ -403,7 +403,9 @@ export function tcpWriteXmit(sk: TcpSock, corked: boolean, force = false): void 
   if (sk.state === TCP.SYN_SENT || sk.state === TCP.LISTEN || sk.state === TCP.CLOSE) return;
   let i = sendHeadIndex(sk);
   sk.cwndLimited = false;
+  const mss = tcpCurrentMss(sk);
   while (i < sk.wq.length) {
+    tcpFitSeg(sk, i, mss);
     const seg = sk.wq[i] as TxSeg;
     const fin = (seg.flags & TCPHDR.FIN) !== 0;
     if (sk.inFlight >= sk.cwnd && !(fin && seg.len === 0)) {
@@ -479,9 +481,10 @@ export function tcpSendActiveReset(sk: TcpSock): void {
   tcpTransmit(sk, sk.sndNxt, TCPHDR.RST | TCPHDR.ACK, [], 0);
 }
 
-/** Retransmits one queued segment (tcp_retransmit_skb), splitting nothing: segments are at most one MSS. */
+/** Retransmits one queued segment (tcp_retransmit_skb), split first if the MSS shrank since it was sent. */
 export function tcpRetransmitSeg(sk: TcpSock, seg: TxSeg): number {
   if (seqBefore(seg.seq, sk.sndUna)) trimHead(sk, seg, (sk.sndUna - seg.seq) >>> 0);
+  tcpFitSeg(sk, sk.wq.indexOf(seg), tcpCurrentMss(sk));
   return sendSeg(sk, seg);
 }
 
@@ -557,8 +560,54 @@ function splitSeg(sk: TcpSock, i: number, n: number): void {
   seg.len = n;
   seg.end = (seg.seq + n) >>> 0;
   seg.flags &= ~TCPHDR.FIN;
+  if (seg.txTime >= 0) {
+    // Splitting a segment already sent: both halves are out, with the same marks.
+    rest.txTime = seg.txTime;
+    rest.sacked = seg.sacked;
+    sk.packetsOut++;
+    if (seg.sacked & TCPCB.LOST) sk.lostOut++;
+    if (seg.sacked & TCPCB.SACKED_RETRANS) sk.retransOut++;
+    if (seg.sacked & TCPCB.SACKED_ACKED) sk.sackedOut++;
+  }
   sk.wq.splice(i + 1, 0, rest);
   sk.wmemQueued += SKB_TCP_OVERHEAD;
+}
+
+/**
+ * tcp_current_mss() + tcp_sync_mss(): when the route's MTU changes (ip link set lo mtu
+ * …), the send MSS follows it, less the IP and TCP headers and options in use.
+ */
+export function tcpCurrentMss(sk: TcpSock): number {
+  let mtu: number;
+  if (sk.v4) {
+    const r = tcpRoute4(sk);
+    if (typeof r === 'number') return sk.mssCache;
+    mtu = r.rt.mtu;
+  } else {
+    let rt6 = sk.rt6;
+    if (rt6 === null || !rt6.check()) {
+      const fl6 = { daddr: sk.remoteAddr.slice(), saddr: sk.srcAddr.slice(), oif: 0, proto: IPPROTO.TCP };
+      const r = ip6RouteOutput(sk.net, fl6);
+      if (typeof r === 'number') return sk.mssCache;
+      rt6 = r;
+      sk.rt6 = r;
+    }
+    mtu = rt6.mtu;
+  }
+  if (mtu !== sk.pmtuCookie) {
+    sk.pmtuCookie = mtu;
+    const ipHdr = sk.v4 ? 20 : 40;
+    let mss = Math.min(mtu, sk.v4 ? 0xffff : 0xffff + 40) - ipHdr - 20;
+    mss = Math.min(mss, sk.mssClamp) - (sk.tcpHeaderLen - 20);
+    sk.mssCache = Math.max(mss, sk.tn.sysctl.tcp_min_snd_mss);
+  }
+  return sk.mssCache;
+}
+
+/** Splits any queued segment larger than `mss` at index `i` (tcp_fragment before sending). */
+export function tcpFitSeg(sk: TcpSock, i: number, mss: number): void {
+  const seg = sk.wq[i];
+  if (seg !== undefined && seg.len > mss && !(seg.flags & TCPHDR.SYN)) splitSeg(sk, i, mss);
 }
 
 /** tcp_xmit_probe_skb() for keepalive: an old sequence number makes the peer answer. */

@@ -191,6 +191,8 @@ export class TcpSock extends Sock {
   tsOffset = 0;
   /** mss_clamp: the peer's MSS option; mssCache: the current effective send MSS. */
   mssClamp = 536;
+  /** The route MTU the MSS was last synced to (icsk_pmtu_cookie). */
+  pmtuCookie = 0;
   mssCache = 536;
   advmss = 536;
   /** tcp_header_len: 20, or 32 with timestamps. */
