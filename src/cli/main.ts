@@ -15,7 +15,8 @@ import { tour } from './tour.js';
 const HELP = `Usage: lonet [options]                 interactive shell in a fresh namespace
        lonet [options] -c 'CMD; CMD'    run commands, exit with the last one's status
        lonet [options] script FILE      run the commands in FILE
-       lonet [options] tour             a guided tour of lo and its receive path
+       lonet [options] tour [PCAP]      a guided tour of lo, its capture written to PCAP
+                                        (default lonet-demo.pcap)
        lonet [options] run FILE...      run Node programs (.mjs/.js/.cjs) in one namespace:
                                         node:net, node:http, node:dgram and fetch are lonet's
 
@@ -87,7 +88,7 @@ async function main(): Promise<void> {
   }
   const [verb, ...rest] = positionals;
   if (verb === undefined) return repl(ns);
-  if (verb === 'tour') return exitWith(await tour(ns));
+  if (verb === 'tour') return exitWith(await tour(ns, rest[0] !== undefined ? { pcap: rest[0] } : {}));
   // The programs run on: the process ends, as node's does, when nothing is left to do.
   if (verb === 'run') {
     if (rest.length === 0) fail('run needs a FILE');

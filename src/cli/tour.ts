@@ -1,8 +1,12 @@
 /**
- * `npm start`: a short tour of lo. It runs the same tools a user would type, and in
- * the middle drives raw Ethernet frames through lo with the library, so the per-CPU
- * backlog, its drops and the NET_RX softirq show up in the counters.
+ * `npm start`: a tour of lo for a newcomer. It runs the same tools a user would type,
+ * against one fresh namespace: addresses, ping, an HTTP server (ns.http) answered by
+ * curl, the TCP sockets in ss, the counters of the path a packet takes, and a capture
+ * of the whole session written as a pcap file for the real tcpdump. Then it drives raw
+ * Ethernet frames through lo with the library, so the per-CPU backlog, its drops and
+ * the NET_RX softirq show up in the counters.
  */
+import { writeFileSync } from 'node:fs';
 import type { Namespace } from '../api/namespace.js';
 import { devAddPack, devQueueXmit } from '../core/dev.js';
 import { NET_RX } from '../core/if.js';
@@ -28,7 +32,12 @@ function sendFrames(ns: Namespace, count: number): void {
   });
 }
 
-export async function tour(ns: Namespace): Promise<number> {
+export interface TourOptions {
+  /** Where the session's capture goes. Default: lonet-demo.pcap in the working directory. */
+  pcap?: string;
+}
+
+export async function tour(ns: Namespace, opts: TourOptions = {}): Promise<number> {
   const out = (t: string) => process.stdout.write(t);
   const shell = ns.shell({ stdout: { write: out }, stderr: { write: (t) => process.stderr.write(t) } });
   const run = async (line: string) => {
@@ -36,8 +45,73 @@ export async function tour(ns: Namespace): Promise<number> {
     return shell.run(line);
   };
   const say = (t: string) => out(`\n${t}\n`);
+  const pcapPath = opts.pcap ?? 'lonet-demo.pcap';
 
-  say('lo, as a freshly booted Linux host has it: ifindex 1, MTU 65536, no queue, always up.');
+  // The whole session, captured on lo as tcpdump -i lo -w would, kept until the end.
+  const capture = ns.capture({ device: 'lo' });
+  const chunks: Uint8Array[] = [];
+  const captured = (async () => {
+    for await (const c of capture.pcap()) chunks.push(c);
+  })();
+
+  say(
+    'A fresh network namespace, as a booted Linux host has it: one device, lo, up, with\n' +
+      '127.0.0.1/8 and ::1. Everything below runs in this one process; no OS socket is used.',
+  );
+  await run('ip addr');
+  say('ping sends ICMP echo requests through lo: out through loopback_xmit, back in through the softirq.');
+  await run('ping -c 2 -i 0.2 127.0.0.1');
+  await run('ping -6 -c 1 ::1');
+
+  say(
+    "An HTTP server on 127.0.0.1:8080: Node's own http.Server on lonet's TCP (ns.http), and curl\n" +
+      'asking it: a three-way handshake, the request, the answer, the FINs, all through lo.',
+  );
+  let requests = 0;
+  const server = ns.http.createServer((req, res) => {
+    requests++;
+    res.setHeader('Content-Type', 'text/plain');
+    res.end(`hello from lo: ${req.method} ${req.url}, request ${requests}\n`);
+  });
+  await new Promise<void>((resolve) => server.listen(8080, '127.0.0.1', () => resolve()));
+  await run('curl -i http://127.0.0.1:8080/hello');
+  await run('curl http://127.0.0.1:8081/');
+
+  // A connection left open, so ss has an established pair to show.
+  const held = ns.net.connect(8080, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => {
+    held.once('connect', () => resolve());
+    held.once('error', reject);
+  });
+  // Let curl's connection finish closing on both sides first.
+  await new Promise<void>((resolve) => setTimeout(resolve, 50));
+  const ssT = await ns.exec('ss -tan');
+  say(
+    'The TCP sockets now: the listener, and an open connection (both ends are in this host, so it\n' +
+      `shows twice)${ssT.stdout.includes('TIME-WAIT') ? ".\nCurl's connection is in TIME-WAIT on the side that closed first: kept 60 s, so that late\nsegments of it cannot be taken for a new connection's" : ''}.`,
+  );
+  // ss -t, or the file it reads where a build has no ss -t.
+  await run(ssT.code === 0 ? 'ss -tan' : 'cat /proc/net/tcp');
+  held.end();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+
+  say('What lo counted: every packet is sent and received once, so TX and RX agree.');
+  await run('ip -s link show lo');
+  const t = ns.kernel.trace;
+  say(
+    'The path every one of those packets took, counted at each function it crossed:\n' +
+      `  dev_queue_xmit        ${t.devQueueXmit}\n` +
+      `  loopback_xmit         ${t.loopbackXmit}   lo's transmit hands the packet straight back\n` +
+      `  netif_rx              ${t.netifRx}\n` +
+      `  enqueue_to_backlog    ${t.backlogEnqueued}   queued on a CPU's backlog (input_pkt_queue)\n` +
+      `  net_rx_action         ${t.netRxAction}   NET_RX softirq runs that drained the backlogs\n` +
+      `  __netif_receive_skb   ${t.netifReceiveSkb}\n` +
+      `  ip_rcv / ipv6_rcv     ${t.ipRcv}\n` +
+      `  local deliver (L4)    ${t.deliver}   handed to ICMP, TCP and raw sockets\n` +
+      `The backlog was at most ${Math.max(...t.takeBacklogPeaks())} deep: the softirq empties it before the sender runs again.`,
+  );
+
+  say('Under the hood. lo itself: ifindex 1, MTU 65536, no queue, always up.');
   await run('ip -d link show lo');
   await run('ifconfig lo');
   await run('ethtool lo');
@@ -88,8 +162,17 @@ export async function tour(ns: Namespace): Promise<number> {
   await run('cat /proc/net/dev');
   say('Every 127/8 address is this host: the prefix route on lo is RTN_LOCAL.');
   await run('ip route show table local');
-  await run('ping -c 2 -i 0.2 127.9.9.9');
-  await run('ping -6 -c 1 ::1');
+  await run('ping -c 1 127.9.9.9');
+
+  capture.close();
+  await captured;
+  writeFileSync(pcapPath, Buffer.concat(chunks));
+  say(
+    `The whole session, ${chunks.length - 1} packets as 'tcpdump -i lo -w' would have written them, is in ${pcapPath}:\n` +
+      `  tcpdump -nr ${pcapPath} 'ip or ip6'          (ping, ping -6, the TCP of curl)\n` +
+      `  tcpdump -nr ${pcapPath} -A 'tcp port 8080'   (the HTTP exchange, with its bytes)\n` +
+      `  tcpdump -nr ${pcapPath}                      (everything, the raw frames of the burst too)`,
+  );
   say("Try it yourself: 'npx lonet' opens a shell in a fresh namespace ('help' lists the tools).");
   return 0;
 }
