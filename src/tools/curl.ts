@@ -200,7 +200,9 @@ function parseUrl(raw: string): Target {
   }
   if (u.hostname === '') throw new CurlError(3, 'URL using bad/illegal format or missing URL');
   const port = u.port === '' ? 80 : Number(u.port);
-  return { host: u.hostname, port, path: `${u.pathname}${u.search}`, hostHeader: u.host };
+  // curl names an IPv6 literal without its brackets in its messages.
+  const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
+  return { host, port, path: `${u.pathname}${u.search}`, hostHeader: u.host };
 }
 
 interface Addr {

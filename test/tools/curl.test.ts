@@ -29,7 +29,7 @@ const handler: http.RequestListener = (req, res) => {
       res.end('no such page\n');
       return;
     }
-    res.end(body === '' ? `hello from lo, ${req.headers['x-a'] ?? 'no x-a'}\n` : `got ${body}\n`);
+    res.end(body === '' ? `hello from lo, ${req.headers['x-a'] ?? 'no x-a'}, ${req.headers.host}\n` : `got ${body}\n`);
   });
 };
 
@@ -62,6 +62,9 @@ const CASES = (port: number, closed: number) => [
   ['-s', '-d', 'a=1', '-d', 'b', `http://127.0.0.1:${port}/form`],
   ['-sv', '-d', 'a=1', `http://127.0.0.1:${port}/x`],
   ['-s', '-o', '/dev/null', `http://127.0.0.1:${port}/`],
+  ['-si', '-d', 'x', `http://[::1]:${port}/v6`],
+  ['-sv', `http://[::1]:${port}/v6`],
+  ['-sv', `http://[::1]:${closed}/`],
   [`http://127.0.0.1:${closed}/`],
   ['-s', `http://127.0.0.1:${closed}/`],
   ['-sS', `http://127.0.0.1:${closed}/`],
@@ -75,7 +78,8 @@ const CASES = (port: number, closed: number) => [
 test('curl over lonet prints what the real curl prints against a real node:http server', async (t) => {
   if (!hasCurl()) return t.skip('no curl on this host (apt-get install curl)');
   const real = http.createServer(handler);
-  await new Promise<void>((r) => real.listen(0, '127.0.0.1', () => r()));
+  // Dual stack, as both servers are: 127.0.0.1 and ::1 reach them.
+  await new Promise<void>((r) => real.listen(0, '::', () => r()));
   const port = (real.address() as AddressInfo).port;
   // A port nobody listens on, on the host and in the namespace.
   const probe = http.createServer();
@@ -85,7 +89,7 @@ test('curl over lonet prints what the real curl prints against a real node:http 
 
   const ns = new Namespace();
   const srv = ns.http.createServer(handler);
-  await new Promise<void>((r) => srv.listen(port, '127.0.0.1', () => r()));
+  await new Promise<void>((r) => srv.listen(port, '::', () => r()));
   try {
     for (const args of CASES(port, closed)) {
       // spawnSync would block the real server's event loop; run real curl asynchronously.
@@ -111,10 +115,10 @@ test('curl over lonet prints what the real curl prints against a real node:http 
 test('curl: a refused connect is exit 7, an unknown name exit 6, https is not supported (no TLS)', async () => {
   const ns = new Namespace();
   let r = await ns.exec('curl http://127.0.0.1:8081/');
-  assert.deepEqual(r, {
+  assert.deepEqual({ ...r, stderr: ms(r.stderr) }, {
     code: 7,
     stdout: '',
-    stderr: "curl: (7) Failed to connect to 127.0.0.1 port 8081 after 0 ms: Couldn't connect to server\n",
+    stderr: "curl: (7) Failed to connect to 127.0.0.1 port 8081 after N ms: Couldn't connect to server\n",
   });
   r = await ns.exec('curl http://nosuch/');
   assert.deepEqual(r, { code: 6, stdout: '', stderr: 'curl: (6) Could not resolve host: nosuch\n' });
