@@ -4,6 +4,7 @@
  * page's namespace, and the diagram reads that namespace's counters.
  */
 import './macrotask.js';
+import './process.js';
 import { Namespace } from '../src/api/namespace.js';
 import { devAddPack, devQueueXmit } from '../src/core/dev.js';
 import { NET_RX } from '../src/core/if.js';
@@ -11,6 +12,7 @@ import { kfreeSkb, skbFromBytes } from '../src/core/skbuff.js';
 import { commands } from '../src/tools/index.js';
 import { PageCapture } from './capture.js';
 import { PathDiagram } from './diagram.js';
+import { startPageServer } from './http-server.js';
 import './style.css';
 import { WebTerminal } from './terminal.js';
 
@@ -29,6 +31,9 @@ const $ = (id: string) => document.getElementById(id) as HTMLElement;
 const terminal = new WebTerminal($('terminal'), ns, commands.keys());
 const diagram = new PathDiagram($('diagram'), $('side'), ns);
 const capture = new PageCapture(ns);
+// curl's peer: a web server on the page's 127.0.0.1:8080 and [::1]:8080.
+const serverReady = startPageServer(ns).catch((e: unknown) => console.error('page web server:', e));
+void serverReady;
 
 /** Commands a learner can run with a click; tools that other issues add show up when they exist. */
 const TRY: [line: string, needs?: string][] = [
@@ -41,6 +46,9 @@ const TRY: [line: string, needs?: string][] = [
   ['sysctl -w net.core.netdev_budget=32'],
   ['ip link set lo down'],
   ['ip link set lo up'],
+  ['curl -i http://127.0.0.1:8080/', 'curl'],
+  ['curl -s http://[::1]:8080/hello', 'curl'],
+  ['ss -tan', 'ss'],
   ['ss -a', 'ss'],
   ['tcpdump -ni lo -c 4 & ping -c 2 -i 0.2 127.0.0.1', 'tcpdump'],
   ['tc qdisc add dev lo root netem delay 10ms', 'tc'],

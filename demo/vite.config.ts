@@ -10,13 +10,16 @@ import { defineConfig, type Plugin } from 'vite';
 const require = createRequire(import.meta.url);
 
 /**
- * The Node faces (src/api) are built on EventEmitter and Buffer; in the page those come
- * from their browser ports. The core below src/api imports no Node built-in
+ * The Node faces (src/api) are built on EventEmitter, Buffer and streams; in the page those
+ * come from their browser ports, so `ns.net` (Duplex sockets) runs there too. readable-stream
+ * is Node's own stream code as a package; its browser entry is named here because its Node
+ * entry tries the built-in first. The core below src/api imports no Node built-in
  * (test/demo/browser-bundle.test.ts).
  */
 const nodeShims = {
   'node:events': require.resolve('events/'),
   'node:buffer': require.resolve('buffer/'),
+  'node:stream': require.resolve('readable-stream/lib/ours/browser.js'),
 };
 
 /** Packages that exist only for Node (undici is node:http's client). */
@@ -24,7 +27,7 @@ const NODE_ONLY_PACKAGES = new Set(['undici']);
 const STUB = '\0lonet-node-only:';
 
 /**
- * Modules with no browser port that the Node faces import (node:http, node:stream, undici)
+ * Modules with no browser port that the Node faces import (node:http, undici)
  * become stand-ins in the page: every export is a function that throws "… is not
  * available in the browser" when called. Loading them costs nothing, so the core, the
  * shell and its tools run, and `ns.http` in the page says why it cannot.

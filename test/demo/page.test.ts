@@ -215,3 +215,51 @@ test('Ctrl-C interrupts a running ping, and the up arrow brings the line back', 
   assert.match(await terminalText(), /lonet# ping -i 0\.2 127\.0\.0\.3\s*$/);
   await page.keyboard.press('Control+U');
 });
+
+test(
+  "curl in the terminal talks to the page's own web server on 127.0.0.1:8080, which ss shows listening",
+  { skip },
+  async () => {
+    const before = await count('netif_receive_skb');
+    await typeLine('curl -s http://127.0.0.1:8080/', /deliver\s+\d+\s*lonet#/);
+    const text = await terminalText();
+    assert.match(text, /Hello from the page's web server: ns\.net\.createServer\(\) on 127\.0\.0\.1:8080\./);
+    // The server echoes the head curl sent, as it came out of the page's TCP.
+    assert.match(text, /Request 1 on this connection, from 127\.0\.0\.1:\d+, as it arrived:/);
+    assert.match(text, /GET \/ HTTP\/1\.1\s+Host: 127\.0\.0\.1:8080\s+User-Agent: curl\/7\.88\.1\s+Accept: \*\/\*/);
+    // The counts it read when the request arrived: the handshake and the request had crossed lo.
+    const served = Number(/netif_receive_skb\s+(\d+)/.exec(text)?.[1]);
+    assert.ok(served >= before + 4 && served <= (await count('netif_receive_skb')), `${before} < ${served}`);
+    await page.screenshot({ path: join(shots, 'demo-curl.png') });
+    await typeLine('ss -tan', /LISTEN\s+0\s+511\s+\[::1\]:8080\s+\*:\*/);
+    assert.match(await terminalText(), /LISTEN\s+0\s+511\s+127\.0\.0\.1:8080\s+0\.0\.0\.0:\*/);
+    await typeLine('curl -i http://[::1]:8080/v6 -d x', /deliver\s+\d+\s*lonet#/);
+    assert.match(
+      await terminalText(),
+      /HTTP\/1\.1 200 OK.*on ::1:8080\..*from ::1:\d+, as it arrived:\s+POST \/v6 HTTP\/1\.1.*Content-Length: 1/s,
+    );
+    assert.deepEqual(pageErrors, []);
+  },
+);
+
+test('ns.net works in the page: an echo server and a client through window.lonet', { skip }, async () => {
+  const result = await page.evaluate<{ reply: string; closed: boolean; remote: string }>(`(async () => {
+    const net = window.lonet.net;
+    const server = net.createServer((s) => {
+      s.setEncoding('utf8');
+      s.on('data', (d) => s.write(d.toUpperCase()));
+      s.on('end', () => s.end());
+    });
+    await new Promise((r) => server.listen(7007, '127.0.0.1', r));
+    const c = net.connect(7007, '127.0.0.1');
+    let reply = '';
+    c.setEncoding('utf8');
+    c.on('data', (d) => { reply += d; });
+    c.end('hello over lonet');
+    const closed = await new Promise((r, j) => { c.on('close', (hadError) => r(!hadError)); c.on('error', j); });
+    const remote = c.remoteAddress + ':' + c.remotePort;
+    await new Promise((r) => server.close(r));
+    return { reply, closed, remote };
+  })()`);
+  assert.deepEqual(result, { reply: 'HELLO OVER LONET', closed: true, remote: '127.0.0.1:7007' });
+});
