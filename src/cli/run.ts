@@ -10,6 +10,7 @@
 import Module, { register } from 'node:module';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { FormData, Headers, Request, Response } from 'undici';
 import type { Namespace } from '../api/namespace.js';
 import { FACES_KEY } from './run-hooks.js';
 
@@ -68,6 +69,9 @@ export async function run(ns: Namespace, files: readonly string[]): Promise<void
   const faces = facesOf(ns);
   (globalThis as Record<symbol, unknown>)[Symbol.for(FACES_KEY)] = faces;
   globalThis.fetch = ns.fetch as typeof globalThis.fetch;
+  // fetch's classes from the same undici, so `new Request(…)` goes into it and
+  // `res instanceof Response` holds, as with Node's own fetch.
+  Object.assign(globalThis, { Request, Response, Headers, FormData });
   patchRequire(faces);
   register('./run-hooks.js', import.meta.url);
   const urls = files.map((f) => pathToFileURL(resolve(f)).href);

@@ -36,7 +36,8 @@ server.listen(8080, '127.0.0.1', () => console.log('server: listening on', serve
 globalThis.theServer = server;
 `;
 
-const CLIENT = `const res = await fetch('http://127.0.0.1:8080/hi');
+const CLIENT = `const res = await fetch(new Request('http://127.0.0.1:8080/hi', { headers: new Headers({ 'x-a': 'b' }) }));
+if (!(res instanceof Response)) throw new Error('not a Response');
 console.log('client:', res.status, (await res.text()).trim());
 globalThis.theServer.close(() => console.log('server: closed'));
 `;
