@@ -2,7 +2,7 @@
  * `lonet run a.mjs [b.mjs …]`: unmodified Node programs in this process, all in one
  * namespace. Module hooks (run-hooks.ts) make `node:net`, `node:http`, `node:dgram` (and
  * `net`, `http`, `dgram`) the namespace's faces for `import`, a patched Module._load does
- * the same for `require`, and the global fetch is `ns.fetch`, so a server and a client
+ * the same for `require` (and process.getBuiltinModule), and the global fetch is `ns.fetch`, so a server and a client
  * written for Node talk over lonet's lo without a changed line and without an OS socket.
  * lonet has no TLS: `node:https` is there to import, but its request/get/createServer
  * throw ERR_NOT_SUPPORTED, as `fetch('https://…')` does.
@@ -43,21 +43,37 @@ const BUILTINS: Record<string, string> = {
   'node:dgram': 'dgram',
 };
 
-/** require('http') and friends: Node's module object with the face's members over it. */
+/**
+ * require('http') and friends, and process.getBuiltinModule('http'): Node's module
+ * object with the face's members over it.
+ */
 function patchRequire(faces: Record<string, object>): void {
   const M = Module as unknown as { _load(request: string, parent: unknown, isMain: boolean): unknown };
   const load = M._load;
   const merged = new Map<string, object>();
-  M._load = function (this: unknown, request: string, parent: unknown, isMain: boolean) {
-    const name = BUILTINS[request];
-    if (name === undefined) return load.call(this, request, parent, isMain);
+  const faceOf = (name: string, real: () => unknown): object => {
     let m = merged.get(name);
     if (m === undefined) {
-      m = { ...(load.call(this, `node:${name}`, parent, isMain) as object), ...faces[name] };
+      m = { ...(real() as object), ...faces[name] };
       merged.set(name, m);
     }
     return m;
   };
+  M._load = function (this: unknown, request: string, parent: unknown, isMain: boolean) {
+    const name = BUILTINS[request];
+    if (name === undefined) return load.call(this, request, parent, isMain);
+    return faceOf(name, () => load.call(this, `node:${name}`, parent, isMain));
+  };
+  const p = process as unknown as { getBuiltinModule?: (id: string) => unknown };
+  const getBuiltin = p.getBuiltinModule;
+  if (getBuiltin !== undefined) {
+    p.getBuiltinModule = (id: string) => {
+      const name = BUILTINS[id];
+      return name === undefined
+        ? getBuiltin.call(process, id)
+        : faceOf(name, () => getBuiltin.call(process, `node:${name}`));
+    };
+  }
 }
 
 /**

@@ -44,7 +44,7 @@ globalThis.theServer.close(() => console.log('server: closed'));
 
 /** A CommonJS program and bare names: require('http'), require('net') and dgram over lonet. */
 const CJS = `const http = require('http');
-const net = require('net');
+const net = process.getBuiltinModule('net');
 const dgram = require('node:dgram');
 const rx = dgram.createSocket('udp4');
 rx.on('message', (m, r) => { console.log('udp:', String(m), 'from', r.address); rx.close(); });
@@ -87,7 +87,7 @@ test('lonet run: a node:http server and a fetch client, unmodified, talk over lo
   }
 });
 
-test('lonet run: require() and bare names get the faces too (http, net, dgram); a refused connect is ECONNREFUSED', async () => {
+test('lonet run: require(), getBuiltinModule() and bare names get the faces too (http, net, dgram); a refused connect is ECONNREFUSED', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'lonet-run-'));
   writeFileSync(join(dir, 'prog.cjs'), CJS);
   const host = await holdHostPort(8080);
