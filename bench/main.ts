@@ -58,19 +58,32 @@ function median(xs: number[]): number {
   return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 }
 
-async function measure(sc: Scenario, side: 'lonet' | 'kernel', o: RunOpts): Promise<number | null> {
-  const stack = side === 'lonet' ? lonetStack() : kernelStack;
-  progress(`${sc.name} ${side}: warm-up`);
-  if ((await sc.run(stack, { ...o, ms: Math.max(20, o.ms / 2) })) === null) return null;
-  const xs: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    progress(`${sc.name} ${side}: ${i + 1}/${reps}`);
-    const v = await sc.run(stack, o);
-    if (v === null) return null;
-    xs.push(v);
+/**
+ * Both sides warm up, then their repetitions alternate (lonet, kernel, lonet, …) so that
+ * whatever else the machine is doing weighs on both alike.
+ */
+async function measure(sc: Scenario, o: RunOpts): Promise<{ lonet: number | null; kernel: number | null }> {
+  const sides = [
+    { side: 'lonet', stack: lonetStack(), xs: [] as number[], ok: true },
+    { side: 'kernel', stack: kernelStack, xs: [] as number[], ok: true },
+  ];
+  for (const s of sides) {
+    progress(`${sc.name} ${s.side}: warm-up`);
+    // The warm-up lets V8 optimise the whole path (lonet's http-rr needs ~2,000 requests to settle).
+    s.ok = (await sc.run(s.stack, { ...o, ms: o.smoke ? o.ms : Math.max(1000, o.ms) })) !== null;
   }
-  stack.ns?.destroy();
-  return median(xs);
+  for (let i = 0; i < reps; i++) {
+    for (const s of sides) {
+      if (!s.ok) continue;
+      progress(`${sc.name} ${s.side}: ${i + 1}/${reps}`);
+      const v = await sc.run(s.stack, o);
+      if (v === null) s.ok = false;
+      else s.xs.push(v);
+    }
+  }
+  sides[0]?.stack.ns?.destroy();
+  const [l, k] = sides.map((s) => (s.ok ? median(s.xs) : null));
+  return { lonet: l ?? null, kernel: k ?? null };
 }
 
 function fmt(v: number | null): string {
@@ -91,16 +104,21 @@ function table(head: string[], rows: string[][]): string {
 async function main(): Promise<void> {
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   console.log(
-    `lonet bench (${smoke ? 'smoke' : quick ? 'quick' : 'full'}: ${reps} × ${ms} ms after a warm-up, median) — ` +
+    `lonet bench (${smoke ? 'smoke' : quick ? 'quick' : 'full'}: median of ${reps} × ${ms} ms after a ${smoke ? ms : Math.max(1000, ms)} ms warm-up) — ` +
       `Node ${process.version}, ${os.type()} ${os.release()}, ${os.cpus().length} × ${cpu}`,
   );
+  const load = () =>
+    os
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ');
+  console.log(`load average at start: ${load()}`);
   const t0 = performance.now();
   const o: RunOpts = { ms, smoke, quick };
   const rows: Row[] = [];
   for (const sc of scenarios) {
     if (only !== undefined && !only.includes(sc.name)) continue;
-    const lonet = await measure(sc, 'lonet', o);
-    const kernel = await measure(sc, 'kernel', o);
+    const { lonet, kernel } = await measure(sc, o);
     rows.push({
       name: sc.name,
       unit: sc.unit,
@@ -150,7 +168,7 @@ async function main(): Promise<void> {
       ),
     );
   }
-  console.log(`\n(${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+  console.log(`\n(${((performance.now() - t0) / 1000).toFixed(1)} s; load average at the end: ${load()})`);
 
   if (values.json !== undefined) {
     writeFileSync(values.json, `${JSON.stringify(rows, null, 2)}\n`);

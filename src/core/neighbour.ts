@@ -8,6 +8,9 @@ import { IFF } from './if.js';
 import type { NetDevice } from './netdevice.js';
 import type { SkBuff } from './skbuff.js';
 
+/** The key arp_tbl folds loopback entries to (never handed out: entries copy their key). */
+const ZERO4 = new Uint8Array(4);
+
 /** NUD_* states. */
 export const NUD = {
   INCOMPLETE: 0x01,
@@ -45,8 +48,10 @@ export class NeighTable {
 
   /** The key an entry is stored under: arp_tbl folds a loopback or point-to-point device's keys to 0.0.0.0. */
   #id(key: Uint8Array, dev: NetDevice): { k: Uint8Array; id: string } {
-    const k = this.family === 'inet' && dev.flags & (IFF.LOOPBACK | IFF.POINTOPOINT) ? new Uint8Array(4) : key;
-    return { k, id: `${dev.ifindex}/${k.join('.')}` };
+    const k = this.family === 'inet' && dev.flags & (IFF.LOOPBACK | IFF.POINTOPOINT) ? ZERO4 : key;
+    // Every packet out asks: spell the common 4-byte key without join()'s array walk.
+    const id = k.byteLength === 4 ? `${dev.ifindex}/${k[0]}.${k[1]}.${k[2]}.${k[3]}` : `${dev.ifindex}/${k.join('.')}`;
+    return { k, id };
   }
 
   /** neigh_lookup(): the entry for this key on this device, if any. */

@@ -36,11 +36,19 @@ export function rtCacheFlush(net: Net): void {
   net.ipv4.rtGenid++;
 }
 
+/** One per namespace: every fib_lookup needs it, so it is made once rather than per packet. */
+const ruleContexts = new WeakMap<Net, RuleContext>();
+
 function ruleContext(net: Net): RuleContext {
-  return {
-    iifName: (ifindex) => net.devGetByIndex(ifindex)?.name,
-    table: (id) => net.ipv4.fibTables.get(id),
-  };
+  let ctx = ruleContexts.get(net);
+  if (ctx === undefined) {
+    ctx = {
+      iifName: (ifindex) => net.devGetByIndex(ifindex)?.name,
+      table: (id) => net.ipv4.fibTables.get(id),
+    };
+    ruleContexts.set(net, ctx);
+  }
+  return ctx;
 }
 
 /** fib_lookup(): through the rules; nothing found is ENETUNREACH. */

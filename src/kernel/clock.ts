@@ -35,12 +35,21 @@ export class RealClock implements Clock {
   }
 
   setTimer(delayNs: number, fn: () => void): Timer {
-    const handle = setTimeout(fn, Math.max(0, delayNs / 1e6));
-    return {
-      cancel: () => clearTimeout(handle),
-      ref: () => void handle.ref?.(),
-      unref: () => void handle.unref?.(),
-    };
+    return new RealTimer(setTimeout(fn, Math.max(0, delayNs / 1e6)));
+  }
+}
+
+/** A host timer. A class, not three closures: TCP re-arms its timers on every segment. */
+class RealTimer implements Timer {
+  constructor(readonly handle: ReturnType<typeof setTimeout>) {}
+  cancel(): void {
+    clearTimeout(this.handle);
+  }
+  ref(): void {
+    this.handle.ref?.();
+  }
+  unref(): void {
+    this.handle.unref?.();
   }
 }
 
