@@ -203,7 +203,8 @@ export class Kernel {
   }
 
   callNetdevNotifiers(event: number, dev: NetDevice): void {
-    for (const fn of this.#netdevNotifiers) fn(event, dev);
+    // A copy: a notifier may unregister itself (or another) while the chain runs.
+    for (const fn of [...this.#netdevNotifiers]) fn(event, dev);
   }
 
   /** this_cpu_ptr(&softnet_data). */

@@ -1201,6 +1201,8 @@ async function pingMain(ctx: CommandContext): Promise<number> {
   const res = getaddrinfo(target, opt.family);
   if (typeof res === 'string') error(2, 0, `${target}: ${res}`);
   const dest = res as Resolved;
+  // From here on the family is the destination's (`ping ::1` is ping -6 ::1).
+  opt.family = dest.family;
 
   // The echo id: random for a raw socket, unless -e chose one.
   if (opt.ident < 0) opt.ident = Math.floor(Math.random() * 0x10000);

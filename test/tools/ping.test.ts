@@ -222,6 +222,8 @@ rtt min/avg/max/mdev = 0.000/0.000/0.000/0.000 ms
     stderr: '',
   });
   assert.equal((await run('ping6 -c 1 ip6-localhost')).code, 0);
+  // Without -6 the address itself says IPv6: the same echo, the same lines.
+  assert.deepEqual(await run('ping -c 1 ::1'), r);
   assert.deepEqual(await run('ip link set lo down; ping -6 -c 1 ::1'), {
     code: 2,
     stdout: '',
