@@ -17,6 +17,13 @@ let nextCpu = 0;
 const nextIno = new WeakMap<object, number>();
 const FIRST_INO = 16384;
 
+/** get_next_ino(). */
+export function getNextIno(kernel: object): number {
+  const ino = nextIno.get(kernel) ?? FIRST_INO;
+  nextIno.set(kernel, ino + 1);
+  return ino;
+}
+
 export class Sock {
   /** sk_sndbuf / sk_rcvbuf, in bytes of truesize (the doubled setsockopt value). */
   sndbuf: number;
@@ -27,8 +34,11 @@ export class Sock {
   err = 0;
   /** The CPU this socket's process context runs on (sk_incoming_cpu, chosen round robin). */
   readonly cpu: number;
-  /** sock_i_ino(): the socket's inode, as /proc/net/* and ss -e show it. */
-  readonly ino: number;
+  /**
+   * sock_i_ino(): the socket's inode, as /proc/net/* and ss -e show it; 0 for a sock
+   * with no struct socket yet (an AF_UNIX embryo gets one when it is accepted).
+   */
+  ino: number;
   /** sk_forward_alloc: receive memory charged in whole pages ahead of use (udp_rmem_schedule). */
   forwardAlloc = 0;
   /** Called (asynchronously) when data can be read, an error is pending, or buffer space frees. */
@@ -37,12 +47,14 @@ export class Sock {
   onWriteSpace: (() => void) | null = null;
   #dataScheduled = false;
 
-  constructor(readonly net: Net) {
+  constructor(
+    readonly net: Net,
+    withInode = true,
+  ) {
     this.sndbuf = net.core.wmem_default;
     this.rcvbuf = net.core.rmem_default;
     this.cpu = nextCpu++ % net.kernel.cpus.length;
-    this.ino = nextIno.get(net.kernel) ?? FIRST_INO;
-    nextIno.set(net.kernel, this.ino + 1);
+    this.ino = withInode ? getNextIno(net.kernel) : 0;
   }
 
   /** SO_SNDBUF: min(val, wmem_max) doubled, not below SOCK_MIN_SNDBUF. */
