@@ -13,6 +13,7 @@ import { E, errnoName } from '../core/errno.js';
 import { formatIpv4 } from '../ipv4/devinet.js';
 import { formatIpv6, inetPton6 } from '../ipv6/addr.js';
 import type { Net } from '../net/net.js';
+import { UnixSock, unixUnlink } from '../socket/unix.js';
 import { SHUT, TCP, TcpSock } from '../transport/tcp/sock.js';
 import { mappedV4, v4Mapped } from '../transport/udp.js';
 
@@ -148,6 +149,11 @@ function defaultLookup(
   });
 }
 
+/** isPipeName(): a string that is not a port number names an IPC path. */
+function isPipeName(s: unknown): s is string {
+  return typeof s === 'string' && !(Number(s) >= 0);
+}
+
 // ---- process liveness ----
 
 /** A long interval that holds the event loop open while a ref'd socket or server exists. */
@@ -192,7 +198,7 @@ const kSk = Symbol('tcp sock');
 
 export class Socket extends Duplex {
   readonly #net: Net;
-  [kSk]: TcpSock | null = null;
+  [kSk]: TcpSock | UnixSock | null = null;
   connecting = false;
   bytesRead = 0;
   #bytesWritten = 0;
@@ -208,7 +214,7 @@ export class Socket extends Duplex {
   server: EventEmitter | null = null;
   _server: EventEmitter | null = null;
 
-  constructor(net: Net, options: SocketConstructorOpts = {}, accepted?: TcpSock) {
+  constructor(net: Net, options: SocketConstructorOpts = {}, accepted?: TcpSock | UnixSock) {
     super({
       allowHalfOpen: Boolean(options.allowHalfOpen),
       emitClose: false,
@@ -232,10 +238,17 @@ export class Socket extends Duplex {
 
   /** The TCP socket underneath, for tools and tests (never a libuv handle). */
   get tcp(): TcpSock | null {
-    return this[kSk];
+    const sk = this[kSk];
+    return sk instanceof TcpSock ? sk : null;
   }
 
-  #attach(sk: TcpSock): void {
+  /** The AF_UNIX socket underneath an IPC connection. */
+  get unix(): UnixSock | null {
+    const sk = this[kSk];
+    return sk instanceof UnixSock ? sk : null;
+  }
+
+  #attach(sk: TcpSock | UnixSock): void {
     this[kSk] = sk;
     // Like libuv, the application hears of readable data in the loop's poll phase.
     sk.onDataReady = () => {
@@ -261,6 +274,9 @@ export class Socket extends Duplex {
     if (typeof args[0] === 'object' && args[0] !== null) {
       opts = args[0] as TcpSocketConnectOpts;
       cb = args[1] as Callback | undefined;
+    } else if (isPipeName(args[0])) {
+      opts = { path: args[0] } as unknown as TcpSocketConnectOpts;
+      cb = args[1] as Callback | undefined;
     } else {
       opts = { port: args[0] as number };
       if (typeof args[1] === 'string') {
@@ -268,13 +284,27 @@ export class Socket extends Duplex {
         cb = args[2] as Callback | undefined;
       } else cb = args[1] as Callback | undefined;
     }
-    if ('path' in opts && (opts as { path?: string }).path !== undefined) {
-      throw codedError(Error, 'ERR_NOT_SUPPORTED', 'IPC paths are not supported by lonet yet');
+    const path = (opts as { path?: unknown }).path;
+    if (path !== undefined && path !== null && path !== '') {
+      if (typeof path !== 'string')
+        throw codedError(
+          TypeError,
+          'ERR_INVALID_ARG_TYPE',
+          `The "options.path" property must be of type string. Received ${describe(path)}`,
+        );
     }
     if (this.destroyed) {
       this.destroyed = false;
     }
     if (typeof cb === 'function') this.once('connect', cb);
+    if (typeof path === 'string' && path !== '') {
+      this.connecting = true;
+      this.#live.active = true;
+      this.#live.update();
+      if (opts.timeout !== undefined) this.setTimeout(opts.timeout);
+      this.#connectPath(path);
+      return this;
+    }
     const port = validatePort(opts.port, 'Port');
     const host = opts.host ?? 'localhost';
     this.#host = host;
@@ -327,6 +357,21 @@ export class Socket extends Duplex {
     };
     const r = sk.connect(addr, port);
     if (r !== -E.EINPROGRESS) this.destroy(sysErr(-r, 'connect', ip, port));
+  }
+
+  /**
+   * An IPC connect: unix_stream_connect() succeeds or fails at once, and libuv reports
+   * either on a later turn of the loop (uv__io_feed), as it does for pipes.
+   */
+  #connectPath(path: string): void {
+    const sk = new UnixSock(this.#net);
+    this.#attach(sk);
+    const r = sk.connect(path);
+    setImmediate(() => {
+      if (!this.connecting) return;
+      if (r < 0) this.destroy(sysErr(-r, 'connect', path));
+      else this.#afterConnect();
+    });
   }
 
   #afterConnect(): void {
@@ -478,6 +523,8 @@ export class Socket extends Duplex {
   /** Closes with RST (SO_LINGER 0), as socket.resetAndDestroy() does. */
   resetAndDestroy(): this {
     const sk = this[kSk];
+    if (sk instanceof UnixSock)
+      throw codedError(TypeError, 'ERR_INVALID_HANDLE_TYPE', 'This handle type cannot be sent');
     if (sk === null || this.connecting) {
       this.destroy(codedError(Error, 'ERR_SOCKET_CLOSED', 'Socket is closed'));
       return this;
@@ -556,7 +603,8 @@ export class Socket extends Duplex {
 
   address(): { address: string; family: string; port: number } | Record<string, never> {
     const sk = this[kSk];
-    if (sk === null || !sk.bound) return {};
+    // A pipe handle has no getsockname(): Node gives {}.
+    if (sk === null || sk instanceof UnixSock || !sk.bound) return {};
     const f = sk.family;
     return { address: fromAddr(f, sk.sockname.addr), family: f === 4 ? 'IPv4' : 'IPv6', port: sk.sockname.port };
   }
@@ -575,20 +623,21 @@ export class Socket extends Duplex {
 
   get remoteAddress(): string | undefined {
     const sk = this[kSk];
-    const p = sk?.peername;
-    if (sk === null || p === null || p === undefined || this.connecting) return undefined;
+    if (sk === null || sk instanceof UnixSock) return undefined;
+    const p = sk.peername;
+    if (p === null || this.connecting) return undefined;
     return fromAddr(sk.family, p.addr);
   }
 
   get remotePort(): number | undefined {
     const sk = this[kSk];
-    if (sk === null || this.connecting) return undefined;
+    if (sk === null || sk instanceof UnixSock || this.connecting) return undefined;
     return sk.peername?.port;
   }
 
   get remoteFamily(): string | undefined {
     const sk = this[kSk];
-    if (sk === null || this.connecting || sk.peername === null) return undefined;
+    if (sk === null || sk instanceof UnixSock || this.connecting || sk.peername === null) return undefined;
     return sk.family === 4 ? 'IPv4' : 'IPv6';
   }
 
@@ -633,7 +682,9 @@ export interface ServerOpts {
 
 export class Server extends EventEmitter {
   readonly #net: Net;
-  #sk: TcpSock | null = null;
+  #sk: TcpSock | UnixSock | null = null;
+  /** server._pipeName: address() keeps giving it after close, as Node's does. */
+  #pipeName: string | null = null;
   #live = new Liveness();
   _connections = 0;
   maxConnections: number | undefined;
@@ -673,14 +724,17 @@ export class Server extends EventEmitter {
         if (typeof args[2] === 'number') opts.backlog = args[2];
       } else if (typeof args[1] === 'number') opts.backlog = args[1];
     }
-    if (opts.path !== undefined)
-      throw codedError(Error, 'ERR_NOT_SUPPORTED', 'IPC paths are not supported by lonet yet');
     if (this.listening)
       throw codedError(
         Error,
         'ERR_SERVER_ALREADY_LISTEN',
         'Listen method has been called more than once without closing.',
       );
+    if (typeof opts.path === 'string' && opts.path !== '') {
+      if (cb !== undefined) this.once('listening', cb);
+      this.#listenPath(opts.path, opts.backlog ?? 511);
+      return this;
+    }
     const port = opts.port === undefined ? 0 : validatePort(opts.port, 'options.port');
     if (cb !== undefined) this.once('listening', cb);
     const backlog = opts.backlog ?? 511;
@@ -720,6 +774,29 @@ export class Server extends EventEmitter {
     });
   }
 
+  /** A pipe server: bind the name, listen; errors come on the next tick with port -1, as Node's do. */
+  #listenPath(path: string, backlog: number): void {
+    const sk = new UnixSock(this.#net);
+    let r = sk.bind(path);
+    if (r === 0) r = sk.listen(backlog);
+    if (r < 0) {
+      sk.close();
+      const err = sysErr(-r, 'listen', path, undefined, true);
+      err.port = -1;
+      process.nextTick(() => this.emit('error', err));
+      return;
+    }
+    this.#sk = sk;
+    this.#pipeName = path;
+    this.#closing = false;
+    sk.onDataReady = () => this.#acceptAll();
+    this.#live.active = true;
+    this.#live.update();
+    process.nextTick(() => {
+      if (this.#sk === sk) this.emit('listening');
+    });
+  }
+
   #acceptAll(): void {
     const sk = this.#sk;
     if (sk === null) return;
@@ -745,9 +822,9 @@ export class Server extends EventEmitter {
     }
   }
 
-  address(): { address: string; family: string; port: number } | null {
+  address(): { address: string; family: string; port: number } | string | null {
     const sk = this.#sk;
-    if (sk === null) return null;
+    if (sk === null || sk instanceof UnixSock) return this.#pipeName;
     return {
       address: fromAddr(this.#family, sk.localAddr),
       family: this.#family === 4 ? 'IPv4' : 'IPv6',
@@ -764,6 +841,8 @@ export class Server extends EventEmitter {
     if (this.#sk !== null) {
       this.#sk.onDataReady = null;
       this.#sk.close();
+      // libuv unlinks a pipe server's path when it closes the handle.
+      if (this.#sk instanceof UnixSock && this.#sk.path !== null) unixUnlink(this.#net, this.#sk.path);
       this.#sk = null;
     }
     this.#closing = true;

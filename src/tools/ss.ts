@@ -9,6 +9,7 @@ import { formatIpv4 } from '../ipv4/devinet.js';
 import { formatIpv6, ipv6AddrAny } from '../ipv6/addr.js';
 import type { Net } from '../net/net.js';
 import type { InetDiagMsg, TcpInfo } from '../socket/diag.js';
+import { type UnixDiagMsg, unixDiagDump } from '../socket/unix.js';
 import { tcpDiagDump } from '../transport/tcp/diag.js';
 import { udpDiagDump } from '../transport/udp-proc.js';
 import type { CommandContext } from './command.js';
@@ -781,6 +782,40 @@ function showSock(net: Net, o: Options, table: SsTable, m: InetDiagMsg, fields: 
   }
 }
 
+/**
+ * unix_show_sock() + unix_stats_print(): "name inode" and "* peer-inode" (ss does not
+ * look the peer's name up over netlink); an abstract name's NULs print as '@'. -e adds
+ * the shutdown arrows and a listener's queued peers; lonet's names live in no file
+ * system, so the UNIX_DIAG_VFS "ino:… dev:…" a path has on Linux is never there.
+ */
+function showUnixSock(o: Options, m: UnixDiagMsg, fields: Fields): void {
+  fields.set(COL.NETID);
+  fields.out('u_str');
+  fields.set(COL.STATE);
+  fields.out(SSTATE_NAME[m.state] ?? 'UNKNOWN');
+  fields.set(COL.RECVQ);
+  fields.out(String(m.rqueue).padEnd(6));
+  fields.set(COL.SENDQ);
+  fields.out(String(m.wqueue).padEnd(6));
+  fields.set(COL.ADDR);
+  fields.out(`${m.name === null ? '*' : m.name.replaceAll('\0', '@')} `);
+  fields.next();
+  fields.out(String(m.ino));
+  fields.next();
+  fields.out('* ');
+  fields.next();
+  fields.out(String(m.peer));
+  fields.next();
+  if (o.memory) {
+    const k = m.skmem;
+    fields.out(` skmem:(r${k.rmemAlloc},rb${k.rcvbuf},t${k.wmemAlloc},tb${k.sndbuf},f0,w0,o0,bl0,d0)`);
+  }
+  if (o.extended) {
+    fields.out(` ${m.shutdown & 1 ? '-' : '<'}-${m.shutdown & 2 ? '-' : '>'}`);
+    if (m.state === SS.LISTEN) fields.out(` peers:${m.icons.map((i) => ` ${i}`).join('')}`);
+  }
+}
+
 export function ss(ctx: CommandContext): number {
   const o = parse(ctx.argv);
   if ('exit' in o) {
@@ -798,6 +833,13 @@ export function ss(ctx: CommandContext): number {
       fields.out((columns[fields.current] as Column).header);
       fields.next();
     }
+  }
+  // unix_show() runs before raw, udp and tcp, as in ss's main().
+  // Without a state asked for, a stream socket shows in its own table's states (an
+  // unbound one stays hidden by plain `ss -x` on Linux, though u_dgr's UNCONN is wanted).
+  if (o.dbs.has('unix_st')) {
+    const st = o.stateFilter !== 0 ? o.stateFilter : DB_STATES.unix_st;
+    for (const m of unixDiagDump(ctx.net)) if (st & (1 << m.state)) showUnixSock(o, m, fields);
   }
   for (const db of ['udp', 'tcp'] as const) {
     const table = SS_TABLES[db];

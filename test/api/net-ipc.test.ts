@@ -1,0 +1,309 @@
+/**
+ * ns.net over AF_UNIX stream sockets: `listen(path)` and `connect({ path })` as node:net
+ * does with a /tmp path on this machine (events, error shapes), buffering as Linux 6.18
+ * accounts it, nothing on lo, and `ss -x` as Linux prints it for the same sockets.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import * as kernelNet from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { Namespace } from '../../src/api/namespace.js';
+import type { Socket } from '../../src/api/net.js';
+import { UnixSock, unixSkbSize } from '../../src/socket/unix.js';
+import { haveBinary, inLinuxNetns } from '../helpers/linux.js';
+
+type NetLike = typeof kernelNet;
+type Logs = Record<string, string[]>;
+type SysErr = NodeJS.ErrnoException & { address?: string; port?: number };
+
+const tmpPath = () => join(tmpdir(), `lonet-ipc-${randomBytes(4).toString('hex')}.sock`);
+
+/**
+ * Runs `scenario` on node:net (a real /tmp socket) and on ns.net with the same path; each
+ * named log (one per socket) must read the same. Across sockets the interleaving of one
+ * side's 'close' with the other's 'end' may differ by a loop turn (see the report).
+ */
+async function same(scenario: (net: NetLike, path: string, logs: Logs) => Promise<void>): Promise<void> {
+  const path = tmpPath();
+  const run = async (net: NetLike) => {
+    const logs: Logs = {};
+    await scenario(net, path, logs);
+    return logs;
+  };
+  const kernel = await run(kernelNet);
+  const lonet = await run(new Namespace().net as unknown as NetLike);
+  assert.deepEqual(lonet, kernel);
+}
+
+const push = (logs: Logs, who: string, line: string) => {
+  logs[who] ??= [];
+  logs[who].push(line);
+};
+
+const closed = (emitter: NodeJS.EventEmitter) => new Promise<void>((r) => emitter.once('close', () => r()));
+
+test('an IPC echo server: connection, connect, data, half-close, close — as node:net on a /tmp path', () =>
+  same(async (net, path, logs) => {
+    const srv = net.createServer({ allowHalfOpen: true }, (s) => {
+      const a = s.address() as object;
+      push(logs, 'server', `connection ${JSON.stringify(a)} ${s.remoteAddress} ${s.remotePort} ${s.localAddress}`);
+      s.on('data', (d) => {
+        push(logs, 'server', `data ${d}`);
+        s.write(d);
+      });
+      s.on('end', () => {
+        push(logs, 'server', `end writable=${s.writable}`);
+        s.end('bye');
+      });
+      s.on('close', (h) => push(logs, 'server', `close ${h}`));
+    });
+    await new Promise<void>((r) => srv.listen(path, () => r()));
+    push(logs, 'main', `listening ${srv.address() === path} listening=${srv.listening}`);
+    const c = net.connect(path);
+    push(logs, 'client', `connecting=${c.connecting} ${c.readyState} pending=${c.pending} ${c.remoteAddress}`);
+    c.on('connect', () => {
+      push(logs, 'client', `connect ${JSON.stringify(c.address())} ${c.readyState} ${c.remoteFamily}`);
+      c.write('hi');
+      c.end();
+    });
+    c.on('ready', () => push(logs, 'client', 'ready'));
+    c.on('data', (d) => push(logs, 'client', `data ${d}`));
+    c.on('finish', () => push(logs, 'client', `finish ${c.readyState}`));
+    c.on('end', () => push(logs, 'client', 'end'));
+    await closed(c);
+    push(logs, 'client', `closed read=${c.bytesRead} written=${c.bytesWritten}`);
+    await new Promise<void>((r) => srv.close(() => r()));
+    push(logs, 'main', `server closed ${srv.address()}`);
+  }));
+
+test('IPC errors: ENOENT, EADDRINUSE (port -1), connect(path) and listen({ path }) overloads', () =>
+  same(async (net, path, logs) => {
+    const srv = net.createServer((s) => s.end());
+    await new Promise<void>((r) => srv.listen({ path }, () => r()));
+    const dup = net.createServer();
+    const e1 = await new Promise<SysErr>((r) => {
+      dup.on('error', r);
+      dup.listen(path);
+    });
+    push(logs, 'eaddrinuse', `${e1.message} ${e1.code} ${e1.errno} ${e1.syscall} ${e1.address} ${e1.port}`);
+    push(logs, 'eaddrinuse', `${Object.keys(e1).sort()} listening=${dup.listening}`);
+    const missing = `${path}.missing`;
+    const c = net.connect({ path: missing });
+    const events: string[] = [];
+    c.on('connect', () => events.push('connect'));
+    const e2 = await new Promise<SysErr>((r) => c.on('error', r));
+    await closed(c);
+    push(logs, 'enoent', `${e2.message === `connect ENOENT ${missing}`} ${e2.code} ${e2.errno} ${e2.syscall}`);
+    push(logs, 'enoent', `${e2.address === missing} ${Object.keys(e2).sort()} ${events} ${c.destroyed}`);
+    // The string overload with a callback: the server ends at once, the client sees 'end'.
+    const c2 = net.connect(path, () => push(logs, 'overload', 'connected'));
+    c2.on('end', () => push(logs, 'overload', 'end'));
+    c2.resume();
+    await closed(c2);
+    await new Promise<void>((r) => srv.close(() => r()));
+    // Closing unlinked the path: listening on it again works.
+    const again = net.createServer();
+    await new Promise<void>((r) => again.listen(path, () => r()));
+    push(logs, 'relisten', `${again.address() === path}`);
+    await new Promise<void>((r) => again.close(() => r()));
+  }));
+
+test('backpressure: a 1 MiB write to a peer that does not read stops where Linux stops it', async () => {
+  const ns = new Namespace();
+  const path = '/run/app.sock';
+  let server: Socket | undefined;
+  // pauseOnConnect: no read is started, so nothing leaves the kernel's queue.
+  const srv = ns.net.createServer({ pauseOnConnect: true }, (s) => {
+    server = s as Socket;
+  });
+  await new Promise<void>((r) => srv.listen(path, () => r()));
+  const c = ns.net.connect({ path });
+  await new Promise<void>((r) => c.on('connect', () => r()));
+  const big = Buffer.alloc(1 << 20, 7);
+  assert.equal(c.write(big), false);
+  await new Promise((r) => setTimeout(r, 20));
+  // Linux 6.18: send(1 MiB, MSG_DONTWAIT) returns 219264 (six 36544-byte skbs of truesize
+  // 37120), and ss -xm shows Recv-Q 219264 on the reader and t222720 on the writer.
+  const csk = c.unix as UnixSock;
+  assert.ok(server !== undefined);
+  const ssk = (server as Socket).unix as UnixSock;
+  assert.equal(ssk.readable, 219264);
+  assert.equal(csk.wmemAlloc, 222720);
+  const { stdout } = await ns.exec('ss -xm');
+  assert.match(stdout, new RegExp(`u_str ESTAB 219264 0 +${path} ${ssk.ino} +\\* ${csk.ino} skmem:\\(r0,rb212992,t0,`));
+  assert.match(
+    stdout,
+    new RegExp(`u_str ESTAB 0 +222720 +\\* ${csk.ino} +\\* ${ssk.ino} skmem:\\(r0,rb212992,t222720,`),
+  );
+  // Reading drains it all, in order, with the writer woken as the reader frees skbs.
+  let got = 0;
+  let bad = 0;
+  (server as Socket).on('data', (d: Buffer) => {
+    for (const b of d) if (b !== 7) bad++;
+    got += d.length;
+  });
+  const drained = new Promise<void>((r) => c.once('drain', () => r()));
+  (server as Socket).resume();
+  await drained;
+  c.end();
+  await new Promise<void>((r) => (server as Socket).on('end', () => r()));
+  assert.equal(got, 1 << 20);
+  assert.equal(bad, 0);
+  c.destroy();
+  (server as Socket).destroy();
+  await new Promise<void>((r) => srv.close(() => r()));
+});
+
+test('skb sizes and truesize as unix_stream_sendmsg cuts them (ss -xm on Linux 6.18)', () => {
+  const t = (n: number) => unixSkbSize(n, 212992);
+  assert.deepEqual(t(1), { size: 1, truesize: 768 });
+  assert.deepEqual(t(100), { size: 100, truesize: 768 });
+  assert.deepEqual(t(3776), { size: 3776, truesize: 4352 });
+  assert.deepEqual(t(3777), { size: 3777, truesize: 4864 });
+  assert.deepEqual(t(4000), { size: 4000, truesize: 4864 });
+  assert.deepEqual(t(36544), { size: 36544, truesize: 37120 });
+  assert.deepEqual(t(100000), { size: 36544, truesize: 37120 });
+  assert.equal(t(26912).truesize, 28928);
+});
+
+test('a full accept queue refuses with EAGAIN (backlog + 1 fit); a stale name refuses with ECONNREFUSED', () => {
+  const ns = new Namespace();
+  const l = new UnixSock(ns);
+  assert.equal(l.bind('/run/q.sock'), 0);
+  assert.equal(l.listen(2), 0);
+  const r = [0, 1, 2, 3].map(() => new UnixSock(ns).connect('/run/q.sock'));
+  assert.deepEqual(r, [0, 0, 0, -11]);
+  l.close();
+  // The name stays until unlinked, as a socket file does.
+  assert.equal(new UnixSock(ns).connect('/run/q.sock'), -111);
+  assert.equal(new UnixSock(ns).bind('/run/q.sock'), -98);
+  // Another namespace has its own names.
+  assert.equal(new UnixSock(new Namespace()).connect('/run/q.sock'), -2);
+});
+
+test('closing with unread data resets the peer; a listener closing resets unaccepted clients', async () => {
+  const ns = new Namespace();
+  // pauseOnConnect: the bytes stay in the kernel's queue, unread when the server closes.
+  const srv = ns.net.createServer({ pauseOnConnect: true }, (x) => {
+    const s = x as Socket;
+    setTimeout(() => s.destroy(), 5);
+  });
+  await new Promise<void>((r) => srv.listen('/run/r.sock', () => r()));
+  const c = ns.net.connect('/run/r.sock');
+  c.write('unread');
+  const err = await new Promise<SysErr>((r) => c.on('error', r));
+  assert.equal(err.code, 'ECONNRESET');
+  assert.equal(err.syscall, 'read');
+  srv.close();
+  // A write to a peer that is gone: EPIPE.
+  const srv2 = ns.net.createServer((s) => (s as Socket).destroy());
+  await new Promise<void>((r) => srv2.listen('/run/p.sock', () => r()));
+  const c2 = ns.net.connect('/run/p.sock');
+  c2.on('end', () => {});
+  c2.resume();
+  await new Promise<void>((r) => c2.on('end', () => r()));
+  assert.equal(c2.unix?.sendmsg(new Uint8Array(1)), -32);
+  c2.destroy();
+  srv2.close();
+});
+
+test('IPC traffic never touches lo: its packet counters stay as they were', async () => {
+  const ns = new Namespace();
+  const lo = async () => (await ns.exec('ip -s link show lo')).stdout;
+  const before = await lo();
+  const srv = ns.net.createServer((x) => {
+    const s = x as Socket;
+    s.pipe(s);
+  });
+  await new Promise<void>((r) => srv.listen('/run/app.sock', () => r()));
+  const c = ns.net.connect({ path: '/run/app.sock' });
+  let got = 0;
+  c.on('data', (d) => {
+    got += d.length;
+    if (got === 100000) c.end();
+  });
+  c.write(Buffer.alloc(100000));
+  await closed(c);
+  assert.equal(got, 100000);
+  assert.equal(await lo(), before);
+  assert.match(before, /RX: {2}bytes +packets[^\n]*\n +0 +0 /);
+  srv.close();
+});
+
+/** Inode numbers replaced by the roles of their sockets, spaces collapsed, rows sorted. */
+function byRole(out: string, inodes: Record<string, number>): string[] {
+  let s = out;
+  for (const [role, ino] of Object.entries(inodes)) s = s.replace(new RegExp(`\\b${ino}\\b`, 'g'), role);
+  return s
+    .split('\n')
+    .filter((l) => l.length > 0)
+    .map((l) => l.replace(/ +/g, ' ').trim())
+    .sort();
+}
+
+const SS_ARGS = ['-x', '-xa', '-xl', '-xm', '-xe', '-xae'];
+
+test('ss -x / -xa / -xl / -xm / -xe: the same sockets print as on Linux (python3 in a real namespace)', async (t) => {
+  const path = '/tmp/lonet-ss-x.sock';
+  // A listener (L) with one accepted connection (C ↔ A) carrying data each way, one
+  // connection still in the accept queue (D), and an unbound socket (U).
+  const ns = new Namespace();
+  const l = new UnixSock(ns);
+  assert.equal(l.bind(path), 0);
+  assert.equal(l.listen(511), 0);
+  const c = new UnixSock(ns);
+  assert.equal(c.connect(path), 0);
+  const a = l.accept() as UnixSock;
+  assert.equal(c.sendmsg(new TextEncoder().encode('hi')), 2);
+  assert.equal(a.sendmsg(new TextEncoder().encode('hello world')), 11);
+  const d = new UnixSock(ns);
+  assert.equal(d.connect(path), 0);
+  const u = new UnixSock(ns);
+  const roles = { L: l.ino, C: c.ino, A: a.ino, D: d.ino, U: u.ino };
+  const ours: string[][] = [];
+  for (const args of SS_ARGS) ours.push(byRole((await ns.exec(`ss ${args}`)).stdout, roles));
+  assert.deepEqual(ours[0], [
+    'Netid State Recv-Q Send-Q Local Address:Port Peer Address:Port Process',
+    'u_str ESTAB 0 0 * D * 0',
+    'u_str ESTAB 11 768 * C * A',
+    `u_str ESTAB 2 768 ${path} A * C`,
+  ]);
+  assert.ok(ours[5]?.includes(`u_str LISTEN 1 511 ${path} L * 0 <-> peers: D`));
+
+  const script = join(tmpdir(), `lonet-ss-x-${randomBytes(4).toString('hex')}.py`);
+  writeFileSync(
+    script,
+    `import socket, os, subprocess
+p='${path}'
+s=socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.bind(p); s.listen(511)
+c=socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); c.connect(p)
+a,_=s.accept()
+c.send(b'hi')
+a.send(b'hello world')
+d=socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); d.connect(p)
+u=socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+i=lambda x: os.fstat(x.fileno()).st_ino
+print('L', i(s), 'C', i(c), 'A', i(a), 'D', i(d), 'U', i(u))
+for args in (${SS_ARGS.map((x) => `['ss','${x}']`).join(',')}):
+  print('#'); print(subprocess.run(args,capture_output=True,text=True).stdout, end='')
+os.unlink(p)
+`,
+  );
+  const linux = haveBinary('python3') && haveBinary('ss') ? inLinuxNetns([], [`python3 ${script}`]) : undefined;
+  if (linux === undefined || linux[0]?.code !== 0) {
+    t.diagnostic('no Linux namespace with python3 and ss: compared with the shapes recorded above only');
+    return;
+  }
+  const [head, ...outs] = (linux[0]?.stdout ?? '').split('#\n');
+  const theirRoles = Object.fromEntries(
+    (head?.match(/[A-Z] \d+/g) ?? []).map((p) => [p[0] as string, Number(p.slice(2))]),
+  );
+  for (const [i, out] of outs.entries()) {
+    // UNIX_DIAG_VFS: a path's file inode and device, which a name outside any file system lacks.
+    const theirs = byRole(out.replace(/ ino:\d+ dev:\d+\/\d+/g, ''), theirRoles);
+    assert.deepEqual(ours[i], theirs, `ss ${SS_ARGS[i]}`);
+  }
+});
