@@ -4,7 +4,7 @@
  * repetitions, the median, and the ratio lonet/kernel. Then idle connections' heap, and
  * the scaling table.
  *
- *   npm run bench [-- --quick] [-- --smoke] [-- --json FILE] [-- --only tcp-rr,udp-rr]
+ *   npm run bench [-- --quick] [-- --smoke] [-- --json FILE] [-- --only tcp-rr,udp-rr,idle-conns,scaling]
  */
 import { writeFileSync } from 'node:fs';
 import * as os from 'node:os';
@@ -157,7 +157,7 @@ async function main(): Promise<void> {
     console.log(`\n100k idle connections over lonet: ${((idle.lonet * 100_000) / 2 ** 20).toFixed(0)} MiB of heap`);
 
   let scale: { name: string; unit: string; value: number }[] = [];
-  if (!values['no-scaling'] && only === undefined) {
+  if (!values['no-scaling'] && (only === undefined || only.includes('scaling'))) {
     scale = await scaling({ ms: smoke ? 30 : quick ? 250 : 1000, reps, smoke, quick, progress });
     done();
     console.log();

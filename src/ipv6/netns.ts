@@ -76,8 +76,16 @@ export interface Ipv6Mib {
   udplite6: Record<Udp6MibField, number>;
 }
 
-const zeros = <K extends string>(keys: readonly K[]) =>
-  Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
+/** Zeroed counters, copied from one template per field list: a namespace is made in microseconds. */
+const zeroTemplates = new WeakMap<readonly string[], Record<string, number>>();
+function zeros<K extends string>(keys: readonly K[]): Record<K, number> {
+  let t = zeroTemplates.get(keys);
+  if (t === undefined) {
+    t = Object.fromEntries(keys.map((k) => [k, 0]));
+    zeroTemplates.set(keys, t);
+  }
+  return { ...t } as Record<K, number>;
+}
 
 export function ipv6MibNew(): Ipv6Mib {
   return {
