@@ -8,6 +8,7 @@
  */
 import { E } from '../core/errno.js';
 import type { Net } from '../net/net.js';
+import { registerProcNet } from '../net/procfs.js';
 import { TCP_STATE } from './diag.js';
 import { getNextIno, Sock } from './sock.js';
 
@@ -29,7 +30,7 @@ interface UnixSkb {
 export interface NetnsUnix {
   /** Bound names, as the file system (or the abstract namespace) holds them. */
   readonly names: Map<string, UnixSock>;
-  /** Every sock with a struct socket, in creation order (the table unix_diag walks). */
+  /** Every live sock, embryos included, in creation order (the table unix_diag walks). */
   readonly socks: Set<UnixSock>;
 }
 
@@ -91,12 +92,18 @@ export class UnixSock extends Sock {
   /** Set when a write met a full send buffer; cleared when the writer is woken. */
   #writeBlocked = false;
   #dead = false;
+  /** sk->sk_socket: an embryo has none until accept() grafts one. */
+  #hasSocket: boolean;
   /** Called (asynchronously) when the socket's state changes (unix_state_change). */
   onStateChange: (() => void) | null = null;
 
+  /** What %pK prints for this sock in /proc/net/unix: a hashed pointer, random per boot on Linux. */
+  readonly kptr = Math.floor(Math.random() * 2 ** 32);
+
   constructor(net: Net, withInode = true) {
     super(net, withInode);
-    if (withInode) unixNet(net).socks.add(this);
+    this.#hasSocket = withInode;
+    unixNet(net).socks.add(this);
   }
 
   /** Bytes waiting to be read (unix_inq_len), or for a listener the embryos queued. */
@@ -168,7 +175,7 @@ export class UnixSock extends Sock {
     const sk = this.acceptQueue.shift();
     if (sk === undefined) return -E.EAGAIN;
     sk.ino = getNextIno(this.net.kernel);
-    unixNet(this.net).socks.add(sk);
+    sk.#hasSocket = true;
     return sk;
   }
 
@@ -302,7 +309,37 @@ export class UnixSock extends Sock {
   get dead(): boolean {
     return this.#dead;
   }
+
+  /** One line of /proc/net/unix, as unix_seq_show() prints it. */
+  seqShow(): string {
+    const established = this.state === TCP_STATE.ESTABLISHED;
+    // sk_refcnt: the socket's own two, plus the live peer's unix_peer() reference.
+    const refcnt = 2 + (this.peer !== null && !this.peer.#dead ? 1 : 0);
+    const flags = this.state === TCP_STATE.LISTEN ? SO_ACCEPTCON : 0;
+    const st = this.#hasSocket ? (established ? SS_CONNECTED : SS_UNCONNECTED) : established ? SS_CONNECTING : 4;
+    const hex = (n: number, w: number) => n.toString(16).toUpperCase().padStart(w, '0');
+    let line = `${this.kptr.toString(16).padStart(16, '0')}: ${hex(refcnt, 8)} ${hex(0, 8)} ${hex(flags, 8)} ${hex(SOCK_STREAM, 4)} ${hex(st, 2)} ${String(this.ino).padStart(5)}`;
+    if (this.path !== null)
+      line += ` ${this.path[0] === '\0' ? `@${this.path.slice(1).replaceAll('\0', '@')}` : this.path}`;
+    return `${line}\n`;
+  }
 }
+
+const SOCK_STREAM = 1;
+/** __SO_ACCEPTCON, and the socket states (SS_*) /proc/net/unix shows. */
+const SO_ACCEPTCON = 1 << 16;
+const SS_UNCONNECTED = 1;
+const SS_CONNECTING = 2;
+const SS_CONNECTED = 3;
+
+/** /proc/net/unix: every sock of the namespace (embryos too, with inode 0). */
+export function unixSeqShow(net: Net): string {
+  let out = 'Num       RefCount Protocol Flags    Type St Inode Path\n';
+  for (const sk of unixNet(net).socks) out += sk.seqShow();
+  return out;
+}
+
+registerProcNet('unix', unixSeqShow);
 
 /** consume_skb → sock_wfree(): the writer gets the truesize back. */
 function skbFree(skb: UnixSkb): void {

@@ -246,7 +246,7 @@ function byRole(out: string, inodes: Record<string, number>): string[] {
 
 const SS_ARGS = ['-x', '-xa', '-xl', '-xm', '-xe', '-xae'];
 
-test('ss -x / -xa / -xl / -xm / -xe: the same sockets print as on Linux (python3 in a real namespace)', async (t) => {
+test('ss -x / -xa / -xl / -xm / -xe and /proc/net/unix: the same sockets print as on Linux (python3 in a real namespace)', async (t) => {
   const path = '/tmp/lonet-ss-x.sock';
   // A listener (L) with one accepted connection (C ↔ A) carrying data each way, one
   // connection still in the accept queue (D), and an unbound socket (U).
@@ -272,6 +272,18 @@ test('ss -x / -xa / -xl / -xm / -xe: the same sockets print as on Linux (python3
     `u_str ESTAB 2 768 ${path} A * C`,
   ]);
   assert.ok(ours[5]?.includes(`u_str LISTEN 1 511 ${path} L * 0 <-> peers: D`));
+  // /proc/net/unix, pointers (%pK, hashed per boot) aside.
+  const proc = (out: string, r: Record<string, number>) => byRole(out.replace(/^[0-9a-f]{16}:/gm, 'K:'), r);
+  ours.push(proc((await ns.exec('cat /proc/net/unix')).stdout, roles));
+  assert.deepEqual(ours[6], [
+    'K: 00000002 00000000 00000000 0001 01 U',
+    `K: 00000002 00000000 00010000 0001 01 L ${path}`,
+    'K: 00000003 00000000 00000000 0001 02 0 /tmp/lonet-ss-x.sock',
+    `K: 00000003 00000000 00000000 0001 03 A ${path}`,
+    'K: 00000003 00000000 00000000 0001 03 C',
+    'K: 00000003 00000000 00000000 0001 03 D',
+    'Num RefCount Protocol Flags Type St Inode Path',
+  ]);
 
   const script = join(tmpdir(), `lonet-ss-x-${randomBytes(4).toString('hex')}.py`);
   writeFileSync(
@@ -289,6 +301,7 @@ i=lambda x: os.fstat(x.fileno()).st_ino
 print('L', i(s), 'C', i(c), 'A', i(a), 'D', i(d), 'U', i(u))
 for args in (${SS_ARGS.map((x) => `['ss','${x}']`).join(',')}):
   print('#'); print(subprocess.run(args,capture_output=True,text=True).stdout, end='')
+print('#'); print(open('/proc/net/unix').read(), end='')
 os.unlink(p)
 `,
   );
@@ -301,9 +314,11 @@ os.unlink(p)
   const theirRoles = Object.fromEntries(
     (head?.match(/[A-Z] \d+/g) ?? []).map((p) => [p[0] as string, Number(p.slice(2))]),
   );
+  assert.equal(outs.length, ours.length);
   for (const [i, out] of outs.entries()) {
     // UNIX_DIAG_VFS: a path's file inode and device, which a name outside any file system lacks.
-    const theirs = byRole(out.replace(/ ino:\d+ dev:\d+\/\d+/g, ''), theirRoles);
-    assert.deepEqual(ours[i], theirs, `ss ${SS_ARGS[i]}`);
+    const theirs =
+      i < SS_ARGS.length ? byRole(out.replace(/ ino:\d+ dev:\d+\/\d+/g, ''), theirRoles) : proc(out, theirRoles);
+    assert.deepEqual(ours[i], theirs, i < SS_ARGS.length ? `ss ${SS_ARGS[i]}` : '/proc/net/unix');
   }
 });
