@@ -13,7 +13,7 @@ import { E, errnoName } from '../core/errno.js';
 import { formatIpv4 } from '../ipv4/devinet.js';
 import { formatIpv6, inetPton6 } from '../ipv6/addr.js';
 import type { Net } from '../net/net.js';
-import { UnixSock, unixUnlink } from '../socket/unix.js';
+import { libuvSunPath, UnixSock, unixUnlink } from '../socket/unix.js';
 import { SHUT, TCP, TcpSock } from '../transport/tcp/sock.js';
 import { mappedV4, v4Mapped } from '../transport/udp.js';
 
@@ -261,8 +261,10 @@ export class Socket extends Duplex {
     };
     sk.onWriteSpace = () => this.#flushPending();
     sk.onError = () => {
+      // While connecting, the error is the connect's (ETIMEDOUT, ECONNREFUSED): onStateChange takes it.
+      if (this.connecting) return;
       const err = sk.takeError();
-      if (err !== 0 && !this.connecting) this.destroy(sysErr(-err, 'read'));
+      if (err !== 0) this.destroy(sysErr(-err, 'read'));
     };
   }
 
@@ -366,7 +368,7 @@ export class Socket extends Duplex {
   #connectPath(path: string): void {
     const sk = new UnixSock(this.#net);
     this.#attach(sk);
-    const r = sk.connect(path);
+    const r = sk.connect(libuvSunPath(path));
     setImmediate(() => {
       if (!this.connecting) return;
       if (r < 0) this.destroy(sysErr(-r, 'connect', path));
@@ -777,7 +779,7 @@ export class Server extends EventEmitter {
   /** A pipe server: bind the name, listen; errors come on the next tick with port -1, as Node's do. */
   #listenPath(path: string, backlog: number): void {
     const sk = new UnixSock(this.#net);
-    let r = sk.bind(path);
+    let r = sk.bind(libuvSunPath(path));
     if (r === 0) r = sk.listen(backlog);
     if (r < 0) {
       sk.close();

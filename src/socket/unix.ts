@@ -18,6 +18,15 @@ export const UNIX_SHUT = { RCV: 1, SEND: 2 } as const;
 /** UNIX_PATH_MAX: sun_path's size; a name must leave room for its NUL. */
 export const UNIX_PATH_MAX = 108;
 
+/**
+ * The name libuv (Node 20) gives the kernel for a pipe path: a path cut to fit sun_path
+ * with its NUL; an abstract name ('\0…') padded with NULs to the whole of sun_path,
+ * since it passes sizeof(struct sockaddr_un) — `ss -x` then shows '@name@@@…'.
+ */
+export function libuvSunPath(path: string): string {
+  return path[0] === '\0' ? path.slice(0, UNIX_PATH_MAX).padEnd(UNIX_PATH_MAX, '\0') : path.slice(0, UNIX_PATH_MAX - 1);
+}
+
 /** One skb in a receive queue: the bytes, how far the reader got, whose send buffer it is charged to. */
 interface UnixSkb {
   data: Uint8Array;
@@ -126,7 +135,8 @@ export class UnixSock extends Sock {
   /** unix_bind(): claim a name; EADDRINUSE if it exists (even a stale one), EINVAL if already named. */
   bind(path: string): number {
     if (this.path !== null) return -E.EINVAL;
-    if (path.length === 0 || path.length >= UNIX_PATH_MAX) return -E.EINVAL;
+    // A path needs room for its NUL; an abstract name (leading NUL) may fill sun_path.
+    if (path.length === 0 || path.length > (path[0] === '\0' ? UNIX_PATH_MAX : UNIX_PATH_MAX - 1)) return -E.EINVAL;
     const names = unixNet(this.net).names;
     if (names.has(path)) return -E.EADDRINUSE;
     names.set(path, this);
@@ -153,7 +163,8 @@ export class UnixSock extends Sock {
     if (this.state === TCP_STATE.ESTABLISHED) return -E.EISCONN;
     if (this.state === TCP_STATE.LISTEN) return -E.EINVAL;
     const other = unixNet(this.net).names.get(path);
-    if (other === undefined) return -E.ENOENT;
+    // unix_find_bsd() fails the path lookup with ENOENT; unix_find_abstract() refuses.
+    if (other === undefined) return path[0] === '\0' ? -E.ECONNREFUSED : -E.ENOENT;
     if (other.#dead || other.state !== TCP_STATE.LISTEN || other.shutdown & UNIX_SHUT.RCV) return -E.ECONNREFUSED;
     // unix_recvq_full(): the queue may hold one more than the backlog.
     if (other.acceptQueue.length > other.maxAckBacklog) return -E.EAGAIN;

@@ -4,6 +4,7 @@
  * accounts it, nothing on lo, and `ss -x` as Linux prints it for the same sockets.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import * as kernelNet from 'node:net';
@@ -321,4 +322,38 @@ os.unlink(p)
       i < SS_ARGS.length ? byRole(out.replace(/ ino:\d+ dev:\d+\/\d+/g, ''), theirRoles) : proc(out, theirRoles);
     assert.deepEqual(ours[i], theirs, i < SS_ARGS.length ? `ss ${SS_ARGS[i]}` : '/proc/net/unix');
   }
+});
+
+test('abstract names (a leading NUL): as node:net on Linux binds them, padded to all of sun_path', async () => {
+  const name = `\0lonet-abs-${randomBytes(4).toString('hex')}`;
+  await same(async (net, _path, logs) => {
+    const srv = net.createServer((s) => s.end('x'));
+    await new Promise<void>((r) => srv.listen(name, () => r()));
+    push(logs, 'server', `address ${JSON.stringify(srv.address())}`);
+    const c = net.connect(name);
+    c.on('data', (d) => push(logs, 'client', `data ${d}`));
+    await closed(c);
+    const missing = net.connect(`${name}-missing`);
+    const e = await new Promise<SysErr>((r) => missing.on('error', r));
+    push(logs, 'missing', `${JSON.stringify(e.message)} ${e.code} ${e.errno} ${JSON.stringify(e.address)}`);
+    await new Promise<void>((r) => srv.close(() => r()));
+    // The name went with its socket: no unlink needed to listen again.
+    const again = net.createServer();
+    await new Promise<void>((r) => again.listen(name, () => r()));
+    await new Promise<void>((r) => again.close(() => r()));
+    push(logs, 'server', 'relistened');
+  });
+  // What ss prints for it: Node's libuv passes the whole sun_path, so the name is padded with NULs.
+  const real = kernelNet.createServer();
+  await new Promise<void>((r) => real.listen(name, () => r()));
+  const ns = new Namespace();
+  const srv = ns.net.createServer();
+  await new Promise<void>((r) => srv.listen(name, () => r()));
+  const shown = `@${name.slice(1)}`.padEnd(108, '@');
+  assert.match((await ns.exec('ss -xl')).stdout, new RegExp(`LISTEN 0 +511 +${shown} \\d+ +\\* 0`));
+  if (haveBinary('ss')) {
+    assert.match(execFileSync('ss', ['-xl'], { encoding: 'utf8' }), new RegExp(`LISTEN 0 +511 +${shown} \\d+ +\\* 0`));
+  }
+  real.close();
+  srv.close();
 });
