@@ -9,7 +9,7 @@
 import { writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import { parseArgs } from 'node:util';
-import { scaling } from './scaling.js';
+import { type ScaleRow, scaling } from './scaling.js';
 import {
   idleConns,
   KERNEL_IDLE_MAX,
@@ -145,26 +145,45 @@ async function main(): Promise<void> {
   }
   done();
 
-  console.log();
-  console.log(
-    table(
-      ['scenario', 'unit', 'lonet', 'kernel', 'ratio'],
-      rows.map((r) => [r.name, r.unit, fmt(r.lonet), fmt(r.kernel), r.ratio === null ? '—' : `${r.ratio.toFixed(2)}×`]),
-    ),
-  );
+  if (rows.length > 0) console.log();
+  if (rows.length > 0)
+    console.log(
+      table(
+        ['scenario', 'unit', 'lonet', 'kernel', 'ratio'],
+        rows.map((r) => [
+          r.name,
+          r.unit,
+          fmt(r.lonet),
+          fmt(r.kernel),
+          r.ratio === null ? '—' : `${r.ratio.toFixed(2)}×`,
+        ]),
+      ),
+    );
   const idle = rows.find((r) => r.name === 'idle-conns 100k');
   if (idle?.lonet != null)
     console.log(`\n100k idle connections over lonet: ${((idle.lonet * 100_000) / 2 ** 20).toFixed(0)} MiB of heap`);
 
-  let scale: { name: string; unit: string; value: number }[] = [];
+  let scale: ScaleRow[] = [];
   if (!values['no-scaling'] && (only === undefined || only.includes('scaling'))) {
-    scale = await scaling({ ms: smoke ? 30 : quick ? 250 : 1000, reps, smoke, quick, progress });
+    scale = await scaling({
+      ms: smoke ? 30 : quick ? 250 : 1000,
+      reps: smoke ? 1 : Math.max(5, reps),
+      smoke,
+      quick,
+      progress,
+    });
     done();
     console.log();
     console.log(
       table(
-        ['lonet scaling', 'unit', 'value'],
-        scale.map((r) => [r.name, r.unit, fmt(r.value)]),
+        ['lonet scaling', 'unit', 'value', 'baseline', 'vs baseline'],
+        scale.map((r) => [
+          r.name,
+          r.unit,
+          fmt(r.value),
+          fmt(r.baseline ?? null),
+          r.baseline === undefined ? '' : `${(r.value / r.baseline).toFixed(2)}×`,
+        ]),
       ),
     );
   }

@@ -12,6 +12,8 @@ export interface ScaleRow {
   name: string;
   unit: string;
   value: number;
+  /** The same measure, alternating with it, on a namespace with nothing added (per-packet rows). */
+  baseline?: number;
 }
 
 /** Datagrams delivered per second through one namespace's lo, sender and receiver in-process. */
@@ -47,13 +49,22 @@ async function udpRate(ns: Namespace, ms: number): Promise<number> {
   return got / secs;
 }
 
-/** Median of `reps` runs (after one warm-up) of udpRate, as nanoseconds per packet. */
-async function nsPerPacket(ns: Namespace, ms: number, reps: number): Promise<number> {
+/**
+ * Nanoseconds per packet through `ns`, and through `base` (a namespace with nothing added) in
+ * alternating runs, medians of `reps` each after a warm-up: the ratio of the two is what the
+ * growth costs, whatever else the machine is doing meanwhile.
+ */
+async function nsPerPacket(ns: Namespace, base: Namespace, ms: number, reps: number): Promise<[number, number]> {
   await udpRate(ns, ms / 2);
+  await udpRate(base, ms / 2);
   const xs: number[] = [];
-  for (let i = 0; i < reps; i++) xs.push(1e9 / (await udpRate(ns, ms)));
-  xs.sort((a, b) => a - b);
-  return xs[xs.length >> 1] as number;
+  const bs: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    xs.push(1e9 / (await udpRate(ns, ms)));
+    bs.push(1e9 / (await udpRate(base, ms)));
+  }
+  const med = (a: number[]) => a.sort((x, y) => x - y)[a.length >> 1] as number;
+  return [med(xs), med(bs)];
 }
 
 export interface ScaleOpts {
@@ -90,6 +101,7 @@ export async function scaling(o: ScaleOpts): Promise<ScaleRow[]> {
   // Per-packet cost as other sockets are bound in the same namespace.
   {
     const ns = new Namespace();
+    const base = new Namespace();
     const held: { close(): void }[] = [];
     for (const n of steps) {
       o.progress(`ns/packet with ${n} sockets`);
@@ -99,11 +111,8 @@ export async function scaling(o: ScaleOpts): Promise<ScaleRow[]> {
         held.push(s);
       }
       await sleep(0);
-      rows.push({
-        name: `udp packet, ${n} other sockets`,
-        unit: 'ns/packet',
-        value: await nsPerPacket(ns, o.ms, o.reps),
-      });
+      const [value, baseline] = await nsPerPacket(ns, base, o.ms, o.reps);
+      rows.push({ name: `udp packet, ${n} other sockets`, unit: 'ns/packet', value, baseline });
     }
     for (const s of held) s.close();
   }
@@ -111,6 +120,7 @@ export async function scaling(o: ScaleOpts): Promise<ScaleRow[]> {
   // Per-packet cost as routes are added to the main table.
   {
     const ns = new Namespace();
+    const base = new Namespace();
     let have = 0;
     for (const n of steps) {
       o.progress(`ns/packet with ${n} routes`);
@@ -121,7 +131,8 @@ export async function scaling(o: ScaleOpts): Promise<ScaleRow[]> {
         const r = await ns.exec(lines.join('; '));
         if (r.code !== 0) throw new Error(`ip route add failed: ${r.stderr}`);
       }
-      rows.push({ name: `udp packet, ${n} routes`, unit: 'ns/packet', value: await nsPerPacket(ns, o.ms, o.reps) });
+      const [value, baseline] = await nsPerPacket(ns, base, o.ms, o.reps);
+      rows.push({ name: `udp packet, ${n} routes`, unit: 'ns/packet', value, baseline });
     }
   }
 
@@ -129,16 +140,14 @@ export async function scaling(o: ScaleOpts): Promise<ScaleRow[]> {
   {
     const kernel = new Kernel();
     const ns = new Namespace({ kernel });
+    const base = new Namespace();
     const others: Namespace[] = [];
     const nsSteps = o.smoke ? [0, 10] : [0, 100, 1000, 10000];
     for (const n of nsSteps) {
       o.progress(`ns/packet with ${n} other namespaces`);
       while (others.length < n) others.push(new Namespace({ kernel }));
-      rows.push({
-        name: `udp packet, ${n} other namespaces`,
-        unit: 'ns/packet',
-        value: await nsPerPacket(ns, o.ms, o.reps),
-      });
+      const [value, baseline] = await nsPerPacket(ns, base, o.ms, o.reps);
+      rows.push({ name: `udp packet, ${n} other namespaces`, unit: 'ns/packet', value, baseline });
     }
     for (const x of others) x.destroy();
   }
@@ -167,10 +176,9 @@ export async function scaling(o: ScaleOpts): Promise<ScaleRow[]> {
         await drain;
       }
     }
-    for (const c of conds) {
-      c.xs.sort((a, b) => a - b);
-      rows.push({ name: c.name, unit: 'ns/packet', value: c.xs[c.xs.length >> 1] as number });
-    }
+    const med = (a: number[]) => a.sort((x, y) => x - y)[a.length >> 1] as number;
+    const none = med(conds[0]?.xs ?? []);
+    for (const c of conds) rows.push({ name: c.name, unit: 'ns/packet', value: med(c.xs), baseline: none });
     // The tap elsewhere saw none of these packets; the one on this lo saw them.
     if ((conds[1]?.seen ?? 1) !== 0) throw new Error("a tap on another namespace saw this one's packets");
     if ((conds[2]?.seen ?? 0) === 0) throw new Error('the tap on lo saw no packets');

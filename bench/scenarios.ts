@@ -7,6 +7,7 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import * as dgram from 'node:dgram';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -371,8 +372,20 @@ async function heapUsed(): Promise<number> {
   return process.memoryUsage().heapUsed;
 }
 
-/** The kernel side stops below the process's descriptor limit (two descriptors a connection). */
-export const KERNEL_IDLE_MAX = 9000;
+/**
+ * The kernel side stops below the process's descriptor limit (two descriptors a connection,
+ * a thousand spare): RLIMIT_NOFILE from /proc/self/limits, which Node cannot raise.
+ */
+export const KERNEL_IDLE_MAX = ((): number => {
+  try {
+    const line = readFileSync('/proc/self/limits', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max open files'));
+    const soft = Number(line?.split(/\s{2,}/)[1]);
+    if (Number.isFinite(soft)) return Math.max(100, Math.floor((soft - 1000) / 2 / 1000) * 1000);
+  } catch {}
+  return 9000;
+})();
 
 /**
  * Heap bytes per idle connection (both ends: the client's and the accepted socket) after
