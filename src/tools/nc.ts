@@ -5,12 +5,16 @@
  * connects to its sender and does the same. As in readwrite(): an error on the socket
  * (ECONNREFUSED from an ICMP port unreachable) ends it quietly with status 0, -w N
  * ends it after N idle seconds, -q N after N seconds past EOF on standard input.
- * The transport is a small interface, so TCP can take UDP's place when it comes.
+ * Over TCP (the default) `nc HOST PORT` connects (a refusal fails quietly, status 1,
+ * as without -v), `nc -l PORT` accepts one connection; EOF on standard input sends a
+ * FIN only with -N, and the session ends once both inputs are gone (with -l, once the
+ * peer's FIN has come).
  */
-import { strerror } from '../core/errno.js';
+import { E, strerror } from '../core/errno.js';
 import { formatIpv4 } from '../ipv4/devinet.js';
 import { formatIpv6, inetPton6 } from '../ipv6/addr.js';
 import type { Net } from '../net/net.js';
+import { SHUT, TCP, TcpSock } from '../transport/tcp/sock.js';
 import { type In6Addr, mappedV4, UdpSock, v4Mapped } from '../transport/udp.js';
 import type { CommandContext } from './command.js';
 
@@ -35,9 +39,13 @@ class Exit {
 /** A connected endpoint, whatever the transport. */
 export interface NcConn {
   /** Sends one chunk; false once the socket has failed (the netout side is gone). */
-  write(data: Uint8Array): boolean;
-  /** The next chunk from the peer; null when the socket failed or `signal` fired. */
+  write(data: Uint8Array): boolean | Promise<boolean>;
+  /** The next chunk from the peer; null at EOF, when the socket failed or `signal` fired. */
   read(signal: AbortSignal): Promise<Uint8Array | null>;
+  /** A stream's -N: shutdown(SHUT_WR) once standard input ends. */
+  shutdownWrite?(): void;
+  /** A stream ends when both inputs are gone (netin at EOF and standard input); a datagram socket when netin fails. */
+  readonly stream?: boolean;
   close(): void;
 }
 
@@ -49,8 +57,13 @@ interface Endpoint {
 
 /** The transports nc can use: UDP now (-u), TCP when it lands. */
 export interface NcTransport {
-  /** A connected socket, or an error message as nc prints it. */
-  connect(net: Net, dst: Endpoint, src: { addr: In6Addr | null; port: number }): NcConn | string;
+  /** A connected socket, an error message as nc prints it, or null for a quiet failure (exit 1). */
+  connect(
+    net: Net,
+    dst: Endpoint,
+    src: { addr: In6Addr | null; port: number },
+    timeoutSec: number,
+  ): NcConn | string | null | Promise<NcConn | string | null>;
   /** Waits for a peer on `local`; the connection, or an error message. */
   listen(net: Net, local: Endpoint, signal: AbortSignal): Promise<{ conn: NcConn; first: Uint8Array } | string | null>;
 }
@@ -157,7 +170,122 @@ async function nextDatagram(sk: UdpSock, signal: AbortSignal) {
   }
 }
 
-export const NC_TRANSPORTS: { udp: NcTransport; tcp: NcTransport | null } = { udp, tcp: null };
+/** Waits for any wakeup of a TCP socket (data, write space, error, state change) or the abort. */
+function tcpWait(sk: TcpSock, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const wake = () => {
+      signal.removeEventListener('abort', wake);
+      sk.onDataReady = sk.onWriteSpace = sk.onError = sk.onStateChange = null;
+      resolve();
+    };
+    sk.onDataReady = sk.onWriteSpace = sk.onError = sk.onStateChange = wake;
+    signal.addEventListener('abort', wake, { once: true });
+  });
+}
+
+class TcpConn implements NcConn {
+  readonly stream = true;
+  readonly #closed = new AbortController();
+
+  constructor(readonly sk: TcpSock) {}
+
+  async write(data: Uint8Array): Promise<boolean> {
+    let off = 0;
+    while (off < data.byteLength) {
+      if (this.#closed.signal.aborted) return false;
+      const n = this.sk.sendmsg(data.subarray(off));
+      if (n === -E.EAGAIN) {
+        await tcpWait(this.sk, this.#closed.signal);
+        continue;
+      }
+      // EPIPE or ECONNRESET: netout is gone.
+      if (n < 0) return false;
+      off += n;
+    }
+    return true;
+  }
+
+  async read(signal: AbortSignal): Promise<Uint8Array | null> {
+    for (;;) {
+      if (signal.aborted) return null;
+      const d = this.sk.recvmsg();
+      if (typeof d !== 'number') return d;
+      // 0 is EOF; an error (ECONNRESET) ends netin the same way.
+      if (d !== -E.EAGAIN) return null;
+      await tcpWait(this.sk, signal);
+    }
+  }
+
+  shutdownWrite(): void {
+    this.sk.shutdownCall(SHUT.SEND);
+  }
+
+  close(): void {
+    this.#closed.abort();
+    this.sk.close();
+  }
+}
+
+const tcp: NcTransport = {
+  async connect(net, dst, src, timeoutSec) {
+    const sk = new TcpSock(net, dst.family);
+    if (src.addr !== null || src.port !== 0) {
+      // remote_connect(): SO_REUSEADDR before binding the -s/-p source.
+      sk.reuseAddr = true;
+      const e = sk.bind(src.addr ?? new Uint8Array(16), src.port);
+      if (e < 0) {
+        sk.close();
+        return `bind failed: ${strerror(e)}`;
+      }
+    }
+    const e = sk.connect(dst.addr, dst.port);
+    if (e !== -E.EINPROGRESS && e < 0) {
+      sk.close();
+      return null;
+    }
+    // connect_with_timeout(): -w bounds the handshake; without -v a failure is silent.
+    const give = new AbortController();
+    const timer = timeoutSec >= 0 ? net.kernel.clock.setTimer(timeoutSec * 1e9, () => give.abort()) : null;
+    try {
+      while (sk.state === TCP.SYN_SENT && !give.signal.aborted) await tcpWait(sk, give.signal);
+    } finally {
+      timer?.cancel();
+    }
+    if (sk.state !== TCP.ESTABLISHED && sk.state !== TCP.CLOSE_WAIT) {
+      sk.close();
+      return null;
+    }
+    return new TcpConn(sk);
+  },
+
+  async listen(net, local, signal) {
+    const sk = new TcpSock(net, local.family);
+    // local_listen(): SO_REUSEADDR and SO_REUSEPORT, as netcat-openbsd sets them.
+    sk.reuseAddr = true;
+    sk.reusePort = true;
+    let e = sk.bind(local.addr, local.port);
+    if (e === 0) e = sk.listen(1);
+    if (e < 0) {
+      sk.close();
+      return `bind failed: ${strerror(e)}`;
+    }
+    for (;;) {
+      if (signal.aborted) {
+        sk.close();
+        return null;
+      }
+      const c = sk.accept();
+      if (typeof c !== 'number') {
+        // One connection: the listener closes once it is accepted (no -k).
+        sk.close();
+        return { conn: new TcpConn(c), first: new Uint8Array(0) };
+      }
+      await tcpWait(sk, signal);
+    }
+  },
+};
+
+export const NC_TRANSPORTS: { udp: NcTransport; tcp: NcTransport | null } = { udp, tcp };
 
 function fmt(e: Endpoint): string {
   return e.family === 4 ? formatIpv4(mappedV4(e.addr)) : formatIpv6(e.addr);
@@ -204,6 +332,7 @@ interface Options {
   sourceAddr: string | null;
   timeout: number;
   quit: number;
+  shutdownOnEof: boolean;
   operands: string[];
 }
 
@@ -221,6 +350,7 @@ function parse(ctx: CommandContext): Options {
     sourceAddr: null,
     timeout: -1,
     quit: -1,
+    shutdownOnEof: false,
     operands: [],
   };
   const argv = ctx.argv;
@@ -267,6 +397,7 @@ function parse(ctx: CommandContext): Options {
           o.numeric = true;
           break;
         case 'N':
+          o.shutdownOnEof = true;
           break;
         case 'p':
           o.sourcePort = arg;
@@ -369,7 +500,8 @@ async function run(ctx: CommandContext): Promise<number> {
         if (typeof p === 'string') return die(p);
         srcPort = p;
       }
-      const c = transport.connect(net, { ...dst, port }, { addr: srcAddr, port: srcPort });
+      const c = await transport.connect(net, { ...dst, port }, { addr: srcAddr, port: srcPort }, o.timeout);
+      if (c === null) return 1;
       if (typeof c === 'string') return die(c);
       conn = c;
     }
@@ -422,12 +554,14 @@ async function readwrite(
         // One read() of at most BUFSIZE bytes is one write(), so one datagram.
         for (let at = 0; at < bytes.byteLength; at += BUFSIZE) {
           touch();
-          if (!conn.write(bytes.subarray(at, at + BUFSIZE))) return;
+          if (!(await conn.write(bytes.subarray(at, at + BUFSIZE)))) return;
         }
       }
     }
     if (stop.signal.aborted) return;
-    // EOF on standard input: -q N quits N seconds later (at once for 0), by default never.
+    // EOF on standard input: -N sends a FIN; without it the connection stays open both ways.
+    if (o.shutdownOnEof) conn.shutdownWrite?.();
+    // -q N quits N seconds later (at once for 0), by default never.
     if (o.quit === 0) stop.abort();
     else if (o.quit > 0) quit = clock.setTimer(o.quit * 1e9, () => stop.abort());
   })();
@@ -436,7 +570,13 @@ async function readwrite(
     if (ctx.signal.aborted) resolve();
     ctx.signal.addEventListener('abort', () => resolve(), { once: true });
   });
+  const stopped = new Promise<void>((resolve) => {
+    if (stop.signal.aborted) resolve();
+    stop.signal.addEventListener('abort', () => resolve(), { once: true });
+  });
   await Promise.race([netin, interrupted]);
+  // A stream is done when both inputs are gone; with -l, when netin is.
+  if (conn.stream && !o.listen) await Promise.race([stdin, interrupted, stopped]);
   if (ctx.signal.aborted) status = 130;
   stop.abort();
   (idle as { cancel(): void } | null)?.cancel();
@@ -444,6 +584,5 @@ async function readwrite(
   conn.close();
   const rest = decoder.decode();
   if (rest.length > 0) ctx.stdout.write(rest);
-  void stdin;
   return status;
 }
