@@ -88,14 +88,17 @@ function tcpRetransmitTimer(sk: TcpSock): void {
   const head = sk.wq[0] as TxSeg | undefined;
   if (head === undefined) return;
   if (sk.state === TCP.SYN_SENT || sk.state === TCP.SYN_RECV) {
-    if (sk.retransmits >= s.tcp_syn_retries) {
+    // tcp_write_timeout(): a SYN_SENT socket gets tcp_syn_linear_timeouts (4) more tries on top of
+    // tcp_syn_retries, so Linux 6.18 sends 10 retransmissions and gives up after ~131 s.
+    const linear = sk.state === TCP.SYN_SENT;
+    if (sk.retransmits >= s.tcp_syn_retries + (linear ? 4 : 0)) {
       tcpWriteErr(sk, E.ETIMEDOUT);
       return;
     }
     tcpRetransmitSyn(sk);
     sk.retransmits++;
-    // tcp_syn_linear_timeouts (4): the first retries keep the initial timeout, then back off.
-    if (sk.retransmits > 4) sk.backoff++;
+    // tcp_syn_linear_timeouts (4): SYN_SENT's first retries keep the initial timeout, then back off.
+    if (!linear || sk.retransmits > 4) sk.backoff++;
     inetCskResetXmitTimer(sk, TIMER.RETRANS, Math.min(sk.rto * 2 ** sk.backoff, TCP_RTO_MAX));
     return;
   }
