@@ -5,6 +5,7 @@
  * Linux: skbPush moves data back into the headroom, skbPull moves it forward.
  */
 import { csumBlockAdd, csumFold, csumPartial } from '../wire/checksum.js';
+import { Ipv4Header } from '../wire/ipv4.js';
 import type { DstEntry } from './dst.js';
 import type { NetDevice } from './netdevice.js';
 
@@ -81,6 +82,8 @@ export class SkBuff {
   skbIif = 0;
   macHeader = -1;
   networkHeader = -1;
+  /** ipHdr()'s view of the IPv4 header, kept while head and offset stay the same. */
+  iphView: Ipv4Header | null = null;
   transportHeader = -1;
   macLen = 0;
   /** Link in an SkBuffHead queue (skb->next). */
@@ -409,4 +412,17 @@ export function skbChecksumHelp(skb: SkBuff): void {
     skb.head[field + 1] = v & 0xff;
   }
   skb.ipSummed = CHECKSUM.NONE;
+}
+
+/**
+ * ip_hdr(): the IPv4 header at `at` (the network header by default), as a view over the
+ * skb's bytes. Every layer of the path asks for it; the view is made once per skb and
+ * offset (it reads and writes the bytes themselves, so it never goes stale).
+ */
+export function ipHdr(skb: SkBuff, at: number = skb.networkHeader): Ipv4Header {
+  const v = skb.iphView;
+  if (v !== null && v.buf === skb.head && v.offset === at) return v;
+  const h = new Ipv4Header(skb.head, at);
+  skb.iphView = h;
+  return h;
 }

@@ -4,7 +4,16 @@
  * in and out. Echo replies go to raw sockets (ping) through ip_local_deliver.
  */
 import type { NetDevice } from '../core/netdevice.js';
-import { allocSkb, kfreeSkb, pskbMayPull, type SkBuff, skbChecksum, skbCopyBits, skbPut } from '../core/skbuff.js';
+import {
+  allocSkb,
+  ipHdr,
+  kfreeSkb,
+  pskbMayPull,
+  type SkBuff,
+  skbChecksum,
+  skbCopyBits,
+  skbPut,
+} from '../core/skbuff.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Net } from '../net/net.js';
 import { csumFold } from '../wire/checksum.js';
@@ -144,7 +153,7 @@ export function icmpRcv(skb: SkBuff): number {
   const type = skb.head[skb.data] as number;
   mib.icmpMsgIn[type] = (mib.icmpMsgIn[type] as number) + 1;
   if (type > ICMP.NR_ICMP_TYPES) return icmpError(net, skb);
-  const iph = new Ipv4Header(skb.head, skb.networkHeader);
+  const iph = ipHdr(skb);
   const rt = skb.dst as Rtable | null;
   if (rt !== null && rt.rtFlags & RTCF.BROADCAST) {
     // Echo to a broadcast address is ignored by default (icmp_echo_ignore_broadcasts).
@@ -199,7 +208,7 @@ export function icmpSend(skbIn: SkBuff, type: number, code: number, info: number
   const dev = skbIn.dev;
   const net = dev?.net;
   if (dev === null || net === null || net === undefined) return;
-  const iph = new Ipv4Header(skbIn.head, skbIn.networkHeader);
+  const iph = ipHdr(skbIn);
   const rt = skbIn.dst as Rtable | null;
   if (rt === null || rt.rtFlags & (RTCF.BROADCAST | RTCF.MULTICAST)) return;
   if (iph.fragOffset !== 0) return;

@@ -11,6 +11,7 @@ import { NET_RX } from '../core/if.js';
 import type { NetDevice } from '../core/netdevice.js';
 import type { PacketType } from '../core/packet-type.js';
 import {
+  ipHdr,
   kfreeSkb,
   PACKET,
   pskbMayPull,
@@ -23,7 +24,7 @@ import type { Kernel } from '../kernel/kernel.js';
 import { ETH_P } from '../link/if-ether.js';
 import type { Net } from '../net/net.js';
 import { ICMP } from '../wire/icmp.js';
-import { IPV4_HEADER_LEN, Ipv4Header } from '../wire/ipv4.js';
+import { IPV4_HEADER_LEN } from '../wire/ipv4.js';
 import { icmpSend } from './icmp.js';
 import { inetProtocol } from './protocol.js';
 import { rawLocalDeliver } from './raw.js';
@@ -47,11 +48,11 @@ export function ipRcv(skb: SkBuff, dev: NetDevice, _pt: PacketType, _orig: NetDe
   mib.ip.InReceives++;
   mib.ipExt.InOctets += skb.len;
   if (!pskbMayPull(skb, IPV4_HEADER_LEN)) return inhdrError(net, skb);
-  let iph = new Ipv4Header(skb.head, skb.data);
+  let iph = ipHdr(skb, skb.data);
   if (iph.ihl < 5 || iph.version !== 4) return inhdrError(net, skb);
   const ihlBytes = iph.headerLen;
   if (!pskbMayPull(skb, ihlBytes)) return inhdrError(net, skb);
-  iph = new Ipv4Header(skb.head, skb.data);
+  iph = ipHdr(skb, skb.data);
   if (!iph.verifyChecksum()) {
     mib.ipExt.InCsumErrors++;
     return inhdrError(net, skb);
@@ -93,7 +94,7 @@ function ipRcvFinish(net: Net, skb: SkBuff): number {
  */
 export function ipLocalDeliver(skb: SkBuff): number {
   const net = (skb.dev as NetDevice).net as Net;
-  const iph = new Ipv4Header(skb.head, skb.networkHeader);
+  const iph = ipHdr(skb);
   if (iph.mf || iph.fragOffset !== 0) {
     const whole = ipDefragHandler.defrag(net, skb);
     if (whole === null) return NET_RX.SUCCESS;
@@ -105,7 +106,7 @@ export function ipLocalDeliver(skb: SkBuff): number {
 /** ip_local_deliver_finish() + ip_protocol_deliver_rcu(). */
 function ipLocalDeliverFinish(net: Net, skb: SkBuff): number {
   net.kernel.trace.deliver++;
-  const iph = new Ipv4Header(skb.head, skb.networkHeader);
+  const iph = ipHdr(skb);
   const protocol = iph.protocol;
   skbPull(skb, skb.transportHeader - skb.data);
   const raw = rawLocalDeliver(net, skb, protocol);

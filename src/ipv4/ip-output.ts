@@ -7,10 +7,10 @@
 import { devQueueXmit, netXmitErrno } from '../core/dev.js';
 import { E } from '../core/errno.js';
 import { neighOutput } from '../core/neighbour.js';
-import { type SkBuff, skbPush, skbResetNetworkHeader } from '../core/skbuff.js';
+import { ipHdr, type SkBuff, skbPush, skbResetNetworkHeader } from '../core/skbuff.js';
 import { ETH_P } from '../link/if-ether.js';
 import type { Net } from '../net/net.js';
-import { IPV4_HEADER_LEN, Ipv4Header } from '../wire/ipv4.js';
+import { IPV4_HEADER_LEN, type Ipv4Header } from '../wire/ipv4.js';
 import type { Flowi4 } from './fib.js';
 import { ipSelectIdentHashed } from './ip-ident.js';
 import { ipRouteHandlers, type Rtable } from './route.js';
@@ -42,7 +42,7 @@ export function ipSendSkb(net: Net, skb: SkBuff, fl4: Flowi4, rt: Rtable, opts: 
   skb.transportHeader = skb.data;
   const at = skbPush(skb, IPV4_HEADER_LEN);
   skbResetNetworkHeader(skb);
-  const iph = new Ipv4Header(skb.head, at);
+  const iph = ipHdr(skb, at);
   iph.version = 4;
   iph.ihl = 5;
   iph.tos = opts.tos;
@@ -82,7 +82,7 @@ function ipSelectIdent(net: Net, opts: IpHeaderOpts, iph: Ipv4Header): number {
 
 /** __ip_local_out + dst_output: the header checksum, then the route's output. */
 export function ipLocalOut(_net: Net, skb: SkBuff): number {
-  const iph = new Ipv4Header(skb.head, skb.networkHeader);
+  const iph = ipHdr(skb);
   iph.totalLength = skb.len;
   iph.fillChecksum();
   const dst = skb.dst;
@@ -114,7 +114,7 @@ export function ipFinishOutput2(net: Net, skb: SkBuff): number {
   const rt = skb.dst as Rtable;
   const dev = rt.dev;
   net.ipv4.mib.ip.OutTransmits++;
-  const iph = new Ipv4Header(skb.head, skb.networkHeader);
+  const iph = ipHdr(skb);
   const nexthop = rt.rtGateway !== 0 ? rt.rtGateway : iph.dst;
   const key = Uint8Array.of(nexthop >>> 24, (nexthop >>> 16) & 255, (nexthop >>> 8) & 255, nexthop & 255);
   const neigh = net.ipv4.arpTbl.lookupOrCreate(key, dev);

@@ -6,13 +6,14 @@
  * Routes carry the generation they were made in, so a socket's cached route is
  * checked with one comparison and looked up again only after a change.
  */
+
 import type { DstEntry } from '../core/dst.js';
 import { E } from '../core/errno.js';
 import { IFF, LOOPBACK_IFINDEX } from '../core/if.js';
 import type { NetDevice } from '../core/netdevice.js';
 import type { SkBuff } from '../core/skbuff.js';
+import { ipHdr } from '../core/skbuff.js';
 import type { Net } from '../net/net.js';
-import { Ipv4Header } from '../wire/ipv4.js';
 import { inDevGet, RT_SCOPE } from './devinet.js';
 import { type FibResult, type Flowi4, RTN } from './fib.js';
 import { fibLookup, inetAddrType } from './fib-frontend.js';
@@ -230,7 +231,7 @@ export class RouteCache {
  */
 export function ipRouteInput(net: Net, skb: SkBuff): number {
   const dev = skb.dev as NetDevice;
-  const iph = new Ipv4Header(skb.head, skb.networkHeader);
+  const iph = ipHdr(skb);
   const saddr = iph.src;
   const daddr = iph.dst;
   if (inDevGet(dev) === null) return -E.EINVAL;

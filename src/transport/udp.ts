@@ -15,6 +15,7 @@ import { E } from '../core/errno.js';
 import {
   allocSkb,
   CHECKSUM,
+  ipHdr,
   kfreeSkb,
   pskbMayPull,
   pskbTrim,
@@ -520,7 +521,7 @@ function udpRcv(skb: SkBuff, family: 4 | 6): number {
   let saddr: In6Addr;
   let daddr: In6Addr;
   if (family === 4) {
-    const iph = new Ipv4Header(skb.head, skb.networkHeader);
+    const iph = ipHdr(skb);
     saddr = v4Mapped(iph.src);
     daddr = v4Mapped(iph.dst);
   } else {
