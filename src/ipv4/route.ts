@@ -6,13 +6,11 @@
  * Routes carry the generation they were made in, so a socket's cached route is
  * checked with one comparison and looked up again only after a change.
  */
-
 import type { DstEntry } from '../core/dst.js';
 import { E } from '../core/errno.js';
 import { IFF, LOOPBACK_IFINDEX } from '../core/if.js';
 import type { NetDevice } from '../core/netdevice.js';
-import type { SkBuff } from '../core/skbuff.js';
-import { ipHdr } from '../core/skbuff.js';
+import { ipHdr, type SkBuff } from '../core/skbuff.js';
 import type { Net } from '../net/net.js';
 import { inDevGet, RT_SCOPE } from './devinet.js';
 import { type FibResult, type Flowi4, RTN } from './fib.js';
