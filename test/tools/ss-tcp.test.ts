@@ -77,7 +77,7 @@ const COMMANDS = [
  */
 function normalize(cmd: string, out: string, linux: boolean): string {
   let t = out
-    .replace(/(\d\.\d+):(3[2-9]\d{3}|[4-5]\d{4}|60\d{3})\b/g, '$1:EPH')
+    .replace(/(\d\.\d+|\]):(3[2-9]\d{3}|[4-5]\d{4}|60\d{3})\b/g, '$1:EPH')
     .replace(/ino:[1-9]\d*/g, 'ino:I')
     .replace(/sk:[0-9a-f]+/g, 'sk:K')
     .replace(/cgroup:\S+/g, 'cgroup:C')
@@ -136,6 +136,60 @@ test('ss -t matches a real Linux namespace holding the same TCP sockets', async 
     assert.equal(normalize(cmd, mine.stdout, false), normalize(cmd, theirs.stdout, true), cmd);
   }
   for (const s of socks) s.close();
+});
+
+/**
+ * IPv6: a dual-stack listener on [::]:5000 (shown as *), a v6only one on [::1]:5001, a
+ * connection over ::1 and one from IPv4 that lands on the dual-stack listener (v4-mapped
+ * on the AF_INET6 side); neither is accepted, so their inode is 0.
+ */
+const HOLDER6 = `
+import socket, time
+def S(f=socket.AF_INET6):
+    s = socket.socket(f); s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, b'cubic'); return s
+L = S(); L.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0); L.bind(('::', 5000)); L.listen(5)
+L6 = S(); L6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1); L6.bind(('::1', 5001)); L6.listen(5)
+c = S(); c.connect(('::1', 5000))
+c4 = S(socket.AF_INET); c4.connect(('127.0.0.1', 5000))
+time.sleep(5)
+`;
+
+const COMMANDS6 = ['ss -tan', 'ss -tan6', 'ss -tln', 'ss -tane', 'ss -tani'];
+
+test('ss -t over IPv6 (dual-stack, v6only, v4-mapped peers) matches a real Linux namespace', async (t) => {
+  if (!haveBinary('python3') || !haveBinary('ss')) return t.skip('needs python3 and ss');
+  const dir = mkdtempSync(join(tmpdir(), 'lonet-ss-tcp6-'));
+  writeFileSync(join(dir, 'holder.py'), HOLDER6);
+  writeFileSync(join(dir, 'run.sh'), `python3 ${dir}/holder.py </dev/null >/dev/null 2>&1 &\nsleep 0.5\n`);
+  const real = inLinuxNetns(
+    ['ip link set lo up', 'sysctl -qw net.ipv4.tcp_rmem=4096\t131072\t6291456', `sh ${dir}/run.sh`],
+    COMMANDS6,
+  );
+  if (real === undefined) return t.skip('no Linux network namespaces here');
+  const ns = new Namespace();
+  const any = new Uint8Array(16);
+  const loop6 = new Uint8Array(16);
+  loop6[15] = 1;
+  const L = new TcpSock(ns, 6);
+  L.v6only = false;
+  assert.equal(L.bind(any, 5000), 0);
+  assert.equal(L.listen(5), 0);
+  const L6 = new TcpSock(ns, 6);
+  L6.v6only = true;
+  assert.equal(L6.bind(loop6, 5001), 0);
+  assert.equal(L6.listen(5), 0);
+  const c = new TcpSock(ns, 6);
+  c.connect(loop6, 5000);
+  const c4 = new TcpSock(ns, 4);
+  c4.connect(v4Mapped(0x7f000001), 5000);
+  await tick();
+  for (const [i, cmd] of COMMANDS6.entries()) {
+    const mine = await ns.exec(cmd);
+    const theirs = real[i] as { stdout: string; code: number };
+    assert.equal(mine.code, theirs.code, cmd);
+    assert.equal(normalize(cmd, mine.stdout, false), normalize(cmd, theirs.stdout, true), cmd);
+  }
+  for (const s of [L, L6, c, c4]) s.close();
 });
 
 test('ss -t state filters, -o timers and -i on listeners, as ss prints them', async () => {

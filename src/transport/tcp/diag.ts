@@ -95,7 +95,8 @@ function inetSkDiagFill(sk: TcpSock, now: number): InetDiagMsg {
     rqueue: listen ? sk.acceptQueue.length : Math.max(0, (sk.rcvNxt - sk.copiedSeq) | 0),
     wqueue: listen ? sk.maxAckBacklog : sk.sendQueueBytes,
     uid: 0,
-    ino: sk.inode,
+    // sock_i_ino(): a child still in the accept queue has no struct socket, so no inode yet.
+    ino: sk.parent !== null ? 0 : sk.inode,
     cookie: sockGenCookie(sk.net.kernel, sk),
     shutdown: sk.shutdown,
     skmem: {
