@@ -78,3 +78,19 @@ test('connection refused: nc fails quietly with status 1, as netcat-openbsd does
   assert.deepEqual([real[0]?.code, real[0]?.stdout, real[0]?.stderr], [1, '', '']);
   assert.deepEqual([real[1]?.code, real[1]?.stderr], [1, '']);
 });
+
+test('-s and -p choose the source; -l HOST PORT binds that address; -w ends an idle session', async () => {
+  const ns = new Namespace();
+  const ac = new AbortController();
+  const server = ns.exec('nc -l 127.0.0.1 5004', { signal: ac.signal });
+  await listening(ns, 5004);
+  assert.match((await ns.exec('ss -tlnH')).stdout, /127\.0\.0\.1:5004 +0\.0\.0\.0:\*/);
+  const client = ns.exec('nc -w 1 -s 127.0.0.2 -p 40000 127.0.0.1 5004', { input: 'from .2\n' });
+  await new Promise((r) => setTimeout(r, 50));
+  assert.match((await ns.exec('ss -tnH state established')).stdout, /127\.0\.0\.2:40000 +127\.0\.0\.1:5004/);
+  // Nothing moves for a second: -w 1 closes the client, and the listener sees the FIN.
+  const c = await client;
+  assert.equal(c.code, 0);
+  const s = await server;
+  assert.deepEqual([s.code, s.stdout], [0, 'from .2\n']);
+});
