@@ -409,7 +409,7 @@ export class Socket extends Duplex {
     const sk = this[kSk];
     if (sk === null || this.#eof || this.destroyed || this.connecting) return;
     while (!this.#readPaused) {
-      const d = sk.recvmsg();
+      const d = sk.recvmsg('rcvQueue' in sk ? readSize(sk.rcvQueue) : undefined);
       if (typeof d === 'number') {
         if (d === 0) {
           this.#eof = true;
@@ -649,6 +649,24 @@ export class Socket extends Duplex {
   get _host(): string | undefined {
     return this.#host;
   }
+}
+
+/**
+ * How much one read takes. libuv reads up to 64 KiB at once, gathering small segments;
+ * a segment of 32 KiB or more goes up alone, as it is, since gathering it with its
+ * neighbours would copy application data that can be handed over untouched.
+ */
+function readSize(q: readonly Uint8Array[]): number | undefined {
+  let take = q[0]?.byteLength ?? 0;
+  if (take === 0) return undefined;
+  if (take < 32768) {
+    for (let i = 1; i < q.length; i++) {
+      const n = (q[i] as Uint8Array).byteLength;
+      if (n >= 32768 || take + n > 65536) break;
+      take += n;
+    }
+  }
+  return take;
 }
 
 /** net.Socket's writeAfterFIN(): the peer ended and we may not write any more. */
