@@ -215,11 +215,18 @@ test('ss -t state filters, -o timers and -i on listeners, as ss prints them', as
   // SO_KEEPALIVE arms the keepalive timer (tcp_keepalive_time, 2 hours): print_ms_timer drops seconds past 9 minutes.
   (socks[1] as TcpSock).setKeepAlive(true);
   assert.match((await ns.exec('ss -tno')).stdout, /timer:\(keepalive,(120|119)min,0\)/);
-  // A SYN lost on the way: SYN-SENT with the retransmit timer on (1 s, TCP_TIMEOUT_INIT).
+  // A SYN lost on the way: SYN-SENT with the retransmit timer on (1 s, TCP_TIMEOUT_INIT);
+  // -i shows no options (Linux learns them from the SYN-ACK) and no pacing rate (no RTT yet).
   qdiscReplace(ns.lo, netem({ lossPercent: 100 }));
   const lost = new TcpSock(ns, 4);
   lost.connect(v4Mapped(0x7f000001), 5000);
   assert.match((await ns.exec('ss -tno state syn-sent')).stdout, /127\.0\.0\.1:5000 +timer:\(on,(1sec|9\d\dms),0\)/);
+  const synSent = (await ns.exec('ss -tnoi state syn-sent')).stdout;
+  assert.match(
+    synSent,
+    /\n\t cubic rto:1000 mss:\d+ pmtu:65535 rcvmss:536 advmss:\d+ cwnd:10 segs_out:1 .*unacked:1 rcv_ssthresh:\d+/,
+  );
+  assert.doesNotMatch(synSent, /wscale|pacing_rate| ts | sack /);
   lost.close();
   for (const s of socks) s.close();
 });

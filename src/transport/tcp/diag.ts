@@ -130,6 +130,8 @@ function pmtu(sk: TcpSock): number {
  * mss and srtt; lonet does not pace, so the rate is computed here from the same inputs.
  */
 function pacingRate(sk: TcpSock): number {
+  // Not computed before the first RTT sample: sk_pacing_rate is still ~0 then.
+  if (sk.srttUs === 0) return -1;
   let rate = sk.mssCache * 80_000;
   rate *= sk.cwnd < sk.ssthresh / 2 ? 200 : 120;
   rate *= Math.max(sk.cwnd, sk.packetsOut);
@@ -192,9 +194,11 @@ export function tcpGetInfo(sk: TcpSock, now: number): TcpInfo {
     sndWnd: 0,
   };
   if (listen) return info;
-  if (sk.tstampOk) info.options |= 1;
-  if (sk.sackOk) info.options |= 2;
-  if (sk.wscaleOk) {
+  // Linux learns tstamp_ok/sack_ok/wscale_ok from the SYN-ACK; before it only the SYN offered them.
+  const synced = sk.state !== TCP.SYN_SENT;
+  if (synced && sk.tstampOk) info.options |= 1;
+  if (synced && sk.sackOk) info.options |= 2;
+  if (synced && sk.wscaleOk) {
     info.options |= 4;
     info.sndWscale = sk.sndWscale;
     info.rcvWscale = sk.rcvWscale;
