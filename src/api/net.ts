@@ -494,9 +494,22 @@ export class Socket extends Duplex {
   }
 
   get bytesWritten(): number {
-    let pending = 0;
-    for (const c of this.#pendingWrite?.chunks ?? []) pending += c.byteLength;
-    return this.#bytesWritten + pending + this.writableLength;
+    // As Node: what was handed to the handle (the in-flight write counted once, in full)
+    // plus what waits in writableBuffer. writableLength includes the in-flight chunk, so
+    // adding it to the sent and unsent parts counted that chunk twice while it was blocked.
+    let buffered = 0;
+    const queued = (this as unknown as { writableBuffer: { chunk: unknown; encoding: BufferEncoding }[] })
+      .writableBuffer;
+    for (const b of queued)
+      buffered +=
+        typeof b.chunk === 'string' ? Buffer.byteLength(b.chunk, b.encoding) : (b.chunk as Uint8Array).byteLength;
+    const p = this.#pendingWrite;
+    let inFlight = this.writableLength - buffered;
+    if (p !== null) {
+      inFlight = 0;
+      for (const c of p.chunks) inFlight += c.byteLength;
+    }
+    return this.#bytesWritten + inFlight + buffered;
   }
 
   // --- ending ---

@@ -188,13 +188,14 @@ test('a full accept queue refuses with EAGAIN (backlog + 1 fit); a stale name re
 test('closing with unread data resets the peer; a listener closing resets unaccepted clients', async () => {
   const ns = new Namespace();
   // pauseOnConnect: the bytes stay in the kernel's queue, unread when the server closes.
+  let accepted: Socket | undefined;
   const srv = ns.net.createServer({ pauseOnConnect: true }, (x) => {
-    const s = x as Socket;
-    setTimeout(() => s.destroy(), 5);
+    accepted = x as Socket;
   });
   await new Promise<void>((r) => srv.listen('/run/r.sock', () => r()));
   const c = ns.net.connect('/run/r.sock');
-  c.write('unread');
+  // Once the write is done the bytes sit in the server's queue; then the server closes.
+  c.write('unread', () => accepted?.destroy());
   const err = await new Promise<SysErr>((r) => c.on('error', r));
   assert.equal(err.code, 'ECONNRESET');
   assert.equal(err.syscall, 'read');
@@ -209,6 +210,15 @@ test('closing with unread data resets the peer; a listener closing resets unacce
   assert.equal(c2.unix?.sendmsg(new Uint8Array(1)), -32);
   c2.destroy();
   srv2.close();
+  // A listener closing with a connection still queued: the client is reset.
+  const l = new UnixSock(ns);
+  l.bind('/run/l.sock');
+  l.listen(5);
+  const q = new UnixSock(ns);
+  assert.equal(q.connect('/run/l.sock'), 0);
+  l.close();
+  assert.equal(q.recvmsg(), -104);
+  assert.equal(q.recvmsg(), 0);
 });
 
 test('IPC traffic never touches lo: its packet counters stay as they were', async () => {
@@ -357,3 +367,40 @@ test('abstract names (a leading NUL): as node:net on Linux binds them, padded to
   real.close();
   srv.close();
 });
+
+test('backpressure as node:net sees it: write() results, writableLength, bytesWritten, one drain, 64 KiB reads', () =>
+  same(async (net, path, logs) => {
+    let server: kernelNet.Socket | undefined;
+    const srv = net.createServer({ pauseOnConnect: true }, (s) => {
+      server = s;
+    });
+    await new Promise<void>((r) => srv.listen(path, () => r()));
+    const c = net.connect(path);
+    c.write('early');
+    push(logs, 'client', `before connect bw=${c.bytesWritten} wl=${c.writableLength}`);
+    await new Promise<void>((r) => c.on('connect', () => r()));
+    c.on('drain', () => push(logs, 'client', `drain wl=${c.writableLength} bw=${c.bytesWritten}`));
+    for (let i = 0; i < 4; i++) {
+      const ok = c.write(Buffer.alloc(262144, i));
+      push(logs, 'client', `write ${ok} wl=${c.writableLength} bw=${c.bytesWritten}`);
+    }
+    await new Promise((r) => setTimeout(r, 30));
+    push(logs, 'client', `waited wl=${c.writableLength}`);
+    const s = server as kernelNet.Socket;
+    let total = 0;
+    let max = 0;
+    const all = 5 + 4 * 262144;
+    const done = new Promise<void>((r) =>
+      s.on('data', (d: Buffer) => {
+        total += d.length;
+        max = Math.max(max, d.length);
+        if (total === all) r();
+      }),
+    );
+    s.resume();
+    await done;
+    push(logs, 'server', `read ${total} in chunks of at most ${max}`);
+    c.destroy();
+    s.destroy();
+    await new Promise<void>((r) => srv.close(() => r()));
+  }));
