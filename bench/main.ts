@@ -131,7 +131,9 @@ async function main(): Promise<void> {
     for (const n of smoke ? [200] : [10_000, 100_000]) {
       const label = n >= 1000 ? `${n / 1000}k` : String(n);
       const show = (side: string) => (d: number) => progress(`idle-conns ${label} ${side}: ${d}`);
-      const lonet = await idleConns(lonetStack(), n, show('lonet'));
+      const ls = lonetStack();
+      const lonet = await idleConns(ls, n, show('lonet'));
+      ls.ns?.destroy();
       const kn = Math.min(n, KERNEL_IDLE_MAX);
       const kernel = await idleConns(kernelStack, kn, show(`kernel (${kn})`));
       rows.push({

@@ -165,7 +165,9 @@ export async function scaling(o: ScaleOpts): Promise<ScaleRow[]> {
     ];
     await udpRate(ns, o.ms);
     for (let i = 0; i < Math.max(3, o.reps); i++) {
-      for (const c of conds) {
+      // Each repetition starts with the next condition, so none always follows another.
+      for (let j = 0; j < conds.length; j++) {
+        const c = conds[(i + j) % conds.length] as (typeof conds)[number];
         o.progress(`${c.name} ${i + 1}`);
         const cap = c.on?.capture({ device: 'lo' });
         const drain = (async () => {
