@@ -404,3 +404,19 @@ test('backpressure as node:net sees it: write() results, writableLength, bytesWr
     s.destroy();
     await new Promise<void>((r) => srv.close(() => r()));
   }));
+
+test('a server closing over unread bytes: the client gets read ECONNRESET, as node:net does', () =>
+  same(async (net, path, logs) => {
+    let accepted: kernelNet.Socket | undefined;
+    const srv = net.createServer({ pauseOnConnect: true }, (s) => {
+      accepted = s;
+    });
+    await new Promise<void>((r) => srv.listen(path, () => r()));
+    const c = net.connect(path);
+    c.write('unread', () => setTimeout(() => accepted?.destroy(), 10));
+    c.on('error', (e: SysErr) => push(logs, 'client', `error ${e.message} ${e.code} ${e.errno} ${e.syscall}`));
+    c.on('end', () => push(logs, 'client', 'end'));
+    await closed(c);
+    push(logs, 'client', `closed destroyed=${c.destroyed}`);
+    await new Promise<void>((r) => srv.close(() => r()));
+  }));
