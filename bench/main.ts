@@ -6,6 +6,7 @@
  *
  *   npm run bench [-- --quick] [-- --smoke] [-- --json FILE] [-- --only tcp-rr,udp-rr,idle-conns,scaling]
  */
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import { parseArgs } from 'node:util';
@@ -107,6 +108,12 @@ async function main(): Promise<void> {
     `lonet bench (${smoke ? 'smoke' : quick ? 'quick' : 'full'}: median of ${reps} × ${ms} ms after a ${smoke ? ms : Math.max(1000, ms)} ms warm-up) — ` +
       `Node ${process.version}, ${os.type()} ${os.release()}, ${os.cpus().length} × ${cpu}`,
   );
+  // Which code ran: the commit, and whether the working tree differed from it.
+  try {
+    const rev = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', 'src'], { encoding: 'utf8' });
+    console.log(`lonet at ${rev}${dirty.trim() === '' ? '' : ' with uncommitted changes under src/'}`);
+  } catch {}
   const load = () =>
     os
       .loadavg()
