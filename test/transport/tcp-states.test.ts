@@ -278,6 +278,9 @@ test('a receiver that does not read closes the window; persist probes keep askin
     const n = cli.sendmsg(data.subarray(sent));
     if (n > 0) sent += n;
     await tick();
+    // Let delayed ACKs (40 ms) go out, as time would pass on a real host.
+    ns.kernel.virtualClock.advance(50e6);
+    await tick();
   }
   assert.ok(acc.readable > 0);
   assert.ok(acc.readable <= acc.rcvbuf, 'never more than the receive buffer');

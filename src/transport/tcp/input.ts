@@ -123,6 +123,14 @@ function tcpEventDataRecv(sk: TcpSock, cb: TcpCb): void {
       sk.windowClamp = Math.max(sk.windowClamp, 0);
     }
     sk.rcvMss = Math.min(cb.len, sk.advmss);
+  } else {
+    // Smaller segments lower rcv_mss once two in a row have the same size (the peer's MSS
+    // shrank, e.g. after an MTU change), so ACKs and windows follow the new size.
+    const hdr = 20 + (sk.tstampOk ? TCPOLEN_TSTAMP_ALIGNED : 0);
+    if (cb.len + hdr >= 536 + 20) {
+      if (cb.len === sk.lastSegSize) sk.rcvMss = cb.len;
+      sk.lastSegSize = cb.len;
+    }
   }
   const now = sk.clock;
   // tcp_rcv_rtt_measure(): the time to receive a window's worth of data estimates the RTT
@@ -370,7 +378,7 @@ function tcpDataQueueOfo(sk: TcpSock, cb: TcpCb): void {
   let data = cb.data;
   const fin = has(cb, TCPHDR.FIN);
   sk.tn.ext.TCPOFOQueue++;
-  if (sk.rmemAlloc + cb.truesize > sk.rcvbuf) {
+  if (sk.rmemAlloc > sk.rcvbuf) {
     sk.tn.ext.TCPOFODrop++;
     return;
   }
@@ -447,7 +455,7 @@ function tcpDataQueue(sk: TcpSock, cb: TcpCb): void {
       return;
     }
     if (cb.len > 0) {
-      if (sk.rmemAlloc + cb.truesize > sk.rcvbuf && sk.rcvQueueBytes > 0) {
+      if (sk.rmemAlloc > sk.rcvbuf && sk.rcvQueueBytes > 0) {
         sk.tn.ext.TCPRcvQDrop++;
         tcpEnterQuickackMode(sk, TCP_MAX_QUICKACKS);
         return;
@@ -638,8 +646,10 @@ export function tcpSynOptions(sk: TcpSock, cb: TcpCb): void {
     sk.tsRecentStamp = sk.clock;
     sk.tcpHeaderLen = 20 + TCPOLEN_TSTAMP_ALIGNED;
   } else sk.tcpHeaderLen = 20;
-  // tcp_sync_mss(): the smaller of our route's and the peer's MSS, less the timestamp option.
+  // tcp_sync_mss(): the smaller of our route's and the peer's MSS, less the timestamp option
+  // (tcp_current_mss bounds it by the peer's window at the next send).
   sk.mssCache = Math.max(48, Math.min(sk.mssClamp, sk.advmss) - (sk.tstampOk ? TCPOLEN_TSTAMP_ALIGNED : 0));
+  sk.pmtuCookie = 0;
 }
 
 /** tcp_finish_connect(): established; wake the connecting process. */

@@ -594,14 +594,27 @@ export function tcpCurrentMss(sk: TcpSock): number {
     }
     mtu = rt6.mtu;
   }
-  if (mtu !== sk.pmtuCookie) {
+  if (mtu !== sk.pmtuCookie || sk.maxWindow !== sk.mssWindowCookie) {
     sk.pmtuCookie = mtu;
+    sk.mssWindowCookie = sk.maxWindow;
     const ipHdr = sk.v4 ? 20 : 40;
     let mss = Math.min(mtu, sk.v4 ? 0xffff : 0xffff + 40) - ipHdr - 20;
     mss = Math.min(mss, sk.mssClamp) - (sk.tcpHeaderLen - 20);
+    mss = tcpBoundToHalfWnd(sk, mss);
     sk.mssCache = Math.max(mss, sk.tn.sysctl.tcp_min_snd_mss);
   }
   return sk.mssCache;
+}
+
+/**
+ * tcp_bound_to_half_wnd(): no segment above half the largest window the peer offered,
+ * so a small window still carries two segments (Linux re-syncs the MSS whenever
+ * max_window grows, tcp_ack_update_window → tcp_sync_mss).
+ */
+function tcpBoundToHalfWnd(sk: TcpSock, pktsize: number): number {
+  const cutoff = sk.maxWindow > 536 ? sk.maxWindow >> 1 : sk.maxWindow;
+  if (cutoff > 0 && pktsize > cutoff) return Math.max(cutoff, 68 - sk.tcpHeaderLen);
+  return pktsize;
 }
 
 /** Splits any queued segment larger than `mss` at index `i` (tcp_fragment before sending). */

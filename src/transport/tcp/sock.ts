@@ -20,7 +20,15 @@ import { TCPHDR } from '../../wire/tcp.js';
 import { isV4Mapped, mappedV4, v4Mapped } from '../udp.js';
 import { type CongestionOps, tcpCongestion } from './cong.js';
 import { type NetnsTcp, tcpNet } from './netns.js';
-import { tcpConnectInit, tcpPush, tcpSelectWindowNow, tcpSendAck, tcpSendActiveReset, tcpSendFin } from './output.js';
+import {
+  tcpConnectInit,
+  tcpCurrentMss,
+  tcpPush,
+  tcpSelectWindowNow,
+  tcpSendAck,
+  tcpSendActiveReset,
+  tcpSendFin,
+} from './output.js';
 import { secureTcpSeq, secureTcpTsOff } from './secure.js';
 import { inetCskClearXmitTimers, tcpResetKeepaliveTimer, tcpSetKeepalive } from './timer.js';
 
@@ -74,8 +82,8 @@ export const MAX_TCP_WINDOW = 65535;
 export const TCP_MAX_WSCALE = 14;
 /** TCP_RMEM_TO_WIN_SCALE and the initial scaling_ratio (half of the buffer is window). */
 export const TCP_DEFAULT_SCALING_RATIO = 128;
-/** MAX_TCP_HEADER + skb overhead: what a queued segment costs beyond its payload. */
-export const SKB_TCP_OVERHEAD = 256 + 320 + 320;
+/** SKB_TRUESIZE(0): what a queued segment costs beyond its payload (sk_buff + skb_shared_info). */
+export const SKB_TCP_OVERHEAD = 256 + 320;
 
 /** sacked bits of a queued segment (TCPCB_*). */
 export const TCPCB = { SACKED_ACKED: 1, SACKED_RETRANS: 2, LOST: 4, EVER_RETRANS: 8 } as const;
@@ -193,6 +201,8 @@ export class TcpSock extends Sock {
   mssClamp = 536;
   /** The route MTU the MSS was last synced to (icsk_pmtu_cookie). */
   pmtuCookie = 0;
+  /** The max_window the MSS was last bounded by (tcp_bound_to_half_wnd). */
+  mssWindowCookie = -1;
   mssCache = 536;
   advmss = 536;
   /** tcp_header_len: 20, or 32 with timestamps. */
@@ -260,6 +270,8 @@ export class TcpSock extends Sock {
   ackAto = 0;
   ackLrcvtime = 0;
   rcvMss = TCP_MSS_DEFAULT;
+  /** The last small segment's size (icsk_ack.last_seg_size). */
+  lastSegSize = 0;
   /** Receive-buffer autotuning (rcvq_space). */
   rcvqSpace = 0;
   rcvqSeq = 0;
@@ -454,8 +466,8 @@ export class TcpSock extends Sock {
       }
       if (data.byteLength === 0) return 0;
       let copied = 0;
+      const goal = tcpCurrentMss(this);
       while (copied < data.byteLength && this.writable) {
-        const goal = this.mssCache;
         let tail = this.wq[this.wq.length - 1];
         if (tail === undefined || tail.txTime >= 0 || tail.len >= goal || tail.flags & TCPHDR.FIN) {
           tail = { seq: this.writeSeq, end: this.writeSeq, flags: 0, data: [], len: 0, sacked: 0, txTime: -1 };
