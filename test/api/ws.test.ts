@@ -15,7 +15,8 @@ test('the ws package runs over lonet: a WebSocketServer on an ns.http server, a 
   const { port } = server.address() as AddressInfo;
   // The recipe: ws dials with createConnection; ns.net.connect takes the same options.
   const client = new WebSocket(`ws://127.0.0.1:${port}/`, {
-    createConnection: (opts) => ns.net.connect({ port: Number(opts.port), host: String(opts.host) }) as never,
+    createConnection: ((opts: { port?: number | string; host?: string }) =>
+      ns.net.connect({ port: Number(opts.port), host: String(opts.host) })) as never,
   });
   await new Promise((r) => client.once('open', r));
   client.send('hello');

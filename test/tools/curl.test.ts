@@ -115,11 +115,14 @@ test('curl over lonet prints what the real curl prints against a real node:http 
 test('curl: a refused connect is exit 7, an unknown name exit 6, https is not supported (no TLS)', async () => {
   const ns = new Namespace();
   let r = await ns.exec('curl http://127.0.0.1:8081/');
-  assert.deepEqual({ ...r, stderr: ms(r.stderr) }, {
-    code: 7,
-    stdout: '',
-    stderr: "curl: (7) Failed to connect to 127.0.0.1 port 8081 after N ms: Couldn't connect to server\n",
-  });
+  assert.deepEqual(
+    { ...r, stderr: ms(r.stderr) },
+    {
+      code: 7,
+      stdout: '',
+      stderr: "curl: (7) Failed to connect to 127.0.0.1 port 8081 after N ms: Couldn't connect to server\n",
+    },
+  );
   r = await ns.exec('curl http://nosuch/');
   assert.deepEqual(r, { code: 6, stdout: '', stderr: 'curl: (6) Could not resolve host: nosuch\n' });
   r = await ns.exec('curl https://127.0.0.1/');
