@@ -21,8 +21,8 @@
  * One packet Linux counts in two of the summed counters: an IPv6 fragment that is not the
  * last but not a multiple of 8 bytes (ipv6_frag_rcv: ReasmReqds, then InHdrErrors).
  *
- * Linux drops two kinds of packet without any of these counters, and the check allows
- * exactly those: IPv4 martians (ip_route_input_slow: source multicast, limited broadcast
+ * Linux drops these packets without any of these counters, and the check allows
+ * exactly those: IPv4 source-routed packets (accept_source_route 0), IPv4 martians (ip_route_input_slow: source multicast, limited broadcast
  * or 0/8, destination 0/8 or unjoined multicast — counted only in /proc/net/stat/rt_cache;
  * and any IPv4 packet once lo has no in_device, after an MTU under 68: checked on 6.18)
  * and IPv6 NEXTHDR_NONE (InDelivers to nodata_protocol, which counts nothing more).
@@ -141,6 +141,7 @@ export function isMartian4(frame: Uint8Array): boolean {
   const dst = frame.subarray(30, 34);
   const s0 = src[0] as number;
   const d0 = dst[0] as number;
+  if (sourceRouted(frame)) return true;
   const zero = (a: Uint8Array) => a.every((b) => b === 0);
   const lbcast = (a: Uint8Array) => a.every((b) => b === 0xff);
   if (s0 >= 224 && s0 < 240) return true;
@@ -149,5 +150,27 @@ export function isMartian4(frame: Uint8Array): boolean {
   if (s0 === 0 || d0 === 0) return true;
   // Multicast destinations other than 224.0.0.1 (all-hosts, joined on every device).
   if (d0 >= 224 && d0 < 240) return !(d0 === 224 && dst[1] === 0 && dst[2] === 0 && dst[3] === 1);
+  return false;
+}
+
+/**
+ * A header with a loose or strict source route option: ip_rcv_options() drops it without
+ * a counter while accept_source_route is 0 (only a malformed option is InHdrErrors).
+ */
+function sourceRouted(frame: Uint8Array): boolean {
+  const ihl = ((frame[14] as number) & 15) * 4;
+  const end = Math.min(14 + ihl, frame.length);
+  for (let i = 34; i < end; ) {
+    const t = frame[i] as number;
+    if (t === 0) return false;
+    if (t === 1) {
+      i++;
+      continue;
+    }
+    if (t === 0x83 || t === 0x89) return true;
+    const len = frame[i + 1] ?? 0;
+    if (len < 2) return false;
+    i += len;
+  }
   return false;
 }

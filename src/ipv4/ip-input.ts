@@ -85,7 +85,89 @@ function ipRcvFinish(net: Net, skb: SkBuff): number {
       return NET_RX.DROP;
     }
   }
+  if (ipHdr(skb).ihl > 5 && ipRcvOptions(net, skb)) {
+    kfreeSkb(skb);
+    return NET_RX.DROP;
+  }
   return (skb.dst as NonNullable<SkBuff['dst']>).input(skb);
+}
+
+/** IPOPT_* option types (include/uapi/linux/ip.h). */
+const IPOPT = { END: 0, NOOP: 1, RR: 7, TIMESTAMP: 0x44, LSRR: 0x83, SSRR: 0x89, RA: 0x94 } as const;
+
+/**
+ * ip_rcv_options() + __ip_options_compile(): a malformed option is InHdrErrors and an
+ * ICMP parameter problem pointing at it; a source-routed packet is dropped (silently,
+ * as Linux does while accept_source_route is 0). Returns true to drop.
+ */
+function ipRcvOptions(net: Net, skb: SkBuff): boolean {
+  const base = skb.networkHeader;
+  const b = skb.head;
+  const end = base + ipHdr(skb).headerLen;
+  let ptr = -1;
+  let rr = false;
+  let ts = false;
+  let srr = false;
+  for (let i = base + IPV4_HEADER_LEN; i < end; ) {
+    const type = b[i] as number;
+    if (type === IPOPT.END) break;
+    if (type === IPOPT.NOOP) {
+      i++;
+      continue;
+    }
+    const l = end - i;
+    if (l < 2) {
+      ptr = i;
+      break;
+    }
+    const optlen = b[i + 1] as number;
+    if (optlen < 2 || optlen > l) {
+      ptr = i;
+      break;
+    }
+    const p2 = b[i + 2] as number;
+    switch (type) {
+      case IPOPT.SSRR:
+      case IPOPT.LSRR:
+        if (optlen < 3) ptr = i + 1;
+        else if (p2 < 4) ptr = i + 2;
+        else if (srr) ptr = i;
+        srr = true;
+        break;
+      case IPOPT.RR:
+        if (rr) ptr = i;
+        else if (optlen < 3) ptr = i + 1;
+        else if (p2 < 4) ptr = i + 2;
+        else if (p2 <= optlen && p2 + 3 > optlen) ptr = i + 2;
+        rr = true;
+        break;
+      case IPOPT.TIMESTAMP: {
+        if (ts) ptr = i;
+        else if (optlen < 4) ptr = i + 1;
+        else if (p2 < 5) ptr = i + 2;
+        else if (p2 <= optlen) {
+          const flag = (b[i + 3] as number) & 0xf;
+          if (flag === 0 && p2 + 3 > optlen) ptr = i + 2;
+          else if ((flag === 1 || flag === 3) && p2 + 7 > optlen) ptr = i + 2;
+        } else if (((b[i + 3] as number) & 0xf) !== 3 && (b[i + 3] as number) >> 4 === 15) ptr = i + 3;
+        ts = true;
+        break;
+      }
+      case IPOPT.RA:
+        if (optlen < 4) ptr = i + 1;
+        break;
+      default:
+        break;
+    }
+    if (ptr >= 0) break;
+    i += optlen;
+  }
+  if (ptr >= 0) {
+    net.ipv4.mib.ip.InHdrErrors++;
+    icmpSend(skb, ICMP.PARAMETERPROB, 0, ((ptr - base) << 24) >>> 0);
+    return true;
+  }
+  return srr;
 }
 
 /**

@@ -92,7 +92,9 @@ for (const mtu of [1500, 1000]) {
     assert.equal(cli.totalRetrans, 0);
     const real = linux(String(mtu));
     if (real === undefined) return t.skip('no Linux network namespace here');
-    assert.equal(real[0], `13107200 ${mtu - 52} none`);
+    // Linux's own retransmissions depend on when, in real time, the MTU changes under a
+    // segment in flight (seen both ways on this host); its MSS and the byte count do not.
+    assert.match(real[0] ?? '', new RegExp(`^13107200 ${mtu - 52} (none|retrans)$`));
     assert.match(real[1] ?? '', /IpFragOKs\s+0\s/);
   });
 }
