@@ -6,7 +6,7 @@
  */
 
 import { E } from '../../core/errno.js';
-import { CHECKSUM, kfreeSkb, pskbMayPull, type SkBuff, skbChecksum } from '../../core/skbuff.js';
+import { CHECKSUM, ipHdr, kfreeSkb, pskbMayPull, type SkBuff, skbChecksum } from '../../core/skbuff.js';
 import { inet6AddProtocol, inetAddProtocol } from '../../ipv4/protocol.js';
 import { ipv6AddrAny, ipv6AddrEqual } from '../../ipv6/addr.js';
 import type { Kernel } from '../../kernel/kernel.js';
@@ -95,7 +95,7 @@ function tcpRcv(skb: SkBuff, family: 4 | 6): number {
   let saddr: Uint8Array;
   let daddr: Uint8Array;
   if (family === 4) {
-    const iph = new Ipv4Header(skb.head, skb.networkHeader);
+    const iph = ipHdr(skb);
     saddr = v4Mapped(iph.src);
     daddr = v4Mapped(iph.dst);
   } else {

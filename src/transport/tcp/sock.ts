@@ -309,8 +309,9 @@ export class TcpSock extends Sock {
   /** Bytes of write queue at which the writer is told it may write again. */
   readonly inode: number;
   /** %pK of the socket: a hashed pointer, stable for its life (what root sees with kptr_restrict 0). */
-  readonly kptr =
-    `00000000${((crypto.getRandomValues(new Uint32Array(1))[0] as number) >>> 0).toString(16).padStart(8, '0')}`;
+  readonly kptr = `00000000${Math.floor(Math.random() * 0x100000000)
+    .toString(16)
+    .padStart(8, '0')}`;
 
   constructor(
     net: Net,
