@@ -16,6 +16,7 @@ import {
 } from '../core/skbuff.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Net } from '../net/net.js';
+import { datagramTruesize } from '../socket/sock.js';
 import { csumFold } from '../wire/checksum.js';
 import { ICMP, ICMP_HEADER_LEN, IcmpHeader } from '../wire/icmp.js';
 import { IPPROTO, Ipv4Header } from '../wire/ipv4.js';
@@ -104,6 +105,8 @@ function icmpPushReply(
   tos: number,
 ): void {
   const skb = allocSkb(ICMP_HEADER_LEN + body.byteLength, IPV4_MAX_HEADROOM);
+  // icmp_push_reply() builds it with ip_append_data: the same truesize as a datagram.
+  skb.truesize = datagramTruesize(ICMP_HEADER_LEN + body.byteLength, 20, 0);
   const at = skbPut(skb, ICMP_HEADER_LEN + body.byteLength);
   const h = new IcmpHeader(skb.head, at, ICMP_HEADER_LEN + body.byteLength);
   h.type = type;

@@ -14,6 +14,7 @@ import { IPV6_MAX_HEADROOM, ip6XmitDgram } from '../ipv6/ip6-output.js';
 import { ip6RouteOutput } from '../ipv6/route.js';
 import type { Net } from '../net/net.js';
 import { DatagramQueue } from '../socket/datagram-queue.js';
+import { datagramTruesize } from '../socket/sock.js';
 import { ICMP, IcmpHeader } from '../wire/icmp.js';
 import { ICMPV6, Icmpv6Header } from '../wire/icmpv6.js';
 import { IPPROTO, Ipv4Header } from '../wire/ipv4.js';
@@ -112,6 +113,7 @@ export class PingSock {
       if (typeof rt === 'number') return rt;
       if (rt.rtFlags & RTCF.BROADCAST) return -E.EACCES;
       const skb = allocSkb(msg.byteLength, IPV4_MAX_HEADROOM);
+      skb.truesize = datagramTruesize(msg.byteLength, 20, 0);
       const at = skbPut(skb, msg.byteLength);
       skb.head.set(msg, at);
       const h = new IcmpHeader(skb.head, at, msg.byteLength);
@@ -134,6 +136,7 @@ export class PingSock {
     const rt = ip6RouteOutput(net, fl6);
     if (typeof rt === 'number') return rt;
     const skb = allocSkb(msg.byteLength, IPV6_MAX_HEADROOM);
+    skb.truesize = datagramTruesize(msg.byteLength, 40, 0);
     const at = skbPut(skb, msg.byteLength);
     skb.head.set(msg, at);
     const h = new Icmpv6Header(skb.head, at, msg.byteLength);

@@ -9,6 +9,7 @@ import { E } from '../core/errno.js';
 import { allocSkb, kfreeSkb, pskbMayPull, type SkBuff, skbCopyBits, skbPut } from '../core/skbuff.js';
 import type { Net } from '../net/net.js';
 import { DatagramQueue } from '../socket/datagram-queue.js';
+import { datagramTruesize } from '../socket/sock.js';
 import { IPPROTO, Ipv4Header } from '../wire/ipv4.js';
 import { flowi4 } from './fib.js';
 import { icmpOutCount } from './icmp.js';
@@ -70,6 +71,8 @@ export class RawSock {
     if (rt.rtFlags & RTCF.BROADCAST && !this.broadcast) return -E.EACCES;
     if (payload.byteLength + 20 > 0xffff) return -E.EMSGSIZE;
     const skb = allocSkb(payload.byteLength, IPV4_MAX_HEADROOM);
+    // ip_append_data's allocation: what a receiver's queue is charged (832 for an echo).
+    skb.truesize = datagramTruesize(payload.byteLength, 20, 0);
     skb.head.set(payload, skbPut(skb, payload.byteLength));
     if (this.protocol === IPPROTO.ICMP && payload.byteLength >= 1) icmpOutCount(net, payload[0] as number);
     const ttl = this.ttl >= 0 ? this.ttl : net.ipv4.sysctl.ip_default_ttl;
