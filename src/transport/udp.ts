@@ -106,8 +106,15 @@ export function udpSockets(net: Net): UdpSock[] {
   return out;
 }
 
+/** A bound inet socket as the bind rules see it (UDP and TCP alike). */
+export interface InetBinding {
+  readonly family: 4 | 6;
+  readonly localAddr: In6Addr;
+  readonly v6only: boolean;
+}
+
 /** What part of the address space a bound socket covers, per family. */
-function covers(sk: UdpSock): { v4: 'any' | number | null; v6: 'any' | In6Addr | null } {
+export function covers(sk: InetBinding): { v4: 'any' | number | null; v6: 'any' | In6Addr | null } {
   const a = sk.localAddr;
   if (sk.family === 4) return { v4: ipv6AddrAny(a) || mappedV4(a) === 0 ? 'any' : mappedV4(a), v6: null };
   if (ipv6AddrAny(a)) return { v4: sk.v6only ? null : 'any', v6: 'any' };
@@ -116,7 +123,7 @@ function covers(sk: UdpSock): { v4: 'any' | number | null; v6: 'any' | In6Addr |
 }
 
 /** inet_rcv_saddr_equal() with wildcards: do two bindings overlap? */
-function bindingsOverlap(a: UdpSock, b: UdpSock): boolean {
+export function bindingsOverlap(a: InetBinding, b: InetBinding): boolean {
   const ca = covers(a);
   const cb = covers(b);
   if (ca.v4 !== null && cb.v4 !== null && (ca.v4 === 'any' || cb.v4 === 'any' || ca.v4 === cb.v4)) return true;

@@ -8,11 +8,12 @@ import { E } from '../../core/errno.js';
 import { TCPHDR, type TcpSackBlock } from '../../wire/tcp.js';
 import { timewaitEnter } from './minisocks.js';
 import {
-  synOptions,
+  flowOf,
   tcpSelectWindowNow,
   tcpSendAck,
   tcpSendActiveReset,
   tcpSendCtl,
+  tcpSendSynack,
   tcpSndbufExpand,
   tcpWriteXmit,
   trimHead,
@@ -30,6 +31,7 @@ import {
   TCP_MAX_QUICKACKS,
   TCP_MAX_WSCALE,
   TCP_RTO_MAX,
+  TCP_RTO_MIN_US,
   TCPCB,
   TCPOLEN_TSTAMP_ALIGNED,
   type TcpSock,
@@ -39,7 +41,7 @@ import {
   wakeState,
   winFromSpace,
 } from './sock.js';
-import { inetCskResetXmitTimer, TIMER, tcpRearmRto, tcpResetKeepaliveTimer, tcpSendDelayedAck } from './timer.js';
+import { TIMER, tcpRearmRto, tcpResetKeepaliveTimer, tcpSendDelayedAck } from './timer.js';
 
 /** What input needs of a segment (struct tcp_skb_cb plus the parsed options). */
 export interface TcpCb {
@@ -66,7 +68,7 @@ const has = (cb: TcpCb, f: number) => (cb.flags & f) !== 0;
 /** tcp_rtt_estimator() + tcp_set_rto(), in µs as Linux keeps them. */
 export function tcpRttEstimator(sk: TcpSock, mrttUs: number): void {
   let m = Math.max(1, Math.round(mrttUs));
-  const rtoMin = 200_000;
+  const rtoMin = TCP_RTO_MIN_US;
   if (sk.minRttUs === 0 || m < sk.minRttUs) sk.minRttUs = m;
   if (sk.srttUs !== 0) {
     m -= sk.srttUs >> 3;
@@ -556,7 +558,7 @@ function tcpRcvSynsent(sk: TcpSock, cb: TcpCb): void {
   if (has(cb, TCPHDR.ACK)) {
     if (!seqAfter(cb.ack, sk.iss) || seqAfter(cb.ack, sk.sndNxt)) {
       if (!has(cb, TCPHDR.RST)) {
-        tcpSendCtl(sk.net, ctlFlow(sk), {
+        tcpSendCtl(sk.net, flowOf(sk), {
           seq: cb.ack,
           ack: 0,
           flags: TCPHDR.RST,
@@ -604,28 +606,8 @@ function tcpRcvSynsent(sk: TcpSock, cb: TcpCb): void {
     tcpSetState(sk, TCP.SYN_RECV);
     const syn = sk.wq[0];
     if (syn !== undefined) syn.txTime = sk.clock;
-    tcpSendSynackNow(sk);
+    tcpSendSynack(sk);
   }
-}
-
-/** Sends our SYN-ACK for a simultaneous open. */
-function tcpSendSynackNow(sk: TcpSock): void {
-  const ts = sk.tstampOk ? { val: sk.tsNow(), ecr: sk.tsRecent } : null;
-  const opts = synOptions(sk.advmss, sk.sackOk, ts, sk.wscaleOk ? sk.rcvWscale : null);
-  sk.segsOut++;
-  tcpSendCtl(sk.net, ctlFlow(sk), {
-    seq: sk.iss,
-    ack: sk.rcvNxt,
-    flags: TCPHDR.SYN | TCPHDR.ACK,
-    window: Math.min(sk.rcvWnd, 65535),
-    options: opts,
-    data: [],
-    len: 0,
-  });
-}
-
-function ctlFlow(sk: TcpSock) {
-  return { v4: sk.v4, saddr: sk.srcAddr, daddr: sk.remoteAddr, sport: sk.localPort, dport: sk.remotePort };
 }
 
 /** What a SYN or SYN-ACK tells us: MSS, window scale, SACK and timestamps (tcp_parse_options on a SYN). */
@@ -708,7 +690,7 @@ export function tcpRcvStateProcess(sk: TcpSock, cb: TcpCb): void {
   const acceptable = tcpAck(sk, cb, slow);
   if (!acceptable) {
     if (sk.state === TCP.SYN_RECV) {
-      tcpSendCtl(sk.net, ctlFlow(sk), {
+      tcpSendCtl(sk.net, flowOf(sk), {
         seq: cb.ack,
         ack: 0,
         flags: TCPHDR.RST,
@@ -784,7 +766,4 @@ export function tcpRcvStateProcess(sk: TcpSock, cb: TcpCb): void {
   if (sk.state === TCP.CLOSE || sk.state === TCP.TIME_WAIT) return;
   tcpWriteXmit(sk, sk.cork);
   tcpAckSndCheck(sk);
-  if (sk.wq.length > 0 && sk.packetsOut === 0 && sk.pendingTimer === 0) {
-    inetCskResetXmitTimer(sk, TIMER.PROBE0, Math.max(sk.rto, 200e6));
-  }
 }

@@ -10,7 +10,7 @@ import type { Timer } from '../../kernel/clock.js';
 import { TCPHDR } from '../../wire/tcp.js';
 import { isV4Mapped, mappedV4 } from '../udp.js';
 import { type TcpCb, tcpInitTransfer, tcpRcvStateProcess, tcpRttEstimator } from './input.js';
-import { type CtlFlow, synOptions, tcpSelectInitialWindow, tcpSendCtl } from './output.js';
+import { type CtlFlow, synOptions, tcpInitializeRcvMss, tcpSelectInitialWindow, tcpSendCtl } from './output.js';
 import { secureTcpSeq, secureTcpTsOff, tcpHash } from './secure.js';
 import {
   ehashInsert,
@@ -608,7 +608,7 @@ function createChild(req: TcpRequestSock, cb: TcpCb): TcpSock {
   c.mssClamp = o.mss;
   c.tcpHeaderLen = 20 + (o.tstampOk ? TCPOLEN_TSTAMP_ALIGNED : 0);
   c.mssCache = Math.max(48, Math.min(o.mss, o.advmss) - (o.tstampOk ? TCPOLEN_TSTAMP_ALIGNED : 0));
-  c.rcvMss = Math.max(88, Math.min(o.advmss, 536));
+  tcpInitializeRcvMss(c);
   c.rcvWnd = o.rcvWnd;
   c.rcvSsthresh = o.rcvWnd;
   c.windowClamp = o.windowClamp;
@@ -650,5 +650,3 @@ function createChild(req: TcpRequestSock, cb: TcpCb): TcpSock {
   l.dataReady();
   return c;
 }
-
-export const isMapped = isV4Mapped;

@@ -6,7 +6,6 @@
  * checksum is left CHECKSUM_PARTIAL, as lo's HW_CSUM lets Linux do.
  */
 
-import { E } from '../../core/errno.js';
 import { allocSkb, CHECKSUM, type SkBuff, skbAddFrag, skbPut } from '../../core/skbuff.js';
 import { flowi4 } from '../../ipv4/fib.js';
 import { IPV4_MAX_HEADROOM, ipSendSkb } from '../../ipv4/ip-output.js';
@@ -27,6 +26,9 @@ import {
   TCP,
   TCP_INIT_CWND,
   TCP_MAX_WSCALE,
+  TCP_MIN_MSS,
+  TCP_MSS_DEFAULT,
+  TCP_RTO_MIN_US,
   TCP_TIMEOUT_INIT,
   TCPCB,
   TCPOLEN_TSTAMP_ALIGNED,
@@ -36,7 +38,7 @@ import {
   tcpRoute4,
   winFromSpace,
 } from './sock.js';
-import { inetCskResetXmitTimer, TIMER, tcpResetKeepaliveTimer } from './timer.js';
+import { inetCskResetXmitTimer, TIMER } from './timer.js';
 
 /** What a segment on the wire needs beyond the socket: flags, sequence numbers, options, data. */
 interface SegOut {
@@ -155,7 +157,7 @@ export function tcpSendCtl(net: Net, flow: CtlFlow, seg: SegOut): number {
   return ipQueueXmit(net, flow, skb, null, true);
 }
 
-function flowOf(sk: TcpSock): CtlFlow {
+export function flowOf(sk: TcpSock): CtlFlow {
   return { v4: sk.v4, saddr: sk.srcAddr, daddr: sk.remoteAddr, sport: sk.localPort, dport: sk.remotePort };
 }
 
@@ -308,6 +310,11 @@ function tcpTransmit(sk: TcpSock, seq: number, flags: number, data: Uint8Array[]
   return ipQueueXmit(sk.net, flowOf(sk), skb, sk, true);
 }
 
+/** tcp_initialize_rcv_mss(): a conservative guess at the peer's segment size until data shows it. */
+export function tcpInitializeRcvMss(sk: TcpSock): void {
+  sk.rcvMss = Math.max(TCP_MIN_MSS, Math.min(sk.advmss, TCP_MSS_DEFAULT));
+}
+
 /** tcp_connect_init() + tcp_connect(): options, window, the SYN and its timer. */
 export function tcpConnectInit(sk: TcpSock): void {
   const s = sk.tn.sysctl;
@@ -320,7 +327,7 @@ export function tcpConnectInit(sk: TcpSock): void {
   sk.wscaleOk = s.tcp_window_scaling !== 0;
   sk.tcpHeaderLen = 20 + (sk.tstampOk ? TCPOLEN_TSTAMP_ALIGNED : 0);
   sk.mssCache = sk.advmss - (sk.tstampOk ? TCPOLEN_TSTAMP_ALIGNED : 0);
-  sk.rcvMss = Math.max(88, Math.min(sk.advmss, 536));
+  tcpInitializeRcvMss(sk);
   const w = tcpSelectInitialWindow(sk.tn, sk.net, winFromSpace(sk, sk.rcvbuf), sk.advmss, sk.wscaleOk);
   sk.rcvWnd = w.rcvWnd;
   sk.rcvWscale = w.wscale;
@@ -438,18 +445,14 @@ export function tcpPush(sk: TcpSock, corked: boolean): void {
 
 /** tcp_check_probe_timer(): data waits for a window while nothing is in flight — probe it. */
 export function tcpCheckProbeTimer(sk: TcpSock): void {
-  if (sk.packetsOut === 0 && sk.pendingTimer === 0) inetCskResetXmitTimer(sk, TIMER.PROBE0, Math.max(sk.rto, 200e6));
+  if (sk.packetsOut === 0 && sk.pendingTimer === 0)
+    inetCskResetXmitTimer(sk, TIMER.PROBE0, Math.max(sk.rto, TCP_RTO_MIN_US * 1e3));
 }
 
 /** tcp_send_ack(): a bare ACK of what we have, with the current window. */
 export function tcpSendAck(sk: TcpSock): void {
   if (sk.state === TCP.CLOSE || sk.state === TCP.LISTEN) return;
   tcpTransmit(sk, sk.sndNxt, TCPHDR.ACK, [], 0);
-}
-
-/** tcp_send_delayed_ack() is in timer.ts; this is __tcp_ack_snd_check()'s "now" branch. */
-export function tcpSendAckNow(sk: TcpSock): void {
-  tcpSendAck(sk);
 }
 
 /** tcp_send_fin(): FIN rides on the last unsent segment, or goes alone. */
@@ -647,9 +650,6 @@ export function tcpRetransmitSyn(sk: TcpSock): void {
   sendSeg(sk, syn);
 }
 
-/** Errors a failed transmit may return that mean "the packet is gone", as Linux treats them. */
-export const XMIT_LOST = new Set([E.ENOBUFS, E.ENETDOWN, E.ENETUNREACH, E.EHOSTUNREACH]);
-
 /** tcp_sndbuf_expand(): room for two windows of full segments once the connection is up. */
 export function tcpSndbufExpand(sk: TcpSock): void {
   if (sk.sndbufLocked) return;
@@ -658,5 +658,3 @@ export function tcpSndbufExpand(sk: TcpSock): void {
   const sndmem = 2 * segs * perMss;
   if (sndmem > sk.sndbuf) sk.sndbuf = Math.min(sndmem, sk.tn.sysctl.tcp_wmem[2]);
 }
-
-export { tcpResetKeepaliveTimer };

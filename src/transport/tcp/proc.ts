@@ -10,7 +10,6 @@ import type { Kernel } from '../../kernel/kernel.js';
 import { intSysctl, parseProcInt, type SysctlEntry } from '../../kernel/sysctl.js';
 import type { Net } from '../../net/net.js';
 import { registerProcNet } from '../../net/procfs.js';
-import { isV4Mapped } from '../udp.js';
 import { tcpAvailableCongestion, tcpCongestionExists } from './cong.js';
 import { TcpRequestSock, TcpTimewaitSock } from './minisocks.js';
 import { type NetnsTcp, TCPEXT_MIB_FIELDS, type TcpSysctl, tcpNet } from './netns.js';
@@ -241,4 +240,3 @@ export function registerTcpProc(kernel: Kernel): void {
 }
 
 export type { NetnsTcp };
-export const _isMapped = isV4Mapped;

@@ -17,7 +17,7 @@ import type { Net } from '../../net/net.js';
 import { Sock } from '../../socket/sock.js';
 import { IPPROTO } from '../../wire/ipv4.js';
 import { TCPHDR } from '../../wire/tcp.js';
-import { isV4Mapped, mappedV4, v4Mapped } from '../udp.js';
+import { bindingsOverlap, isV4Mapped, mappedV4, v4Mapped } from '../udp.js';
 import { type CongestionOps, tcpCongestion } from './cong.js';
 import { type NetnsTcp, tcpNet } from './netns.js';
 import {
@@ -47,23 +47,6 @@ export const TCP = {
   CLOSING: 11,
   NEW_SYN_RECV: 12,
 } as const;
-
-/** What ss prints for each state. */
-export const TCP_STATE_NAMES = [
-  'UNKNOWN',
-  'ESTAB',
-  'SYN-SENT',
-  'SYN-RECV',
-  'FIN-WAIT-1',
-  'FIN-WAIT-2',
-  'TIME-WAIT',
-  'UNCONN',
-  'CLOSE-WAIT',
-  'LAST-ACK',
-  'LISTEN',
-  'CLOSING',
-  'SYN-RECV',
-] as const;
 
 /** include/net/tcp.h constants (times in ns). */
 export const TCP_INIT_CWND = 10;
@@ -121,7 +104,6 @@ export interface TcpTimers {
 
 export const seqBefore = (a: number, b: number) => ((a - b) | 0) < 0;
 export const seqAfter = (a: number, b: number) => ((b - a) | 0) < 0;
-export const seqMax = (a: number, b: number) => (seqAfter(a, b) ? a : b);
 
 export const SHUT = { RCV: 1, SEND: 2 } as const;
 
@@ -697,26 +679,6 @@ function checkLocalAddr(sk: TcpSock, addr: Uint8Array): number {
     if (r === undefined || r.type !== RTN.LOCAL) return -E.EADDRNOTAVAIL;
   }
   return 0;
-}
-
-/** Which address families and addresses a bound socket covers. */
-function covers(sk: TcpSock): { v4: 'any' | number | null; v6: 'any' | Uint8Array | null } {
-  const a = sk.localAddr;
-  if (sk.family === 4) return { v4: anyAddr(a) ? 'any' : mappedV4(a), v6: null };
-  if (ipv6AddrAny(a)) return { v4: sk.v6only ? null : 'any', v6: 'any' };
-  if (isV4Mapped(a)) return { v4: mappedV4(a) === 0 ? 'any' : mappedV4(a), v6: null };
-  return { v4: null, v6: a };
-}
-
-function bindingsOverlap(a: TcpSock, b: TcpSock): boolean {
-  const ca = covers(a);
-  const cb = covers(b);
-  if (ca.v4 !== null && cb.v4 !== null && (ca.v4 === 'any' || cb.v4 === 'any' || ca.v4 === cb.v4)) return true;
-  if (ca.v6 !== null && cb.v6 !== null) {
-    if (ca.v6 === 'any' || cb.v6 === 'any') return true;
-    return ipv6AddrEqual(ca.v6, cb.v6);
-  }
-  return false;
 }
 
 /**

@@ -14,10 +14,19 @@ import {
   tcpSendActiveReset,
   tcpSendKeepaliveProbe,
   tcpWriteWakeup,
-  tcpWriteXmit,
 } from './output.js';
 import { tcpEnterLoss } from './recovery.js';
-import { SHUT, TCP, TCP_ATO_MIN, TCP_CA, TCP_RTO_MAX, TCPCB, type TcpSock, type TxSeg, tcpDone } from './sock.js';
+import {
+  TCP,
+  TCP_ATO_MIN,
+  TCP_CA,
+  TCP_DELACK_MAX,
+  TCP_RTO_MAX,
+  TCPCB,
+  type TcpSock,
+  type TxSeg,
+  tcpDone,
+} from './sock.js';
 
 /** What /proc/net/tcp's `tr` column shows for the pending timer. */
 export const TIMER = { NONE: 0, RETRANS: 1, KEEPALIVE: 2, TIME_WAIT: 3, PROBE0: 4 } as const;
@@ -149,7 +158,7 @@ export function tcpSendDelayedAck(sk: TcpSock): void {
   // On a fast path the delay is capped by the RTT (never below TCP_DELACK_MIN, 40 ms).
   let ato = Math.max(sk.ackAto, TCP_ATO_MIN);
   if (ato > TCP_ATO_MIN) {
-    let maxAto = sk.ackPingpong > 0 ? 200e6 : 500e6;
+    let maxAto = sk.ackPingpong > 0 ? TCP_DELACK_MAX : 500e6;
     if (sk.srttUs !== 0) maxAto = Math.min(maxAto, Math.max((sk.srttUs >> 3) * 1e3, TCP_ATO_MIN));
     ato = Math.min(ato, maxAto);
   }
@@ -205,9 +214,4 @@ function tcpKeepaliveTimer(sk: TcpSock): void {
     return;
   }
   tcpResetKeepaliveTimer(sk, time - idle);
-}
-
-/** After the handshake or when data is queued, make sure something will send it. */
-export function tcpKick(sk: TcpSock): void {
-  if (sk.shutdown & SHUT.SEND || sk.wq.length > 0) tcpWriteXmit(sk, sk.cork);
 }
