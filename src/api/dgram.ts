@@ -17,6 +17,7 @@ import { formatIpv4 } from '../ipv4/devinet.js';
 import { formatIpv6, inetPton6 } from '../ipv6/addr.js';
 import type { Net } from '../net/net.js';
 import { type In6Addr, isV4Mapped, mappedV4, UdpSock, v4Mapped } from '../transport/udp.js';
+import { type CodedError, isIPv4, isIPv6, nodeError, specificType, validatePort } from './node-errors.js';
 
 export type SocketType = 'udp4' | 'udp6';
 
@@ -54,36 +55,6 @@ type SendCallback = (error: Error | null, bytes?: number) => void;
 type Bytes = string | ArrayBufferView;
 
 // ---- Node's error shapes (lib/internal/errors.js) ----
-
-type CodedError = Error & { code: string };
-
-function nodeError<T extends Error>(Base: new (m: string) => T, code: string, message: string): T & { code: string } {
-  const err = new Base(message) as T & { code: string };
-  err.code = code;
-  return err;
-}
-
-/** determineSpecificType(): how Node names a wrong value in its messages. */
-function specificType(value: unknown): string {
-  if (value === null || value === undefined) return `${value}`;
-  if (typeof value === 'function') return `function ${value.name}`;
-  if (typeof value === 'object') {
-    const ctor = (value as { constructor?: { name?: string } }).constructor?.name;
-    return ctor ? `an instance of ${ctor}` : '[Object: null prototype] {}';
-  }
-  let inspected =
-    typeof value === 'string'
-      ? `'${value}'`
-      : typeof value === 'bigint'
-        ? `${value}n`
-        : typeof value === 'symbol'
-          ? value.toString()
-          : Object.is(value, -0)
-            ? '-0'
-            : String(value);
-  if (inspected.length > 28) inspected = `${inspected.slice(0, 25)}...`;
-  return `type ${typeof value} (${inspected})`;
-}
 
 const BYTES_TYPES = 'of type string or an instance of Buffer, TypedArray, or DataView';
 
@@ -124,24 +95,6 @@ function validateUint32(value: unknown, name: string): asserts value is number {
     'ERR_OUT_OF_RANGE',
     `The value of "${name}" is out of range. It must be ${range}. Received ${shown}`,
   );
-}
-
-/** validatePort(port, 'Port', allowZero). */
-function validatePort(port: unknown, allowZero: boolean): number {
-  if (
-    (typeof port !== 'number' && typeof port !== 'string') ||
-    (typeof port === 'string' && port.trim().length === 0) ||
-    +port !== +port >>> 0 ||
-    +port > 0xffff ||
-    (port === 0 && !allowZero)
-  ) {
-    throw nodeError(
-      RangeError,
-      'ERR_SOCKET_BAD_PORT',
-      `Port should be ${allowZero ? '>=' : '>'} 0 and < 65536. Received ${specificType(port)}.`,
-    );
-  }
-  return +port | 0;
 }
 
 export interface DgramSystemError extends Error {
@@ -220,17 +173,6 @@ function later(fn: () => void): void {
 }
 
 // ---- addresses ----
-
-const IPV4_RE = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]\d|\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]\d|\d)$/;
-
-function isIPv4(s: string): boolean {
-  return IPV4_RE.test(s);
-}
-
-function isIPv6(s: string): boolean {
-  const pct = s.indexOf('%');
-  return inetPton6(pct < 0 ? s : s.slice(0, pct)) !== null && (pct < 0 || pct < s.length - 1);
-}
 
 function parseIpv4(s: string): number | null {
   if (!isIPv4(s)) return null;
@@ -601,7 +543,7 @@ export class Socket extends EventEmitter {
   }
 
   connect(port: number, address?: string | (() => void), callback?: () => void): void {
-    const p = validatePort(port, false);
+    const p = validatePort(port, 'Port', false);
     let addr: unknown = address;
     let cb = callback;
     if (typeof addr === 'function') {
@@ -704,7 +646,7 @@ export class Socket extends EventEmitter {
       list = fixBufferList(buffer);
       if (list === null) throw invalidArgType('buffer list arguments', BYTES_TYPES, buffer);
     }
-    if (!connected) port = validatePort(port, false);
+    if (!connected) port = validatePort(port, 'Port', false);
     if (typeof callback !== 'function') callback = undefined;
     if (typeof address === 'function') {
       callback = address;

@@ -16,6 +16,7 @@ import type { Net } from '../net/net.js';
 import { libuvSunPath, UnixSock, unixUnlink } from '../socket/unix.js';
 import { SHUT, TCP, TcpSock } from '../transport/tcp/sock.js';
 import { mappedV4, v4Mapped } from '../transport/udp.js';
+import { isIP, isIPv4, isIPv6, nodeError, specificType, validatePort } from './node-errors.js';
 
 type Callback = (...args: unknown[]) => void;
 
@@ -56,58 +57,7 @@ function sysErr(errno: number, syscall: string, address?: string, port?: number,
   return err;
 }
 
-function codedError<T extends Error>(Base: new (m: string) => T, code: string, message: string): T & { code: string } {
-  const err = new Base(message) as T & { code: string };
-  err.code = code;
-  return err;
-}
-
-function describe(value: unknown): string {
-  if (value === null || value === undefined) return String(value);
-  if (typeof value === 'function') return `function ${value.name}`;
-  if (typeof value === 'object') {
-    const name = (value as { constructor?: { name?: string } }).constructor?.name;
-    return name ? `an instance of ${name}` : '[Object: null prototype] {}';
-  }
-  let s = typeof value === 'string' ? `'${value}'` : String(value);
-  if (s.length > 28) s = `${s.slice(0, 25)}...`;
-  return `type ${typeof value} (${s})`;
-}
-
-function validatePort(port: unknown, name = 'Port', allowZero = true): number {
-  if (
-    (typeof port !== 'number' && typeof port !== 'string') ||
-    (typeof port === 'string' && port.trim().length === 0) ||
-    +port !== +port >>> 0 ||
-    +port > 0xffff ||
-    (port === 0 && !allowZero)
-  ) {
-    throw codedError(
-      RangeError,
-      'ERR_SOCKET_BAD_PORT',
-      `${name} should be >= 0 and < 65536. Received ${describe(port)}.`,
-    );
-  }
-  return +port | 0;
-}
-
 // ---- addresses ----
-
-const IPV4_RE = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]\d|\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]\d|\d)$/;
-
-export function isIPv4(s: string): boolean {
-  return typeof s === 'string' && IPV4_RE.test(s);
-}
-
-export function isIPv6(s: string): boolean {
-  if (typeof s !== 'string') return false;
-  const pct = s.indexOf('%');
-  return inetPton6(pct < 0 ? s : s.slice(0, pct)) !== null;
-}
-
-export function isIP(s: string): 0 | 4 | 6 {
-  return isIPv4(s) ? 4 : isIPv6(s) ? 6 : 0;
-}
 
 function toAddr(ip: string): { addr: Uint8Array; family: 4 | 6 } {
   if (isIPv4(ip)) return { addr: v4Mapped(ip.split('.').reduce((a, p) => ((a << 8) | Number(p)) >>> 0, 0)), family: 4 };
@@ -289,10 +239,10 @@ export class Socket extends Duplex {
     const path = (opts as { path?: unknown }).path;
     if (path !== undefined && path !== null && path !== '') {
       if (typeof path !== 'string')
-        throw codedError(
+        throw nodeError(
           TypeError,
           'ERR_INVALID_ARG_TYPE',
-          `The "options.path" property must be of type string. Received ${describe(path)}`,
+          `The "options.path" property must be of type string. Received ${specificType(path)}`,
         );
     }
     if (this.destroyed) {
@@ -539,9 +489,9 @@ export class Socket extends Duplex {
   resetAndDestroy(): this {
     const sk = this[kSk];
     if (sk instanceof UnixSock)
-      throw codedError(TypeError, 'ERR_INVALID_HANDLE_TYPE', 'This handle type cannot be sent');
+      throw nodeError(TypeError, 'ERR_INVALID_HANDLE_TYPE', 'This handle type cannot be sent');
     if (sk === null || this.connecting) {
-      this.destroy(codedError(Error, 'ERR_SOCKET_CLOSED', 'Socket is closed'));
+      this.destroy(nodeError(Error, 'ERR_SOCKET_CLOSED', 'Socket is closed'));
       return this;
     }
     sk.linger = 0;
@@ -559,7 +509,7 @@ export class Socket extends Duplex {
 
   setTimeout(ms: number, cb?: Callback): this {
     if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) {
-      throw codedError(
+      throw nodeError(
         RangeError,
         'ERR_OUT_OF_RANGE',
         `The value of "msecs" is out of range. It must be a non-negative finite number. Received ${ms}`,
@@ -687,7 +637,7 @@ function writeAfterFIN(this: Socket, chunk: unknown, encoding?: unknown, cb?: un
   if (!this.writableEnded)
     return Duplex.prototype.write.call(this, chunk, encoding as BufferEncoding, cb as () => void);
   if (typeof encoding === 'function') cb = encoding;
-  const er = codedError(Error, 'EPIPE', 'This socket has been ended by the other party');
+  const er = nodeError(Error, 'EPIPE', 'This socket has been ended by the other party');
   if (typeof cb === 'function') process.nextTick(cb as (e: Error) => void, er);
   this.destroy(er);
   return false;
@@ -758,7 +708,7 @@ export class Server extends EventEmitter {
       } else if (typeof args[1] === 'number') opts.backlog = args[1];
     }
     if (this.listening)
-      throw codedError(
+      throw nodeError(
         Error,
         'ERR_SERVER_ALREADY_LISTEN',
         'Listen method has been called more than once without closing.',
@@ -868,7 +818,7 @@ export class Server extends EventEmitter {
   close(cb?: Callback): this {
     if (typeof cb === 'function') {
       if (this.#sk === null) {
-        this.once('close', () => cb(codedError(Error, 'ERR_SERVER_NOT_RUNNING', 'Server is not running.')));
+        this.once('close', () => cb(nodeError(Error, 'ERR_SERVER_NOT_RUNNING', 'Server is not running.')));
       } else this.once('close', cb);
     }
     if (this.#sk !== null) {
