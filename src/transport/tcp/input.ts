@@ -305,7 +305,6 @@ function tcpAck(sk: TcpSock, cb: TcpCb, slow: boolean): boolean {
   if (nwin > oldWnd && sk.pendingTimer === TIMER.PROBE0) {
     // tcp_ack_probe(): the window opened; the probe timer gives way to sending.
     sk.timers.retrans?.cancel();
-    sk.timers.retrans = null;
     sk.pendingTimer = 0;
     sk.timeoutAt = 0;
     sk.backoff = 0;

@@ -281,7 +281,6 @@ function tcpEventAckSent(sk: TcpSock): void {
   if (sk.ackQuick > 0) sk.ackQuick--;
   sk.ackPending = false;
   sk.timers.delack?.cancel();
-  sk.timers.delack = null;
 }
 
 /** tcp_transmit_skb() for a socket: options, window, ACK of what we have, then IP. */

@@ -96,9 +96,17 @@ export interface OfoSeg {
 }
 
 /** Timers this socket may have armed. */
+interface SkTimerLike {
+  readonly pending: boolean;
+  mod(delayNs: number): void;
+  cancel(): void;
+  kill(): void;
+}
+
 export interface TcpTimers {
-  retrans: { cancel(): void } | null;
-  delack: { cancel(): void } | null;
+  /** The retransmit/probe and delayed-ACK timers (SkTimer), made on first use. */
+  retrans: SkTimerLike | null;
+  delack: SkTimerLike | null;
   keepalive: { cancel(): void } | null;
 }
 

@@ -40,29 +40,98 @@ function arm(sk: TcpSock, delayNs: number, fn: () => void): Timer {
   return t;
 }
 
+/**
+ * A socket's struct timer_list for timers TCP moves on every segment (retransmit, delayed
+ * ACK). mod_timer() and del_timer() only write the expiry, as Linux's are cheap list moves;
+ * the host timer is re-armed only when the expiry moves earlier, and when it fires early
+ * (the expiry moved later) it sleeps again for the rest. So a ping-pong connection arms
+ * one host timer per RTO or ato, not two per segment.
+ */
+export class SkTimer {
+  #pending = false;
+  #expires = 0;
+  #host: Timer | null = null;
+  #hostAt = 0;
+  readonly #fire = (): void => {
+    this.#host = null;
+    if (!this.#pending) return;
+    const sk = this.sk;
+    const clock = sk.net.kernel.clock;
+    // A host timer may run a little before the expiry on the real clock (ms granularity).
+    const left = this.#expires - clock.now();
+    if (left > (clock.virtual ? 0 : 1e6)) {
+      this.#armHost(left);
+      return;
+    }
+    this.#pending = false;
+    if (!sk.net.alive) return;
+    sk.net.kernel.runOn(sk.cpu, this.fn);
+  };
+
+  constructor(
+    readonly sk: TcpSock,
+    readonly fn: () => void,
+  ) {}
+
+  /** timer_pending(). */
+  get pending(): boolean {
+    return this.#pending;
+  }
+
+  /** sk_reset_timer(): expire `delayNs` from now. */
+  mod(delayNs: number): void {
+    const clock = this.sk.net.kernel.clock;
+    const at = clock.now() + Math.max(0, delayNs);
+    this.#pending = true;
+    this.#expires = at;
+    if (this.#host !== null && this.#hostAt <= at) return;
+    this.#host?.cancel();
+    this.#armHost(at - clock.now());
+  }
+
+  /** sk_stop_timer(): the host timer is left to fire and find nothing to do. */
+  cancel(): void {
+    this.#pending = false;
+  }
+
+  /** del_timer_sync() when the socket is done: the host timer goes too, so it holds nothing. */
+  kill(): void {
+    this.#pending = false;
+    this.#host?.cancel();
+    this.#host = null;
+  }
+
+  #armHost(delayNs: number): void {
+    const clock = this.sk.net.kernel.clock;
+    this.#hostAt = clock.now() + delayNs;
+    this.#host = clock.setTimer(delayNs, this.#fire);
+    this.#host.unref();
+  }
+}
+
 /** inet_csk_reset_xmit_timer(): (re)arm the retransmit or probe timer. */
 export function inetCskResetXmitTimer(sk: TcpSock, what: number, whenNs: number): void {
   whenNs = Math.min(whenNs, TCP_RTO_MAX);
-  sk.timers.retrans?.cancel();
   sk.pendingTimer = what;
   sk.timeoutAt = sk.clock + whenNs;
-  sk.timers.retrans = arm(sk, whenNs, () => {
-    sk.timers.retrans = null;
-    const pending = sk.pendingTimer;
-    sk.pendingTimer = 0;
-    sk.timeoutAt = 0;
-    if (sk.state === TCP.CLOSE || sk.state === TCP.LISTEN) return;
-    if (pending === TIMER.PROBE0) tcpProbeTimer(sk);
-    else tcpRetransmitTimer(sk);
-  });
+  sk.timers.retrans ??= new SkTimer(sk, () => tcpWriteTimer(sk));
+  sk.timers.retrans.mod(whenNs);
+}
+
+/** tcp_write_timer(): the retransmit or zero-window probe timer went off. */
+function tcpWriteTimer(sk: TcpSock): void {
+  const pending = sk.pendingTimer;
+  sk.pendingTimer = 0;
+  sk.timeoutAt = 0;
+  if (sk.state === TCP.CLOSE || sk.state === TCP.LISTEN) return;
+  if (pending === TIMER.PROBE0) tcpProbeTimer(sk);
+  else tcpRetransmitTimer(sk);
 }
 
 /** inet_csk_clear_xmit_timers(). */
 export function inetCskClearXmitTimers(sk: TcpSock): void {
-  sk.timers.retrans?.cancel();
-  sk.timers.retrans = null;
-  sk.timers.delack?.cancel();
-  sk.timers.delack = null;
+  sk.timers.retrans?.kill();
+  sk.timers.delack?.kill();
   sk.pendingTimer = 0;
   sk.timeoutAt = 0;
   sk.ackPending = false;
@@ -73,7 +142,6 @@ export function tcpRearmRto(sk: TcpSock): void {
   if (sk.packetsOut === 0) {
     if (sk.pendingTimer === TIMER.RETRANS) {
       sk.timers.retrans?.cancel();
-      sk.timers.retrans = null;
       sk.pendingTimer = 0;
       sk.timeoutAt = 0;
     }
@@ -154,7 +222,7 @@ function tcpProbeTimer(sk: TcpSock): void {
 /** tcp_send_delayed_ack(): ACK within `ato` unless something else carries it first. */
 export function tcpSendDelayedAck(sk: TcpSock): void {
   sk.ackPending = true;
-  if (sk.timers.delack !== null) return;
+  if (sk.timers.delack?.pending === true) return;
   // On a fast path the delay is capped by the RTT (never below TCP_DELACK_MIN, 40 ms).
   let ato = Math.max(sk.ackAto, TCP_ATO_MIN);
   if (ato > TCP_ATO_MIN) {
@@ -162,15 +230,18 @@ export function tcpSendDelayedAck(sk: TcpSock): void {
     if (sk.srttUs !== 0) maxAto = Math.min(maxAto, Math.max((sk.srttUs >> 3) * 1e3, TCP_ATO_MIN));
     ato = Math.min(ato, maxAto);
   }
-  sk.timers.delack = arm(sk, ato, () => {
-    sk.timers.delack = null;
-    if (!sk.ackPending || sk.state === TCP.CLOSE || sk.state === TCP.LISTEN) return;
-    sk.tn.ext.DelayedACKs++;
-    // A timed-out delayed ACK means the application is not answering: leave pingpong mode.
-    sk.ackPingpong = 0;
-    sk.ackAto = TCP_ATO_MIN;
-    tcpSendAck(sk);
-  });
+  sk.timers.delack ??= new SkTimer(sk, () => tcpDelackTimer(sk));
+  sk.timers.delack.mod(ato);
+}
+
+/** tcp_delack_timer(). */
+function tcpDelackTimer(sk: TcpSock): void {
+  if (!sk.ackPending || sk.state === TCP.CLOSE || sk.state === TCP.LISTEN) return;
+  sk.tn.ext.DelayedACKs++;
+  // A timed-out delayed ACK means the application is not answering: leave pingpong mode.
+  sk.ackPingpong = 0;
+  sk.ackAto = TCP_ATO_MIN;
+  tcpSendAck(sk);
 }
 
 /** tcp_set_keepalive(). */
