@@ -174,9 +174,33 @@ function later(fn: () => void): void {
 
 // ---- addresses ----
 
+/** The last IPv4 literal parsed, its value and its mapped form: a sender repeats its peer. */
+let lastIpv4 = '';
+let lastIpv4Value = 0;
+let lastIpv4Mapped: In6Addr | null = null;
+
+/** isIPv4 with the last literal remembered. */
+function isIpv4Literal(s: string): boolean {
+  return (s === lastIpv4 && lastIpv4 !== '') || isIPv4(s);
+}
+
 function parseIpv4(s: string): number | null {
+  if (s === lastIpv4 && lastIpv4 !== '') return lastIpv4Value;
   if (!isIPv4(s)) return null;
-  return s.split('.').reduce((a, p) => ((a << 8) | Number(p)) >>> 0, 0);
+  let a = 0;
+  let part = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x2e) {
+      a = ((a << 8) | part) >>> 0;
+      part = 0;
+    } else part = part * 10 + (c - 0x30);
+  }
+  a = ((a << 8) | part) >>> 0;
+  lastIpv4 = s;
+  lastIpv4Value = a;
+  lastIpv4Mapped = null;
+  return a;
 }
 
 /** uv_ip4_addr / uv_ip6_addr for the socket's family: the address, or null (EINVAL). */
@@ -189,6 +213,14 @@ function sockaddrForFamily(family: 4 | 6, ip: string): In6Addr | null {
   return inetPton6(pct < 0 ? ip : ip.slice(0, pct));
 }
 
+/** sockaddrForFamily(4, ip) for a send, which only reads it: the last peer's mapped address is reused. */
+function sendAddrV4(ip: string): In6Addr | null {
+  const a = parseIpv4(ip);
+  if (a === null) return null;
+  if (lastIpv4Mapped === null) lastIpv4Mapped = v4Mapped(a);
+  return lastIpv4Mapped;
+}
+
 function formatAddr(sockFamily: 4 | 6, a: In6Addr): string {
   return sockFamily === 4 ? formatIpv4(mappedV4(a)) : formatIpv6(a);
 }
@@ -196,8 +228,9 @@ function formatAddr(sockFamily: 4 | 6, a: In6Addr): string {
 /** dns.lookup(hostname, family) without DNS: literals at once (next tick), 'localhost' from /etc/hosts. */
 function defaultLookup(hostname: string, family: number, cb: LookupCallback): void {
   if (hostname) validateString(hostname, 'hostname');
-  if (isIPv4(hostname) || isIPv6(hostname)) {
-    nextTick(cb, null, hostname, isIPv4(hostname) ? 4 : 6);
+  const v4 = isIpv4Literal(hostname);
+  if (v4 || isIPv6(hostname)) {
+    nextTick(cb, null, hostname, v4 ? 4 : 6);
     return;
   }
   later(() => {
@@ -274,7 +307,7 @@ class Handle {
     }
     let addr: In6Addr | null = null;
     if (ip !== null) {
-      addr = sockaddrForFamily(this.family, ip);
+      addr = this.family === 4 ? sendAddrV4(ip) : sockaddrForFamily(this.family, ip);
       if (addr === null) return -E.EINVAL;
     }
     return this.sk.sendto(payload, addr, addr === null ? 0 : port);
@@ -295,11 +328,15 @@ class Handle {
     };
   }
 
+  /** The socket became readable: read at the next poll phase. */
+  readonly #wakeup = (): void => later(this.#drainLater);
+  readonly #drainLater = (): void => this.#drain();
+
   recvStart(): void {
     this.receiving = true;
     // The kernel's wakeup reaches a Node program at its next poll phase, never within the tick that sent.
-    this.sk.onDataReady = () => later(() => void this.#drain());
-    this.sk.onError = () => later(() => void this.#drain());
+    this.sk.onDataReady = this.#wakeup;
+    this.sk.onError = this.#wakeup;
     this.#updateRef();
     if (this.sk.queue.length > 0) this.sk.dataReady();
   }
@@ -315,30 +352,58 @@ class Handle {
    * The reads libuv does when the fd is readable: a pending error first (sock_error in
    * __skb_recv_udp), then one datagram per callback, each followed by the ticks and
    * microtasks it queued, as node::MakeCallback runs them.
+   *
+   * Between two callbacks: a tick, which queues a microtask that goes on (the place an
+   * `await` of a promise resolved by that tick would resume, without the promise). A
+   * callback that throws ends the run and rejects, as the async loop this was did.
    */
-  async #drain(): Promise<void> {
+  #drain(): void {
     if (this.#draining) return;
     this.#draining = true;
+    this.#drainStep();
+  }
+
+  readonly #drainStep = (): void => {
     try {
       while (this.receiving) {
         const err = this.sk.takeError();
         if (err !== 0) {
           this.onerror?.(err);
-          await tickBoundary();
-          continue;
+          tickBoundary(this.#resume);
+          return;
         }
         const d = this.sk.recv();
         if (d === null) break;
         const v4 = this.family === 4;
         const address =
-          v4 || (d.family === 4 && !isV4Mapped(d.address)) ? formatIpv4(mappedV4(d.address)) : formatIpv6(d.address);
+          v4 || (d.family === 4 && !isV4Mapped(d.address))
+            ? this.#formatV4(mappedV4(d.address))
+            : formatIpv6(d.address);
         const buf = Buffer.from(d.data.buffer, d.data.byteOffset, d.data.byteLength);
         this.onmessage?.(buf, { address, family: v4 ? 'IPv4' : 'IPv6', port: d.port, size: buf.length });
-        await tickBoundary();
+        tickBoundary(this.#resume);
+        return;
       }
-    } finally {
+    } catch (e) {
       this.#draining = false;
+      void Promise.reject(e);
+      return;
     }
+    this.#draining = false;
+  };
+
+  readonly #resume = (): void => queueMicrotask(this.#drainStep);
+
+  /** The last sender's address as text: a peer usually sends many datagrams. */
+  #lastV4 = -1;
+  #lastV4Text = '';
+
+  #formatV4(a: number): string {
+    if (a !== this.#lastV4) {
+      this.#lastV4Text = formatIpv4(a);
+      this.#lastV4 = a;
+    }
+    return this.#lastV4Text;
   }
 
   ref(): void {
@@ -379,9 +444,13 @@ class Handle {
   }
 }
 
-/** The boundary between two callbacks from the event loop: pending ticks, then microtasks. */
-function tickBoundary(): Promise<void> {
-  return new Promise((resolve) => nextTick(resolve));
+/**
+ * The boundary between two callbacks from the event loop: pending ticks, then microtasks.
+ * `resume` runs as a tick, behind those the callback queued.
+ */
+function tickBoundary(resume: () => void): void {
+  if (proc?.nextTick !== undefined) proc.nextTick(resume);
+  else queueMicrotask(resume);
 }
 
 // ---- the Socket ----

@@ -100,7 +100,17 @@ export interface Flowi4 {
 }
 
 export function flowi4(init: Partial<Flowi4> = {}): Flowi4 {
-  return { daddr: 0, saddr: 0, oif: 0, iif: 0, tos: 0, scope: 0, mark: 0, proto: 0, ...init };
+  // Field by field, not a spread: every datagram sent makes one, and all flows share a shape.
+  return {
+    daddr: init.daddr ?? 0,
+    saddr: init.saddr ?? 0,
+    oif: init.oif ?? 0,
+    iif: init.iif ?? 0,
+    tos: init.tos ?? 0,
+    scope: init.scope ?? 0,
+    mark: init.mark ?? 0,
+    proto: init.proto ?? 0,
+  };
 }
 
 /** struct fib_result. */

@@ -24,7 +24,7 @@ import {
   skbCopyBits,
   skbPut,
 } from '../core/skbuff.js';
-import { flowi4, RTN } from '../ipv4/fib.js';
+import { type Flowi4, flowi4, RTN } from '../ipv4/fib.js';
 import { inetAddrType } from '../ipv4/fib-frontend.js';
 import { icmpSend } from '../ipv4/icmp.js';
 import { IPV4_MAX_HEADROOM, ipSendSkbDgram } from '../ipv4/ip-output.js';
@@ -38,7 +38,7 @@ import type { Kernel } from '../kernel/kernel.js';
 import type { Net } from '../net/net.js';
 import { DatagramQueue } from '../socket/datagram-queue.js';
 import { datagramTruesize, Sock } from '../socket/sock.js';
-import { csumFold, csumPseudo } from '../wire/checksum.js';
+import { csumFold, csumPseudo, csumTcpudpNofold } from '../wire/checksum.js';
 import { ICMP } from '../wire/icmp.js';
 import { ICMPV6 } from '../wire/icmpv6.js';
 import { IPPROTO, Ipv4Header } from '../wire/ipv4.js';
@@ -346,33 +346,65 @@ export class UdpSock extends Sock {
       const err = this.getPort(0);
       if (err < 0) return err;
     }
-    const route = this.#routeTo(addr);
-    if (typeof route === 'number') return route;
-    const saddr = route.saddr;
+    if (v4) {
+      const err = this.#sendmsg4(payload, addr, port);
+      if (err !== undefined) return err;
+    } else {
+      const err = this.#sendmsg6(payload, addr, port);
+      if (err !== undefined) return err;
+    }
+    return payload.byteLength;
+  }
+
+  /** The IPv4 half of udp_sendmsg: the route (the socket's cached one when connected), the skb, ip_send_skb. */
+  #sendmsg4(payload: Uint8Array, addr: In6Addr, port: number): number | undefined {
+    const net = this.net;
+    const daddr = mappedV4(addr);
+    const fl4: Flowi4 = {
+      daddr,
+      saddr: mappedV4(this.localAddr),
+      oif: 0,
+      iif: 0,
+      tos: 0,
+      scope: 0,
+      mark: 0,
+      proto: IPPROTO.UDP,
+    };
+    const rt =
+      this.connected && ipv6AddrEqual(addr, this.remoteAddr) ? this.#route.get(net, fl4) : ipRouteOutputKey(net, fl4);
+    if (typeof rt === 'number') return rt;
+    const saddr = fl4.saddr;
     const len = UDP_HEADER_LEN + payload.byteLength;
-    const skb = allocSkb(len, v4 ? IPV4_MAX_HEADROOM : IPV6_MAX_HEADROOM);
+    const skb = allocSkb(len, IPV4_MAX_HEADROOM);
     const at = skbPut(skb, len);
-    skb.truesize = datagramTruesize(payload.byteLength, v4 ? 20 : 40);
-    skb.head.set(payload, at + UDP_HEADER_LEN);
-    const uh = new UdpHeader(skb.head, at);
-    uh.srcPort = this.localPort;
-    uh.dstPort = port;
-    uh.length = len;
-    // lo has NETIF_F_HW_CSUM: leave only the pseudo-header sum for the "device".
-    uh.fillChecksumPartial(v4 ? { src: mappedV4(saddr), dst: mappedV4(addr) } : { src: saddr, dst: addr });
+    skb.truesize = datagramTruesize(payload.byteLength, 20);
+    const b = skb.head;
+    b.set(payload, at + UDP_HEADER_LEN);
+    // struct udphdr, then the pseudo-header sum only (lo has NETIF_F_HW_CSUM): udp_set_csum's CHECKSUM_PARTIAL.
+    const sport = this.localPort;
+    const check = csumFold(csumTcpudpNofold(saddr, daddr, len, IPPROTO.UDP)) ^ 0xffff;
+    b[at] = sport >>> 8;
+    b[at + 1] = sport & 0xff;
+    b[at + 2] = port >>> 8;
+    b[at + 3] = port & 0xff;
+    b[at + 4] = len >>> 8;
+    b[at + 5] = len & 0xff;
+    b[at + 6] = check >>> 8;
+    b[at + 7] = check & 0xff;
     skb.ipSummed = CHECKSUM.PARTIAL;
     skb.csumStart = at;
     skb.csumOffset = 6;
     this.skbSetOwnerW(skb);
-    let err: number;
-    if (v4) {
-      const rt = route.rt4 as Rtable;
-      if (rt.rtFlags & RTCF.BROADCAST && !this.broadcast) {
-        kfreeSkb(skb);
-        return -E.EACCES;
-      }
-      const fl4 = flowi4({ daddr: mappedV4(addr), saddr: mappedV4(saddr), proto: IPPROTO.UDP });
-      err = ipSendSkbDgram(net, skb, fl4, rt, {
+    if (rt.rtFlags & RTCF.BROADCAST && !this.broadcast) {
+      kfreeSkb(skb);
+      return -E.EACCES;
+    }
+    const err = ipSendSkbDgram(
+      net,
+      skb,
+      { daddr, saddr, oif: 0, iif: 0, tos: 0, scope: 0, mark: 0, proto: IPPROTO.UDP },
+      rt,
+      {
         protocol: IPPROTO.UDP,
         ttl: this.ttl >= 0 ? this.ttl : net.ipv4.sysctl.ip_default_ttl,
         tos: 0,
@@ -380,33 +412,59 @@ export class UdpSock extends Sock {
         df: len + 20 <= rt.mtu,
         ignoreDf: true,
         inetId: this.connected ? this.#inetId : null,
-      });
-    } else {
-      const rt = ip6RouteOutput(net, { daddr: addr.slice(), saddr: saddr.slice(), oif: 0, proto: IPPROTO.UDP });
-      if (typeof rt === 'number') {
-        kfreeSkb(skb);
-        return rt;
-      }
-      err = ip6XmitDgram(net, skb, saddr, addr, rt, {
-        nexthdr: IPPROTO.UDP,
-        hopLimit: this.ttl >= 0 ? this.ttl : net.ipv6.sysctl.hop_limit,
-        tclass: 0,
-        flowKey: (this.localPort << 16) | port,
-      });
+      },
+    );
+    return this.#sendResult(net.ipv4.mib.udp, err, payload.byteLength);
+  }
+
+  #sendmsg6(payload: Uint8Array, addr: In6Addr, port: number): number | undefined {
+    const net = this.net;
+    const route = this.#routeTo(addr);
+    if (typeof route === 'number') return route;
+    const saddr = route.saddr;
+    const len = UDP_HEADER_LEN + payload.byteLength;
+    const skb = allocSkb(len, IPV6_MAX_HEADROOM);
+    const at = skbPut(skb, len);
+    skb.truesize = datagramTruesize(payload.byteLength, 40);
+    skb.head.set(payload, at + UDP_HEADER_LEN);
+    const uh = new UdpHeader(skb.head, at);
+    uh.srcPort = this.localPort;
+    uh.dstPort = port;
+    uh.length = len;
+    // lo has NETIF_F_HW_CSUM: leave only the pseudo-header sum for the "device".
+    uh.fillChecksumPartial({ src: saddr, dst: addr });
+    skb.ipSummed = CHECKSUM.PARTIAL;
+    skb.csumStart = at;
+    skb.csumOffset = 6;
+    this.skbSetOwnerW(skb);
+    const rt = ip6RouteOutput(net, { daddr: addr.slice(), saddr: saddr.slice(), oif: 0, proto: IPPROTO.UDP });
+    if (typeof rt === 'number') {
+      kfreeSkb(skb);
+      return rt;
     }
-    const mib = v4 ? net.ipv4.mib.udp : net.ipv6.mib.udp6;
+    const err = ip6XmitDgram(net, skb, saddr, addr, rt, {
+      nexthdr: IPPROTO.UDP,
+      hopLimit: this.ttl >= 0 ? this.ttl : net.ipv6.sysctl.hop_limit,
+      tclass: 0,
+      flowKey: (this.localPort << 16) | port,
+    });
+    return this.#sendResult(net.ipv6.mib.udp6, err, payload.byteLength);
+  }
+
+  /** What the device's answer means to the sender; undefined for sent (OutDatagrams counted). */
+  #sendResult(mib: { SndbufErrors: number; OutDatagrams: number }, err: number, bytes: number): number | undefined {
     // A congested queue (NET_XMIT_CN) is not an error to the sender (net_xmit_errno); a
     // dropped one (-ENOBUFS) is SndbufErrors and still success without IP_RECVERR.
     if (err === -E.ENOBUFS) {
       mib.SndbufErrors++;
-      return payload.byteLength;
+      return bytes;
     }
     if (err < 0) {
       mib.SndbufErrors += err === -E.EAGAIN ? 1 : 0;
       return err;
     }
     mib.OutDatagrams++;
-    return payload.byteLength;
+    return undefined;
   }
 
   /** udp_recvmsg(): the next datagram, counted in InDatagrams as it is read. */
@@ -504,14 +562,94 @@ function udpChecksumOk(skb: SkBuff, uh: UdpHeader, family: 4 | 6, src: In6Addr, 
   return csumFold(skbChecksum(skb, 0, len, pseudo)) === 0;
 }
 
+/**
+ * compute_score() for an IPv4 packet, addresses as numbers: what computeScore(sk, 4, …)
+ * answers, without making the socket's covers() or mapped addresses.
+ */
+function computeScore4(sk: UdpSock, saddr: number, sport: number, daddr: number): number {
+  if (sk.closed) return -1;
+  const a = sk.localAddr;
+  // covers().v4: the bound address, 0 for any; a v6 socket bound to a v6 address (or v6only) has none.
+  let local: number;
+  if (sk.family === 4) local = mappedV4(a);
+  else if (ipv6AddrAny(a)) {
+    if (sk.v6only) return -1;
+    local = 0;
+  } else if (isV4Mapped(a)) local = mappedV4(a);
+  else return -1;
+  let score = sk.family === 4 ? 2 : 1;
+  if (local !== 0) {
+    if (local !== daddr) return -1;
+    score += 4;
+  }
+  if (sk.connected) {
+    const r = sk.remoteAddr;
+    if (!isV4Mapped(r) || mappedV4(r) !== saddr || sk.remotePort !== sport) return -1;
+    score += 8;
+  }
+  return score;
+}
+
+/** udpLookup for IPv4 (__udp4_lib_lookup), with no array made: `saddr6` is the mapped source, for the reuseport hash. */
+function udpLookup4(
+  net: Net,
+  saddr: number,
+  saddr6: In6Addr,
+  sport: number,
+  daddr: number,
+  dport: number,
+): UdpSock | undefined {
+  const set = udpTable(net).byPort.get(dport);
+  if (set === undefined) return undefined;
+  let best: UdpSock | undefined;
+  let bestScore = -1;
+  let ties = 0;
+  let allReuse = true;
+  for (const sk of set) {
+    const s = computeScore4(sk, saddr, sport, daddr);
+    if (s < 0 || s < bestScore) continue;
+    if (s > bestScore) {
+      best = sk;
+      bestScore = s;
+      ties = 0;
+      allReuse = true;
+    }
+    ties++;
+    if (!sk.reusePort) allReuse = false;
+  }
+  if (ties > 1 && allReuse) {
+    let h = sport;
+    for (const b of saddr6) h = Math.imul(h ^ b, 0x01000193);
+    let pick = (h >>> 0) % ties;
+    for (const sk of set) {
+      if (computeScore4(sk, saddr, sport, daddr) !== bestScore) continue;
+      if (pick-- === 0) return sk;
+    }
+  }
+  return best;
+}
+
+/** The last IPv4 source seen, mapped: consecutive datagrams from one peer share it (nobody writes to it). */
+let lastSaddr4 = -1;
+let lastSaddr6: In6Addr = new Uint8Array(16);
+
+function v4MappedShared(addr: number): In6Addr {
+  if (addr !== lastSaddr4) {
+    lastSaddr6 = v4Mapped(addr);
+    lastSaddr4 = addr;
+  }
+  return lastSaddr6;
+}
+
 /** __udp4_lib_rcv / __udp6_lib_rcv. */
 function udpRcv(skb: SkBuff, family: 4 | 6): number {
+  if (family === 4) return udp4Rcv(skb);
   const net = skb.dev?.net;
   if (net === null || net === undefined) {
     kfreeSkb(skb);
     return 0;
   }
-  const mib = family === 4 ? net.ipv4.mib.udp : net.ipv6.mib.udp6;
+  const mib = net.ipv6.mib.udp6;
   if (!pskbMayPull(skb, UDP_HEADER_LEN)) {
     mib.InErrors++;
     kfreeSkb(skb);
@@ -525,17 +663,9 @@ function udpRcv(skb: SkBuff, family: 4 | 6): number {
     return 0;
   }
   pskbTrim(skb, ulen);
-  let saddr: In6Addr;
-  let daddr: In6Addr;
-  if (family === 4) {
-    const iph = ipHdr(skb);
-    saddr = v4Mapped(iph.src);
-    daddr = v4Mapped(iph.dst);
-  } else {
-    const ip6 = new Ipv6Header(skb.head, skb.networkHeader);
-    saddr = ip6.src.slice();
-    daddr = ip6.dst.slice();
-  }
+  const ip6 = new Ipv6Header(skb.head, skb.networkHeader);
+  const saddr = ip6.src.slice();
+  const daddr = ip6.dst.slice();
   if (!udpChecksumOk(skb, uh, family, saddr, daddr)) {
     mib.InCsumErrors++;
     mib.InErrors++;
@@ -544,19 +674,65 @@ function udpRcv(skb: SkBuff, family: 4 | 6): number {
   }
   const sport = uh.srcPort;
   const dport = uh.dstPort;
-  const rt = skb.dst as { rtFlags?: number } | null;
-  if (family === 4 && rt?.rtFlags !== undefined && rt.rtFlags & (RTCF.BROADCAST | RTCF.MULTICAST)) {
-    return udpMcastDeliver(net, skb, saddr, sport, daddr, dport);
-  }
   const sk = udpLookup(net, family, saddr, sport, daddr, dport);
   if (sk === undefined) {
     mib.NoPorts++;
-    if (family === 4) icmpSend(skb, ICMP.DEST_UNREACH, ICMP.PORT_UNREACH, 0);
-    else icmpv6Send(skb, ICMPV6.DEST_UNREACH, ICMPV6.PORT_UNREACH, 0);
+    icmpv6Send(skb, ICMPV6.DEST_UNREACH, ICMPV6.PORT_UNREACH, 0);
     kfreeSkb(skb);
     return 0;
   }
   udpQueueRcv(sk, skb, saddr, sport, family);
+  return 0;
+}
+
+/** __udp4_lib_rcv(): the header read in place, addresses as numbers until a socket takes the datagram. */
+function udp4Rcv(skb: SkBuff): number {
+  const net = skb.dev?.net;
+  if (net === null || net === undefined) {
+    kfreeSkb(skb);
+    return 0;
+  }
+  const mib = net.ipv4.mib.udp;
+  if (!pskbMayPull(skb, UDP_HEADER_LEN)) {
+    mib.InErrors++;
+    kfreeSkb(skb);
+    return 0;
+  }
+  const b = skb.head;
+  const at = skb.data;
+  const ulen = ((b[at + 4] as number) << 8) | (b[at + 5] as number);
+  if (ulen > skb.len || ulen < UDP_HEADER_LEN) {
+    mib.InErrors++;
+    kfreeSkb(skb);
+    return 0;
+  }
+  pskbTrim(skb, ulen);
+  const iph = ipHdr(skb);
+  const saddr = iph.src;
+  const daddr = iph.dst;
+  if (skb.ipSummed !== CHECKSUM.PARTIAL && skb.ipSummed !== CHECKSUM.UNNECESSARY) {
+    if (!udpChecksumOk(skb, new UdpHeader(b, at), 4, v4Mapped(saddr), v4Mapped(daddr))) {
+      mib.InCsumErrors++;
+      mib.InErrors++;
+      kfreeSkb(skb);
+      return 0;
+    }
+  }
+  const sport = ((b[at] as number) << 8) | (b[at + 1] as number);
+  const dport = ((b[at + 2] as number) << 8) | (b[at + 3] as number);
+  const rt = skb.dst as { rtFlags?: number } | null;
+  if (rt?.rtFlags !== undefined && rt.rtFlags & (RTCF.BROADCAST | RTCF.MULTICAST)) {
+    return udpMcastDeliver(net, skb, v4Mapped(saddr), sport, v4Mapped(daddr), dport);
+  }
+  const saddr6 = v4MappedShared(saddr);
+  const sk = udpLookup4(net, saddr, saddr6, sport, daddr, dport);
+  if (sk === undefined) {
+    mib.NoPorts++;
+    icmpSend(skb, ICMP.DEST_UNREACH, ICMP.PORT_UNREACH, 0);
+    kfreeSkb(skb);
+    return 0;
+  }
+  udpQueueRcv(sk, skb, saddr6, sport, 4);
   return 0;
 }
 
