@@ -498,3 +498,98 @@ export function emitTcp(repr: TcpRepr, buf: Uint8Array, offset: number, csum: L4
   else if (csum.mode === 'partial') h.fillChecksumPartial(csum.addrs);
   return len;
 }
+
+/** The data offset (header length in words) of the header at buf[offset], read before the header is pulled whole. */
+export function tcpDoff(buf: Uint8Array, offset: number): number {
+  return (buf[offset + 12] as number) >> 4;
+}
+
+/**
+ * Writes the fixed 20 bytes of a header at buf[offset] as emitTcp does (doff for an `hl`-byte
+ * header, zero checksum and urgent pointer), for senders that write their options themselves.
+ */
+export function emitTcpHeader(
+  buf: Uint8Array,
+  offset: number,
+  srcPort: number,
+  dstPort: number,
+  seq: number,
+  ackSeq: number,
+  flags: number,
+  window: number,
+  hl: number,
+): void {
+  buf[offset] = srcPort >>> 8;
+  buf[offset + 1] = srcPort;
+  buf[offset + 2] = dstPort >>> 8;
+  buf[offset + 3] = dstPort;
+  put32(buf, offset + 4, seq);
+  put32(buf, offset + 8, ackSeq);
+  buf[offset + 12] = ((hl >> 2) << 4) | ((flags >> 8) & 1);
+  buf[offset + 13] = flags;
+  buf[offset + 14] = window >>> 8;
+  buf[offset + 15] = window;
+  buf[offset + 16] = 0;
+  buf[offset + 17] = 0;
+  buf[offset + 18] = 0;
+  buf[offset + 19] = 0;
+}
+
+/** The timestamp option as Linux aligns it after the handshake (TCPOLEN_TSTAMP_ALIGNED): NOP, NOP, TS. */
+export function emitTcpTimestampAligned(buf: Uint8Array, offset: number, tsval: number, tsecr: number): void {
+  buf[offset] = TCPOPT.NOP;
+  buf[offset + 1] = TCPOPT.NOP;
+  buf[offset + 2] = TCPOPT.TIMESTAMP;
+  buf[offset + 3] = TCPOLEN.TIMESTAMP;
+  put32(buf, offset + 4, tsval);
+  put32(buf, offset + 8, tsecr);
+}
+
+function put32(buf: Uint8Array, k: number, v: number): void {
+  buf[k] = v >>> 24;
+  buf[k + 1] = v >>> 16;
+  buf[k + 2] = v >>> 8;
+  buf[k + 3] = v;
+}
+
+/**
+ * tcp_parse_options() straight into `r`, with no option list: the same result as
+ * tcpOptionsReceived(parseTcpOptions(buf.subarray(start, end))), for the receive path.
+ */
+export function tcpParseOptionsInto(buf: Uint8Array, start: number, end: number, r: TcpOptionsReceived): void {
+  r.mss = undefined;
+  r.wscale = undefined;
+  r.sackOk = false;
+  r.tsval = undefined;
+  r.tsecr = undefined;
+  r.sack = undefined;
+  let i = start;
+  while (i < end) {
+    const kind = buf[i] as number;
+    if (kind === TCPOPT.EOL) break;
+    if (kind === TCPOPT.NOP) {
+      i++;
+      continue;
+    }
+    if (i + 2 > end) break;
+    const size = buf[i + 1] as number;
+    if (size < 2 || i + size > end) break;
+    const at = i + 2;
+    if (kind === TCPOPT.TIMESTAMP && size === TCPOLEN.TIMESTAMP) {
+      r.tsval = be32(buf, at);
+      r.tsecr = be32(buf, at + 4);
+    } else if (kind === TCPOPT.MSS && size === TCPOLEN.MSS) r.mss = be16(buf, at);
+    else if (kind === TCPOPT.WINDOW && size === TCPOLEN.WINDOW) r.wscale = buf[at] as number;
+    else if (kind === TCPOPT.SACK_PERM && size === TCPOLEN.SACK_PERM) r.sackOk = true;
+    else if (
+      kind === TCPOPT.SACK &&
+      size >= TCPOLEN.SACK_BASE + TCPOLEN.SACK_PERBLOCK &&
+      (size - TCPOLEN.SACK_BASE) % TCPOLEN.SACK_PERBLOCK === 0
+    ) {
+      const blocks: TcpSackBlock[] = [];
+      for (let b = at; b < i + size; b += 8) blocks.push({ start: be32(buf, b), end: be32(buf, b + 4) });
+      r.sack = blocks;
+    }
+    i += size;
+  }
+}

@@ -1,13 +1,16 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import { readPcap } from '../../src/capture/pcap.js';
 import { csumPseudoPartial, type PseudoAddrs } from '../../src/wire/checksum.js';
 import { IPPROTO, Ipv4Header } from '../../src/wire/ipv4.js';
 import { Ipv6Header } from '../../src/wire/ipv6.js';
 import {
   emitTcp,
+  emitTcpHeader,
   emitTcpOptions,
+  emitTcpTimestampAligned,
   parseTcp,
   parseTcpOptions,
   TCPHDR,
@@ -17,6 +20,7 @@ import {
   tcpHeaderLen,
   tcpOptionsLen,
   tcpOptionsReceived,
+  tcpParseOptionsInto,
 } from '../../src/wire/tcp.js';
 
 const capture = readPcap(
@@ -291,4 +295,65 @@ test('malformed segments give an error value, never a throw', () => {
       parseTcp(b);
     }
   }
+});
+
+test('the receive path’s option parser reads any option bytes as tcp_parse_options does', () => {
+  const r = tcpOptionsReceived([]);
+  // Captured segments, then arbitrary bytes biased towards real option kinds and lengths.
+  for (const p of packets) {
+    const h = new TcpHeader(p, (p[0]! & 15) * 4);
+    tcpParseOptionsInto(h.buf, h.offset + 20, h.offset + h.headerLen, r);
+    assert.deepEqual(r, tcpOptionsReceived(parseTcpOptions(h.options)));
+  }
+  const byte = fc.oneof(fc.constantFrom(0, 1, 2, 3, 4, 5, 8, 10, 18), fc.integer({ min: 0, max: 255 }));
+  fc.assert(
+    fc.property(fc.array(byte, { maxLength: 40 }), (bytes) => {
+      const buf = Uint8Array.from([9, 9, ...bytes, 9]);
+      tcpParseOptionsInto(buf, 2, 2 + bytes.length, r);
+      assert.deepEqual(r, tcpOptionsReceived(parseTcpOptions(Uint8Array.from(bytes))));
+    }),
+    { numRuns: 5000 },
+  );
+});
+
+test('a header written field by field with aligned timestamps equals emitTcp of the same segment', () => {
+  fc.assert(
+    fc.property(
+      fc.record({
+        sport: fc.integer({ min: 0, max: 0xffff }),
+        dport: fc.integer({ min: 0, max: 0xffff }),
+        seq: fc.nat(),
+        ack: fc.nat(),
+        flags: fc.integer({ min: 0, max: 0x1ff }),
+        window: fc.integer({ min: 0, max: 0xffff }),
+        tsval: fc.nat(),
+        tsecr: fc.nat(),
+      }),
+      (s) => {
+        const want = new Uint8Array(40).fill(0xee);
+        const options: TcpOption[] = [
+          { kind: 'nop' },
+          { kind: 'nop' },
+          { kind: 'timestamp', tsval: s.tsval, tsecr: s.tsecr },
+        ];
+        const repr = {
+          srcPort: s.sport,
+          dstPort: s.dport,
+          seq: s.seq,
+          ackSeq: s.ack,
+          flags: s.flags,
+          window: s.window,
+          urgPtr: 0,
+          options,
+          payload: new Uint8Array(0),
+        };
+        emitTcp(repr, want, 4, { mode: 'none' });
+        const got = new Uint8Array(40).fill(0xee);
+        emitTcpHeader(got, 4, s.sport, s.dport, s.seq, s.ack, s.flags, s.window, 32);
+        emitTcpTimestampAligned(got, 24, s.tsval, s.tsecr);
+        assert.deepEqual(got, want);
+      },
+    ),
+    { numRuns: 2000 },
+  );
 });

@@ -13,9 +13,16 @@ import { ipRouteOutputKey, type Rtable } from '../../ipv4/route.js';
 import { IPV6_MAX_HEADROOM, ip6Xmit } from '../../ipv6/ip6-output.js';
 import { ip6RouteOutput } from '../../ipv6/route.js';
 import type { Net } from '../../net/net.js';
-import { csumPseudoPartial } from '../../wire/checksum.js';
+import { csumFold, csumIpv6Nofold, csumPseudoPartial, csumTcpudpNofold } from '../../wire/checksum.js';
 import { IPPROTO } from '../../wire/ipv4.js';
-import { emitTcp, TCPHDR, type TcpOption, type TcpSackBlock } from '../../wire/tcp.js';
+import {
+  emitTcp,
+  emitTcpHeader,
+  emitTcpTimestampAligned,
+  TCPHDR,
+  type TcpOption,
+  type TcpSackBlock,
+} from '../../wire/tcp.js';
 import { mappedV4 } from '../udp.js';
 import type { NetnsTcp } from './netns.js';
 import {
@@ -95,6 +102,39 @@ function buildSkb(flow: CtlFlow, seg: SegOut): SkBuff {
 
 const EMPTY = new Uint8Array(0);
 
+/**
+ * The skb of an established connection's segment with no SACK blocks to report, the
+ * common case: the header and aligned timestamps written straight into the head (the
+ * same bytes buildSkb makes from an option list), payload as fragments.
+ */
+function buildEstablishedSkb(
+  sk: TcpSock,
+  seq: number,
+  flags: number,
+  window: number,
+  data: Uint8Array[],
+  len: number,
+): SkBuff {
+  const hl = sk.tstampOk ? 20 + TCPOLEN_TSTAMP_ALIGNED : 20;
+  const skb = allocSkb(hl, HEADROOM);
+  const at = skbPut(skb, hl);
+  const head = skb.head;
+  emitTcpHeader(head, at, sk.localPort, sk.remotePort, seq >>> 0, sk.rcvNxt >>> 0, flags, window, hl);
+  if (sk.tstampOk) emitTcpTimestampAligned(head, at + 20, sk.tsNow(), sk.tsRecent);
+  for (let i = 0; i < data.length; i++) skbAddFrag(skb, data[i] as Uint8Array);
+  const total = hl + len;
+  // __tcp_v4_send_check / __tcp_v6_send_check with CHECKSUM_PARTIAL: the folded pseudo-header sum.
+  const check = sk.v4
+    ? ~csumFold(csumTcpudpNofold(mappedV4(sk.srcAddr), mappedV4(sk.remoteAddr), total, IPPROTO.TCP)) & 0xffff
+    : ~csumFold(csumIpv6Nofold(sk.srcAddr, sk.remoteAddr, total, IPPROTO.TCP)) & 0xffff;
+  head[at + 16] = check >>> 8;
+  head[at + 17] = check;
+  skb.ipSummed = CHECKSUM.PARTIAL;
+  skb.csumStart = at;
+  skb.csumOffset = 16;
+  return skb;
+}
+
 function optionsLen(options: readonly TcpOption[]): number {
   let n = 0;
   for (const o of options) {
@@ -149,6 +189,26 @@ function ipQueueXmit(net: Net, flow: CtlFlow, skb: SkBuff, sk: TcpSock | null, d
     tclass: 0,
     flowKey: (flow.sport << 16) | flow.dport,
   });
+}
+
+/**
+ * ip_queue_xmit() for a connected socket: its cached route and its own flow and header
+ * choices (inet_sk), reused from segment to segment instead of made anew.
+ */
+function ipQueueXmitSk(sk: TcpSock, skb: SkBuff): number {
+  if (!sk.v4) return ipQueueXmit(sk.net, flowOf(sk), skb, sk, true);
+  const net = sk.net;
+  net.ipv4.mib.tcp.OutSegs++;
+  sk.fl4 ??= flowi4({ proto: IPPROTO.TCP });
+  const fl4 = sk.fl4;
+  fl4.daddr = mappedV4(sk.remoteAddr);
+  fl4.saddr = mappedV4(sk.srcAddr);
+  const rt = sk.routeCache.get(net, fl4);
+  if (typeof rt === 'number') return rt;
+  sk.ipOpts ??= { protocol: IPPROTO.TCP, ttl: 0, tos: 0, df: true, ignoreDf: false, inetId: sk.inetIdGen };
+  const opts = sk.ipOpts;
+  opts.ttl = net.ipv4.sysctl.ip_default_ttl;
+  return ipSendSkb(net, skb, fl4, rt, opts);
 }
 
 /** Sends a segment that has no full socket behind it (tcp_v4_send_reset, tcp_v4_send_ack, SYN-ACK). */
@@ -286,27 +346,31 @@ function tcpEventAckSent(sk: TcpSock): void {
 /** tcp_transmit_skb() for a socket: options, window, ACK of what we have, then IP. */
 function tcpTransmit(sk: TcpSock, seq: number, flags: number, data: Uint8Array[], len: number): number {
   const syn = (flags & TCPHDR.SYN) !== 0;
-  let options: TcpOption[];
+  let options: TcpOption[] | null = null;
   let window: number;
   if (syn) {
     const ts = sk.tstampOk ? { val: sk.tsNow(), ecr: sk.tsRecent } : null;
     options = synOptions(sk.advmss, sk.sackOk, ts, sk.wscaleOk ? sk.rcvWscale : null);
     window = Math.min(sk.rcvWnd, MAX_TCP_WINDOW);
   } else {
-    options = establishedOptions(sk);
+    if (sk.sackOk && (sk.dsack !== null || sk.ofo.length > 0)) options = establishedOptions(sk);
     window = tcpSelectWindow(sk);
   }
   if (flags & TCPHDR.ACK) tcpEventAckSent(sk);
   if (sk.dsack !== null) sk.dsack = null;
-  const skb = buildSkb(flowOf(sk), { seq, ack: sk.rcvNxt, flags, window, options, data, len });
+  const skb =
+    options === null
+      ? buildEstablishedSkb(sk, seq, flags, window, data, len)
+      : buildSkb(flowOf(sk), { seq, ack: sk.rcvNxt, flags, window, options, data, len });
   sk.segsOut++;
   if (len > 0) {
     sk.dataSegsOut++;
-    sk.lastDataSent = sk.clock;
+    const now = sk.clock;
+    sk.lastDataSent = now;
     // tcp_event_data_sent(): data soon after receiving means interactive (pingpong) mode.
-    if (sk.clock - sk.ackLrcvtime < sk.ackAto) sk.ackPingpong = Math.min(sk.ackPingpong + 1, 255);
+    if (now - sk.ackLrcvtime < sk.ackAto) sk.ackPingpong = Math.min(sk.ackPingpong + 1, 255);
   }
-  return ipQueueXmit(sk.net, flowOf(sk), skb, sk, true);
+  return ipQueueXmitSk(sk, skb);
 }
 
 /** tcp_initialize_rcv_mss(): a conservative guess at the peer's segment size until data shows it. */

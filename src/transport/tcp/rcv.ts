@@ -16,7 +16,7 @@ import { ICMP } from '../../wire/icmp.js';
 import { ICMPV6 } from '../../wire/icmpv6.js';
 import { IPPROTO, Ipv4Header } from '../../wire/ipv4.js';
 import { Ipv6Header } from '../../wire/ipv6.js';
-import { parseTcpOptions, TCPHDR, TcpHeader, tcpOptionsReceived } from '../../wire/tcp.js';
+import { TCPHDR, TcpHeader, tcpDoff, tcpOptionsReceived, tcpParseOptionsInto } from '../../wire/tcp.js';
 import { isV4Mapped, mappedV4, v4Mapped } from '../udp.js';
 import { type TcpCb, tcpRcvStateProcess } from './input.js';
 import {
@@ -68,6 +68,9 @@ function payloadChunks(skb: SkBuff, hl: number): Uint8Array[] {
   return out;
 }
 
+/** The options of the segment being received, parsed once and copied into its TcpCb. */
+const rcvOpts = tcpOptionsReceived([]);
+
 function tcpRcv(skb: SkBuff, family: 4 | 6): number {
   const net = skb.dev?.net;
   if (net === null || net === undefined) {
@@ -80,24 +83,27 @@ function tcpRcv(skb: SkBuff, family: 4 | 6): number {
     kfreeSkb(skb);
     return 0;
   }
-  let th = new TcpHeader(skb.head, skb.data, skb.headlen);
-  if (th.doff < 5) {
+  const doff = tcpDoff(skb.head, skb.data);
+  if (doff < 5) {
     mib.InErrs++;
     kfreeSkb(skb);
     return 0;
   }
-  const hl = th.doff * 4;
+  const hl = doff * 4;
   if (!pskbMayPull(skb, hl)) {
     kfreeSkb(skb);
     return 0;
   }
-  th = new TcpHeader(skb.head, skb.data, skb.headlen);
-  let saddr: Uint8Array;
-  let daddr: Uint8Array;
+  const th = new TcpHeader(skb.head, skb.data, skb.headlen);
+  // IPv4 addresses stay numbers until a slow path needs them as v4-mapped bytes.
+  let saddr4 = 0;
+  let daddr4 = 0;
+  let saddr: Uint8Array | null = null;
+  let daddr: Uint8Array | null = null;
   if (family === 4) {
     const iph = ipHdr(skb);
-    saddr = v4Mapped(iph.src);
-    daddr = v4Mapped(iph.dst);
+    saddr4 = iph.src;
+    daddr4 = iph.dst;
   } else {
     const ip6 = new Ipv6Header(skb.head, skb.networkHeader);
     saddr = ip6.src.slice();
@@ -105,8 +111,8 @@ function tcpRcv(skb: SkBuff, family: 4 | 6): number {
   }
   if (skb.ipSummed !== CHECKSUM.PARTIAL && skb.ipSummed !== CHECKSUM.UNNECESSARY) {
     const pseudo =
-      family === 4
-        ? csumPseudo({ src: mappedV4(saddr), dst: mappedV4(daddr) }, skb.len, IPPROTO.TCP)
+      saddr === null || daddr === null
+        ? csumPseudo({ src: saddr4, dst: daddr4 }, skb.len, IPPROTO.TCP)
         : csumPseudo({ src: saddr, dst: daddr }, skb.len, IPPROTO.TCP);
     if (csumFold(skbChecksum(skb, 0, skb.len, pseudo)) !== 0) {
       mib.InCsumErrors++;
@@ -115,7 +121,8 @@ function tcpRcv(skb: SkBuff, family: 4 | 6): number {
       return 0;
     }
   }
-  const opts = tcpOptionsReceived(parseTcpOptions(th.options));
+  const opts = rcvOpts;
+  tcpParseOptionsInto(skb.head, skb.data + 20, skb.data + hl, opts);
   const flags = th.flags & 0xff;
   const len = skb.len - hl;
   const syn = (flags & TCPHDR.SYN) !== 0;
@@ -138,6 +145,17 @@ function tcpRcv(skb: SkBuff, family: 4 | 6): number {
   const sport = th.srcPort;
   const dport = th.dstPort;
   kfreeSkb(skb);
+  if (saddr === null || daddr === null) {
+    // __inet_lookup_established(): the common case, a connected socket, found by the 4-tuple
+    // without making address bytes (the key is TcpSock.ehashKey's for v4-mapped addresses).
+    const found = tcpNet(net).ehash.get(`${daddr4}:${dport}|${saddr4}:${sport}`);
+    if (found instanceof TcpSock) {
+      tcpRcvStateProcess(found, cb);
+      return 0;
+    }
+    saddr = v4Mapped(saddr4);
+    daddr = v4Mapped(daddr4);
+  }
   tcpDispatch(net, family === 4, cb, saddr, sport, daddr, dport);
   return 0;
 }

@@ -8,8 +8,9 @@
  * table serves both families as inet_hashinfo does; `v4` says which IP a connection uses.
  */
 import { E } from '../../core/errno.js';
-import { flowi4, RTN } from '../../ipv4/fib.js';
+import { type Flowi4, flowi4, RTN } from '../../ipv4/fib.js';
 import { inetAddrType } from '../../ipv4/fib-frontend.js';
+import type { IpHeaderOpts } from '../../ipv4/ip-output.js';
 import { ipRouteOutputKey, RouteCache, type Rtable } from '../../ipv4/route.js';
 import { ipv6AddrAny, ipv6AddrEqual } from '../../ipv6/addr.js';
 import { fib6Lookup, ip6RouteOutput, type Rt6Info } from '../../ipv6/route.js';
@@ -130,6 +131,9 @@ export class TcpSock extends Sock {
   v4 = true;
   readonly tn: NetnsTcp;
   readonly routeCache = new RouteCache();
+  /** The flow and IP header choices this socket's segments go out with (inet_sk), made on first send. */
+  fl4: Flowi4 | null = null;
+  ipOpts: IpHeaderOpts | null = null;
   rt6: Rt6Info | null = null;
   /** inet_id: the IP id counter of this connection's DF packets. */
   readonly inetIdGen = { next: 0 };
