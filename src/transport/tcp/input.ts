@@ -134,7 +134,7 @@ function tcpEventDataRecv(sk: TcpSock, cb: TcpCb): void {
       sk.lastSegSize = cb.len;
     }
   }
-  const now = sk.clock;
+  const now = sk.mstamp;
   // tcp_rcv_rtt_measure(): the time to receive a window's worth of data estimates the RTT
   // on the receiving side (what receive-buffer autotuning paces itself by).
   if (sk.rcvRttTime === 0 || !seqBefore(sk.rcvNxt, sk.rcvRttSeq)) {
@@ -235,7 +235,7 @@ function tcpAck(sk: TcpSock, cb: TcpCb, slow: boolean): boolean {
     else if (cb.sack !== undefined && sk.sackOk) tcpSacktag(sk, cb.sack, ack);
     return true;
   }
-  sk.lastAckRecv = sk.clock;
+  sk.lastAckRecv = sk.mstamp;
   // A SYN's window is never scaled.
   const nwin = has(cb, TCPHDR.SYN) ? cb.window : cb.window << sk.sndWscale;
   const oldWnd = sk.sndWnd;
@@ -269,7 +269,7 @@ function tcpAck(sk: TcpSock, cb: TcpCb, slow: boolean): boolean {
     else sk.delivered++;
     if (seg.sacked & TCPCB.LOST) sk.lostOut--;
     if (seg.sacked & TCPCB.SACKED_RETRANS) sk.retransOut--;
-    if (!(seg.sacked & TCPCB.EVER_RETRANS)) rttNs = sk.clock - seg.txTime;
+    if (!(seg.sacked & TCPCB.EVER_RETRANS)) rttNs = sk.mstamp - seg.txTime;
     sk.packetsOut--;
     ackedSegs++;
     // tcp_snd_una_update(): bytes_acked counts sequence space, SYN and FIN included.
@@ -282,7 +282,7 @@ function tcpAck(sk: TcpSock, cb: TcpCb, slow: boolean): boolean {
   const newData = ack !== priorUna;
   if (newData) {
     if (rttNs < 0 && sk.tstampOk && cb.tsecr !== undefined && cb.tsecr !== 0) {
-      rttNs = Math.max(0, (sk.tsNow() - cb.tsecr) | 0) * 1e6;
+      rttNs = Math.max(0, (sk.tsAt(sk.mstamp) - cb.tsecr) | 0) * 1e6;
     }
     if (rttNs >= 0) tcpRttEstimator(sk, rttNs / 1e3);
     sk.backoff = 0;
@@ -328,7 +328,7 @@ function tcpStoreTsRecent(sk: TcpSock, cb: TcpCb): void {
   if (cb.tsval === undefined || !sk.tstampOk) return;
   if (!seqAfter(cb.seq, sk.rcvWup) && ((cb.tsval - sk.tsRecent) | 0) >= 0) {
     sk.tsRecent = cb.tsval;
-    sk.tsRecentStamp = sk.clock;
+    sk.tsRecentStamp = sk.mstamp;
   }
 }
 
@@ -446,7 +446,7 @@ function tcpOfoQueue(sk: TcpSock): boolean {
 function tcpDataQueue(sk: TcpSock, cb: TcpCb): void {
   const fin = has(cb, TCPHDR.FIN);
   if (cb.len === 0 && !fin) return;
-  sk.lastDataRecv = sk.clock;
+  sk.lastDataRecv = sk.mstamp;
   if (cb.len > 0) sk.dataSegsIn++;
   sk.ackPending = true;
   if (cb.seq === sk.rcvNxt) {
@@ -654,6 +654,7 @@ export function tcpInitTransfer(sk: TcpSock): void {
 
 /** tcp_rcv_state_process(): every state but LISTEN and TIME_WAIT. */
 export function tcpRcvStateProcess(sk: TcpSock, cb: TcpCb): void {
+  sk.mstamp = sk.clock;
   sk.segsIn++;
   if (sk.state === TCP.CLOSE) return;
   if (sk.state === TCP.SYN_SENT) {

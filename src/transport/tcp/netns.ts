@@ -228,7 +228,7 @@ export interface NetnsTcp {
   readonly sysctl: TcpSysctl;
   readonly ext: Record<TcpExtField, number>;
   /** Connected sockets and TIME_WAIT socks by 4-tuple key (inet_ehash). */
-  readonly ehash: Map<string, TcpSock | TcpTimewaitSock | TcpRequestSock>;
+  readonly ehash: InetEhash<TcpSock | TcpTimewaitSock | TcpRequestSock>;
   /** Listening sockets by port (lhash2). */
   readonly lhash: Map<number, TcpSock[]>;
   /** Every socket holding a local port, by port (bhash): bind conflicts and ss. */
@@ -239,6 +239,73 @@ export interface NetnsTcp {
   readonly secret: Uint32Array;
 }
 
+interface V4Entry<T> {
+  readonly laddr: number;
+  readonly raddr: number;
+  readonly key: string;
+  value: T;
+}
+
+/** TcpSock.ehashKey's form for two IPv4 (v4-mapped) addresses: decimal numbers, never IPv6's 16+ hex digits. */
+const V4_KEY = /^(\d{1,10}):(\d{1,5})\|(\d{1,10}):(\d{1,5})$/;
+
+/**
+ * inet_ehash: connected, TIME_WAIT and request socks by their 4-tuple key
+ * (TcpSock.ehashKey). IPv4 tuples are indexed by number as well, so the receive path
+ * (__inet_lookup_established) finds a socket without building and hashing a string.
+ */
+export class InetEhash<T> extends Map<string, T> {
+  readonly #v4 = new Map<number, V4Entry<T>[]>();
+
+  override set(key: string, value: T): this {
+    super.set(key, value);
+    const m = V4_KEY.exec(key);
+    if (m !== null) {
+      const ports = Number(m[2]) * 65536 + Number(m[4]);
+      let bucket = this.#v4.get(ports);
+      if (bucket === undefined) {
+        bucket = [];
+        this.#v4.set(ports, bucket);
+      }
+      const e = bucket.find((x) => x.key === key);
+      if (e !== undefined) e.value = value;
+      else bucket.push({ laddr: Number(m[1]), raddr: Number(m[3]), key, value });
+    }
+    return this;
+  }
+
+  override delete(key: string): boolean {
+    const had = super.delete(key);
+    const m = had ? V4_KEY.exec(key) : null;
+    if (m !== null) {
+      const ports = Number(m[2]) * 65536 + Number(m[4]);
+      const bucket = this.#v4.get(ports);
+      if (bucket !== undefined) {
+        const i = bucket.findIndex((x) => x.key === key);
+        if (i >= 0) bucket.splice(i, 1);
+        if (bucket.length === 0) this.#v4.delete(ports);
+      }
+    }
+    return had;
+  }
+
+  override clear(): void {
+    super.clear();
+    this.#v4.clear();
+  }
+
+  /** The entry for an IPv4 4-tuple as this host sees it (local address and port first). */
+  lookup4(laddr: number, lport: number, raddr: number, rport: number): T | undefined {
+    const bucket = this.#v4.get(lport * 65536 + rport);
+    if (bucket === undefined) return undefined;
+    for (let i = 0; i < bucket.length; i++) {
+      const e = bucket[i] as V4Entry<T>;
+      if (e.laddr === laddr && e.raddr === raddr) return e.value;
+    }
+    return undefined;
+  }
+}
+
 const tables = new WeakMap<Net, NetnsTcp>();
 
 export function tcpNet(net: Net): NetnsTcp {
@@ -247,7 +314,7 @@ export function tcpNet(net: Net): NetnsTcp {
     t = {
       sysctl: tcpSysctlDefaults(),
       ext: Object.fromEntries(TCPEXT_MIB_FIELDS.map((k) => [k, 0])) as Record<TcpExtField, number>,
-      ehash: new Map(),
+      ehash: new InetEhash(),
       lhash: new Map(),
       bhash: new Map(),
       twCount: 0,

@@ -120,7 +120,7 @@ function buildEstablishedSkb(
   const at = skbPut(skb, hl);
   const head = skb.head;
   emitTcpHeader(head, at, sk.localPort, sk.remotePort, seq >>> 0, sk.rcvNxt >>> 0, flags, window, hl);
-  if (sk.tstampOk) emitTcpTimestampAligned(head, at + 20, sk.tsNow(), sk.tsRecent);
+  if (sk.tstampOk) emitTcpTimestampAligned(head, at + 20, sk.tsAt(sk.mstamp), sk.tsRecent);
   for (let i = 0; i < data.length; i++) skbAddFrag(skb, data[i] as Uint8Array);
   const total = hl + len;
   // __tcp_v4_send_check / __tcp_v6_send_check with CHECKSUM_PARTIAL: the folded pseudo-header sum.
@@ -345,6 +345,8 @@ function tcpEventAckSent(sk: TcpSock): void {
 
 /** tcp_transmit_skb() for a socket: options, window, ACK of what we have, then IP. */
 function tcpTransmit(sk: TcpSock, seq: number, flags: number, data: Uint8Array[], len: number): number {
+  const now = sk.clock;
+  sk.mstamp = now;
   const syn = (flags & TCPHDR.SYN) !== 0;
   let options: TcpOption[] | null = null;
   let window: number;
@@ -365,7 +367,6 @@ function tcpTransmit(sk: TcpSock, seq: number, flags: number, data: Uint8Array[]
   sk.segsOut++;
   if (len > 0) {
     sk.dataSegsOut++;
-    const now = sk.clock;
     sk.lastDataSent = now;
     // tcp_event_data_sent(): data soon after receiving means interactive (pingpong) mode.
     if (now - sk.ackLrcvtime < sk.ackAto) sk.ackPingpong = Math.min(sk.ackPingpong + 1, 255);
@@ -429,11 +430,12 @@ function routeMtu4(sk: TcpSock): number {
 /** Sends (or resends) a queued segment; the first send advances snd_nxt. */
 function sendSeg(sk: TcpSock, seg: TxSeg): number {
   const first = seg.txTime < 0;
-  seg.txTime = sk.clock;
   let flags = seg.flags;
   if (!(flags & TCPHDR.SYN) || sk.state !== TCP.SYN_SENT) flags |= TCPHDR.ACK;
   if (seg.len > 0 && (seg.flags & TCPHDR.PSH) !== 0) flags |= TCPHDR.PSH;
   const err = tcpTransmit(sk, seg.seq, flags, seg.data, seg.len);
+  // skb_mstamp_ns: when tcp_transmit_skb sent it.
+  seg.txTime = sk.mstamp;
   if (first) {
     sk.sndNxt = seqAfter(seg.end, sk.sndNxt) ? seg.end : sk.sndNxt;
     sk.packetsOut++;

@@ -147,8 +147,8 @@ function tcpRcv(skb: SkBuff, family: 4 | 6): number {
   kfreeSkb(skb);
   if (saddr === null || daddr === null) {
     // __inet_lookup_established(): the common case, a connected socket, found by the 4-tuple
-    // without making address bytes (the key is TcpSock.ehashKey's for v4-mapped addresses).
-    const found = tcpNet(net).ehash.get(`${daddr4}:${dport}|${saddr4}:${sport}`);
+    // without making address bytes or a key string.
+    const found = tcpNet(net).ehash.lookup4(daddr4, dport, saddr4, sport);
     if (found instanceof TcpSock) {
       tcpRcvStateProcess(found, cb);
       return 0;

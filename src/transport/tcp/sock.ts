@@ -99,7 +99,7 @@ export interface OfoSeg {
 /** Timers this socket may have armed. */
 interface SkTimerLike {
   readonly pending: boolean;
-  mod(delayNs: number): void;
+  mod(delayNs: number, now?: number): void;
   cancel(): void;
   kill(): void;
 }
@@ -248,6 +248,11 @@ export class TcpSock extends Sock {
   rttSeq = 0;
   minRttUs = 0;
   rto = TCP_TIMEOUT_INIT;
+  /**
+   * tp->tcp_mstamp: the clock as read when this socket last started processing a segment
+   * (tcp_mstamp_refresh), shared by everything that segment does instead of a read each.
+   */
+  mstamp = 0;
   backoff = 0;
   retransmits = 0;
   probesOut = 0;
@@ -328,7 +333,12 @@ export class TcpSock extends Sock {
 
   /** tcp_time_stamp_ms + tsoffset: the TS value this socket sends. */
   tsNow(): number {
-    return (Math.floor(this.clock / 1e6) + this.tsOffset) >>> 0;
+    return this.tsAt(this.clock);
+  }
+
+  /** The TS value for clock time `ns` (tcp_mstamp, say). */
+  tsAt(ns: number): number {
+    return (Math.floor(ns / 1e6) + this.tsOffset) >>> 0;
   }
 
   /** A system call: process context on this socket's CPU, softirqs run at its end. */

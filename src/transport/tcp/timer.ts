@@ -58,9 +58,10 @@ export class SkTimer {
     const sk = this.sk;
     const clock = sk.net.kernel.clock;
     // A host timer may run a little before the expiry on the real clock (ms granularity).
-    const left = this.#expires - clock.now();
+    const now = clock.now();
+    const left = this.#expires - now;
     if (left > (clock.virtual ? 0 : 1e6)) {
-      this.#armHost(left);
+      this.#armHost(now, left);
       return;
     }
     this.#pending = false;
@@ -78,15 +79,14 @@ export class SkTimer {
     return this.#pending;
   }
 
-  /** sk_reset_timer(): expire `delayNs` from now. */
-  mod(delayNs: number): void {
-    const clock = this.sk.net.kernel.clock;
-    const at = clock.now() + Math.max(0, delayNs);
+  /** sk_reset_timer(): expire `delayNs` after `now` (the clock, unless the caller has just read it). */
+  mod(delayNs: number, now = this.sk.net.kernel.clock.now()): void {
+    const at = now + Math.max(0, delayNs);
     this.#pending = true;
     this.#expires = at;
     if (this.#host !== null && this.#hostAt <= at) return;
     this.#host?.cancel();
-    this.#armHost(at - clock.now());
+    this.#armHost(now, at - now);
   }
 
   /** sk_stop_timer(): the host timer is left to fire and find nothing to do. */
@@ -101,9 +101,9 @@ export class SkTimer {
     this.#host = null;
   }
 
-  #armHost(delayNs: number): void {
+  #armHost(now: number, delayNs: number): void {
     const clock = this.sk.net.kernel.clock;
-    this.#hostAt = clock.now() + delayNs;
+    this.#hostAt = now + delayNs;
     this.#host = clock.setTimer(delayNs, this.#fire);
     this.#host.unref();
   }
@@ -113,9 +113,10 @@ export class SkTimer {
 export function inetCskResetXmitTimer(sk: TcpSock, what: number, whenNs: number): void {
   whenNs = Math.min(whenNs, TCP_RTO_MAX);
   sk.pendingTimer = what;
-  sk.timeoutAt = sk.clock + whenNs;
+  const now = sk.clock;
+  sk.timeoutAt = now + whenNs;
   sk.timers.retrans ??= new SkTimer(sk, () => tcpWriteTimer(sk));
-  sk.timers.retrans.mod(whenNs);
+  sk.timers.retrans.mod(whenNs, now);
 }
 
 /** tcp_write_timer(): the retransmit or zero-window probe timer went off. */
