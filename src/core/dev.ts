@@ -270,10 +270,12 @@ export function processBacklog(sd: SoftnetData, quota: number): number {
 export function netRxAction(kernel: Kernel, cpu: number): void {
   const sd = (kernel.cpus[cpu] as { sd: SoftnetData }).sd;
   kernel.trace.netRxAction++;
-  const timeLimit = kernel.clock.now() + kernel.core.netdev_budget_usecs * 1000;
+  // time_limit = jiffies + …: the softirq round's start, read once for all its handlers.
+  const start = kernel.softirqStart >= 0 ? kernel.softirqStart : kernel.clock.now();
+  const timeLimit = start + kernel.core.netdev_budget_usecs * 1000;
   let budget = kernel.core.netdev_budget;
   const repoll: NapiStruct[] = [];
-  let list: NapiStruct[] = [];
+  let list = NO_NAPI;
   // process_backlog re-reads dev_weight × dev_weight_rx_bias on every poll.
   sd.backlog.weight = kernel.core.dev_weight * kernel.core.dev_weight_rx_bias;
   for (;;) {
@@ -291,15 +293,19 @@ export function netRxAction(kernel: Kernel, cpu: number): void {
         break;
       }
     }
-    list = list.slice(i);
+    list = i === list.length ? NO_NAPI : list.slice(i);
     // A NAPI scheduled while we polled (and nothing to repoll): go round again.
     if (!squeezed && list.length === 0 && repoll.length === 0 && sd.pollList.length > 0) continue;
     break;
   }
-  sd.pollList = list.concat(sd.pollList, repoll);
+  // Left over first, then what was scheduled meanwhile, then the repolls (no copy when only one part has any).
+  if (list.length > 0 || repoll.length > 0) sd.pollList = list.concat(sd.pollList, repoll);
   if (sd.pollList.length > 0) kernel.raiseSoftirq(cpu, SOFTIRQ.NET_RX);
   else sd.inNetRxAction = false;
 }
+
+/** An empty NAPI list, never written to. */
+const NO_NAPI: NapiStruct[] = [];
 
 /** napi_poll(): one poll; a NAPI that used its full weight stays scheduled and is repolled. */
 function napiPoll(n: NapiStruct, repoll: NapiStruct[]): number {

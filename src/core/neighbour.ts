@@ -41,6 +41,12 @@ export class NeighTable {
 
   constructor(readonly family: 'inet' | 'inet6') {}
 
+  /** The entry lookupOrCreate4 last answered, for which device and address (folded or not). */
+  #last: Neighbour | null = null;
+  #lastDev: NetDevice | null = null;
+  #lastAddr = 0;
+  #lastFold = false;
+
   /** Entries in creation order, as `ip neigh` lists them. */
   get entries(): Neighbour[] {
     return [...this.#entries.values()];
@@ -73,6 +79,25 @@ export class NeighTable {
     return n;
   }
 
+  /**
+   * lookupOrCreate() for an IPv4 next hop given as a number (__ipv4_neigh_lookup_noref): the
+   * entry of the last call is answered again while it is still in the table, without a key.
+   */
+  lookupOrCreate4(addr: number, dev: NetDevice): Neighbour {
+    const fold = this.family === 'inet' && (dev.flags & (IFF.LOOPBACK | IFF.POINTOPOINT)) !== 0;
+    const last = this.#last;
+    if (last !== null && this.#lastDev === dev && this.#lastFold === fold && (fold || this.#lastAddr === addr)) {
+      return last;
+    }
+    const key = Uint8Array.of(addr >>> 24, (addr >>> 16) & 255, (addr >>> 8) & 255, addr & 255);
+    const n = this.lookupOrCreate(key, dev);
+    this.#last = n;
+    this.#lastDev = dev;
+    this.#lastAddr = addr;
+    this.#lastFold = fold;
+    return n;
+  }
+
   /** neigh_update(): a new link-layer address (copied, cut to the device's length) and state. */
   update(n: Neighbour, lladdr: Uint8Array | null, state: number): void {
     if (lladdr !== null) {
@@ -88,12 +113,14 @@ export class NeighTable {
     const id = this.#id(n.key, n.dev).id;
     if (this.#entries.get(id) !== n) return false;
     this.#entries.delete(id);
+    if (this.#last === n) this.#last = null;
     return true;
   }
 
   /** neigh_ifdown(): entries of a device that goes away or down are flushed. */
   flushDev(dev: NetDevice): void {
     for (const [id, n] of this.#entries) if (n.dev === dev) this.#entries.delete(id);
+    if (this.#last !== null && this.#last.dev === dev) this.#last = null;
   }
 }
 

@@ -162,9 +162,33 @@ export class SkBuff {
   }
 }
 
+/**
+ * Small heads are carved from a shared slab, as kmalloc's caches do (and Node's Buffer
+ * pool): a typed array over a fresh ArrayBuffer costs a backing-store allocation each,
+ * many times a view over one already made. A slab is zeroed and never reused, so every
+ * head starts as zeros; a head keeps its slab alive while anything holds it.
+ */
+const SLAB_SIZE = 8 * 1024;
+const SLAB_MAX_OBJECT = 1024;
+let slab = new ArrayBuffer(SLAB_SIZE);
+let slabOffset = 0;
+
+/** kmalloc_reserve(): `size` zeroed bytes for a head. */
+function allocHead(size: number): Uint8Array {
+  if (size > SLAB_MAX_OBJECT) return new Uint8Array(size);
+  if (slabOffset + size > SLAB_SIZE) {
+    slab = new ArrayBuffer(SLAB_SIZE);
+    slabOffset = 0;
+  }
+  const head = new Uint8Array(slab, slabOffset, size);
+  // Aligned to 8, as the kernel's SKB_DATA_ALIGN keeps heads.
+  slabOffset += (size + 7) & ~7;
+  return head;
+}
+
 /** alloc_skb(size) with `headroom` reserved (skb_reserve), data empty. */
 export function allocSkb(size: number, headroom = 0): SkBuff {
-  return new SkBuff(new Uint8Array(headroom + size), headroom, headroom);
+  return new SkBuff(allocHead(headroom + size), headroom, headroom);
 }
 
 /** An skb whose linear data is a copy of `bytes`, with `headroom` in front. */
@@ -371,12 +395,21 @@ export function skbChecksum(skb: SkBuff, offset: number, len: number, sum = 0): 
  */
 export function skbCopyBits(skb: SkBuff, offset: number, len: number): Uint8Array {
   const out = new Uint8Array(Math.max(0, len));
+  skbCopyBitsInto(skb, offset, out, 0, len);
+  return out;
+}
+
+/**
+ * skb_copy_bits() proper: `len` bytes starting `offset` bytes from data, written into
+ * `to` at `at` (what skbCopyBits copies, without making the array). Returns the bytes written.
+ */
+export function skbCopyBitsInto(skb: SkBuff, offset: number, to: Uint8Array, at: number, len: number): number {
   let written = 0;
   let pos = offset;
   const linearEnd = skb.headlen;
-  if (pos < linearEnd) {
+  if (pos < linearEnd && len > 0) {
     const n = Math.min(len, linearEnd - pos);
-    out.set(skb.head.subarray(skb.data + pos, skb.data + pos + n), 0);
+    to.set(skb.head.subarray(skb.data + pos, skb.data + pos + n), at);
     written = n;
     pos += n;
   }
@@ -386,13 +419,13 @@ export function skbCopyBits(skb: SkBuff, offset: number, len: number): Uint8Arra
     const fragEnd = fragStart + f.byteLength;
     if (pos < fragEnd) {
       const n = Math.min(len - written, fragEnd - pos);
-      out.set(f.subarray(pos - fragStart, pos - fragStart + n), written);
+      to.set(f.subarray(pos - fragStart, pos - fragStart + n), at + written);
       written += n;
       pos += n;
     }
     fragStart = fragEnd;
   }
-  return out;
+  return written;
 }
 
 /**

@@ -12,12 +12,13 @@ import {
   type SkBuff,
   skbChecksum,
   skbCopyBits,
+  skbCopyBitsInto,
   skbPut,
 } from '../core/skbuff.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Net } from '../net/net.js';
 import { datagramTruesize } from '../socket/sock.js';
-import { csumFold } from '../wire/checksum.js';
+import { csumFold, csumPartial } from '../wire/checksum.js';
 import { ICMP, ICMP_HEADER_LEN, IcmpHeader } from '../wire/icmp.js';
 import { IPPROTO, Ipv4Header } from '../wire/ipv4.js';
 import { flowi4, RTN } from './fib.js';
@@ -104,16 +105,44 @@ function icmpPushReply(
   rt: Rtable,
   tos: number,
 ): void {
-  const skb = allocSkb(ICMP_HEADER_LEN + body.byteLength, IPV4_MAX_HEADROOM);
+  const skb = icmpAllocReply(body.byteLength);
+  skb.head.set(body, skb.data + ICMP_HEADER_LEN);
+  icmpSendReply(net, skb, type, code, rest, fl4, rt, tos);
+}
+
+/** The skb of a reply with `bodyLen` bytes after its header, put and charged as ip_append_data does. */
+function icmpAllocReply(bodyLen: number): SkBuff {
+  const skb = allocSkb(ICMP_HEADER_LEN + bodyLen, IPV4_MAX_HEADROOM);
   // icmp_push_reply() builds it with ip_append_data: the same truesize as a datagram.
-  skb.truesize = datagramTruesize(ICMP_HEADER_LEN + body.byteLength, 20, 0);
-  const at = skbPut(skb, ICMP_HEADER_LEN + body.byteLength);
-  const h = new IcmpHeader(skb.head, at, ICMP_HEADER_LEN + body.byteLength);
-  h.type = type;
-  h.code = code;
-  h.rest = rest;
-  skb.head.set(body, at + ICMP_HEADER_LEN);
-  h.fillChecksum();
+  skb.truesize = datagramTruesize(ICMP_HEADER_LEN + bodyLen, 20, 0);
+  skbPut(skb, ICMP_HEADER_LEN + bodyLen);
+  return skb;
+}
+
+/** The rest of icmp_push_reply for a reply whose body is in place: struct icmphdr, the checksum, out. */
+function icmpSendReply(
+  net: Net,
+  skb: SkBuff,
+  type: number,
+  code: number,
+  rest: number,
+  fl4: ReturnType<typeof flowi4>,
+  rt: Rtable,
+  tos: number,
+): void {
+  const b = skb.head;
+  const at = skb.data;
+  b[at] = type;
+  b[at + 1] = code;
+  b[at + 2] = 0;
+  b[at + 3] = 0;
+  b[at + 4] = rest >>> 24;
+  b[at + 5] = rest >>> 16;
+  b[at + 6] = rest >>> 8;
+  b[at + 7] = rest;
+  const check = csumFold(csumPartial(b, at, skb.len));
+  b[at + 2] = check >>> 8;
+  b[at + 3] = check;
   icmpOutCount(net, type);
   // The ICMP socket does not do PMTU discovery: no DF, so ids come from the hashed generator.
   ipSendSkbDgram(net, skb, fl4, rt, {
@@ -130,13 +159,24 @@ function icmpPushReply(
 function icmpEcho(net: Net, skb: SkBuff, iph: Ipv4Header): void {
   if (net.ipv4.sysctl.icmp_echo_ignore_all) return;
   const len = skb.len;
-  const msg = new IcmpHeader(skb.toBytes(), 0, len);
+  // icmp_rcv pulled the header: un.echo (id and sequence) is linear.
+  const b = skb.head;
+  const at = skb.data;
+  const rest =
+    (((b[at + 4] as number) << 24) |
+      ((b[at + 5] as number) << 16) |
+      ((b[at + 6] as number) << 8) |
+      (b[at + 7] as number)) >>>
+    0;
   const fl4 = flowi4({ daddr: iph.src, saddr: iph.dst, tos: iph.tos & 0x1e, proto: IPPROTO.ICMP });
   // A reply to a broadcast request comes from our own address, not the broadcast one.
   if (inetAddrType(net, fl4.saddr) !== RTN.LOCAL) fl4.saddr = 0;
   const rt = ipRouteOutputKey(net, fl4);
   if (typeof rt === 'number') return;
-  icmpPushReply(net, ICMP.ECHOREPLY, 0, msg.rest, msg.data, fl4, rt, iph.tos);
+  // The echo data goes from the request straight into the reply.
+  const reply = icmpAllocReply(len - ICMP_HEADER_LEN);
+  skbCopyBitsInto(skb, ICMP_HEADER_LEN, reply.head, reply.data + ICMP_HEADER_LEN, len - ICMP_HEADER_LEN);
+  icmpSendReply(net, reply, ICMP.ECHOREPLY, 0, rest, fl4, rt, iph.tos);
 }
 
 /**

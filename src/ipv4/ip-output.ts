@@ -116,8 +116,7 @@ export function ipFinishOutput2(net: Net, skb: SkBuff): number {
   net.ipv4.mib.ip.OutTransmits++;
   const iph = ipHdr(skb);
   const nexthop = rt.rtGateway !== 0 ? rt.rtGateway : iph.dst;
-  const key = Uint8Array.of(nexthop >>> 24, (nexthop >>> 16) & 255, (nexthop >>> 8) & 255, nexthop & 255);
-  const neigh = net.ipv4.arpTbl.lookupOrCreate(key, dev);
+  const neigh = net.ipv4.arpTbl.lookupOrCreate4(nexthop, dev);
   return neighOutput(neigh, skb, ETH_P.IP, devQueueXmit);
 }
 

@@ -96,6 +96,11 @@ export class Kernel {
   /** local_bh_disable() depth. Softirqs run when it returns to 0. */
   #bhDepth = 0;
   #inSoftirq = false;
+  /**
+   * When this round of __do_softirq began (clock nanoseconds), -1 outside softirq: the
+   * handlers' starting time, read once per round as Linux reads jiffies once.
+   */
+  softirqStart = -1;
 
   readonly core: NetCoreGlobal = {
     netdev_max_backlog: 1000,
@@ -261,21 +266,25 @@ export class Kernel {
     this.curCpu = cpu.id;
     this.#inSoftirq = true;
     this.#bhDepth++;
-    const end = this.clock.now() + MAX_SOFTIRQ_TIME_NS;
+    let now = this.clock.now();
+    const end = now + MAX_SOFTIRQ_TIME_NS;
     let restart = MAX_SOFTIRQ_RESTART;
     try {
       for (;;) {
+        this.softirqStart = now;
         const pending = cpu.softirqPending;
         cpu.softirqPending = 0;
         for (let nr = 0; nr < this.#softirqHandlers.length; nr++) {
           if (pending & (1 << nr)) this.#softirqHandlers[nr]?.(this, cpu.id);
         }
         if (cpu.softirqPending === 0) break;
-        if (this.clock.now() < end && --restart > 0) continue;
+        now = this.clock.now();
+        if (now < end && --restart > 0) continue;
         this.#wakeupSoftirqd(cpu);
         break;
       }
     } finally {
+      this.softirqStart = -1;
       this.#bhDepth--;
       this.#inSoftirq = false;
       this.curCpu = saved;

@@ -6,7 +6,7 @@ import { E } from '../core/errno.js';
 import { IFF, IFF_PRIV } from '../core/if.js';
 import { type HeaderOps, isValidEtherAddr, type NetDevice } from '../core/netdevice.js';
 import { PACKET, type SkBuff, skbPull, skbPush, skbResetMacHeader } from '../core/skbuff.js';
-import { ETHERNET_HEADER_LEN, EthernetHeader } from '../wire/ethernet.js';
+import { ETHERNET_HEADER_LEN } from '../wire/ethernet.js';
 import { ETH_ALEN, ETH_HLEN, ETH_P } from './if-ether.js';
 
 /**
@@ -24,18 +24,35 @@ export function ethHeader(
   len: number,
 ): number {
   const at = skbPush(skb, ETH_HLEN);
-  const eth = new EthernetHeader(skb.head, at);
-  eth.ethertype = type !== ETH_P.ETH_802_3 && type !== ETH_P.ETH_802_2 ? type : len;
-  eth.src = saddr ?? dev.devAddr;
+  const b = skb.head;
+  // struct ethhdr written in place (every packet out comes here): h_proto, h_source, h_dest.
+  const proto = type !== ETH_P.ETH_802_3 && type !== ETH_P.ETH_802_2 ? type : len;
+  b[at + 12] = proto >>> 8;
+  b[at + 13] = proto & 0xff;
+  copyEtherAddr(b, at + ETH_ALEN, saddr ?? dev.devAddr);
   if (daddr !== null) {
-    eth.dst = daddr;
+    copyEtherAddr(b, at, daddr);
     return ETH_HLEN;
   }
   if (dev.flags & (IFF.LOOPBACK | IFF.NOARP)) {
-    skb.head.fill(0, at, at + ETH_ALEN);
+    b.fill(0, at, at + ETH_ALEN);
     return ETH_HLEN;
   }
   return -ETH_HLEN;
+}
+
+/** ether_addr_copy(): the first six bytes of `addr` (EthernetHeader's dst/src setters, without the view). */
+function copyEtherAddr(b: Uint8Array, at: number, addr: Uint8Array): void {
+  if (addr.byteLength < ETH_ALEN) {
+    b.set(addr, at);
+    return;
+  }
+  b[at] = addr[0] as number;
+  b[at + 1] = addr[1] as number;
+  b[at + 2] = addr[2] as number;
+  b[at + 3] = addr[3] as number;
+  b[at + 4] = addr[4] as number;
+  b[at + 5] = addr[5] as number;
 }
 
 /** eth_header_parse(): the source address of a received frame. */

@@ -445,24 +445,32 @@ class PingRun {
   /** The echo request for sequence `seq`: header, timeval (gettimeofday), pattern. */
   buildProbe(seq: number): Uint8Array {
     const pkt = this.outpack;
-    const h = new IcmpHeader(pkt);
-    // The ICMPv6 echo request has the same layout; the kernel checksums it (raw ICMPv6).
-    h.type = this.opt.family === 6 ? ICMPV6.ECHO_REQUEST : ICMP.ECHO;
-    h.code = 0;
-    h.id = this.opt.ident;
-    h.sequence = seq & 0xffff;
+    // struct icmphdr, written in place; the ICMPv6 echo request has the same layout and the
+    // kernel checksums it (raw ICMPv6).
+    const ident = this.opt.ident;
+    pkt[0] = this.opt.family === 6 ? ICMPV6.ECHO_REQUEST : ICMP.ECHO;
+    pkt[1] = 0;
+    pkt[4] = ident >>> 8;
+    pkt[5] = ident;
+    pkt[6] = (seq >>> 8) & 0xff;
+    pkt[7] = seq & 0xff;
     if (this.timing) {
       const ns = this.clock.realtime();
       const sec = Math.floor(ns / 1e9);
       const usec = Math.floor((ns - sec * 1e9) / 1000);
-      const v = new DataView(pkt.buffer, pkt.byteOffset + 8, TIMEVAL_LEN);
       // struct timeval in host (little-endian) order: two 64-bit longs.
-      v.setUint32(0, sec >>> 0, true);
-      v.setUint32(4, Math.floor(sec / 2 ** 32), true);
-      v.setUint32(8, usec, true);
-      v.setUint32(12, 0, true);
+      writeU32le(pkt, 8, sec >>> 0);
+      writeU32le(pkt, 12, Math.floor(sec / 2 ** 32));
+      writeU32le(pkt, 16, usec);
+      writeU32le(pkt, 20, 0);
     }
-    if (this.opt.family !== 6) h.fillChecksum();
+    if (this.opt.family !== 6) {
+      pkt[2] = 0;
+      pkt[3] = 0;
+      const check = csumFold(csumPartial(pkt, 0, pkt.byteLength));
+      pkt[2] = check >>> 8;
+      pkt[3] = check;
+    }
     return pkt;
   }
 
@@ -570,9 +578,8 @@ class PingRun {
     this.nreceived++;
     if (!csfailed) this.acknowledge(seq);
     if (this.timing && cc >= 8 + TIMEVAL_LEN) {
-      const v = new DataView(icmp.buffer, icmp.byteOffset + 8, TIMEVAL_LEN);
-      const sec = v.getUint32(0, true) + v.getInt32(4, true) * 2 ** 32;
-      const usec = v.getUint32(8, true) + v.getInt32(12, true) * 2 ** 32;
+      const sec = readU32le(icmp, 8) + (readU32le(icmp, 12) | 0) * 2 ** 32;
+      const usec = readU32le(icmp, 16) + (readU32le(icmp, 20) | 0) * 2 ** 32;
       triptime = (recv.sec - sec) * 1000000 + (recv.usec - usec);
       if (triptime < 0) {
         this.ctx.stderr.write(`ping: Warning: time of day goes back (${triptime}us), taking countermeasures\n`);
@@ -686,6 +693,11 @@ class PingRun {
   #pending: Promise<PingDatagram | null> | null = null;
   async waitPacket(ms: number): Promise<PingDatagram | null> {
     if (this.exiting) return null;
+    // A reply already queued (lo answers within the send) is read at once: recvmsg does not sleep.
+    if (this.#pending === null) {
+      const d = this.proto.recv();
+      if (d !== null) return d;
+    }
     // One read stays outstanding across waits, so a datagram is never lost to a timeout.
     this.#pending ??= this.proto.recvAsync();
     let timer: Timer | undefined;
@@ -899,19 +911,22 @@ function ping4Setup(run: PingRun, net: Net, whereto: number, hops: number[], err
       cc -= hlen;
       const icmp = buf.subarray(hlen);
       const csfailed = csumFold(csumPartial(icmp, 0, cc)) !== 0;
-      const h = new IcmpHeader(icmp);
-      if (h.type === ICMP.ECHOREPLY) {
-        if (h.id !== opt.ident) return true;
+      if (icmp[0] === ICMP.ECHOREPLY) {
+        if ((((icmp[4] as number) << 8) | (icmp[5] as number)) !== opt.ident) return true;
         if (!run.containsPattern(icmp.subarray(8))) return true;
         const wrongSource = !multicast && src !== whereto;
         const recvNs = opt.latency ? run.clock.realtime() : d.tstamp;
         const rsec = Math.floor(recvNs / 1e9);
         const recv = { sec: rsec, usec: Math.floor((recvNs - rsec * 1e9) / 1000) };
-        if (run.gatherStatistics(icmp, cc, h.sequence, replyTtl, csfailed, recv, from(src), wrongSource)) return false;
+        const seq = ((icmp[6] as number) << 8) | (icmp[7] as number);
+        // Quiet and flood output never names the sender: no address text to make then.
+        const who = opt.quiet || opt.flood ? '' : from(src);
+        if (run.gatherStatistics(icmp, cc, seq, replyTtl, csfailed, recv, who, wrongSource)) return false;
         if (opt.audible) run.out.write('\x07');
         if (!opt.flood) run.out.write('\n');
         return false;
       }
+      const h = new IcmpHeader(icmp);
       if (
         h.type === ICMP.SOURCE_QUENCH ||
         h.type === ICMP.REDIRECT ||
@@ -944,6 +959,23 @@ function ping4Setup(run: PingRun, net: Net, whereto: number, hops: number[], err
     close: () => sock.close(),
   };
   return proto;
+}
+
+function readU32le(b: Uint8Array, at: number): number {
+  return (
+    ((b[at] as number) |
+      ((b[at + 1] as number) << 8) |
+      ((b[at + 2] as number) << 16) |
+      ((b[at + 3] as number) << 24)) >>>
+    0
+  );
+}
+
+function writeU32le(b: Uint8Array, at: number, v: number): void {
+  b[at] = v;
+  b[at + 1] = v >>> 8;
+  b[at + 2] = v >>> 16;
+  b[at + 3] = v >>> 24;
 }
 
 function readU32(b: Uint8Array, at: number): number {

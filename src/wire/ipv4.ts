@@ -63,19 +63,80 @@ export const IPV4_MAX_HEADER_LEN = 60;
 export type Ipv4Error = 'truncated-header' | 'bad-version' | 'bad-ihl' | 'bad-checksum' | 'truncated' | 'bad-length';
 
 export class Ipv4Header {
-  readonly view: DataView;
+  /** Bytes from offset to the end of buf: the header's reach (what `view` spans). */
+  readonly #len: number;
+  #view: DataView | null = null;
 
-  /** A view over buf[offset…]; getters past the bytes present throw, so check first (`checkLen`). */
+  /**
+   * A view over buf[offset…]; getters past the bytes present throw, so check first (`checkLen`).
+   * Fields are read and written as bytes (every packet makes one of these); the DataView is
+   * made only when asked for.
+   */
   constructor(
     readonly buf: Uint8Array,
     readonly offset = 0,
   ) {
-    this.view = new DataView(buf.buffer, buf.byteOffset + offset, Math.max(0, buf.byteLength - offset));
+    // A DataView's rule: a start outside the underlying buffer is a RangeError at once.
+    if (offset < 0 || offset > buf.byteLength) {
+      const start = buf.byteOffset + offset;
+      if (!(start >= 0 && start <= buf.buffer.byteLength))
+        throw new RangeError(`Start offset ${start} is outside the bounds of the buffer`);
+    }
+    this.#len = Math.max(0, buf.byteLength - offset);
+  }
+
+  /** A DataView over the same bytes as the fields. */
+  get view(): DataView {
+    if (this.#view === null) this.#view = new DataView(this.buf.buffer, this.buf.byteOffset + this.offset, this.#len);
+    return this.#view;
+  }
+
+  #at(k: number, size: number): number {
+    if (k + size > this.#len) throw new RangeError('Offset is outside the bounds of the DataView');
+    return this.offset + k;
+  }
+
+  #u8(k: number): number {
+    return this.buf[this.#at(k, 1)] as number;
+  }
+
+  #u16(k: number): number {
+    const o = this.#at(k, 2);
+    const b = this.buf;
+    return ((b[o] as number) << 8) | (b[o + 1] as number);
+  }
+
+  #u32(k: number): number {
+    const o = this.#at(k, 4);
+    const b = this.buf;
+    return (
+      (((b[o] as number) << 24) | ((b[o + 1] as number) << 16) | ((b[o + 2] as number) << 8) | (b[o + 3] as number)) >>>
+      0
+    );
+  }
+
+  #set8(k: number, v: number): void {
+    this.buf[this.#at(k, 1)] = v;
+  }
+
+  #set16(k: number, v: number): void {
+    const o = this.#at(k, 2);
+    this.buf[o] = v >>> 8;
+    this.buf[o + 1] = v;
+  }
+
+  #set32(k: number, v: number): void {
+    const o = this.#at(k, 4);
+    const b = this.buf;
+    b[o] = v >>> 24;
+    b[o + 1] = v >>> 16;
+    b[o + 2] = v >>> 8;
+    b[o + 3] = v;
   }
 
   /** Whether the bytes hold a whole, well-formed header (undefined when they do). */
   checkHeader(): Ipv4Error | undefined {
-    const len = this.view.byteLength;
+    const len = this.#len;
     if (len < IPV4_HEADER_LEN) return 'truncated-header';
     if (this.version !== 4) return 'bad-version';
     if (this.ihl < 5) return 'bad-ihl';
@@ -94,24 +155,24 @@ export class Ipv4Header {
   /** The totalLength checks of checkLen, for a header already checked. */
   checkTotalLength(): Ipv4Error | undefined {
     const tot = this.totalLength;
-    if (this.view.byteLength < tot) return 'truncated';
+    if (this.#len < tot) return 'truncated';
     if (tot < this.headerLen) return 'bad-length';
     return undefined;
   }
 
   get version(): number {
-    return this.view.getUint8(0) >> 4;
+    return this.#u8(0) >> 4;
   }
   set version(v: number) {
-    this.view.setUint8(0, ((v & 0xf) << 4) | (this.view.getUint8(0) & 0xf));
+    this.#set8(0, ((v & 0xf) << 4) | (this.#u8(0) & 0xf));
   }
 
   /** Header length in 32-bit words. */
   get ihl(): number {
-    return this.view.getUint8(0) & 0xf;
+    return this.#u8(0) & 0xf;
   }
   set ihl(v: number) {
-    this.view.setUint8(0, (this.view.getUint8(0) & 0xf0) | (v & 0xf));
+    this.#set8(0, (this.#u8(0) & 0xf0) | (v & 0xf));
   }
 
   /** Header length in bytes (ihl * 4). */
@@ -121,10 +182,10 @@ export class Ipv4Header {
 
   /** The whole type-of-service byte: DSCP in the top six bits, ECN in the low two. */
   get tos(): number {
-    return this.view.getUint8(1);
+    return this.#u8(1);
   }
   set tos(v: number) {
-    this.view.setUint8(1, v);
+    this.#set8(1, v);
   }
 
   get dscp(): number {
@@ -143,26 +204,26 @@ export class Ipv4Header {
 
   /** tot_len: header plus payload, in bytes. */
   get totalLength(): number {
-    return this.view.getUint16(2);
+    return this.#u16(2);
   }
   set totalLength(v: number) {
-    this.view.setUint16(2, v);
+    this.#set16(2, v);
   }
 
   /** iphdr->id, the identification used to reassemble fragments. */
   get ident(): number {
-    return this.view.getUint16(4);
+    return this.#u16(4);
   }
   set ident(v: number) {
-    this.view.setUint16(4, v);
+    this.#set16(4, v);
   }
 
   /** iphdr->frag_off as on the wire: IP_CE | IP_DF | IP_MF flags and the offset in 8-byte units. */
   get fragOff(): number {
-    return this.view.getUint16(6);
+    return this.#u16(6);
   }
   set fragOff(v: number) {
-    this.view.setUint16(6, v);
+    this.#set16(6, v);
   }
 
   get df(): boolean {
@@ -188,40 +249,40 @@ export class Ipv4Header {
   }
 
   get ttl(): number {
-    return this.view.getUint8(8);
+    return this.#u8(8);
   }
   set ttl(v: number) {
-    this.view.setUint8(8, v);
+    this.#set8(8, v);
   }
 
   get protocol(): number {
-    return this.view.getUint8(9);
+    return this.#u8(9);
   }
   set protocol(v: number) {
-    this.view.setUint8(9, v);
+    this.#set8(9, v);
   }
 
   get checksum(): number {
-    return this.view.getUint16(10);
+    return this.#u16(10);
   }
   set checksum(v: number) {
-    this.view.setUint16(10, v);
+    this.#set16(10, v);
   }
 
   /** saddr as a host-order u32 (127.0.0.1 is 0x7f000001). */
   get src(): number {
-    return this.view.getUint32(12);
+    return this.#u32(12);
   }
   set src(v: number) {
-    this.view.setUint32(12, v >>> 0);
+    this.#set32(12, v >>> 0);
   }
 
   /** daddr as a host-order u32. */
   get dst(): number {
-    return this.view.getUint32(16);
+    return this.#u32(16);
   }
   set dst(v: number) {
-    this.view.setUint32(16, v >>> 0);
+    this.#set32(16, v >>> 0);
   }
 
   get optionsLen(): number {
@@ -323,7 +384,7 @@ export function emitIpv4(repr: Ipv4Repr, buf: Uint8Array, offset = 0, opts: { fi
   if (hl > IPV4_MAX_HEADER_LEN || hl % 4 !== 0)
     throw new RangeError(`IPv4 options of ${repr.options.byteLength} bytes`);
   const h = new Ipv4Header(buf, offset);
-  h.view.setUint8(0, 0x40 | (hl >> 2));
+  h.buf[h.offset] = 0x40 | (hl >> 2);
   h.tos = repr.tos;
   h.totalLength = hl + repr.payloadLen;
   h.ident = repr.ident;
