@@ -58,7 +58,7 @@ export const TCPOLEN = {
 export type TcpError = 'truncated' | 'bad-doff' | 'bad-checksum';
 
 export class TcpHeader {
-  readonly view: DataView;
+  readonly #len: number;
 
   /** A view over the `len`-byte segment at buf[offset] (default: the rest of buf). */
   constructor(
@@ -66,12 +66,48 @@ export class TcpHeader {
     readonly offset = 0,
     len = buf.byteLength - offset,
   ) {
-    this.view = new DataView(buf.buffer, buf.byteOffset + offset, Math.max(0, len));
+    // Fields are read and written byte by byte: a DataView per segment costs more than the reads.
+    this.#len = Math.max(0, Math.min(len, buf.byteLength - offset));
+  }
+
+  /** A DataView over the segment, for callers that want one. */
+  get view(): DataView {
+    return new DataView(this.buf.buffer, this.buf.byteOffset + this.offset, this.#len);
+  }
+
+  #u8(k: number): number {
+    if (k >= this.#len) throw new RangeError('Offset is outside the bounds of the DataView');
+    return this.buf[this.offset + k] as number;
+  }
+
+  #u16(k: number): number {
+    return (this.#u8(k) << 8) | this.#u8(k + 1);
+  }
+
+  #u32(k: number): number {
+    return ((this.#u8(k) << 24) | (this.#u8(k + 1) << 16) | (this.#u8(k + 2) << 8) | this.#u8(k + 3)) >>> 0;
+  }
+
+  #set8(k: number, v: number): void {
+    if (k >= this.#len) throw new RangeError('Offset is outside the bounds of the DataView');
+    this.buf[this.offset + k] = v;
+  }
+
+  #set16(k: number, v: number): void {
+    this.#set8(k + 1, v);
+    this.#set8(k, v >>> 8);
+  }
+
+  #set32(k: number, v: number): void {
+    this.#set8(k + 3, v);
+    this.#set8(k, v >>> 24);
+    this.#set8(k + 1, v >>> 16);
+    this.#set8(k + 2, v >>> 8);
   }
 
   /** Segment length: header, options and payload. */
   get len(): number {
-    return this.view.byteLength;
+    return this.#len;
   }
 
   checkLen(): TcpError | undefined {
@@ -83,41 +119,41 @@ export class TcpHeader {
 
   /** source */
   get srcPort(): number {
-    return this.view.getUint16(0);
+    return this.#u16(0);
   }
   set srcPort(v: number) {
-    this.view.setUint16(0, v);
+    this.#set16(0, v);
   }
 
   /** dest */
   get dstPort(): number {
-    return this.view.getUint16(2);
+    return this.#u16(2);
   }
   set dstPort(v: number) {
-    this.view.setUint16(2, v);
+    this.#set16(2, v);
   }
 
   get seq(): number {
-    return this.view.getUint32(4);
+    return this.#u32(4);
   }
   set seq(v: number) {
-    this.view.setUint32(4, v >>> 0);
+    this.#set32(4, v >>> 0);
   }
 
   /** ack_seq */
   get ackSeq(): number {
-    return this.view.getUint32(8);
+    return this.#u32(8);
   }
   set ackSeq(v: number) {
-    this.view.setUint32(8, v >>> 0);
+    this.#set32(8, v >>> 0);
   }
 
   /** Data offset: header length in 32-bit words. */
   get doff(): number {
-    return this.view.getUint8(12) >> 4;
+    return this.#u8(12) >> 4;
   }
   set doff(v: number) {
-    this.view.setUint8(12, ((v & 0xf) << 4) | (this.view.getUint8(12) & 0xf));
+    this.#set8(12, ((v & 0xf) << 4) | (this.#u8(12) & 0xf));
   }
 
   get headerLen(): number {
@@ -126,65 +162,65 @@ export class TcpHeader {
 
   /** The three reserved bits between doff and AE. */
   get res1(): number {
-    return (this.view.getUint8(12) >> 1) & 7;
+    return (this.#u8(12) >> 1) & 7;
   }
 
   /** TCPHDR_* bits: byte 13, and AE from byte 12. */
   get flags(): number {
-    return ((this.view.getUint8(12) & 1) << 8) | this.view.getUint8(13);
+    return ((this.#u8(12) & 1) << 8) | this.#u8(13);
   }
   set flags(v: number) {
-    this.view.setUint8(12, (this.view.getUint8(12) & 0xfe) | ((v >> 8) & 1));
-    this.view.setUint8(13, v & 0xff);
+    this.#set8(12, (this.#u8(12) & 0xfe) | ((v >> 8) & 1));
+    this.#set8(13, v & 0xff);
   }
 
   get fin(): boolean {
-    return (this.view.getUint8(13) & TCPHDR.FIN) !== 0;
+    return (this.#u8(13) & TCPHDR.FIN) !== 0;
   }
   get syn(): boolean {
-    return (this.view.getUint8(13) & TCPHDR.SYN) !== 0;
+    return (this.#u8(13) & TCPHDR.SYN) !== 0;
   }
   get rst(): boolean {
-    return (this.view.getUint8(13) & TCPHDR.RST) !== 0;
+    return (this.#u8(13) & TCPHDR.RST) !== 0;
   }
   get psh(): boolean {
-    return (this.view.getUint8(13) & TCPHDR.PSH) !== 0;
+    return (this.#u8(13) & TCPHDR.PSH) !== 0;
   }
   get ack(): boolean {
-    return (this.view.getUint8(13) & TCPHDR.ACK) !== 0;
+    return (this.#u8(13) & TCPHDR.ACK) !== 0;
   }
   get urg(): boolean {
-    return (this.view.getUint8(13) & TCPHDR.URG) !== 0;
+    return (this.#u8(13) & TCPHDR.URG) !== 0;
   }
   get ece(): boolean {
-    return (this.view.getUint8(13) & TCPHDR.ECE) !== 0;
+    return (this.#u8(13) & TCPHDR.ECE) !== 0;
   }
   get cwr(): boolean {
-    return (this.view.getUint8(13) & TCPHDR.CWR) !== 0;
+    return (this.#u8(13) & TCPHDR.CWR) !== 0;
   }
 
   /** The raw, unscaled window field. */
   get window(): number {
-    return this.view.getUint16(14);
+    return this.#u16(14);
   }
   set window(v: number) {
-    this.view.setUint16(14, v);
+    this.#set16(14, v);
   }
 
   /** check */
   get checksum(): number {
-    return this.view.getUint16(16);
+    return this.#u16(16);
   }
   set checksum(v: number) {
-    this.view.setUint16(16, v);
+    this.#set16(16, v);
   }
 
   /** urg_ptr */
   get urgPtr(): number {
-    return this.view.getUint16(18);
+    return this.#u16(18);
   }
   set urgPtr(v: number) {
-    this.view.setUint16(18, v);
+    this.#set16(18, v);
   }
 
   /** The option bytes (no copy). */
@@ -485,7 +521,7 @@ export function emitTcp(repr: TcpRepr, buf: Uint8Array, offset: number, csum: L4
   h.dstPort = repr.dstPort;
   h.seq = repr.seq;
   h.ackSeq = repr.ackSeq;
-  h.view.setUint8(12, (hl >> 2) << 4);
+  buf[offset + 12] = (hl >> 2) << 4;
   h.flags = repr.flags;
   h.window = repr.window;
   h.checksum = 0;
