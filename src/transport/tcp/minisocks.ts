@@ -7,6 +7,7 @@
  */
 import { formatIpv6 } from '../../ipv6/addr.js';
 import type { Timer } from '../../kernel/clock.js';
+import { getRandomU16 } from '../../kernel/random.js';
 import { TCPHDR } from '../../wire/tcp.js';
 import { isV4Mapped, mappedV4 } from '../udp.js';
 import { type TcpCb, tcpInitTransfer, tcpRcvStateProcess, tcpRttEstimator } from './input.js';
@@ -591,7 +592,7 @@ function createChild(req: TcpRequestSock, cb: TcpCb): TcpSock {
   c.srcAddr = req.laddr.slice();
   c.remoteAddr = req.raddr.slice();
   c.remotePort = req.rport;
-  c.inetIdGen.next = crypto.getRandomValues(new Uint16Array(1))[0] as number;
+  c.inetIdGen.next = getRandomU16();
   c.iss = req.iss;
   c.sndUna = c.sndNxt = c.sndSml = c.writeSeq = (req.iss + 1) >>> 0;
   c.irs = req.irs;

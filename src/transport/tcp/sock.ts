@@ -14,6 +14,7 @@ import type { IpHeaderOpts } from '../../ipv4/ip-output.js';
 import { ipRouteOutputKey, RouteCache, type Rtable } from '../../ipv4/route.js';
 import { ipv6AddrAny, ipv6AddrEqual } from '../../ipv6/addr.js';
 import { fib6Lookup, ip6RouteOutput, type Rt6Info } from '../../ipv6/route.js';
+import { getRandomU16, getRandomU32 } from '../../kernel/random.js';
 import type { Net } from '../../net/net.js';
 import { Sock } from '../../socket/sock.js';
 import { IPPROTO } from '../../wire/ipv4.js';
@@ -432,7 +433,7 @@ export class TcpSock extends Sock {
         this.remotePort = 0;
         return err;
       }
-      this.inetIdGen.next = crypto.getRandomValues(new Uint16Array(1))[0] as number;
+      this.inetIdGen.next = getRandomU16();
       this.iss = secureTcpSeq(this.tn, this.srcAddr, this.localPort, this.remoteAddr, this.remotePort, this.net);
       this.tsOffset = secureTcpTsOff(this.tn, this.srcAddr, this.remoteAddr);
       this.state = TCP.SYN_SENT;
@@ -745,7 +746,7 @@ function inetCskGetPort(sk: TcpSock, port: number): number {
   }
   const [low, high] = sk.net.ipv4.ipLocalPortRange;
   const span = high - low + 1;
-  const start = (crypto.getRandomValues(new Uint32Array(1))[0] as number) % span;
+  const start = getRandomU32() % span;
   for (const parity of [1, 0]) {
     for (let i = 0; i < span; i++) {
       const p = low + ((start + i) % span);
@@ -773,7 +774,7 @@ function inetHashConnect(sk: TcpSock): number {
   }
   const [low, high] = sk.net.ipv4.ipLocalPortRange;
   const span = high - low + 1;
-  const start = ((crypto.getRandomValues(new Uint32Array(1))[0] as number) % span) & ~1;
+  const start = (getRandomU32() % span) & ~1;
   for (const parity of [0, 1]) {
     for (let i = 0; i < span; i++) {
       const p = low + ((start + i) % span);

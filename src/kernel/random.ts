@@ -1,0 +1,19 @@
+/**
+ * get_random_u32() / get_random_u16(): cryptographically random numbers handed out from a
+ * batch, as Linux's per-CPU batched_entropy does, so a connection's inet_id or port offset
+ * costs an array read rather than a call into the host's CSPRNG each time.
+ */
+const batch = new Uint32Array(256);
+let next = batch.length;
+
+export function getRandomU32(): number {
+  if (next === batch.length) {
+    globalThis.crypto.getRandomValues(batch);
+    next = 0;
+  }
+  return batch[next++] as number;
+}
+
+export function getRandomU16(): number {
+  return getRandomU32() & 0xffff;
+}
