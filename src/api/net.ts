@@ -106,17 +106,27 @@ function isPipeName(s: unknown): s is string {
 
 // ---- process liveness ----
 
-/** A long interval that holds the event loop open while a ref'd socket or server exists. */
+/**
+ * What holds the event loop open while ref'd sockets or servers exist: one long interval
+ * shared by all of them and counted, as libuv counts active handles, rather than a timer
+ * made and cleared per connection.
+ */
+let liveCount = 0;
+let liveTimer: ReturnType<typeof setInterval> | null = null;
+
 class Liveness {
-  #timer: ReturnType<typeof setInterval> | null = null;
+  #held = false;
   ref = true;
   active = false;
   update(): void {
     const want = this.ref && this.active;
-    if (want && this.#timer === null) this.#timer = setInterval(() => {}, 2 ** 30);
-    else if (!want && this.#timer !== null) {
-      clearInterval(this.#timer);
-      this.#timer = null;
+    if (want === this.#held) return;
+    this.#held = want;
+    if (want) {
+      if (liveCount++ === 0) liveTimer = setInterval(() => {}, 2 ** 30);
+    } else if (--liveCount === 0 && liveTimer !== null) {
+      clearInterval(liveTimer);
+      liveTimer = null;
     }
   }
 }
