@@ -530,6 +530,8 @@ export class Socket extends Duplex {
       if (ms === 0) this.removeListener('timeout', cb);
       else this.once('timeout', cb);
     }
+    // A new duration needs a new timer; #touch only restarts the one there is.
+    this.#clearIdle();
     this.#touch();
     return this;
   }
@@ -539,6 +541,12 @@ export class Socket extends Duplex {
   }
 
   #touch(): void {
+    const t = this.#idleTimer;
+    if (t !== null && typeof t.refresh === 'function' && !this.destroyed) {
+      // As net.Socket's _unrefTimer: the idle timer restarts in place on every read and write.
+      t.refresh();
+      return;
+    }
     this.#clearIdle();
     if (this.#timeoutMs > 0 && !this.destroyed) {
       this.#idleTimer = setTimeout(() => {
