@@ -475,6 +475,8 @@ function isArrayBufferView(v: unknown): v is ArrayBufferView {
 }
 
 function asBytes(v: ArrayBufferView): Uint8Array {
+  // A Buffer or Uint8Array already is the bytes (only read from here on): no second view.
+  if (v instanceof Uint8Array) return v;
   return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
 }
 

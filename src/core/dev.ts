@@ -274,14 +274,16 @@ export function netRxAction(kernel: Kernel, cpu: number): void {
   const start = kernel.softirqStart >= 0 ? kernel.softirqStart : kernel.clock.now();
   const timeLimit = start + kernel.core.netdev_budget_usecs * 1000;
   let budget = kernel.core.netdev_budget;
-  const repoll: NapiStruct[] = [];
+  const repoll = sd.repoll;
+  repoll.length = 0;
   let list = NO_NAPI;
   // process_backlog re-reads dev_weight × dev_weight_rx_bias on every poll.
   sd.backlog.weight = kernel.core.dev_weight * kernel.core.dev_weight_rx_bias;
   for (;;) {
     sd.inNetRxAction = true;
     list = sd.pollList;
-    sd.pollList = [];
+    sd.pollList = sd.spareList ?? [];
+    sd.spareList = null;
     let i = 0;
     let squeezed = false;
     while (i < list.length) {
@@ -293,13 +295,20 @@ export function netRxAction(kernel: Kernel, cpu: number): void {
         break;
       }
     }
-    list = i === list.length ? NO_NAPI : list.slice(i);
+    // What is left over is copied out; the list itself, emptied, is the next run's spare.
+    const rest = i === list.length ? NO_NAPI : list.slice(i);
+    list.length = 0;
+    sd.spareList = list;
+    list = rest;
     // A NAPI scheduled while we polled (and nothing to repoll): go round again.
     if (!squeezed && list.length === 0 && repoll.length === 0 && sd.pollList.length > 0) continue;
     break;
   }
   // Left over first, then what was scheduled meanwhile, then the repolls (no copy when only one part has any).
-  if (list.length > 0 || repoll.length > 0) sd.pollList = list.concat(sd.pollList, repoll);
+  if (list.length > 0 || repoll.length > 0) {
+    sd.pollList = list.concat(sd.pollList, repoll);
+    repoll.length = 0;
+  }
   if (sd.pollList.length > 0) kernel.raiseSoftirq(cpu, SOFTIRQ.NET_RX);
   else sd.inNetRxAction = false;
 }

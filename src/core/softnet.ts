@@ -33,6 +33,9 @@ export class SoftnetData {
   readonly processQueue = new SkBuffHead();
   /** NAPI instances with work, in poll order. */
   pollList: NapiStruct[] = [];
+  /** net_rx_action's own lists, kept empty between runs so a run makes none: the next poll list, the repoll list. */
+  spareList: NapiStruct[] | null = [];
+  readonly repoll: NapiStruct[] = [];
   /** The per-CPU backlog "device": process_backlog in core/dev.ts. */
   backlog: NapiStruct;
   processed = 0;

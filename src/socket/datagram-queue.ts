@@ -12,7 +12,9 @@ export class DatagramQueue<T> {
   rmemAlloc = 0;
   /** sk_drops: datagrams lost to a full receive buffer. */
   drops = 0;
-  readonly #items: { item: T; size: number }[] = [];
+  /** Queued datagrams and, at the same index, the truesize each is charged (no pair object per datagram). */
+  readonly #items: T[] = [];
+  readonly #sizes: number[] = [];
   #waiters: ((item: T | null) => void)[] = [];
   #closed = false;
 
@@ -52,16 +54,17 @@ export class DatagramQueue<T> {
       return false;
     }
     this.rmemAlloc += truesize;
-    this.#items.push({ item, size: truesize });
+    this.#items.push(item);
+    this.#sizes.push(truesize);
     return true;
   }
 
   /** recvmsg(MSG_DONTWAIT): the next datagram, or null. */
   shift(): T | null {
-    const e = this.#items.shift();
-    if (e === undefined) return null;
-    this.rmemAlloc -= e.size;
-    return e.item;
+    if (this.#items.length === 0) return null;
+    const item = this.#items.shift() as T;
+    this.rmemAlloc -= this.#sizes.shift() as number;
+    return item;
   }
 
   /** recvmsg() that waits; null when `signal` aborts or the socket closes. */
@@ -87,7 +90,8 @@ export class DatagramQueue<T> {
   close(): T[] {
     if (this.#closed) return [];
     this.#closed = true;
-    const left = this.#items.splice(0).map((e) => e.item);
+    const left = this.#items.splice(0);
+    this.#sizes.length = 0;
     this.rmemAlloc = 0;
     for (const w of this.#waiters) w(null);
     this.#waiters = [];
