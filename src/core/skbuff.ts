@@ -400,6 +400,16 @@ export function skbCopyBits(skb: SkBuff, offset: number, len: number): Uint8Arra
 }
 
 /**
+ * skb_copy_datagram_msg(): what a reader's recvmsg gets, a copy of `len` bytes from
+ * `offset` (as skbCopyBits), in memory carved from the slab small heads come from.
+ */
+export function skbCopyDatagram(skb: SkBuff, offset: number, len: number): Uint8Array {
+  const out = allocHead(Math.max(0, len));
+  skbCopyBitsInto(skb, offset, out, 0, len);
+  return out;
+}
+
+/**
  * skb_copy_bits() proper: `len` bytes starting `offset` bytes from data, written into
  * `to` at `at` (what skbCopyBits copies, without making the array). Returns the bytes written.
  */

@@ -6,7 +6,7 @@
  * net.ipv4.ping_group_range "1 0").
  */
 import { E } from '../core/errno.js';
-import { allocSkb, kfreeSkb, pskbMayPull, type SkBuff, skbCopyBits, skbPut } from '../core/skbuff.js';
+import { allocSkb, kfreeSkb, pskbMayPull, type SkBuff, skbCopyDatagram, skbPut } from '../core/skbuff.js';
 import type { Net } from '../net/net.js';
 import { DatagramQueue } from '../socket/datagram-queue.js';
 import { datagramTruesize } from '../socket/sock.js';
@@ -91,9 +91,22 @@ export class RawSock {
 
   /** raw_rcv + sock_queue_rcv_skb: queue a copy, or drop it if the buffer is full. */
   enqueue(skb: SkBuff): void {
+    this.#queueCopy(skb);
+    kfreeSkb(skb);
+  }
+
+  /**
+   * raw_rcv's copy, read from the packet itself: what enqueue(skb.clone()) queues, without
+   * the clone (which nobody else would see, and whose release does nothing).
+   */
+  #queueCopy(skb: SkBuff): void {
     const tstamp = skb.tstamp || this.net.kernel.clock.realtime();
     this.queue.push({ data: datagramBytes(skb), tstamp }, skb.truesize);
-    kfreeSkb(skb);
+  }
+
+  /** raw_local_deliver's hand-off: a copy of `skb` for this socket; `skb` stays the caller's. */
+  deliverCopy(skb: SkBuff): void {
+    this.#queueCopy(skb);
   }
 
   /** recvmsg() without waiting: the next datagram, or null. */
@@ -115,7 +128,7 @@ export class RawSock {
 
 /** What recvmsg on a raw socket returns: the IP header and everything after it. */
 function datagramBytes(skb: SkBuff): Uint8Array {
-  return skbCopyBits(skb, skb.networkHeader - skb.data, skb.len + (skb.data - skb.networkHeader));
+  return skbCopyDatagram(skb, skb.networkHeader - skb.data, skb.len + (skb.data - skb.networkHeader));
 }
 
 /**
@@ -137,7 +150,7 @@ export function rawLocalDeliver(net: Net, skb: SkBuff, protocol: number): boolea
       const type = skb.head[skb.data] as number;
       if (type < 32 && sk.icmpFilter & (1 << type)) continue;
     }
-    sk.enqueue(skb.clone());
+    sk.deliverCopy(skb);
   }
   return delivered;
 }
