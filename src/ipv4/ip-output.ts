@@ -10,7 +10,7 @@ import { neighOutput } from '../core/neighbour.js';
 import { ipHdr, type SkBuff, skbPush, skbResetNetworkHeader } from '../core/skbuff.js';
 import { ETH_P } from '../link/if-ether.js';
 import type { Net } from '../net/net.js';
-import { IPV4_HEADER_LEN, type Ipv4Header } from '../wire/ipv4.js';
+import { IP_DF, IPV4_HEADER_LEN } from '../wire/ipv4.js';
 import type { Flowi4 } from './fib.js';
 import { ipSelectIdentHashed } from './ip-ident.js';
 import { ipRouteHandlers, type Rtable } from './route.js';
@@ -42,18 +42,30 @@ export function ipSendSkb(net: Net, skb: SkBuff, fl4: Flowi4, rt: Rtable, opts: 
   skb.transportHeader = skb.data;
   const at = skbPush(skb, IPV4_HEADER_LEN);
   skbResetNetworkHeader(skb);
-  const iph = ipHdr(skb, at);
-  iph.version = 4;
-  iph.ihl = 5;
-  iph.tos = opts.tos;
-  iph.totalLength = skb.len;
-  iph.fragOff = 0;
-  iph.df = opts.df;
-  iph.ttl = opts.ttl;
-  iph.protocol = opts.protocol;
-  iph.src = fl4.saddr;
-  iph.dst = fl4.daddr;
-  iph.ident = ipSelectIdent(net, opts, iph);
+  // struct iphdr written in place (version 4, ihl 5; the checksum is ip_send_check's).
+  const b = skb.head;
+  const tot = skb.len;
+  const saddr = fl4.saddr;
+  const daddr = fl4.daddr;
+  b[at] = 0x45;
+  b[at + 1] = opts.tos;
+  b[at + 2] = tot >>> 8;
+  b[at + 3] = tot;
+  b[at + 6] = opts.df ? IP_DF >>> 8 : 0;
+  b[at + 7] = 0;
+  b[at + 8] = opts.ttl;
+  b[at + 9] = opts.protocol;
+  b[at + 12] = saddr >>> 24;
+  b[at + 13] = saddr >>> 16;
+  b[at + 14] = saddr >>> 8;
+  b[at + 15] = saddr;
+  b[at + 16] = daddr >>> 24;
+  b[at + 17] = daddr >>> 16;
+  b[at + 18] = daddr >>> 8;
+  b[at + 19] = daddr;
+  const id = ipSelectIdent(net, opts, daddr >>> 0, saddr >>> 0, b[at + 9] as number);
+  b[at + 4] = id >>> 8;
+  b[at + 5] = id;
   skb.dst = rt;
   skb.protocol = ETH_P.IP;
   skb.ignoreDf = opts.ignoreDf;
@@ -73,11 +85,11 @@ export function ipSendSkbDgram(net: Net, skb: SkBuff, fl4: Flowi4, rt: Rtable, o
   return err;
 }
 
-/** ip_select_ident_segs(). */
-function ipSelectIdent(net: Net, opts: IpHeaderOpts, iph: Ipv4Header): number {
+/** ip_select_ident_segs(), for the header's daddr, saddr and protocol. */
+function ipSelectIdent(net: Net, opts: IpHeaderOpts, daddr: number, saddr: number, protocol: number): number {
   if (opts.inetId !== null) return opts.inetId.next++ & 0xffff;
   if (opts.df && !opts.ignoreDf) return 0;
-  return ipSelectIdentHashed(net, iph.dst, iph.src, iph.protocol);
+  return ipSelectIdentHashed(net, daddr, saddr, protocol);
 }
 
 /** __ip_local_out + dst_output: the header checksum, then the route's output. */
