@@ -182,7 +182,7 @@ function tcpAckSndCheck(sk: TcpSock): void {
     tcpSendAck(sk);
     return;
   }
-  tcpSendDelayedAck(sk);
+  tcpSendDelayedAck(sk, sk.mstamp);
 }
 
 /**
@@ -289,8 +289,8 @@ function tcpAck(sk: TcpSock, cb: TcpCb, slow: boolean): boolean {
     sk.retransmits = 0;
     sk.probesOut = 0;
     sk.dupAcks = 0;
-    if (sk.pendingTimer === TIMER.PROBE0 && sk.sndWnd > 0) tcpRearmRto(sk);
-    else if (sk.pendingTimer !== TIMER.PROBE0) tcpRearmRto(sk);
+    if (sk.pendingTimer === TIMER.PROBE0 && sk.sndWnd > 0) tcpRearmRto(sk, sk.mstamp);
+    else if (sk.pendingTimer !== TIMER.PROBE0) tcpRearmRto(sk, sk.mstamp);
   }
   const isDupack = !newData && cb.len === 0 && !has(cb, TCPHDR.SYN | TCPHDR.FIN) && nwin === oldWnd;
   if (newData && (sk.caState === TCP_CA.Open || sk.caState === TCP_CA.Disorder) && ackedSegs > 0) {

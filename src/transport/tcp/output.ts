@@ -7,7 +7,7 @@
  */
 
 import { allocSkb, CHECKSUM, type SkBuff, skbAddFrag, skbPut } from '../../core/skbuff.js';
-import { flowi4 } from '../../ipv4/fib.js';
+import { type Flowi4, flowi4 } from '../../ipv4/fib.js';
 import { IPV4_MAX_HEADROOM, ipSendSkb } from '../../ipv4/ip-output.js';
 import { ipRouteOutputKey, type Rtable } from '../../ipv4/route.js';
 import { IPV6_MAX_HEADROOM, ip6Xmit } from '../../ipv6/ip6-output.js';
@@ -43,6 +43,7 @@ import {
   type TxSeg,
   tcpReceiveWindow,
   tcpRoute4,
+  tcpRouteRt4,
   winFromSpace,
 } from './sock.js';
 import { inetCskResetXmitTimer, TIMER } from './timer.js';
@@ -199,12 +200,9 @@ function ipQueueXmitSk(sk: TcpSock, skb: SkBuff): number {
   if (!sk.v4) return ipQueueXmit(sk.net, flowOf(sk), skb, sk, true);
   const net = sk.net;
   net.ipv4.mib.tcp.OutSegs++;
-  sk.fl4 ??= flowi4({ proto: IPPROTO.TCP });
-  const fl4 = sk.fl4;
-  fl4.daddr = mappedV4(sk.remoteAddr);
-  fl4.saddr = mappedV4(sk.srcAddr);
-  const rt = sk.routeCache.get(net, fl4);
+  const rt = tcpRouteRt4(sk);
   if (typeof rt === 'number') return rt;
+  const fl4 = sk.fl4 as Flowi4;
   sk.ipOpts ??= { protocol: IPPROTO.TCP, ttl: 0, tos: 0, df: true, ignoreDf: false, inetId: sk.inetIdGen };
   const opts = sk.ipOpts;
   opts.ttl = net.ipv4.sysctl.ip_default_ttl;
@@ -476,6 +474,7 @@ export function tcpWriteXmit(sk: TcpSock, corked: boolean, force = false): void 
   let i = sendHeadIndex(sk);
   sk.cwndLimited = false;
   const mss = tcpCurrentMss(sk);
+  let sent = false;
   while (i < sk.wq.length) {
     tcpFitSeg(sk, i, mss);
     const seg = sk.wq[i] as TxSeg;
@@ -494,10 +493,12 @@ export function tcpWriteXmit(sk: TcpSock, corked: boolean, force = false): void 
       if (!sk.nodelay && sk.packetsOut > 0 && seqAfter(sk.sndSml, sk.sndUna) && !seqAfter(sk.sndSml, sk.sndNxt)) break;
     }
     sendSeg(sk, seg);
+    sent = true;
     i++;
   }
   if (sk.packetsOut > 0) {
-    if (sk.pendingTimer !== TIMER.RETRANS) inetCskResetXmitTimer(sk, TIMER.RETRANS, sk.rto);
+    if (sk.pendingTimer !== TIMER.RETRANS)
+      inetCskResetXmitTimer(sk, TIMER.RETRANS, sk.rto, sent ? sk.mstamp : sk.clock);
   } else if (i < sk.wq.length) {
     tcpCheckProbeTimer(sk);
   }
@@ -648,9 +649,9 @@ function splitSeg(sk: TcpSock, i: number, n: number): void {
 export function tcpCurrentMss(sk: TcpSock): number {
   let mtu: number;
   if (sk.v4) {
-    const r = tcpRoute4(sk);
-    if (typeof r === 'number') return sk.mssCache;
-    mtu = r.rt.mtu;
+    const rt = tcpRouteRt4(sk);
+    if (typeof rt === 'number') return sk.mssCache;
+    mtu = rt.mtu;
   } else {
     let rt6 = sk.rt6;
     if (rt6 === null || !rt6.check()) {

@@ -831,10 +831,22 @@ export function tcpRoute(sk: TcpSock): Uint8Array | number {
 
 /** The cached IPv4 route of a connection (sk_dst_cache), refreshed when stale. */
 export function tcpRoute4(sk: TcpSock): { rt: Rtable; saddr: number } | number {
-  const fl4 = flowi4({ daddr: mappedV4(sk.remoteAddr), saddr: mappedV4(sk.srcAddr), proto: IPPROTO.TCP });
-  const rt = sk.routeCache.get(sk.net, fl4);
+  const rt = tcpRouteRt4(sk);
   if (typeof rt === 'number') return rt;
-  return { rt, saddr: fl4.saddr };
+  return { rt, saddr: (sk.fl4 as Flowi4).saddr };
+}
+
+/**
+ * __sk_dst_check() + ip_route_output_ports() for a connected socket: its route, from the
+ * flow kept on the socket (sk.fl4, whose saddr is then the source chosen), with nothing made.
+ */
+export function tcpRouteRt4(sk: TcpSock): Rtable | number {
+  sk.fl4 ??= flowi4({ proto: IPPROTO.TCP });
+  const fl4 = sk.fl4;
+  fl4.daddr = mappedV4(sk.remoteAddr);
+  fl4.saddr = mappedV4(sk.srcAddr);
+  fl4.oif = 0;
+  return sk.routeCache.get(sk.net, fl4);
 }
 
 /** tcp_set_state(): keeps CurrEstab and the tables right. */

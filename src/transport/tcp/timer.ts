@@ -110,10 +110,9 @@ export class SkTimer {
 }
 
 /** inet_csk_reset_xmit_timer(): (re)arm the retransmit or probe timer. */
-export function inetCskResetXmitTimer(sk: TcpSock, what: number, whenNs: number): void {
+export function inetCskResetXmitTimer(sk: TcpSock, what: number, whenNs: number, now = sk.clock): void {
   whenNs = Math.min(whenNs, TCP_RTO_MAX);
   sk.pendingTimer = what;
-  const now = sk.clock;
   sk.timeoutAt = now + whenNs;
   sk.timers.retrans ??= new SkTimer(sk, () => tcpWriteTimer(sk));
   sk.timers.retrans.mod(whenNs, now);
@@ -139,7 +138,7 @@ export function inetCskClearXmitTimers(sk: TcpSock): void {
 }
 
 /** Stop the retransmit timer when nothing is outstanding (tcp_rearm_rto with packets_out 0). */
-export function tcpRearmRto(sk: TcpSock): void {
+export function tcpRearmRto(sk: TcpSock, now = sk.clock): void {
   if (sk.packetsOut === 0) {
     if (sk.pendingTimer === TIMER.RETRANS) {
       sk.timers.retrans?.cancel();
@@ -148,7 +147,7 @@ export function tcpRearmRto(sk: TcpSock): void {
     }
     return;
   }
-  inetCskResetXmitTimer(sk, TIMER.RETRANS, sk.rto);
+  inetCskResetXmitTimer(sk, TIMER.RETRANS, sk.rto, now);
 }
 
 /** tcp_write_err(): give up on the connection with `errno`. */
@@ -221,7 +220,7 @@ function tcpProbeTimer(sk: TcpSock): void {
 }
 
 /** tcp_send_delayed_ack(): ACK within `ato` unless something else carries it first. */
-export function tcpSendDelayedAck(sk: TcpSock): void {
+export function tcpSendDelayedAck(sk: TcpSock, now = sk.clock): void {
   sk.ackPending = true;
   if (sk.timers.delack?.pending === true) return;
   // On a fast path the delay is capped by the RTT (never below TCP_DELACK_MIN, 40 ms).
@@ -232,7 +231,7 @@ export function tcpSendDelayedAck(sk: TcpSock): void {
     ato = Math.min(ato, maxAto);
   }
   sk.timers.delack ??= new SkTimer(sk, () => tcpDelackTimer(sk));
-  sk.timers.delack.mod(ato);
+  sk.timers.delack.mod(ato, now);
 }
 
 /** tcp_delack_timer(). */
