@@ -246,8 +246,30 @@ interface V4Entry<T> {
   value: T;
 }
 
-/** TcpSock.ehashKey's form for two IPv4 (v4-mapped) addresses: decimal numbers, never IPv6's 16+ hex digits. */
-const V4_KEY = /^(\d{1,10}):(\d{1,5})\|(\d{1,10}):(\d{1,5})$/;
+/**
+ * The numbers in TcpSock.ehashKey's form for two IPv4 (v4-mapped) addresses,
+ * `laddr:lport|raddr:rport` in decimal, into `out`; false for any other key (IPv6
+ * addresses are 16 or more hex digits, which no IPv4 number reaches).
+ */
+function parseV4Key(key: string, out: number[]): boolean {
+  let field = 0;
+  let n = 0;
+  let digits = 0;
+  for (let i = 0; i <= key.length; i++) {
+    const c = i < key.length ? key.charCodeAt(i) : -1;
+    if (c >= 48 && c <= 57) {
+      n = n * 10 + (c - 48);
+      if (++digits > 10) return false;
+      continue;
+    }
+    const want = field === 0 || field === 2 ? 58 : field === 1 ? 124 : -1;
+    if (digits === 0 || c !== want) return false;
+    out[field++] = n;
+    n = 0;
+    digits = 0;
+  }
+  return field === 4;
+}
 
 /**
  * inet_ehash: connected, TIME_WAIT and request socks by their 4-tuple key
@@ -256,12 +278,13 @@ const V4_KEY = /^(\d{1,10}):(\d{1,5})\|(\d{1,10}):(\d{1,5})$/;
  */
 export class InetEhash<T> extends Map<string, T> {
   readonly #v4 = new Map<number, V4Entry<T>[]>();
+  readonly #parsed = [0, 0, 0, 0];
 
   override set(key: string, value: T): this {
     super.set(key, value);
-    const m = V4_KEY.exec(key);
-    if (m !== null) {
-      const ports = Number(m[2]) * 65536 + Number(m[4]);
+    const m = this.#parsed;
+    if (parseV4Key(key, m)) {
+      const ports = (m[1] as number) * 65536 + (m[3] as number);
       let bucket = this.#v4.get(ports);
       if (bucket === undefined) {
         bucket = [];
@@ -269,16 +292,16 @@ export class InetEhash<T> extends Map<string, T> {
       }
       const e = bucket.find((x) => x.key === key);
       if (e !== undefined) e.value = value;
-      else bucket.push({ laddr: Number(m[1]), raddr: Number(m[3]), key, value });
+      else bucket.push({ laddr: m[0] as number, raddr: m[2] as number, key, value });
     }
     return this;
   }
 
   override delete(key: string): boolean {
     const had = super.delete(key);
-    const m = had ? V4_KEY.exec(key) : null;
-    if (m !== null) {
-      const ports = Number(m[2]) * 65536 + Number(m[4]);
+    const m = this.#parsed;
+    if (had && parseV4Key(key, m)) {
+      const ports = (m[1] as number) * 65536 + (m[3] as number);
       const bucket = this.#v4.get(ports);
       if (bucket !== undefined) {
         const i = bucket.findIndex((x) => x.key === key);
