@@ -22,7 +22,7 @@ test('ehash lookup by IPv4 numbers finds exactly what the 4-tuple key holds', ()
   fc.assert(
     fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
       const h = new InetEhash<number>();
-      const keyOf = (t: fc.RecordValue<{ v4: boolean; la: number; lp: number; ra: number; rp: number }>) =>
+      const keyOf = (t: { v4: boolean; la: number; lp: number; ra: number; rp: number }) =>
         t.v4
           ? TcpSock.ehashKey(v4Mapped(t.la), t.lp, v4Mapped(t.ra), t.rp)
           : TcpSock.ehashKey(v6(t.la & 0xff), t.lp, v6(t.ra & 0xff), t.rp);
