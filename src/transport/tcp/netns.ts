@@ -239,11 +239,13 @@ export interface NetnsTcp {
   readonly secret: Uint32Array;
 }
 
+/** One IPv4 tuple in the numeric index: its addresses, its key, what it holds, and the next tuple on the same ports. */
 interface V4Entry<T> {
   readonly laddr: number;
   readonly raddr: number;
   readonly key: string;
   value: T;
+  next: V4Entry<T> | null;
 }
 
 /**
@@ -277,7 +279,8 @@ function parseV4Key(key: string, out: number[]): boolean {
  * (__inet_lookup_established) finds a socket without building and hashing a string.
  */
 export class InetEhash<T> extends Map<string, T> {
-  readonly #v4 = new Map<number, V4Entry<T>[]>();
+  /** By local and remote port; tuples sharing both are chained (a hash chain, as Linux's). */
+  readonly #v4 = new Map<number, V4Entry<T>>();
   readonly #parsed = [0, 0, 0, 0];
 
   override set(key: string, value: T): this {
@@ -285,14 +288,14 @@ export class InetEhash<T> extends Map<string, T> {
     const m = this.#parsed;
     if (parseV4Key(key, m)) {
       const ports = (m[1] as number) * 65536 + (m[3] as number);
-      let bucket = this.#v4.get(ports);
-      if (bucket === undefined) {
-        bucket = [];
-        this.#v4.set(ports, bucket);
+      const head = this.#v4.get(ports);
+      for (let e = head ?? null; e !== null; e = e.next) {
+        if (e.key === key) {
+          e.value = value;
+          return this;
+        }
       }
-      const e = bucket.find((x) => x.key === key);
-      if (e !== undefined) e.value = value;
-      else bucket.push({ laddr: m[0] as number, raddr: m[2] as number, key, value });
+      this.#v4.set(ports, { laddr: m[0] as number, raddr: m[2] as number, key, value, next: head ?? null });
     }
     return this;
   }
@@ -302,11 +305,13 @@ export class InetEhash<T> extends Map<string, T> {
     const m = this.#parsed;
     if (had && parseV4Key(key, m)) {
       const ports = (m[1] as number) * 65536 + (m[3] as number);
-      const bucket = this.#v4.get(ports);
-      if (bucket !== undefined) {
-        const i = bucket.findIndex((x) => x.key === key);
-        if (i >= 0) bucket.splice(i, 1);
-        if (bucket.length === 0) this.#v4.delete(ports);
+      let prev: V4Entry<T> | null = null;
+      for (let e = this.#v4.get(ports) ?? null; e !== null; prev = e, e = e.next) {
+        if (e.key !== key) continue;
+        if (prev !== null) prev.next = e.next;
+        else if (e.next !== null) this.#v4.set(ports, e.next);
+        else this.#v4.delete(ports);
+        break;
       }
     }
     return had;
@@ -319,10 +324,7 @@ export class InetEhash<T> extends Map<string, T> {
 
   /** The entry for an IPv4 4-tuple as this host sees it (local address and port first). */
   lookup4(laddr: number, lport: number, raddr: number, rport: number): T | undefined {
-    const bucket = this.#v4.get(lport * 65536 + rport);
-    if (bucket === undefined) return undefined;
-    for (let i = 0; i < bucket.length; i++) {
-      const e = bucket[i] as V4Entry<T>;
+    for (let e = this.#v4.get(lport * 65536 + rport) ?? null; e !== null; e = e.next) {
       if (e.laddr === laddr && e.raddr === raddr) return e.value;
     }
     return undefined;

@@ -7,8 +7,8 @@
  */
 
 import { allocSkb, CHECKSUM, type SkBuff, skbAddFrag, skbPut } from '../../core/skbuff.js';
-import { type Flowi4, flowi4 } from '../../ipv4/fib.js';
-import { IPV4_MAX_HEADROOM, ipSendSkb } from '../../ipv4/ip-output.js';
+import { flowi4 } from '../../ipv4/fib.js';
+import { IPV4_MAX_HEADROOM, type IpHeaderOpts, ipSendSkb } from '../../ipv4/ip-output.js';
 import { ipRouteOutputKey, type Rtable } from '../../ipv4/route.js';
 import { IPV6_MAX_HEADROOM, ip6Xmit } from '../../ipv6/ip6-output.js';
 import { ip6RouteOutput } from '../../ipv6/route.js';
@@ -41,6 +41,7 @@ import {
   TCPOLEN_TSTAMP_ALIGNED,
   type TcpSock,
   type TxSeg,
+  tcpFl4,
   tcpReceiveWindow,
   tcpRoute4,
   tcpRouteRt4,
@@ -192,6 +193,9 @@ function ipQueueXmit(net: Net, flow: CtlFlow, skb: SkBuff, sk: TcpSock | null, d
   });
 }
 
+/** What a connected socket's segments say in their IP header (inet_sk), filled in per segment. */
+const tcpIpOpts: IpHeaderOpts = { protocol: IPPROTO.TCP, ttl: 0, tos: 0, df: true, ignoreDf: false, inetId: null };
+
 /**
  * ip_queue_xmit() for a connected socket: its cached route and its own flow and header
  * choices (inet_sk), reused from segment to segment instead of made anew.
@@ -202,9 +206,9 @@ function ipQueueXmitSk(sk: TcpSock, skb: SkBuff): number {
   net.ipv4.mib.tcp.OutSegs++;
   const rt = tcpRouteRt4(sk);
   if (typeof rt === 'number') return rt;
-  const fl4 = sk.fl4 as Flowi4;
-  sk.ipOpts ??= { protocol: IPPROTO.TCP, ttl: 0, tos: 0, df: true, ignoreDf: false, inetId: sk.inetIdGen };
-  const opts = sk.ipOpts;
+  const fl4 = tcpFl4;
+  const opts = tcpIpOpts;
+  opts.inetId = sk.inetIdGen;
   opts.ttl = net.ipv4.sysctl.ip_default_ttl;
   return ipSendSkb(net, skb, fl4, rt, opts);
 }

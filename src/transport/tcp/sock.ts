@@ -10,7 +10,6 @@
 import { E } from '../../core/errno.js';
 import { type Flowi4, flowi4, RTN } from '../../ipv4/fib.js';
 import { inetAddrType } from '../../ipv4/fib-frontend.js';
-import type { IpHeaderOpts } from '../../ipv4/ip-output.js';
 import { ipRouteOutputKey, RouteCache, type Rtable } from '../../ipv4/route.js';
 import { ipv6AddrAny, ipv6AddrEqual } from '../../ipv6/addr.js';
 import { fib6Lookup, ip6RouteOutput, type Rt6Info } from '../../ipv6/route.js';
@@ -132,9 +131,6 @@ export class TcpSock extends Sock {
   v4 = true;
   readonly tn: NetnsTcp;
   readonly routeCache = new RouteCache();
-  /** The flow and IP header choices this socket's segments go out with (inet_sk), made on first send. */
-  fl4: Flowi4 | null = null;
-  ipOpts: IpHeaderOpts | null = null;
   rt6: Rt6Info | null = null;
   /** inet_id: the IP id counter of this connection's DF packets. */
   readonly inetIdGen = { next: 0 };
@@ -833,16 +829,21 @@ export function tcpRoute(sk: TcpSock): Uint8Array | number {
 export function tcpRoute4(sk: TcpSock): { rt: Rtable; saddr: number } | number {
   const rt = tcpRouteRt4(sk);
   if (typeof rt === 'number') return rt;
-  return { rt, saddr: (sk.fl4 as Flowi4).saddr };
+  return { rt, saddr: tcpFl4.saddr };
 }
 
 /**
- * __sk_dst_check() + ip_route_output_ports() for a connected socket: its route, from the
- * flow kept on the socket (sk.fl4, whose saddr is then the source chosen), with nothing made.
+ * The flow of the connected socket being routed (fl4 on the stack in ip_queue_xmit): one
+ * object reused, read at once by whoever asked, so a segment makes none.
+ */
+export const tcpFl4: Flowi4 = flowi4({ proto: IPPROTO.TCP });
+
+/**
+ * __sk_dst_check() + ip_route_output_ports() for a connected socket: its route, with
+ * tcpFl4 left holding the flow (saddr the source chosen), and nothing made.
  */
 export function tcpRouteRt4(sk: TcpSock): Rtable | number {
-  sk.fl4 ??= flowi4({ proto: IPPROTO.TCP });
-  const fl4 = sk.fl4;
+  const fl4 = tcpFl4;
   fl4.daddr = mappedV4(sk.remoteAddr);
   fl4.saddr = mappedV4(sk.srcAddr);
   fl4.oif = 0;

@@ -52,7 +52,7 @@ export class SkTimer {
   #expires = 0;
   #host: Timer | null = null;
   #hostAt = 0;
-  readonly #fire = (): void => {
+  #fire(): void {
     this.#host = null;
     if (!this.#pending) return;
     const sk = this.sk;
@@ -66,12 +66,14 @@ export class SkTimer {
     }
     this.#pending = false;
     if (!sk.net.alive) return;
-    sk.net.kernel.runOn(sk.cpu, this.fn);
-  };
+    const fn = this.fn;
+    sk.net.kernel.runOn(sk.cpu, () => fn(sk));
+  }
 
+  /** `fn` is a plain function of the socket, so an idle socket's timers hold no closures. */
   constructor(
     readonly sk: TcpSock,
-    readonly fn: () => void,
+    readonly fn: (sk: TcpSock) => void,
   ) {}
 
   /** timer_pending(). */
@@ -104,7 +106,7 @@ export class SkTimer {
   #armHost(now: number, delayNs: number): void {
     const clock = this.sk.net.kernel.clock;
     this.#hostAt = now + delayNs;
-    this.#host = clock.setTimer(delayNs, this.#fire);
+    this.#host = clock.setTimer(delayNs, () => this.#fire());
     this.#host.unref();
   }
 }
@@ -114,7 +116,7 @@ export function inetCskResetXmitTimer(sk: TcpSock, what: number, whenNs: number,
   whenNs = Math.min(whenNs, TCP_RTO_MAX);
   sk.pendingTimer = what;
   sk.timeoutAt = now + whenNs;
-  sk.timers.retrans ??= new SkTimer(sk, () => tcpWriteTimer(sk));
+  sk.timers.retrans ??= new SkTimer(sk, tcpWriteTimer);
   sk.timers.retrans.mod(whenNs, now);
 }
 
@@ -230,7 +232,7 @@ export function tcpSendDelayedAck(sk: TcpSock, now = sk.clock): void {
     if (sk.srttUs !== 0) maxAto = Math.min(maxAto, Math.max((sk.srttUs >> 3) * 1e3, TCP_ATO_MIN));
     ato = Math.min(ato, maxAto);
   }
-  sk.timers.delack ??= new SkTimer(sk, () => tcpDelackTimer(sk));
+  sk.timers.delack ??= new SkTimer(sk, tcpDelackTimer);
   sk.timers.delack.mod(ato, now);
 }
 
