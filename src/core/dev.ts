@@ -275,7 +275,7 @@ export function netRxAction(kernel: Kernel, cpu: number): void {
   const timeLimit = start + kernel.core.netdev_budget_usecs * 1000;
   let budget = kernel.core.netdev_budget;
   const repoll = sd.repoll;
-  repoll.length = 0;
+  emptyNapiList(repoll);
   let list = NO_NAPI;
   // process_backlog re-reads dev_weight × dev_weight_rx_bias on every poll.
   sd.backlog.weight = kernel.core.dev_weight * kernel.core.dev_weight_rx_bias;
@@ -297,7 +297,7 @@ export function netRxAction(kernel: Kernel, cpu: number): void {
     }
     // What is left over is copied out; the list itself, emptied, is the next run's spare.
     const rest = i === list.length ? NO_NAPI : list.slice(i);
-    list.length = 0;
+    emptyNapiList(list);
     sd.spareList = list;
     list = rest;
     // A NAPI scheduled while we polled (and nothing to repoll): go round again.
@@ -307,7 +307,7 @@ export function netRxAction(kernel: Kernel, cpu: number): void {
   // Left over first, then what was scheduled meanwhile, then the repolls (no copy when only one part has any).
   if (list.length > 0 || repoll.length > 0) {
     sd.pollList = list.concat(sd.pollList, repoll);
-    repoll.length = 0;
+    emptyNapiList(repoll);
   }
   if (sd.pollList.length > 0) kernel.raiseSoftirq(cpu, SOFTIRQ.NET_RX);
   else sd.inNetRxAction = false;
@@ -315,6 +315,11 @@ export function netRxAction(kernel: Kernel, cpu: number): void {
 
 /** An empty NAPI list, never written to. */
 const NO_NAPI: NapiStruct[] = [];
+
+/** Empties a short list in place (pop is a fast path; setting length is a runtime call). */
+function emptyNapiList(list: NapiStruct[]): void {
+  while (list.length > 0) list.pop();
+}
 
 /** napi_poll(): one poll; a NAPI that used its full weight stays scheduled and is repolled. */
 function napiPoll(n: NapiStruct, repoll: NapiStruct[]): number {

@@ -90,12 +90,19 @@ interface UdpTable {
 
 const tables = new WeakMap<Net, UdpTable>();
 
+/** The namespace udpTable() last answered for: a socket's packets keep asking for the same one. */
+let lastNet: Net | null = null;
+let lastTable: UdpTable | null = null;
+
 function udpTable(net: Net): UdpTable {
+  if (net === lastNet && lastTable !== null) return lastTable;
   let t = tables.get(net);
   if (t === undefined) {
     t = { byPort: new Map() };
     tables.set(net, t);
   }
+  lastNet = net;
+  lastTable = t;
   return t;
 }
 
