@@ -1,8 +1,10 @@
 /**
  * `npm run bench`: every scenario over lonet and over Node's node:net / node:dgram /
  * node:http on the kernel's 127.0.0.1, in the same process run: a warm-up, several
- * repetitions, the median, and the ratio lonet/kernel. Then idle connections' heap, and
- * the scaling table.
+ * repetitions, the median, and the ratio lonet/kernel. A third side, `pipe`, runs the same
+ * scenario over in-memory pipes with no stack at all (bench/pipe.ts): the most any
+ * in-process stack could reach through Node's streams and event loop, so `ceiling`
+ * (pipe/kernel) bounds every ratio. Then idle connections' heap, and the scaling table.
  *
  *   npm run bench [-- --quick] [-- --smoke] [-- --json FILE] [-- --only tcp-rr,udp-rr,idle-conns,scaling]
  */
@@ -16,6 +18,7 @@ import {
   KERNEL_IDLE_MAX,
   kernelStack,
   lonetStack,
+  pipeStack,
   type RunOpts,
   type Scenario,
   scenarios,
@@ -44,6 +47,9 @@ export interface Row {
   lonet: number | null;
   kernel: number | null;
   ratio: number | null;
+  /** The same scenario with no stack (bench/pipe.ts), and pipe/kernel: the best ratio possible. */
+  pipe?: number | null;
+  ceiling?: number | null;
 }
 
 // On a terminal, one status line rewritten in place; otherwise a line per step.
@@ -63,10 +69,14 @@ function median(xs: number[]): number {
  * Both sides warm up, then their repetitions alternate (lonet, kernel, lonet, …) so that
  * whatever else the machine is doing weighs on both alike.
  */
-async function measure(sc: Scenario, o: RunOpts): Promise<{ lonet: number | null; kernel: number | null }> {
+async function measure(
+  sc: Scenario,
+  o: RunOpts,
+): Promise<{ lonet: number | null; kernel: number | null; pipe: number | null }> {
   const sides = [
     { side: 'lonet', stack: lonetStack(), xs: [] as number[], ok: true },
     { side: 'kernel', stack: kernelStack, xs: [] as number[], ok: true },
+    { side: 'pipe', stack: pipeStack, xs: [] as number[], ok: true },
   ];
   for (const s of sides) {
     progress(`${sc.name} ${s.side}: warm-up`);
@@ -83,8 +93,12 @@ async function measure(sc: Scenario, o: RunOpts): Promise<{ lonet: number | null
     }
   }
   sides[0]?.stack.ns?.destroy();
-  const [l, k] = sides.map((s) => (s.ok ? median(s.xs) : null));
-  return { lonet: l ?? null, kernel: k ?? null };
+  const [l, k, p] = sides.map((s) => (s.ok ? median(s.xs) : null));
+  return { lonet: l ?? null, kernel: k ?? null, pipe: p ?? null };
+}
+
+function times(v: number | null): string {
+  return v === null ? '—' : `${v.toFixed(2)}×`;
 }
 
 function fmt(v: number | null): string {
@@ -125,13 +139,15 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   for (const sc of scenarios) {
     if (only !== undefined && !only.includes(sc.name)) continue;
-    const { lonet, kernel } = await measure(sc, o);
+    const { lonet, kernel, pipe } = await measure(sc, o);
     rows.push({
       name: sc.name,
       unit: sc.unit,
       lonet,
       kernel,
       ratio: lonet !== null && kernel !== null ? lonet / kernel : null,
+      pipe,
+      ceiling: pipe !== null && kernel !== null ? pipe / kernel : null,
     });
   }
   if (!values['no-idle'] && (only === undefined || only.includes('idle-conns'))) {
@@ -158,13 +174,15 @@ async function main(): Promise<void> {
   if (rows.length > 0)
     console.log(
       table(
-        ['scenario', 'unit', 'lonet', 'kernel', 'ratio'],
+        ['scenario', 'unit', 'lonet', 'kernel', 'ratio', 'pipe (no stack)', 'ceiling'],
         rows.map((r) => [
           r.name,
           r.unit,
           fmt(r.lonet),
           fmt(r.kernel),
-          r.ratio === null ? '—' : `${r.ratio.toFixed(2)}×`,
+          times(r.ratio),
+          r.pipe === undefined ? '' : fmt(r.pipe),
+          r.ceiling === undefined ? '' : times(r.ceiling),
         ]),
       ),
     );

@@ -14,10 +14,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import { Namespace } from '../src/api/namespace.js';
+import { pipe } from './pipe.js';
 
 /** What both sides offer: node:net, node:dgram and node:http, or a namespace's faces. */
 export interface Stack {
-  kind: 'lonet' | 'kernel';
+  kind: 'lonet' | 'kernel' | 'pipe';
   net: Pick<typeof net, 'createServer' | 'connect'>;
   dgram: Pick<typeof dgram, 'createSocket'>;
   http: Pick<typeof http, 'createServer' | 'request' | 'Agent'>;
@@ -36,6 +37,9 @@ export function lonetStack(ns = new Namespace()): Stack {
 }
 
 export const kernelStack: Stack = { kind: 'kernel', net, dgram, http };
+
+/** No stack at all: Node's machinery alone over in-memory pipes (bench/pipe.ts), the ceiling. */
+export const pipeStack: Stack = { kind: 'pipe', ...(pipe as unknown as Pick<Stack, 'net' | 'dgram' | 'http'>) };
 
 export interface RunOpts {
   /** Length of one measured window. */
@@ -304,6 +308,7 @@ const pingFlood: Scenario = {
   async run(stack, o) {
     // Roughly o.ms worth of echoes at lonet's rate; ping times itself.
     const count = o.smoke ? 50 : Math.max(500, Math.round(o.ms * 20));
+    if (stack.kind === 'pipe') return null;
     const line = `ping -f -q -c ${count} 127.0.0.1`;
     if (stack.ns !== undefined) return pingRate((await stack.ns.exec(line)).stdout);
     const out = await new Promise<string | null>((resolve) =>

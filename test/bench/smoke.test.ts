@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
-test('npm run bench -- --smoke runs every scenario over lonet and the kernel and writes --json', async () => {
+test('npm run bench -- --smoke runs every scenario over lonet, the kernel and the no-stack pipe and writes --json', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'lonet-bench-'));
   const file = join(dir, 'bench.json');
   const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
@@ -28,6 +28,8 @@ test('npm run bench -- --smoke runs every scenario over lonet and the kernel and
     lonet: number | null;
     kernel: number | null;
     ratio: number | null;
+    pipe?: number | null;
+    ceiling?: number | null;
   }[];
   const names = rows.map((r) => r.name);
   for (const n of ['tcp-bulk', 'tcp-rr', 'tcp-connect', 'udp-64b', 'udp-rr', 'ping-flood', 'http-rr', 'idle-conns 200'])
@@ -37,6 +39,11 @@ test('npm run bench -- --smoke runs every scenario over lonet and the kernel and
     if (r.name !== 'ping-flood')
       assert.ok(typeof r.kernel === 'number' && r.kernel > 0, `${r.name} kernel: ${r.kernel}`);
     if (r.kernel !== null && r.lonet !== null) assert.equal(r.ratio, r.lonet / r.kernel);
+    // The no-stack ceiling runs every scenario but ping (no pipe has an ICMP) and idle-conns.
+    if (r.name !== 'ping-flood' && !r.name.startsWith('idle-conns')) {
+      assert.ok(typeof r.pipe === 'number' && r.pipe > 0, `${r.name} pipe: ${r.pipe}`);
+      assert.equal(r.ceiling, (r.pipe as number) / (r.kernel as number));
+    }
   }
   assert.match(stdout, /\| scenario +\| +unit +\| +lonet +\| +kernel +\| +ratio \|/);
   assert.match(stdout, /namespaces created/);

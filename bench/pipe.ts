@@ -1,0 +1,244 @@
+/**
+ * The ceiling of the table: the same node:net / node:dgram / node:http surface over
+ * in-memory pipes with no network stack at all. A write is handed to the peer Duplex on the
+ * next turn of the event loop (setImmediate, where libuv would report the read); a datagram
+ * likewise. There is no TCP, IP, device or accounting behind it, so no in-process stack that
+ * keeps Node's stream and event-loop semantics can go faster: its column shows how far any
+ * ratio against the kernel can go on this machine, in the same run.
+ */
+import { EventEmitter } from 'node:events';
+import * as http from 'node:http';
+import { Duplex } from 'node:stream';
+
+const servers = new Map<number, PipeServer>();
+const datagrams = new Map<number, PipeDgram>();
+let nextPort = 30000;
+
+function deliver(to: PipeSocket, chunk: Buffer | null): void {
+  if (!to.destroyed) to.push(chunk);
+}
+
+class PipeSocket extends Duplex {
+  peer: PipeSocket | null = null;
+  connecting = false;
+  remoteAddress = '127.0.0.1';
+  remoteFamily = 'IPv4';
+  remotePort = 0;
+  localAddress = '127.0.0.1';
+  localPort = 0;
+  #finSent = false;
+  #inflight = 0;
+
+  constructor(allowHalfOpen: boolean) {
+    super({ allowHalfOpen, decodeStrings: false });
+  }
+
+  override _read(): void {}
+
+  // A write completes at once while the peer has room (a socket buffer with space), else
+  // when the peer has the bytes, so a writer that outruns its reader sees write() return
+  // false and waits for 'drain'.
+  override _write(chunk: Buffer | string, encoding: BufferEncoding, cb: (err?: Error | null) => void): void {
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk, encoding) : chunk;
+    this.#send([buf], cb);
+  }
+
+  override _writev(
+    chunks: { chunk: Buffer | string; encoding: BufferEncoding }[],
+    cb: (err?: Error | null) => void,
+  ): void {
+    this.#send(
+      chunks.map((c) => (typeof c.chunk === 'string' ? Buffer.from(c.chunk, c.encoding) : c.chunk)),
+      cb,
+    );
+  }
+
+  #send(bufs: Buffer[], cb: (err?: Error | null) => void): void {
+    if (this.connecting) {
+      // net.Socket holds writes made before the connection is up.
+      this.once('connect', () => this.#send(bufs, cb));
+      return;
+    }
+    const p = this.peer;
+    const room = p !== null && p.readableLength < p.readableHighWaterMark && this.#inflight === 0;
+    this.#inflight++;
+    setImmediate(() => {
+      this.#inflight--;
+      if (p !== null) for (const b of bufs) deliver(p, b);
+      if (!room) cb();
+    });
+    if (room) cb();
+  }
+
+  override _final(cb: (err?: Error | null) => void): void {
+    this.#fin();
+    cb();
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    this.#fin();
+    cb(err);
+  }
+
+  #fin(): void {
+    if (this.#finSent || this.peer === null) return;
+    this.#finSent = true;
+    setImmediate(deliver, this.peer, null);
+  }
+
+  address(): { port: number; family: string; address: string } {
+    return { port: this.localPort, family: 'IPv4', address: this.localAddress };
+  }
+  setNoDelay(): this {
+    return this;
+  }
+  setKeepAlive(): this {
+    return this;
+  }
+  setTimeout(): this {
+    return this;
+  }
+  ref(): this {
+    return this;
+  }
+  unref(): this {
+    return this;
+  }
+}
+
+class PipeServer extends EventEmitter {
+  port = 0;
+  #timer: ReturnType<typeof setInterval> | null = null;
+
+  constructor(readonly allowHalfOpen: boolean) {
+    super();
+  }
+
+  listen(port = 0, ...rest: unknown[]): this {
+    const cb = rest.find((a) => typeof a === 'function') as (() => void) | undefined;
+    if (cb !== undefined) this.once('listening', cb);
+    this.port = port === 0 ? nextPort++ : port;
+    servers.set(this.port, this);
+    // Like a listening handle, it keeps the process alive.
+    this.#timer = setInterval(() => {}, 2 ** 30);
+    process.nextTick(() => this.emit('listening'));
+    return this;
+  }
+
+  address(): { port: number; family: string; address: string } {
+    return { port: this.port, family: 'IPv4', address: '127.0.0.1' };
+  }
+
+  close(cb?: () => void): this {
+    servers.delete(this.port);
+    if (this.#timer !== null) clearInterval(this.#timer);
+    process.nextTick(() => {
+      this.emit('close');
+      cb?.();
+    });
+    return this;
+  }
+}
+
+function connect(opts: { port: number } | number, ...rest: unknown[]): PipeSocket {
+  const port = typeof opts === 'number' ? opts : Number(opts.port);
+  const cb = rest.find((a) => typeof a === 'function') as (() => void) | undefined;
+  const client = new PipeSocket(false);
+  if (cb !== undefined) client.once('connect', cb);
+  client.connecting = true;
+  client.remotePort = port;
+  client.localPort = nextPort++;
+  setImmediate(() => {
+    const server = servers.get(port);
+    if (server === undefined) {
+      const err = Object.assign(new Error(`connect ECONNREFUSED 127.0.0.1:${port}`), { code: 'ECONNREFUSED' });
+      client.destroy(err);
+      return;
+    }
+    const accepted = new PipeSocket(server.allowHalfOpen);
+    accepted.localPort = port;
+    accepted.remotePort = client.localPort;
+    accepted.peer = client;
+    client.peer = accepted;
+    server.emit('connection', accepted);
+    setImmediate(() => {
+      client.connecting = false;
+      client.emit('connect');
+      client.emit('ready');
+    });
+  });
+  return client;
+}
+
+function createServer(...args: unknown[]): PipeServer {
+  const opts = typeof args[0] === 'object' && args[0] !== null ? (args[0] as { allowHalfOpen?: boolean }) : {};
+  const listener = args.find((a) => typeof a === 'function') as ((s: PipeSocket) => void) | undefined;
+  const server = new PipeServer(opts.allowHalfOpen === true);
+  if (listener !== undefined) server.on('connection', listener);
+  return server;
+}
+
+/** node:dgram's surface for the UDP scenarios: bind, send, 'message', close. */
+class PipeDgram extends EventEmitter {
+  port = 0;
+
+  bind(port = 0, ...rest: unknown[]): this {
+    const cb = rest.find((a) => typeof a === 'function') as (() => void) | undefined;
+    if (cb !== undefined) this.once('listening', cb);
+    this.port = port === 0 ? nextPort++ : port;
+    datagrams.set(this.port, this);
+    process.nextTick(() => this.emit('listening'));
+    return this;
+  }
+
+  address(): { port: number; family: string; address: string } {
+    return { port: this.port, family: 'IPv4', address: '127.0.0.1' };
+  }
+
+  send(msg: Uint8Array, port: number, _host: string, cb?: (err: Error | null, n: number) => void): void {
+    if (this.port === 0) this.bind(0);
+    const to = datagrams.get(port);
+    // The kernel copies a datagram on send; so does the pipe.
+    const data = Buffer.from(msg);
+    const from = this.port;
+    if (to !== undefined)
+      setImmediate(() =>
+        to.emit('message', data, { address: '127.0.0.1', family: 'IPv4', port: from, size: data.length }),
+      );
+    if (cb !== undefined) process.nextTick(cb, null, data.length);
+  }
+
+  close(): void {
+    datagrams.delete(this.port);
+  }
+}
+
+class PipeAgent extends http.Agent {
+  override createConnection(options: http.ClientRequestArgs): Duplex {
+    return connect({ port: Number(options.port) });
+  }
+}
+
+function createHttpServer(...args: unknown[]): http.Server {
+  const server = http.createServer(...(args as Parameters<typeof http.createServer>));
+  const inner = createServer({ allowHalfOpen: true }, (s: PipeSocket) => server.emit('connection', s));
+  inner.on('listening', () => server.emit('listening'));
+  server.listen = ((...a: unknown[]) => {
+    inner.listen(...(a as [number]));
+    return server;
+  }) as typeof server.listen;
+  server.address = () => inner.address();
+  server.close = ((cb?: () => void) => {
+    inner.close();
+    http.Server.prototype.close.call(server);
+    process.nextTick(() => cb?.());
+    return server;
+  }) as typeof server.close;
+  return server;
+}
+
+export const pipe = {
+  net: { createServer, connect },
+  dgram: { createSocket: () => new PipeDgram() },
+  http: { createServer: createHttpServer, request: http.request, Agent: PipeAgent },
+};
