@@ -81,7 +81,7 @@ function inetSkDiagFill(sk: TcpSock, now: number): InetDiagMsg {
     timer = { timer: 1, expiresMs: ms(sk.timeoutAt - now), retrans: sk.retransmits };
   } else if (sk.pendingTimer === TIMER.PROBE0) {
     timer = { timer: 4, expiresMs: ms(sk.timeoutAt - now), retrans: sk.probesOut };
-  } else if (sk.timers.keepalive !== null) {
+  } else if (sk.timers.keepalive?.pending === true) {
     timer = { timer: 2, expiresMs: ms(sk.keepaliveAt - now), retrans: sk.probesOut };
   }
   const msg: InetDiagMsg = {

@@ -94,7 +94,7 @@ function line(e: TcpEntry, i: number, v6: boolean, now: number): string {
   if (sk.pendingTimer === 1 || sk.pendingTimer === 4) {
     tr = sk.pendingTimer;
     when = clockT(sk.timeoutAt - now);
-  } else if (sk.timers.keepalive !== null) {
+  } else if (sk.timers.keepalive?.pending === true) {
     tr = 2;
   }
   const ssthresh = listen ? 0 : sk.ssthresh >= 0x7fffffff ? -1 : sk.ssthresh;

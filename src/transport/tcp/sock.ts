@@ -108,7 +108,7 @@ export interface TcpTimers {
   /** The retransmit/probe and delayed-ACK timers (SkTimer), made on first use. */
   retrans: SkTimerLike | null;
   delack: SkTimerLike | null;
-  keepalive: { cancel(): void } | null;
+  keepalive: SkTimerLike | null;
 }
 
 export const seqBefore = (a: number, b: number) => ((a - b) | 0) < 0;

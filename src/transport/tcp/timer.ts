@@ -31,15 +31,6 @@ import {
 /** What /proc/net/tcp's `tr` column shows for the pending timer. */
 export const TIMER = { NONE: 0, RETRANS: 1, KEEPALIVE: 2, TIME_WAIT: 3, PROBE0: 4 } as const;
 
-function arm(sk: TcpSock, delayNs: number, fn: () => void): Timer {
-  const t = sk.net.kernel.clock.setTimer(delayNs, () => {
-    if (!sk.net.alive) return;
-    sk.net.kernel.runOn(sk.cpu, fn);
-  });
-  t.unref();
-  return t;
-}
-
 /**
  * A socket's struct timer_list for timers TCP moves on every segment (retransmit, delayed
  * ACK). mod_timer() and del_timer() only write the expiry, as Linux's are cheap list moves;
@@ -255,14 +246,16 @@ export function tcpSetKeepalive(sk: TcpSock, on: boolean): void {
 
 /** inet_csk_reset_keepalive_timer(); 0 deletes it. */
 export function tcpResetKeepaliveTimer(sk: TcpSock, whenNs: number): void {
-  sk.timers.keepalive?.cancel();
-  sk.timers.keepalive = null;
-  if (whenNs <= 0) return;
-  sk.keepaliveAt = sk.clock + whenNs;
-  sk.timers.keepalive = arm(sk, whenNs, () => {
-    sk.timers.keepalive = null;
-    tcpKeepaliveTimer(sk);
-  });
+  if (whenNs <= 0) {
+    // Deleted for good (keepalive off, or the socket is done): nothing may hold the socket.
+    sk.timers.keepalive?.kill();
+    return;
+  }
+  const now = sk.clock;
+  sk.keepaliveAt = now + whenNs;
+  // node:http's Agent turns keepalive on at every request on a reused socket: a field write.
+  sk.timers.keepalive ??= new SkTimer(sk, tcpKeepaliveTimer);
+  sk.timers.keepalive.mod(whenNs, now);
 }
 
 /** tcp_keepalive_timer(): probe an idle connection; give up after keepalive_probes. */
