@@ -15,7 +15,9 @@ const datagrams = new Map<number, PipeDgram>();
 let nextPort = 30000;
 
 function deliver(to: PipeSocket, chunk: Buffer | null): void {
-  if (!to.destroyed) to.push(chunk);
+  if (to.destroyed) return;
+  to.touch();
+  to.push(chunk);
 }
 
 class PipeSocket extends Duplex {
@@ -28,6 +30,7 @@ class PipeSocket extends Duplex {
   localPort = 0;
   #finSent = false;
   #inflight = 0;
+  #idle: ReturnType<typeof setTimeout> | null = null;
 
   constructor(allowHalfOpen: boolean) {
     super({ allowHalfOpen, decodeStrings: false });
@@ -53,7 +56,13 @@ class PipeSocket extends Duplex {
     );
   }
 
+  /** net.Socket's idle timeout, restarted on every read and write as its _unrefTimer does. */
+  touch(): void {
+    this.#idle?.refresh();
+  }
+
   #send(bufs: Buffer[], cb: (err?: Error | null) => void): void {
+    this.touch();
     if (this.connecting) {
       // net.Socket holds writes made before the connection is up.
       this.once('connect', () => this.#send(bufs, cb));
@@ -76,6 +85,7 @@ class PipeSocket extends Duplex {
   }
 
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    if (this.#idle !== null) clearTimeout(this.#idle);
     this.#fin();
     cb(err);
   }
@@ -95,7 +105,11 @@ class PipeSocket extends Duplex {
   setKeepAlive(): this {
     return this;
   }
-  setTimeout(): this {
+  setTimeout(ms: number, cb?: () => void): this {
+    if (this.#idle !== null) clearTimeout(this.#idle);
+    this.#idle = null;
+    if (cb !== undefined) this.once('timeout', cb);
+    if (ms > 0) this.#idle = setTimeout(() => this.emit('timeout'), ms).unref();
     return this;
   }
   ref(): this {
