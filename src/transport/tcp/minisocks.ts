@@ -51,6 +51,7 @@ export class TcpTimewaitSock {
   readonly key: string;
   expiresAt = 0;
   #timer: Timer | null = null;
+  #timerAt = 0;
   #dead = false;
 
   constructor(
@@ -79,13 +80,30 @@ export class TcpTimewaitSock {
     return 0;
   }
 
-  /** inet_twsk_schedule(): die after `ns`. */
+  /**
+   * inet_twsk_schedule(): die after `ns`. Pushing the end later (the last ACK, a
+   * retransmitted FIN) only moves expiresAt; the host timer, when it fires, sleeps again
+   * for the rest.
+   */
   schedule(ns: number): void {
-    this.#timer?.cancel();
     const clock = this.sk.net.kernel.clock;
-    this.expiresAt = clock.now() + ns;
+    const now = clock.now();
+    this.expiresAt = now + ns;
+    if (this.#timer !== null && this.#timerAt <= this.expiresAt) return;
+    this.#timer?.cancel();
+    this.#arm(now, ns);
+  }
+
+  #arm(now: number, ns: number): void {
+    const clock = this.sk.net.kernel.clock;
+    this.#timerAt = now + ns;
     this.#timer = clock.setTimer(ns, () => {
       this.#timer = null;
+      const at = clock.now();
+      if (this.expiresAt - at > (clock.virtual ? 0 : 1e6)) {
+        this.#arm(at, this.expiresAt - at);
+        return;
+      }
       if (this.substate === TCP.TIME_WAIT) this.sk.tn.ext.TW++;
       this.kill();
     });
