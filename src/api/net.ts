@@ -369,6 +369,8 @@ export class Socket extends Duplex {
     const sk = this[kSk];
     if (sk === null || this.#eof || this.destroyed || this.connecting) return;
     while (!this.#readPaused) {
+      // libuv stops reading at EAGAIN; a TCP socket says so without the system call.
+      if (sk instanceof TcpSock && sk.recvWouldBlock) return;
       const d = sk.recvmsg('rcvQueue' in sk ? readSize(sk.rcvQueue) : undefined);
       if (typeof d === 'number') {
         if (d === 0) {

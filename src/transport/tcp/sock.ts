@@ -526,6 +526,17 @@ export class TcpSock extends Sock {
     return this.rcvQueueBytes;
   }
 
+  /** Whether recvmsg() would return -EAGAIN now: nothing queued, no error, no end of stream. */
+  get recvWouldBlock(): boolean {
+    return (
+      this.rcvQueueBytes === 0 &&
+      this.err === 0 &&
+      this.state !== TCP.LISTEN &&
+      this.state !== TCP.CLOSE &&
+      (this.shutdown & SHUT.RCV) === 0
+    );
+  }
+
   /** tcp_shutdown(SHUT_WR etc.): a FIN after the queued data. */
   shutdownCall(how: number): number {
     return this.syscall(() => {
