@@ -165,6 +165,7 @@ export class Socket extends Duplex {
   #live = new Liveness();
   #readPaused = true;
   #pullScheduled = false;
+  #pullLater: (() => void) | null = null;
   #pendingWrite: { chunks: Uint8Array[]; cb: (err?: Error | null) => void } | null = null;
   #timeoutMs = 0;
   #idleTimer: ReturnType<typeof setTimeout> | null = null;
@@ -214,10 +215,11 @@ export class Socket extends Duplex {
     sk.onDataReady = () => {
       if (this.#pullScheduled) return;
       this.#pullScheduled = true;
-      setImmediate(() => {
+      this.#pullLater ??= () => {
         this.#pullScheduled = false;
         this.#pull();
-      });
+      };
+      setImmediate(this.#pullLater);
     };
     sk.onWriteSpace = () => this.#flushPending();
     sk.onError = () => {

@@ -46,6 +46,7 @@ export class Sock {
   onError: (() => void) | null = null;
   onWriteSpace: (() => void) | null = null;
   #dataScheduled = false;
+  #wake: (() => void) | null = null;
 
   constructor(
     readonly net: Net,
@@ -100,10 +101,12 @@ export class Sock {
   dataReady(): void {
     if (this.#dataScheduled || this.onDataReady === null) return;
     this.#dataScheduled = true;
-    queueMicrotask(() => {
+    // One closure per socket, made at its first wakeup (idle sockets never need one).
+    this.#wake ??= () => {
       this.#dataScheduled = false;
       this.onDataReady?.();
-    });
+    };
+    queueMicrotask(this.#wake);
   }
 }
 
