@@ -8,14 +8,15 @@
 import { formatIpv6 } from '../../ipv6/addr.js';
 import type { Timer } from '../../kernel/clock.js';
 import { getRandomU16 } from '../../kernel/random.js';
+import type { Net } from '../../net/net.js';
 import { TCPHDR } from '../../wire/tcp.js';
 import { isV4Mapped, mappedV4 } from '../udp.js';
 import { type TcpCb, tcpInitTransfer, tcpRcvStateProcess, tcpRttEstimator } from './input.js';
+import type { NetnsTcp, TcpBindOwner } from './netns.js';
 import { type CtlFlow, synOptions, tcpInitializeRcvMss, tcpSelectInitialWindow, tcpSendCtl } from './output.js';
 import { secureTcpSeq, secureTcpTsOff, tcpHash } from './secure.js';
 import {
   ehashInsert,
-  putPort,
   seqAfter,
   TCP,
   TCP_TIMEOUT_INIT,
@@ -30,9 +31,14 @@ import {
 } from './sock.js';
 import { inetCskClearXmitTimers, tcpResetKeepaliveTimer } from './timer.js';
 
-/** struct tcp_timewait_sock. */
+/**
+ * struct tcp_timewait_sock: what TIME_WAIT needs of a connection, without the full socket,
+ * which is freed (inet_twsk_hashdance): the sock takes its place in ehash and its port.
+ */
 export class TcpTimewaitSock {
   readonly isTimewait = true;
+  readonly net: Net;
+  readonly tn: NetnsTcp;
   readonly family: 4 | 6;
   readonly v4: boolean;
   readonly localAddr: Uint8Array;
@@ -49,15 +55,18 @@ export class TcpTimewaitSock {
   readonly rcvWnd: number;
   readonly rcvWscale: number;
   readonly key: string;
+  /** The socket's %pK, as /proc/net/tcp keeps showing it. */
+  readonly kptr: string;
+  /** Its hold on the port in bhash (tw_tb), as the socket held it. */
+  readonly bind: TcpBindOwner;
   expiresAt = 0;
   #timer: Timer | null = null;
   #timerAt = 0;
   #dead = false;
 
-  constructor(
-    readonly sk: TcpSock,
-    substate: number,
-  ) {
+  constructor(sk: TcpSock, substate: number) {
+    this.net = sk.net;
+    this.tn = sk.tn;
     this.family = sk.family;
     this.v4 = sk.v4;
     this.localAddr = sk.srcAddr;
@@ -74,6 +83,22 @@ export class TcpTimewaitSock {
     this.rcvWnd = sk.rcvWnd;
     this.rcvWscale = sk.rcvWscale;
     this.key = sk.hashKey;
+    this.kptr = sk.kptr;
+    this.bind = {
+      family: sk.family,
+      localAddr: sk.localAddr,
+      localPort: sk.localPort,
+      v6only: sk.v6only,
+      reuseAddr: sk.reuseAddr,
+      reusePort: sk.reusePort,
+      // The closed socket's state, as it showed while it held the port itself.
+      state: TCP.CLOSE,
+      remotePort: sk.remotePort,
+    };
+  }
+
+  get clock(): number {
+    return this.net.kernel.clock.now();
   }
 
   get inode(): number {
@@ -86,7 +111,7 @@ export class TcpTimewaitSock {
    * for the rest.
    */
   schedule(ns: number): void {
-    const clock = this.sk.net.kernel.clock;
+    const clock = this.net.kernel.clock;
     const now = clock.now();
     this.expiresAt = now + ns;
     if (this.#timer !== null && this.#timerAt <= this.expiresAt) return;
@@ -95,7 +120,7 @@ export class TcpTimewaitSock {
   }
 
   #arm(now: number, ns: number): void {
-    const clock = this.sk.net.kernel.clock;
+    const clock = this.net.kernel.clock;
     this.#timerAt = now + ns;
     this.#timer = clock.setTimer(ns, () => {
       this.#timer = null;
@@ -104,10 +129,10 @@ export class TcpTimewaitSock {
         this.#arm(at, this.expiresAt - at);
         return;
       }
-      if (this.substate === TCP.TIME_WAIT) this.sk.tn.ext.TW++;
+      if (this.substate === TCP.TIME_WAIT) this.tn.ext.TW++;
       this.kill();
     });
-    this.#timer.unref();
+    this.#timer?.unref();
   }
 
   /** inet_twsk_kill(): gone from the tables; the port is free. */
@@ -115,10 +140,14 @@ export class TcpTimewaitSock {
     if (this.#dead) return;
     this.#dead = true;
     this.#timer?.cancel();
-    const tn = this.sk.tn;
+    const tn = this.tn;
     if (tn.ehash.get(this.key) === this) tn.ehash.delete(this.key);
     tn.twCount--;
-    putPort(this.sk);
+    const owners = tn.bhash.get(this.bind.localPort);
+    if (owners !== undefined) {
+      owners.delete(this.bind);
+      if (owners.size === 0) tn.bhash.delete(this.bind.localPort);
+    }
   }
 
   flow(): CtlFlow {
@@ -133,19 +162,18 @@ export class TcpTimewaitSock {
 
   /** tcp_v4_timewait_ack(). */
   sendAck(): void {
-    const sk = this.sk;
     const opts = this.tstampOk
       ? [
           { kind: 'nop' as const },
           { kind: 'nop' as const },
           {
             kind: 'timestamp' as const,
-            tsval: (Math.floor(sk.clock / 1e6) + this.tsOffset) >>> 0,
+            tsval: (Math.floor(this.clock / 1e6) + this.tsOffset) >>> 0,
             tsecr: this.tsRecent,
           },
         ]
       : [];
-    tcpSendCtl(sk.net, this.flow(), {
+    tcpSendCtl(this.net, this.flow(), {
       seq: this.sndNxt,
       ack: this.rcvNxt,
       flags: TCPHDR.ACK,
@@ -171,6 +199,9 @@ export function timewaitEnter(sk: TcpSock, state: number, timeoNs: number): void
     return;
   }
   const tw = new TcpTimewaitSock(sk, state);
+  // The port passes from the socket to the TIME_WAIT sock's record of it.
+  const owners = tn.bhash.get(sk.localPort);
+  if (owners?.delete(sk) === true) owners.add(tw.bind);
   unhash(sk);
   tcpSetState(sk, TCP.CLOSE);
   sk.shutdown = 3;
@@ -188,7 +219,7 @@ export function tcpTimewaitProcess(tw: TcpTimewaitSock, cb: TcpCb): 'done' | 'sy
   const syn = (cb.flags & TCPHDR.SYN) !== 0;
   const ack = (cb.flags & TCPHDR.ACK) !== 0;
   const fin = (cb.flags & TCPHDR.FIN) !== 0;
-  const tn = tw.sk.tn;
+  const tn = tw.tn;
   const pawsReject = tw.tstampOk && cb.tsval !== undefined && ((cb.tsval - tw.tsRecent) | 0) < 0;
   if (tw.substate === TCP.FIN_WAIT2) {
     if (rst) {
@@ -201,7 +232,7 @@ export function tcpTimewaitProcess(tw: TcpTimewaitSock, cb: TcpCb): 'done' | 'sy
     }
     if (!fin || cb.end !== (tw.rcvNxt + 1) >>> 0) {
       // New data to a socket nobody reads: reset.
-      tcpSendReset(tw.sk.net, tw.flow(), cb);
+      tcpSendReset(tw.net, tw.flow(), cb);
       tw.kill();
       return 'done';
     }
@@ -209,7 +240,7 @@ export function tcpTimewaitProcess(tw: TcpTimewaitSock, cb: TcpCb): 'done' | 'sy
     tw.substate = TCP.TIME_WAIT;
     if (cb.tsval !== undefined) {
       tw.tsRecent = cb.tsval;
-      tw.tsRecentStamp = tw.sk.clock;
+      tw.tsRecentStamp = tw.clock;
     }
     tw.sendAck();
     tw.schedule(TCP_TIMEWAIT_LEN);

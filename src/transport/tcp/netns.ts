@@ -232,7 +232,7 @@ export interface NetnsTcp {
   /** Listening sockets by port (lhash2). */
   readonly lhash: Map<number, TcpSock[]>;
   /** Every socket holding a local port, by port (bhash): bind conflicts and ss. */
-  readonly bhash: Map<number, Set<TcpSock>>;
+  readonly bhash: Map<number, Set<TcpBindOwner>>;
   /** TIME_WAIT socks alive (tw_count), bounded by tcp_max_tw_buckets. */
   twCount: number;
   /** Keys for ISNs, timestamp offsets and SYN cookies (net_secret, ts_secret, syncookie_secret). */
@@ -240,6 +240,21 @@ export interface NetnsTcp {
 }
 
 /** One IPv4 tuple in the numeric index: its addresses, its key, what it holds, and the next tuple on the same ports. */
+/**
+ * What holds a port in bhash (inet_bind_bucket's owners): a socket, or the small record a
+ * TIME_WAIT sock keeps of the one it replaced — what bind conflicts and port choice read.
+ */
+export interface TcpBindOwner {
+  readonly family: 4 | 6;
+  readonly localAddr: Uint8Array;
+  readonly localPort: number;
+  readonly v6only: boolean;
+  readonly reuseAddr: boolean;
+  readonly reusePort: boolean;
+  readonly state: number;
+  readonly remotePort: number;
+}
+
 interface V4Entry<T> {
   readonly laddr: number;
   readonly raddr: number;

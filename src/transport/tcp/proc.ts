@@ -80,7 +80,7 @@ function line(e: TcpEntry, i: number, v6: boolean, now: number): string {
   const [l, r] = addrs(e, v6);
   const sl = String(i).padStart(4);
   if (e instanceof TcpTimewaitSock) {
-    return `${sl}: ${l} ${r} ${hex(e.substate, 2)} 00000000:00000000 03:${hex(clockT(e.expiresAt - now), 8)} 00000000     0        0 0 3 ${e.sk.kptr}`;
+    return `${sl}: ${l} ${r} ${hex(e.substate, 2)} 00000000:00000000 03:${hex(clockT(e.expiresAt - now), 8)} 00000000     0        0 0 3 ${e.kptr}`;
   }
   if (e instanceof TcpRequestSock) {
     return `${sl}: ${l} ${r} ${hex(TCP.SYN_RECV, 2)} 00000000:00000000 01:${hex(clockT(e.expiresAt - now), 8)} ${hex(e.retrans, 8)}     0        0 0 1 ${e.listener.kptr}`;
