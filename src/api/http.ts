@@ -119,6 +119,9 @@ export function httpFor(net: Net, netm: NetModule = netFor(net)): HttpModule {
   const request = ((...args: RequestArgs) => {
     const a = args as unknown[];
     const optsIndex = typeof a[0] === 'object' && !(a[0] instanceof URL) ? 0 : typeof a[1] === 'object' ? 1 : -1;
+    // A caller's own Agent decides the connection: the options go to node:http untouched.
+    if (optsIndex >= 0 && (a[optsIndex] as http.RequestOptions).agent instanceof http.Agent)
+      return http.request(...(args as RequestArgs));
     let opts: http.RequestOptions;
     if (optsIndex >= 0) {
       opts = { ...(a[optsIndex] as http.RequestOptions) };
