@@ -128,6 +128,9 @@ export class FibTable {
   readonly #byLen = new Map<number, Map<number, FibAlias[]>>();
   /** Prefix lengths in use, longest first. */
   #lens: number[] = [];
+  /** For each of #lens, its mask and its prefix map, so a lookup makes no Map search per length. */
+  #masks: number[] = [];
+  #maps: Map<number, FibAlias[]>[] = [];
 
   constructor(readonly id: number) {}
 
@@ -150,6 +153,7 @@ export class FibTable {
       byKey = new Map();
       this.#byLen.set(fa.dstLen, byKey);
       this.#lens = [...this.#byLen.keys()].sort((a, b) => b - a);
+      this.#indexLens();
     }
     const list = byKey.get(fa.dst) ?? [];
     const same = list.filter((o) => o.tos === fa.tos && o.priority === fa.priority);
@@ -198,6 +202,11 @@ export class FibTable {
     return n;
   }
 
+  #indexLens(): void {
+    this.#masks = this.#lens.map((l) => inetMakeMask(l));
+    this.#maps = this.#lens.map((l) => this.#byLen.get(l) as Map<number, FibAlias[]>);
+  }
+
   #prune(len: number, key: number, list: FibAlias[]): void {
     if (list.length > 0) return;
     const byKey = this.#byLen.get(len);
@@ -205,6 +214,7 @@ export class FibTable {
     if (byKey !== undefined && byKey.size === 0) {
       this.#byLen.delete(len);
       this.#lens = this.#lens.filter((l) => l !== len);
+      this.#indexLens();
     }
   }
 
@@ -221,9 +231,11 @@ export class FibTable {
    * reject-type route answers its error; no match is -EAGAIN (try the next rule).
    */
   lookup(flp: Flowi4): FibResult | number {
-    for (const len of this.#lens) {
-      const key = (flp.daddr & inetMakeMask(len)) >>> 0;
-      const list = this.#byLen.get(len)?.get(key);
+    const lens = this.#lens;
+    for (let i = 0; i < lens.length; i++) {
+      const len = lens[i] as number;
+      const key = (flp.daddr & (this.#masks[i] as number)) >>> 0;
+      const list = (this.#maps[i] as Map<number, FibAlias[]>).get(key);
       if (list === undefined) continue;
       for (const fa of list) {
         if (fa.tos !== 0 && fa.tos !== flp.tos) continue;
