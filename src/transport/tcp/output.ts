@@ -527,7 +527,7 @@ export function tcpSendAck(sk: TcpSock): void {
 
 /** tcp_send_fin(): FIN rides on the last unsent segment, or goes alone. */
 export function tcpSendFin(sk: TcpSock): void {
-  const tail = sk.wq[sk.wq.length - 1];
+  const tail = sk.wq.length > 0 ? sk.wq[sk.wq.length - 1] : undefined;
   if (tail !== undefined && tail.txTime < 0 && !(tail.flags & TCPHDR.SYN)) {
     tail.flags |= TCPHDR.FIN;
     tail.end = (tail.end + 1) >>> 0;

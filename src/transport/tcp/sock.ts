@@ -470,14 +470,16 @@ export class TcpSock extends Sock {
       let copied = 0;
       const goal = tcpCurrentMss(this);
       while (copied < data.byteLength && this.writable) {
-        let tail = this.wq[this.wq.length - 1];
+        // An index past the end is a slow load in V8: look only when there is a tail.
+        const queued = this.wq.length;
+        let tail = queued > 0 ? this.wq[queued - 1] : undefined;
         if (tail === undefined || tail.txTime >= 0 || tail.len >= goal || tail.flags & TCPHDR.FIN) {
           tail = { seq: this.writeSeq, end: this.writeSeq, flags: 0, data: [], len: 0, sacked: 0, txTime: -1 };
           this.wq.push(tail);
           this.wmemQueued += SKB_TCP_OVERHEAD;
         }
         const n = Math.min(goal - tail.len, data.byteLength - copied);
-        tail.data.push(data.slice(copied, copied + n));
+        tail.data.push(copyFromUser(data, copied, n));
         tail.len += n;
         tail.end = (tail.end + n) >>> 0;
         this.writeSeq = (this.writeSeq + n) >>> 0;
@@ -942,6 +944,17 @@ function tcpCloseState(sk: TcpSock): boolean {
 }
 
 /** Takes up to `max` bytes off the receive queue, in order. */
+/**
+ * copy_from_user into the send queue. A small piece goes into a fresh small array (V8 keeps
+ * those on its heap, cheaper than slice()); a large one is sliced.
+ */
+function copyFromUser(data: Uint8Array, from: number, n: number): Uint8Array {
+  if (n > 64) return data.slice(from, from + n);
+  const b = new Uint8Array(n);
+  b.set(from === 0 && n === data.byteLength ? data : data.subarray(from, from + n));
+  return b;
+}
+
 function takeBytes(sk: TcpSock, max: number): Uint8Array {
   const want = Math.min(max, sk.rcvQueueBytes);
   let out: Uint8Array;
