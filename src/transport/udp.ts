@@ -35,6 +35,7 @@ import { icmpv6Send } from '../ipv6/icmp.js';
 import { IPV6_MAX_HEADROOM, ip6XmitDgram } from '../ipv6/ip6-output.js';
 import { fib6Lookup, ip6RouteOutput } from '../ipv6/route.js';
 import type { Kernel } from '../kernel/kernel.js';
+import { getRandomU16, getRandomU32 } from '../kernel/random.js';
 import type { Net } from '../net/net.js';
 import { DatagramQueue } from '../socket/datagram-queue.js';
 import { datagramTruesize, Sock } from '../socket/sock.js';
@@ -161,7 +162,7 @@ export class UdpSock extends Sock {
   readonly queue: DatagramQueue<UdpDatagram>;
   readonly #route = new RouteCache();
   /** inet->inet_id: the IP id counter of a connected socket. */
-  readonly #inetId = { next: crypto.getRandomValues(new Uint16Array(1))[0] as number };
+  readonly #inetId = { next: getRandomU16() };
   #closed = false;
 
   constructor(
@@ -237,7 +238,7 @@ export class UdpSock extends Sock {
     if (port === 0) {
       const [low, high] = this.net.ipv4.ipLocalPortRange;
       const span = high - low + 1;
-      const start = (crypto.getRandomValues(new Uint32Array(1))[0] as number) % span;
+      const start = getRandomU32() % span;
       for (let i = 0; i < span; i++) {
         const p = low + ((start + i) % span);
         if (free(p)) {
