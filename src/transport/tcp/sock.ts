@@ -111,6 +111,9 @@ export interface TcpTimers {
   keepalive: SkTimerLike | null;
 }
 
+/** The all-zero address a socket starts with (:: / 0.0.0.0 unbound); shared, so never written. */
+const ADDR_UNSPEC = new Uint8Array(16);
+
 export const seqBefore = (a: number, b: number) => ((a - b) | 0) < 0;
 export const seqAfter = (a: number, b: number) => ((b - a) | 0) < 0;
 
@@ -121,12 +124,13 @@ export class TcpSock extends Sock {
   v6only: boolean;
   reuseAddr = false;
   reusePort = false;
-  localAddr: Uint8Array = new Uint8Array(16);
+  // Addresses are replaced, never written in place, so a new socket's may share the zero address.
+  localAddr: Uint8Array = ADDR_UNSPEC;
   localPort = 0;
-  remoteAddr: Uint8Array = new Uint8Array(16);
+  remoteAddr: Uint8Array = ADDR_UNSPEC;
   remotePort = 0;
   /** inet_saddr: the source a connection uses when bound to any. */
-  srcAddr: Uint8Array = new Uint8Array(16);
+  srcAddr: Uint8Array = ADDR_UNSPEC;
   /** Whether the connection runs over IPv4 (an IPv4 socket, or a v4-mapped peer). */
   v4 = true;
   readonly tn: NetnsTcp;
@@ -304,10 +308,16 @@ export class TcpSock extends Sock {
   onStateChange: (() => void) | null = null;
   /** Bytes of write queue at which the writer is told it may write again. */
   readonly inode: number;
-  /** %pK of the socket: a hashed pointer, stable for its life (what root sees with kptr_restrict 0). */
-  readonly kptr = `00000000${Math.floor(Math.random() * 0x100000000)
-    .toString(16)
-    .padStart(8, '0')}`;
+  #kptr = '';
+
+  /** %pK of the socket: a hashed pointer, stable for its life (what root sees with kptr_restrict 0), made when first shown. */
+  get kptr(): string {
+    if (this.#kptr === '')
+      this.#kptr = `00000000${Math.floor(Math.random() * 0x100000000)
+        .toString(16)
+        .padStart(8, '0')}`;
+    return this.#kptr;
+  }
 
   constructor(
     net: Net,
