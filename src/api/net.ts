@@ -393,27 +393,6 @@ export class Socket extends Duplex {
 
   override _write(chunk: unknown, encoding: BufferEncoding, cb: (err?: Error | null) => void): void {
     const buf = typeof chunk === 'string' ? Buffer.from(chunk, encoding) : (chunk as Uint8Array);
-    const sk = this[kSk];
-    // The common case, one chunk that the send buffer takes whole: no pending-write record.
-    if (sk !== null && !this.connecting && this.#pendingWrite === null && buf.byteLength > 0) {
-      const n = sk.sendmsg(buf, false);
-      if (n === buf.byteLength) {
-        this.#bytesWritten += n;
-        this.#touch();
-        cb();
-        return;
-      }
-      if (n < 0 && n !== -E.EAGAIN) {
-        cb(sysErr(-n, 'write'));
-        return;
-      }
-      if (n > 0) {
-        this.#bytesWritten += n;
-        this.#touch();
-      }
-      this.#send([n > 0 ? buf.subarray(n) : buf], cb);
-      return;
-    }
     this.#send([buf], cb);
   }
 

@@ -305,14 +305,17 @@ export class UdpSock extends Sock {
   }
 
   /** Route to `addr`: the source address chosen, or -errno. */
+  /** The IPv4 route for `fl4` to `addr`: the socket's cached one when connected to it (sk_dst), else a lookup. */
+  #output4(addr: In6Addr, fl4: Flowi4): Rtable | number {
+    if (this.connected && ipv6AddrEqual(addr, this.remoteAddr)) return this.#route.get(this.net, fl4);
+    return ipRouteOutputKey(this.net, fl4);
+  }
+
   #routeTo(addr: In6Addr): { saddr: In6Addr; rt4?: Rtable } | number {
     if (this.family === 4 || isV4Mapped(addr)) {
       const local = mappedV4(this.localAddr);
       const fl4 = flowi4({ daddr: mappedV4(addr), saddr: local, proto: IPPROTO.UDP });
-      const rt =
-        this.connected && ipv6AddrEqual(addr, this.remoteAddr)
-          ? this.#route.get(this.net, fl4)
-          : ipRouteOutputKey(this.net, fl4);
+      const rt = this.#output4(addr, fl4);
       if (typeof rt === 'number') return rt;
       return { saddr: v4Mapped(fl4.saddr), rt4: rt };
     }
@@ -368,18 +371,8 @@ export class UdpSock extends Sock {
   #sendmsg4(payload: Uint8Array, addr: In6Addr, port: number): number | undefined {
     const net = this.net;
     const daddr = mappedV4(addr);
-    const fl4: Flowi4 = {
-      daddr,
-      saddr: mappedV4(this.localAddr),
-      oif: 0,
-      iif: 0,
-      tos: 0,
-      scope: 0,
-      mark: 0,
-      proto: IPPROTO.UDP,
-    };
-    const rt =
-      this.connected && ipv6AddrEqual(addr, this.remoteAddr) ? this.#route.get(net, fl4) : ipRouteOutputKey(net, fl4);
+    const fl4 = flowi4({ daddr, saddr: mappedV4(this.localAddr), proto: IPPROTO.UDP });
+    const rt = this.#output4(addr, fl4);
     if (typeof rt === 'number') return rt;
     const saddr = fl4.saddr;
     const len = UDP_HEADER_LEN + payload.byteLength;
@@ -407,21 +400,17 @@ export class UdpSock extends Sock {
       kfreeSkb(skb);
       return -E.EACCES;
     }
-    const err = ipSendSkbDgram(
-      net,
-      skb,
-      { daddr, saddr, oif: 0, iif: 0, tos: 0, scope: 0, mark: 0, proto: IPPROTO.UDP },
-      rt,
-      {
-        protocol: IPPROTO.UDP,
-        ttl: this.ttl >= 0 ? this.ttl : net.ipv4.sysctl.ip_default_ttl,
-        tos: 0,
-        // PMTU discovery "want": DF while it fits, advisory (ignore_df).
-        df: len + 20 <= rt.mtu,
-        ignoreDf: true,
-        inetId: this.connected ? this.#inetId : null,
-      },
-    );
+    // The flow as the packet goes out: the destination asked for, the source the route chose.
+    fl4.daddr = daddr;
+    const err = ipSendSkbDgram(net, skb, fl4, rt, {
+      protocol: IPPROTO.UDP,
+      ttl: this.ttl >= 0 ? this.ttl : net.ipv4.sysctl.ip_default_ttl,
+      tos: 0,
+      // PMTU discovery "want": DF while it fits, advisory (ignore_df).
+      df: len + 20 <= rt.mtu,
+      ignoreDf: true,
+      inetId: this.connected ? this.#inetId : null,
+    });
     return this.#sendResult(net.ipv4.mib.udp, err, payload.byteLength);
   }
 
@@ -503,76 +492,9 @@ export class UdpSock extends Sock {
   }
 }
 
-/** How well a socket matches a packet (compute_score); -1 for not at all. */
-function computeScore(sk: UdpSock, family: 4 | 6, saddr: In6Addr, sport: number, daddr: In6Addr): number {
-  if (sk.closed) return -1;
-  const c = covers(sk);
-  let score = sk.family === 4 ? 2 : 1;
-  if (family === 4) {
-    if (c.v4 === null) return -1;
-    if (c.v4 !== 'any') {
-      if (c.v4 !== mappedV4(daddr)) return -1;
-      score += 4;
-    }
-  } else {
-    if (c.v6 === null) return -1;
-    if (c.v6 !== 'any') {
-      if (!ipv6AddrEqual(c.v6, daddr)) return -1;
-      score += 4;
-    }
-  }
-  if (sk.connected) {
-    if (!ipv6AddrEqual(sk.remoteAddr, saddr) || sk.remotePort !== sport) return -1;
-    score += 8;
-  }
-  return score;
-}
-
-/** __udp4_lib_lookup / __udp6_lib_lookup: the best socket; a SO_REUSEPORT group picks by flow hash. */
-function udpLookup(
-  net: Net,
-  family: 4 | 6,
-  saddr: In6Addr,
-  sport: number,
-  daddr: In6Addr,
-  dport: number,
-): UdpSock | undefined {
-  const set = udpTable(net).byPort.get(dport);
-  if (set === undefined) return undefined;
-  let best: UdpSock[] = [];
-  let bestScore = -1;
-  for (const sk of set) {
-    const s = computeScore(sk, family, saddr, sport, daddr);
-    if (s < 0 || s < bestScore) continue;
-    if (s > bestScore) {
-      best = [];
-      bestScore = s;
-    }
-    best.push(sk);
-  }
-  if (best.length > 1 && best.every((s) => s.reusePort)) {
-    let h = sport;
-    for (const b of saddr) h = Math.imul(h ^ b, 0x01000193);
-    return best[(h >>> 0) % best.length];
-  }
-  return best[0];
-}
-
-/** Checksum check: a partial (lo) or already-verified checksum is trusted; zero means none on IPv4 only. */
-function udpChecksumOk(skb: SkBuff, uh: UdpHeader, family: 4 | 6, src: In6Addr, dst: In6Addr): boolean {
-  if (skb.ipSummed === CHECKSUM.PARTIAL || skb.ipSummed === CHECKSUM.UNNECESSARY) return true;
-  if (uh.checksum === 0) return family === 4;
-  const len = uh.length;
-  const pseudo =
-    family === 4
-      ? csumPseudo({ src: mappedV4(src), dst: mappedV4(dst) }, len, IPPROTO.UDP)
-      : csumPseudo({ src, dst }, len, IPPROTO.UDP);
-  return csumFold(skbChecksum(skb, 0, len, pseudo)) === 0;
-}
-
 /**
- * compute_score() for an IPv4 packet, addresses as numbers: what computeScore(sk, 4, …)
- * answers, without making the socket's covers() or mapped addresses.
+ * compute_score() for an IPv4 packet, addresses as numbers: -1 when the socket does not take
+ * it, else more for a family match (2 for AF_INET), a bound address (+4) and a connected peer (+8).
  */
 function computeScore4(sk: UdpSock, saddr: number, sport: number, daddr: number): number {
   if (sk.closed) return -1;
@@ -598,23 +520,41 @@ function computeScore4(sk: UdpSock, saddr: number, sport: number, daddr: number)
   return score;
 }
 
-/** udpLookup for IPv4 (__udp4_lib_lookup), with no array made: `saddr6` is the mapped source, for the reuseport hash. */
-function udpLookup4(
-  net: Net,
-  saddr: number,
-  saddr6: In6Addr,
+/** compute_score() for an IPv6 packet. */
+function computeScore6(sk: UdpSock, saddr: In6Addr, sport: number, daddr: In6Addr): number {
+  if (sk.closed) return -1;
+  const c = covers(sk).v6;
+  if (c === null) return -1;
+  let score = sk.family === 4 ? 2 : 1;
+  if (c !== 'any') {
+    if (!ipv6AddrEqual(c, daddr)) return -1;
+    score += 4;
+  }
+  if (sk.connected) {
+    if (!ipv6AddrEqual(sk.remoteAddr, saddr) || sk.remotePort !== sport) return -1;
+    score += 8;
+  }
+  return score;
+}
+
+/**
+ * The best socket in `set` by `score`; a SO_REUSEPORT group picks one by a hash of the
+ * source (`hashAddr`, the 16-byte form, and sport). Makes no array.
+ */
+function udpSelect<A>(
+  set: Set<UdpSock>,
+  score: (sk: UdpSock, saddr: A, sport: number, daddr: A) => number,
+  saddr: A,
   sport: number,
-  daddr: number,
-  dport: number,
+  daddr: A,
+  hashAddr: In6Addr,
 ): UdpSock | undefined {
-  const set = udpTable(net).byPort.get(dport);
-  if (set === undefined) return undefined;
   let best: UdpSock | undefined;
   let bestScore = -1;
   let ties = 0;
   let allReuse = true;
   for (const sk of set) {
-    const s = computeScore4(sk, saddr, sport, daddr);
+    const s = score(sk, saddr, sport, daddr);
     if (s < 0 || s < bestScore) continue;
     if (s > bestScore) {
       best = sk;
@@ -627,14 +567,41 @@ function udpLookup4(
   }
   if (ties > 1 && allReuse) {
     let h = sport;
-    for (const b of saddr6) h = Math.imul(h ^ b, 0x01000193);
+    for (const b of hashAddr) h = Math.imul(h ^ b, 0x01000193);
     let pick = (h >>> 0) % ties;
     for (const sk of set) {
-      if (computeScore4(sk, saddr, sport, daddr) !== bestScore) continue;
+      if (score(sk, saddr, sport, daddr) !== bestScore) continue;
       if (pick-- === 0) return sk;
     }
   }
   return best;
+}
+
+/** __udp4_lib_lookup / __udp6_lib_lookup for addresses in their 16-byte form. */
+function udpLookup(
+  net: Net,
+  family: 4 | 6,
+  saddr: In6Addr,
+  sport: number,
+  daddr: In6Addr,
+  dport: number,
+): UdpSock | undefined {
+  const set = udpTable(net).byPort.get(dport);
+  if (set === undefined) return undefined;
+  if (family === 4) return udpSelect(set, computeScore4, mappedV4(saddr), sport, mappedV4(daddr), saddr);
+  return udpSelect(set, computeScore6, saddr, sport, daddr, saddr);
+}
+
+/** Checksum check: a partial (lo) or already-verified checksum is trusted; zero means none on IPv4 only. */
+function udpChecksumOk(skb: SkBuff, uh: UdpHeader, family: 4 | 6, src: In6Addr, dst: In6Addr): boolean {
+  if (skb.ipSummed === CHECKSUM.PARTIAL || skb.ipSummed === CHECKSUM.UNNECESSARY) return true;
+  if (uh.checksum === 0) return family === 4;
+  const len = uh.length;
+  const pseudo =
+    family === 4
+      ? csumPseudo({ src: mappedV4(src), dst: mappedV4(dst) }, len, IPPROTO.UDP)
+      : csumPseudo({ src, dst }, len, IPPROTO.UDP);
+  return csumFold(skbChecksum(skb, 0, len, pseudo)) === 0;
 }
 
 /** The last IPv4 source seen, mapped: consecutive datagrams from one peer share it (nobody writes to it). */
@@ -733,7 +700,8 @@ function udp4Rcv(skb: SkBuff): number {
     return udpMcastDeliver(net, skb, v4Mapped(saddr), sport, v4Mapped(daddr), dport);
   }
   const saddr6 = v4MappedShared(saddr);
-  const sk = udpLookup4(net, saddr, saddr6, sport, daddr, dport);
+  const set = udpTable(net).byPort.get(dport);
+  const sk = set === undefined ? undefined : udpSelect(set, computeScore4, saddr, sport, daddr, saddr6);
   if (sk === undefined) {
     mib.NoPorts++;
     icmpSend(skb, ICMP.DEST_UNREACH, ICMP.PORT_UNREACH, 0);
@@ -774,7 +742,7 @@ function udpQueueRcv(sk: UdpSock, skb: SkBuff, saddr: In6Addr, sport: number, fa
 function udpMcastDeliver(net: Net, skb: SkBuff, saddr: In6Addr, sport: number, daddr: In6Addr, dport: number): number {
   let any = false;
   for (const sk of udpTable(net).byPort.get(dport) ?? []) {
-    if (computeScore(sk, 4, saddr, sport, daddr) < 0) continue;
+    if (computeScore4(sk, mappedV4(saddr), sport, mappedV4(daddr)) < 0) continue;
     any = true;
     udpQueueRcv(sk, skb.clone(), saddr, sport, 4);
   }

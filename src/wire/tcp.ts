@@ -516,15 +516,9 @@ export function emitTcp(repr: TcpRepr, buf: Uint8Array, offset: number, csum: L4
   const hl = tcpHeaderLen(repr);
   if (hl > TCP_MAX_HEADER_LEN) throw new RangeError(`TCP options of ${hl - TCP_HEADER_LEN} bytes`);
   const len = hl + repr.payload.byteLength;
+  // The view throws, as a DataView would, when buf cannot hold the segment.
   const h = new TcpHeader(buf, offset, len);
-  h.srcPort = repr.srcPort;
-  h.dstPort = repr.dstPort;
-  h.seq = repr.seq;
-  h.ackSeq = repr.ackSeq;
-  buf[offset + 12] = (hl >> 2) << 4;
-  h.flags = repr.flags;
-  h.window = repr.window;
-  h.checksum = 0;
+  emitTcpHeader(buf, offset, repr.srcPort, repr.dstPort, repr.seq, repr.ackSeq, repr.flags, repr.window, hl);
   h.urgPtr = repr.urgPtr;
   emitTcpOptions(repr.options, buf, offset + TCP_HEADER_LEN);
   const at = offset + hl;
@@ -535,14 +529,10 @@ export function emitTcp(repr: TcpRepr, buf: Uint8Array, offset: number, csum: L4
   return len;
 }
 
-/** The data offset (header length in words) of the header at buf[offset], read before the header is pulled whole. */
-export function tcpDoff(buf: Uint8Array, offset: number): number {
-  return (buf[offset + 12] as number) >> 4;
-}
-
 /**
- * Writes the fixed 20 bytes of a header at buf[offset] as emitTcp does (doff for an `hl`-byte
- * header, zero checksum and urgent pointer), for senders that write their options themselves.
+ * Writes the fixed 20 bytes of a header at buf[offset]: doff for an `hl`-byte header, the
+ * flags (AE in byte 12), zero checksum and urgent pointer. emitTcp starts with it; senders
+ * that write their options themselves call it alone.
  */
 export function emitTcpHeader(
   buf: Uint8Array,
@@ -559,16 +549,13 @@ export function emitTcpHeader(
   buf[offset + 1] = srcPort;
   buf[offset + 2] = dstPort >>> 8;
   buf[offset + 3] = dstPort;
-  put32(buf, offset + 4, seq);
-  put32(buf, offset + 8, ackSeq);
+  put32(buf, offset + 4, seq >>> 0);
+  put32(buf, offset + 8, ackSeq >>> 0);
   buf[offset + 12] = ((hl >> 2) << 4) | ((flags >> 8) & 1);
   buf[offset + 13] = flags;
   buf[offset + 14] = window >>> 8;
   buf[offset + 15] = window;
-  buf[offset + 16] = 0;
-  buf[offset + 17] = 0;
-  buf[offset + 18] = 0;
-  buf[offset + 19] = 0;
+  put32(buf, offset + 16, 0);
 }
 
 /** The timestamp option as Linux aligns it after the handshake (TCPOLEN_TSTAMP_ALIGNED): NOP, NOP, TS. */

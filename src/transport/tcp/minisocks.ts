@@ -29,7 +29,7 @@ import {
   wakeState,
   winFromSpace,
 } from './sock.js';
-import { inetCskClearXmitTimers, tcpResetKeepaliveTimer } from './timer.js';
+import { inetCskClearXmitTimers, SkTimer, tcpResetKeepaliveTimer } from './timer.js';
 
 /**
  * struct tcp_timewait_sock: what TIME_WAIT needs of a connection, without the full socket,
@@ -60,8 +60,9 @@ export class TcpTimewaitSock {
   /** Its hold on the port in bhash (tw_tb), as the socket held it. */
   readonly bind: TcpBindOwner;
   expiresAt = 0;
-  #timer: Timer | null = null;
-  #timerAt = 0;
+  /** The CPU its timer runs on: the socket's. */
+  readonly cpu: number;
+  readonly #timer = new SkTimer<TcpTimewaitSock>(this, twTimerExpired);
   #dead = false;
 
   constructor(sk: TcpSock, substate: number) {
@@ -84,6 +85,7 @@ export class TcpTimewaitSock {
     this.rcvWscale = sk.rcvWscale;
     this.key = sk.hashKey;
     this.kptr = sk.kptr;
+    this.cpu = sk.cpu;
     this.bind = {
       family: sk.family,
       localAddr: sk.localAddr,
@@ -105,41 +107,18 @@ export class TcpTimewaitSock {
     return 0;
   }
 
-  /**
-   * inet_twsk_schedule(): die after `ns`. Pushing the end later (the last ACK, a
-   * retransmitted FIN) only moves expiresAt; the host timer, when it fires, sleeps again
-   * for the rest.
-   */
+  /** inet_twsk_schedule(): die after `ns` (a later reschedule, the last ACK or a retransmitted FIN, moves only the expiry). */
   schedule(ns: number): void {
-    const clock = this.net.kernel.clock;
-    const now = clock.now();
+    const now = this.net.kernel.clock.now();
     this.expiresAt = now + ns;
-    if (this.#timer !== null && this.#timerAt <= this.expiresAt) return;
-    this.#timer?.cancel();
-    this.#arm(now, ns);
-  }
-
-  #arm(now: number, ns: number): void {
-    const clock = this.net.kernel.clock;
-    this.#timerAt = now + ns;
-    this.#timer = clock.setTimer(ns, () => {
-      this.#timer = null;
-      const at = clock.now();
-      if (this.expiresAt - at > (clock.virtual ? 0 : 1e6)) {
-        this.#arm(at, this.expiresAt - at);
-        return;
-      }
-      if (this.substate === TCP.TIME_WAIT) this.tn.ext.TW++;
-      this.kill();
-    });
-    this.#timer?.unref();
+    this.#timer.mod(ns, now);
   }
 
   /** inet_twsk_kill(): gone from the tables; the port is free. */
   kill(): void {
     if (this.#dead) return;
     this.#dead = true;
-    this.#timer?.cancel();
+    this.#timer.kill();
     const tn = this.tn;
     if (tn.ehash.get(this.key) === this) tn.ehash.delete(this.key);
     tn.twCount--;
@@ -183,6 +162,12 @@ export class TcpTimewaitSock {
       len: 0,
     });
   }
+}
+
+/** The TIME_WAIT (or FIN_WAIT2) timer ran out: the sock goes. */
+function twTimerExpired(tw: TcpTimewaitSock): void {
+  if (tw.substate === TCP.TIME_WAIT) tw.tn.ext.TW++;
+  tw.kill();
 }
 
 /**

@@ -13,13 +13,15 @@ import { ipRouteOutputKey, type Rtable } from '../../ipv4/route.js';
 import { IPV6_MAX_HEADROOM, ip6Xmit } from '../../ipv6/ip6-output.js';
 import { ip6RouteOutput } from '../../ipv6/route.js';
 import type { Net } from '../../net/net.js';
-import { csumFold, csumIpv6Nofold, csumPseudoPartial, csumTcpudpNofold } from '../../wire/checksum.js';
+import { csumFold, csumIpv6Nofold, csumTcpudpNofold } from '../../wire/checksum.js';
 import { IPPROTO } from '../../wire/ipv4.js';
 import {
   emitTcp,
   emitTcpHeader,
   emitTcpTimestampAligned,
+  TCP_HEADER_LEN,
   TCPHDR,
+  TcpHeader,
   type TcpOption,
   type TcpSackBlock,
 } from '../../wire/tcp.js';
@@ -91,15 +93,22 @@ function buildSkb(flow: CtlFlow, seg: SegOut): SkBuff {
   const at = skbPut(skb, hl);
   emitTcp(repr, skb.head, at, { mode: 'none' });
   for (const c of seg.data) skbAddFrag(skb, c);
-  const total = hl + seg.len;
-  const addrs = flow.v4
-    ? { src: mappedV4(flow.saddr), dst: mappedV4(flow.daddr) }
-    : { src: flow.saddr, dst: flow.daddr };
-  new DataView(skb.head.buffer, skb.head.byteOffset).setUint16(at + 16, csumPseudoPartial(addrs, total, IPPROTO.TCP));
+  tcpSendCheck(skb, at, hl + seg.len, flow.v4, flow.saddr, flow.daddr);
+  return skb;
+}
+
+/**
+ * __tcp_v4_send_check / __tcp_v6_send_check with CHECKSUM_PARTIAL: the folded pseudo-header
+ * sum of the `len`-byte segment at head[at], left for the device (lo: nobody) to finish.
+ */
+function tcpSendCheck(skb: SkBuff, at: number, len: number, v4: boolean, saddr: Uint8Array, daddr: Uint8Array): void {
+  const sum = v4
+    ? csumTcpudpNofold(mappedV4(saddr), mappedV4(daddr), len, IPPROTO.TCP)
+    : csumIpv6Nofold(saddr, daddr, len, IPPROTO.TCP);
+  new TcpHeader(skb.head, at, TCP_HEADER_LEN).checksum = ~csumFold(sum) & 0xffff;
   skb.ipSummed = CHECKSUM.PARTIAL;
   skb.csumStart = at;
   skb.csumOffset = 16;
-  return skb;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -124,16 +133,7 @@ function buildEstablishedSkb(
   emitTcpHeader(head, at, sk.localPort, sk.remotePort, seq >>> 0, sk.rcvNxt >>> 0, flags, window, hl);
   if (sk.tstampOk) emitTcpTimestampAligned(head, at + 20, sk.tsAt(sk.mstamp), sk.tsRecent);
   for (let i = 0; i < data.length; i++) skbAddFrag(skb, data[i] as Uint8Array);
-  const total = hl + len;
-  // __tcp_v4_send_check / __tcp_v6_send_check with CHECKSUM_PARTIAL: the folded pseudo-header sum.
-  const check = sk.v4
-    ? ~csumFold(csumTcpudpNofold(mappedV4(sk.srcAddr), mappedV4(sk.remoteAddr), total, IPPROTO.TCP)) & 0xffff
-    : ~csumFold(csumIpv6Nofold(sk.srcAddr, sk.remoteAddr, total, IPPROTO.TCP)) & 0xffff;
-  head[at + 16] = check >>> 8;
-  head[at + 17] = check;
-  skb.ipSummed = CHECKSUM.PARTIAL;
-  skb.csumStart = at;
-  skb.csumOffset = 16;
+  tcpSendCheck(skb, at, hl + len, sk.v4, sk.srcAddr, sk.remoteAddr);
   return skb;
 }
 

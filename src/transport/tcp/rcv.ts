@@ -16,7 +16,7 @@ import { ICMP } from '../../wire/icmp.js';
 import { ICMPV6 } from '../../wire/icmpv6.js';
 import { IPPROTO, Ipv4Header } from '../../wire/ipv4.js';
 import { Ipv6Header } from '../../wire/ipv6.js';
-import { TCPHDR, TcpHeader, tcpDoff, tcpOptionsReceived, tcpParseOptionsInto } from '../../wire/tcp.js';
+import { TCPHDR, TcpHeader, tcpOptionsReceived, tcpParseOptionsInto } from '../../wire/tcp.js';
 import { isV4Mapped, mappedV4, v4Mapped } from '../udp.js';
 import { type TcpCb, tcpRcvStateProcess } from './input.js';
 import {
@@ -83,7 +83,7 @@ function tcpRcv(skb: SkBuff, family: 4 | 6): number {
     kfreeSkb(skb);
     return 0;
   }
-  const doff = tcpDoff(skb.head, skb.data);
+  const doff = new TcpHeader(skb.head, skb.data, skb.headlen).doff;
   if (doff < 5) {
     mib.InErrs++;
     kfreeSkb(skb);

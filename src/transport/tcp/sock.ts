@@ -31,7 +31,7 @@ import {
   tcpSendFin,
 } from './output.js';
 import { secureTcpSeq, secureTcpTsOff } from './secure.js';
-import { inetCskClearXmitTimers, tcpResetKeepaliveTimer, tcpSetKeepalive } from './timer.js';
+import { inetCskClearXmitTimers, type SkTimer, tcpResetKeepaliveTimer, tcpSetKeepalive } from './timer.js';
 
 /** include/net/tcp_states.h: the numbers /proc/net/tcp prints in `st`. */
 export const TCP = {
@@ -97,18 +97,11 @@ export interface OfoSeg {
 }
 
 /** Timers this socket may have armed. */
-interface SkTimerLike {
-  readonly pending: boolean;
-  mod(delayNs: number, now?: number): void;
-  cancel(): void;
-  kill(): void;
-}
-
 export interface TcpTimers {
-  /** The retransmit/probe and delayed-ACK timers (SkTimer), made on first use. */
-  retrans: SkTimerLike | null;
-  delack: SkTimerLike | null;
-  keepalive: SkTimerLike | null;
+  /** The retransmit/probe, delayed-ACK and keepalive timers, made on first use. */
+  retrans: SkTimer | null;
+  delack: SkTimer | null;
+  keepalive: SkTimer | null;
 }
 
 /** The all-zero address a socket starts with (:: / 0.0.0.0 unbound); shared, so never written. */

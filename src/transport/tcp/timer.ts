@@ -7,6 +7,7 @@
  */
 import { E } from '../../core/errno.js';
 import type { Timer } from '../../kernel/clock.js';
+import type { Net } from '../../net/net.js';
 import {
   tcpRetransmitSeg,
   tcpRetransmitSyn,
@@ -31,14 +32,20 @@ import {
 /** What /proc/net/tcp's `tr` column shows for the pending timer. */
 export const TIMER = { NONE: 0, RETRANS: 1, KEEPALIVE: 2, TIME_WAIT: 3, PROBE0: 4 } as const;
 
+/** What a socket timer runs on: the socket's namespace and CPU. */
+interface TimerOwner {
+  readonly net: Net;
+  readonly cpu: number;
+}
+
 /**
- * A socket's struct timer_list for timers TCP moves on every segment (retransmit, delayed
- * ACK). mod_timer() and del_timer() only write the expiry, as Linux's are cheap list moves;
- * the host timer is re-armed only when the expiry moves earlier, and when it fires early
- * (the expiry moved later) it sleeps again for the rest. So a ping-pong connection arms
- * one host timer per RTO or ato, not two per segment.
+ * A socket's struct timer_list (retransmit, delayed ACK, keepalive, TIME_WAIT): mod_timer()
+ * and del_timer() only write the expiry, as Linux's are cheap list moves; the host timer is
+ * re-armed only when the expiry moves earlier, and when it fires early (the expiry moved
+ * later) it sleeps again for the rest. So a ping-pong connection arms one host timer per
+ * RTO or ato, not two per segment. The expiry runs as softirq work on the owner's CPU.
  */
-export class SkTimer {
+export class SkTimer<S extends TimerOwner = TcpSock> {
   #pending = false;
   #expires = 0;
   #host: Timer | null = null;
@@ -63,8 +70,8 @@ export class SkTimer {
 
   /** `fn` is a plain function of the socket, so an idle socket's timers hold no closures. */
   constructor(
-    readonly sk: TcpSock,
-    readonly fn: (sk: TcpSock) => void,
+    readonly sk: S,
+    readonly fn: (sk: S) => void,
   ) {}
 
   /** timer_pending(). */
