@@ -71,7 +71,8 @@ const COMMANDS = [
 /**
  * What cannot match byte for byte: the ephemeral ports, inode numbers and cookies, and the
  * values that are measured times (rtt, rto, send and pacing rates, last*, minrtt, timers'
- * milliseconds). Sockets are listed in hash-table order, which depends on a per-boot
+ * milliseconds, and busy: — printed only once a socket has been busy a whole millisecond,
+ * which a loaded machine's real lo reaches and an idle one does not). Sockets are listed in hash-table order, which depends on a per-boot
  * secret, so each socket's lines are compared as a set. Known deviations of lonet's TCP
  * that show in -i are removed from Linux's side (listed in the README).
  */
@@ -86,6 +87,7 @@ function normalize(cmd: string, out: string, linux: boolean): string {
     .replace(/(send|pacing_rate) \d+bps/g, '$1 B')
     .replace(/(lastsnd|lastrcv|lastack):\d+/g, '$1:T')
     .replace(/minrtt:[\d.]+/g, 'minrtt:M')
+    .replace(/ busy:\d+ms/g, '')
     .replace(/timer:\((\w+),[\dminsecms.]+,/g, 'timer:($1,T,');
   if (linux) {
     // lonet does not sample delivery rates (tcp_rate.c), and its advmss keeps the
@@ -320,4 +322,32 @@ test('ss -ti after a transfer under netem loss: retrans, bytes_retrans and lost 
   cli.close();
   (acc as unknown as TcpSock).close();
   srv.close();
+});
+
+test('ss -ti busy: counts the time data waits unacknowledged (tcp_chrono BUSY), and stops when all is acked', async () => {
+  const ns = new Namespace({ kernel: new Kernel({ clock: 'virtual' }) });
+  const vc = ns.kernel.virtualClock;
+  const lo = v4Mapped(0x7f000001);
+  const l = new TcpSock(ns, 4);
+  l.bind(lo, 5001);
+  l.listen(8);
+  const c = new TcpSock(ns, 4);
+  c.connect(lo, 5001);
+  const busyOf = async () => /busy:(\d+)ms/.exec((await ns.exec('ss -tni')).stdout)?.[1];
+  // Nothing sent yet: never busy, so ss prints no busy: at all.
+  assert.equal(await busyOf(), undefined);
+  // Data the peer never sees (lo drops everything): busy from the write on.
+  qdiscReplace(ns.lo, netem({ lossPercent: 100 }));
+  assert.equal(c.sendmsg(new Uint8Array(100)), 100);
+  vc.advance(7e6);
+  assert.equal(await busyOf(), '7');
+  // lo delivers again; the RTO retransmission is acked and the chrono stops.
+  qdiscReplace(ns.lo, netem({ lossPercent: 0 }));
+  vc.advance(300e6);
+  const settled = await busyOf();
+  assert.ok(settled !== undefined && Number(settled) >= 200, `busy:${settled}`);
+  vc.advance(50e6);
+  assert.equal(await busyOf(), settled);
+  c.close();
+  l.close();
 });

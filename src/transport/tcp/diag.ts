@@ -235,5 +235,7 @@ export function tcpGetInfo(sk: TcpSock, now: number): TcpInfo {
   info.bytesSent = sk.bytesSent;
   info.bytesRetrans = sk.bytesRetrans;
   info.sndWnd = sk.sndWnd;
+  // tcp_get_info_chrono_stats(): busy time in µs, the running period included.
+  info.busyTime = Math.floor((sk.busyTimeNs + (sk.busyStart >= 0 ? now - sk.busyStart : 0)) / 1e3);
   return info;
 }

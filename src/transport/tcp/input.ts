@@ -278,6 +278,11 @@ function tcpAck(sk: TcpSock, cb: TcpCb, slow: boolean): boolean {
     freed += seg.len + SKB_TCP_OVERHEAD;
   }
   if (!sk.sackOk && ackedSegs > 0) sk.sackedOut = Math.max(0, sk.sackedOut - ackedSegs);
+  // tcp_chrono_stop(BUSY) once the write and retransmit queues are empty.
+  if (sk.wq.length === 0 && sk.busyStart >= 0) {
+    sk.busyTimeNs += sk.mstamp - sk.busyStart;
+    sk.busyStart = -1;
+  }
   if (sk.packetsOut < 0) sk.packetsOut = 0;
   const newData = ack !== priorUna;
   if (newData) {

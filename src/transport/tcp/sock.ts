@@ -247,6 +247,12 @@ export class TcpSock extends Sock {
    * (tcp_mstamp_refresh), shared by everything that segment does instead of a read each.
    */
   mstamp = 0;
+  /**
+   * tcp_chrono BUSY: when the write queue last went from empty to not (-1 while it is empty),
+   * and the time spent busy before that, for tcpi_busy_time (ss -i's busy:).
+   */
+  busyStart = -1;
+  busyTimeNs = 0;
   backoff = 0;
   retransmits = 0;
   probesOut = 0;
@@ -478,6 +484,8 @@ export class TcpSock extends Sock {
         let tail = queued > 0 ? this.wq[queued - 1] : undefined;
         if (tail === undefined || tail.txTime >= 0 || tail.len >= goal || tail.flags & TCPHDR.FIN) {
           tail = { seq: this.writeSeq, end: this.writeSeq, flags: 0, data: [], len: 0, sacked: 0, txTime: -1 };
+          // tcp_add_write_queue_tail(): data on an empty queue starts the busy chrono.
+          if (this.wq.length === 0 && this.busyStart < 0) this.busyStart = this.clock;
           this.wq.push(tail);
           this.wmemQueued += SKB_TCP_OVERHEAD;
         }
