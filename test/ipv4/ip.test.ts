@@ -54,7 +54,7 @@ test('an echo through a raw ICMP socket: a reply, and the counters Linux shows a
 });
 
 test("the real echo request from Linux's capture, replayed into lo, is answered like Linux answered it", async () => {
-  const file = readPcap(readFileSync(new URL('../../../shared/captures/linux-6.18-lo-sample.pcap', import.meta.url)));
+  const file = readPcap(readFileSync(new URL('../fixtures/linux-6.18-lo-sample.pcap', import.meta.url)));
   assert.ok(!(file instanceof Error));
   const [request, reply] = file.records.map((r) => r.data);
   assert.ok(request !== undefined && reply !== undefined);

@@ -240,7 +240,7 @@ test('/proc/net/tcp lists a listener as Linux does', async (t) => {
  * flags, relative sequence and ack numbers and option layout Linux sent.
  */
 test('replaying the capture’s client into a lonet listener gets Linux’s answers', async () => {
-  const pcap = readPcap(readFileSync(new URL('../../../shared/captures/linux-6.18-lo-sample.pcap', import.meta.url)));
+  const pcap = readPcap(readFileSync(new URL('../fixtures/linux-6.18-lo-sample.pcap', import.meta.url)));
   assert.ok(!(pcap instanceof Error));
   const frames = pcap.records.map((r) => r.data);
   const isTcp4 = (f: Uint8Array, sport: number, dport: number) =>
