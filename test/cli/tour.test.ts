@@ -70,9 +70,7 @@ test('the tour shows the backlog overflowing and draining', () => {
   // column, time_squeeze, counts softirq runs cut short by netdev_budget_usecs, which is
   // wall-clock time: the tour's earlier traffic may already have hit it on a loaded machine,
   // so all Linux promises is that it never goes down.
-  const held = /^([0-9a-f]{8}) 00000f9f ([0-9a-f]{8}) (?:00000000 ){8}000003e9 00000000 000003e9 00000000$/m.exec(
-    out,
-  );
+  const held = /^([0-9a-f]{8}) 00000f9f ([0-9a-f]{8}) (?:00000000 ){8}000003e9 00000000 000003e9 00000000$/m.exec(out);
   assert.ok(held, out);
   // …and after the softirq ran: 1001 more processed, nothing waiting.
   const after = (Number.parseInt(held[1] as string, 16) + 0x3e9).toString(16).padStart(8, '0');
