@@ -33,7 +33,10 @@ const load = () =>
     .join(' ');
 console.log(`test:busy: ${spinners.length} spinning processes on ${availableParallelism()} CPUs (load ${load()})`);
 
-const [cmd, args] = files.length > 0 ? ['npx', ['tsx', '--test', ...files]] : ['npm', ['test']];
+const [cmd, args] =
+  files.length > 0
+    ? ['npx', ['tsx', '--test', '--test-force-exit', '--test-timeout=600000', ...files]]
+    : ['npm', ['test']];
 const suite = spawn(cmd, args, { stdio: 'inherit' });
 suite.on('exit', (code, signal) => {
   console.log(`test:busy: the suite exited ${signal ?? code} (load ${load()})`);
