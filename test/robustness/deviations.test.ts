@@ -3,7 +3,7 @@
  * namespace: what lonet does now is what Linux does (martians, raw socket queues, IP options).
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -114,6 +114,23 @@ test('the same frames sent as this host sends them (with the route its output gi
   await ns.kernel.settle();
   assert.equal(snmp(ns, 'Udp').NoPorts, 3, 'each reached UDP and found no socket on port 53');
   assert.deepEqual(martians(String(procRead(ns, '/proc/net/stat/rt_cache'))), [0, 0]);
+});
+
+test("/proc/net/stat/rt_cache is laid out as this machine's Linux prints it: a header, then a row per CPU", (t) => {
+  let linux: string;
+  try {
+    linux = readFileSync('/proc/net/stat/rt_cache', 'utf8');
+  } catch {
+    return t.skip('no /proc/net/stat/rt_cache here');
+  }
+  const ns = new Namespace();
+  const mine = String(procRead(ns, '/proc/net/stat/rt_cache')).split('\n');
+  const theirs = linux.split('\n');
+  assert.equal(mine[0], theirs[0]);
+  // Values differ; the columns do not: every cell is 8 hex digits, padded under its name.
+  const shape = (row: string | undefined) => (row ?? '').replace(/[0-9a-f]{8}/g, 'XXXXXXXX');
+  assert.equal(shape(mine[1]), shape(theirs[1]));
+  assert.equal(mine.filter((l) => l !== '').length, 1 + ns.kernel.cpus.length);
 });
 
 test('a raw ICMP socket that does not read holds 256 of 4000 echo packets, as Linux 6.18 (truesize 832 each)', async () => {
