@@ -17,7 +17,11 @@ const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const TSX = import.meta.resolve('tsx');
 
 const dir = mkdtempSync(join(tmpdir(), 'lonet-tour-'));
-const r = spawnSync(process.execPath, ['--import', TSX, MAIN, 'tour'], { cwd: dir, encoding: 'utf8', timeout: 300_000 });
+const r = spawnSync(process.execPath, ['--import', TSX, MAIN, 'tour'], {
+  cwd: dir,
+  encoding: 'utf8',
+  timeout: 300_000,
+});
 const out = r.stdout;
 
 function hasTcpdump(): boolean {
