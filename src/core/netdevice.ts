@@ -4,9 +4,10 @@
  * dev_get_stats). A driver fills in the fields and three ops tables; the core
  * knows nothing about what kind of device it is.
  */
+
+import { E } from '../include/errno.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Net } from '../net/net.js';
-import { E } from './errno.js';
 import { ARPHRD, IF_OPER, IFF, IFF_PRIV, IFNAMSIZ, NET_ADDR, NETDEV } from './if.js';
 import type { NetdevFeatures } from './netdev-features.js';
 import type { PacketType } from './packet-type.js';
@@ -97,6 +98,31 @@ export interface HeaderOps {
 }
 
 export type NetdevNotifier = (event: number, dev: NetDevice) => void;
+
+declare module '../kernel/kernel.js' {
+  interface Kernel {
+    /** netdev_chain: told of every device event. */
+    netdevChain: NetdevNotifier[];
+    /** blackhole_dev: global, never registered, takes packets of routes whose device went away. */
+    blackholeDev: NetDevice;
+  }
+}
+
+/** register_netdevice_notifier(). */
+export function registerNetdeviceNotifier(kernel: Kernel, fn: NetdevNotifier): void {
+  kernel.netdevChain.push(fn);
+}
+
+/** unregister_netdevice_notifier(). */
+export function unregisterNetdeviceNotifier(kernel: Kernel, fn: NetdevNotifier): void {
+  const i = kernel.netdevChain.indexOf(fn);
+  if (i >= 0) kernel.netdevChain.splice(i, 1);
+}
+
+/** call_netdevice_notifiers(). A copy: a notifier may unregister itself (or another) while the chain runs. */
+export function callNetdeviceNotifiers(event: number, dev: NetDevice): void {
+  for (const fn of [...dev.kernel.netdevChain]) fn(event, dev);
+}
 
 /** What the device layer calls on a root qdisc users attached (struct Qdisc; sched/ implements it). */
 export interface DevQdisc {
@@ -248,7 +274,7 @@ export function devLstatsRead(dev: NetDevice): PcpuLstats {
 }
 
 function notify(dev: NetDevice, event: number): void {
-  dev.kernel.callNetdevNotifiers(event, dev);
+  callNetdeviceNotifiers(event, dev);
 }
 
 /** dev_open(): bring the device up and attach its default qdisc. */

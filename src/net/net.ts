@@ -3,15 +3,65 @@
  * its own per-namespace sysctls and its own taps; it shares the Kernel's CPUs,
  * backlogs and protocol handlers with every other namespace, as on Linux.
  */
-import { E } from '../core/errno.js';
+
 import { NETDEV } from '../core/if.js';
 import { NETIF_F_SOFT_FEATURES, NETIF_F_SOFT_FEATURES_OFF } from '../core/netdev-features.js';
-import { devClose, devOpen, devValidName, type NetDevice } from '../core/netdevice.js';
+import { callNetdeviceNotifiers, devClose, devOpen, devValidName, type NetDevice } from '../core/netdevice.js';
 import type { PacketType } from '../core/packet-type.js';
-import type { NetCorePerNet } from '../core/sysctl-net-core.js';
+import { type NetCorePerNet, perNetCoreDefaults } from '../core/sysctl-net-core.js';
+import { E } from '../include/errno.js';
 import type { NetnsIpv4 } from '../ipv4/netns.js';
 import type { NetnsIpv6 } from '../ipv6/netns.js';
 import { Kernel } from '../kernel/kernel.js';
+
+/** struct pernet_operations: what a subsystem or a device does when a namespace is made or destroyed. */
+export interface PernetOperations {
+  name: string;
+  init(net: Net): void;
+  exit?(net: Net): void;
+}
+
+declare module '../kernel/kernel.js' {
+  interface Kernel {
+    /** net_namespace_list: every namespace alive on this kernel. */
+    namespaces: Set<Net>;
+    /** init_net: the first namespace made on this kernel; it alone sees the global sysctls. */
+    initNet: Net | null;
+    /** pernet_list: subsystems' operations first, then devices' (from first_device on). */
+    pernetOps: PernetOperations[];
+    /** Where first_device points in pernetOps. */
+    pernetFirstDevice: number;
+  }
+}
+
+type NetStruct = Net;
+declare module '../kernel/sysctl.js' {
+  interface Net extends NetStruct {}
+}
+
+/** net_ns_init() (a pure_initcall): the namespace list, empty until the first Net. */
+export function netNsInit(kernel: Kernel): void {
+  kernel.namespaces = new Set();
+  kernel.initNet = null;
+  kernel.pernetOps = [];
+  kernel.pernetFirstDevice = 0;
+}
+
+/**
+ * register_pernet_subsys(): goes before every device's operations, so a namespace's
+ * protocol state exists before its devices register; runs init for the namespaces
+ * that exist already.
+ */
+export function registerPernetSubsys(kernel: Kernel, ops: PernetOperations): void {
+  kernel.pernetOps.splice(kernel.pernetFirstDevice++, 0, ops);
+  for (const net of kernel.namespaces) ops.init(net);
+}
+
+/** register_pernet_device(): after every subsystem, in registration order. */
+export function registerPernetDevice(kernel: Kernel, ops: PernetOperations): void {
+  kernel.pernetOps.push(ops);
+  for (const net of kernel.namespaces) ops.init(net);
+}
 
 export interface NetOptions {
   /** The host to run on; by default a new Kernel of its own, of which this is init_net. */
@@ -46,7 +96,7 @@ export class Net {
   constructor(opts: NetOptions = {}) {
     this.kernel = opts.kernel ?? new Kernel();
     this.id = this.kernel.allocNetId();
-    this.core = this.kernel.perNetCoreDefaults();
+    this.core = perNetCoreDefaults();
     this.kernel.initNet ??= this;
     this.kernel.namespaces.add(this);
     for (const ops of this.kernel.pernetOps) ops.init(this);
@@ -102,7 +152,7 @@ export class Net {
     this.#byIndex.set(dev.ifindex, dev);
     this.#byName.set(dev.name, dev);
     this.devBaseSeq++;
-    this.kernel.callNetdevNotifiers(NETDEV.REGISTER, dev);
+    callNetdeviceNotifiers(NETDEV.REGISTER, dev);
     return 0;
   }
 
@@ -111,7 +161,7 @@ export class Net {
     if (this.#byIndex.get(dev.ifindex) !== dev) return;
     devClose(dev);
     dev.regState = 2;
-    this.kernel.callNetdevNotifiers(NETDEV.UNREGISTER, dev);
+    callNetdeviceNotifiers(NETDEV.UNREGISTER, dev);
     this.#byIndex.delete(dev.ifindex);
     this.#byName.delete(dev.name);
     this.devBaseSeq++;

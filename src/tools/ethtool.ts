@@ -5,7 +5,6 @@
  * and they are kept apart here the same way.
  */
 
-import { E, strerror } from '../core/errno.js';
 import {
   type EthnlExtAck,
   ethnlFeaturesGet,
@@ -20,6 +19,7 @@ import {
 } from '../core/ethtool.js';
 import { IFNAMSIZ } from '../core/if.js';
 import type { EthtoolTsInfo, NetDevice } from '../core/netdevice.js';
+import { E, strerror } from '../include/errno.js';
 import type { CommandContext, Output } from './command.js';
 
 /** off_flag_def (ethtool common.c): the legacy offload flags and the kernel features they stand for. */

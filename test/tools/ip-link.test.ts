@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Net } from '../../src/net/net.js';
+import { Net } from '../../src/init.js';
 import { runTool } from '../../src/tools/command.js';
 import { ip } from '../../src/tools/ip/index.js';
 import { rtnlFillIfinfo, statsText } from '../../src/tools/ip/link.js';

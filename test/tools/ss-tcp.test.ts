@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Namespace } from '../../src/api/namespace.js';
-import { Kernel } from '../../src/kernel/kernel.js';
+import { Kernel } from '../../src/init.js';
 import { netem, qdiscReplace } from '../../src/sched/sch-api.js';
 import { TcpSock } from '../../src/transport/tcp/sock.js';
 import { v4Mapped } from '../../src/transport/udp.js';

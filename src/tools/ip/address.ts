@@ -5,9 +5,10 @@
  * Messages (devices, addresses) are snapshots taken first, then printed as text,
  * oneline, brief or JSON, so every output mode shows the same state.
  */
-import { E, strerror } from '../../core/errno.js';
+
 import { IF_OPER_NAMES, IFF } from '../../core/if.js';
 import type { ExtAck, NetDevice } from '../../core/netdevice.js';
+import { E, strerror } from '../../include/errno.js';
 import {
   formatIpv4,
   IFA_F,

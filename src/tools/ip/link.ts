@@ -5,7 +5,7 @@
  * taken first (what rtnl_fill_ifinfo would put on the wire), then printed as text,
  * oneline, brief or JSON.
  */
-import { E, strerror } from '../../core/errno.js';
+
 import { ARPHRD, IF_OPER_NAMES, IFF } from '../../core/if.js';
 import {
   devChangeName,
@@ -22,6 +22,8 @@ import {
   type NetDevice,
   type RtnlLinkStats64,
 } from '../../core/netdevice.js';
+import { rtnlDellink, rtnlNewlink } from '../../core/rtnetlink.js';
+import { E, strerror } from '../../include/errno.js';
 import { in6DevGet } from '../../ipv6/addrconf.js';
 import type { Net } from '../../net/net.js';
 import {
@@ -742,12 +744,11 @@ function doSetlink(dev: NetDevice, req: LinkRequest, extack: ExtAck): number {
   return 0;
 }
 
-/** rtnl_newlink() for a new device: no link kind exists in lonet yet. */
+/** rtnl_newlink() for a new device, through the kinds drivers registered. */
 function newLink(net: Net, req: LinkRequest, replace: boolean, extack: ExtAck): number {
   const existing = req.dev !== null ? net.devGetByName(req.dev.s) : undefined;
   if (existing !== undefined) return replace ? -E.EOPNOTSUPP : -E.EEXIST;
-  extack.msg = 'Unknown device type';
-  return -E.EOPNOTSUPP;
+  return rtnlNewlink(net, req.type ?? '', req.dev?.s ?? '', {}, extack);
 }
 
 type LinkCmd = 'add' | 'set' | 'replace' | 'delete';
@@ -801,8 +802,8 @@ function iplinkModify(ctx: IpContext, cmd: LinkCmd, args: string[]): number {
   const extack: ExtAck = {};
   let err: number;
   if (target === null) err = newLink(ctx.net, req, cmd === 'replace', extack);
-  // rtnl_dellink(): only devices with rtnl_link_ops can go, and lonet has none yet.
-  else if (cmd === 'delete') err = -E.EOPNOTSUPP;
+  // rtnl_dellink(): only devices with rtnl_link_ops can go (not lo).
+  else if (cmd === 'delete') err = rtnlDellink(target);
   else err = doSetlink(target, req, extack);
   return err === 0 ? 0 : rtnlError(ctx, err, extack);
 }
