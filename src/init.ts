@@ -13,7 +13,9 @@ import { netDevInit } from './core/dev.js';
 import { rtnetlinkInit } from './core/rtnetlink.js';
 import { sysctlCoreInit } from './core/sysctl-net-core.js';
 import { blackholeNetdevInit } from './drivers/blackhole.js';
+import { dummyInit } from './drivers/dummy.js';
 import { loopbackInit } from './drivers/loopback.js';
+import { vethInit } from './drivers/veth.js';
 import { SOFTIRQ } from './include/interrupt.js';
 import { inetInit } from './ipv4/af-inet.js';
 import { devinetInit } from './ipv4/devinet.js';
@@ -39,7 +41,7 @@ export const initcalls: Readonly<Record<'pure' | 'core' | 'subsys' | 'fs' | 'dev
   // sysctl_core_init; inet_init (devinet_init via ip_init, then the protocols).
   fs: [sysctlCoreInit, devinetInit, inetInit, udpInit, udpProcInit, tcpInit],
   // module_init of what Linux may build as modules: inet6_init (addrconf_init in it), the drivers.
-  device: [addrconfInit, inet6Init, blackholeNetdevInit],
+  device: [addrconfInit, inet6Init, blackholeNetdevInit, vethInit, dummyInit],
   late: [],
 };
 

@@ -65,6 +65,8 @@ export interface NetDeviceOps {
   ndoGetStats64?(dev: NetDevice, stats: RtnlLinkStats64): void;
   ndoSetMacAddress?(dev: NetDevice, addr: Uint8Array): number;
   ndoChangeMtu?(dev: NetDevice, mtu: number): number;
+  /** The ifindex of the device this one is tied to (veth: its peer); absent means its own. */
+  ndoGetIflink?(dev: NetDevice): number;
 }
 
 /** struct ethtool_ts_info. */
@@ -81,6 +83,10 @@ export interface EthtoolOps {
   getTsInfo?(dev: NetDevice, info: EthtoolTsInfo): number;
   getDrvinfo?(dev: NetDevice): { driver: string; version: string; busInfo: string };
   getSsetCount?(dev: NetDevice): number;
+  /** ETH_SS_STATS names and values, in the same order (ethtool -S). */
+  getEthtoolStats?(dev: NetDevice): [string, number][];
+  /** ethtool -l: maximum and current RX/TX channels. */
+  getChannels?(dev: NetDevice): { maxRx: number; maxTx: number; rxCount: number; txCount: number };
 }
 
 /** struct header_ops. create returns the header length pushed, or a negative length on failure. */
@@ -178,6 +184,8 @@ export class NetDevice {
   running = false;
   /** !__LINK_STATE_NOCARRIER. */
   carrierOk = true;
+  /** carrier_up_count + carrier_down_count (IFLA_CARRIER_CHANGES). */
+  carrierChanges = 0;
   dormant = false;
   /** dev->lltx: the driver needs no TX lock. */
   lltx = false;
@@ -343,6 +351,15 @@ export function devValidName(name: string): boolean {
   if (name.length === 0 || new TextEncoder().encode(name).byteLength >= IFNAMSIZ) return false;
   if (name === '.' || name === '..') return false;
   return !/[/:\s]/.test(name);
+}
+
+/** dev_alloc_name(): the lowest free number for a "name%d" pattern, or null if none. */
+export function devAllocName(net: Net, pattern: string): string | null {
+  for (let i = 0; i < 32768; i++) {
+    const name = pattern.replace('%d', String(i));
+    if (net.devGetByName(name) === undefined) return name;
+  }
+  return null;
 }
 
 /** dev_change_name(). Renaming lo while it is up is allowed on current kernels. */

@@ -47,8 +47,6 @@ export interface RtnlLinkOps {
   dellink?(dev: NetDevice): void;
   /** ->get_link_net(): the namespace of the device this one is tied to (IFLA_LINK_NETNSID). */
   getLinkNet?(dev: NetDevice): Net | null;
-  /** IFLA_LINK: the ifindex of that device, for `veth0@veth1` (0 when none). */
-  getIflink?(dev: NetDevice): number;
 }
 
 declare module '../kernel/kernel.js' {
@@ -106,10 +104,21 @@ export function rtnlNewlink(net: Net, kind: string, name: string, attrs: LinkAtt
     extack.msg = 'Unknown device type';
     return -E.EOPNOTSUPP;
   }
-  if (net.devGetByName(name) !== undefined) return -E.EEXIST;
-  const dev = rtnlCreateLink(net.kernel, ops, name, attrs);
+  // No name given: named after its kind ("dummy%d"), numbered when it registers.
+  const devName = name === '' ? `${kind}%d` : name;
+  if (net.devGetByName(devName) !== undefined) return -E.EEXIST;
+  const dev = rtnlCreateLink(net.kernel, ops, devName, attrs);
   if (ops.newlink !== undefined) return ops.newlink(net, dev, attrs, extack);
   return net.registerNetdevice(dev);
+}
+
+/**
+ * rtnl_fill_link_netnsid() as RTM_NEWLINK notifications run it: the namespace of the
+ * device this one is tied to gets an id in this one's (peernet2id_alloc).
+ */
+export function rtnlLinkNetnsidAlloc(dev: NetDevice): void {
+  const linkNet = dev.rtnlLinkOps?.getLinkNet?.(dev) ?? null;
+  if (linkNet !== null && dev.net !== null && linkNet !== dev.net) dev.net.peernet2idAlloc(linkNet);
 }
 
 /** rtnl_dellink(): only devices a kind made can be deleted (-EOPNOTSUPP for lo). */
