@@ -23,12 +23,13 @@ function normalise(r: ToolResult): ToolResult {
 }
 
 /** The same script on both sides, compared line by line (when the Linux world is available). */
-async function compare(lines: string[]): Promise<ToolResult[]> {
+async function compare(lines: string[], notCompared: ReadonlySet<number> = new Set()): Promise<ToolResult[]> {
   const mine = await inLonet(lines);
   const linux = inLinuxWorld(lines);
   const shown = lonetLines(lines);
   if (linux !== undefined) {
     for (const [i, want] of linux.entries()) {
+      if (notCompared.has(i)) continue;
       assert.deepEqual(normalise(mine[i] as ToolResult), normalise(want), `line ${i}: ${shown[i]}`);
     }
   }
@@ -201,4 +202,52 @@ test('dummy (drivers/net/dummy.c): NOARP, no multicast, no MTU limits, UNKNOWN o
   assert.match((await ns.exec('ip -br link show dummy0')).stdout, /^dummy0 +DOWN /);
   assert.deepEqual(await ns.exec('ip link del d0'), { code: 0, stdout: '', stderr: '' });
   assert.equal((await ns.exec('ip link show d0')).stderr, 'Device "d0" does not exist.\n');
+});
+
+test('ethtool on veth: -i, -S (peer_ifindex and per-queue counters), -l (one queue pair per CPU at most, one in use)', async () => {
+  await compare([
+    PAIR,
+    'ethtool -i veth0',
+    'ethtool -S veth0',
+    'ethtool -l veth0',
+    'ethtool -l lo',
+    'ethtool -S veth0 extra',
+    'ethtool -l veth0 x',
+  ]);
+});
+
+test('two namespaces joined by veth: ping across with static neighbours, veth counts L2 bytes, lo stays out of it', async () => {
+  const r = await compare(
+    [
+      'ip netns add b',
+      PAIR,
+      'ip link set veth1 netns b',
+      'ip addr add 10.0.0.1/24 dev veth0',
+      'ip -n b addr add 10.0.0.2/24 dev veth1',
+      'ip link set veth0 up',
+      'ip -n b link set veth1 up',
+      'ip -n b link set lo up',
+      'ip neigh add 10.0.0.2 lladdr 02:00:00:00:00:02 dev veth0 nud permanent',
+      'ip -n b neigh add 10.0.0.1 lladdr 02:00:00:00:00:01 dev veth1 nud permanent',
+      'ping -c2 -i0.2 -W1 10.0.0.2',
+      'ip -s link show veth0',
+      'ip -n b -s link show veth1',
+      'ip neigh show',
+      'ip netns exec b ping -c1 -W1 10.0.0.1',
+    ],
+    new Set([11, 12]),
+  );
+  assert.match(r[10]?.stdout ?? '', /2 packets transmitted, 2 received/);
+  // Linux's counters also hold the IPv6 ND and MLD packets it sends when a link comes up
+  // (lonet has no ND yet), so these are checked against what the pings alone make:
+  // 2 echoes each way, 98 bytes each (84 of IP plus the 14-byte Ethernet header).
+  const counts = (out: string) => [...out.matchAll(/^ +(\d+) +(\d+) +0 +0 +0 +0 $/gm)].map((m) => [m[1], m[2]]);
+  assert.deepEqual(counts(r[11]?.stdout ?? ''), [
+    ['196', '2'],
+    ['196', '2'],
+  ]);
+  assert.deepEqual(counts(r[12]?.stdout ?? ''), [
+    ['196', '2'],
+    ['196', '2'],
+  ]);
 });
