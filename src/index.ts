@@ -22,6 +22,7 @@ export { IFF, NET_RX, NETDEV_TX } from './core/if.js';
 export { devClose, devGetFlags, devGetStats, devOpen, devSetMtu, NetDevice } from './core/netdevice.js';
 export type { PacketType } from './core/packet-type.js';
 export { allocSkb, CHECKSUM, PACKET, SkBuff, skbFromBytes } from './core/skbuff.js';
+export { type VethEnd, vethPair } from './drivers/veth.js';
 export { Kernel, Net } from './init.js';
 export { type Clock, RealClock, VirtualClock } from './kernel/clock.js';
 export type { KernelOptions } from './kernel/kernel.js';

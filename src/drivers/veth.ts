@@ -23,7 +23,7 @@ import {
   rtnlLinkRegister,
 } from '../core/rtnetlink.js';
 import { kfreeSkb, type SkBuff, skbOrphan } from '../core/skbuff.js';
-import { E } from '../include/errno.js';
+import { E, errnoName, strerror } from '../include/errno.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { etherSetup, ethHwAddrRandom } from '../link/ether-setup.js';
 import { ethMacAddr, ethTypeTrans } from '../link/ethernet.js';
@@ -269,4 +269,48 @@ export function vethPeerOf(dev: NetDevice): NetDevice | null {
 /** veth_init() (module_init). */
 export function vethInit(kernel: Kernel): void {
   rtnlLinkRegister(kernel, vethLinkOps);
+}
+
+/** One end of a pair for vethPair(). */
+export interface VethEnd {
+  net: Net;
+  name: string;
+  /** A MAC, "02:00:00:00:00:01"; random (locally administered) when absent. */
+  address?: string;
+}
+
+function parseMac(mac: string): Uint8Array {
+  const bytes = mac.split(':').map((b) => Number.parseInt(b, 16));
+  if (bytes.length !== 6 || bytes.some((b) => !Number.isInteger(b) || b < 0 || b > 255)) {
+    throw new TypeError(`not a MAC address: ${mac}`);
+  }
+  return Uint8Array.from(bytes);
+}
+
+/**
+ * A veth pair between two namespaces in one call, as
+ * `ip link add A type veth peer name B netns NS` makes it: both ends down, no
+ * addresses. Throws an Error with the errno's code (EEXIST, …) if the kernel refuses.
+ */
+export function vethPair(a: VethEnd, b: VethEnd): [NetDevice, NetDevice] {
+  const ops = vethLinkOps;
+  const dev = rtnlCreateLink(
+    a.net.kernel,
+    ops,
+    a.name,
+    a.address !== undefined ? { address: parseMac(a.address) } : {},
+  );
+  const peer: VethPeerInfo = { name: b.name, net: b.net };
+  if (b.address !== undefined) peer.address = parseMac(b.address);
+  if (a.net.devGetByName(a.name) !== undefined)
+    throw Object.assign(new Error(`${a.name}: File exists`), { code: 'EEXIST' });
+  const err = vethNewlink(
+    a.net,
+    dev,
+    { ...(a.address !== undefined ? { address: dev.devAddr.slice(0, 6) } : {}), data: { peer } },
+    {},
+  );
+  if (err !== 0)
+    throw Object.assign(new Error(`veth pair ${a.name}/${b.name}: ${strerror(err)}`), { code: errnoName(err) });
+  return [dev, vethPeer(dev) as NetDevice];
 }
