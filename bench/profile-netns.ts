@@ -1,6 +1,6 @@
 /** Namespace creation alone, for --cpu-prof: node --import tsx --cpu-prof bench/profile-netns.ts [N] */
 import { Namespace } from '../src/api/namespace.js';
-import { Kernel } from '../src/kernel/kernel.js';
+import { Kernel } from '../src/init.js';
 
 const n = Number(process.argv[2] ?? 20000);
 const kernel = new Kernel();

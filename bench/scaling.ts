@@ -6,7 +6,7 @@
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Namespace } from '../src/api/namespace.js';
-import { Kernel } from '../src/kernel/kernel.js';
+import { Kernel } from '../src/init.js';
 
 export interface ScaleRow {
   name: string;

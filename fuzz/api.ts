@@ -11,12 +11,12 @@
  */
 import fc from 'fast-check';
 import { Namespace } from '../src/api/namespace.js';
-import { E } from '../src/core/errno.js';
 import { devClose, devOpen, devSetMtu } from '../src/core/netdevice.js';
+import { E } from '../src/include/errno.js';
+import { Kernel } from '../src/init.js';
 import { PingSock } from '../src/ipv4/ping.js';
 import { RawSock } from '../src/ipv4/raw.js';
 import { Raw6Sock } from '../src/ipv6/raw.js';
-import { Kernel } from '../src/kernel/kernel.js';
 import { procRead, procWrite } from '../src/net/procfs.js';
 import { UdpSock } from '../src/transport/udp.js';
 import { checkNamespaceAlive } from './argv.js';

@@ -10,7 +10,7 @@
  */
 import fc from 'fast-check';
 import { Namespace } from '../src/api/namespace.js';
-import { Kernel } from '../src/kernel/kernel.js';
+import { Kernel } from '../src/init.js';
 import type { Net } from '../src/net/net.js';
 import { procRead } from '../src/net/procfs.js';
 import type { Command, Output } from '../src/tools/command.js';

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { Namespace } from '../src/api/namespace.js';
-import { Kernel } from '../src/kernel/kernel.js';
+import { Kernel } from '../src/init.js';
 import type { Output } from '../src/tools/command.js';
 import { parse, ShellSyntaxError, tokenize } from '../src/tools/shell.js';
 import { checkNamespaceAlive } from './argv.js';

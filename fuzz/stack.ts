@@ -8,6 +8,7 @@
 import fc from 'fast-check';
 import { Namespace } from '../src/api/namespace.js';
 import type { SkBuff } from '../src/core/skbuff.js';
+import { Kernel } from '../src/init.js';
 import { inDevGet } from '../src/ipv4/devinet.js';
 import { ipFragMem } from '../src/ipv4/ip-fragment.js';
 import { PingSock } from '../src/ipv4/ping.js';
@@ -15,7 +16,6 @@ import { RawSock } from '../src/ipv4/raw.js';
 import { IN6ADDR_LOOPBACK } from '../src/ipv6/addr.js';
 import { Raw6Sock } from '../src/ipv6/raw.js';
 import { ip6FragMem } from '../src/ipv6/reassembly.js';
-import { Kernel } from '../src/kernel/kernel.js';
 import { UdpSock, v4Mapped } from '../src/transport/udp.js';
 import { parseEthernet } from '../src/wire/ethernet.js';
 import { parseIcmp } from '../src/wire/icmp.js';

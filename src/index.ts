@@ -22,10 +22,12 @@ export { IFF, NET_RX, NETDEV_TX } from './core/if.js';
 export { devClose, devGetFlags, devGetStats, devOpen, devSetMtu, NetDevice } from './core/netdevice.js';
 export type { PacketType } from './core/packet-type.js';
 export { allocSkb, CHECKSUM, PACKET, SkBuff, skbFromBytes } from './core/skbuff.js';
+export { type VethEnd, vethPair } from './drivers/veth.js';
+export { Kernel, Net } from './init.js';
 export { type Clock, RealClock, VirtualClock } from './kernel/clock.js';
-export { Kernel, type KernelOptions } from './kernel/kernel.js';
+export type { KernelOptions } from './kernel/kernel.js';
 export { ETH_HLEN, ETH_P } from './link/if-ether.js';
-export { Net } from './net/net.js';
+
 export { procRead } from './net/procfs.js';
 export {
   bfifo,

@@ -12,7 +12,7 @@
  */
 import { Buffer } from 'node:buffer';
 import { EventEmitter } from 'node:events';
-import { E, errnoName } from '../core/errno.js';
+import { E, errnoName } from '../include/errno.js';
 import { formatIpv4 } from '../ipv4/devinet.js';
 import { formatIpv6, inetPton6 } from '../ipv6/addr.js';
 import type { Net } from '../net/net.js';

@@ -4,7 +4,8 @@
  * gives back what they printed. Later faces (ns.net, ns.dgram, ns.http) hang here too.
  */
 import { type CaptureOptions, PacketCapture } from '../capture/capture.js';
-import { Net, type NetOptions } from '../net/net.js';
+import { Net } from '../init.js';
+import type { NetOptions } from '../net/net.js';
 import { Capture, type Input, type Output, sharedInput, type ToolResult } from '../tools/command.js';
 import { commands } from '../tools/index.js';
 import { Shell } from '../tools/shell.js';

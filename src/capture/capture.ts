@@ -12,7 +12,12 @@
  */
 import { devAddPack, devRemovePack } from '../core/dev.js';
 import { NETDEV } from '../core/if.js';
-import type { NetDevice, NetdevNotifier } from '../core/netdevice.js';
+import {
+  type NetDevice,
+  type NetdevNotifier,
+  registerNetdeviceNotifier,
+  unregisterNetdeviceNotifier,
+} from '../core/netdevice.js';
 import type { PacketType } from '../core/packet-type.js';
 import { CHECKSUM, PACKET, type SkBuff, skbChecksum, skbCopyBits } from '../core/skbuff.js';
 import { ETH_P } from '../link/if-ether.js';
@@ -151,7 +156,7 @@ export class PacketCapture implements AsyncIterable<CapturedPacket> {
       this.#error = 'ENETDOWN';
       this.close();
     };
-    net.kernel.registerNetdevNotifier(this.#onNetdev);
+    registerNetdeviceNotifier(net.kernel, this.#onNetdev);
     this.#signal = opts.signal;
     if (opts.signal?.aborted) this.close();
     else opts.signal?.addEventListener('abort', this.#onAbort, { once: true });
@@ -274,7 +279,7 @@ export class PacketCapture implements AsyncIterable<CapturedPacket> {
     this.#closed = true;
     devRemovePack(this.#net.kernel, this.#pt, this.#net);
     // Not while the notifier chain may be running (removing would skip the next listener).
-    queueMicrotask(() => this.#net.kernel.unregisterNetdevNotifier(this.#onNetdev));
+    queueMicrotask(() => unregisterNetdeviceNotifier(this.#net.kernel, this.#onNetdev));
     this.#signal?.removeEventListener('abort', this.#onAbort);
     this.#arm();
     const w = this.#waiter;

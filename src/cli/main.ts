@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Namespace } from '../api/namespace.js';
-import { Kernel } from '../kernel/kernel.js';
+import { Kernel } from '../init.js';
 import { sharedInput } from '../tools/command.js';
 import { repl } from './repl.js';
 import { run } from './run.js';

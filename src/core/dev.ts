@@ -4,9 +4,11 @@
  * NET_RX softirq (netRxAction → processBacklog → netifReceiveSkb) that drains it
  * within net.core.netdev_budget and dispatches by ethertype.
  */
-import type { Kernel } from '../kernel/kernel.js';
+
+import { E } from '../include/errno.js';
+import { SOFTIRQ } from '../include/interrupt.js';
+import type { Cpu, Kernel } from '../kernel/kernel.js';
 import { ETH_P } from '../link/if-ether.js';
-import { E } from './errno.js';
 import { IFF, NET_RX, NETDEV_TX, XMIT_RECURSION_LIMIT } from './if.js';
 import type { NetDevice } from './netdevice.js';
 import type { PacketType } from './packet-type.js';
@@ -18,15 +20,32 @@ import {
   skbResetNetworkHeader,
   skbResetTransportHeader,
 } from './skbuff.js';
-import { type NapiStruct, SdFlowLimit, type SoftnetData } from './softnet.js';
+import { type NapiStruct, SdFlowLimit, SoftnetData } from './softnet.js';
 
-/** Softirq numbers (include/linux/interrupt.h). */
-export const SOFTIRQ = {
-  HI: 0,
-  TIMER: 1,
-  NET_TX: 2,
-  NET_RX: 3,
-} as const;
+declare module '../kernel/kernel.js' {
+  interface Kernel {
+    /** ptype_base: protocol handlers by ethertype. */
+    ptypeBase: Map<number, PacketType[]>;
+  }
+}
+
+/**
+ * net_dev_init() (a subsys_initcall): a softnet_data per CPU, ptype_base, and the
+ * NET_RX softirq. NET_TX's action lives with the qdiscs; init.ts opens it.
+ */
+export function netDevInit(kernel: Kernel): void {
+  kernel.ptypeBase = new Map();
+  kernel.netdevChain = [];
+  for (const cpu of kernel.cpus) {
+    cpu.sd = new SoftnetData(cpu.id, processBacklog, kernel.core.dev_weight * kernel.core.dev_weight_rx_bias);
+  }
+  kernel.openSoftirq(SOFTIRQ.NET_RX, netRxAction);
+}
+
+/** this_cpu_ptr(&softnet_data): the softnet_data of the CPU running now. */
+export function thisSoftnet(kernel: Kernel): SoftnetData {
+  return (kernel.cpus[kernel.curCpu] as Cpu).sd;
+}
 
 /** dev_add_pack(): taps (ETH_P_ALL) per device or per namespace; protocol handlers globally. */
 export function devAddPack(kernel: Kernel, pt: PacketType, net: { ptypeAll: PacketType[] } | null = null): void {
@@ -119,7 +138,7 @@ export function devQueueXmit(skb: SkBuff): number {
   kernel.localBhDisable();
   try {
     if (dev.flags & IFF.UP) {
-      const sd = kernel.thisSoftnet();
+      const sd = thisSoftnet(kernel);
       if (sd.xmitRecursion > XMIT_RECURSION_LIMIT) {
         kernel.netCritRatelimited(`Dead loop on virtual device ${dev.name}, fix it urgently!`);
       } else {
@@ -203,7 +222,7 @@ export function flowLimitUpdate(kernel: Kernel): void {
 export function enqueueToBacklog(skb: SkBuff, cpu: number): number {
   const dev = skb.dev as NetDevice;
   const kernel = dev.kernel;
-  const sd = (kernel.cpus[cpu] as { sd: SoftnetData }).sd;
+  const sd = (kernel.cpus[cpu] as Cpu).sd;
   if (!dev.running) {
     dev.coreStats.rxDropped++;
     kfreeSkb(skb);
@@ -238,7 +257,7 @@ function napiScheduleRps(kernel: Kernel, sd: SoftnetData): void {
 export function napiSchedule(kernel: Kernel, cpu: number, napi: NapiStruct): void {
   if (napi.scheduled) return;
   napi.scheduled = true;
-  const sd = (kernel.cpus[cpu] as { sd: SoftnetData }).sd;
+  const sd = (kernel.cpus[cpu] as Cpu).sd;
   sd.pollList.push(napi);
   kernel.raiseSoftirq(cpu, SOFTIRQ.NET_RX);
 }
@@ -268,7 +287,7 @@ export function processBacklog(sd: SoftnetData, quota: number): number {
  * Anything left re-raises NET_RX.
  */
 export function netRxAction(kernel: Kernel, cpu: number): void {
-  const sd = (kernel.cpus[cpu] as { sd: SoftnetData }).sd;
+  const sd = (kernel.cpus[cpu] as Cpu).sd;
   kernel.trace.netRxAction++;
   // time_limit = jiffies + …: the softirq round's start, read once for all its handlers.
   const start = kernel.softirqStart >= 0 ? kernel.softirqStart : kernel.clock.now();
@@ -340,7 +359,7 @@ export function netifReceiveSkb(skb: SkBuff): number {
   const kernel = dev.kernel;
   netTimestampCheck(kernel, kernel.core.netdev_tstamp_prequeue === 0, skb);
   skb.skbIif = dev.ifindex;
-  kernel.thisSoftnet().processed++;
+  thisSoftnet(kernel).processed++;
   kernel.trace.netifReceiveSkb++;
   skbResetNetworkHeader(skb);
   if (skb.transportHeader < 0) skbResetTransportHeader(skb);

@@ -4,10 +4,10 @@
  * netdev_fix_features). Tools ask through these functions, never by poking at the
  * device, so what they print is what the kernel would answer.
  */
-import { E } from './errno.js';
+import { E } from '../include/errno.js';
 import { NETDEV } from './if.js';
 import { NETDEV_FEATURE_NAMES, NETIF_F, NETIF_F_NEVER_CHANGE, type NetdevFeatures } from './netdev-features.js';
-import type { EthtoolTsInfo, ExtAck, NetDevice } from './netdevice.js';
+import { callNetdeviceNotifiers, type EthtoolTsInfo, type ExtAck, type NetDevice } from './netdevice.js';
 
 /** NETDEV_FEATURE_COUNT: the size of the ETH_SS_FEATURES string set on 6.18. */
 export const NETDEV_FEATURE_COUNT = 64;
@@ -140,7 +140,7 @@ export function netdevUpdateFeaturesLocked(dev: NetDevice): number {
 
 /** netdev_features_change(). */
 export function netdevFeaturesChange(dev: NetDevice): void {
-  dev.kernel.callNetdevNotifiers(NETDEV.FEAT_CHANGE, dev);
+  callNetdeviceNotifiers(NETDEV.FEAT_CHANGE, dev);
 }
 
 /** netdev_update_features(). */

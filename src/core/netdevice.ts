@@ -4,9 +4,10 @@
  * dev_get_stats). A driver fills in the fields and three ops tables; the core
  * knows nothing about what kind of device it is.
  */
+
+import { E } from '../include/errno.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Net } from '../net/net.js';
-import { E } from './errno.js';
 import { ARPHRD, IF_OPER, IFF, IFF_PRIV, IFNAMSIZ, NET_ADDR, NETDEV } from './if.js';
 import type { NetdevFeatures } from './netdev-features.js';
 import type { PacketType } from './packet-type.js';
@@ -64,6 +65,8 @@ export interface NetDeviceOps {
   ndoGetStats64?(dev: NetDevice, stats: RtnlLinkStats64): void;
   ndoSetMacAddress?(dev: NetDevice, addr: Uint8Array): number;
   ndoChangeMtu?(dev: NetDevice, mtu: number): number;
+  /** The ifindex of the device this one is tied to (veth: its peer); absent means its own. */
+  ndoGetIflink?(dev: NetDevice): number;
 }
 
 /** struct ethtool_ts_info. */
@@ -80,6 +83,10 @@ export interface EthtoolOps {
   getTsInfo?(dev: NetDevice, info: EthtoolTsInfo): number;
   getDrvinfo?(dev: NetDevice): { driver: string; version: string; busInfo: string };
   getSsetCount?(dev: NetDevice): number;
+  /** ETH_SS_STATS names and values, in the same order (ethtool -S). */
+  getEthtoolStats?(dev: NetDevice): [string, number][];
+  /** ethtool -l: maximum and current RX/TX channels. */
+  getChannels?(dev: NetDevice): { maxRx: number; maxTx: number; rxCount: number; txCount: number };
 }
 
 /** struct header_ops. create returns the header length pushed, or a negative length on failure. */
@@ -97,6 +104,31 @@ export interface HeaderOps {
 }
 
 export type NetdevNotifier = (event: number, dev: NetDevice) => void;
+
+declare module '../kernel/kernel.js' {
+  interface Kernel {
+    /** netdev_chain: told of every device event. */
+    netdevChain: NetdevNotifier[];
+    /** blackhole_dev: global, never registered, takes packets of routes whose device went away. */
+    blackholeDev: NetDevice;
+  }
+}
+
+/** register_netdevice_notifier(). */
+export function registerNetdeviceNotifier(kernel: Kernel, fn: NetdevNotifier): void {
+  kernel.netdevChain.push(fn);
+}
+
+/** unregister_netdevice_notifier(). */
+export function unregisterNetdeviceNotifier(kernel: Kernel, fn: NetdevNotifier): void {
+  const i = kernel.netdevChain.indexOf(fn);
+  if (i >= 0) kernel.netdevChain.splice(i, 1);
+}
+
+/** call_netdevice_notifiers(). A copy: a notifier may unregister itself (or another) while the chain runs. */
+export function callNetdeviceNotifiers(event: number, dev: NetDevice): void {
+  for (const fn of [...dev.kernel.netdevChain]) fn(event, dev);
+}
 
 /** What the device layer calls on a root qdisc users attached (struct Qdisc; sched/ implements it). */
 export interface DevQdisc {
@@ -152,6 +184,8 @@ export class NetDevice {
   running = false;
   /** !__LINK_STATE_NOCARRIER. */
   carrierOk = true;
+  /** carrier_up_count + carrier_down_count (IFLA_CARRIER_CHANGES). */
+  carrierChanges = 0;
   dormant = false;
   /** dev->lltx: the driver needs no TX lock. */
   lltx = false;
@@ -248,7 +282,7 @@ export function devLstatsRead(dev: NetDevice): PcpuLstats {
 }
 
 function notify(dev: NetDevice, event: number): void {
-  dev.kernel.callNetdevNotifiers(event, dev);
+  callNetdeviceNotifiers(event, dev);
 }
 
 /** dev_open(): bring the device up and attach its default qdisc. */
@@ -317,6 +351,15 @@ export function devValidName(name: string): boolean {
   if (name.length === 0 || new TextEncoder().encode(name).byteLength >= IFNAMSIZ) return false;
   if (name === '.' || name === '..') return false;
   return !/[/:\s]/.test(name);
+}
+
+/** dev_alloc_name(): the lowest free number for a "name%d" pattern, or null if none. */
+export function devAllocName(net: Net, pattern: string): string | null {
+  for (let i = 0; i < 32768; i++) {
+    const name = pattern.replace('%d', String(i));
+    if (net.devGetByName(name) === undefined) return name;
+  }
+  return null;
 }
 
 /** dev_change_name(). Renaming lo while it is up is allowed on current kernels. */

@@ -5,6 +5,13 @@
  */
 import { SkBuffHead } from './skbuff.js';
 
+declare module '../kernel/kernel.js' {
+  interface Cpu {
+    /** This CPU's softnet_data, made by net_dev_init. */
+    sd: SoftnetData;
+  }
+}
+
 /** struct napi_struct, reduced to what the backlog and drivers need. */
 export class NapiStruct {
   /** NAPI_STATE_SCHED: on a poll list, or being polled. */

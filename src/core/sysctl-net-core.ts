@@ -3,9 +3,11 @@
  * kernel enforces (probed with `sysctl -w`); HZ is taken as 1000, so
  * netdev_budget_usecs defaults to, and may not go below, 2 jiffies = 2000 µs.
  */
+
+import { E } from '../include/errno.js';
+import type { Kernel } from '../kernel/kernel.js';
 import { intSysctl, type SysctlEntry } from '../kernel/sysctl.js';
 import { flowLimitUpdate } from './dev.js';
-import { E } from './errno.js';
 
 /** Per-namespace net.core values (struct netns_core and friends). */
 export interface NetCorePerNet {
@@ -37,6 +39,11 @@ const SOCK_MIN_BUF = 4608;
 const USEC_PER_SEC = 1_000_000;
 const HZ = 1000;
 const isPowerOf2 = (v: number) => v > 0 && (v & (v - 1)) === 0;
+
+/** sysctl_core_init() (an fs_initcall): the net.core table. */
+export function sysctlCoreInit(kernel: Kernel): void {
+  for (const e of netCoreSysctls()) kernel.registerSysctl(e);
+}
 
 export function netCoreSysctls(): SysctlEntry[] {
   const g = (k: { core: object }) => k.core as Record<string, unknown>;

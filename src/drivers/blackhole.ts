@@ -18,8 +18,8 @@ function blackholeNetdevXmit(skb: SkBuff, dev: NetDevice): number {
 
 const blackholeNetdevOps: NetDeviceOps = { ndoStartXmit: blackholeNetdevXmit };
 
-/** blackhole_netdev_init(): UP|RUNNING from the start, MTU ETH_MIN_MTU. */
-export function blackholeNetdevInit(kernel: Kernel): NetDevice {
+/** blackhole_netdev_init() (a device_initcall): UP|RUNNING from the start, MTU ETH_MIN_MTU. */
+export function blackholeNetdevInit(kernel: Kernel): void {
   const dev = new NetDevice(
     kernel,
     'blackhole_dev',
@@ -28,5 +28,5 @@ export function blackholeNetdevInit(kernel: Kernel): NetDevice {
   );
   devActivate(dev);
   dev.flags |= IFF.UP | IFF.RUNNING;
-  return dev;
+  kernel.blackholeDev = dev;
 }

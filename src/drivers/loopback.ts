@@ -17,10 +17,10 @@ import {
   type RtnlLinkStats64,
 } from '../core/netdevice.js';
 import { kfreeSkb, type SkBuff, skbOrphan } from '../core/skbuff.js';
-import type { PernetOperations } from '../kernel/kernel.js';
+import type { Kernel } from '../kernel/kernel.js';
 import { ethHeaderOps, ethMacAddr, ethTypeTrans } from '../link/ethernet.js';
 import { ETH_ALEN, ETH_HLEN } from '../link/if-ether.js';
-import type { Net } from '../net/net.js';
+import { type Net, type PernetOperations, registerPernetDevice } from '../net/net.js';
 
 /**
  * loopback_xmit(). Every step is Linux's: stamp, orphan (the sender's send-buffer
@@ -140,3 +140,12 @@ export const loopbackNetOps: PernetOperations = {
     net.loopbackDev = dev;
   },
 };
+
+/**
+ * What net_dev_init does for lo: register it as a pernet device, so every namespace
+ * gets it after its protocols' state. lo has no rtnl_link_ops (no `type` for
+ * `ip link add`, no kind in `ip -d link`), as on Linux.
+ */
+export function loopbackInit(kernel: Kernel): void {
+  registerPernetDevice(kernel, loopbackNetOps);
+}

@@ -4,12 +4,13 @@
  * counters and its net.ipv4 sysctls; the kernel follows address and device events.
  */
 
-import { E } from '../core/errno.js';
 import { NETDEV } from '../core/if.js';
 import { NeighTable } from '../core/neighbour.js';
-import type { Kernel, PernetOperations } from '../kernel/kernel.js';
+import { registerNetdeviceNotifier } from '../core/netdevice.js';
+import { E } from '../include/errno.js';
+import type { Kernel } from '../kernel/kernel.js';
 import { intSysctl, parseProcInt, type SysctlEntry } from '../kernel/sysctl.js';
-import type { Net } from '../net/net.js';
+import { type Net, type PernetOperations, registerPernetSubsys } from '../net/net.js';
 import { ipFibInit } from './fib-frontend.js';
 import { fib4DefaultRules } from './fib-rules.js';
 import { icmpInit } from './icmp.js';
@@ -96,14 +97,14 @@ function ipv4Sysctls() {
 
 export function inetInit(kernel: Kernel): void {
   for (const s of ipv4Sysctls()) kernel.registerSysctl(s);
-  kernel.registerPernetOperations(ipv4NetOps);
+  registerPernetSubsys(kernel, ipv4NetOps);
   ipFibInit(kernel);
   ipProcInit();
   ipInputInit(kernel);
   icmpInit(kernel);
   ipFragmentInit();
   // arp_netdev_event(): a device going down or away takes its neighbour entries with it.
-  kernel.registerNetdevNotifier((event, dev) => {
+  registerNetdeviceNotifier(kernel, (event, dev) => {
     if ((event === NETDEV.DOWN || event === NETDEV.UNREGISTER) && dev.net?.ipv4 !== undefined) {
       dev.net.ipv4.arpTbl.flushDev(dev);
     }

@@ -4,9 +4,10 @@
  * keeps addresses; an MTU below 68 destroys IPv4 on the device, and raising it again
  * brings back an empty in_device that the next up fills.
  */
-import { E } from '../core/errno.js';
+
 import { IFF, NETDEV } from '../core/if.js';
-import type { ExtAck, NetDevice } from '../core/netdevice.js';
+import { type ExtAck, type NetDevice, registerNetdeviceNotifier } from '../core/netdevice.js';
+import { E } from '../include/errno.js';
 import type { Timer } from '../kernel/clock.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Net } from '../net/net.js';
@@ -139,6 +140,15 @@ export function inetInsertIfaExt(inDev: InDevice, ifa: InIfaddr, extack: ExtAck 
 /** inet_insert_ifa() for callers that only need to know whether it went in. */
 export function inetInsertIfa(inDev: InDevice, ifa: InIfaddr): boolean {
   return inetInsertIfaExt(inDev, ifa) === 0;
+}
+
+export type InetaddrNotifier = (event: number, ifa: InIfaddr, inDev: InDevice) => void;
+
+declare module '../kernel/kernel.js' {
+  interface Kernel {
+    /** inetaddr_chain: told NETDEV_UP when an address is added, NETDEV_DOWN when removed. */
+    inetaddrChain: InetaddrNotifier[];
+  }
 }
 
 function notifyInetaddr(inDev: InDevice, event: number, ifa: InIfaddr): void {
@@ -386,5 +396,6 @@ export function inetRtmDeladdr(net: Net, req: IfaddrRequest, extack: ExtAck): nu
 
 /** devinet_init(): follow every device's events. */
 export function devinetInit(kernel: Kernel): void {
-  kernel.registerNetdevNotifier(inetdevEvent);
+  kernel.inetaddrChain = [];
+  registerNetdeviceNotifier(kernel, inetdevEvent);
 }

@@ -6,9 +6,10 @@
  * A device going down kills the next hops that are not host-scoped, so lo's local
  * routes survive `ip link set lo down` while its broadcast route goes.
  */
-import { E } from '../core/errno.js';
+
 import { IFF, NETDEV } from '../core/if.js';
-import type { NetDevice } from '../core/netdevice.js';
+import { type NetDevice, registerNetdeviceNotifier } from '../core/netdevice.js';
+import { E } from '../include/errno.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Net } from '../net/net.js';
 import { IFA_F, type InDevice, type InIfaddr, inDevGet, inetMakeMask, RT_SCOPE } from './devinet.js';
@@ -200,7 +201,7 @@ function fibNetdevEvent(event: number, dev: NetDevice): void {
 /** ip_fib_init(): follow address and device events. */
 export function ipFibInit(kernel: Kernel): void {
   kernel.inetaddrChain.push(fibInetaddrEvent);
-  kernel.registerNetdevNotifier(fibNetdevEvent);
+  registerNetdeviceNotifier(kernel, fibNetdevEvent);
 }
 
 export { RTNH_F };

@@ -5,9 +5,10 @@
  * check and do, with their -errno and extack messages. Every change flushes the
  * route cache so sockets look their routes up again.
  */
-import { E } from '../core/errno.js';
+
 import { IFF, LOOPBACK_IFINDEX } from '../core/if.js';
 import type { ExtAck } from '../core/netdevice.js';
+import { E } from '../include/errno.js';
 import type { Net } from '../net/net.js';
 import { NLM_F } from '../net/netlink.js';
 import { inDevGet, inetMakeMask, RT_SCOPE } from './devinet.js';

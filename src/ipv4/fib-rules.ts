@@ -3,7 +3,7 @@
  * list; each rule that matches the flow names a table to look in or a verdict.
  * A table with no answer (-EAGAIN) passes the lookup on to the next rule.
  */
-import { E } from '../core/errno.js';
+import { E } from '../include/errno.js';
 import { inetMakeMask } from './devinet.js';
 import { type FibResult, type FibTable, type Flowi4, RT_TABLE } from './fib.js';
 

@@ -4,8 +4,9 @@
  * length gives the same answers (the longest match, then aliases in order) with a
  * lookup cost that depends on how many prefix lengths are in use, not on routes.
  */
-import { E } from '../core/errno.js';
+
 import type { NetDevice } from '../core/netdevice.js';
+import { E } from '../include/errno.js';
 import { inetMakeMask } from './devinet.js';
 
 /** Route types (RTN_*). */

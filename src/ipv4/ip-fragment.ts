@@ -6,8 +6,9 @@
  * bytes, uncopied. Counters as Linux keeps them: FragOKs/FragCreates/FragFails,
  * ReasmReqds/ReasmOKs/ReasmFails/ReasmTimeout, ReasmOverlaps.
  */
-import { E } from '../core/errno.js';
+
 import { allocSkb, kfreeSkb, type SkBuff, skbAddFrag, skbChecksumHelp, skbCopyBits, skbPut } from '../core/skbuff.js';
+import { E } from '../include/errno.js';
 import { FragDir, type FragQueue, fragPayload, INET_FRAG } from '../net/inet-fragment.js';
 import type { Net } from '../net/net.js';
 import { ICMP } from '../wire/icmp.js';

@@ -5,9 +5,9 @@
  * entry) builds the Ethernet header → dev_queue_xmit.
  */
 import { devQueueXmit, netXmitErrno } from '../core/dev.js';
-import { E } from '../core/errno.js';
 import { neighOutput } from '../core/neighbour.js';
 import { ipHdr, type SkBuff, skbPush, skbResetNetworkHeader } from '../core/skbuff.js';
+import { E } from '../include/errno.js';
 import { ETH_P } from '../link/if-ether.js';
 import type { Net } from '../net/net.js';
 import { IP_DF, IPV4_HEADER_LEN } from '../wire/ipv4.js';

@@ -6,8 +6,9 @@
  * net.ipv4.ping_group_range, whose default "1 0" allows nobody (not even root; that is
  * why iputils falls back to a raw socket).
  */
-import { E } from '../core/errno.js';
+
 import { allocSkb, kfreeSkb, type SkBuff, skbCopyBits, skbPut } from '../core/skbuff.js';
+import { E } from '../include/errno.js';
 import { ipv6AddrAny } from '../ipv6/addr.js';
 import { icmpv6OutCount } from '../ipv6/icmp.js';
 import { IPV6_MAX_HEADROOM, ip6XmitDgram } from '../ipv6/ip6-output.js';

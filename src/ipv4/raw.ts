@@ -5,8 +5,9 @@
  * iputils ping uses one for ICMP when ping sockets are not allowed (the default
  * net.ipv4.ping_group_range "1 0").
  */
-import { E } from '../core/errno.js';
+
 import { allocSkb, kfreeSkb, pskbMayPull, type SkBuff, skbCopyDatagram, skbPut } from '../core/skbuff.js';
+import { E } from '../include/errno.js';
 import type { Net } from '../net/net.js';
 import { DatagramQueue } from '../socket/datagram-queue.js';
 import { datagramTruesize } from '../socket/sock.js';

@@ -7,10 +7,10 @@
  * checked with one comparison and looked up again only after a change.
  */
 import type { DstEntry } from '../core/dst.js';
-import { E } from '../core/errno.js';
 import { IFF, LOOPBACK_IFINDEX } from '../core/if.js';
 import type { NetDevice } from '../core/netdevice.js';
 import { ipHdr, type SkBuff } from '../core/skbuff.js';
+import { E } from '../include/errno.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Net } from '../net/net.js';
 import { registerProcNet } from '../net/procfs.js';

@@ -3,9 +3,10 @@
  * going down removes every IPv6 address; an MTU below 1280 removes them too, and they
  * come back only with the next up.
  */
-import { E } from '../core/errno.js';
+
 import { IFF, NETDEV } from '../core/if.js';
-import type { ExtAck, NetDevice } from '../core/netdevice.js';
+import { type ExtAck, type NetDevice, registerNetdeviceNotifier } from '../core/netdevice.js';
+import { E } from '../include/errno.js';
 import { IFA_F, type IfaddrRequest, INFINITY_LIFE_TIME, RT_SCOPE } from '../ipv4/devinet.js';
 import type { Timer } from '../kernel/clock.js';
 import type { Kernel } from '../kernel/kernel.js';
@@ -56,6 +57,15 @@ function ipv6AddDev(dev: NetDevice): Inet6Dev {
   const idev: Inet6Dev = { dev, addrList: [] };
   dev.ip6Ptr = idev;
   return idev;
+}
+
+export type Inet6addrNotifier = (event: number, ifa: Inet6Ifaddr, idev: Inet6Dev) => void;
+
+declare module '../kernel/kernel.js' {
+  interface Kernel {
+    /** inet6addr_chain: told NETDEV_UP when an address is added, NETDEV_DOWN when removed. */
+    inet6addrChain: Inet6addrNotifier[];
+  }
 }
 
 function notifyInet6addr(idev: Inet6Dev, event: number, ifa: Inet6Ifaddr): void {
@@ -392,6 +402,7 @@ export function if6SeqShow(net: Net): string {
 
 /** addrconf_init(): follow every device's events; /proc/net/if_inet6. */
 export function addrconfInit(kernel: Kernel): void {
-  kernel.registerNetdevNotifier(addrconfNotify);
+  kernel.inet6addrChain = [];
+  registerNetdeviceNotifier(kernel, addrconfNotify);
   registerProcNet('if_inet6', if6SeqShow);
 }

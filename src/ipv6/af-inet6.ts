@@ -1,8 +1,8 @@
 /** net/ipv6/af_inet6.c inet6_init() and the per-namespace IPv6 setup. */
 import { NeighTable } from '../core/neighbour.js';
-import type { Kernel, PernetOperations } from '../kernel/kernel.js';
+import type { Kernel } from '../kernel/kernel.js';
 import { intSysctl } from '../kernel/sysctl.js';
-import type { Net } from '../net/net.js';
+import { type Net, type PernetOperations, registerPernetSubsys } from '../net/net.js';
 import { icmpv6Init } from './icmp.js';
 import { ip6InputInit } from './ip6-input.js';
 import { ipv6MibNew } from './netns.js';
@@ -28,7 +28,7 @@ export function inet6Init(kernel: Kernel): void {
   kernel.registerSysctl(intSysctl('net.ipv6.auto_flowlabels', true, h, 'auto_flowlabels', { min: 0, max: 3 }));
   kernel.registerSysctl(intSysctl('net.ipv6.icmp.echo_ignore_all', true, h, 'echo_ignore_all', { min: 0, max: 1 }));
   kernel.registerSysctl(intSysctl('net.ipv6.icmp.ratelimit', true, h, 'ratelimit', { min: 0 }));
-  kernel.registerPernetOperations(ipv6NetOps);
+  registerPernetSubsys(kernel, ipv6NetOps);
   ip6RouteInit(kernel);
   ip6InputInit(kernel);
   icmpv6Init(kernel);

@@ -4,9 +4,9 @@
  * route, ip6_finish_output2 lets the neighbour entry (NOARP on lo) add the link header.
  */
 import { devQueueXmit, netXmitErrno } from '../core/dev.js';
-import { E } from '../core/errno.js';
 import { neighOutput } from '../core/neighbour.js';
 import { type SkBuff, skbPush, skbResetNetworkHeader } from '../core/skbuff.js';
+import { E } from '../include/errno.js';
 import { ETH_P } from '../link/if-ether.js';
 import type { Net } from '../net/net.js';
 import { IPV6_HEADER_LEN, Ipv6Header } from '../wire/ipv6.js';

@@ -3,8 +3,9 @@
  * upper-layer header (no IPv6 header), and for ICMPv6 the kernel computes the
  * checksum of what they send (IPV6_CHECKSUM is implied at offset 2). ping -6 uses one.
  */
-import { E } from '../core/errno.js';
+
 import { allocSkb, kfreeSkb, pskbMayPull, type SkBuff, skbCopyBits, skbPut } from '../core/skbuff.js';
+import { E } from '../include/errno.js';
 import type { Net } from '../net/net.js';
 import { DatagramQueue } from '../socket/datagram-queue.js';
 import { Icmpv6Header } from '../wire/icmpv6.js';

@@ -4,8 +4,9 @@
  * overlap discards the datagram (RFC 5722); a queue left incomplete for
  * ip6frag_time (60 s) is dropped with ICMPv6 time exceeded if its first piece came.
  */
-import { E } from '../core/errno.js';
+
 import { allocSkb, kfreeSkb, type SkBuff, skbAddFrag, skbChecksumHelp, skbCopyBits, skbPut } from '../core/skbuff.js';
+import { E } from '../include/errno.js';
 import { FragDir, type FragQueue, fragPayload, INET_FRAG } from '../net/inet-fragment.js';
 import type { Net } from '../net/net.js';
 import { ICMPV6 } from '../wire/icmpv6.js';

@@ -5,9 +5,10 @@
  * and do, with their -errno and extack messages, and the order inet6_dump_fib walks the
  * tables in. Every change bumps net.ipv6.genid so cached routes are looked up again.
  */
-import { E } from '../core/errno.js';
+
 import { IFF } from '../core/if.js';
 import type { ExtAck, NetDevice } from '../core/netdevice.js';
+import { E } from '../include/errno.js';
 import { RT_TABLE, RTN, RTNH_F } from '../ipv4/fib.js';
 import type { Net } from '../net/net.js';
 import { NLM_F } from '../net/netlink.js';

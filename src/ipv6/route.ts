@@ -6,10 +6,10 @@
  * lo is down and ::1 is gone) and send anything local through lo.
  */
 import type { DstEntry } from '../core/dst.js';
-import { E } from '../core/errno.js';
 import { NETDEV } from '../core/if.js';
-import type { NetDevice } from '../core/netdevice.js';
+import { type NetDevice, registerNetdeviceNotifier } from '../core/netdevice.js';
 import type { SkBuff } from '../core/skbuff.js';
+import { E } from '../include/errno.js';
 import { RT_TABLE, RTN, RTPROT } from '../ipv4/fib.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Net } from '../net/net.js';
@@ -264,5 +264,5 @@ function rt6NetdevEvent(event: number, dev: NetDevice): void {
 
 export function ip6RouteInit(kernel: Kernel): void {
   kernel.inet6addrChain.push(inet6addrEvent);
-  kernel.registerNetdevNotifier(rt6NetdevEvent);
+  registerNetdeviceNotifier(kernel, rt6NetdevEvent);
 }

@@ -1,32 +1,16 @@
 /**
- * The Kernel: the host every namespace runs on. It owns the CPUs (one softnet_data
- * each), the softirq machinery, the clock, the global sysctls, the global protocol
- * handler table (ptype_base), the netdevice notifier chain, pernet operations,
- * blackhole_dev and the kernel log.
+ * The Kernel: the host every namespace runs on. It owns the CPUs, the softirq
+ * machinery, the clock, the global sysctls and the kernel log, and knows no protocol
+ * and no driver. What the network subsystems keep per kernel (softnet_data per CPU,
+ * ptype_base, the notifier chains, pernet operations, blackhole_dev) they declare on
+ * it themselves, by module augmentation, and set up in their initcalls: init.ts runs
+ * those, in Linux's order, for every Kernel made.
  *
  * Softirqs run the way Linux runs them after local_bh_enable(): when the outermost
  * entry into the stack returns, __do_softirq handles what is pending, restarting up to
  * MAX_SOFTIRQ_RESTART times within MAX_SOFTIRQ_TIME; anything still pending is handed
  * to ksoftirqd, which here is a later macrotask, so the event loop is never starved.
  */
-import { netRxAction, processBacklog, SOFTIRQ } from '../core/dev.js';
-import type { NetDevice, NetdevNotifier } from '../core/netdevice.js';
-import type { PacketType } from '../core/packet-type.js';
-import { SoftnetData } from '../core/softnet.js';
-import { netCoreSysctls, perNetCoreDefaults } from '../core/sysctl-net-core.js';
-import { blackholeNetdevInit } from '../drivers/blackhole.js';
-import { loopbackNetOps } from '../drivers/loopback.js';
-import { inetInit } from '../ipv4/af-inet.js';
-import type { InDevice, InIfaddr } from '../ipv4/devinet.js';
-import { devinetInit } from '../ipv4/devinet.js';
-import type { Inet6Dev, Inet6Ifaddr } from '../ipv6/addrconf.js';
-import { addrconfInit } from '../ipv6/addrconf.js';
-import { inet6Init } from '../ipv6/af-inet6.js';
-import type { Net } from '../net/net.js';
-import { netTxAction } from '../sched/sch-generic.js';
-import { tcpInit } from '../transport/tcp/rcv.js';
-import { udpInit } from '../transport/udp.js';
-import { udpProcInit } from '../transport/udp-proc.js';
 import { type Clock, RealClock, VirtualClock } from './clock.js';
 import { RatelimitState } from './ratelimit.js';
 import type { SysctlEntry } from './sysctl.js';
@@ -44,19 +28,15 @@ export interface KernelOptions {
   clock?: 'real' | 'virtual' | Clock;
 }
 
-/** struct pernet_operations: what each subsystem does when a namespace is made or destroyed. */
-export interface PernetOperations {
-  name: string;
-  init(net: Net): void;
-  exit?(net: Net): void;
-}
+/** A softirq handler (open_softirq's action), run on `cpu`. */
+export type SoftirqAction = (kernel: Kernel, cpu: number) => void;
 
-export type InetaddrNotifier = (event: number, ifa: InIfaddr, inDev: InDevice) => void;
-export type Inet6addrNotifier = (event: number, ifa: Inet6Ifaddr, idev: Inet6Dev) => void;
-
+/**
+ * One CPU. Subsystems add their per-CPU state by augmenting this interface (core adds
+ * `sd`, its softnet_data) and fill it in from their initcall.
+ */
 export interface Cpu {
   readonly id: number;
-  readonly sd: SoftnetData;
   /** Bitmask of raised softirqs (local_softirq_pending). */
   softirqPending: number;
   ksoftirqdWoken: boolean;
@@ -83,6 +63,17 @@ export interface NetCoreGlobal {
   max_skb_frags: number;
   message_cost: number;
   message_burst: number;
+}
+
+/**
+ * The boot sequence every Kernel runs when made: init.ts installs it (do_initcalls), as
+ * the linker gathers each subsystem's initcalls into one table, so this file need not
+ * name them.
+ */
+let bootSequence: ((kernel: Kernel) => void) | null = null;
+
+export function setBootSequence(fn: (kernel: Kernel) => void): void {
+  bootSequence = fn;
 }
 
 const queueMacrotask: (fn: () => void) => void =
@@ -119,26 +110,14 @@ export class Kernel {
 
   /** The sysctl table; layers add entries with registerSysctl. */
   readonly sysctls = new Map<string, SysctlEntry>();
-  /** ptype_base: protocol handlers by ethertype. */
-  readonly ptypeBase = new Map<number, PacketType[]>();
-  readonly pernetOps: PernetOperations[] = [];
-  readonly namespaces = new Set<Net>();
-  #netdevNotifiers: NetdevNotifier[] = [];
-  /** inetaddr_chain / inet6addr_chain: told NETDEV_UP when an address is added, NETDEV_DOWN when removed. */
-  readonly inetaddrChain: InetaddrNotifier[] = [];
-  readonly inet6addrChain: Inet6addrNotifier[] = [];
   /** netstamp_needed_key: sockets that want receive timestamps. */
   netstampNeeded = 0;
-  /** The first namespace made on this kernel: it alone sees the global sysctls. */
-  initNet: Net | null = null;
-  /** blackhole_dev: global, never registered, takes packets of routes whose device went away. */
-  readonly blackholeDev: NetDevice;
   /** The kernel log (dmesg), newest last. */
   readonly log: LogLine[] = [];
   /** Stage counters along the packet path (trace.ts), for watchers such as the browser page. */
   readonly trace: Trace;
   #netRatelimit: RatelimitState;
-  #softirqHandlers: ((kernel: Kernel, cpu: number) => void)[] = [];
+  #softirqHandlers: SoftirqAction[] = [];
   #idleWaiters: (() => void)[] = [];
   #nextNetId = 0;
 
@@ -147,41 +126,18 @@ export class Kernel {
     this.clock = clock === 'real' ? new RealClock() : clock === 'virtual' ? new VirtualClock() : clock;
     const n = opts.cpus ?? 2;
     if (!Number.isInteger(n) || n < 1 || n > 64) throw new RangeError(`cpus must be an integer from 1 to 64, got ${n}`);
-    this.cpus = Array.from({ length: n }, (_, id) => ({
-      id,
-      sd: new SoftnetData(id, processBacklog, this.core.dev_weight * this.core.dev_weight_rx_bias),
-      softirqPending: 0,
-      ksoftirqdWoken: false,
-    }));
+    // Subsystems' per-CPU fields (Cpu is augmented) are filled in by their initcalls.
+    this.cpus = Array.from({ length: n }, (_, id) => ({ id, softirqPending: 0, ksoftirqdWoken: false }) as Cpu);
     this.trace = new Trace(n);
     this.#netRatelimit = new RatelimitState(this.core.message_cost * 1e9, this.core.message_burst);
-    // net_dev_init(): open_softirq(NET_RX_SOFTIRQ, net_rx_action); the loopback pernet device first.
-    this.#softirqHandlers[SOFTIRQ.NET_RX] = netRxAction;
-    this.#softirqHandlers[SOFTIRQ.NET_TX] = netTxAction;
-    for (const e of netCoreSysctls()) this.registerSysctl(e);
-    // inet_init() / inet6_init(): address handlers and the FIB follow device events from
-    // boot on. Subsystems' pernet init runs before devices' (register_pernet_device), so
-    // a namespace's IPv4 state exists when its lo registers.
-    devinetInit(this);
-    addrconfInit(this);
-    inetInit(this);
-    inet6Init(this);
-    udpInit(this);
-    udpProcInit();
-    tcpInit(this);
-    this.registerPernetOperations(loopbackNetOps);
-    this.blackholeDev = blackholeNetdevInit(this);
+    if (bootSequence === null) throw new Error('lonet: no boot sequence installed (import lonet, or src/init.ts)');
+    bootSequence(this);
   }
 
   /** A virtual clock, for tests that move time themselves. */
   get virtualClock(): VirtualClock {
     if (!(this.clock instanceof VirtualClock)) throw new TypeError('this kernel runs on the real clock');
     return this.clock;
-  }
-
-  /** Per-net defaults of net.core (somaxconn, rmem_default, …) for a new namespace. */
-  perNetCoreDefaults() {
-    return perNetCoreDefaults();
   }
 
   allocNetId(): number {
@@ -192,29 +148,9 @@ export class Kernel {
     this.sysctls.set(entry.name, entry);
   }
 
-  /** register_pernet_subsys(): runs init for every namespace that exists already. */
-  registerPernetOperations(ops: PernetOperations): void {
-    this.pernetOps.push(ops);
-    for (const net of this.namespaces) ops.init(net);
-  }
-
-  registerNetdevNotifier(fn: NetdevNotifier): void {
-    this.#netdevNotifiers.push(fn);
-  }
-
-  unregisterNetdevNotifier(fn: NetdevNotifier): void {
-    const i = this.#netdevNotifiers.indexOf(fn);
-    if (i >= 0) this.#netdevNotifiers.splice(i, 1);
-  }
-
-  callNetdevNotifiers(event: number, dev: NetDevice): void {
-    // A copy: a notifier may unregister itself (or another) while the chain runs.
-    for (const fn of [...this.#netdevNotifiers]) fn(event, dev);
-  }
-
-  /** this_cpu_ptr(&softnet_data). */
-  thisSoftnet(): SoftnetData {
-    return (this.cpus[this.curCpu] as Cpu).sd;
+  /** open_softirq(): the handler for softirq `nr`. */
+  openSoftirq(nr: number, action: SoftirqAction): void {
+    this.#softirqHandlers[nr] = action;
   }
 
   /** local_bh_disable(). */

@@ -4,9 +4,15 @@
  * with no lookup. Global entries live on the Kernel and, as in Linux, are visible only
  * from the initial namespace; per-namespace entries live on each Net.
  */
-import { E } from '../core/errno.js';
-import type { Net } from '../net/net.js';
+import { E } from '../include/errno.js';
 import type { Kernel } from './kernel.js';
+
+/**
+ * struct net as the sysctl table sees it. Empty here, so the kernel names no higher
+ * layer; net/net.ts merges Net into it (module augmentation).
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled in by net/net.ts
+export interface Net {}
 
 export interface SysctlEntry {
   /** Dotted name: net.core.somaxconn */

@@ -2,10 +2,11 @@
  * net/ethernet/eth.c: building the link header on send (eth_header) and classifying
  * a frame on receive (eth_type_trans), for Ethernet-like devices such as lo.
  */
-import { E } from '../core/errno.js';
+
 import { IFF, IFF_PRIV } from '../core/if.js';
 import { type HeaderOps, isValidEtherAddr, type NetDevice } from '../core/netdevice.js';
 import { PACKET, type SkBuff, skbPull, skbPush, skbResetMacHeader } from '../core/skbuff.js';
+import { E } from '../include/errno.js';
 import { ETHERNET_HEADER_LEN } from '../wire/ethernet.js';
 import { ETH_ALEN, ETH_HLEN, ETH_P } from './if-ether.js';
 

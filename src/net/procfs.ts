@@ -3,8 +3,9 @@
  * proc_create_net does), and /proc/sys/* backed by the sysctl table. Reading
  * always renders the live state.
  */
-import { E } from '../core/errno.js';
+
 import { devSeqShow, softnetSeqShow } from '../core/net-procfs.js';
+import { E } from '../include/errno.js';
 import type { SysctlEntry } from '../kernel/sysctl.js';
 import type { Net } from './net.js';
 

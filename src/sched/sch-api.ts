@@ -4,9 +4,10 @@
  * with the kernel's checks in its order and its extack messages — and the typed
  * library face over the same calls: qdiscReplace(dev, netem({ … })).
  */
-import { E } from '../core/errno.js';
+
 import { IFF } from '../core/if.js';
 import { devActivate, type ExtAck, type NetDevice } from '../core/netdevice.js';
+import { E } from '../include/errno.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { type FifoKind, FifoQdisc } from './sch-fifo.js';
 import { NoqueueQdisc, type Qdisc, TC_H, tcHMin } from './sch-generic.js';

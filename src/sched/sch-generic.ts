@@ -5,10 +5,11 @@
  * packet, so what a qdisc drops tcpdump never sees), __netif_schedule and the NET_TX
  * softirq (net_tx_action), and the qdisc watchdog (an hrtimer on the kernel clock).
  */
-import { devQueueXmitNit, NET_XMIT, SOFTIRQ } from '../core/dev.js';
+import { devQueueXmitNit, NET_XMIT } from '../core/dev.js';
 import { NETDEV_TX } from '../core/if.js';
 import type { DevQdisc, NetDevice } from '../core/netdevice.js';
 import { kfreeSkb, type SkBuff } from '../core/skbuff.js';
+import { SOFTIRQ } from '../include/interrupt.js';
 import type { Timer } from '../kernel/clock.js';
 import type { Kernel } from '../kernel/kernel.js';
 

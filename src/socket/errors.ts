@@ -4,7 +4,7 @@
  * and `address`/`port` when there is one; the message reads
  * "bind EADDRINUSE 127.0.0.1:41234".
  */
-import { errnoName } from '../core/errno.js';
+import { errnoName } from '../include/errno.js';
 
 export interface SysError extends Error {
   code: string;

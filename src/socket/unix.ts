@@ -6,7 +6,7 @@
  * receive queue; reading frees them, which gives the writer its send-buffer credit back.
  * ss -x and /proc/net/unix read the table through unixDiagDump().
  */
-import { E } from '../core/errno.js';
+import { E } from '../include/errno.js';
 import type { Net } from '../net/net.js';
 import { registerProcNet } from '../net/procfs.js';
 import { TCP_STATE } from './diag.js';

@@ -1,5 +1,5 @@
 /** cat(1) over lonet's /proc: `cat /proc/net/dev`, `cat /proc/sys/net/core/somaxconn`. */
-import { strerror } from '../core/errno.js';
+import { strerror } from '../include/errno.js';
 import { procRead } from '../net/procfs.js';
 import type { CommandContext } from './command.js';
 

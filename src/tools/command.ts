@@ -48,6 +48,11 @@ export interface CommandContext {
   readonly signal: AbortSignal;
   /** Standard input; absent means /dev/null (EOF at once). */
   readonly stdin?: Input;
+  /**
+   * Runs another command as execvp would, in namespace `net`, with this one's streams
+   * (`ip netns exec`); absent where no shell is behind the tool.
+   */
+  readonly exec?: (argv: string[], net: Net) => Promise<number>;
 }
 
 export type Command = (ctx: CommandContext) => number | Promise<number>;

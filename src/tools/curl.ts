@@ -9,7 +9,7 @@
  * terminal, as the lonet shell's is taken to be), and no file system, so -o takes only
  * /dev/null and '-'.
  */
-import { E } from '../core/errno.js';
+import { E } from '../include/errno.js';
 import { formatIpv4 } from '../ipv4/devinet.js';
 import { formatIpv6, inetPton6 } from '../ipv6/addr.js';
 import { TCP, TcpSock } from '../transport/tcp/sock.js';

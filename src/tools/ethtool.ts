@@ -5,7 +5,6 @@
  * and they are kept apart here the same way.
  */
 
-import { E, strerror } from '../core/errno.js';
 import {
   type EthnlExtAck,
   ethnlFeaturesGet,
@@ -20,6 +19,7 @@ import {
 } from '../core/ethtool.js';
 import { IFNAMSIZ } from '../core/if.js';
 import type { EthtoolTsInfo, NetDevice } from '../core/netdevice.js';
+import { E, strerror } from '../include/errno.js';
 import type { CommandContext, Output } from './command.js';
 
 /** off_flag_def (ethtool common.c): the legacy offload flags and the kernel features they stand for. */
@@ -111,11 +111,12 @@ Usage:
         ethtool [ FLAGS ] -i|--driver DEVNAME\tShow driver information
         ethtool [ FLAGS ] -S|--statistics DEVNAME\tShow adapter statistics
         ethtool [ FLAGS ] -T|--show-time-stamping DEVNAME\tShow time stamping capabilities
+        ethtool [ FLAGS ] -l|--show-channels DEVNAME\tQuery Channels
         ethtool [ FLAGS ] -h|--help\t\tShow this help
         ethtool [ FLAGS ] --version\t\tShow version number
 `;
 
-type Mode = 'settings' | 'gfeatures' | 'sfeatures' | 'drvinfo' | 'stats' | 'tsinfo';
+type Mode = 'settings' | 'gfeatures' | 'sfeatures' | 'drvinfo' | 'stats' | 'tsinfo' | 'gchannels';
 
 const OPTIONS: ReadonlyMap<string, Mode> = new Map<string, Mode>([
   ['-k', 'gfeatures'],
@@ -129,6 +130,8 @@ const OPTIONS: ReadonlyMap<string, Mode> = new Map<string, Mode>([
   ['-S', 'stats'],
   ['--statistics', 'stats'],
   ['-T', 'tsinfo'],
+  ['-l', 'gchannels'],
+  ['--show-channels', 'gchannels'],
   ['--show-time-stamping', 'tsinfo'],
 ]);
 
@@ -212,6 +215,12 @@ export async function ethtool(ctx: CommandContext): Promise<number> {
         return 1;
       }
       return doStats(ctx, devname);
+    case 'gchannels':
+      if (args.length > 0) {
+        stderr.write(`ethtool: unexpected parameter '${args[0]}'\n`);
+        return 1;
+      }
+      return doGchannels(ctx, devname);
     case 'tsinfo':
       if (args.length > 0) {
         stderr.write(`ethtool: unexpected parameter '${args[0]}'\n`);
@@ -395,9 +404,31 @@ function doStats(ctx: CommandContext, devname: string): number {
     ctx.stderr.write(`Cannot get stats strings information: ${strerror(E.ENODEV)}\n`);
     return RC.STATS_STRINGS;
   }
-  // No lonet driver has driver statistics (no get_ethtool_stats), so the count is 0.
-  ctx.stderr.write('no stats available\n');
-  return RC.NO_STATS;
+  // ETHTOOL_GSTATS: the driver's names and values (veth's per-queue counters); none is "no stats".
+  const stats = dev.ethtoolOps?.getEthtoolStats?.(dev) ?? [];
+  if (stats.length === 0) {
+    ctx.stderr.write('no stats available\n');
+    return RC.NO_STATS;
+  }
+  ctx.stdout.write(`NIC statistics:\n${stats.map(([name, v]) => `     ${name}: ${v}\n`).join('')}`);
+  return 0;
+}
+
+/** nl_gchannels(): ETHTOOL_MSG_CHANNELS_GET; a driver without get_channels is EOPNOTSUPP. */
+function doGchannels(ctx: CommandContext, devname: string): number {
+  const dev = nlDevGet(ctx, devname);
+  if (dev === undefined) return 1;
+  const ch = dev.ethtoolOps?.getChannels?.(dev);
+  if (ch === undefined) {
+    nlError(ctx.stderr, -E.EOPNOTSUPP);
+    return 1;
+  }
+  const rows = (rx: number, tx: number) => `RX:\t\t${rx}\nTX:\t\t${tx}\nOther:\t\tn/a\nCombined:\tn/a\n`;
+  ctx.stdout.write(
+    `Channel parameters for ${dev.name}:\nPre-set maximums:\n${rows(ch.maxRx, ch.maxTx)}` +
+      `Current hardware settings:\n${rows(ch.rxCount, ch.txCount)}`,
+  );
+  return 0;
 }
 
 /** A bit list as tsinfo prints it: " none" when empty, else one name a line. */

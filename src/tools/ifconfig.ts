@@ -4,7 +4,7 @@
  * (SIOCGIFFLAGS, SIOCGIFADDR by label, /proc/net/dev, /proc/net/if_inet6), and set
  * up/down, mtu, txqueuelen and hw addresses with ifconfig.c's messages and exit codes.
  */
-import { E, strerror } from '../core/errno.js';
+
 import { ARPHRD, IFF, IFNAMSIZ } from '../core/if.js';
 import {
   devChangeTxQueueLen,
@@ -17,6 +17,7 @@ import {
   formatHwAddr,
   type NetDevice,
 } from '../core/netdevice.js';
+import { E, strerror } from '../include/errno.js';
 import { formatIpv4, type InIfaddr, inDevGet, inetDelIfa } from '../ipv4/devinet.js';
 import { formatIpv6 } from '../ipv6/addr.js';
 import { in6DevGet } from '../ipv6/addrconf.js';

@@ -10,7 +10,7 @@
  * FIN only with -N, and the session ends once both inputs are gone (with -l, once the
  * peer's FIN has come).
  */
-import { E, strerror } from '../core/errno.js';
+import { E, strerror } from '../include/errno.js';
 import { formatIpv4 } from '../ipv4/devinet.js';
 import { formatIpv6, inetPton6 } from '../ipv6/addr.js';
 import type { Net } from '../net/net.js';

@@ -6,7 +6,7 @@
  * and exit code matches; where lonet lacks a kernel facility (the socket error queue,
  * SO_BINDTODEVICE on raw sockets) the comment says what stands in for it.
  */
-import { E, strerror } from '../core/errno.js';
+import { E, strerror } from '../include/errno.js';
 import { inDevGet } from '../ipv4/devinet.js';
 import { flowi4, RTN } from '../ipv4/fib.js';
 import { inetAddrType } from '../ipv4/fib-frontend.js';

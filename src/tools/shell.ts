@@ -214,8 +214,8 @@ export class Shell {
     }
   }
 
-  async #runCommand(argv: string[], signal: AbortSignal, foreground = true): Promise<number> {
-    const { stdout, stderr, net } = this.opts;
+  async #runCommand(argv: string[], signal: AbortSignal, foreground = true, net = this.opts.net): Promise<number> {
+    const { stdout, stderr } = this.opts;
     const expanded = argv.map((w) => w.replaceAll('$?', String(this.status)));
     const name = expanded[0] as string;
     switch (name) {
@@ -245,7 +245,8 @@ export class Shell {
       return 127;
     }
     const stdin = foreground ? this.opts.stdin : undefined;
-    const ctx: CommandContext = { argv: expanded, net, stdout, stderr, signal, ...(stdin ? { stdin } : {}) };
+    const exec = (a: string[], n: Net) => this.#runCommand(a, signal, foreground, n);
+    const ctx: CommandContext = { argv: expanded, net, stdout, stderr, signal, exec, ...(stdin ? { stdin } : {}) };
     try {
       return await cmd(ctx);
     } catch (e) {

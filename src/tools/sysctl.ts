@@ -3,7 +3,7 @@
  * Global parameters (net.core.netdev_max_backlog, …) exist only in the initial
  * namespace, exactly as in Linux; per-namespace ones (net.core.somaxconn) everywhere.
  */
-import { strerror } from '../core/errno.js';
+import { strerror } from '../include/errno.js';
 import { sysctlLookup, sysctlVisible } from '../net/procfs.js';
 import type { CommandContext, Output } from './command.js';
 

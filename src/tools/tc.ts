@@ -5,8 +5,9 @@
  * line is not complete" 255); the kernel side is sched/sch-api.ts. Netem's options
  * and output follow iproute2 ≥ 6.6, which knows `seed` (6.1 does not).
  */
-import { E, strerror } from '../core/errno.js';
+
 import type { ExtAck, NetDevice } from '../core/netdevice.js';
+import { E, strerror } from '../include/errno.js';
 import { NLM_F, type QdiscSpec, qdiscRoot, tcDeleteQdisc, tcModifyQdisc } from '../sched/sch-api.js';
 import type { FifoQdisc } from '../sched/sch-fifo.js';
 import { type Qdisc, TC_H } from '../sched/sch-generic.js';

@@ -11,7 +11,7 @@
  * buffer drops and counts RcvbufErrors and InErrors. Counters are /proc/net/snmp's
  * Udp row and snmp6's Udp6 lines.
  */
-import { E } from '../core/errno.js';
+
 import {
   allocSkb,
   CHECKSUM,
@@ -24,6 +24,7 @@ import {
   skbCopyBits,
   skbPut,
 } from '../core/skbuff.js';
+import { E } from '../include/errno.js';
 import { type Flowi4, flowi4, RTN } from '../ipv4/fib.js';
 import { inetAddrType } from '../ipv4/fib-frontend.js';
 import { icmpSend } from '../ipv4/icmp.js';

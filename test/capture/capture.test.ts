@@ -9,8 +9,8 @@ import { FilterError } from '../../src/capture/filter.js';
 import { LINKTYPE, PcapError, readPcap } from '../../src/capture/pcap.js';
 import { readPcapng } from '../../src/capture/pcapng.js';
 import { PACKET } from '../../src/core/skbuff.js';
+import { Kernel } from '../../src/init.js';
 import { IN6ADDR_LOOPBACK } from '../../src/ipv6/addr.js';
-import { Kernel } from '../../src/kernel/kernel.js';
 import { UdpSock, v4Mapped } from '../../src/transport/udp.js';
 import { HAVE_TCPDUMP, HAVE_TSHARK, realTcpdump, realTshark } from './real-tools.js';
 

@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { NETDEV_TX } from '../../src/core/if.js';
 import { devGetStats } from '../../src/core/netdevice.js';
-import { Kernel } from '../../src/kernel/kernel.js';
-import { Net } from '../../src/net/net.js';
+import { Kernel, Net } from '../../src/init.js';
 import { procRead } from '../../src/net/procfs.js';
 import { ETH_P_802_EX1, frame, listen, xmit } from '../helpers/frames.js';
 

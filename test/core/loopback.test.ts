@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { devAddPack, devQueueXmit, NET_XMIT, netifRx } from '../../src/core/dev.js';
-import { E } from '../../src/core/errno.js';
+import { devAddPack, devQueueXmit, NET_XMIT, netifRx, thisSoftnet } from '../../src/core/dev.js';
 import { IFF, NET_RX, NETDEV_TX } from '../../src/core/if.js';
 import {
   devClose,
@@ -11,14 +10,15 @@ import {
   devSetMacAddress,
   devSetMtu,
   NetDevice,
+  registerNetdeviceNotifier,
 } from '../../src/core/netdevice.js';
 import { PACKET, type SkBuff, skbAddFrag, skbFromBytes } from '../../src/core/skbuff.js';
 import { genLoSetup, loopbackOps } from '../../src/drivers/loopback.js';
+import { E } from '../../src/include/errno.js';
+import { Kernel, Net } from '../../src/init.js';
 import { inDevGet } from '../../src/ipv4/devinet.js';
 import { in6DevGet } from '../../src/ipv6/addrconf.js';
-import { Kernel } from '../../src/kernel/kernel.js';
 import { ETH_P } from '../../src/link/if-ether.js';
-import { Net } from '../../src/net/net.js';
 import { ETH_P_802_EX1, frame, listen, xmit } from '../helpers/frames.js';
 
 test('lo counts L3 bytes (the 14-byte Ethernet header is not counted) and rx == tx', async () => {
@@ -106,7 +106,7 @@ test('bad input is dropped and counted, never thrown', async () => {
   await net.kernel.settle();
   assert.equal(devGetStats(net.lo).rxDropped, 3);
   assert.equal(devGetStats(net.lo).rxPackets, 2, 'the two well-formed ones were queued and counted');
-  assert.equal(net.kernel.thisSoftnet().processed, 2, 'the short frame never reached the backlog');
+  assert.equal(thisSoftnet(net.kernel).processed, 2, 'the short frame never reached the backlog');
 
   // A device that is down: noop_qdisc drops, counts tx_dropped and says NET_XMIT_CN.
   devClose(net.lo);
@@ -123,7 +123,7 @@ test('a device that stops running drops what reaches its backlog (DEV_READY), no
   net.lo.running = false; // a packet already on its way in when the device stops
   assert.equal(netifRx(skb), NET_RX.DROP);
   assert.equal(devGetStats(net.lo).rxDropped, 1);
-  assert.equal(net.kernel.thisSoftnet().dropped, 0);
+  assert.equal(thisSoftnet(net.kernel).dropped, 0);
 });
 
 test('a transmit loop hits the recursion limit of 8 and is logged, rate limited', () => {
@@ -227,7 +227,7 @@ test('namespaces on one kernel are isolated; devices get ifindex 2, 3; lo goes l
   assert.deepEqual([d2.ifindex, d3.ifindex], [2, 3]);
   assert.equal(a.registerNetdevice(mk('lo')), -E.EEXIST);
   const order: string[] = [];
-  kernel.registerNetdevNotifier((ev, dev) => {
+  registerNetdeviceNotifier(kernel, (ev, dev) => {
     if (ev === 6) order.push(dev.name);
   });
   a.destroy();

@@ -2,8 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Namespace } from '../../src/api/namespace.js';
-import { Kernel } from '../../src/kernel/kernel.js';
-import { Net } from '../../src/net/net.js';
+import { Kernel, Net } from '../../src/init.js';
 import { ETH_P_802_EX1, frame, listen, xmit } from '../helpers/frames.js';
 
 test('ping -c 2: four packets (two requests, two replies) cross every stage from dev_queue_xmit to delivery', async () => {

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { Namespace } from '../../src/api/namespace.js';
-import { Kernel } from '../../src/kernel/kernel.js';
+import { Kernel } from '../../src/init.js';
 import type { ToolResult } from '../../src/tools/command.js';
 
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { E } from '../../src/core/errno.js';
 import { devClose, devOpen, devSetMtu } from '../../src/core/netdevice.js';
+import { E } from '../../src/include/errno.js';
+import { Net } from '../../src/init.js';
 import { IFA_F, inDevGet, inetInsertIfa, inetMakeMask, RT_SCOPE } from '../../src/ipv4/devinet.js';
 import { type FibAlias, flowi4, RT_TABLE, RTN, RTPROT } from '../../src/ipv4/fib.js';
 import { fibNewTable } from '../../src/ipv4/fib-frontend.js';
 import { FR_ACT, fibRule, fibRuleInsert } from '../../src/ipv4/fib-rules.js';
 import { ipRouteOutputKey, RouteCache, Rtable } from '../../src/ipv4/route.js';
-import { Net } from '../../src/net/net.js';
 
 const ip = (s: string) => s.split('.').reduce((a, b) => ((a << 8) | Number(b)) >>> 0, 0);
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Namespace } from '../../src/api/namespace.js';
-import { E } from '../../src/core/errno.js';
+import { E } from '../../src/include/errno.js';
 import { PingSock } from '../../src/ipv4/ping.js';
 import { IN6ADDR_LOOPBACK } from '../../src/ipv6/addr.js';
 import { echoRequest, ip } from '../helpers/ipv4.js';

@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Namespace } from '../../src/api/namespace.js';
-import { E } from '../../src/core/errno.js';
 import { devGetStats } from '../../src/core/netdevice.js';
-import { Kernel } from '../../src/kernel/kernel.js';
+import { E } from '../../src/include/errno.js';
+import { Kernel } from '../../src/init.js';
 import { procRead } from '../../src/net/procfs.js';
 import { UdpSock, v4Mapped } from '../../src/transport/udp.js';
 import { snmp } from '../helpers/ipv4.js';

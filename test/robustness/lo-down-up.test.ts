@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Namespace } from '../../src/api/namespace.js';
-import { errnoName } from '../../src/core/errno.js';
+import { errnoName } from '../../src/include/errno.js';
+import { Kernel } from '../../src/init.js';
 import { IN6ADDR_LOOPBACK } from '../../src/ipv6/addr.js';
-import { Kernel } from '../../src/kernel/kernel.js';
 import { UdpSock, v4Mapped } from '../../src/transport/udp.js';
 import { inLinuxNetns } from '../helpers/linux.js';
 

@@ -4,7 +4,7 @@
  * whenever nothing moves), and readers for /proc/net/snmp and /proc/net/netstat.
  */
 import { Namespace } from '../../src/api/namespace.js';
-import { Kernel } from '../../src/kernel/kernel.js';
+import { Kernel } from '../../src/init.js';
 import { procRead } from '../../src/net/procfs.js';
 import { TcpSock } from '../../src/transport/tcp/sock.js';
 import { v4Mapped } from '../../src/transport/udp.js';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { Namespace } from '../../src/api/namespace.js';
 import type { NetSystemError, Socket } from '../../src/api/net.js';
-import { Kernel } from '../../src/kernel/kernel.js';
+import { Kernel } from '../../src/init.js';
 import { procRead } from '../../src/net/procfs.js';
 import { inLinuxNetns } from '../helpers/linux.js';
 import { mib } from './tcp-drive.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { devClose, devOpen } from '../../src/core/netdevice.js';
-import { Net } from '../../src/net/net.js';
+import { Net } from '../../src/init.js';
 import { runTool } from '../../src/tools/command.js';
 import { ethtool } from '../../src/tools/ethtool.js';
 import { inLinuxNetns } from '../helpers/linux.js';

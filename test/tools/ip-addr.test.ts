@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Namespace } from '../../src/api/namespace.js';
+import { Kernel } from '../../src/init.js';
 import { VirtualClock } from '../../src/kernel/clock.js';
-import { Kernel } from '../../src/kernel/kernel.js';
 import { inLinuxNetns } from '../helpers/linux.js';
 
 const HEADER = '1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN group default qlen 1000\n';

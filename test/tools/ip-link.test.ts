@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Net } from '../../src/net/net.js';
+import { Net } from '../../src/init.js';
 import { runTool } from '../../src/tools/command.js';
 import { ip } from '../../src/tools/ip/index.js';
 import { rtnlFillIfinfo, statsText } from '../../src/tools/ip/link.js';
@@ -83,7 +83,16 @@ test('a packet sent while lo is down shows in TX dropped', async () => {
 test('stats columns widen with the numbers, as iproute2 sizes them', () => {
   const m = rtnlFillIfinfo(new Net().lo);
   Object.assign(m.stats, { rxBytes: 4377049473, txBytes: 4377049473, rxPackets: 1109239, txPackets: 1109239 });
-  const opts = { stats: 1, details: 0, json: false, pretty: false, oneline: false, brief: false, human: false };
+  const opts = {
+    stats: 1,
+    details: 0,
+    json: false,
+    pretty: false,
+    oneline: false,
+    brief: false,
+    human: false,
+    all: false,
+  };
   assert.equal(
     statsText(m, { ...opts, iec: false, family: 0 }, '\n'),
     '    RX:  bytes packets errors dropped  missed   mcast           \n' +

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Namespace } from '../../src/api/namespace.js';
-import { Kernel } from '../../src/kernel/kernel.js';
+import { Kernel } from '../../src/init.js';
 import { UdpSock, v4Mapped } from '../../src/transport/udp.js';
 import { haveBinary, inLinuxNetns } from '../helpers/linux.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Namespace } from '../../src/api/namespace.js';
-import { Kernel } from '../../src/kernel/kernel.js';
+import { Kernel } from '../../src/init.js';
 import { inLinuxNetns } from '../helpers/linux.js';
 
 test('net.core defaults are Linux defaults (HZ=1000)', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Namespace } from '../../src/api/namespace.js';
-import { Kernel } from '../../src/kernel/kernel.js';
+import { Kernel } from '../../src/init.js';
 import { type NetemOptions, netem, qdiscReplace } from '../../src/sched/sch-api.js';
 import { TcpSock } from '../../src/transport/tcp/sock.js';
 import { v4Mapped } from '../../src/transport/udp.js';

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { devAddPack } from '../../src/core/dev.js';
-import { E } from '../../src/core/errno.js';
 import { NET_RX } from '../../src/core/if.js';
 import { PACKET } from '../../src/core/skbuff.js';
+import { E } from '../../src/include/errno.js';
+import { Net } from '../../src/init.js';
 import { IN6ADDR_LOOPBACK } from '../../src/ipv6/addr.js';
 import { ETH_P } from '../../src/link/if-ether.js';
-import { Net } from '../../src/net/net.js';
 import { UdpSock, v4Mapped } from '../../src/transport/udp.js';
 import { csumPseudoPartial } from '../../src/wire/checksum.js';
 import { emitUdp, UdpHeader } from '../../src/wire/udp.js';

@@ -5,9 +5,10 @@
  * Messages (devices, addresses) are snapshots taken first, then printed as text,
  * oneline, brief or JSON, so every output mode shows the same state.
  */
-import { E, strerror } from '../../core/errno.js';
+
 import { IF_OPER_NAMES, IFF } from '../../core/if.js';
 import type { ExtAck, NetDevice } from '../../core/netdevice.js';
+import { E, strerror } from '../../include/errno.js';
 import {
   formatIpv4,
   IFA_F,
@@ -47,6 +48,7 @@ import {
   linkBriefText,
   linkDetailsText,
   linkFlagNames,
+  linkNetnsText,
   llNameToIndex,
   llTypeName,
   rtnlFillIfinfo,
@@ -387,7 +389,7 @@ function addrJson(w: JsonWriter, a: AddrMsg, o: IpOptions, devName: string | nul
 
 /** The header print_linkinfo() gives an address listing: no "mode", and no link/ line under a family filter. */
 function headerText(m: LinkMsg, view: LinkView, f: AddrFilter, o: IpOptions): string {
-  let s = `${m.ifindex}: ${m.ifname}: <${linkFlagNames(m.flags).join(',')}> mtu ${m.mtu} `;
+  let s = `${m.ifindex}: ${m.displayName}: <${linkFlagNames(m.flags, m.mDown).join(',')}> mtu ${m.mtu} `;
   if (view === 'full') s += `qdisc ${m.qdisc} `;
   const oper = IF_OPER_NAMES[m.operstate];
   s += oper !== undefined ? `state ${oper} ` : `state 0x${m.operstate.toString(16)} `;
@@ -397,6 +399,7 @@ function headerText(m: LinkMsg, view: LinkView, f: AddrFilter, o: IpOptions): st
     s += `${o.oneline ? '\\' : '\n'}    link/${llTypeName(m.type)} `;
     if (m.address !== null) s += m.address;
     if (m.broadcast !== null && view === 'full') s += ` ${m.flags & IFF.POINTOPOINT ? 'peer' : 'brd'} ${m.broadcast}`;
+    if (view === 'full') s += linkNetnsText(m);
     // An address listing shows no addrgenmode: that is IFLA_AF_SPEC, printed for `ip link` only.
     if (o.details && view === 'full') s += linkDetailsText({ ...m, addrGenMode: null });
   }
@@ -407,7 +410,7 @@ function headerJson(w: JsonWriter, m: LinkMsg, view: LinkView, f: AddrFilter, o:
   w.name('ifindex').number(m.ifindex);
   w.name('ifname').string(m.ifname);
   w.name('flags').startArray();
-  for (const name of linkFlagNames(m.flags)) w.string(name);
+  for (const name of linkFlagNames(m.flags, m.mDown)) w.string(name);
   w.endArray();
   w.name('mtu').number(m.mtu);
   if (view === 'full') w.name('qdisc').string(m.qdisc);
@@ -427,7 +430,7 @@ function headerJson(w: JsonWriter, m: LinkMsg, view: LinkView, f: AddrFilter, o:
 /** print_linkinfo_brief() for addresses: name and state, then the addresses on the same line. */
 function briefHeaderText(m: LinkMsg): string {
   const oper = IF_OPER_NAMES[m.operstate] ?? String(m.operstate);
-  return `${m.ifname.padEnd(16)} ${oper.padEnd(14)} `;
+  return `${m.displayName.padEnd(16)} ${oper.padEnd(14)} `;
 }
 
 // ---------------------------------------------------------------------------------

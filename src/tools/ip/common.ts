@@ -18,6 +18,8 @@ export interface IpOptions {
   iec: boolean;
   /** preferred_family: -4, -6, -0 or -f NAME; 0 is AF_UNSPEC. */
   family: number;
+  /** -all: `ip -all netns exec|delete`. */
+  all: boolean;
 }
 
 export interface IpContext extends CommandContext {
@@ -25,7 +27,7 @@ export interface IpContext extends CommandContext {
 }
 
 /** An object's handler: returns what iproute2's do_* returns (0, or -1/-2 on failure). */
-export type IpObject = (ctx: IpContext, args: string[]) => number;
+export type IpObject = (ctx: IpContext, args: string[]) => number | Promise<number>;
 
 /** iproute2's exit() from deep inside a parser; `ip` turns it into the exit code. */
 export class IpExit extends Error {

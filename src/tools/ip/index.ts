@@ -3,11 +3,14 @@
  * `ip li`, `ip link`), each object a file of its own in this folder; common.ts holds
  * what they share.
  */
+
+import type { Net } from '../../net/net.js';
 import type { Command } from '../command.js';
 import { doIpaddr } from './address.js';
 import { AF, die, type IpContext, IpExit, type IpObject, invarg, matches } from './common.js';
 import { doIplink } from './link.js';
 import { doIpneigh } from './neigh.js';
+import { cannotOpen, doNetns } from './netns.js';
 import { doIproute } from './route.js';
 import { doIprule } from './rule.js';
 
@@ -64,7 +67,7 @@ function objectTable(): ReadonlyArray<readonly [string, IpObject | null]> {
     ['xfrm', null],
     ['mroute', null],
     ['mrule', null],
-    ['netns', null],
+    ['netns', (ctx, args) => doNetns(ctx, args, ctx.opts.all)],
     ['netconf', null],
     ['vrf', null],
     ['sr', null],
@@ -77,11 +80,12 @@ function objectTable(): ReadonlyArray<readonly [string, IpObject | null]> {
 }
 
 /** do_cmd(): the object's return value is negated into the exit code (-1 → 1, -2 → 2). */
-function doCmd(ctx: IpContext, obj: string, args: string[]): number {
+function doCmd(ctx: IpContext, obj: string, args: string[]): number | Promise<number> {
   for (const [name, fn] of objectTable()) {
     if (!matches(obj, name)) continue;
     if (fn === null) break;
     const rc = fn(ctx, args);
+    if (typeof rc !== 'number') return rc.then((r) => (r === 0 ? 0 : -r));
     return rc === 0 ? 0 : -rc;
   }
   ctx.stderr.write(`Object "${obj}" is unknown, try "ip help".\n`);
@@ -91,7 +95,7 @@ function doCmd(ctx: IpContext, obj: string, args: string[]): number {
 const FAMILIES: Record<string, number> = { inet: AF.INET, inet6: AF.INET6, link: AF.PACKET };
 
 /** One global option (already stripped of a second leading dash); returns how many words it used. */
-function globalOption(ctx: IpContext, opt: string, raw: string, next: string | undefined): number {
+function globalOption(ctx: IpContext & { net: Net }, opt: string, raw: string, next: string | undefined): number {
   const o = ctx.opts;
   const flag: [string, () => void][] = [
     [
@@ -143,6 +147,16 @@ function globalOption(ctx: IpContext, opt: string, raw: string, next: string | u
     ],
     ['-Numeric', () => {}],
   ];
+  if (matches(opt, '-netns')) {
+    // netns_switch(): the rest of the command runs in that namespace.
+    if (next === undefined) return usage(ctx);
+    ctx.net = ctx.net.kernel.netnsByName.get(next) ?? cannotOpen(ctx, next);
+    return 2;
+  }
+  if (matches(opt, '-all')) {
+    o.all = true;
+    return 1;
+  }
   if (opt === '-4') o.family = AF.INET;
   else if (opt === '-6') o.family = AF.INET6;
   else if (opt === '-0') o.family = AF.PACKET;
@@ -166,7 +180,7 @@ function globalOption(ctx: IpContext, opt: string, raw: string, next: string | u
 }
 
 /** ip.c main(): options while words start with '-', then the object. */
-function ipMain(ctx: IpContext): number {
+function ipMain(ctx: IpContext & { net: Net }): number | Promise<number> {
   const args = ctx.argv.slice(1);
   let i = 0;
   while (i < args.length) {
@@ -185,7 +199,7 @@ function ipMain(ctx: IpContext): number {
 }
 
 export const ip: Command = (base) => {
-  const ctx: IpContext = {
+  const ctx: IpContext & { net: Net } = {
     ...base,
     opts: {
       stats: 0,
@@ -197,12 +211,17 @@ export const ip: Command = (base) => {
       human: false,
       iec: false,
       family: AF.UNSPEC,
+      all: false,
     },
   };
-  try {
-    return ipMain(ctx);
-  } catch (e) {
+  const exit = (e: unknown): number => {
     if (e instanceof IpExit) return e.code;
     throw e;
+  };
+  try {
+    const rc = ipMain(ctx);
+    return typeof rc === 'number' ? rc : rc.catch(exit);
+  } catch (e) {
+    return exit(e);
   }
 };

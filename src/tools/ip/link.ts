@@ -5,8 +5,9 @@
  * taken first (what rtnl_fill_ifinfo would put on the wire), then printed as text,
  * oneline, brief or JSON.
  */
-import { E, strerror } from '../../core/errno.js';
+
 import { ARPHRD, IF_OPER_NAMES, IFF } from '../../core/if.js';
+import { devGetIflink } from '../../core/link-watch.js';
 import {
   devChangeName,
   devChangeTxQueueLen,
@@ -22,6 +23,8 @@ import {
   type NetDevice,
   type RtnlLinkStats64,
 } from '../../core/netdevice.js';
+import { type LinkAttrs, rtnlDellink, rtnlNewlink } from '../../core/rtnetlink.js';
+import { E, strerror } from '../../include/errno.js';
 import { in6DevGet } from '../../ipv6/addrconf.js';
 import type { Net } from '../../net/net.js';
 import {
@@ -72,13 +75,35 @@ export interface LinkMsg {
   tsoMaxSegs: number;
   groMaxSize: number;
   stats: RtnlLinkStats64;
-  /** IFLA_CARRIER_CHANGES: lonet devices never lose carrier, so always 0. */
+  /** IFLA_CARRIER_CHANGES. */
   carrierChanges: number;
+  /** IFLA_LINK: set when the device is tied to another (veth's peer); 0 there means none. */
+  link: number | null;
+  /** IFLA_LINK_NETNSID: the id this namespace gives the namespace of that other device. */
+  linkNetnsid: number | null;
+  /** IFLA_INFO_KIND. */
+  kind: string | null;
+  /**
+   * What iproute2 makes of IFLA_LINK with its own name cache (ll_index_to_name/flags)
+   * of the namespace it lists, which is the device's: "veth0@veth1", "veth0@if2".
+   */
+  displayName: string;
+  /** M-DOWN: the other device is in this namespace and down. */
+  mDown: boolean;
+  /** The /run/netns name iproute2 finds for linkNetnsid, if any (`link-netns NAME`). */
+  linkNetnsName: string | null;
 }
 
 /** rtnl_fill_ifinfo(), the attributes `ip link` uses. */
 export function rtnlFillIfinfo(dev: NetDevice): LinkMsg {
   const hasAddr = dev.addrLen > 0;
+  const iflink = devGetIflink(dev);
+  // rtnl_fill_link_netnsid(): the other device's namespace, when not this one, gets an id here.
+  const linkNet = dev.rtnlLinkOps?.getLinkNet?.(dev) ?? null;
+  const net = dev.net;
+  const linkNetnsid = linkNet !== null && net !== null && linkNet !== net ? net.peernet2idAlloc(linkNet) : null;
+  // nla_put_iflink(): always with a link-netnsid, else only when it names another device.
+  const hasLink = linkNetnsid !== null || iflink !== dev.ifindex;
   return {
     ifindex: dev.ifindex,
     ifname: dev.name,
@@ -106,7 +131,23 @@ export function rtnlFillIfinfo(dev: NetDevice): LinkMsg {
     tsoMaxSegs: dev.tsoMaxSegs,
     groMaxSize: dev.groMaxSize,
     stats: devGetStats(dev),
-    carrierChanges: 0,
+    carrierChanges: dev.carrierChanges,
+    link: hasLink ? iflink : null,
+    linkNetnsid,
+    kind: dev.rtnlLinkOps?.kind ?? null,
+    ...linkDisplay(dev, hasLink ? iflink : dev.ifindex, linkNet),
+    linkNetnsName: linkNetnsid !== null && net !== null ? nsidName(net, linkNetnsid) : null,
+  };
+}
+
+function linkDisplay(dev: NetDevice, iflink: number, linkNet: Net | null): { displayName: string; mDown: boolean } {
+  if (linkNet !== null && linkNet !== dev.net) return { displayName: `${dev.name}@if${iflink}`, mDown: false };
+  if (iflink === dev.ifindex) return { displayName: dev.name, mDown: false };
+  if (iflink === 0) return { displayName: `${dev.name}@NONE`, mDown: false };
+  const other = dev.net?.devGetByIndex(iflink);
+  return {
+    displayName: `${dev.name}@${other?.name ?? `if${iflink}`}`,
+    mDown: other === undefined || !(devGetFlags(other) & IFF.UP),
   };
 }
 
@@ -135,7 +176,7 @@ const FLAG_ORDER = [
   'ECHO',
 ] as const satisfies readonly (keyof typeof IFF)[];
 
-export function linkFlagNames(flags: number): string[] {
+export function linkFlagNames(flags: number, mDown = false): string[] {
   const names: string[] = [];
   if (flags & IFF.UP && !(flags & IFF.RUNNING)) names.push('NO-CARRIER');
   let rest = flags & ~IFF.RUNNING;
@@ -145,6 +186,7 @@ export function linkFlagNames(flags: number): string[] {
     names.push(f);
   }
   if (rest !== 0) names.push(rest.toString(16));
+  if (mDown) names.push('M-DOWN');
   return names;
 }
 
@@ -170,7 +212,7 @@ const LINK_MODES = ['DEFAULT', 'DORMANT'] as const;
 // Text output (print_linkinfo and print_stats64 on a FILE).
 
 function linkHeaderText(m: LinkMsg): string {
-  let s = `${m.ifindex}: ${m.ifname}: <${linkFlagNames(m.flags).join(',')}> mtu ${m.mtu} qdisc ${m.qdisc} `;
+  let s = `${m.ifindex}: ${m.displayName}: <${linkFlagNames(m.flags, m.mDown).join(',')}> mtu ${m.mtu} qdisc ${m.qdisc} `;
   const oper = IF_OPER_NAMES[m.operstate];
   s += oper !== undefined ? `state ${oper} ` : `state 0x${m.operstate.toString(16)} `;
   const mode = LINK_MODES[m.linkmode];
@@ -185,12 +227,27 @@ function linkLayerText(m: LinkMsg): string {
   let s = `    link/${llTypeName(m.type)} `;
   if (m.address !== null) s += m.address;
   if (m.broadcast !== null) s += ` ${m.flags & IFF.POINTOPOINT ? 'peer' : 'brd'} ${m.broadcast}`;
+  s += linkNetnsText(m);
   return s;
 }
 
+/** get_name_from_nsid(): the /run/netns name whose namespace has this id here. */
+function nsidName(net: Net, nsid: number): string | null {
+  for (const [name, other] of net.kernel.netnsByName) if (net.peernet2id(other) === nsid) return name;
+  return null;
+}
+
+/** link-netns NAME when iproute2 can name the namespace, else link-netnsid ID; nothing without one. */
+export function linkNetnsText(m: LinkMsg): string {
+  if (m.linkNetnsid === null) return '';
+  return m.linkNetnsName !== null ? ` link-netns ${m.linkNetnsName}` : ` link-netnsid ${m.linkNetnsid}`;
+}
+
 /** -d: each value ends in a space; iproute2 6.1 also starts promiscuity and allmulti with one (hence "0  allmulti"). */
-export function linkDetailsText(m: LinkMsg): string {
+export function linkDetailsText(m: LinkMsg, sl = '\n'): string {
   let s = ` promiscuity ${m.promiscuity}  allmulti ${m.allmulti} minmtu ${m.minMtu} maxmtu ${m.maxMtu} `;
+  // print_linktype(): the kind on a line of its own.
+  if (m.kind !== null) s += `${sl}    ${m.kind} `;
   if (m.addrGenMode !== null) s += `addrgenmode ${m.addrGenMode} `;
   s += `numtxqueues ${m.numTxQueues} numrxqueues ${m.numRxQueues} `;
   s += `gso_max_size ${m.gsoMaxSize} gso_max_segs ${m.gsoMaxSegs} `;
@@ -313,7 +370,7 @@ export function statsText(m: LinkMsg, o: IpOptions, sl: string): string {
 export function linkText(m: LinkMsg, o: IpOptions): string {
   const sl = o.oneline ? '\\' : '\n';
   let s = linkHeaderText(m) + sl + linkLayerText(m);
-  if (o.details) s += linkDetailsText(m);
+  if (o.details) s += linkDetailsText(m, sl);
   if (o.stats) s += sl + statsText(m, o, sl);
   return `${s}\n`;
 }
@@ -322,7 +379,7 @@ export function linkText(m: LinkMsg, o: IpOptions): string {
 export function linkBriefText(m: LinkMsg): string {
   const oper = IF_OPER_NAMES[m.operstate] ?? String(m.operstate);
   const addr = m.address !== null ? `${m.address} ` : '';
-  return `${m.ifname.padEnd(16)} ${oper.padEnd(14)} ${addr}<${linkFlagNames(m.flags).join(',')}> \n`;
+  return `${m.displayName.padEnd(16)} ${oper.padEnd(14)} ${addr}<${linkFlagNames(m.flags, m.mDown).join(',')}> \n`;
 }
 
 // ---------------------------------------------------------------------------------
@@ -375,6 +432,7 @@ export function detailsJson(w: JsonWriter, m: LinkMsg): void {
   w.name('allmulti').number(m.allmulti);
   w.name('min_mtu').number(m.minMtu);
   w.name('max_mtu').number(m.maxMtu);
+  if (m.kind !== null) w.name('linkinfo').startObject().name('info_kind').string(m.kind).endObject();
   if (m.addrGenMode !== null) w.name('inet6_addr_gen_mode').string(m.addrGenMode);
   w.name('num_tx_queues').number(m.numTxQueues);
   w.name('num_rx_queues').number(m.numRxQueues);
@@ -387,7 +445,7 @@ export function detailsJson(w: JsonWriter, m: LinkMsg): void {
 
 function flagsJson(w: JsonWriter, m: LinkMsg): void {
   w.name('flags').startArray();
-  for (const f of linkFlagNames(m.flags)) w.string(f);
+  for (const f of linkFlagNames(m.flags, m.mDown)) w.string(f);
   w.endArray();
 }
 
@@ -395,6 +453,10 @@ function flagsJson(w: JsonWriter, m: LinkMsg): void {
 export function linkJson(w: JsonWriter, m: LinkMsg, o: IpOptions): void {
   w.name('ifindex').number(m.ifindex);
   w.name('ifname').string(m.ifname);
+  if (m.link !== null) {
+    if (m.linkNetnsid !== null) w.name('link_index').number(m.link);
+    else w.name('link').string(m.displayName.slice(m.ifname.length + 1));
+  }
   flagsJson(w, m);
   w.name('mtu').number(m.mtu);
   w.name('qdisc').string(m.qdisc);
@@ -409,6 +471,7 @@ export function linkJson(w: JsonWriter, m: LinkMsg, o: IpOptions): void {
   w.name('link_type').string(llTypeName(m.type));
   if (m.address !== null) w.name('address').string(m.address);
   if (m.broadcast !== null) w.name('broadcast').string(m.broadcast);
+  if (m.linkNetnsid !== null) w.name('link_netnsid').number(m.linkNetnsid);
   if (o.details) detailsJson(w, m);
   if (o.stats) statsJson(w, m, o);
 }
@@ -428,7 +491,7 @@ interface LinkFilter {
   up: boolean;
   /** -1: any group. */
   group: number;
-  /** "type KIND": lonet's devices have no link kind, so any kind matches none of them. */
+  /** "type KIND": only devices of that kind. */
   kind: string | null;
   /** "master DEV": no lonet device has a master, so the kernel's dump is empty. */
   master: boolean;
@@ -476,7 +539,7 @@ function parseShowArgs(ctx: IpContext, args: string[]): LinkFilter {
 function passesFilter(dev: NetDevice, f: LinkFilter): boolean {
   if (f.up && !(devGetFlags(dev) & IFF.UP)) return false;
   if (f.group !== -1 && dev.group !== f.group) return false;
-  return f.kind === null;
+  return f.kind === null || dev.rtnlLinkOps?.kind === f.kind;
 }
 
 function showLinks(ctx: IpContext, devs: NetDevice[], f: LinkFilter): void {
@@ -536,8 +599,8 @@ export interface LinkRequest {
   mtu: number | null;
   txqlen: number | null;
   address: Uint8Array | null;
-  /** IFLA_NET_NS_PID. */
-  netnsPid: number | null;
+  /** IFLA_NET_NS_FD (a /run/netns name) or IFLA_NET_NS_PID. */
+  netns: Net | number | null;
   type: string | null;
   /** Words after "type KIND". */
   rest: string[];
@@ -591,7 +654,7 @@ function newRequest(): LinkRequest {
     mtu: null,
     txqlen: null,
     address: null,
-    netnsPid: null,
+    netns: null,
     type: null,
     rest: [],
     unsupported: [],
@@ -652,10 +715,10 @@ function parseName(ctx: IpContext, req: LinkRequest, v: string): number {
   return 1;
 }
 
-/** netns NAME|PID: lonet has no named namespaces (/run/netns) and no processes. */
+/** netns NAME|PID: a name in /run/netns first, else a process id (lonet has no processes). */
 function parseNetns(ctx: IpContext, req: LinkRequest, v: string): number {
-  if (req.netnsPid !== null) duparg(ctx, 'netns', v);
-  req.netnsPid = getInteger(v) ?? invarg(ctx, 'Invalid "netns" value\n', v);
+  if (req.netns !== null) duparg(ctx, 'netns', v);
+  req.netns = ctx.net.kernel.netnsByName.get(v) ?? getInteger(v) ?? invarg(ctx, 'Invalid "netns" value\n', v);
   return 1;
 }
 
@@ -705,13 +768,19 @@ function rtnlError(ctx: IpContext, err: number, extack: ExtAck): number {
   return -2;
 }
 
-/** __dev_change_net_namespace(): lo may not leave; lonet has no process to name another. */
-function setNetns(dev: NetDevice, extack: ExtAck): number {
-  if (dev.netnsImmutable) {
-    extack.msg = 'The interface netns is immutable';
-    return -E.EINVAL;
-  }
-  return -E.ESRCH;
+/**
+ * get_net_ns_by_pid(): lonet runs no processes but init, whose namespace is the
+ * kernel's first (init_net); any other PID is ESRCH.
+ */
+function netByPid(net: Net, pid: number): Net | null {
+  return pid === 1 ? net.kernel.initNet : null;
+}
+
+/** rtnl_link_get_net + __dev_change_net_namespace(). */
+function setNetns(dev: NetDevice, target: Net | number, extack: ExtAck): number {
+  const net = typeof target === 'number' ? netByPid(dev.net as Net, target) : target;
+  if (net === null) return -E.ESRCH;
+  return (dev.net as Net).devChangeNetNamespace(dev, net, extack);
 }
 
 /** dev_change_flags() for IFF_UP. */
@@ -726,7 +795,7 @@ function setUp(dev: NetDevice, up: boolean): number {
  */
 function doSetlink(dev: NetDevice, req: LinkRequest, extack: ExtAck): number {
   const steps: (() => number)[] = [
-    () => (req.netnsPid !== null ? setNetns(dev, extack) : 0),
+    () => (req.netns !== null ? setNetns(dev, req.netns, extack) : 0),
     () => (req.address !== null ? devSetMacAddress(dev, req.address) : 0),
     () => (req.mtu !== null ? devSetMtu(dev, req.mtu, extack) : 0),
     () => (req.name !== null && req.name !== req.dev ? devChangeName(dev, req.name.s) : 0),
@@ -742,12 +811,49 @@ function doSetlink(dev: NetDevice, req: LinkRequest, extack: ExtAck): number {
   return 0;
 }
 
-/** rtnl_newlink() for a new device: no link kind exists in lonet yet. */
-function newLink(net: Net, req: LinkRequest, replace: boolean, extack: ExtAck): number {
+/** The IFLA_* attributes of a request, for a new device. */
+function linkAttrs(req: LinkRequest): LinkAttrs {
+  const attrs: LinkAttrs = {};
+  if (req.address !== null) attrs.address = req.address;
+  if (req.mtu !== null) attrs.mtu = req.mtu;
+  if (req.txqlen !== null) attrs.txqlen = req.txqlen >>> 0;
+  return attrs;
+}
+
+/**
+ * rtnl_newlink() for a new device, through the kinds drivers registered. It is made in
+ * the namespace `netns` names, if any; a veth peer stays in the caller's unless its own
+ * `netns` says otherwise.
+ */
+function newLink(net: Net, req: LinkRequest, peer: LinkRequest | null, replace: boolean, extack: ExtAck): number {
   const existing = req.dev !== null ? net.devGetByName(req.dev.s) : undefined;
   if (existing !== undefined) return replace ? -E.EOPNOTSUPP : -E.EEXIST;
-  extack.msg = 'Unknown device type';
-  return -E.EOPNOTSUPP;
+  const dest = typeof req.netns === 'number' ? netByPid(net, req.netns) : (req.netns ?? net);
+  const peerNet = typeof peer?.netns === 'number' ? netByPid(net, peer.netns) : (peer?.netns ?? net);
+  if (dest === null || peerNet === null) return -E.ESRCH;
+  const attrs = linkAttrs(req);
+  if (peer !== null) {
+    const p = linkAttrs(peer);
+    attrs.data = { peer: { ...p, net: peerNet, ...(peer.dev !== null ? { name: peer.dev.s } : {}) } };
+  }
+  return rtnlNewlink(dest, req.type ?? '', req.dev?.s ?? '', attrs, extack);
+}
+
+/** veth_parse_opt(): nothing, or "peer" and the peer's own iplink_parse options. */
+function vethParseOpt(ctx: IpContext, rest: string[]): LinkRequest | null | number {
+  if (rest.length === 0) return null;
+  if (rest[0] !== 'peer') {
+    ctx.stdout.write("Usage: ip link <options> type veth [peer <options>]\nTo get <options> type 'ip link add help'\n");
+    return -1;
+  }
+  const peer = iplinkParse(ctx, rest.slice(1));
+  if (typeof peer === 'number') return peer;
+  if (peer.type !== null) duparg(ctx, 'type', peer.type);
+  if (peer.name !== peer.dev) {
+    ctx.stderr.write('both "name" and "dev" cannot be used when creating devices.\n');
+    throw new IpExit(255);
+  }
+  return peer;
 }
 
 type LinkCmd = 'add' | 'set' | 'replace' | 'delete';
@@ -789,7 +895,12 @@ function iplinkModify(ctx: IpContext, cmd: LinkCmd, args: string[]): number {
   const create = cmd === 'add' || cmd === 'replace';
   const target = resolveTarget(ctx, req, create);
   if (typeof target === 'number') return target;
-  if (req.rest.length > 0) {
+  let peer: LinkRequest | null = null;
+  if (req.type === 'veth') {
+    const p = vethParseOpt(ctx, req.rest);
+    if (typeof p === 'number') return p;
+    peer = p;
+  } else if (req.rest.length > 0) {
     if (matches(req.rest[0] as string, 'help')) iplinkUsage(ctx);
     ctx.stderr.write(`Garbage instead of arguments "${req.rest[0]} ...". Try "ip link help".\n`);
     return -1;
@@ -800,9 +911,9 @@ function iplinkModify(ctx: IpContext, cmd: LinkCmd, args: string[]): number {
   }
   const extack: ExtAck = {};
   let err: number;
-  if (target === null) err = newLink(ctx.net, req, cmd === 'replace', extack);
-  // rtnl_dellink(): only devices with rtnl_link_ops can go, and lonet has none yet.
-  else if (cmd === 'delete') err = -E.EOPNOTSUPP;
+  if (target === null) err = newLink(ctx.net, req, peer, cmd === 'replace', extack);
+  // rtnl_dellink(): only devices with rtnl_link_ops can go (not lo).
+  else if (cmd === 'delete') err = rtnlDellink(target);
   else err = doSetlink(target, req, extack);
   return err === 0 ? 0 : rtnlError(ctx, err, extack);
 }

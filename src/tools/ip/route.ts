@@ -4,9 +4,10 @@
  * carry. Changes go through fib-netlink.ts (IPv4) and ipv6/route-netlink.ts (IPv6),
  * which check them as the kernel does.
  */
-import { E, strerror } from '../../core/errno.js';
+
 import { LOOPBACK_IFINDEX } from '../../core/if.js';
 import type { ExtAck } from '../../core/netdevice.js';
+import { E, strerror } from '../../include/errno.js';
 import { formatIpv4, RT_SCOPE } from '../../ipv4/devinet.js';
 import { type FibAlias, flowi4, RT_TABLE, RTN, RTN_NAMES, RTNH_F, RTPROT } from '../../ipv4/fib.js';
 import { fibGetTable, fibLookup } from '../../ipv4/fib-frontend.js';

@@ -4,7 +4,7 @@
  * retransmission queue, RTT, congestion control), tcp_data_queue with the
  * out-of-order queue, FIN handling, delayed ACKs, PAWS and RFC 5961's challenge ACKs.
  */
-import { E } from '../../core/errno.js';
+import { E } from '../../include/errno.js';
 import { TCPHDR, type TcpSackBlock } from '../../wire/tcp.js';
 import { timewaitEnter } from './minisocks.js';
 import {

@@ -4,7 +4,7 @@
  * TIME_WAIT and request socks), /proc/net/netstat (TcpExt, IpExt, MPTcpExt), and the
  * net.ipv4.tcp_* sysctls.
  */
-import { E } from '../../core/errno.js';
+import { E } from '../../include/errno.js';
 import { IPEXT_MIB_FIELDS } from '../../ipv4/snmp.js';
 import type { Kernel } from '../../kernel/kernel.js';
 import { intSysctl, parseProcInt, type SysctlEntry } from '../../kernel/sysctl.js';

@@ -5,8 +5,8 @@
  * families; ICMP errors reach connections through tcp_v4_err.
  */
 
-import { E } from '../../core/errno.js';
 import { CHECKSUM, ipHdr, kfreeSkb, pskbMayPull, type SkBuff, skbChecksum } from '../../core/skbuff.js';
+import { E } from '../../include/errno.js';
 import { inet6AddProtocol, inetAddProtocol } from '../../ipv4/protocol.js';
 import { ipv6AddrAny, ipv6AddrEqual } from '../../ipv6/addr.js';
 import type { Kernel } from '../../kernel/kernel.js';

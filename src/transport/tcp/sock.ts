@@ -7,7 +7,7 @@
  * Addresses are kept as 16-byte IPv6 addresses, IPv4 ones v4-mapped, so one socket
  * table serves both families as inet_hashinfo does; `v4` says which IP a connection uses.
  */
-import { E } from '../../core/errno.js';
+import { E } from '../../include/errno.js';
 import { type Flowi4, flowi4, RTN } from '../../ipv4/fib.js';
 import { inetAddrType } from '../../ipv4/fib-frontend.js';
 import { ipRouteOutputKey, RouteCache, type Rtable } from '../../ipv4/route.js';

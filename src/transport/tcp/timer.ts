@@ -5,7 +5,7 @@
  * as softirq work on the socket's CPU. They never keep a Node process alive by
  * themselves (the API layer decides that), as kernel timers don't hold a process.
  */
-import { E } from '../../core/errno.js';
+import { E } from '../../include/errno.js';
 import type { Timer } from '../../kernel/clock.js';
 import type { Net } from '../../net/net.js';
 import {
