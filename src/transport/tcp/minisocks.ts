@@ -5,10 +5,14 @@
  * listener's side of the handshake — tcp_conn_request with its SYN and accept queue
  * limits, and SYN cookies (net/ipv4/syncookies.c) when the SYN queue is full.
  */
+import { flowi4 } from '../../ipv4/fib.js';
+import { ipRouteOutputKey } from '../../ipv4/route.js';
 import { formatIpv6 } from '../../ipv6/addr.js';
+import { ip6RouteOutput } from '../../ipv6/route.js';
 import type { Timer } from '../../kernel/clock.js';
 import { getRandomU16 } from '../../kernel/random.js';
 import type { Net } from '../../net/net.js';
+import { IPPROTO } from '../../wire/ipv4.js';
 import { TCPHDR } from '../../wire/tcp.js';
 import { isV4Mapped, mappedV4 } from '../udp.js';
 import { type TcpCb, tcpInitTransfer, tcpRcvStateProcess, tcpRttEstimator } from './input.js';
@@ -371,10 +375,20 @@ function sendSynack(req: TcpRequestSock, tsecr: number | null): void {
   });
 }
 
-/** The route's advertised MSS for a local connection: MTU − 40 (IPv4) or − 60 (IPv6). */
-function advmssFor(sk: TcpSock, v4: boolean): number {
-  const mtu = Math.min(sk.net.loopbackDev?.mtu ?? 65536, 0xffff + (v4 ? 0 : 40));
-  return v4 ? Math.min(mtu, 0xffff) - 40 : mtu - 60;
+/**
+ * dst_metric_advmss() of the route to the peer (ipv4_default_advmss / ip6_default_advmss):
+ * the route's MTU − 40 (IPv4) or − 60 (IPv6); lo's MTU when no route is found.
+ */
+function advmssFor(sk: TcpSock, v4: boolean, laddr: Uint8Array, raddr: Uint8Array): number {
+  let mtu = sk.net.loopbackDev?.mtu ?? 65536;
+  if (v4) {
+    const rt = ipRouteOutputKey(sk.net, flowi4({ daddr: mappedV4(raddr), saddr: mappedV4(laddr), proto: IPPROTO.TCP }));
+    if (typeof rt !== 'number') mtu = rt.mtu;
+    return Math.max(Math.min(mtu, 0xffff) - 40, 256);
+  }
+  const rt6 = ip6RouteOutput(sk.net, { daddr: raddr.slice(), saddr: laddr.slice(), oif: 0, proto: IPPROTO.TCP });
+  if (typeof rt6 !== 'number') mtu = rt6.mtu;
+  return Math.max(Math.min(mtu, 0xffff + 40) - 60, 1220);
 }
 
 const MSSTAB = [536, 1300, 1440, 1460];
@@ -463,7 +477,7 @@ export function tcpConnRequest(
     tn.ext.ListenDrops++;
     return;
   }
-  const advmss = advmssFor(sk, v4);
+  const advmss = advmssFor(sk, v4, laddr, raddr);
   const tstampOk = s.tcp_timestamps !== 0 && cb.tsval !== undefined;
   const sackOk = s.tcp_sack !== 0 && cb.sackOk;
   const wscaleOk = s.tcp_window_scaling !== 0 && cb.wscale !== undefined;
@@ -584,7 +598,7 @@ export function cookieCheckAck(
     tn.ext.ListenDrops++;
     return true;
   }
-  const advmss = advmssFor(sk, v4);
+  const advmss = advmssFor(sk, v4, laddr, raddr);
   let wscaleOk = false;
   let sndWscale = 0;
   let sackOk = false;
