@@ -540,9 +540,9 @@ export class Run {
         this.#current = conn;
         this.#connecting = null;
       }
-      // Packets of sockets the script never named are not its business (sniff_outbound_live_packet).
-      if (conn === undefined) continue;
-      if (conn !== this.#current && this.#current !== null) this.#fail('packet is not for expected socket');
+      // Only the socket under test is matched (find_socket_for_live_packet); packets of
+      // other sockets, such as a closed one's RST, are passed over.
+      if (conn === undefined || (conn !== this.#current && this.#current !== null)) continue;
       live = p;
       time = Math.round((frame.time - this.#start) / 1e3);
     }
@@ -930,8 +930,11 @@ export class Run {
           return len(r);
         });
       }
-      case 'close':
-        return proc.close(this.#fd(arg(0)));
+      case 'close': {
+        const fd = this.#fd(arg(0));
+        const r = proc.close(fd);
+        return r;
+      }
       case 'shutdown':
         return proc.shutdown(this.#fd(arg(0)), this.#num(arg(1)));
       case 'setsockopt':
@@ -1013,8 +1016,21 @@ export class Run {
 
   // ---- commands and code ----
 
+  /**
+   * A backquoted command is a small /bin/sh script: each line runs in lonet's shell, after
+   * what /bin/sh would have done first that lonet's shell does not (`$((…))` arithmetic,
+   * output thrown away to /dev/null). `./x.sh` runs the file beside the script; the
+   * selftests' set_sysctls.py and its restore script are done here.
+   */
   async #command(text: string): Promise<void> {
-    const cmd = text.replace(/\\\r?\n/g, ' ').trim();
+    for (const raw of text.replace(/\\\r?\n/g, ' ').split('\n')) {
+      const line = expandShell(raw.trim());
+      if (line === '' || line.startsWith('#')) continue;
+      await this.#commandLine(line);
+    }
+  }
+
+  async #commandLine(cmd: string): Promise<void> {
     const words = cmd.split(/\s+/);
     const first = words[0] ?? '';
     if (first.endsWith('set_sysctls.py')) {
@@ -1042,11 +1058,7 @@ export class Run {
       } catch {
         return this.#fail(`${first}: No such file or directory`);
       }
-      for (const l of body.split('\n')) {
-        const line = l.trim();
-        if (line === '' || line.startsWith('#')) continue;
-        await this.#shell(line);
-      }
+      await this.#command(body);
       return;
     }
     await this.#shell(cmd);
@@ -1073,8 +1085,21 @@ export class Run {
     const fd = this.#current?.fd ?? null;
     const sk = fd === null ? undefined : this.proc.sock(fd);
     const info = sk === undefined ? null : tcpInfoRecord(sk);
+    // SO_MEMINFO's sk_meminfo, as packetdrill names its slots.
+    const meminfo: Record<string, number> =
+      sk === undefined
+        ? {}
+        : {
+            SK_MEMINFO_RMEM_ALLOC: sk.rmemAlloc,
+            SK_MEMINFO_RCVBUF: sk.rcvbuf,
+            SK_MEMINFO_WMEM_ALLOC: sk.wmemAlloc,
+            SK_MEMINFO_SNDBUF: sk.sndbuf,
+            SK_MEMINFO_FWD_ALLOC: sk.forwardAlloc,
+            SK_MEMINFO_WMEM_QUEUED: sk.wmemQueued,
+          };
     const err = runAsserts(code, (name) => {
       if (name in CODE_NAMES) return CODE_NAMES[name];
+      if (name in meminfo) return meminfo[name];
       if (info !== null && name in info) return info[name];
       return undefined;
     });
@@ -1083,6 +1108,22 @@ export class Run {
       this.#fail(err, m !== null ? (m[1] as string) : null);
     }
   }
+}
+
+/**
+ * What /bin/sh does to a line before lonet's shell sees it: `$((…))` integer arithmetic,
+ * and redirections to /dev/null dropped (lonet's shell collects the output anyway).
+ */
+export function expandShell(line: string): string {
+  const out = line.replace(/\$\(\(([\d\s+\-*/()]+)\)\)/g, (_m, expr: string) => {
+    const v = runAsserts(`assert 0, ${expr}`, () => undefined);
+    const m = /^AssertionError: (-?\d+(\.\d+)?)$/.exec(v ?? '');
+    return m !== null ? String(Math.trunc(Number(m[1]))) : _m;
+  });
+  return out
+    .replace(/\s*\d?>\s*\/dev\/null/g, '')
+    .replace(/\s*2>&1/g, '')
+    .trim();
 }
 
 /** Runs a script file under one configuration. */

@@ -482,7 +482,8 @@ export function tcpConnRequest(
   const sackOk = s.tcp_sack !== 0 && cb.sackOk;
   const wscaleOk = s.tcp_window_scaling !== 0 && cb.wscale !== undefined;
   const mssForWin = advmss - (tstampOk ? TCPOLEN_TSTAMP_ALIGNED : 0);
-  const w = tcpSelectInitialWindow(tn, sk.net, winFromSpace(sk, sk.rcvbuf), mssForWin, wscaleOk);
+  const full = winFromSpace(sk, sk.rcvbuf);
+  const w = tcpSelectInitialWindow(tn, sk.net, full, mssForWin, wscaleOk, sk.rcvbufLocked ? full : 0);
   const peerMss = cb.mss ?? 536;
   let iss: number;
   let tsOffset = secureTcpTsOff(tn, laddr, raddr);
@@ -611,7 +612,8 @@ export function cookieCheckAck(
     sackOk = (opt & 0x10) !== 0;
   }
   const mssForWin = advmss - (tstampOk ? TCPOLEN_TSTAMP_ALIGNED : 0);
-  const w = tcpSelectInitialWindow(tn, sk.net, winFromSpace(sk, sk.rcvbuf), mssForWin, wscaleOk);
+  const full = winFromSpace(sk, sk.rcvbuf);
+  const w = tcpSelectInitialWindow(tn, sk.net, full, mssForWin, wscaleOk, sk.rcvbufLocked ? full : 0);
   const req = new TcpRequestSock(sk, v4, laddr.slice(), lport, raddr.slice(), rport, seq, cookie, {
     mss: MSSTAB[idx] as number,
     advmss,

@@ -232,10 +232,19 @@ function establishedOptions(sk: TcpSock): TcpOption[] {
     const room = sk.tstampOk ? 3 : 4;
     const blocks: TcpSackBlock[] = [];
     if (sk.dsack !== null) blocks.push({ start: sk.dsack.start, end: sk.dsack.end });
-    // The most recently changed range first (RFC 2018), then the rest.
-    const ranges = sk.ofo.map((o) => ({ start: o.seq, end: o.end }));
+    // Out-of-order segments that touch make one block, as tp->selective_acks keeps them
+    // (tcp_sack_new_ofo_skb extends a block; tcp_sack_maybe_coalesce joins two).
+    const ranges: TcpSackBlock[] = [];
+    for (const o of [...sk.ofo].sort((a, b) => (a.seq - b.seq) | 0)) {
+      const last = ranges[ranges.length - 1];
+      if (last !== undefined && !seqAfter(o.seq, last.end)) {
+        if (seqAfter(o.end, last.end)) last.end = o.end;
+      } else ranges.push({ start: o.seq, end: o.end });
+    }
+    // The block holding the most recently changed range first (RFC 2018), then the rest.
     const recent = sk.ofoRecent;
-    ranges.sort((a, b) => (a.start === recent ? -1 : b.start === recent ? 1 : 0));
+    const holds = (r: TcpSackBlock) => !seqBefore(recent, r.start) && seqBefore(recent, r.end);
+    ranges.sort((a, b) => (holds(a) ? -1 : holds(b) ? 1 : 0));
     for (const r of ranges) if (blocks.length < room) blocks.push(r);
     if (blocks.length > 0) opts.push({ kind: 'nop' }, { kind: 'nop' }, { kind: 'sack', blocks });
   }
@@ -261,7 +270,9 @@ export function synOptions(
 
 /**
  * tcp_select_initial_window(): the window for the SYN (never scaled) and the shift to
- * offer: ilog2(max(space, tcp_rmem[2], rmem_max)) − 15, at most 14.
+ * offer: ilog2(max(space, tcp_rmem[2], rmem_max)) − 15, at most 14, both within the
+ * window clamp — which a socket whose SO_RCVBUF was set starts at its full space
+ * (tcp_connect_init, tcp_openreq_init_rwin), so a small buffer offers no scaling.
  */
 export function tcpSelectInitialWindow(
   tn: NetnsTcp,
@@ -269,8 +280,9 @@ export function tcpSelectInitialWindow(
   space: number,
   mss: number,
   wscaleOk: boolean,
+  windowClamp = 0,
 ): { rcvWnd: number; wscale: number; windowClamp: number } {
-  let clamp = MAX_TCP_WINDOW << TCP_MAX_WSCALE;
+  let clamp = windowClamp === 0 ? MAX_TCP_WINDOW << TCP_MAX_WSCALE : windowClamp;
   if (space > clamp) space = clamp;
   if (space > mss) space = Math.floor(space / mss) * mss;
   const rcvWnd = Math.min(space, MAX_TCP_WINDOW);
@@ -342,6 +354,7 @@ function tcpSelectWindow(sk: TcpSock): number {
 function tcpEventAckSent(sk: TcpSock): void {
   if (sk.ackQuick > 0) sk.ackQuick--;
   sk.ackPending = false;
+  sk.ackNow = false;
   sk.timers.delack?.cancel();
 }
 
@@ -394,7 +407,8 @@ export function tcpConnectInit(sk: TcpSock): void {
   sk.tcpHeaderLen = 20 + (sk.tstampOk ? TCPOLEN_TSTAMP_ALIGNED : 0);
   sk.mssCache = sk.advmss - (sk.tstampOk ? TCPOLEN_TSTAMP_ALIGNED : 0);
   tcpInitializeRcvMss(sk);
-  const w = tcpSelectInitialWindow(sk.tn, sk.net, winFromSpace(sk, sk.rcvbuf), sk.advmss, sk.wscaleOk);
+  const full = winFromSpace(sk, sk.rcvbuf);
+  const w = tcpSelectInitialWindow(sk.tn, sk.net, full, sk.advmss, sk.wscaleOk, sk.rcvbufLocked ? full : 0);
   sk.rcvWnd = w.rcvWnd;
   sk.rcvWscale = w.wscale;
   sk.windowClamp = w.windowClamp;
