@@ -97,9 +97,9 @@ export const tunNetdevOps: NetDeviceOps = {
 
 /**
  * tun_net_init() for IFF_TUN: MTU 1500, no header, POINTOPOINT | NOARP | MULTICAST.
- * The features are those a reader that set TUNSETOFFLOAD(TUN_F_CSUM) gets: checksums
- * are finished here, and segmentation stays in the stack (lonet's TCP builds MSS-sized
- * segments itself).
+ * The features are those a reader gets after TUNSETOFFLOAD(TUN_F_CSUM | TUN_F_TSO4 |
+ * TUN_F_TSO6 | TUN_F_TSO_ECN), as packetdrill asks: TCP hands it packets of several MSS
+ * (GSO), which the reader sees whole; checksums are finished here.
  */
 export function tunSetup(dev: NetDevice): void {
   dev.mtu = 1500;
@@ -110,8 +110,8 @@ export function tunSetup(dev: NetDevice): void {
   dev.type = ARPHRD.NONE;
   dev.flags = IFF.POINTOPOINT | IFF.NOARP | IFF.MULTICAST;
   dev.txQueueLen = TUN_READQ_SIZE;
-  dev.features = NETIF_F.SG | NETIF_F.HW_CSUM;
-  dev.hwFeatures = dev.features;
+  dev.hwFeatures = NETIF_F.SG | NETIF_F.HW_CSUM | NETIF_F.TSO | NETIF_F.TSO6 | NETIF_F.TSO_ECN;
+  dev.features = dev.hwFeatures;
   dev.headerOps = null;
   dev.netdevOps = tunNetdevOps;
 }
