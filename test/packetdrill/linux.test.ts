@@ -32,6 +32,8 @@ const PASSING = [
   'tcp_disorder_fin_in_FIN_WAIT.pkt ipv6',
   'tcp_fast_recovery_prr-ss-10pkt-lost-1.pkt ipv4',
   'tcp_fast_recovery_prr-ss-10pkt-lost-1.pkt ipv6',
+  'tcp_fast_recovery_prr-ss-30pkt-lost1_4.pkt ipv4',
+  'tcp_fast_recovery_prr-ss-30pkt-lost1_4.pkt ipv6',
   'tcp_nagle_sockopt_cork_nodelay.pkt ipv4',
   'tcp_nagle_sockopt_cork_nodelay.pkt ipv6',
   'tcp_slow_start_slow-start-ack-per-2pkt-send-6pkt.pkt ipv4',

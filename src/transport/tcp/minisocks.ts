@@ -644,7 +644,8 @@ function createChild(req: TcpRequestSock, cb: TcpCb): TcpSock {
   c.remotePort = req.rport;
   c.inetIdGen.next = getRandomU16();
   c.iss = req.iss;
-  c.sndUna = c.sndNxt = c.sndSml = c.writeSeq = (req.iss + 1) >>> 0;
+  // pushed_seq starts at write_seq (tcp_create_openreq_child), so forced_push counts from here.
+  c.sndUna = c.sndNxt = c.sndSml = c.writeSeq = c.pushedSeq = (req.iss + 1) >>> 0;
   c.irs = req.irs;
   c.rcvNxt = c.rcvWup = c.copiedSeq = (req.irs + 1) >>> 0;
   c.tstampOk = o.tstampOk;

@@ -428,6 +428,7 @@ export function tcpConnectInit(sk: TcpSock): void {
   sk.sndNxt = sk.iss;
   sk.sndSml = sk.iss;
   sk.writeSeq = (sk.iss + 1) >>> 0;
+  sk.pushedSeq = sk.writeSeq;
   sk.cwnd = TCP_INIT_CWND;
   sk.ca.init(sk);
   sk.rto = TCP_TIMEOUT_INIT;
