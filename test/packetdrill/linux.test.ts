@@ -26,6 +26,8 @@ const PASSING = [
   'tcp_close_close-local-close-then-remote-fin.pkt ipv6',
   'tcp_close_close-on-syn-sent.pkt ipv4',
   'tcp_close_close-on-syn-sent.pkt ipv6',
+  'tcp_close_close-remote-fin-then-close.pkt ipv4',
+  'tcp_close_close-remote-fin-then-close.pkt ipv6',
   'tcp_close_no_rst.pkt ipv4',
   'tcp_close_no_rst.pkt ipv6',
   'tcp_disorder_fin_in_FIN_WAIT.pkt ipv4',
