@@ -1072,12 +1072,19 @@ export class Run {
       return this.#fail(`command '${line}' failed: ${(e as Error).message}`, 'shell pipes and redirections');
     }
     if (r.code !== 0) {
-      const notFound = /command not found|not found/.exec(r.err);
       const tool = line.split(/\s+/)[0] ?? line;
-      this.#fail(
-        `command '${line}' failed with exit ${r.code}: ${r.err.trim()}`,
-        notFound !== null ? `the ${tool} command` : /pipes/.test(r.err) ? 'shell pipes' : null,
-      );
+      const sysctl = /cannot stat \/proc\/sys\/(\S+):/.exec(r.err);
+      const qdisc = /qdisc kind is unknown/.test(r.err) ? /root (\w+)/.exec(line) : null;
+      const lacks = /command not found/.test(r.err)
+        ? `the ${tool} command`
+        : sysctl !== null
+          ? (sysctl[1] as string).replace(/\//g, '.')
+          : qdisc !== null
+            ? `the ${qdisc[1]} qdisc`
+            : /pipes/.test(r.err)
+              ? 'shell pipes'
+              : null;
+      this.#fail(`command '${line}' failed with exit ${r.code}: ${r.err.trim()}`, lacks);
     }
   }
 
