@@ -36,6 +36,8 @@ const PASSING = [
   'tcp_fast_recovery_prr-ss-10pkt-lost-1.pkt ipv6',
   'tcp_fast_recovery_prr-ss-30pkt-lost1_4.pkt ipv4',
   'tcp_fast_recovery_prr-ss-30pkt-lost1_4.pkt ipv6',
+  'tcp_nagle_sendmsg_msg_more.pkt ipv4',
+  'tcp_nagle_sendmsg_msg_more.pkt ipv6',
   'tcp_nagle_sockopt_cork_nodelay.pkt ipv4',
   'tcp_nagle_sockopt_cork_nodelay.pkt ipv6',
   'tcp_slow_start_slow-start-ack-per-2pkt-send-6pkt.pkt ipv4',

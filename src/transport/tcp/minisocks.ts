@@ -285,7 +285,8 @@ export class TcpRequestSock {
   retrans = 0;
   timer: Timer | null = null;
   readonly key: string;
-  synackTime = 0;
+  /** When the first SYN-ACK left (snt_synack), -1 before: clock time 0 is a real time on the virtual clock. */
+  synackTime = -1;
   expiresAt = 0;
 
   constructor(
@@ -363,7 +364,7 @@ function sendSynack(req: TcpRequestSock, tsecr: number | null): void {
   const sk = req.listener;
   const o = req.opts;
   const ts = o.tstampOk ? { val: (Math.floor(sk.clock / 1e6) + o.tsOffset) >>> 0, ecr: tsecr ?? o.tsRecent } : null;
-  if (req.synackTime === 0) req.synackTime = sk.clock;
+  if (req.synackTime < 0) req.synackTime = sk.clock;
   tcpSendCtl(sk.net, req.flow(), {
     seq: req.iss,
     ack: (req.irs + 1) >>> 0,
@@ -678,7 +679,7 @@ function createChild(req: TcpRequestSock, cb: TcpCb): TcpSock {
   c.keepaliveProbes = l.keepaliveProbes;
   c.linger = l.linger;
   c.ca.init(c);
-  if (req.synackTime !== 0) tcpRttEstimator(c, (c.clock - req.synackTime) / 1e3);
+  if (req.synackTime >= 0) tcpRttEstimator(c, (c.clock - req.synackTime) / 1e3);
   c.localPort = req.lport;
   let set = l.tn.bhash.get(req.lport);
   if (set === undefined) {
