@@ -643,6 +643,8 @@ export function tcpSynOptions(sk: TcpSock, cb: TcpCb): void {
 
 /** tcp_finish_connect(): established; wake the connecting process. */
 function tcpFinishConnect(sk: TcpSock): void {
+  // icsk_ack.lrcvtime: tcpi_last_data_recv counts from the handshake until data arrives.
+  sk.ackLrcvtime = sk.clock;
   tcpSetState(sk, TCP.ESTABLISHED);
   tcpInitTransfer(sk);
   wakeState(sk);

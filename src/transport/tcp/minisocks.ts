@@ -679,6 +679,8 @@ function createChild(req: TcpRequestSock, cb: TcpCb): TcpSock {
   c.keepaliveProbes = l.keepaliveProbes;
   c.linger = l.linger;
   c.ca.init(c);
+  // tcp_create_openreq_child(): lrcvtime starts at the handshake.
+  c.ackLrcvtime = c.clock;
   if (req.synackTime >= 0) tcpRttEstimator(c, (c.clock - req.synackTime) / 1e3);
   c.localPort = req.lport;
   let set = l.tn.bhash.get(req.lport);
