@@ -19,6 +19,8 @@ const HELP = `Usage: lonet [options]                 interactive shell in a fres
                                         (default lonet-demo.pcap)
        lonet [options] run FILE...      run Node programs (.mjs/.js/.cjs) in one namespace:
                                         node:net, node:http, node:dgram and fetch are lonet's
+       lonet packetdrill [OPTIONS] SCRIPT.pkt...
+                                        run packetdrill scripts against lonet's TCP
 
 Options:
   -c, --command LINE   run LINE and exit
@@ -39,6 +41,13 @@ function exitWith(code: number): void {
 }
 
 async function main(): Promise<void> {
+  // packetdrill has its own options (config.c's), so it is dispatched before lonet's are parsed.
+  if (process.argv[2] === 'packetdrill') {
+    const { packetdrill } = await import('../tools/packetdrill/index.js');
+    const out = { write: (t: string) => void process.stdout.write(t) };
+    const err = { write: (t: string) => void process.stderr.write(t) };
+    return exitWith(await packetdrill(process.argv.slice(3), out, err));
+  }
   let parsed: ReturnType<
     typeof parseArgs<{
       options: {

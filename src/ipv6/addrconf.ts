@@ -190,7 +190,7 @@ export function ipv6AddrScope(a: Uint8Array): number {
 }
 
 /** ipv6_addr_src_scope(): the RFC 6724 scope that orders a device's addresses. */
-function ipv6AddrSrcScope(a: Uint8Array): number {
+export function ipv6AddrSrcScope(a: Uint8Array): number {
   const t = ipv6AddrType(a);
   return t === IPV6_ADDR.ANY ? 0x10 : (t >> 16) & 0x0f;
 }
@@ -341,11 +341,11 @@ function inet6AddrAdd(
     addr: Uint8Array.from(pfx),
     prefixlen: req.prefixlen,
     scope: ipv6AddrScope(pfx),
-    // addrconf_dad_begin(): a loopback device needs no DAD, so nothing stays tentative.
+    // addrconf_dad_begin(): a loopback or NOARP device (tun) needs no DAD, so nothing stays tentative.
     flags:
       flags |
       lifetimeFlags(valid, preferred) |
-      (flags & IFA_F.NODAD || idev.dev.flags & IFF.LOOPBACK ? 0 : IFA_F.TENTATIVE),
+      (flags & IFA_F.NODAD || idev.dev.flags & (IFF.LOOPBACK | IFF.NOARP) ? 0 : IFA_F.TENTATIVE),
     validLft: valid,
     preferredLft: preferred,
     tstamp: idev.dev.kernel.clock.now(),

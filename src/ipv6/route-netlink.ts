@@ -328,6 +328,6 @@ export function inet6RtmGetroute(net: Net, daddr: Uint8Array, oif: number): Rt6G
   const err = ip6RtTypeToError(rt.type);
   if (err < 0) return err;
   if (rt.prefsrc !== undefined) return { rt, prefsrc: rt.prefsrc };
-  const saddr = ipv6DevGetSaddr(net, daddr);
+  const saddr = ipv6DevGetSaddr(net, daddr, rt.dev);
   return { rt, prefsrc: typeof saddr === 'number' ? null : saddr };
 }

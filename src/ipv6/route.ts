@@ -10,11 +10,12 @@ import { NETDEV } from '../core/if.js';
 import { type NetDevice, registerNetdeviceNotifier } from '../core/netdevice.js';
 import type { SkBuff } from '../core/skbuff.js';
 import { E } from '../include/errno.js';
+import { IFA_F } from '../ipv4/devinet.js';
 import { RT_TABLE, RTN, RTPROT } from '../ipv4/fib.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Net } from '../net/net.js';
 import { ipv6AddrAny, ipv6AddrPrefix, ipv6Key, ipv6PrefixEqual } from './addr.js';
-import { type Inet6Dev, type Inet6Ifaddr, in6DevGet } from './addrconf.js';
+import { type Inet6Dev, type Inet6Ifaddr, in6DevGet, ipv6AddrSrcScope } from './addrconf.js';
 
 /** One IPv6 route (struct fib6_info with its one next hop). */
 export interface Fib6Info {
@@ -149,23 +150,49 @@ export function fib6Lookup(net: Net, daddr: Uint8Array, oif: number): Fib6Info |
 }
 
 /**
- * ipv6_dev_get_saddr(), reduced: the destination itself if it is ours, else an address
- * whose prefix covers it, else the first usable one; none at all is EADDRNOTAVAIL.
+ * ipv6_dev_get_saddr() with RFC 6724's rules as Linux orders them, reduced to those that
+ * can differ here: the destination itself (rule 1), a scope at least the destination's and
+ * the smallest such (rule 2), not deprecated (3), on the outgoing device (5), the longest
+ * common prefix up to the candidate's prefix length (8). Tentative addresses are never used.
+ * None at all is EADDRNOTAVAIL.
  */
-export function ipv6DevGetSaddr(net: Net, daddr: Uint8Array): Uint8Array | number {
-  let fallback: Uint8Array | undefined;
+export function ipv6DevGetSaddr(net: Net, daddr: Uint8Array, outDev: NetDevice | null = null): Uint8Array | number {
+  const dstScope = ipv6AddrSrcScope(daddr);
+  let best: Uint8Array | undefined;
+  let bestKey: number[] = [];
   for (const dev of net.devices) {
     for (const ifa of in6DevGet(dev)?.addrList ?? []) {
+      if (ifa.flags & IFA_F.TENTATIVE) continue;
       if (ipv6PrefixEqual(ifa.addr, daddr, 128)) return ifa.addr;
-      if (ipv6PrefixEqual(ifa.addr, daddr, ifa.prefixlen)) fallback ??= ifa.addr;
+      const scope = ipv6AddrSrcScope(ifa.addr);
+      const key = [
+        scope >= dstScope ? 0 : 1,
+        scope >= dstScope ? scope : -scope,
+        ifa.flags & IFA_F.DEPRECATED ? 1 : 0,
+        outDev === null || dev === outDev ? 0 : 1,
+        -Math.min(commonPrefixLen(ifa.addr, daddr), ifa.prefixlen),
+      ];
+      if (best === undefined || lexLess(key, bestKey)) {
+        best = ifa.addr;
+        bestKey = key;
+      }
     }
   }
-  if (fallback !== undefined) return fallback;
-  for (const dev of net.devices) {
-    const a = in6DevGet(dev)?.addrList[0];
-    if (a !== undefined) return a.addr;
+  return best ?? -E.EADDRNOTAVAIL;
+}
+
+function lexLess(a: number[], b: number[]): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return (a[i] as number) < (b[i] as number);
+  return false;
+}
+
+/** ipv6_addr_diff(): the number of leading bits two addresses share. */
+function commonPrefixLen(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < 16; i++) {
+    const x = (a[i] as number) ^ (b[i] as number);
+    if (x !== 0) return i * 8 + Math.clz32(x) - 24;
   }
-  return -E.EADDRNOTAVAIL;
+  return 128;
 }
 
 /**
@@ -173,12 +200,12 @@ export function ipv6DevGetSaddr(net: Net, daddr: Uint8Array): Uint8Array | numbe
  * destinations go through lo.
  */
 export function ip6RouteOutput(net: Net, fl6: Flowi6): Rt6Info | number {
+  const f6i = fib6Lookup(net, fl6.daddr, fl6.oif);
   if (ipv6AddrAny(fl6.saddr)) {
-    const saddr = ipv6DevGetSaddr(net, fl6.daddr);
+    const saddr = ipv6DevGetSaddr(net, fl6.daddr, f6i?.dev ?? null);
     if (typeof saddr === 'number') return saddr;
     fl6.saddr = saddr;
   }
-  const f6i = fib6Lookup(net, fl6.daddr, fl6.oif);
   if (f6i === undefined) return -E.ENETUNREACH;
   if (f6i.type === RTN.LOCAL) {
     const lo = net.loopbackDev;

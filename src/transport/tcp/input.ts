@@ -176,6 +176,7 @@ function tcpAckSndCheck(sk: TcpSock): void {
   if (
     (moreThanOne && (sk.rcvNxt === sk.copiedSeq || tcpSelectWindowNow(sk) >= sk.rcvWnd)) ||
     inQuickack(sk) ||
+    sk.ackNow ||
     sk.ofo.length > 0 ||
     sk.dsack !== null
   ) {
@@ -472,16 +473,16 @@ function tcpDataQueue(sk: TcpSock, cb: TcpCb): void {
     let gotFin = fin;
     if (sk.ofo.length > 0) {
       if (tcpOfoQueue(sk)) gotFin = true;
-      // Holes filled: ACK at once so the sender leaves recovery quickly.
-      sk.ackQuick = Math.max(sk.ackQuick, 1);
-      sk.ackPingpong = 0;
+      // RFC 5681 4.2: the gap is filled, ACK at once (ICSK_ACK_NOW).
+      if (sk.ofo.length === 0) sk.ackNow = true;
     }
     if (gotFin) tcpFin(sk);
     if (cb.len > 0 || gotFin) sk.dataReady();
     return;
   }
   const end = (cb.seq + cb.len) >>> 0;
-  if (!seqAfter(end, sk.rcvNxt) && cb.len > 0) {
+  // end_seq counts the FIN: old data with a new FIN is a partial packet, not a duplicate.
+  if (!seqAfter(fin ? (end + 1) >>> 0 : end, sk.rcvNxt) && cb.len > 0) {
     // A retransmission of data we have: D-SACK it and ACK now.
     sk.tn.ext.DelayedACKLost++;
     if (sk.sackOk && sk.tn.sysctl.tcp_dsack) {
@@ -529,7 +530,9 @@ function tcpFin(sk: TcpSock): void {
     default:
       break;
   }
+  // Out-of-order data after the FIN is dropped, and the SACK state with it (tcp_sack_reset).
   sk.ofo.length = 0;
+  sk.dsack = null;
   wakeState(sk);
 }
 
@@ -640,6 +643,8 @@ export function tcpSynOptions(sk: TcpSock, cb: TcpCb): void {
 
 /** tcp_finish_connect(): established; wake the connecting process. */
 function tcpFinishConnect(sk: TcpSock): void {
+  // icsk_ack.lrcvtime: tcpi_last_data_recv counts from the handshake until data arrives.
+  sk.ackLrcvtime = sk.clock;
   tcpSetState(sk, TCP.ESTABLISHED);
   tcpInitTransfer(sk);
   wakeState(sk);

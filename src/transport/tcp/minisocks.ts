@@ -5,10 +5,14 @@
  * listener's side of the handshake — tcp_conn_request with its SYN and accept queue
  * limits, and SYN cookies (net/ipv4/syncookies.c) when the SYN queue is full.
  */
+import { flowi4 } from '../../ipv4/fib.js';
+import { ipRouteOutputKey } from '../../ipv4/route.js';
 import { formatIpv6 } from '../../ipv6/addr.js';
+import { ip6RouteOutput } from '../../ipv6/route.js';
 import type { Timer } from '../../kernel/clock.js';
 import { getRandomU16 } from '../../kernel/random.js';
 import type { Net } from '../../net/net.js';
+import { IPPROTO } from '../../wire/ipv4.js';
 import { TCPHDR } from '../../wire/tcp.js';
 import { isV4Mapped, mappedV4 } from '../udp.js';
 import { type TcpCb, tcpInitTransfer, tcpRcvStateProcess, tcpRttEstimator } from './input.js';
@@ -281,7 +285,8 @@ export class TcpRequestSock {
   retrans = 0;
   timer: Timer | null = null;
   readonly key: string;
-  synackTime = 0;
+  /** When the first SYN-ACK left (snt_synack), -1 before: clock time 0 is a real time on the virtual clock. */
+  synackTime = -1;
   expiresAt = 0;
 
   constructor(
@@ -359,7 +364,7 @@ function sendSynack(req: TcpRequestSock, tsecr: number | null): void {
   const sk = req.listener;
   const o = req.opts;
   const ts = o.tstampOk ? { val: (Math.floor(sk.clock / 1e6) + o.tsOffset) >>> 0, ecr: tsecr ?? o.tsRecent } : null;
-  if (req.synackTime === 0) req.synackTime = sk.clock;
+  if (req.synackTime < 0) req.synackTime = sk.clock;
   tcpSendCtl(sk.net, req.flow(), {
     seq: req.iss,
     ack: (req.irs + 1) >>> 0,
@@ -371,10 +376,20 @@ function sendSynack(req: TcpRequestSock, tsecr: number | null): void {
   });
 }
 
-/** The route's advertised MSS for a local connection: MTU − 40 (IPv4) or − 60 (IPv6). */
-function advmssFor(sk: TcpSock, v4: boolean): number {
-  const mtu = Math.min(sk.net.loopbackDev?.mtu ?? 65536, 0xffff + (v4 ? 0 : 40));
-  return v4 ? Math.min(mtu, 0xffff) - 40 : mtu - 60;
+/**
+ * dst_metric_advmss() of the route to the peer (ipv4_default_advmss / ip6_default_advmss):
+ * the route's MTU − 40 (IPv4) or − 60 (IPv6); lo's MTU when no route is found.
+ */
+function advmssFor(sk: TcpSock, v4: boolean, laddr: Uint8Array, raddr: Uint8Array): number {
+  let mtu = sk.net.loopbackDev?.mtu ?? 65536;
+  if (v4) {
+    const rt = ipRouteOutputKey(sk.net, flowi4({ daddr: mappedV4(raddr), saddr: mappedV4(laddr), proto: IPPROTO.TCP }));
+    if (typeof rt !== 'number') mtu = rt.mtu;
+    return Math.max(Math.min(mtu, 0xffff) - 40, 256);
+  }
+  const rt6 = ip6RouteOutput(sk.net, { daddr: raddr.slice(), saddr: laddr.slice(), oif: 0, proto: IPPROTO.TCP });
+  if (typeof rt6 !== 'number') mtu = rt6.mtu;
+  return Math.max(Math.min(mtu, 0xffff + 40) - 60, 1220);
 }
 
 const MSSTAB = [536, 1300, 1440, 1460];
@@ -463,12 +478,13 @@ export function tcpConnRequest(
     tn.ext.ListenDrops++;
     return;
   }
-  const advmss = advmssFor(sk, v4);
+  const advmss = advmssFor(sk, v4, laddr, raddr);
   const tstampOk = s.tcp_timestamps !== 0 && cb.tsval !== undefined;
   const sackOk = s.tcp_sack !== 0 && cb.sackOk;
   const wscaleOk = s.tcp_window_scaling !== 0 && cb.wscale !== undefined;
   const mssForWin = advmss - (tstampOk ? TCPOLEN_TSTAMP_ALIGNED : 0);
-  const w = tcpSelectInitialWindow(tn, sk.net, winFromSpace(sk, sk.rcvbuf), mssForWin, wscaleOk);
+  const full = winFromSpace(sk, sk.rcvbuf);
+  const w = tcpSelectInitialWindow(tn, sk.net, full, mssForWin, wscaleOk, sk.rcvbufLocked ? full : 0);
   const peerMss = cb.mss ?? 536;
   let iss: number;
   let tsOffset = secureTcpTsOff(tn, laddr, raddr);
@@ -584,7 +600,7 @@ export function cookieCheckAck(
     tn.ext.ListenDrops++;
     return true;
   }
-  const advmss = advmssFor(sk, v4);
+  const advmss = advmssFor(sk, v4, laddr, raddr);
   let wscaleOk = false;
   let sndWscale = 0;
   let sackOk = false;
@@ -597,7 +613,8 @@ export function cookieCheckAck(
     sackOk = (opt & 0x10) !== 0;
   }
   const mssForWin = advmss - (tstampOk ? TCPOLEN_TSTAMP_ALIGNED : 0);
-  const w = tcpSelectInitialWindow(tn, sk.net, winFromSpace(sk, sk.rcvbuf), mssForWin, wscaleOk);
+  const full = winFromSpace(sk, sk.rcvbuf);
+  const w = tcpSelectInitialWindow(tn, sk.net, full, mssForWin, wscaleOk, sk.rcvbufLocked ? full : 0);
   const req = new TcpRequestSock(sk, v4, laddr.slice(), lport, raddr.slice(), rport, seq, cookie, {
     mss: MSSTAB[idx] as number,
     advmss,
@@ -628,7 +645,8 @@ function createChild(req: TcpRequestSock, cb: TcpCb): TcpSock {
   c.remotePort = req.rport;
   c.inetIdGen.next = getRandomU16();
   c.iss = req.iss;
-  c.sndUna = c.sndNxt = c.sndSml = c.writeSeq = (req.iss + 1) >>> 0;
+  // pushed_seq starts at write_seq (tcp_create_openreq_child), so forced_push counts from here.
+  c.sndUna = c.sndNxt = c.sndSml = c.writeSeq = c.pushedSeq = (req.iss + 1) >>> 0;
   c.irs = req.irs;
   c.rcvNxt = c.rcvWup = c.copiedSeq = (req.irs + 1) >>> 0;
   c.tstampOk = o.tstampOk;
@@ -661,7 +679,9 @@ function createChild(req: TcpRequestSock, cb: TcpCb): TcpSock {
   c.keepaliveProbes = l.keepaliveProbes;
   c.linger = l.linger;
   c.ca.init(c);
-  if (req.synackTime !== 0) tcpRttEstimator(c, (c.clock - req.synackTime) / 1e3);
+  // tcp_create_openreq_child(): lrcvtime starts at the handshake.
+  c.ackLrcvtime = c.clock;
+  if (req.synackTime >= 0) tcpRttEstimator(c, (c.clock - req.synackTime) / 1e3);
   c.localPort = req.lport;
   let set = l.tn.bhash.get(req.lport);
   if (set === undefined) {

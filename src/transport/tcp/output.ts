@@ -6,6 +6,8 @@
  * checksum is left CHECKSUM_PARTIAL, as lo's HW_CSUM lets Linux do.
  */
 
+import { IFF } from '../../core/if.js';
+import { NETIF_F } from '../../core/netdev-features.js';
 import { allocSkb, CHECKSUM, type SkBuff, skbAddFrag, skbPut } from '../../core/skbuff.js';
 import { flowi4 } from '../../ipv4/fib.js';
 import { IPV4_MAX_HEADROOM, type IpHeaderOpts, ipSendSkb } from '../../ipv4/ip-output.js';
@@ -232,10 +234,19 @@ function establishedOptions(sk: TcpSock): TcpOption[] {
     const room = sk.tstampOk ? 3 : 4;
     const blocks: TcpSackBlock[] = [];
     if (sk.dsack !== null) blocks.push({ start: sk.dsack.start, end: sk.dsack.end });
-    // The most recently changed range first (RFC 2018), then the rest.
-    const ranges = sk.ofo.map((o) => ({ start: o.seq, end: o.end }));
+    // Out-of-order segments that touch make one block, as tp->selective_acks keeps them
+    // (tcp_sack_new_ofo_skb extends a block; tcp_sack_maybe_coalesce joins two).
+    const ranges: TcpSackBlock[] = [];
+    for (const o of [...sk.ofo].sort((a, b) => (a.seq - b.seq) | 0)) {
+      const last = ranges[ranges.length - 1];
+      if (last !== undefined && !seqAfter(o.seq, last.end)) {
+        if (seqAfter(o.end, last.end)) last.end = o.end;
+      } else ranges.push({ start: o.seq, end: o.end });
+    }
+    // The block holding the most recently changed range first (RFC 2018), then the rest.
     const recent = sk.ofoRecent;
-    ranges.sort((a, b) => (a.start === recent ? -1 : b.start === recent ? 1 : 0));
+    const holds = (r: TcpSackBlock) => !seqBefore(recent, r.start) && seqBefore(recent, r.end);
+    ranges.sort((a, b) => (holds(a) ? -1 : holds(b) ? 1 : 0));
     for (const r of ranges) if (blocks.length < room) blocks.push(r);
     if (blocks.length > 0) opts.push({ kind: 'nop' }, { kind: 'nop' }, { kind: 'sack', blocks });
   }
@@ -261,7 +272,9 @@ export function synOptions(
 
 /**
  * tcp_select_initial_window(): the window for the SYN (never scaled) and the shift to
- * offer: ilog2(max(space, tcp_rmem[2], rmem_max)) − 15, at most 14.
+ * offer: ilog2(max(space, tcp_rmem[2], rmem_max)) − 15, at most 14, both within the
+ * window clamp — which a socket whose SO_RCVBUF was set starts at its full space
+ * (tcp_connect_init, tcp_openreq_init_rwin), so a small buffer offers no scaling.
  */
 export function tcpSelectInitialWindow(
   tn: NetnsTcp,
@@ -269,8 +282,9 @@ export function tcpSelectInitialWindow(
   space: number,
   mss: number,
   wscaleOk: boolean,
+  windowClamp = 0,
 ): { rcvWnd: number; wscale: number; windowClamp: number } {
-  let clamp = MAX_TCP_WINDOW << TCP_MAX_WSCALE;
+  let clamp = windowClamp === 0 ? MAX_TCP_WINDOW << TCP_MAX_WSCALE : windowClamp;
   if (space > clamp) space = clamp;
   if (space > mss) space = Math.floor(space / mss) * mss;
   const rcvWnd = Math.min(space, MAX_TCP_WINDOW);
@@ -342,11 +356,12 @@ function tcpSelectWindow(sk: TcpSock): number {
 function tcpEventAckSent(sk: TcpSock): void {
   if (sk.ackQuick > 0) sk.ackQuick--;
   sk.ackPending = false;
+  sk.ackNow = false;
   sk.timers.delack?.cancel();
 }
 
 /** tcp_transmit_skb() for a socket: options, window, ACK of what we have, then IP. */
-function tcpTransmit(sk: TcpSock, seq: number, flags: number, data: Uint8Array[], len: number): number {
+function tcpTransmit(sk: TcpSock, seq: number, flags: number, data: Uint8Array[], len: number, gsoSize = 0): number {
   const now = sk.clock;
   sk.mstamp = now;
   const syn = (flags & TCPHDR.SYN) !== 0;
@@ -366,9 +381,15 @@ function tcpTransmit(sk: TcpSock, seq: number, flags: number, data: Uint8Array[]
     options === null
       ? buildEstablishedSkb(sk, seq, flags, window, data, len)
       : buildSkb(flowOf(sk), { seq, ack: sk.rcvNxt, flags, window, options, data, len });
-  sk.segsOut++;
+  // A GSO packet is several segments on the wire: the counts are per segment (tcp_skb_pcount).
+  const pcount = gsoSize > 0 ? Math.ceil(len / gsoSize) : 1;
+  if (pcount > 1) {
+    skb.gsoSize = gsoSize;
+    skb.gsoSegs = pcount;
+  }
+  sk.segsOut += pcount;
   if (len > 0) {
-    sk.dataSegsOut++;
+    sk.dataSegsOut += pcount;
     sk.lastDataSent = now;
     // tcp_event_data_sent(): data soon after receiving means interactive (pingpong) mode.
     if (now - sk.ackLrcvtime < sk.ackAto) sk.ackPingpong = Math.min(sk.ackPingpong + 1, 255);
@@ -394,7 +415,8 @@ export function tcpConnectInit(sk: TcpSock): void {
   sk.tcpHeaderLen = 20 + (sk.tstampOk ? TCPOLEN_TSTAMP_ALIGNED : 0);
   sk.mssCache = sk.advmss - (sk.tstampOk ? TCPOLEN_TSTAMP_ALIGNED : 0);
   tcpInitializeRcvMss(sk);
-  const w = tcpSelectInitialWindow(sk.tn, sk.net, winFromSpace(sk, sk.rcvbuf), sk.advmss, sk.wscaleOk);
+  const full = winFromSpace(sk, sk.rcvbuf);
+  const w = tcpSelectInitialWindow(sk.tn, sk.net, full, sk.advmss, sk.wscaleOk, sk.rcvbufLocked ? full : 0);
   sk.rcvWnd = w.rcvWnd;
   sk.rcvWscale = w.wscale;
   sk.windowClamp = w.windowClamp;
@@ -406,6 +428,7 @@ export function tcpConnectInit(sk: TcpSock): void {
   sk.sndNxt = sk.iss;
   sk.sndSml = sk.iss;
   sk.writeSeq = (sk.iss + 1) >>> 0;
+  sk.pushedSeq = sk.writeSeq;
   sk.cwnd = TCP_INIT_CWND;
   sk.ca.init(sk);
   sk.rto = TCP_TIMEOUT_INIT;
@@ -429,6 +452,41 @@ function routeMtu4(sk: TcpSock): number {
   return typeof r === 'number' ? 1500 : r.rt.mtu;
 }
 
+/**
+ * Sends several never-sent MSS segments as one GSO packet, as Linux's write queue holds
+ * them in one skb on a TSO device: one header, PSH if any part was pushed, the FIN of
+ * the last. Each segment is still accounted for as itself.
+ */
+function sendSegsGso(sk: TcpSock, segs: TxSeg[], mss: number): void {
+  const first = segs[0] as TxSeg;
+  const last = segs[segs.length - 1] as TxSeg;
+  let flags = TCPHDR.ACK | (last.flags & TCPHDR.FIN);
+  const data: Uint8Array[] = [];
+  let len = 0;
+  for (const seg of segs) {
+    if (seg.len > 0 && seg.flags & TCPHDR.PSH) flags |= TCPHDR.PSH;
+    for (const c of seg.data) data.push(c);
+    len += seg.len;
+  }
+  tcpTransmit(sk, first.seq, flags, data, len, mss);
+  for (const seg of segs) {
+    seg.txTime = sk.mstamp;
+    accountFirstSend(sk, seg);
+  }
+}
+
+/** What the first transmission of a segment changes: snd_nxt, packets_out, the Nagle mark. */
+function accountFirstSend(sk: TcpSock, seg: TxSeg): void {
+  sk.sndNxt = seqAfter(seg.end, sk.sndNxt) ? seg.end : sk.sndNxt;
+  sk.packetsOut++;
+  sk.maxPacketsOut = Math.max(sk.maxPacketsOut, sk.packetsOut);
+  if (seg.len > 0) {
+    sk.tn.ext.TCPOrigDataSent++;
+    sk.bytesSent += seg.len;
+  }
+  if (seg.len < sk.mssCache) sk.sndSml = seg.end;
+}
+
 /** Sends (or resends) a queued segment; the first send advances snd_nxt. */
 function sendSeg(sk: TcpSock, seg: TxSeg): number {
   const first = seg.txTime < 0;
@@ -439,14 +497,7 @@ function sendSeg(sk: TcpSock, seg: TxSeg): number {
   // skb_mstamp_ns: when tcp_transmit_skb sent it.
   seg.txTime = sk.mstamp;
   if (first) {
-    sk.sndNxt = seqAfter(seg.end, sk.sndNxt) ? seg.end : sk.sndNxt;
-    sk.packetsOut++;
-    sk.maxPacketsOut = Math.max(sk.maxPacketsOut, sk.packetsOut);
-    if (seg.len > 0) {
-      sk.tn.ext.TCPOrigDataSent++;
-      sk.bytesSent += seg.len;
-    }
-    if (seg.len < sk.mssCache) sk.sndSml = seg.end;
+    accountFirstSend(sk, seg);
   } else {
     sk.net.ipv4.mib.tcp.RetransSegs++;
     sk.totalRetrans++;
@@ -478,6 +529,7 @@ export function tcpWriteXmit(sk: TcpSock, corked: boolean, force = false): void 
   let i = sendHeadIndex(sk);
   sk.cwndLimited = false;
   const mss = tcpCurrentMss(sk);
+  const gsoMax = tcpTsoSegs(sk, mss);
   let sent = false;
   while (i < sk.wq.length) {
     tcpFitSeg(sk, i, mss);
@@ -496,9 +548,15 @@ export function tcpWriteXmit(sk: TcpSock, corked: boolean, force = false): void 
       if (corked) break;
       if (!sk.nodelay && sk.packetsOut > 0 && seqAfter(sk.sndSml, sk.sndUna) && !seqAfter(sk.sndSml, sk.sndNxt)) break;
     }
-    sendSeg(sk, seg);
+    const batch = gsoMax > 1 ? gsoBatch(sk, i, mss, gsoMax, corked, force) : 1;
+    if (batch > 1) {
+      sendSegsGso(sk, sk.wq.slice(i, i + batch), mss);
+      i += batch;
+    } else {
+      sendSeg(sk, seg);
+      i++;
+    }
     sent = true;
-    i++;
   }
   if (sk.packetsOut > 0) {
     if (sk.pendingTimer !== TIMER.RETRANS)
@@ -506,6 +564,51 @@ export function tcpWriteXmit(sk: TcpSock, corked: boolean, force = false): void 
   } else if (i < sk.wq.length) {
     tcpCheckProbeTimer(sk);
   }
+}
+
+/**
+ * tcp_tso_segs() for a route whose device does TCP segmentation offload (tun with
+ * TUNSETOFFLOAD, a NIC): how many MSS one packet may carry — up to the GSO maximum of
+ * 64 KB. Linux's tcp_tso_autosize also caps it near 1 ms of the pacing rate, which lonet
+ * does not compute; lo keeps one segment per packet, its MSS being the GSO size already.
+ */
+function tcpTsoSegs(sk: TcpSock, mss: number): number {
+  let dev = sk.rt6?.dev ?? null;
+  if (sk.v4) {
+    const rt = tcpRouteRt4(sk);
+    dev = typeof rt === 'number' ? null : rt.dev;
+  }
+  if (dev === null || dev.flags & IFF.LOOPBACK) return 1;
+  if (!(dev.features & (sk.v4 ? NETIF_F.TSO : NETIF_F.TSO6))) return 1;
+  return Math.max(1, Math.min(Math.floor((dev.gsoMaxSize - MAX_TCP_HEADER) / mss), dev.gsoMaxSegs));
+}
+
+/** MAX_TCP_HEADER: the headroom a segment reserves, which the GSO size leaves room for. */
+const MAX_TCP_HEADER = 320;
+
+/**
+ * How many never-sent segments from index `i` go out together (tcp_write_xmit with
+ * tcp_mss_split_point): within the GSO limit, cwnd and the peer's window; a sub-MSS
+ * tail only when Nagle lets it go, and a FIN ends the packet.
+ */
+function gsoBatch(sk: TcpSock, i: number, mss: number, max: number, corked: boolean, force: boolean): number {
+  const wndEnd = (sk.sndUna + sk.sndWnd) >>> 0;
+  let n = 0;
+  while (n < max && i + n < sk.wq.length) {
+    const seg = sk.wq[i + n] as TxSeg;
+    if (seg.txTime >= 0 || seg.flags & TCPHDR.SYN) break;
+    if (sk.inFlight + n >= sk.cwnd) break;
+    const fin = (seg.flags & TCPHDR.FIN) !== 0;
+    if (seqAfter(fin ? (seg.end - 1) >>> 0 : seg.end, wndEnd)) break;
+    if (seg.len < mss && !fin && n > 0) {
+      const tail = i + n === sk.wq.length - 1;
+      if (!tail || corked) break;
+      if (!force && !sk.nodelay && seqAfter(sk.sndSml, sk.sndUna)) break;
+    }
+    n++;
+    if (fin || seg.len < mss) break;
+  }
+  return Math.max(n, 1);
 }
 
 /** tcp_push(): after the application wrote. */

@@ -264,6 +264,8 @@ export class TcpSock extends Sock {
   readonly timers: TcpTimers = { retrans: null, delack: null, keepalive: null };
   /** Delayed ACK state (icsk_ack). */
   ackPending = false;
+  /** ICSK_ACK_NOW: the protocol wants one ACK at once (a filled hole). */
+  ackNow = false;
   ackQuick = 0;
   ackPingpong = 0;
   ackAto = 0;

@@ -223,8 +223,9 @@ function tcpProbeTimer(sk: TcpSock): void {
 export function tcpSendDelayedAck(sk: TcpSock, now = sk.clock): void {
   sk.ackPending = true;
   if (sk.timers.delack?.pending === true) return;
-  // On a fast path the delay is capped by the RTT (never below TCP_DELACK_MIN, 40 ms).
-  let ato = Math.max(sk.ackAto, TCP_ATO_MIN);
+  // On a fast path the delay is capped by the RTT (never below TCP_DELACK_MIN, 40 ms). An
+  // ato still 0 — no data received yet, as a FIN alone — means the next tick, as in Linux.
+  let ato = sk.ackAto;
   if (ato > TCP_ATO_MIN) {
     let maxAto = sk.ackPingpong > 0 ? TCP_DELACK_MAX : 500e6;
     if (sk.srttUs !== 0) maxAto = Math.min(maxAto, Math.max((sk.srttUs >> 3) * 1e3, TCP_ATO_MIN));

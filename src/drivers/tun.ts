@@ -1,0 +1,127 @@
+/**
+ * drivers/net/tun.c, the L3 (IFF_TUN | IFF_NO_PI) flavour: a point-to-point device with
+ * no link header and no ARP, whose other end is a file a program reads and writes.
+ * What the stack transmits on it is queued for that reader (tun_net_xmit); what the
+ * program writes enters the stack as if received (tun_get_user → netif_rx). This is
+ * where packetdrill's remote end lives.
+ */
+import { netifRx } from '../core/dev.js';
+import { ARPHRD, IFF, NET_RX, NETDEV_TX } from '../core/if.js';
+import { NETIF_F } from '../core/netdev-features.js';
+import { NetDevice, type NetDeviceOps, type RtnlLinkStats64 } from '../core/netdevice.js';
+import { kfreeSkb, type SkBuff, skbChecksumHelp, skbCopyBits, skbFromBytes } from '../core/skbuff.js';
+import { E } from '../include/errno.js';
+import { ETH_P } from '../link/if-ether.js';
+import type { Net } from '../net/net.js';
+
+/** TUN_READQ_SIZE: packets a reader may leave unread before the device drops (tx_queue_len). */
+const TUN_READQ_SIZE = 500;
+
+/** A packet the stack transmitted, with the clock time it left. */
+export interface TunFrame {
+  data: Uint8Array;
+  /** Kernel clock nanoseconds at transmit. */
+  time: number;
+}
+
+/** struct tun_file + tun_struct: the reader's queue and its wakeup. */
+export class TunFile {
+  readonly queue: TunFrame[] = [];
+  /** Called (synchronously, in the transmit path) when a frame is queued. */
+  onFrame: ((frame: TunFrame) => void) | null = null;
+  constructor(readonly dev: NetDevice) {}
+
+  /** read(2) on the tun fd: the oldest frame, or undefined when none waits. */
+  read(): TunFrame | undefined {
+    return this.queue.shift();
+  }
+
+  /** write(2) on the tun fd: one IP packet enters the stack. Returns bytes taken or -errno. */
+  write(packet: Uint8Array): number {
+    return tunGetUser(this, packet);
+  }
+}
+
+const files = new WeakMap<NetDevice, TunFile>();
+
+/** tun_net_xmit(): finish the checksum (the reader has no offload), queue for the reader. */
+function tunNetXmit(skb: SkBuff, dev: NetDevice): number {
+  const file = files.get(dev);
+  if (file === undefined || file.queue.length >= dev.txQueueLen) {
+    dev.stats.txDropped++;
+    kfreeSkb(skb);
+    return NETDEV_TX.OK;
+  }
+  skbChecksumHelp(skb);
+  const frame = { data: skbCopyBits(skb, 0, skb.len), time: dev.kernel.clock.now() };
+  dev.stats.txPackets++;
+  dev.stats.txBytes += skb.len;
+  kfreeSkb(skb);
+  file.queue.push(frame);
+  file.onFrame?.(frame);
+  return NETDEV_TX.OK;
+}
+
+/** tun_get_user(): the protocol comes from the IP version nibble (IFF_NO_PI). */
+function tunGetUser(file: TunFile, packet: Uint8Array): number {
+  const dev = file.dev;
+  if (!dev.running) return -E.EIO;
+  const version = (packet[0] ?? 0) >> 4;
+  const protocol = version === 4 ? ETH_P.IP : version === 6 ? ETH_P.IPV6 : 0;
+  if (protocol === 0) {
+    dev.stats.rxDropped++;
+    return -E.EINVAL;
+  }
+  const skb = skbFromBytes(packet.slice(), 16);
+  skb.dev = dev;
+  skb.protocol = protocol;
+  skb.macLen = 0;
+  skb.networkHeader = skb.data;
+  skb.macHeader = skb.data;
+  if (netifRx(skb) === NET_RX.SUCCESS) {
+    dev.stats.rxPackets++;
+    dev.stats.rxBytes += packet.byteLength;
+  } else dev.stats.rxDropped++;
+  return packet.byteLength;
+}
+
+function tunGetStats64(dev: NetDevice, stats: RtnlLinkStats64): void {
+  Object.assign(stats, dev.stats);
+}
+
+export const tunNetdevOps: NetDeviceOps = {
+  ndoStartXmit: tunNetXmit,
+  ndoGetStats64: tunGetStats64,
+  ndoChangeMtu: () => 0,
+};
+
+/**
+ * tun_net_init() for IFF_TUN: MTU 1500, no header, POINTOPOINT | NOARP | MULTICAST.
+ * The features are those a reader gets after TUNSETOFFLOAD(TUN_F_CSUM | TUN_F_TSO4 |
+ * TUN_F_TSO6 | TUN_F_TSO_ECN), as packetdrill asks: TCP hands it packets of several MSS
+ * (GSO), which the reader sees whole; checksums are finished here.
+ */
+export function tunSetup(dev: NetDevice): void {
+  dev.mtu = 1500;
+  dev.minMtu = 68;
+  dev.maxMtu = 65535;
+  dev.hardHeaderLen = 0;
+  dev.addrLen = 0;
+  dev.type = ARPHRD.NONE;
+  dev.flags = IFF.POINTOPOINT | IFF.NOARP | IFF.MULTICAST;
+  dev.txQueueLen = TUN_READQ_SIZE;
+  dev.hwFeatures = NETIF_F.SG | NETIF_F.HW_CSUM | NETIF_F.TSO | NETIF_F.TSO6 | NETIF_F.TSO_ECN;
+  dev.features = dev.hwFeatures;
+  dev.headerOps = null;
+  dev.netdevOps = tunNetdevOps;
+}
+
+/** TUNSETIFF: make and register a tun device in `net`; returns its file, or -errno. */
+export function tunAlloc(net: Net, name = 'tun0'): TunFile | number {
+  const dev = new NetDevice(net.kernel, name, tunSetup, tunNetdevOps);
+  const err = net.registerNetdevice(dev);
+  if (err !== 0) return err;
+  const file = new TunFile(dev);
+  files.set(dev, file);
+  return file;
+}

@@ -1,0 +1,655 @@
+/**
+ * A process's view of the socket layer: its file-descriptor table (struct files_struct)
+ * and the system calls of net/socket.c, fs/read_write.c, fs/fcntl.c, fs/select.c and
+ * fs/eventpoll.c over lonet's sockets. Calls return what the kernel returns: a value
+ * ≥ 0, or -errno. A call that would sleep on a blocking file returns a promise that
+ * settles when the socket wakes it (or its timeout passes) — in virtual time when the
+ * kernel runs on the virtual clock. packetdrill and tools share this layer.
+ */
+import { E } from '../include/errno.js';
+import type { Timer } from '../kernel/clock.js';
+import type { Net } from '../net/net.js';
+import { tcpGetInfo } from '../transport/tcp/diag.js';
+import { SHUT, TCP, TcpSock } from '../transport/tcp/sock.js';
+import { isV4Mapped } from '../transport/udp.js';
+import type { TcpInfo } from './diag.js';
+import { AF, EPOLL, F, IP_OPT, IPV6_OPT, MSG, O, POLL, SIOC, SO, SOCK, SOL, TCP_OPT } from './uapi.js';
+
+/** struct sockaddr_in / sockaddr_in6, with the address in lonet's 16-byte form (v4-mapped for IPv4). */
+export interface SockAddr {
+  family: number;
+  addr: Uint8Array;
+  port: number;
+}
+
+/** struct linger. */
+export interface Linger {
+  onoff: number;
+  linger: number;
+}
+
+export type SockoptValue = number | Linger | string | Uint8Array;
+
+/** struct pollfd. */
+export interface PollFd {
+  fd: number;
+  events: number;
+  revents?: number;
+}
+
+/** struct epoll_event. */
+export interface EpollEvent {
+  events: number;
+  data: number;
+}
+
+/** A socket file: the socket and the file's own flags (f_flags). */
+export class SocketFile {
+  nonblock = false;
+  /** Bumped on every wakeup, so edge-triggered epoll can tell news from old state. */
+  wakeups = 0;
+  constructor(
+    readonly sk: TcpSock,
+    readonly type: number,
+  ) {}
+}
+
+interface EpollItem {
+  fd: number;
+  file: SocketFile;
+  events: number;
+  data: number;
+  /** Wakeups already reported (EPOLLET), and whether EPOLLONESHOT disarmed it. */
+  seen: number;
+  disarmed: boolean;
+}
+
+/** struct eventpoll. */
+export class EpollFile {
+  readonly items = new Map<number, EpollItem>();
+}
+
+type File = SocketFile | EpollFile;
+
+/** What a call returns: a value, -errno, or a promise of one when it sleeps. */
+export type SysResult<T = number> = T | Promise<T>;
+
+/** ~0 in the kernel's unsigned fields (tcpi_min_rtt before a sample, pacing rates). */
+const U32_MAX = 0xffffffff;
+
+export class Process {
+  readonly #files = new Map<number, File>();
+  /** Sleepers: each retries its call when woken and says whether it is done. */
+  readonly #sleepers = new Set<() => boolean>();
+  readonly #kick = () => this.wake();
+
+  constructor(readonly net: Net) {}
+
+  /** The open file at `fd`, if any. */
+  file(fd: number): File | undefined {
+    return this.#files.get(fd);
+  }
+
+  /** The socket at `fd`, if it is one. */
+  sock(fd: number): TcpSock | undefined {
+    const f = this.#files.get(fd);
+    return f instanceof SocketFile ? f.sk : undefined;
+  }
+
+  /** Whether a call is asleep. */
+  get sleeping(): boolean {
+    return this.#sleepers.size > 0;
+  }
+
+  /** Wakes every sleeper to retry (the sockets' wakeups call it). */
+  wake(): void {
+    for (const f of this.#files.values()) if (f instanceof SocketFile) f.wakeups++;
+    for (const s of [...this.#sleepers]) if (s()) this.#sleepers.delete(s);
+  }
+
+  /** get_unused_fd_flags(): the lowest free descriptor above stdio. */
+  #install(f: File): number {
+    let fd = 3;
+    while (this.#files.has(fd)) fd++;
+    this.#files.set(fd, f);
+    return fd;
+  }
+
+  #socketFile(fd: number): SocketFile | number {
+    const f = this.#files.get(fd);
+    if (f === undefined) return -E.EBADF;
+    if (!(f instanceof SocketFile)) return -E.ENOTSOCK;
+    return f;
+  }
+
+  #watch(sk: TcpSock): void {
+    sk.onDataReady = sk.onWriteSpace = sk.onStateChange = sk.onError = this.#kick;
+  }
+
+  /**
+   * Sleeps until `attempt` returns something other than -EAGAIN, or `timeoutNs` passes
+   * (then `onTimeout` gives the result). A call that can finish now never sleeps.
+   */
+  #sleep<T>(attempt: () => T | typeof AGAIN, timeoutNs = -1, onTimeout?: () => T): SysResult<T> {
+    const first = attempt();
+    if (first !== AGAIN) return first;
+    return new Promise<T>((resolve) => {
+      let timer: Timer | null = null;
+      const sleeper = (): boolean => {
+        const r = attempt();
+        if (r === AGAIN) return false;
+        timer?.cancel();
+        resolve(r);
+        return true;
+      };
+      this.#sleepers.add(sleeper);
+      if (timeoutNs >= 0 && onTimeout !== undefined) {
+        timer = this.net.kernel.clock.setTimer(timeoutNs, () => {
+          if (!this.#sleepers.delete(sleeper)) return;
+          resolve(onTimeout());
+        });
+      }
+    });
+  }
+
+  // ---- sockets ----
+
+  /** socket(2): TCP over IPv4 or IPv6. */
+  socket(domain: number, type: number, protocol: number): number {
+    const base = type & ~(SOCK.NONBLOCK | SOCK.CLOEXEC);
+    if (domain !== AF.INET && domain !== AF.INET6) return -E.EAFNOSUPPORT;
+    if (base !== SOCK.STREAM) return -E.ESOCKTNOSUPPORT;
+    if (protocol !== 0 && protocol !== 6) return -E.EPROTONOSUPPORT;
+    const sk = new TcpSock(this.net, domain === AF.INET ? 4 : 6);
+    this.#watch(sk);
+    const f = new SocketFile(sk, base);
+    f.nonblock = (type & SOCK.NONBLOCK) !== 0;
+    return this.#install(f);
+  }
+
+  #checkAddr(f: SocketFile, sa: SockAddr): number {
+    if (f.sk.family === 4 && sa.family !== AF.INET) return -E.EAFNOSUPPORT;
+    if (f.sk.family === 6 && sa.family !== AF.INET6) return -E.EINVAL;
+    if (sa.family === AF.INET && !isV4Mapped(sa.addr)) return -E.EINVAL;
+    return 0;
+  }
+
+  bind(fd: number, sa: SockAddr): number {
+    const f = this.#socketFile(fd);
+    if (typeof f === 'number') return f;
+    const err = this.#checkAddr(f, sa);
+    if (err !== 0) return err;
+    return f.sk.bind(sa.addr, sa.port);
+  }
+
+  listen(fd: number, backlog: number): number {
+    const f = this.#socketFile(fd);
+    if (typeof f === 'number') return f;
+    return f.sk.listen(backlog);
+  }
+
+  /** accept4(2); `peer` gets the peer's address. */
+  accept(fd: number, flags = 0, peer?: SockAddr): SysResult {
+    const f = this.#socketFile(fd);
+    if (typeof f === 'number') return f;
+    return this.#sleep(() => {
+      const r = f.sk.accept();
+      if (r === -E.EAGAIN && !f.nonblock) return AGAIN;
+      if (typeof r === 'number') return r;
+      this.#watch(r);
+      const child = new SocketFile(r, SOCK.STREAM);
+      child.nonblock = (flags & SOCK.NONBLOCK) !== 0;
+      if (peer !== undefined && r.peername !== null) {
+        peer.family = r.family === 4 ? AF.INET : AF.INET6;
+        peer.addr = r.peername.addr.slice();
+        peer.port = r.peername.port;
+      }
+      return this.#install(child);
+    });
+  }
+
+  /** connect(2): a blocking socket sleeps until the handshake ends. */
+  connect(fd: number, sa: SockAddr): SysResult {
+    const f = this.#socketFile(fd);
+    if (typeof f === 'number') return f;
+    const err = this.#checkAddr(f, sa);
+    if (err !== 0) return err;
+    const sk = f.sk;
+    const r = sk.connect(sa.addr, sa.port);
+    if (r !== -E.EINPROGRESS || f.nonblock) return r;
+    return this.#sleep(() => {
+      if (sk.state === TCP.SYN_SENT || sk.state === TCP.SYN_RECV) return AGAIN;
+      if (sk.state === TCP.ESTABLISHED || sk.state === TCP.CLOSE_WAIT) return 0;
+      const e = sk.takeError();
+      return e !== 0 ? e : -E.ECONNREFUSED;
+    });
+  }
+
+  // ---- data ----
+
+  /** send(2)/sendto(2)/write(2): a blocking socket sleeps until everything is queued. */
+  send(fd: number, data: Uint8Array, flags = 0): SysResult {
+    const f = this.#socketFile(fd);
+    if (typeof f === 'number') return f;
+    if (flags & (MSG.OOB | MSG.ZEROCOPY | MSG.FASTOPEN)) return -E.EOPNOTSUPP;
+    const nonblock = f.nonblock || (flags & MSG.DONTWAIT) !== 0;
+    const more = (flags & MSG.MORE) !== 0;
+    let sent = 0;
+    return this.#sleep(() => {
+      for (;;) {
+        // Each piece but the last is followed by more, whatever the caller said.
+        const r = f.sk.sendmsg(data.subarray(sent), more);
+        if (r >= 0) {
+          sent += r;
+          if (sent === data.byteLength) return sent;
+          if (nonblock) return sent;
+          continue;
+        }
+        if (r === -E.EAGAIN && !nonblock) {
+          // SYN_SENT: sk_stream_wait_connect; a full buffer: sk_stream_wait_memory.
+          return AGAIN;
+        }
+        return sent > 0 ? sent : r;
+      }
+    });
+  }
+
+  /** recv(2)/recvfrom(2)/read(2): returns the bytes read, or -errno. */
+  recv(fd: number, max: number, flags = 0): SysResult<Uint8Array | number> {
+    const f = this.#socketFile(fd);
+    if (typeof f === 'number') return f;
+    if (flags & (MSG.OOB | MSG.ERRQUEUE)) return flags & MSG.ERRQUEUE ? -E.EAGAIN : -E.EINVAL;
+    const nonblock = f.nonblock || (flags & MSG.DONTWAIT) !== 0;
+    const sk = f.sk;
+    const peek = (flags & MSG.PEEK) !== 0;
+    return this.#sleep<Uint8Array | number>(() => {
+      if (max === 0) return new Uint8Array(0);
+      if (peek) {
+        if (sk.readable === 0) return sk.recvWouldBlock && !nonblock ? AGAIN : sk.recvWouldBlock ? -E.EAGAIN : 0;
+        return peekBytes(sk, max);
+      }
+      const r = sk.recvmsg(max);
+      if (r === -E.EAGAIN && !nonblock) return AGAIN;
+      return r;
+    });
+  }
+
+  /** shutdown(2): SHUT_RD 0, SHUT_WR 1, SHUT_RDWR 2. */
+  shutdown(fd: number, how: number): number {
+    const f = this.#socketFile(fd);
+    if (typeof f === 'number') return f;
+    if (how < 0 || how > 2) return -E.EINVAL;
+    const sk = f.sk;
+    if (sk.state === TCP.CLOSE || sk.state === TCP.LISTEN || sk.state === TCP.SYN_SENT) {
+      if (sk.state !== TCP.LISTEN) return -E.ENOTCONN;
+    }
+    return sk.shutdownCall(how + 1);
+  }
+
+  close(fd: number): number {
+    const f = this.#files.get(fd);
+    if (f === undefined) return -E.EBADF;
+    this.#files.delete(fd);
+    if (f instanceof SocketFile) {
+      f.sk.close();
+      for (const other of this.#files.values()) if (other instanceof EpollFile) other.items.delete(fd);
+    }
+    return 0;
+  }
+
+  // ---- options and control ----
+
+  setsockopt(fd: number, level: number, name: number, value: SockoptValue): number {
+    const f = this.#socketFile(fd);
+    if (typeof f === 'number') return f;
+    const sk = f.sk;
+    const n = typeof value === 'number' ? value : 0;
+    if (level === SOL.SOCKET) {
+      switch (name) {
+        case SO.REUSEADDR:
+          sk.reuseAddr = n !== 0;
+          return 0;
+        case SO.REUSEPORT:
+          sk.reusePort = n !== 0;
+          return 0;
+        case SO.SNDBUF:
+          sk.setSndbuf(n);
+          return 0;
+        case SO.RCVBUF:
+          sk.setRcvbuf(n);
+          return 0;
+        case SO.KEEPALIVE:
+          sk.setKeepAlive(n !== 0);
+          return 0;
+        case SO.LINGER:
+          if (typeof value !== 'object' || value instanceof Uint8Array) return -E.EINVAL;
+          sk.linger = value.onoff !== 0 ? Math.max(0, value.linger) : null;
+          return 0;
+      }
+      return -E.ENOPROTOOPT;
+    }
+    if (level === SOL.TCP) {
+      switch (name) {
+        case TCP_OPT.NODELAY:
+          sk.setNoDelay(n !== 0);
+          return 0;
+        case TCP_OPT.CORK:
+          sk.setCork(n !== 0);
+          return 0;
+        case TCP_OPT.QUICKACK:
+          sk.setQuickAck(n !== 0);
+          return 0;
+        case TCP_OPT.KEEPIDLE:
+        case TCP_OPT.KEEPINTVL:
+        case TCP_OPT.KEEPCNT:
+          if (n < 1 || n > (name === TCP_OPT.KEEPCNT ? 127 : 32767)) return -E.EINVAL;
+          if (name === TCP_OPT.KEEPIDLE) sk.keepaliveTime = n;
+          else if (name === TCP_OPT.KEEPINTVL) sk.keepaliveIntvl = n;
+          else sk.keepaliveProbes = n;
+          return 0;
+      }
+      return -E.ENOPROTOOPT;
+    }
+    return -E.ENOPROTOOPT;
+  }
+
+  getsockopt(fd: number, level: number, name: number): SockoptValue | TcpInfoRecord | number {
+    const f = this.#socketFile(fd);
+    if (typeof f === 'number') return f;
+    const sk = f.sk;
+    if (level === SOL.SOCKET) {
+      switch (name) {
+        case SO.ERROR:
+          return -sk.takeError();
+        case SO.TYPE:
+          return f.type;
+        case SO.REUSEADDR:
+          return sk.reuseAddr ? 1 : 0;
+        case SO.SNDBUF:
+          return sk.sndbuf;
+        case SO.RCVBUF:
+          return sk.rcvbuf;
+        case SO.ACCEPTCONN:
+          return sk.state === TCP.LISTEN ? 1 : 0;
+        case SO.DOMAIN:
+          return sk.family === 4 ? AF.INET : AF.INET6;
+        case SO.PROTOCOL:
+          return 6;
+      }
+      return -E.ENOPROTOOPT;
+    }
+    if (level === SOL.TCP) {
+      switch (name) {
+        case TCP_OPT.NODELAY:
+          return sk.nodelay ? 1 : 0;
+        case TCP_OPT.CORK:
+          return sk.cork ? 1 : 0;
+        case TCP_OPT.MAXSEG:
+          return sk.state === TCP.CLOSE || sk.state === TCP.LISTEN ? 536 : sk.mssCache;
+        case TCP_OPT.INFO:
+          return tcpInfoRecord(sk);
+        case TCP_OPT.CONGESTION:
+          return sk.ca.name;
+      }
+      return -E.ENOPROTOOPT;
+    }
+    if (level === SOL.IP && name === IP_OPT.TOS) return 0;
+    if (level === SOL.IPV6 && name === IPV6_OPT.V6ONLY) return sk.v6only ? 1 : 0;
+    return -E.ENOPROTOOPT;
+  }
+
+  /** fcntl(2): F_GETFL / F_SETFL (O_NONBLOCK), F_GETFD / F_SETFD. */
+  fcntl(fd: number, cmd: number, arg = 0): number {
+    const f = this.#files.get(fd);
+    if (f === undefined) return -E.EBADF;
+    if (!(f instanceof SocketFile)) return cmd === F.GETFL ? O.RDWR : 0;
+    switch (cmd) {
+      case F.GETFL:
+        return O.RDWR | (f.nonblock ? O.NONBLOCK : 0);
+      case F.SETFL:
+        f.nonblock = (arg & O.NONBLOCK) !== 0;
+        return 0;
+      case F.GETFD:
+      case F.SETFD:
+        return 0;
+    }
+    return -E.EINVAL;
+  }
+
+  /** ioctl(2): SIOCINQ, SIOCOUTQ, SIOCOUTQNSD. */
+  ioctl(fd: number, request: number): number {
+    const f = this.#socketFile(fd);
+    if (typeof f === 'number') return f;
+    const sk = f.sk;
+    switch (request) {
+      case SIOC.INQ:
+        return sk.state === TCP.LISTEN ? -E.EINVAL : sk.readable;
+      case SIOC.OUTQ:
+        return sk.state === TCP.LISTEN ? -E.EINVAL : sk.sendQueueBytes;
+      case SIOC.OUTQNSD:
+        return sk.state === TCP.LISTEN ? -E.EINVAL : Math.max(0, (sk.writeSeq - sk.sndNxt) | 0);
+    }
+    return -E.ENOTTY;
+  }
+
+  // ---- readiness ----
+
+  /** tcp_poll(): the events a socket file has now. */
+  pollMask(fd: number): number {
+    const f = this.#files.get(fd);
+    if (f === undefined) return POLL.NVAL;
+    if (!(f instanceof SocketFile)) return 0;
+    return tcpPoll(f.sk);
+  }
+
+  /** poll(2); a negative timeout sleeps until an event. */
+  poll(fds: PollFd[], timeoutMs: number): SysResult {
+    const check = (): number => {
+      let n = 0;
+      for (const p of fds) {
+        const m = this.pollMask(p.fd) & (p.events | POLL.ERR | POLL.HUP | POLL.NVAL);
+        p.revents = m;
+        if (m !== 0) n++;
+      }
+      return n;
+    };
+    return this.#sleep(
+      () => {
+        const n = check();
+        return n > 0 || timeoutMs === 0 ? n : AGAIN;
+      },
+      timeoutMs < 0 ? -1 : timeoutMs * 1e6,
+      () => check(),
+    );
+  }
+
+  epollCreate(size: number): number {
+    if (size <= 0) return -E.EINVAL;
+    return this.#install(new EpollFile());
+  }
+
+  epollCtl(epfd: number, op: number, fd: number, ev: EpollEvent | null): number {
+    const ep = this.#files.get(epfd);
+    if (!(ep instanceof EpollFile)) return ep === undefined ? -E.EBADF : -E.EINVAL;
+    const f = this.#files.get(fd);
+    if (f === undefined) return -E.EBADF;
+    if (!(f instanceof SocketFile)) return -E.EPERM;
+    const have = ep.items.get(fd);
+    if (op === EPOLL.CTL_ADD) {
+      if (have !== undefined) return -E.EEXIST;
+      if (ev === null) return -E.EFAULT;
+      ep.items.set(fd, { fd, file: f, events: ev.events, data: ev.data, seen: -1, disarmed: false });
+      return 0;
+    }
+    if (have === undefined) return -E.ENOENT;
+    if (op === EPOLL.CTL_DEL) {
+      ep.items.delete(fd);
+      return 0;
+    }
+    if (op === EPOLL.CTL_MOD) {
+      if (ev === null) return -E.EFAULT;
+      have.events = ev.events;
+      have.data = ev.data;
+      have.seen = -1;
+      have.disarmed = false;
+      return 0;
+    }
+    return -E.EINVAL;
+  }
+
+  /** epoll_wait(2): level-triggered unless EPOLLET; EPOLLONESHOT disarms after one report. */
+  epollWait(epfd: number, events: EpollEvent[], maxevents: number, timeoutMs: number): SysResult {
+    const ep = this.#files.get(epfd);
+    if (!(ep instanceof EpollFile)) return ep === undefined ? -E.EBADF : -E.EINVAL;
+    if (maxevents <= 0) return -E.EINVAL;
+    const collect = (): number => {
+      events.length = 0;
+      for (const item of ep.items.values()) {
+        if (events.length >= maxevents) break;
+        if (item.disarmed) continue;
+        const m = tcpPoll(item.file.sk) & (item.events | POLL.ERR | POLL.HUP);
+        if (m === 0) continue;
+        if (item.events & EPOLL.ET) {
+          if (item.seen === item.file.wakeups) continue;
+          item.seen = item.file.wakeups;
+        }
+        if (item.events & EPOLL.ONESHOT) item.disarmed = true;
+        events.push({ events: m, data: item.data });
+      }
+      return events.length;
+    };
+    return this.#sleep(
+      () => {
+        const n = collect();
+        return n > 0 || timeoutMs === 0 ? n : AGAIN;
+      },
+      timeoutMs < 0 ? -1 : timeoutMs * 1e6,
+      () => collect(),
+    );
+  }
+
+  /** getsockname(2) / getpeername(2). */
+  getsockname(fd: number): SockAddr | number {
+    const f = this.#socketFile(fd);
+    if (typeof f === 'number') return f;
+    const { addr, port } = f.sk.sockname;
+    return { family: f.sk.family === 4 ? AF.INET : AF.INET6, addr: addr.slice(), port };
+  }
+
+  getpeername(fd: number): SockAddr | number {
+    const f = this.#socketFile(fd);
+    if (typeof f === 'number') return f;
+    const p = f.sk.peername;
+    if (p === null) return -E.ENOTCONN;
+    return { family: f.sk.family === 4 ? AF.INET : AF.INET6, addr: p.addr.slice(), port: p.port };
+  }
+
+  /** Closes every descriptor, as exit(2) does. */
+  exit(): void {
+    for (const fd of [...this.#files.keys()]) this.close(fd);
+    this.#sleepers.clear();
+  }
+}
+
+/** The "would block" a sleeper's attempt returns (never seen by callers). */
+const AGAIN: unique symbol = Symbol('EAGAIN');
+
+/** tcp_poll(). */
+export function tcpPoll(sk: TcpSock): number {
+  const state = sk.state;
+  if (state === TCP.LISTEN) return sk.acceptQueue.length > 0 ? POLL.IN | POLL.RDNORM : 0;
+  let mask = 0;
+  const shutdown = sk.shutdown;
+  if (shutdown === (SHUT.RCV | SHUT.SEND) || state === TCP.CLOSE) mask |= POLL.HUP;
+  if (shutdown & SHUT.RCV) mask |= POLL.IN | POLL.RDNORM | POLL.RDHUP;
+  if (state !== TCP.SYN_SENT && state !== TCP.SYN_RECV) {
+    if (sk.readable > 0) mask |= POLL.IN | POLL.RDNORM;
+    if (!(shutdown & SHUT.SEND)) {
+      if (sk.writable && state !== TCP.CLOSE) mask |= POLL.OUT | POLL.WRNORM;
+    } else mask |= POLL.OUT | POLL.WRNORM;
+  }
+  if (sk.err !== 0) mask |= POLL.ERR;
+  return mask;
+}
+
+/** MSG_PEEK: copies up to `max` queued bytes without taking them. */
+function peekBytes(sk: TcpSock, max: number): Uint8Array {
+  const n = Math.min(max, sk.readable);
+  const out = new Uint8Array(n);
+  let at = 0;
+  for (const chunk of sk.rcvQueue) {
+    if (at >= n) break;
+    const take = Math.min(chunk.byteLength, n - at);
+    out.set(chunk.subarray(0, take), at);
+    at += take;
+  }
+  return out;
+}
+
+/** struct tcp_info by its C field names, as TCP_INFO gives it (times in µs unless named). */
+export type TcpInfoRecord = Record<string, number>;
+
+/** getsockopt(TCP_INFO): tcp_get_info() under the names of include/uapi/linux/tcp.h. */
+export function tcpInfoRecord(sk: TcpSock): TcpInfoRecord {
+  const i: TcpInfo = tcpGetInfo(sk, sk.clock);
+  return {
+    tcpi_state: i.state,
+    tcpi_ca_state: sk.caState,
+    tcpi_retransmits: sk.retransmits,
+    tcpi_probes: sk.probesOut,
+    tcpi_backoff: i.backoff,
+    tcpi_options: i.options,
+    tcpi_snd_wscale: i.sndWscale,
+    tcpi_rcv_wscale: i.rcvWscale,
+    tcpi_delivery_rate_app_limited: i.deliveryRateAppLimited ? 1 : 0,
+    tcpi_rto: i.rto,
+    tcpi_ato: i.ato,
+    tcpi_snd_mss: i.sndMss,
+    tcpi_rcv_mss: i.rcvMss,
+    tcpi_unacked: i.unacked,
+    tcpi_sacked: i.sacked,
+    tcpi_lost: i.lost,
+    tcpi_retrans: i.retrans,
+    tcpi_fackets: 0,
+    tcpi_last_data_sent: i.lastDataSentMs,
+    tcpi_last_ack_sent: 0,
+    tcpi_last_data_recv: i.lastDataRecvMs,
+    tcpi_last_ack_recv: i.lastAckRecvMs,
+    tcpi_pmtu: i.pmtu,
+    tcpi_rcv_ssthresh: i.rcvSsthresh,
+    tcpi_rtt: i.rtt,
+    tcpi_rttvar: i.rttvar,
+    tcpi_snd_ssthresh: i.sndSsthresh,
+    tcpi_snd_cwnd: i.sndCwnd,
+    tcpi_advmss: i.advmss,
+    tcpi_reordering: i.reordering,
+    tcpi_rcv_rtt: i.rcvRtt,
+    tcpi_rcv_space: i.rcvSpace,
+    tcpi_total_retrans: i.totalRetrans,
+    tcpi_pacing_rate: i.pacingRate < 0 ? 2 ** 64 - 1 : i.pacingRate,
+    tcpi_max_pacing_rate: i.maxPacingRate < 0 ? 2 ** 64 - 1 : i.maxPacingRate,
+    tcpi_bytes_acked: i.bytesAcked,
+    tcpi_bytes_received: i.bytesReceived,
+    tcpi_segs_out: i.segsOut,
+    tcpi_segs_in: i.segsIn,
+    tcpi_notsent_bytes: i.notsentBytes,
+    tcpi_min_rtt: i.minRtt === U32_MAX ? U32_MAX : i.minRtt,
+    tcpi_data_segs_in: i.dataSegsIn,
+    tcpi_data_segs_out: i.dataSegsOut,
+    tcpi_delivery_rate: i.deliveryRate,
+    tcpi_busy_time: i.busyTime,
+    tcpi_delivered: i.delivered,
+    tcpi_bytes_sent: i.bytesSent,
+    tcpi_bytes_retrans: i.bytesRetrans,
+    tcpi_dsack_dups: i.dsackDups,
+    tcpi_reord_seen: i.reordSeen,
+    tcpi_rcv_ooopack: i.rcvOoopack,
+    tcpi_snd_wnd: i.sndWnd,
+    tcpi_rcv_wnd: sk.rcvWnd,
+  };
+}
+
+/** Whether an IPv4 or IPv6 address came in `sa` (for tools that print it). */
+export function sockaddrIsV4(sa: SockAddr): boolean {
+  return sa.family === AF.INET;
+}

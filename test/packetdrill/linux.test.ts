@@ -1,0 +1,126 @@
+/**
+ * Linux's own packetdrill selftests against lonet, run as ksft_runner.sh runs them. The
+ * pass list may only grow: a script on it that stops passing fails this test, and one
+ * that starts passing is reported so it can be added. A second part checks that the
+ * interpreter catches what it must: a wrong ack, a wrong option, a late packet.
+ */
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { packetdrill } from '../../src/tools/packetdrill/index.js';
+import { CORPUS, KSFT_ARGS, runCorpus } from './ksft.js';
+
+/** Script and IP version pairs lonet passes; only ever add to this list. */
+const PASSING = [
+  'tcp_basic_client.pkt ipv4',
+  'tcp_basic_client.pkt ipv6',
+  'tcp_basic_server.pkt ipv4',
+  'tcp_basic_server.pkt ipv6',
+  'tcp_blocking_blocking-accept.pkt ipv4',
+  'tcp_blocking_blocking-accept.pkt ipv6',
+  'tcp_blocking_blocking-read.pkt ipv4',
+  'tcp_blocking_blocking-read.pkt ipv6',
+  'tcp_close_close-local-close-then-remote-fin.pkt ipv4',
+  'tcp_close_close-local-close-then-remote-fin.pkt ipv6',
+  'tcp_close_close-on-syn-sent.pkt ipv4',
+  'tcp_close_close-on-syn-sent.pkt ipv6',
+  'tcp_close_close-remote-fin-then-close.pkt ipv4',
+  'tcp_close_close-remote-fin-then-close.pkt ipv6',
+  'tcp_close_no_rst.pkt ipv4',
+  'tcp_close_no_rst.pkt ipv6',
+  'tcp_disorder_fin_in_FIN_WAIT.pkt ipv4',
+  'tcp_disorder_fin_in_FIN_WAIT.pkt ipv6',
+  'tcp_fast_recovery_prr-ss-10pkt-lost-1.pkt ipv4',
+  'tcp_fast_recovery_prr-ss-10pkt-lost-1.pkt ipv6',
+  'tcp_fast_recovery_prr-ss-30pkt-lost1_4.pkt ipv4',
+  'tcp_fast_recovery_prr-ss-30pkt-lost1_4.pkt ipv6',
+  'tcp_nagle_sendmsg_msg_more.pkt ipv4',
+  'tcp_nagle_sendmsg_msg_more.pkt ipv6',
+  'tcp_nagle_sockopt_cork_nodelay.pkt ipv4',
+  'tcp_nagle_sockopt_cork_nodelay.pkt ipv6',
+  'tcp_slow_start_slow-start-ack-per-2pkt-send-6pkt.pkt ipv4',
+  'tcp_slow_start_slow-start-ack-per-2pkt-send-6pkt.pkt ipv6',
+  'tcp_slow_start_slow-start-app-limited-9-packets-out.pkt ipv4',
+  'tcp_slow_start_slow-start-app-limited-9-packets-out.pkt ipv6',
+  'tcp_slow_start_slow-start-app-limited.pkt ipv4',
+  'tcp_slow_start_slow-start-app-limited.pkt ipv6',
+  'tcp_tcp_info_tcp-info-last_data_recv.pkt ipv4',
+  'tcp_tcp_info_tcp-info-last_data_recv.pkt ipv6',
+  'tcp_ts_recent_fin_tsval.pkt ipv4',
+  'tcp_ts_recent_fin_tsval.pkt ipv6',
+  'tcp_ts_recent_reset_tsval.pkt ipv4',
+  'tcp_ts_recent_reset_tsval.pkt ipv6',
+  'tcp_validate_validate-established-no-flags.pkt ipv4',
+  'tcp_validate_validate-established-no-flags.pkt ipv6',
+];
+
+test('the Linux 6.18 packetdrill selftests that lonet passes still pass', async () => {
+  const runs = await runCorpus();
+  assert.equal(runs.length, 193, 'every script under each IP version ksft_runner.sh uses');
+  const passing = new Set(runs.filter((r) => r.result.ok).map((r) => `${r.script} ${r.version}`));
+  const lost = PASSING.filter((p) => !passing.has(p)).map((p) => {
+    const r = runs.find((x) => `${x.script} ${x.version}` === p);
+    return `${p}: line ${r?.result.line}: ${r?.result.error}`;
+  });
+  assert.deepEqual(lost, [], 'scripts on the pass list must keep passing');
+  const gained = [...passing].filter((p) => !PASSING.includes(p));
+  if (gained.length > 0) console.log(`newly passing, add to PASSING: ${gained.join(', ')}`);
+  // Every failure names a line and says what was expected against what happened.
+  for (const r of runs)
+    if (!r.result.ok) assert.ok(r.result.line > 0 && r.result.error !== '', `${r.script} ${r.version}`);
+});
+
+/** Runs an edited copy of a corpus script; returns the exit code and what packetdrill printed. */
+async function runEdited(script: string, from: string, to: string): Promise<{ code: number; err: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'lonet-pd-'));
+  copyFileSync(join(CORPUS, 'defaults.sh'), join(dir, 'defaults.sh'));
+  const src = readFileSync(join(CORPUS, script), 'utf8');
+  assert.ok(src.includes(from), `${script} has '${from}'`);
+  writeFileSync(join(dir, script), src.replace(from, to));
+  let err = '';
+  const code = await packetdrill(
+    [...KSFT_ARGS.ipv4, join(dir, script)],
+    { write: () => {} },
+    {
+      write: (t) => {
+        err += t;
+      },
+    },
+  );
+  return { code, err };
+}
+
+test('a wrong ack in an expected packet is reported with its line, expected against actual', async () => {
+  const r = await runEdited('tcp_basic_client.pkt', '> P. 1:1001(1000) ack 1', '> P. 1:1001(1000) ack 2');
+  assert.equal(r.code, 1);
+  assert.match(
+    r.err,
+    /tcp_basic_client\.pkt:18: live packet field tcp_ack_seq: expected: 2 \(0x2\) vs actual: 1 \(0x1\)/,
+  );
+  assert.match(r.err, /actual packet: 0\.000000 P\. 1:1001\(1000\) ack 1 win \d+/);
+});
+
+test('a wrong SYN option and a packet at the wrong time are caught', async () => {
+  const opt = await runEdited('tcp_basic_client.pkt', 'TS val 0 ecr 0,nop,wscale 8', 'TS val 0 ecr 0,nop,wscale 7');
+  assert.equal(opt.code, 1);
+  assert.match(opt.err, /:12: bad value in outbound TCP option: expected: wscale 7 actual: wscale 8/);
+  // The delayed ACK of the FIN leaves at 40 ms (TCP_DELACK_MIN), not at 20.
+  const late = await runEdited('tcp_basic_server.pkt', '+.04 > . 1:1(0) ack 1002', '+.02 > . 1:1(0) ack 1002');
+  assert.equal(late.code, 1);
+  assert.match(late.err, /:30: timing error: expected outbound packet at 0\.020000 sec but happened at 0\.040000 sec/);
+});
+
+test('a system call returning the wrong errno fails at its line', async () => {
+  const r = await runEdited(
+    'tcp_close_close-on-syn-sent.pkt',
+    'connect(3, ..., ...) = -1 EINPROGRESS',
+    'connect(3, ..., ...) = 0',
+  );
+  assert.equal(r.code, 1);
+  assert.match(
+    r.err,
+    /runtime error in connect call: Expected result 0 but got -1 with errno 115 \(Operation now in progress\)/,
+  );
+});
