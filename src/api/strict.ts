@@ -19,6 +19,7 @@ const HOST_TYPES: Readonly<Record<string, string>> = {
 export type StrictMode = 'throw' | 'report';
 
 export class HostSocketError extends Error {
+  override readonly name = 'HostSocketError';
   readonly code = 'ERR_LONET_HOST_SOCKET';
 }
 
@@ -68,7 +69,10 @@ export function enableStrict(mode: StrictMode): void {
       const err = new HostSocketError(
         `LONET_STRICT: ${what} (${type}) was opened by ${builtin}, called from ${caller}: it bypasses lonet's namespace`,
       );
-      err.stack = `${err.name}: ${err.message}\n${(probe.stack ?? '').split('\n').slice(1).join('\n')}`;
+      // The stack from where the handle was made, without the hook's own frames.
+      const frames = (probe.stack ?? '').split('\n').slice(1);
+      const from = frames.findIndex((f) => f.includes('emitInitNative') || f.includes('emitInitScript'));
+      err.stack = `${err.name}: ${err.message}\n${frames.slice(from + 1).join('\n')}`;
       // A throw from an async hook ends the process at once, with this stack.
       if (mode === 'throw') throw err;
       first ??= err;
