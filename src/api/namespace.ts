@@ -8,7 +8,11 @@ import { Net, type NetOptions } from '../net/net.js';
 import { Capture, type Input, type Output, sharedInput, type ToolResult } from '../tools/command.js';
 import { commands } from '../tools/index.js';
 import { Shell } from '../tools/shell.js';
+import type { HostsFile } from '../userland/hosts.js';
+import type { ResolvConf } from '../userland/resolv-conf.js';
+import { etcOf } from '../userland/resolver.js';
 import { type Dgram, dgramFor } from './dgram.js';
+import { type DnsModule, dnsFor } from './dns.js';
 import { dispatcherFor, type Fetch, fetchFor } from './fetch.js';
 import { type HttpModule, httpFor } from './http.js';
 import { type NetModule, netFor } from './net.js';
@@ -30,6 +34,7 @@ export type NamespaceOptions = NetOptions;
 
 export class Namespace extends Net {
   #dgram: Dgram | undefined;
+  #dns: DnsModule | undefined;
   #netModule: NetModule | undefined;
 
   #http: HttpModule | undefined;
@@ -64,6 +69,22 @@ export class Namespace extends Net {
   get dgram(): Dgram {
     this.#dgram ??= dgramFor(this);
     return this.#dgram;
+  }
+
+  /** node:dns on this namespace: its /etc/hosts, then its nameservers over lonet UDP. */
+  get dns(): DnsModule {
+    this.#dns ??= dnsFor(this);
+    return this.#dns;
+  }
+
+  /** This namespace's /etc/hosts: `ns.hosts.set('db.test', '127.0.0.2')`; `.text` is the file. */
+  get hosts(): HostsFile {
+    return etcOf(this).hosts;
+  }
+
+  /** This namespace's /etc/resolv.conf: `ns.resolvConf.setNameservers(['127.0.0.53'])`; `.text` is the file. */
+  get resolvConf(): ResolvConf {
+    return etcOf(this).resolvConf;
   }
 
   /**

@@ -34,6 +34,8 @@ export const FACES: Readonly<Record<string, (ns: Namespace) => object>> = {
   http: (ns) => ns.http,
   https: () => NO_HTTPS,
   dgram: (ns) => ns.dgram,
+  dns: (ns) => ns.dns,
+  'dns/promises': (ns) => ns.dns.promises,
 };
 
 /** Where the installed module objects wait for the generated ESM modules: `globalThis[Symbol.for(KEY)]`. */
