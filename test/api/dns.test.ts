@@ -161,7 +161,10 @@ test('lookup: /etc/hosts first, then the nameserver; net, http and fetch use it;
     { address: 'fd00::1:2', family: 6 },
   ]);
   assert.deepEqual(await ns.dns.promises.lookup('api.test', 6), { address: '::1', family: 6 });
-  await assert.rejects(ns.dns.promises.lookup('x.test'), { code: 'ENOTFOUND', message: 'getaddrinfo ENOTFOUND x.test' });
+  await assert.rejects(ns.dns.promises.lookup('x.test'), {
+    code: 'ENOTFOUND',
+    message: 'getaddrinfo ENOTFOUND x.test',
+  });
   // The hosts file wins over DNS, and the face's connections use both.
   const server = ns.http.createServer((req, res) => res.end(`${req.headers.host} ${req.socket.localAddress}`));
   await new Promise<void>((r) => server.listen(3000, () => r()));
