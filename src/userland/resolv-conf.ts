@@ -14,8 +14,10 @@ const MAXNS = 3;
 export interface ResolvConfig {
   nameservers: string[];
   search: string[];
-  timeoutMs: number;
-  attempts: number;
+  /** options timeout:N (ms), when given: each tool has its own default. */
+  timeoutMs: number | undefined;
+  /** options attempts:N, when given. */
+  attempts: number | undefined;
   ndots: number;
 }
 
@@ -23,7 +25,7 @@ export class ResolvConf {
   text = DEFAULT_RESOLV_CONF;
 
   parse(): ResolvConfig {
-    const c: ResolvConfig = { nameservers: [], search: [], timeoutMs: 5000, attempts: 2, ndots: 1 };
+    const c: ResolvConfig = { nameservers: [], search: [], timeoutMs: undefined, attempts: undefined, ndots: 1 };
     for (const raw of this.text.split('\n')) {
       const [key, ...args] = raw
         .replace(/[#;].*/, '')

@@ -53,6 +53,10 @@ export interface QueryOptions {
   timeoutMs?: number;
   tries?: number;
   signal?: AbortSignal;
+  /** Told of each exchange that failed (dig and nslookup print one line per refused try). */
+  onFailure?: (server: NameServer, code: 'ECONNREFUSED' | 'ETIMEOUT') => void;
+  /** Try a refusing server again on the next try (dig and nslookup do; c-ares gives up). */
+  retryRefused?: boolean;
 }
 
 function toIn6(address: string): { addr: In6Addr; family: 4 | 6 } {
@@ -132,6 +136,7 @@ export async function query(
       const r = await exchange(net, server, dnsQuery(id, name, type), id, timeoutMs, opts.signal);
       if (r === 'ECANCELLED') return r;
       if (typeof r === 'string') {
+        opts.onFailure?.(server, r);
         last = r;
         if (r !== 'ECONNREFUSED') allRefused = false;
         continue;
@@ -143,7 +148,7 @@ export async function query(
       else return r;
     }
     // Refusals are definite: trying again would only be refused again.
-    if (allRefused) break;
+    if (allRefused && opts.retryRefused !== true) break;
   }
   return last;
 }
@@ -189,7 +194,8 @@ export async function getaddrinfo(net: Net, name: string, family: 0 | 4 | 6): Pr
   const conf = resolvConf.parse();
   if (conf.nameservers.length === 0) return EAI_NONAME;
   const servers = conf.nameservers.map((address) => ({ address, port: 53 }));
-  const opts = { timeoutMs: conf.timeoutMs, tries: conf.attempts };
+  // glibc's defaults: timeout:5 attempts:2.
+  const opts = { timeoutMs: conf.timeoutMs ?? 5000, tries: conf.attempts ?? 2 };
   const types = family === 4 ? [DNS_TYPE.A] : family === 6 ? [DNS_TYPE.AAAA] : [DNS_TYPE.A, DNS_TYPE.AAAA];
   const results = await Promise.all(types.map((t) => query(net, servers, name, t, opts)));
   const out: AddrInfo[] = [];
