@@ -16,6 +16,7 @@ import { type DnsModule, dnsFor } from './dns.js';
 import { dispatcherFor, type Fetch, fetchFor } from './fetch.js';
 import { type HttpModule, httpFor } from './http.js';
 import { type NetModule, netFor } from './net.js';
+import { type Published, type PublishOptions, publish } from './publish.js';
 
 export interface ExecOptions {
   /** Aborting interrupts the running command, as Ctrl-C would. */
@@ -85,6 +86,15 @@ export class Namespace extends Net {
   /** This namespace's /etc/resolv.conf: `ns.resolvConf.setNameservers(['127.0.0.53'])`; `.text` is the file. */
   get resolvConf(): ResolvConf {
     return etcOf(this).resolvConf;
+  }
+
+  /**
+   * Forwards a host port on 127.0.0.1 (`hostPort`, by default the same number) to `port`
+   * in this namespace, so a browser or curl on the host reaches the app under test.
+   * Resolves once the host port listens; `close()` it when done.
+   */
+  publish(port: number, opts: PublishOptions = {}): Promise<Published> {
+    return publish(this, port, opts);
   }
 
   /**

@@ -52,13 +52,30 @@ export function describeStack(stack: string): { builtin: string; caller: string 
 
 let first: HostSocketError | null = null;
 let enabled = false;
+/** Host handles lonet opens on purpose (ns.publish), and every handle they trigger. */
+const exempt = new Set<number>();
+let exempting = 0;
+
+/** Runs fn with the host handles it opens (and the connections they accept) allowed. */
+export function exemptHostHandles<T>(fn: () => T): T {
+  exempting++;
+  try {
+    return fn();
+  } finally {
+    exempting--;
+  }
+}
 
 /** Turns the guard on for the rest of the process. */
 export function enableStrict(mode: StrictMode): void {
   if (enabled) return;
   enabled = true;
   createHook({
-    init(_id, type) {
+    init(id, type, triggerId) {
+      if (exempting > 0 || exempt.has(triggerId)) {
+        exempt.add(id);
+        return;
+      }
       const what = HOST_TYPES[type];
       if (what === undefined) return;
       const limit = Error.stackTraceLimit;
@@ -76,6 +93,9 @@ export function enableStrict(mode: StrictMode): void {
       // A throw from an async hook ends the process at once, with this stack.
       if (mode === 'throw') throw err;
       first ??= err;
+    },
+    destroy(id) {
+      exempt.delete(id);
     },
   }).enable();
   if (mode === 'report')
