@@ -9,6 +9,7 @@
  * namespace it was made in. Without lonet/register, use the namespace given (ns.http, …).
  */
 import type { Namespace } from './api/namespace.js';
+import { closeAllOf } from './api/net.js';
 import { currentNamespace, registered, runInNamespace } from './api/register.js';
 import { makeNamespace, optionsFromEnv } from './api/register-options.js';
 
@@ -26,6 +27,8 @@ export function withNamespace<A extends unknown[], T>(
     try {
       return await runInNamespace(ns, () => fn(ns, ...args));
     } finally {
+      // What the test left open goes, as a process's sockets go when it exits.
+      closeAllOf(ns);
       ns.destroy();
     }
   };

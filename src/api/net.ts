@@ -106,6 +106,30 @@ function isPipeName(s: unknown): s is string {
 
 // ---- process liveness ----
 
+/** Every socket and server of a namespace that is not closed yet (for closeAllOf). */
+const openByNet = new WeakMap<Net, Set<Socket | Server>>();
+
+function track(net: Net, obj: Socket | Server): void {
+  let set = openByNet.get(net);
+  if (set === undefined) {
+    set = new Set();
+    openByNet.set(net, set);
+  }
+  set.add(obj);
+  obj.once('close', () => set.delete(obj));
+}
+
+/**
+ * Closes every server and destroys every socket still open in the namespace, as the
+ * kernel does to a process's sockets when it exits (withNamespace, at a test's end).
+ */
+export function closeAllOf(net: Net): void {
+  for (const obj of openByNet.get(net) ?? []) {
+    if (obj instanceof Server) obj.close();
+    else obj.destroy();
+  }
+}
+
 /**
  * What holds the event loop open while ref'd sockets or servers exist: one long interval
  * shared by all of them and counted, as libuv counts active handles, rather than a timer
@@ -185,6 +209,7 @@ export class Socket extends Duplex {
       ...(options.writable === false ? { writable: false } : {}),
     });
     this.#net = net;
+    track(net, this);
     if (accepted !== undefined) {
       this.#attach(accepted);
       this.#live.active = true;
@@ -700,6 +725,7 @@ export class Server extends EventEmitter {
   constructor(net: Net, options?: ServerOpts | Callback, listener?: Callback) {
     super();
     this.#net = net;
+    track(net, this);
     if (typeof options === 'function') {
       listener = options;
       options = {};

@@ -6,10 +6,14 @@
  * These run the built package (dist/, which `npm ci` builds through `prepare`).
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import * as http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { readPcap } from '../../src/capture/pcap.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const FIXTURE = fileURLToPath(new URL('../fixtures/register-app/', import.meta.url));
@@ -50,7 +54,7 @@ test('node --import lonet/register --test: the sample app on 3000, a file namesp
     env: { LONET_STRICT: '1', NODE_OPTIONS: '' },
   });
   assert.equal(r.code, 0, r.stdout + r.stderr);
-  assert.match(r.stdout, /^# pass 3$/m);
+  assert.match(r.stdout, /^# pass 4$/m);
   assert.match(r.stdout, /^# fail 0$/m);
   assert.doesNotMatch(r.stdout + r.stderr, /LONET_STRICT/);
   assert.equal(hostRequests, 0);
@@ -61,7 +65,7 @@ test("NODE_OPTIONS='--import lonet/register' reaches node --test's children the 
     env: { LONET_STRICT: '1', NODE_OPTIONS: '--import lonet/register' },
   });
   assert.equal(r.code, 0, r.stdout + r.stderr);
-  assert.match(r.stdout, /^# pass 3$/m);
+  assert.match(r.stdout, /^# pass 4$/m);
   assert.equal(hostRequests, 0);
 });
 
@@ -104,4 +108,42 @@ test('LONET_STRICT=report: the program runs on, and at exit the first host socke
   assert.equal(r.code, 1);
   assert.match(r.stderr, /LONET_STRICT: a host TCP socket \(TCPWRAP\)[^\n]*addon\.cjs/);
   assert.match(r.stderr, /bypass\.mjs:8:\d+/);
+});
+
+test('LONET_NETEM, LONET_CLOCK and LONET_PCAP reach the namespace; node:dns and node:dns/promises are its resolver', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lonet-register-'));
+  const pcap = join(dir, 'lo.pcap');
+  const r = await node(['--import', 'lonet/register', 'test/fixtures/register-app/options.mjs'], {
+    env: { LONET_NETEM: 'delay 5ms loss 1%', LONET_PCAP: pcap, NODE_OPTIONS: '' },
+  });
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.split('\n');
+  assert.match(lines[0] as string, /^qdisc netem \w+: root refcnt 2 limit 1000 delay 5ms loss 1% seed \d+$/);
+  assert.equal(lines[1], 'clock RealClock');
+  assert.equal(lines[2], 'lookup {"address":"127.0.0.2","family":4}');
+  assert.deepEqual(lines.slice(3).sort(), [
+    '',
+    'fetch db.test:3000 via ::ffff:127.0.0.2',
+    'lookup x.test ENOTFOUND getaddrinfo ENOTFOUND x.test',
+  ]);
+  // The capture, written at exit: the HTTP exchange on lo, readable by lonet and by tcpdump.
+  const file = readPcap(readFileSync(pcap));
+  assert.ok(!(file instanceof Error));
+  assert.ok(file.records.length >= 6, `${file.records.length} packets`);
+  const td = spawnSync('tcpdump', ['-nr', pcap, 'tcp port 3000 and tcp[tcpflags] & tcp-syn != 0'], {
+    encoding: 'utf8',
+  });
+  if (td.status === 0) assert.match(td.stdout, /127\.0\.0\.2\.3000: Flags \[S\]/);
+  const v = await node(
+    [
+      '--import',
+      'lonet/register',
+      '-e',
+      "import('lonet/test').then(t => console.log(t.currentNamespace().kernel.clock.constructor.name))",
+    ],
+    {
+      env: { LONET_CLOCK: 'virtual', NODE_OPTIONS: '' },
+    },
+  );
+  assert.equal(v.stdout, 'VirtualClock\n');
 });
