@@ -150,8 +150,14 @@ export function httpFor(net: Net, netm: NetModule = netFor(net)): HttpModule {
     return req;
   }) as typeof http.get;
 
-  const createServer = ((...args: Parameters<typeof http.createServer>) =>
-    attach(nodeHttp.createServer(...args), netm)) as typeof http.createServer;
+  /** http.Server whose listen() is this namespace's: `new http.Server()` works like createServer. */
+  class Server extends nodeHttp.Server {
+    constructor(...args: unknown[]) {
+      super(...(args as []));
+      attach(this, netm);
+    }
+  }
+  const createServer = ((...args: unknown[]) => new Server(...args)) as typeof http.createServer;
 
   return {
     createServer,
@@ -161,7 +167,7 @@ export function httpFor(net: Net, netm: NetModule = netFor(net)): HttpModule {
     globalAgent,
     STATUS_CODES: nodeHttp.STATUS_CODES,
     METHODS: nodeHttp.METHODS,
-    Server: nodeHttp.Server,
+    Server: Server as unknown as typeof http.Server,
     IncomingMessage: nodeHttp.IncomingMessage,
     ServerResponse: nodeHttp.ServerResponse,
     ClientRequest: nodeHttp.ClientRequest,
