@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { readPcap } from '../src/capture/pcap.js';
 
-export const CAPTURE = new URL('../../shared/captures/linux-6.18-lo-sample.pcap', import.meta.url);
+export const CAPTURE = new URL('../test/fixtures/linux-6.18-lo-sample.pcap', import.meta.url);
 
 let seeds: Uint8Array[] | undefined;
 

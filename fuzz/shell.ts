@@ -72,28 +72,29 @@ export const shellTarget: FuzzTarget<string> = {
     }
     const net = new Namespace({ kernel: new Kernel({ clock: 'virtual' }) });
     const shell = net.shell({ stdout: new Sink(), stderr: new Sink() });
-    let done = false;
     const ac = new AbortController();
-    const run = (async () => {
-      const code = await shell.run(line, ac.signal);
-      await shell.wait();
-      return code;
-    })().finally(() => {
-      done = true;
-    });
-    for (let i = 0; i < 400 && !done; i++) {
-      await new Promise((r) => setImmediate(r));
-      net.kernel.virtualClock.advance(100e6);
-    }
-    // A long sleep is fine; Ctrl-C must end it.
-    if (!done) ac.abort();
-    for (let i = 0; i < 50 && !done; i++) {
-      await new Promise((r) => setImmediate(r));
-      net.kernel.virtualClock.advance(100e6);
-    }
-    invariant(done, 'the line did not finish after Ctrl-C');
+    const until = async (p: Promise<unknown>, rounds: number) => {
+      let done = false;
+      void p.finally(() => {
+        done = true;
+      });
+      for (let i = 0; i < rounds && !done; i++) {
+        await new Promise((r) => setImmediate(r));
+        net.kernel.virtualClock.advance(100e6);
+      }
+      return done;
+    };
+    const run = shell.run(line, ac.signal);
+    // A long sleep is fine; Ctrl-C must end it (the foreground, not the jobs).
+    if (!(await until(run, 400))) ac.abort();
+    invariant(await until(run, 50), 'the line did not finish after Ctrl-C');
     const code = await run;
     invariant(Number.isInteger(code) && code >= 0 && code <= 255, `status ${code}`);
+    // The jobs go on after Ctrl-C; a hangup must end them.
+    const jobs = shell.wait();
+    if (!(await until(jobs, 400))) shell.hangup();
+    invariant(await until(jobs, 50), 'the background jobs did not finish after a hangup');
+    invariant((await jobs) === 0, 'wait without operands returns 0');
     checkNamespaceAlive(net);
     net.destroy();
   },

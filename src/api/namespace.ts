@@ -19,7 +19,10 @@ import { type NetModule, netFor } from './net.js';
 import { type Published, type PublishOptions, publish } from './publish.js';
 
 export interface ExecOptions {
-  /** Aborting interrupts the running command, as Ctrl-C would. */
+  /**
+   * Aborting interrupts the running command, as Ctrl-C would, and ends the line's `cmd &`
+   * jobs too (they ignore Ctrl-C, as sh's background jobs do: the abort also hangs them up).
+   */
   signal?: AbortSignal;
   /** Standard input for the line's commands (`nc -u …` sends it); none is /dev/null. */
   input?: string | Uint8Array | Input;
@@ -110,9 +113,17 @@ export class Namespace extends Net {
       stderr,
       ...(opts.input !== undefined ? { stdin: sharedInput(opts.input) } : {}),
     });
-    const code = await shell.run(line, opts.signal);
-    await shell.wait();
-    return { code, stdout: stdout.text, stderr: stderr.text };
+    const hangup = () => shell.hangup();
+    opts.signal?.addEventListener('abort', hangup, { once: true });
+    try {
+      const code = await shell.run(line, opts.signal);
+      // Jobs the line started after the abort are hung up as well.
+      if (opts.signal?.aborted) shell.hangup();
+      await shell.wait();
+      return { code, stdout: stdout.text, stderr: stderr.text };
+    } finally {
+      opts.signal?.removeEventListener('abort', hangup);
+    }
   }
 
   /**

@@ -47,6 +47,8 @@ export function repl(ns: Namespace): Promise<void> {
       void next();
     });
     rl.on('close', () => {
+      // Leaving the terminal hangs up its jobs (they ignore Ctrl-C); a script on stdin waits for them.
+      if (interactive) shell.hangup();
       void shell.wait().then(() => {
         process.exitCode = shell.status;
         resolve();

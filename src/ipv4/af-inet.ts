@@ -26,6 +26,7 @@ const ipv4NetOps: PernetOperations = {
       fibTables: new Map(),
       rules: fib4DefaultRules(),
       fibHasCustomRules: false,
+      fibHasCustomLocalRoutes: false,
       rtGenid: 0,
       sysctl: ipv4SysctlDefaults(),
       mib: ipv4MibNew(),

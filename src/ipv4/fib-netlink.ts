@@ -257,7 +257,10 @@ export function inetRtmNewroute(net: Net, cfg: FibConfig, extack: ExtAck = {}): 
   const fa = fibCreateInfo(net, cfg, extack);
   if (typeof fa === 'number') return fa;
   const err = fibTableInsert(tb, fa, cfg.nlFlags);
-  if (err === 0) rtCacheFlush(net);
+  if (err === 0) {
+    if (fa.type === RTN.LOCAL) net.ipv4.fibHasCustomLocalRoutes = true;
+    rtCacheFlush(net);
+  }
   return err;
 }
 

@@ -25,10 +25,11 @@ import { ETH_P } from '../link/if-ether.js';
 import type { Net } from '../net/net.js';
 import { ICMP } from '../wire/icmp.js';
 import { IPV4_HEADER_LEN } from '../wire/ipv4.js';
+import { RTN } from './fib.js';
 import { icmpSend } from './icmp.js';
 import { inetProtocol } from './protocol.js';
 import { rawLocalDeliver } from './raw.js';
-import { ipRouteHandlers, ipRouteInput } from './route.js';
+import { ipRouteHandlers, ipRouteInput, Rtable } from './route.js';
 
 /** ip_rcv() + ip_rcv_core(). */
 export function ipRcv(skb: SkBuff, dev: NetDevice, _pt: PacketType, _orig: NetDevice): number {
@@ -89,7 +90,18 @@ function ipRcvFinish(net: Net, skb: SkBuff): number {
     kfreeSkb(skb);
     return NET_RX.DROP;
   }
-  return (skb.dst as NonNullable<SkBuff['dst']>).input(skb);
+  const dst = skb.dst as NonNullable<SkBuff['dst']>;
+  if (dst instanceof Rtable) {
+    // IPSTATS_MIB_INMCAST / INBCAST, whether the route came with the packet or was looked up.
+    if (dst.rtType === RTN.MULTICAST) {
+      net.ipv4.mib.ipExt.InMcastPkts++;
+      net.ipv4.mib.ipExt.InMcastOctets += skb.len;
+    } else if (dst.rtType === RTN.BROADCAST) {
+      net.ipv4.mib.ipExt.InBcastPkts++;
+      net.ipv4.mib.ipExt.InBcastOctets += skb.len;
+    }
+  }
+  return dst.input(skb);
 }
 
 /** IPOPT_* option types (include/uapi/linux/ip.h). */

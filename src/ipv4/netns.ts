@@ -52,6 +52,12 @@ export interface NetnsIpv4 {
    * local routes too.
    */
   fibHasCustomRules: boolean;
+  /**
+   * fib_has_custom_local_routes: set once a user adds a local route (inet_rtm_newroute).
+   * From then on fib_validate_source looks the source up in the FIB instead of only
+   * asking whether it is one of this namespace's addresses.
+   */
+  fibHasCustomLocalRoutes: boolean;
   /** rt_genid: bumped by rt_cache_flush(); a cached route from an older generation is stale. */
   rtGenid: number;
   readonly sysctl: Ipv4Sysctl;

@@ -11,7 +11,9 @@ import { E } from '../core/errno.js';
 import { IFF, LOOPBACK_IFINDEX } from '../core/if.js';
 import type { NetDevice } from '../core/netdevice.js';
 import { ipHdr, type SkBuff } from '../core/skbuff.js';
+import type { Kernel } from '../kernel/kernel.js';
 import type { Net } from '../net/net.js';
+import { registerProcNet } from '../net/procfs.js';
 import { inDevGet, RT_SCOPE } from './devinet.js';
 import { type FibResult, type Flowi4, RTN } from './fib.js';
 import { fibLookup, inetAddrType } from './fib-frontend.js';
@@ -179,6 +181,10 @@ function mkrouteOutput(
   if (devOut.flags & IFF.LOOPBACK) flags |= RTCF.LOCAL;
   if (type === RTN.BROADCAST) flags |= RTCF.BROADCAST | RTCF.LOCAL;
   const rt = new Rtable(net, devOut, type, flags);
+  // lonet has no per-nexthop route cache (sockets cache theirs), so every route built counts.
+  const st = rtCacheStat(net.kernel);
+  if (type === RTN.MULTICAST) st.outSlowMc++;
+  st.outSlowTot++;
   rt.rtIif = res?.fa.dev?.ifindex ?? 0;
   rt.rtGateway = res?.fa.gateway ?? 0;
   return rt;
@@ -223,9 +229,149 @@ export class RouteCache {
 }
 
 /**
- * ip_route_input_noref() for a packet that arrived without a route (lo keeps the
- * sender's): martians are dropped; a local or broadcast destination is delivered
- * here; anything else would need forwarding, which is off, and counts InAddrErrors.
+ * struct rt_cache_stat, per CPU and for the whole machine (Linux keeps it per CPU, not per
+ * namespace): /proc/net/stat/rt_cache. Since the route cache went away (3.6) the hit,
+ * gc and hlist columns are always 0 in Linux too.
+ */
+export interface RtCacheStat {
+  inSlowTot: number;
+  inSlowMc: number;
+  inNoRoute: number;
+  inBrd: number;
+  inMartianDst: number;
+  inMartianSrc: number;
+  outSlowTot: number;
+  outSlowMc: number;
+}
+
+const rtCacheStats = new WeakMap<Kernel, RtCacheStat[]>();
+
+/** RT_CACHE_STAT_INC's target: this CPU's counters. */
+function rtCacheStat(kernel: Kernel): RtCacheStat {
+  let all = rtCacheStats.get(kernel);
+  if (all === undefined) {
+    all = kernel.cpus.map(() => ({
+      inSlowTot: 0,
+      inSlowMc: 0,
+      inNoRoute: 0,
+      inBrd: 0,
+      inMartianDst: 0,
+      inMartianSrc: 0,
+      outSlowTot: 0,
+      outSlowMc: 0,
+    }));
+    rtCacheStats.set(kernel, all);
+  }
+  return all[kernel.curCpu] as RtCacheStat;
+}
+
+const RT_CACHE_COLUMNS = [
+  'entries',
+  'in_hit',
+  'in_slow_tot',
+  'in_slow_mc',
+  'in_no_route',
+  'in_brd',
+  'in_martian_dst',
+  'in_martian_src',
+  'out_hit',
+  'out_slow_tot',
+  'out_slow_mc',
+  'gc_total',
+  'gc_ignored',
+  'gc_goal_miss',
+  'gc_dst_overflow',
+  'in_hlist_search',
+  'out_hlist_search',
+] as const;
+
+/** rt_cpu_seq_show(): a header, then one row per CPU, each value under its column. */
+function rtCpuSeqShow(net: Net): string {
+  const kernel = net.kernel;
+  rtCacheStat(kernel);
+  const row = (cells: string[]) =>
+    cells.map((c, i) => (i < cells.length - 1 ? c.padEnd(Math.max(8, RT_CACHE_COLUMNS[i]?.length ?? 0)) : c)).join(' ');
+  const hex8 = (n: number) => (n >>> 0).toString(16).padStart(8, '0');
+  let out = `${row([...RT_CACHE_COLUMNS])}\n`;
+  for (const st of rtCacheStats.get(kernel) ?? []) {
+    // entries (dst_entries_get_slow) is not kept: a route here is a collected object with no
+    // release point, and counting them with a FinalizationRegistry costs a cell per route.
+    const v = [0, 0, st.inSlowTot, st.inSlowMc, st.inNoRoute, st.inBrd, st.inMartianDst, st.inMartianSrc];
+    v.push(0, st.outSlowTot, st.outSlowMc, 0, 0, 0, 0, 0, 0);
+    out += `${row(v.map(hex8))}\n`;
+  }
+  return out;
+}
+registerProcNet('stat/rt_cache', rtCpuSeqShow);
+
+/** The group every IPv4 device joins when it comes up (ip_mc_up: IGMP_ALL_HOSTS, 224.0.0.1). */
+const IGMP_ALL_HOSTS = 0xe0000001;
+
+/**
+ * ip_check_mc_rcu(): has the device joined `group`? lonet has no IP_ADD_MEMBERSHIP, so the
+ * only group is the all-hosts one an up device is in (`ip maddr` shows 224.0.0.1 on lo).
+ */
+function ipCheckMc(dev: NetDevice, group: number): boolean {
+  return group === IGMP_ALL_HOSTS && (dev.flags & IFF.UP) !== 0;
+}
+
+/**
+ * Per-device IPv4 settings lonet keeps at Linux's defaults (net.ipv4.conf.*; a new namespace
+ * copies init_net's, which are these unless the host changed them): rp_filter 0,
+ * accept_local 0, route_localnet 0, forwarding 0.
+ */
+const IN_DEV_RPFILTER = 0;
+const IN_DEV_ACCEPT_LOCAL = false;
+const IN_DEV_ROUTE_LOCALNET = false;
+
+/**
+ * fib_validate_source(): may a packet from `src` arrive on `dev`? With rp_filter off the
+ * quick check refuses only a source that is one of this namespace's own addresses (the
+ * same host arriving from outside is a martian; accept_local would allow it). Once local
+ * routes or rules were customised, __fib_validate_source looks `src` up instead: a local,
+ * broadcast or multicast answer is refused; no route is fine while rp_filter is off.
+ */
+function fibValidateSource(net: Net, src: number, dst: number): number {
+  if (IN_DEV_RPFILTER === 0) {
+    if (IN_DEV_ACCEPT_LOCAL) return 0;
+    if (!net.ipv4.fibHasCustomLocalRoutes && !net.ipv4.fibHasCustomRules) {
+      return inetLookupIfaddr(net, src) ? -E.EINVAL : 0;
+    }
+  }
+  const res = fibLookup(net, {
+    daddr: src,
+    saddr: dst,
+    oif: 0,
+    iif: LOOPBACK_IFINDEX,
+    tos: 0,
+    scope: RT_SCOPE.UNIVERSE,
+    mark: 0,
+    proto: 0,
+  });
+  if (typeof res === 'number') return 0;
+  if (res.type !== RTN.UNICAST && (res.type !== RTN.LOCAL || !IN_DEV_ACCEPT_LOCAL)) return -E.EINVAL;
+  return 0;
+}
+
+/** inet_lookup_ifaddr_rcu(): is `addr` an address of some device of this namespace? */
+function inetLookupIfaddr(net: Net, addr: number): boolean {
+  for (const dev of net.devices) {
+    const inDev = inDevGet(dev);
+    if (inDev?.ifaList.some((ifa) => ifa.local === addr)) return true;
+  }
+  return false;
+}
+
+/**
+ * ip_route_input_noref() for a packet that arrived without a route. Packets lo carries
+ * for this host keep the sender's route and never come here (ip_rcv_finish_core only
+ * looks up a packet with no valid dst), so everything here came from outside the stack:
+ * an AF_PACKET socket, a tap, another device. On lo as anywhere else, a 127/8 destination
+ * or source (route_localnet 0), a zero or multicast source, and a source that is our own
+ * address are martians: dropped with in_martian_dst / in_martian_src and no SNMP counter.
+ * A multicast group the device has not joined is dropped without a count. A local or
+ * broadcast destination is delivered; anything else would need forwarding, which is off:
+ * ip_error counts InAddrErrors.
  */
 export function ipRouteInput(net: Net, skb: SkBuff): number {
   const dev = skb.dev as NetDevice;
@@ -233,15 +379,38 @@ export function ipRouteInput(net: Net, skb: SkBuff): number {
   const saddr = iph.src;
   const daddr = iph.dst;
   if (inDevGet(dev) === null) return -E.EINVAL;
-  const local = (type: number, flags: number) => {
-    skb.dst = new Rtable(net, dev, type, flags | RTCF.LOCAL);
-    return 0;
+  const st = rtCacheStat(net.kernel);
+  if (ipv4IsMulticast(daddr)) {
+    // ip_route_input_rcu(): only a joined group gets a route (ip_route_input_mc).
+    if (!ipCheckMc(dev, daddr)) return -E.EINVAL;
+    const err = ipMcValidateSource(net, skb, daddr, saddr);
+    if (err < 0) return err;
+    st.inSlowMc++;
+    return inputRoute(net, skb, dev, RTN.MULTICAST, RTCF.MULTICAST | RTCF.LOCAL);
+  }
+  const martianSource = () => {
+    st.inMartianSrc++;
+    return -E.EINVAL;
   };
-  if (ipv4IsMulticast(saddr) || ipv4IsLbcast(saddr)) return -E.EINVAL;
-  if (ipv4IsLbcast(daddr) || (saddr === 0 && daddr === 0)) return local(RTN.BROADCAST, RTCF.BROADCAST);
-  if (ipv4IsZeronet(saddr) || ipv4IsZeronet(daddr)) return -E.EINVAL;
-  // route_localnet = 0: 127/8 seen on a device that is not loopback is a martian.
-  if (!(dev.flags & IFF.LOOPBACK) && (ipv4IsLoopback(daddr) || ipv4IsLoopback(saddr))) return -E.EINVAL;
+  const martianDestination = () => {
+    st.inMartianDst++;
+    return -E.EINVAL;
+  };
+  const brdInput = () => {
+    if (!ipv4IsZeronet(saddr) && fibValidateSource(net, saddr, 0) < 0) return martianSource();
+    st.inBrd++;
+    st.inSlowTot++;
+    return inputRoute(net, skb, dev, RTN.BROADCAST, RTCF.BROADCAST | RTCF.LOCAL);
+  };
+  if (ipv4IsMulticast(saddr) || ipv4IsLbcast(saddr)) return martianSource();
+  if (ipv4IsLbcast(daddr) || (saddr === 0 && daddr === 0)) return brdInput();
+  if (ipv4IsZeronet(saddr)) return martianSource();
+  if (ipv4IsZeronet(daddr)) return martianDestination();
+  if (ipv4IsLoopback(daddr)) {
+    if (!IN_DEV_ROUTE_LOCALNET) return martianDestination();
+  } else if (ipv4IsLoopback(saddr)) {
+    if (!IN_DEV_ROUTE_LOCALNET) return martianSource();
+  }
   const res = fibLookup(net, {
     daddr,
     saddr,
@@ -253,10 +422,64 @@ export function ipRouteInput(net: Net, skb: SkBuff): number {
     proto: 0,
   });
   if (typeof res !== 'number') {
-    if (res.type === RTN.BROADCAST) return local(RTN.BROADCAST, RTCF.BROADCAST);
-    if (res.type === RTN.LOCAL) return local(RTN.LOCAL, 0);
+    if (res.type === RTN.BROADCAST) return brdInput();
+    if (res.type === RTN.LOCAL) {
+      if (fibValidateSource(net, saddr, daddr) < 0) return martianSource();
+      st.inSlowTot++;
+      return inputRoute(net, skb, dev, RTN.LOCAL, RTCF.LOCAL);
+    }
+    // Forwarding is off (-EHOSTUNREACH, no_route), whatever kind of route this is.
   }
-  // ip_error() with forwarding off.
+  // no_route: an RTN_UNREACHABLE route whose input is ip_error(), which with forwarding
+  // off counts EHOSTUNREACH as InAddrErrors and drops.
+  st.inNoRoute++;
+  st.inSlowTot++;
   net.ipv4.mib.ip.InAddrErrors++;
   return -E.EHOSTUNREACH;
+}
+
+/** ip_mc_validate_source(). */
+function ipMcValidateSource(net: Net, skb: SkBuff, daddr: number, saddr: number): number {
+  if (ipv4IsLoopback(saddr) && !IN_DEV_ROUTE_LOCALNET) return -E.EINVAL;
+  if (ipv4IsMulticast(saddr) || ipv4IsLbcast(saddr)) return -E.EINVAL;
+  if (ipv4IsZeronet(saddr)) {
+    // Only link-local groups (224.0.0.0/24) and IGMP take a zero source.
+    const localMulticast = daddr >>> 8 === 0xe00000;
+    return localMulticast || ipHdr(skb).protocol === IPPROTO_IGMP ? 0 : -E.EINVAL;
+  }
+  return fibValidateSource(net, saddr, 0);
+}
+
+const IPPROTO_IGMP = 2;
+
+/** rt_dst_alloc() for input: a route whose input is ip_local_deliver. */
+function inputRoute(net: Net, skb: SkBuff, dev: NetDevice, type: number, flags: number): number {
+  const rt = new Rtable(net, dev, type, flags);
+  rt.rtIif = dev.ifindex;
+  skb.dst = rt;
+  return 0;
+}
+
+/**
+ * The route a packet to `daddr` carries when this host sends it to itself: lo keeps the
+ * sender's dst (loopback_xmit), so ip_rcv_finish delivers it without ip_route_input and
+ * no martian check sees it. This is how a frame written by the host itself arrives on lo
+ * (a raw IP_HDRINCL socket routes by the destination, not the header's source). null
+ * when the host would not deliver a packet to `daddr` to itself (no local or broadcast
+ * route): such a frame can only arrive from outside, as an AF_PACKET socket sends it.
+ */
+export function ipRouteToSelf(net: Net, daddr: number): Rtable | null {
+  if (daddr === 0) return null;
+  const rt = ipRouteOutputKey(net, {
+    daddr,
+    saddr: 0,
+    oif: 0,
+    iif: 0,
+    tos: 0,
+    scope: RT_SCOPE.UNIVERSE,
+    mark: 0,
+    proto: 0,
+  });
+  if (typeof rt === 'number' || !(rt.rtFlags & RTCF.LOCAL)) return null;
+  return rt;
 }

@@ -159,12 +159,20 @@ export interface ShellOptions {
   stdin?: Input;
 }
 
-/** One shell: its background jobs and last status persist across lines (the REPL's session). */
+/**
+ * One shell: its background jobs and last status persist across lines (the REPL's session).
+ * A background job runs in a subshell, as sh forks one for `cmd &`: it starts with the
+ * parent's `$?`, has no jobs of its own (so its `wait` returns at once) and its `exit` ends
+ * only the job. With job control off, as in a script, sh starts background jobs with SIGINT
+ * ignored: Ctrl-C interrupts the foreground command, never a job; hangup() ends the jobs.
+ */
 export class Shell {
   status = 0;
   /** Set by `exit`: the caller should stop reading lines. */
   exited = false;
   readonly #jobs = new Set<Promise<number>>();
+  /** SIGHUP for this shell's jobs: what a closing terminal sends them. */
+  #hup = new AbortController();
 
   constructor(readonly opts: ShellOptions) {}
 
@@ -181,40 +189,61 @@ export class Shell {
     }
     for (const andOr of list) {
       if (this.exited) break;
-      if (andOr.background) {
-        // As sh does for `cmd &` when job control is off, background jobs read /dev/null.
-        const job = this.#runAndOr(andOr, signal, false);
-        this.#jobs.add(job);
-        void job.finally(() => this.#jobs.delete(job));
-        this.status = 0;
-      } else {
-        this.status = await this.#runAndOr(andOr, signal);
-      }
+      if (andOr.background) this.#spawn(andOr);
+      else await this.#runAndOr(andOr, signal);
     }
     return this.status;
   }
 
-  /** Waits for every background job (the `wait` builtin). */
-  async wait(): Promise<number> {
-    let status = 0;
-    while (this.#jobs.size > 0) {
-      const results = await Promise.all([...this.#jobs]);
-      status = results.at(-1) ?? 0;
+  /**
+   * Waits for every background job, as the `wait` builtin does: POSIX makes its status 0.
+   * Aborting `signal` (Ctrl-C) ends the wait with 130, as a signal ends bash's; the jobs go on.
+   */
+  async wait(signal?: AbortSignal): Promise<number> {
+    if (signal?.aborted) return 130;
+    let onAbort = () => {};
+    const interrupted = new Promise<number>((resolve) => {
+      onAbort = () => resolve(130);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      while (this.#jobs.size > 0) {
+        const status = await Promise.race([Promise.all(this.#jobs).then(() => 0), interrupted]);
+        if (status === 130) return status;
+      }
+      return 0;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
     }
-    return status;
   }
 
-  async #runAndOr(andOr: AndOr, signal: AbortSignal, foreground = true): Promise<number> {
+  /** SIGHUP to every job (a terminal closing, or ns.exec's caller giving up): each stops as Ctrl-C stops it. */
+  hangup(): void {
+    this.#hup.abort();
+    this.#hup = new AbortController();
+  }
+
+  /** `cmd &`: the and-or list runs in a subshell, on the hangup signal, reading /dev/null. */
+  #spawn(andOr: AndOr): void {
+    const sub = new Shell(this.opts);
+    sub.status = this.status;
+    const job = sub.#runAndOr(andOr, this.#hup.signal, false).then(() => sub.status);
+    this.#jobs.add(job);
+    void job.finally(() => this.#jobs.delete(job));
+    this.status = 0;
+  }
+
+  /** Runs an and-or list; `$?` follows each command, as the next one in the list sees it. */
+  async #runAndOr(andOr: AndOr, signal: AbortSignal, foreground = true): Promise<void> {
     const run = (i: number) =>
       this.#runRedirected(andOr.commands[i] as string[], andOr.redirects?.[i], signal, foreground);
-    let status = await run(0);
+    this.status = await run(0);
     for (let i = 0; i < andOr.connectors.length; i++) {
       if (this.exited) break;
       const join = andOr.connectors[i];
-      if ((join === '&&' && status !== 0) || (join === '||' && status === 0)) continue;
-      status = await run(i + 1);
+      if ((join === '&&' && this.status !== 0) || (join === '||' && this.status === 0)) continue;
+      this.status = await run(i + 1);
     }
-    return status;
   }
 
   /** A command whose output goes to a file: written when it ends (the files are in memory). */
@@ -260,7 +289,7 @@ export class Shell {
         stdout.write(`${expanded.slice(1).join(' ')}\n`);
         return 0;
       case 'wait':
-        return this.wait();
+        return this.wait(signal);
       case 'sleep':
         return sleep(net, expanded, stderr, signal);
       case 'help':

@@ -122,6 +122,7 @@ test('idle timeout, destroy from the server side, and resetAndDestroy (ECONNRESE
       s.on('error', (e: NodeJS.ErrnoException) => log.push(`server error ${e.code}`));
     });
     const port = await listening(srv, 0, '127.0.0.1');
+    const first = new Promise((r) => srv.once('connection', r));
     const c = net.connect(port, '127.0.0.1');
     c.setTimeout(30);
     await new Promise<void>((r) =>
@@ -131,14 +132,17 @@ test('idle timeout, destroy from the server side, and resetAndDestroy (ECONNRESE
       }),
     );
     c.setTimeout(0);
+    await first;
     (serverSide as unknown as kernelNet.Socket).destroy();
     c.on('end', () => log.push('client end after server destroy'));
     await closed(c);
     log.push(`client close ${c.readyState}`);
+    // Both ends of the new connection: the server's side may be accepted after the client's
+    // 'connect' (on the kernel, when the poll phase gets to the listener).
+    const accepted = new Promise((r) => srv.once('connection', r));
     const d = net.connect(port, '127.0.0.1');
-    await new Promise<void>((r) => d.on('connect', () => r()));
+    await Promise.all([new Promise<void>((r) => d.on('connect', () => r())), accepted]);
     d.on('error', (e: NodeJS.ErrnoException) => log.push(`reset: ${e.message} ${e.code} ${e.syscall}`));
-    await new Promise((r) => setTimeout(r, 10));
     (serverSide as unknown as kernelNet.Socket).resetAndDestroy();
     await closed(d);
     log.push('reset client closed');
@@ -148,14 +152,20 @@ test('idle timeout, destroy from the server side, and resetAndDestroy (ECONNRESE
 test('server.close waits for its connections; getConnections counts them', () =>
   same('close drains', async (net, log) => {
     const sockets: kernelNet.Socket[] = [];
+    let serverSidesClosed = 0;
     const srv = net.createServer((s) => {
       sockets.push(s);
+      s.on('close', () => serverSidesClosed++);
     });
+    /** Turns of the event loop until `done` holds: waiting for a state, never for a time. */
+    const until = async (done: () => boolean) => {
+      while (!done()) await new Promise((r) => setImmediate(r));
+    };
     const port = await listening(srv, 0, '127.0.0.1');
     const c1 = net.connect(port, '127.0.0.1');
     const c2 = net.connect(port, '127.0.0.1');
     await Promise.all([c1, c2].map((c) => new Promise((r) => c.on('connect', r))));
-    await new Promise((r) => setTimeout(r, 10));
+    await until(() => sockets.length === 2);
     await new Promise<void>((r) =>
       srv.getConnections((err, n) => {
         log.push(`connections ${err} ${n}`);
@@ -170,11 +180,14 @@ test('server.close waits for its connections; getConnections counts them', () =>
     log.push(`listening after close: ${srv.listening}`);
     c1.end();
     await closed(c1);
-    await new Promise((r) => setTimeout(r, 10));
+    await until(() => serverSidesClosed === 1);
+    // The server's 'close' would come on the next tick after its last connection's.
+    await new Promise((r) => setImmediate(r));
     log.push(`closed with one connection left: ${serverClosed}`);
     c2.end();
     await closed(c2);
-    await new Promise((r) => setTimeout(r, 10));
+    await until(() => serverSidesClosed === 2);
+    await new Promise((r) => setImmediate(r));
     log.push(`closed after the last: ${serverClosed}`);
   }));
 

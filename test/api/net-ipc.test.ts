@@ -244,14 +244,24 @@ test('IPC traffic never touches lo: its packet counters stay as they were', asyn
   srv.close();
 });
 
-/** Inode numbers replaced by the roles of their sockets, spaces collapsed, rows sorted. */
+/**
+ * Inode numbers replaced by the roles of their sockets, spaces collapsed, rows sorted. ss
+ * sizes its columns to the widest value, inode numbers included, and a header that fills
+ * its column touches the next one ("Peer Address:PortProcess"): how many digits a system's
+ * inodes have is no part of the comparison, so the header's words are kept apart.
+ */
 function byRole(out: string, inodes: Record<string, number>): string[] {
   let s = out;
   for (const [role, ino] of Object.entries(inodes)) s = s.replace(new RegExp(`\\b${ino}\\b`, 'g'), role);
   return s
     .split('\n')
     .filter((l) => l.length > 0)
-    .map((l) => l.replace(/ +/g, ' ').trim())
+    .map((l) =>
+      l
+        .replace(/:PortProcess$/, ':Port Process')
+        .replace(/ +/g, ' ')
+        .trim(),
+    )
     .sort();
 }
 

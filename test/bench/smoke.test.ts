@@ -16,7 +16,7 @@ test('npm run bench -- --smoke runs every scenario over lonet, the kernel and th
     execFile(
       process.execPath,
       ['--import', 'tsx', 'bench/main.ts', '--smoke', '--json', file],
-      { timeout: 60_000 },
+      { timeout: 300_000 },
       (err, stdout, stderr) =>
         resolve({ code: err === null ? 0 : ((err as { code?: number }).code ?? 1), stdout, stderr }),
     );

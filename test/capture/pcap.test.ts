@@ -13,9 +13,7 @@ import {
   writePcap,
 } from '../../src/capture/pcap.js';
 
-const file = new Uint8Array(
-  readFileSync(new URL('../../../shared/captures/linux-6.18-lo-sample.pcap', import.meta.url)),
-);
+const file = new Uint8Array(readFileSync(new URL('../fixtures/linux-6.18-lo-sample.pcap', import.meta.url)));
 
 function read(bytes: Uint8Array) {
   const c = readPcap(bytes);

@@ -19,7 +19,7 @@ function lonet(args: string[]): Promise<{ code: number | null; stdout: string; s
     const child = execFile(
       process.execPath,
       ['--import', 'tsx', MAIN, ...args],
-      { timeout: 30_000 },
+      { timeout: 300_000 },
       (err, stdout, stderr) => {
         resolve({ code: err === null ? 0 : (child.exitCode ?? -1), stdout, stderr });
       },

@@ -17,7 +17,11 @@ const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const TSX = import.meta.resolve('tsx');
 
 const dir = mkdtempSync(join(tmpdir(), 'lonet-tour-'));
-const r = spawnSync(process.execPath, ['--import', TSX, MAIN, 'tour'], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+const r = spawnSync(process.execPath, ['--import', TSX, MAIN, 'tour'], {
+  cwd: dir,
+  encoding: 'utf8',
+  timeout: 300_000,
+});
 const out = r.stdout;
 
 function hasTcpdump(): boolean {
@@ -66,14 +70,16 @@ test('the path counters agree with lo: every packet crossed loopback_xmit and wa
 });
 
 test('the tour shows the backlog overflowing and draining', () => {
-  // softnet_stat while held off: 3999 (0xf9f) dropped, 1001 (0x3e9) waiting on CPU 0…
-  const held = /^([0-9a-f]{8}) 00000f9f 00000000 (00000000 ){8}000003e9 00000000 000003e9 00000000$/m.exec(out);
+  // softnet_stat while held off: 3999 (0xf9f) dropped, 1001 (0x3e9) waiting on CPU 0. The third
+  // column, time_squeeze, counts softirq runs cut short by netdev_budget_usecs, which is
+  // wall-clock time: the tour's earlier traffic may already have hit it on a loaded machine,
+  // so all Linux promises is that it never goes down.
+  const held = /^([0-9a-f]{8}) 00000f9f ([0-9a-f]{8}) (?:00000000 ){8}000003e9 00000000 000003e9 00000000$/m.exec(out);
   assert.ok(held, out);
-  // …and after the softirq ran: 1001 more processed, nothing waiting. (time_squeeze may grow:
-  // its time limit, netdev_budget_usecs, is wall-clock time, and a loaded machine hits it.)
+  // …and after the softirq ran: 1001 more processed, nothing waiting.
   const after = (Number.parseInt(held[1] as string, 16) + 0x3e9).toString(16).padStart(8, '0');
   const drained = new RegExp(
-    `^${after} 00000f9f ([0-9a-f]{8}) (00000000 ){8}00000000 00000000 00000000 00000000$`,
+    `^${after} 00000f9f ([0-9a-f]{8}) (?:00000000 ){8}00000000 00000000 00000000 00000000$`,
     'm',
   ).exec(out);
   assert.ok(drained, out);

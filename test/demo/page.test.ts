@@ -97,7 +97,7 @@ const terminalText = async () => ((await page.getByTestId('terminal').textConten
 const pageExec = (line: string) =>
   page.evaluate<string>(`window.lonet.exec(${JSON.stringify(line)}).then((r) => r.stdout)`);
 
-async function waitFor(cond: () => Promise<boolean>, timeout = 10_000): Promise<void> {
+async function waitFor(cond: () => Promise<boolean>, timeout = 60_000): Promise<void> {
   const deadline = Date.now() + timeout;
   while (!(await cond())) {
     if (Date.now() > deadline) assert.fail(`timed out waiting for ${cond}`);
@@ -109,7 +109,7 @@ async function waitFor(cond: () => Promise<boolean>, timeout = 10_000): Promise<
  * Types a line into the terminal as a user would, then waits for `expect` on the screen.
  * Ctrl-L first, as a user clears a busy screen: what is on it is then this command's.
  */
-async function typeLine(line: string, expect: RegExp, timeout = 20_000): Promise<void> {
+async function typeLine(line: string, expect: RegExp, timeout = 120_000): Promise<void> {
   await page.getByTestId('terminal').click();
   await page.keyboard.press('Control+L');
   await page.keyboard.type(line);
@@ -205,7 +205,7 @@ test('with tc netem on lo, the qdisc stage counts what waited there and its drop
 test('Ctrl-C interrupts a running ping, and the up arrow brings the line back', { skip }, async () => {
   await typeLine('ping -i 0.2 127.0.0.3', /icmp_seq=2 /);
   await page.keyboard.press('Control+C');
-  const deadline = Date.now() + 10_000;
+  const deadline = Date.now() + 60_000;
   while (!/\^C\s*--- 127\.0\.0\.3 ping statistics ---/.test(await terminalText())) {
     if (Date.now() > deadline) assert.fail(`no summary after ^C:\n${await terminalText()}`);
     await page.waitForTimeout(50);

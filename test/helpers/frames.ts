@@ -3,6 +3,7 @@ import { devAddPack, devQueueXmit } from '../../src/core/dev.js';
 import { NET_RX } from '../../src/core/if.js';
 import type { PacketType } from '../../src/core/packet-type.js';
 import { kfreeSkb, type SkBuff, skbFromBytes } from '../../src/core/skbuff.js';
+import { ipRouteToSelf } from '../../src/ipv4/route.js';
 import type { Net } from '../../src/net/net.js';
 
 /** ETH_P_802_EX1, the IEEE local experimental ethertype: no protocol of the stack claims it. */
@@ -17,11 +18,31 @@ export function frame(ethertype: number, payload = 46): Uint8Array {
   return f;
 }
 
-/** Sends bytes through net's lo with dev_queue_xmit; returns its result. `hash` is the flow hash. */
+/**
+ * Sends bytes through net's lo with dev_queue_xmit, as an AF_PACKET socket does: no route
+ * comes with them. Returns its result. `hash` is the flow hash.
+ */
 export function xmit(net: Net, bytes: Uint8Array, hash = 0): number {
   const skb = skbFromBytes(bytes);
   skb.dev = net.lo;
   skb.hash = hash;
+  return devQueueXmit(skb);
+}
+
+/**
+ * Sends bytes into lo as this host's own packet: an IPv4 frame to an address the host
+ * delivers to itself carries the route its output would give it (lo keeps the sender's
+ * dst), so no martian check sees it, as with a raw IP_HDRINCL socket on Linux. Use xmit()
+ * for what an AF_PACKET socket sends: no route, so ip_route_input judges it.
+ */
+export function xmitAsHost(net: Net, bytes: Uint8Array, hash = 0): number {
+  const skb = skbFromBytes(bytes);
+  skb.dev = net.lo;
+  skb.hash = hash;
+  if (bytes.length >= 34 && bytes[12] === 0x08 && bytes[13] === 0x00) {
+    const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    skb.dst = ipRouteToSelf(net, v.getUint32(30));
+  }
   return devQueueXmit(skb);
 }
 

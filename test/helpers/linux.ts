@@ -6,6 +6,9 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 let available: boolean | undefined;
 
@@ -53,4 +56,37 @@ export function inLinuxNetns(setup: string[], commands: string[]): LinuxResult[]
 /** Whether a binary is on PATH. */
 export function haveBinary(bin: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0;
+}
+
+/**
+ * A Python program that holds sockets open in the real namespace while a test's commands
+ * run. Waits for a state, never for a time: the setup line it returns starts the program
+ * and returns once the program says its sockets are made and, with `tcp`, once no TCP
+ * socket is still between states (handshakes and FINs finish in the real kernel's softirq,
+ * which a loaded machine may run late). The program keeps its sockets until `release()`.
+ */
+export function pythonHolder(program: string, opts: { tcp?: boolean } = {}): { setup: string; release(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'lonet-holder-'));
+  const ready = join(dir, 'ready');
+  const done = join(dir, 'done');
+  writeFileSync(
+    join(dir, 'holder.py'),
+    `${program}
+import os as _os, time as _time
+open(${JSON.stringify(ready)}, 'w').close()
+for _ in range(6000):
+    if _os.path.exists(${JSON.stringify(done)}): break
+    _time.sleep(0.05)
+`,
+  );
+  const settle = opts.tcp
+    ? `i=0; while ss -tanH state syn-sent state syn-recv state fin-wait-1 state fin-wait-2 state last-ack state closing | grep -q .; do i=$((i+1)); [ $i -gt 1200 ] && exit 1; sleep 0.05; done\n`
+    : '';
+  writeFileSync(
+    join(dir, 'run.sh'),
+    `python3 ${dir}/holder.py </dev/null >/dev/null 2>&1 &
+i=0; until [ -e ${ready} ]; do i=$((i+1)); [ $i -gt 1200 ] && exit 1; sleep 0.05; done
+${settle}`,
+  );
+  return { setup: `sh ${dir}/run.sh`, release: () => writeFileSync(done, '') };
 }

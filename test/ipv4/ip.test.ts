@@ -14,7 +14,7 @@ import { Net } from '../../src/net/net.js';
 import { procRead } from '../../src/net/procfs.js';
 import { parseIcmp } from '../../src/wire/icmp.js';
 import { Ipv4Header, parseIpv4 } from '../../src/wire/ipv4.js';
-import { xmit } from '../helpers/frames.js';
+import { xmit, xmitAsHost } from '../helpers/frames.js';
 import { echoRequest, ip, ipv4Frame, snmp } from '../helpers/ipv4.js';
 import { inLinuxNetns } from '../helpers/linux.js';
 
@@ -54,7 +54,7 @@ test('an echo through a raw ICMP socket: a reply, and the counters Linux shows a
 });
 
 test("the real echo request from Linux's capture, replayed into lo, is answered like Linux answered it", async () => {
-  const file = readPcap(readFileSync(new URL('../../../shared/captures/linux-6.18-lo-sample.pcap', import.meta.url)));
+  const file = readPcap(readFileSync(new URL('../fixtures/linux-6.18-lo-sample.pcap', import.meta.url)));
   assert.ok(!(file instanceof Error));
   const [request, reply] = file.records.map((r) => r.data);
   assert.ok(request !== undefined && reply !== undefined);
@@ -72,7 +72,7 @@ test("the real echo request from Linux's capture, replayed into lo, is answered 
     },
     net,
   );
-  xmit(net, request);
+  xmitAsHost(net, request);
   await net.kernel.settle();
   const ours = out[1];
   assert.ok(ours !== undefined, 'lonet sent a reply');
@@ -120,13 +120,14 @@ test('bad IPv4 headers are dropped and counted where Linux counts them, never th
 
 test('an unknown protocol gets ICMP protocol unreachable; a foreign destination InAddrErrors', async () => {
   const net = new Net();
-  xmit(net, ipv4Frame({ protocol: 253 }, new Uint8Array(20)));
+  xmitAsHost(net, ipv4Frame({ protocol: 253 }, new Uint8Array(20)));
   await net.kernel.settle();
   assert.equal(snmp(net, 'Ip').InUnknownProtos, 1);
   const icmp = snmp(net, 'Icmp');
   assert.equal(icmp.OutDestUnreachs, 1);
   assert.equal(icmp.InDestUnreachs, 1, 'the error comes back to us over lo');
-  xmit(net, ipv4Frame({ dst: ip('8.8.8.8') }, echoRequest(1, 1)));
+  // From another host (10.0.0.9): a 127/8 source would be a martian, dropped uncounted.
+  xmit(net, ipv4Frame({ src: ip('10.0.0.9'), dst: ip('8.8.8.8') }, echoRequest(1, 1)));
   await net.kernel.settle();
   assert.equal(snmp(net, 'Ip').InAddrErrors, 1, 'not ours, and forwarding is off');
 });
@@ -135,12 +136,12 @@ test('ICMP with a bad checksum is counted in InCsumErrors and InErrors; echo_ign
   const net = new Net();
   const req = echoRequest(7, 1);
   req[9] = (req[9] as number) ^ 1;
-  xmit(net, ipv4Frame({}, req));
+  xmitAsHost(net, ipv4Frame({}, req));
   await net.kernel.settle();
   const icmp = snmp(net, 'Icmp');
   assert.deepEqual([icmp.InMsgs, icmp.InErrors, icmp.InCsumErrors, icmp.OutMsgs], [1, 1, 1, 0]);
   net.ipv4.sysctl.icmp_echo_ignore_all = 1;
-  xmit(net, ipv4Frame({}, echoRequest(7, 2)));
+  xmitAsHost(net, ipv4Frame({}, echoRequest(7, 2)));
   await net.kernel.settle();
   assert.equal(snmp(net, 'Icmp').OutEchoReps, 0);
 });
@@ -175,9 +176,9 @@ function fragment(id: number, offset: number, len: number, mf: boolean): Uint8Ar
 
 test('fragments: a duplicate is dropped alone, an overlap kills the datagram (ReasmOverlaps)', async () => {
   const net = new Net({ kernel: new Kernel({ clock: 'virtual' }) });
-  xmit(net, fragment(1, 0, 16, true));
-  xmit(net, fragment(1, 0, 16, true));
-  xmit(net, fragment(1, 8, 16, true));
+  xmitAsHost(net, fragment(1, 0, 16, true));
+  xmitAsHost(net, fragment(1, 0, 16, true));
+  xmitAsHost(net, fragment(1, 8, 16, true));
   await net.kernel.settle();
   const s = snmp(net, 'Ip');
   assert.equal(s.ReasmReqds, 3);
@@ -189,7 +190,7 @@ test('fragments: a duplicate is dropped alone, an overlap kills the datagram (Re
 test('an incomplete datagram times out after ipfrag_time: ReasmTimeout, and ICMP time exceeded', async () => {
   const kernel = new Kernel({ clock: 'virtual' });
   const net = new Net({ kernel });
-  xmit(net, fragment(2, 0, 64, true));
+  xmitAsHost(net, fragment(2, 0, 64, true));
   await kernel.settle();
   assert.ok(ipFragMem(net) > 0);
   kernel.virtualClock.advance(29e9);
@@ -205,7 +206,7 @@ test('an incomplete datagram times out after ipfrag_time: ReasmTimeout, and ICMP
 test('a fragment flood is bounded by ipfrag_high_thresh', async () => {
   const net = new Net({ kernel: new Kernel({ clock: 'virtual' }) });
   net.ipv4.sysctl.ipfrag_high_thresh = 64 * 1024;
-  for (let id = 0; id < 500; id++) xmit(net, fragment(id, 0, 1000, true));
+  for (let id = 0; id < 500; id++) xmitAsHost(net, fragment(id, 0, 1000, true));
   await net.kernel.settle();
   assert.ok(ipFragMem(net) <= 64 * 1024 + 2048, `held ${ipFragMem(net)}`);
   assert.ok((snmp(net, 'Ip').ReasmFails ?? 0) > 400, 'the rest were refused and counted');
@@ -214,14 +215,14 @@ test('a fragment flood is bounded by ipfrag_high_thresh', async () => {
 test('ICMP errors are rate limited by the namespace budget (icmp_msgs_burst 50, icmp_msgs_per_sec 1000)', async () => {
   const kernel = new Kernel({ clock: 'virtual' });
   const net = new Net({ kernel });
-  for (let i = 0; i < 80; i++) xmit(net, ipv4Frame({ protocol: 253, ident: i }, new Uint8Array(8)));
+  for (let i = 0; i < 80; i++) xmitAsHost(net, ipv4Frame({ protocol: 253, ident: i }, new Uint8Array(8)));
   await kernel.settle();
   const icmp = snmp(net, 'Icmp');
   assert.equal(snmp(net, 'Ip').InUnknownProtos, 80);
   assert.equal(icmp.OutDestUnreachs, 50, 'the burst');
   assert.equal(icmp.OutRateLimitGlobal, 30, 'the rest counted as limited');
   kernel.virtualClock.advance(10e6);
-  xmit(net, ipv4Frame({ protocol: 253, ident: 999 }, new Uint8Array(8)));
+  xmitAsHost(net, ipv4Frame({ protocol: 253, ident: 999 }, new Uint8Array(8)));
   await kernel.settle();
   assert.equal(snmp(net, 'Icmp').OutDestUnreachs, 51, '10 ms later there is credit again');
 });

@@ -92,7 +92,7 @@ test('with lo down or below MTU 1280, ::1 is gone and sending to it is EADDRNOTA
 });
 
 test("the capture's ICMPv6 echo request, replayed into lo, is answered like Linux answered it", async () => {
-  const file = readPcap(readFileSync(new URL('../../../shared/captures/linux-6.18-lo-sample.pcap', import.meta.url)));
+  const file = readPcap(readFileSync(new URL('../fixtures/linux-6.18-lo-sample.pcap', import.meta.url)));
   assert.ok(!(file instanceof Error));
   const v6echo = file.records.map((r) => r.data).filter((d) => d[12] === 0x86 && d[54] !== undefined && d[20] === 58);
   const [request, reply] = v6echo;

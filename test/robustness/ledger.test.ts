@@ -9,7 +9,7 @@ import { echoRequest, ipv4Frame } from '../helpers/ipv4.js';
 
 const NONE = { martian4: 0, none6: 0, badFrag6: 0, rawOnly: 0 };
 
-test('every counter the ledger sums is one /proc/net/{snmp,snmp6,netstat}, softnet_stat or `ip -s -s link` shows', async () => {
+test('every counter the ledger sums is one /proc/net/{snmp,snmp6,netstat,stat/rt_cache}, softnet_stat or `ip -s -s link` shows', async () => {
   const ns = new Namespace();
   // iproute2 prints the otherhost column only once it is nonzero: one frame for another MAC.
   const other = ipv4Frame({}, echoRequest(1, 1));
@@ -17,10 +17,15 @@ test('every counter the ledger sums is one /proc/net/{snmp,snmp6,netstat}, softn
   xmit(ns, other);
   await ns.kernel.settle();
   const text = [
-    ...['snmp', 'snmp6', 'netstat', 'softnet_stat'].map((f) => String(procRead(ns, `/proc/net/${f}`))),
+    ...['snmp', 'snmp6', 'netstat', 'softnet_stat', 'stat/rt_cache'].map((f) => String(procRead(ns, `/proc/net/${f}`))),
     (await ns.exec('ip -s -s link show lo')).stdout,
   ].join('\n');
-  const shownAs: Record<string, string> = { rxDropped: 'dropped', txDropped: 'dropped', rxOtherhost: 'otherhost' };
+  const shownAs: Record<string, string> = {
+    rxDropped: 'dropped',
+    txDropped: 'dropped',
+    rxOtherhost: 'otherhost',
+    martians: 'in_martian_dst',
+  };
   for (const k of Object.keys(snapshot(ns))) {
     if (k === 'softnetDropped') continue; // softnet_stat's second column, in hex
     const name = shownAs[k] ?? (k.split('.').pop() as string);

@@ -20,7 +20,7 @@ import { inLinuxNetns } from '../helpers/linux.js';
  * UDP datagram to 127.0.0.1 and to ::1, one on a connected socket, a 3000-byte one (fragmented
  * below MTU 3028), then what each server reads. Prints one line per step.
  */
-const PY = `import socket, subprocess, errno
+const PY = `import socket, subprocess, errno, time
 def sh(c): subprocess.run(c.split(), check=True)
 def res(f):
     try:
@@ -33,12 +33,21 @@ srv6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); srv6.bind(('::1', 5001
 c4 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 c6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
 cc4 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); cc4.connect(('127.0.0.1', 5000))
+def settle():
+    # Until every CPU's backlog is empty (softnet_stat's 12th column): a loaded machine may
+    # leave the sends' softirq work to ksoftirqd, after the send calls have returned.
+    for _ in range(2000):
+        if all(int(l.split()[11], 16) == 0 for l in open('/proc/net/softnet_stat')): return
+        time.sleep(0.005)
 def step(name):
     out = [name,
       res(lambda: c4.sendto(b'x'*10, ('127.0.0.1', 5000))),
       res(lambda: c6.sendto(b'x'*10, ('::1', 5001))),
       res(lambda: cc4.send(b'y'*10)),
       res(lambda: c4.sendto(b'z'*3000, ('127.0.0.1', 5000))),
+    ]
+    settle()
+    out += [
       res(lambda: len(srv4.recv(65535))),
       res(lambda: len(srv6.recv(65535))),
     ]
@@ -118,8 +127,17 @@ async function advance(k: Kernel, ms: number): Promise<void> {
   await new Promise((r) => setImmediate(r));
 }
 
-const PING_SH = `ping -c 4 -i 1 127.0.0.1 > OUT 2>&1 &
-sleep 1.5; ip link set lo down; sleep 1; ip link set lo up; wait
+/**
+ * The real side waits for states, not times: lo goes down once echo 2 is answered and up once
+ * ping counts echo 3 as sent (its SIGQUIT status line, "2/3 packets"), so a loaded machine
+ * cannot move the outage onto another echo. A 2 s interval leaves room for that polling.
+ */
+const PING_SH = `ping -c 4 -i 2 127.0.0.1 > OUT 2>&1 &
+p=$!
+until grep -q 'icmp_seq=2 ' OUT; do sleep 0.02; done
+ip link set lo down
+until grep -q '/3 packets' OUT; do kill -QUIT $p; sleep 0.1; done
+ip link set lo up; wait
 echo "rc=$?"; cat OUT
 ip link set lo down
 ping -c 1 -W 1 127.0.0.1 2>&1; echo "rc=$?"

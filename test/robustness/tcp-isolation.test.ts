@@ -53,12 +53,15 @@ test('a listener in namespace A is unreachable from B: ECONNREFUSED there; ports
   // Each namespace lists only its own sockets. Once the closes are done (the FIN's ACK waits for
   // the client's own FIN, as in Linux's pingpong mode), A keeps its listener and a TIME_WAIT per
   // connection its server closed first.
-  await new Promise((r) => setTimeout(r, 300));
   const rows = (ns: Namespace) =>
     (procRead(ns, '/proc/net/tcp') as string)
       .split('\n')
       .slice(1)
       .filter((l) => l.trim() !== '');
+  // Until no socket is between states (FIN_WAIT1/2, CLOSE_WAIT, LAST_ACK, CLOSING): a state, not 300 ms.
+  const moving = (ns: Namespace) =>
+    rows(ns).some((l) => ['04', '05', '08', '09', '0B'].includes(l.trim().split(/\s+/)[3] as string));
+  for (let i = 0; i < 20_000 && (moving(a) || moving(b)); i++) await new Promise((r) => setTimeout(r, 5));
   const inodes = (ns: Namespace) => new Set(rows(ns).map((l) => l.trim().split(/\s+/)[9]));
   assert.ok(
     rows(a).some((l) => / 0100007F:1F40 00000000:0000 0A /.test(l)),

@@ -29,7 +29,8 @@ def reader():
         got[0] += len(d)
 t = threading.Thread(target=reader); t.start()
 def chg():
-    time.sleep(0.5)
+    # Mid-transfer by state, as on lonet's side: once 1 MiB has arrived.
+    while got[0] < (1 << 20): time.sleep(0.01)
     if mode == 'down':
         subprocess.run(['ip','link','set','lo','down']); time.sleep(1.5); subprocess.run(['ip','link','set','lo','up'])
     else:

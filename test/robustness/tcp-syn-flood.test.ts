@@ -16,7 +16,7 @@ import { TcpRequestSock } from '../../src/transport/tcp/minisocks.js';
 import { tcpSockets } from '../../src/transport/tcp/proc.js';
 import { TCP, TcpSock } from '../../src/transport/tcp/sock.js';
 import { emitTcp, TCPHDR } from '../../src/wire/tcp.js';
-import { xmit } from '../helpers/frames.js';
+import { xmitAsHost } from '../helpers/frames.js';
 import { ipv4Frame } from '../helpers/ipv4.js';
 import { advanceBy, LO4, mib, until, virtualNs } from './tcp-drive.js';
 
@@ -70,7 +70,7 @@ test('40,000 spoofed SYNs over 4 s: request socks stay within the backlog, cooki
       0,
       { mode: 'full', addrs: { src, dst: LO } },
     );
-    xmit(ns, ipv4Frame({ protocol: 6, src, dst: LO }, buf.subarray(0, len)));
+    xmitAsHost(ns, ipv4Frame({ protocol: 6, src, dst: LO }, buf.subarray(0, len)));
   };
   const requestSocks = () => tcpSockets(ns).filter((e) => e instanceof TcpRequestSock).length;
   let peak = 0;

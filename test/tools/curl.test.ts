@@ -94,7 +94,7 @@ test('curl over lonet prints what the real curl prints against a real node:http 
     for (const args of CASES(port, closed)) {
       // spawnSync would block the real server's event loop; run real curl asynchronously.
       const want = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-        execFile('curl', args, { timeout: 10_000 }, (err, stdout, stderr) => {
+        execFile('curl', args, { timeout: 120_000 }, (err, stdout, stderr) => {
           const code = err === null ? 0 : ((err as { code?: number }).code ?? -1);
           resolve({ code, stdout, stderr: notTty(stderr).replace(PROGRESS, '') });
         });

@@ -5,14 +5,17 @@ import { TcpSock } from '../../src/transport/tcp/sock.js';
 import { v4Mapped } from '../../src/transport/udp.js';
 import { haveBinary, inLinuxNetns } from '../helpers/linux.js';
 
-/** Waits until ss shows a TCP listener on `port`. */
-async function listening(ns: Namespace, port: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if ((await ns.exec('ss -tlnH')).stdout.includes(`:${port} `)) return;
+/** Waits until `ss ARGS` prints something `match` accepts: a state, however long a loaded machine takes. */
+async function until(ns: Namespace, args: string, match: (out: string) => boolean): Promise<void> {
+  for (let i = 0; i < 20_000; i++) {
+    if (match((await ns.exec(`ss ${args}`)).stdout)) return;
     await new Promise((r) => setTimeout(r, 5));
   }
-  throw new Error(`nothing listens on ${port}`);
+  throw new Error(`ss ${args} never showed the state`);
 }
+
+/** Waits until ss shows a TCP listener on `port`. */
+const listening = (ns: Namespace, port: number) => until(ns, '-tlnH', (out) => out.includes(`:${port} `));
 
 test('nc -l and nc over TCP: both directions; -N sends the FIN, the listener ends at the peer FIN, the client once stdin and netin are gone', async () => {
   const ns = new Namespace();
@@ -32,6 +35,8 @@ test('without -N, EOF on standard input sends no FIN: the listener keeps waiting
   const server = ns.exec('nc -l 5001', { signal: ac.signal });
   await listening(ns, 5001);
   const client = ns.exec('nc 127.0.0.1 5001', { input: 'x\n', signal: ac.signal });
+  await until(ns, '-tnH state established', (out) => out.trim().split('\n').length === 2);
+  // The client has read its input and its EOF by now on an idle machine; a FIN would show.
   await new Promise((r) => setTimeout(r, 100));
   // Both ends still ESTAB: no FIN went out at EOF.
   const est = (await ns.exec('ss -tnH state established')).stdout.trim().split('\n');
@@ -86,8 +91,7 @@ test('-s and -p choose the source; -l HOST PORT binds that address; -w ends an i
   await listening(ns, 5004);
   assert.match((await ns.exec('ss -tlnH')).stdout, /127\.0\.0\.1:5004 +0\.0\.0\.0:\*/);
   const client = ns.exec('nc -w 1 -s 127.0.0.2 -p 40000 127.0.0.1 5004', { input: 'from .2\n' });
-  await new Promise((r) => setTimeout(r, 50));
-  assert.match((await ns.exec('ss -tnH state established')).stdout, /127\.0\.0\.2:40000 +127\.0\.0\.1:5004/);
+  await until(ns, '-tnH state established', (out) => /127\.0\.0\.2:40000 +127\.0\.0\.1:5004/.test(out));
   // Nothing moves for a second: -w 1 closes the client, and the listener sees the FIN.
   const c = await client;
   assert.equal(c.code, 0);

@@ -17,14 +17,20 @@ function udpRow(snmp: string): Record<string, number> {
   return Object.fromEntries(names.map((n, i) => [n, values[i] ?? Number.NaN]));
 }
 
-/** Resolves once something is bound to `port` (the listener has started). */
-async function bound(ns: Namespace, port: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if ((await ns.exec('ss -uanH')).stdout.includes(`:${port} `)) return;
+/** Resolves once `ss -uanH` shows what `match` accepts: a state, however long a loaded machine takes. */
+async function until(ns: Namespace, match: (out: string) => boolean): Promise<void> {
+  for (let i = 0; i < 20_000; i++) {
+    if (match((await ns.exec('ss -uanH')).stdout)) return;
     await new Promise((r) => setTimeout(r, 5));
   }
-  throw new Error(`nothing bound to ${port}`);
+  throw new Error('ss -uanH never showed the state');
 }
+
+/** Resolves once something is bound to `port` (the listener has started). */
+const bound = (ns: Namespace, port: number) => until(ns, (out) => out.includes(`:${port} `));
+
+/** Resolves once the listener on `port` has connected to its first peer. */
+const connected = (ns: Namespace, port: number) => until(ns, (out) => new RegExp(`^ESTAB .*:${port} `, 'm').test(out));
 
 test('nc -u -l and nc -u talk both ways: the client sends its standard input, the listener answers with its own', async () => {
   const kernel = new Kernel({ clock: 'virtual' });
@@ -34,7 +40,7 @@ test('nc -u -l and nc -u talk both ways: the client sends its standard input, th
   await bound(ns, 5000);
   const client = ns.exec('nc -u -w1 127.0.0.1 5000', { input: 'hello\nworld\n' });
   // The client has its answer; one idle second later (-w1) it ends, with status 0.
-  await new Promise((r) => setTimeout(r, 20));
+  await connected(ns, 5000);
   const seen = (await ns.exec('ss -uan')).stdout;
   assert.match(seen, /ESTAB 0 +0 +127\.0\.0\.1:5000 +127\.0\.0\.1:\d+/, 'the listener connected to its first peer');
   kernel.virtualClock.advance(1e9);
@@ -109,7 +115,7 @@ test('nc -u over ::1 and -6 listeners', async () => {
   );
   const client = ns.exec('nc -u -q0 ::1 5008', { input: 'six\n' });
   assert.equal((await client).code, 0);
-  await new Promise((r) => setTimeout(r, 10));
+  await connected(ns, 5008);
   assert.match((await ns.exec('ss -uan')).stdout, /ESTAB 0 +0 +\[::1\]:5008 +\[::1\]:\d+/);
   stop.abort();
   assert.equal((await listener).stdout, 'six\n');
@@ -155,10 +161,11 @@ test('a real nc -u -l in a Linux namespace and lonet see the same bytes from the
   const dir = mkdtempSync(join(tmpdir(), 'lonet-nc-'));
   writeFileSync(
     join(dir, 'run.sh'),
-    `(timeout 2 nc -u -l 5000 >${dir}/l.out; echo $? >${dir}/l.rc) &
-sleep 0.3
+    `timeout 60 nc -u -l 5000 >${dir}/l.out &
+l=$!
+until ss -uanH | grep -q ':5000 '; do sleep 0.02; done
 printf 'hello\\nworld\\n' | nc -u -w1 127.0.0.1 5000; echo $? >${dir}/c.rc
-wait
+kill $l; wait
 `,
   );
   const real = inLinuxNetns(['ip link set lo up'], [`sh ${dir}/run.sh`]);
@@ -170,7 +177,7 @@ wait
   const listener = ns.exec('nc -u -l 5000', { signal: ac.signal });
   await bound(ns, 5000);
   const client = ns.exec('nc -u -w1 127.0.0.1 5000', { input: 'hello\nworld\n' });
-  await new Promise((r) => setTimeout(r, 20));
+  await connected(ns, 5000);
   kernel.virtualClock.advance(1e9);
   const c = await client;
   ac.abort();

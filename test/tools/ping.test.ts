@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Namespace } from '../../src/api/namespace.js';
-import { Kernel } from '../../src/kernel/kernel.js';
 import type { ToolResult } from '../../src/tools/command.js';
 import { inLinuxNetns } from '../helpers/linux.js';
 import { untimed, virtualNs } from '../helpers/virtual-shell.js';

@@ -94,3 +94,67 @@ test('several exec calls run concurrently on one namespace', async () => {
   kernel.virtualClock.advance(1e9);
   assert.equal((await a).stdout, 'a\n');
 });
+
+test('a background `wait` runs in a subshell with no jobs: `-1 & wait &` finishes, as in bash', async () => {
+  const ns = new Namespace({ kernel: new Kernel({ clock: 'virtual' }) });
+  // bash -c ' -1 & wait & wait; echo "st=$?"' prints "-1: command not found" and st=0.
+  assert.deepEqual(await ns.exec('-1 & wait & wait; echo st=$?'), {
+    code: 0,
+    stdout: 'st=0\n',
+    stderr: 'lonet: -1: command not found\n',
+  });
+  // The fuzzer's case: the same line, then Ctrl-C; the line and its jobs end.
+  const shell = ns.shell({ stdout: { write() {} }, stderr: { write() {} } });
+  const ac = new AbortController();
+  assert.equal(await shell.run('-1&wait&', ac.signal), 0);
+  ac.abort();
+  assert.equal(await shell.wait(), 0);
+});
+
+test('a job is a subshell: it starts with the parent $?, and its exit ends only the job', async () => {
+  const ns = new Namespace();
+  // bash: `false; echo "bg=$?" & wait` prints bg=1; `exit 3 & wait; echo "still here $?"`.
+  assert.equal((await ns.exec('false; echo bg=$? & wait')).stdout, 'bg=1\n');
+  assert.deepEqual(await ns.exec('exit 3 & wait; echo still here $?'), {
+    code: 0,
+    stdout: 'still here 0\n',
+    stderr: '',
+  });
+  // $? follows each command of an and-or list: bash -c 'false || echo "in=$?"' prints in=1.
+  assert.equal((await ns.exec('false || echo in=$?')).stdout, 'in=1\n');
+  assert.equal((await ns.exec('false || exit')).code, 1);
+  // POSIX: wait with no operands returns 0, whatever the jobs returned.
+  assert.equal((await ns.exec('false & wait')).code, 0);
+});
+
+test('Ctrl-C interrupts the foreground (wait returns 130), never a background job', async () => {
+  const kernel = new Kernel({ clock: 'virtual' });
+  const ns = new Namespace({ kernel });
+  const out: string[] = [];
+  const shell = ns.shell({ stdout: { write: (t) => void out.push(t) }, stderr: { write() {} } });
+  const ac = new AbortController();
+  // bash: a job started with job control off ignores SIGINT; `wait` interrupted returns 130.
+  const line = shell.run('sleep 3 && echo job done & wait; echo wait=$?', ac.signal);
+  await new Promise((r) => setImmediate(r));
+  ac.abort();
+  assert.equal(await line, 0);
+  assert.deepEqual(out, ['wait=130\n']);
+  const jobs = shell.wait();
+  kernel.virtualClock.advance(3e9);
+  assert.equal(await jobs, 0);
+  assert.deepEqual(out, ['wait=130\n', 'job done\n'], 'the job ran to its end');
+  // A hangup ends a job that would run on (a closing terminal's SIGHUP).
+  await shell.run('sleep 100 && echo never &');
+  shell.hangup();
+  assert.equal(await shell.wait(), 0);
+  assert.deepEqual(out, ['wait=130\n', 'job done\n']);
+});
+
+test("aborting ns.exec ends the line's jobs too", async () => {
+  const ns = new Namespace({ kernel: new Kernel({ clock: 'virtual' }) });
+  const ac = new AbortController();
+  const run = ns.exec('sleep 100 & sleep 100; sleep 50 & echo after', { signal: ac.signal });
+  await new Promise((r) => setImmediate(r));
+  ac.abort();
+  assert.deepEqual(await run, { code: 0, stdout: 'after\n', stderr: '' });
+});

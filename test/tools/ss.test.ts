@@ -1,14 +1,11 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { Namespace } from '../../src/api/namespace.js';
 import { inetPton6 } from '../../src/ipv6/addr.js';
 import { UdpSock, v4Mapped } from '../../src/transport/udp.js';
 import { setNetHashMix, UDP_HTABLE_SIZE } from '../../src/transport/udp-proc.js';
-import { haveBinary, inLinuxNetns } from '../helpers/linux.js';
+import { haveBinary, inLinuxNetns, pythonHolder } from '../helpers/linux.js';
 
 /**
  * The same sockets on both sides: unconnected, connected, v6only, dual-stack, v4-mapped,
@@ -24,7 +21,17 @@ a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); a.bind(('0.0.0.0', 7000))
 c6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); c6.bind(('::1', 40002)); c6.connect(('::1', 5354)); c6.send(b'y' * 2000); c6.send(b'z')
 m = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); m.bind(('::ffff:127.0.0.1', 7001))
 a.sendto(b'q', ('127.0.0.1', 7000))
-time.sleep(5)
+# Delivery finishes in the kernel's softirq, which a loaded machine may run late: wait until
+# IP has handed all four datagrams to UDP, which queues them (two over IPv4, two over IPv6;
+# Udp InDatagrams would count them only when read).
+def delivered():
+    ip = [l.split()[1:] for l in open('/proc/net/snmp') if l.startswith('Ip: ')]
+    v4 = dict(zip(ip[0], ip[1]))['InDelivers']
+    v6 = [l.split()[1] for l in open('/proc/net/snmp6') if l.startswith('Ip6InDelivers')][0]
+    return int(v4) >= 2 and int(v6) >= 2
+for _ in range(1200):
+    if delivered(): break
+    time.sleep(0.05)
 `;
 
 /** The holder's sockets as system calls on lonet's UDP: nobody reads them either. */
@@ -90,10 +97,9 @@ function normalize(cmd: string, out: string): string {
 
 test('ss -u and /proc/net/udp{,6} match a real Linux namespace holding the same sockets', async (t) => {
   if (!haveBinary('python3') || !haveBinary('ss')) return t.skip('needs python3 and ss');
-  const dir = mkdtempSync(join(tmpdir(), 'lonet-ss-'));
-  writeFileSync(join(dir, 'holder.py'), HOLDER);
-  writeFileSync(join(dir, 'run.sh'), `python3 ${dir}/holder.py </dev/null >/dev/null 2>&1 &\nsleep 0.5\n`);
-  const real = inLinuxNetns(['ip link set lo up', `sh ${dir}/run.sh`], COMMANDS);
+  const holder = pythonHolder(HOLDER);
+  const real = inLinuxNetns(['ip link set lo up', holder.setup], COMMANDS);
+  holder.release();
   if (real === undefined) return t.skip('no Linux network namespaces here');
   const procUdp = real[COMMANDS.indexOf('cat /proc/net/udp')]?.stdout ?? '';
   const first = /^ *(\d+): [0-9A-F]{8}:([0-9A-F]{4})/m.exec(procUdp);
@@ -120,6 +126,8 @@ test('ss -uanm: reading gives the memory back as udp_rmem_release does, one page
   const rx = ns.dgram.createSocket('udp4');
   rx.bind(9999, '127.0.0.1');
   await once(rx, 'listening');
+  let read = 0;
+  rx.on('message', () => read++);
   const tx = ns.dgram.createSocket('udp4');
   for (let i = 0; i < 3; i++) tx.send(Buffer.alloc(100), 9999, '127.0.0.1');
   // The messages are delivered on the next turn of the event loop; before that they wait in the queue.
@@ -130,7 +138,7 @@ test('ss -uanm: reading gives the memory back as udp_rmem_release does, one page
   const waiting = (await ns.exec('ss -uanm')).stdout;
   assert.match(waiting, /UNCONN 2496 +0 +127\.0\.0\.1:9999/);
   assert.match(waiting, /skmem:\(r2496,rb212992,t0,tb212992,f1600,w0,o0,bl0,d0\)/);
-  await new Promise((r) => setTimeout(r, 10));
+  while (read < 3) await once(rx, 'message');
   const after = (await ns.exec('ss -uanm')).stdout;
   assert.match(after, /UNCONN 0 +0 +127\.0\.0\.1:9999/);
   assert.match(after, /skmem:\(r0,rb212992,t0,tb212992,f4096,w0,o0,bl0,d0\)/);

@@ -13,7 +13,7 @@ import { virtualNs } from '../helpers/virtual-shell.js';
 
 // tcpdump prints local time; both sides print UTC.
 process.env.TZ = 'UTC';
-const SAMPLE = '../shared/captures/linux-6.18-lo-sample.pcap';
+const SAMPLE = 'test/fixtures/linux-6.18-lo-sample.pcap';
 const dir = mkdtempSync(join(tmpdir(), 'lonet-tcpdump-'));
 const noTcpdump = HAVE_TCPDUMP ? false : 'real tcpdump is not installed (.ci/run installs it)';
 

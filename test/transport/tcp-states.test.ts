@@ -14,7 +14,7 @@ import { tcpSockets } from '../../src/transport/tcp/proc.js';
 import { SHUT, TCP, TcpSock } from '../../src/transport/tcp/sock.js';
 import { v4Mapped } from '../../src/transport/udp.js';
 import { emitTcp, TCPHDR, TcpHeader, type TcpOption } from '../../src/wire/tcp.js';
-import { xmit } from '../helpers/frames.js';
+import { xmitAsHost } from '../helpers/frames.js';
 import { ipv4Frame, snmp } from '../helpers/ipv4.js';
 
 const LO = 0x7f000001;
@@ -79,7 +79,7 @@ function inject(ns: Namespace, s: Seg, mangle?: (tcp: Uint8Array) => void): void
   const len = emitTcp(repr, buf, 0, { mode: 'full', addrs: { src: LO, dst: LO } });
   const tcp = buf.subarray(0, len);
   mangle?.(tcp);
-  xmit(ns, ipv4Frame({ protocol: 6 }, tcp));
+  xmitAsHost(ns, ipv4Frame({ protocol: 6 }, tcp));
 }
 
 test('half-close: after shutdown(SHUT_WR) the peer reads end of stream and can still send', async () => {

@@ -21,7 +21,7 @@ import { v4Mapped } from '../../src/transport/udp.js';
 import { Ipv4Header } from '../../src/wire/ipv4.js';
 import { Ipv6Header } from '../../src/wire/ipv6.js';
 import { parseTcpOptions, TCPHDR, TcpHeader } from '../../src/wire/tcp.js';
-import { xmit } from '../helpers/frames.js';
+import { xmitAsHost } from '../helpers/frames.js';
 import { inLinuxNetns } from '../helpers/linux.js';
 
 const LO4 = v4Mapped(0x7f000001);
@@ -240,7 +240,7 @@ test('/proc/net/tcp lists a listener as Linux does', async (t) => {
  * flags, relative sequence and ack numbers and option layout Linux sent.
  */
 test('replaying the capture’s client into a lonet listener gets Linux’s answers', async () => {
-  const pcap = readPcap(readFileSync(new URL('../../../shared/captures/linux-6.18-lo-sample.pcap', import.meta.url)));
+  const pcap = readPcap(readFileSync(new URL('../fixtures/linux-6.18-lo-sample.pcap', import.meta.url)));
   assert.ok(!(pcap instanceof Error));
   const frames = pcap.records.map((r) => r.data);
   const isTcp4 = (f: Uint8Array, sport: number, dport: number) =>
@@ -295,7 +295,7 @@ test('replaying the capture’s client into a lonet listener gets Linux’s answ
       th.ackSeq = (th.ackSeq - realIss + myIss) >>> 0;
     }
     th.fillChecksum({ src: 0x7f000001, dst: 0x7f000001 });
-    xmit(ns, bytes);
+    xmitAsHost(ns, bytes);
     for (let i = 0; i < 3; i++) {
       await tick();
       serve();

@@ -10,7 +10,7 @@ import { Net } from '../../src/net/net.js';
 import { UdpSock, v4Mapped } from '../../src/transport/udp.js';
 import { csumPseudoPartial } from '../../src/wire/checksum.js';
 import { emitUdp, UdpHeader } from '../../src/wire/udp.js';
-import { xmit } from '../helpers/frames.js';
+import { xmitAsHost } from '../helpers/frames.js';
 import { ip, ipv4Frame, snmp } from '../helpers/ipv4.js';
 
 const LO4 = v4Mapped(ip('127.0.0.1'));
@@ -171,9 +171,9 @@ test('checksums: lo sends CHECKSUM_PARTIAL values; full checksums are verified; 
     }
     return ipv4Frame({ protocol: 17 }, u);
   };
-  xmit(net, datagram('full'));
-  xmit(net, datagram('zero'));
-  xmit(net, datagram('bad'));
+  xmitAsHost(net, datagram('full'));
+  xmitAsHost(net, datagram('zero'));
+  xmitAsHost(net, datagram('bad'));
   await net.kernel.settle();
   assert.equal(srv.recv()?.port, 1234);
   assert.equal(srv.recv()?.port, 1234, 'zero: no checksum, accepted over IPv4');

@@ -16,7 +16,7 @@ import { IPPROTO, Ipv4Header, parseIpv4 } from '../../src/wire/ipv4.js';
 import { UdpHeader } from '../../src/wire/udp.js';
 
 const capture = readPcap(
-  new Uint8Array(readFileSync(new URL('../../../shared/captures/linux-6.18-lo-sample.pcap', import.meta.url))),
+  new Uint8Array(readFileSync(new URL('../fixtures/linux-6.18-lo-sample.pcap', import.meta.url))),
 );
 if (capture instanceof Error) throw capture;
 const packets = capture.records.map((r) => r.data.subarray(14));

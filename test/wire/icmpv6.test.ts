@@ -6,7 +6,7 @@ import { emitIcmpv6, ICMPV6, Icmpv6Header, type Icmpv6Repr, icmpv6Len, parseIcmp
 import { Ipv6Header, NEXTHDR } from '../../src/wire/ipv6.js';
 
 const capture = readPcap(
-  new Uint8Array(readFileSync(new URL('../../../shared/captures/linux-6.18-lo-sample.pcap', import.meta.url))),
+  new Uint8Array(readFileSync(new URL('../fixtures/linux-6.18-lo-sample.pcap', import.meta.url))),
 );
 if (capture instanceof Error) throw capture;
 const packets = capture.records.map((r) => r.data.subarray(14));

@@ -6,7 +6,7 @@ import { ipFastCsum } from '../../src/wire/checksum.js';
 import { emitIpv4, IP_DF, IPPROTO, Ipv4Header, type Ipv4Repr, ipv4HeaderLen, parseIpv4 } from '../../src/wire/ipv4.js';
 
 const capture = readPcap(
-  new Uint8Array(readFileSync(new URL('../../../shared/captures/linux-6.18-lo-sample.pcap', import.meta.url))),
+  new Uint8Array(readFileSync(new URL('../fixtures/linux-6.18-lo-sample.pcap', import.meta.url))),
 );
 if (capture instanceof Error) throw capture;
 /** The IP datagrams of the sample capture, Ethernet header cut off. */

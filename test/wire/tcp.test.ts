@@ -24,7 +24,7 @@ import {
 } from '../../src/wire/tcp.js';
 
 const capture = readPcap(
-  new Uint8Array(readFileSync(new URL('../../../shared/captures/linux-6.18-lo-sample.pcap', import.meta.url))),
+  new Uint8Array(readFileSync(new URL('../fixtures/linux-6.18-lo-sample.pcap', import.meta.url))),
 );
 if (capture instanceof Error) throw capture;
 const packets = capture.records.map((r) => r.data.subarray(14));

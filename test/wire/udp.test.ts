@@ -7,7 +7,7 @@ import { IPPROTO, Ipv4Header } from '../../src/wire/ipv4.js';
 import { CSUM_MANGLED_0, emitUdp, parseUdp, UDP_HEADER_LEN, UdpHeader, type UdpRepr } from '../../src/wire/udp.js';
 
 const capture = readPcap(
-  new Uint8Array(readFileSync(new URL('../../../shared/captures/linux-6.18-lo-sample.pcap', import.meta.url))),
+  new Uint8Array(readFileSync(new URL('../fixtures/linux-6.18-lo-sample.pcap', import.meta.url))),
 );
 if (capture instanceof Error) throw capture;
 const packets = capture.records.map((r) => r.data.subarray(14));
