@@ -110,6 +110,16 @@ test("echo >> /etc/hosts in the shell: cat shows it, getent and the namespace's 
     `127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\nff02::1\t\tip6-allnodes\nff02::2\t\tip6-allrouters\n127.0.0.2 db.test\n127.0.0.2       db.test\n`,
   );
   assert.deepEqual(await ns.dns.promises.lookup('db.test'), { address: '127.0.0.2', family: 4 });
+  // curl resolves through the same file; a name it lacks is curl's (6).
+  const server = ns.http.createServer((req, res) => res.end(`${req.headers.host} on ${req.socket.localAddress}\n`));
+  await new Promise<void>((resolve) => server.listen(8080, () => resolve()));
+  const c = await ns.exec('curl -s http://db.test:8080/; curl -sS http://nope.test:8080/; echo $?');
+  assert.deepEqual(c, {
+    code: 0,
+    stdout: 'db.test:8080 on ::ffff:127.0.0.2\n6\n',
+    stderr: 'curl: (6) Could not resolve host: nope.test\n',
+  });
+  server.close();
   const w = await ns.exec('echo nameserver 127.0.0.53 > /etc/resolv.conf; cat /etc/resolv.conf');
   assert.equal(w.stdout, 'nameserver 127.0.0.53\n');
   assert.deepEqual(ns.dns.getServers(), ['127.0.0.53']);
