@@ -17,7 +17,8 @@ import { formatIpv4 } from '../ipv4/devinet.js';
 import { formatIpv6, inetPton6 } from '../ipv6/addr.js';
 import type { Net } from '../net/net.js';
 import { type In6Addr, isV4Mapped, mappedV4, UdpSock, v4Mapped } from '../transport/udp.js';
-import { type CodedError, isIPv4, isIPv6, nodeError, specificType, validatePort } from './node-errors.js';
+import { type CodedError, isIPv4, isIPv6, nodeError, specificType, validatePort } from '../userland/node-errors.js';
+import { EAI_NONAME, type GaiError, getaddrinfo } from '../userland/resolver.js';
 
 export type SocketType = 'udp4' | 'udp6';
 
@@ -131,11 +132,12 @@ function exceptionWithHostPort(errno: number, syscall: string, address?: string,
   return err;
 }
 
-/** dns.lookup's failure for a name nobody knows. */
-function notFound(hostname: string): Error {
-  const err = new Error(`getaddrinfo ENOTFOUND ${hostname}`) as Error & Record<string, unknown>;
-  err.errno = -3008;
-  err.code = 'ENOTFOUND';
+/** dns.lookup's failure: a name nobody knows (ENOTFOUND), or nameservers that never answered. */
+function notFound(hostname: string, gai: GaiError = EAI_NONAME): Error {
+  const code = gai.code === 'EAI_NONAME' ? 'ENOTFOUND' : gai.code;
+  const err = new Error(`getaddrinfo ${code} ${hostname}`) as Error & Record<string, unknown>;
+  err.errno = gai.errno;
+  err.code = code;
   err.syscall = 'getaddrinfo';
   err.hostname = hostname;
   return err;
@@ -225,21 +227,18 @@ function formatAddr(sockFamily: 4 | 6, a: In6Addr): string {
   return sockFamily === 4 ? formatIpv4(mappedV4(a)) : formatIpv6(a);
 }
 
-/** dns.lookup(hostname, family) without DNS: literals at once (next tick), 'localhost' from /etc/hosts. */
-function defaultLookup(hostname: string, family: number, cb: LookupCallback): void {
+/** dns.lookup(hostname, family) in the namespace: literals at once (next tick), names from its resolver. */
+function defaultLookup(net: Net, hostname: string, family: number, cb: LookupCallback): void {
   if (hostname) validateString(hostname, 'hostname');
   const v4 = isIpv4Literal(hostname);
   if (v4 || isIPv6(hostname)) {
     nextTick(cb, null, hostname, v4 ? 4 : 6);
     return;
   }
-  later(() => {
-    if (hostname.toLowerCase() === 'localhost') {
-      if (family === 6) cb(null, '::1', 6);
-      else cb(null, '127.0.0.1', 4);
-    } else {
-      cb(notFound(hostname), '', 0);
-    }
+  // A name: the namespace's /etc/hosts, then its nameservers (userland/resolver.ts).
+  getaddrinfo(net, hostname, family === 6 ? 6 : 4).then((r) => {
+    if (Array.isArray(r) && r[0] !== undefined) cb(null, r[0].address, r[0].family);
+    else cb(notFound(hostname, Array.isArray(r) ? undefined : r), '', 0);
   });
 }
 
@@ -530,7 +529,7 @@ export class Socket extends EventEmitter {
     if (lookup !== undefined && typeof lookup !== 'function')
       throw invalidArgType('lookup', 'of type function', lookup);
     const family = t === 'udp4' ? 4 : 6;
-    const lk = lookup ?? defaultLookup;
+    const lk: LookupFunction = lookup ?? ((h, f, cb) => defaultLookup(net, h, f, cb));
     const defaultHost = family === 4 ? '127.0.0.1' : '::1';
     const handle = new Handle(net, family, (address, cb) => lk(address || defaultHost, family, cb));
     this.type = t;

@@ -5,10 +5,18 @@
  * 'listening' fires and headersTimeout/requestTimeout/closeIdleConnections work; an
  * Agent's createConnection dials through `ns.net`, so keep-alive reuse works as usual.
  */
-import * as http from 'node:http';
+import type * as http from 'node:http';
+import { createRequire } from 'node:module';
 import type { Duplex } from 'node:stream';
 import type { Net } from '../net/net.js';
 import { type NetModule, netFor, type Server, type Socket } from './net.js';
+
+/**
+ * Node's own node:http, asked for by this file's name: under lonet/register a test runner
+ * that loads lonet through its own module runner (vitest) would otherwise hand lonet its
+ * own face, and the face's Agent would extend itself.
+ */
+const nodeHttp = createRequire(import.meta.url)('node:http') as typeof http;
 
 type RequestArgs = Parameters<typeof http.request>;
 
@@ -67,7 +75,7 @@ function attach(server: http.Server, netm: NetModule): http.Server {
     inner.close();
     // http.Server.prototype.close stops its connection checks and closes idle sockets,
     // then net.Server's close emits 'close' once no connection is left.
-    http.Server.prototype.close.call(server);
+    nodeHttp.Server.prototype.close.call(server);
     if (typeof cb === 'function') {
       if (wasListening) server.once('close', () => cb());
       else {
@@ -90,7 +98,7 @@ function attach(server: http.Server, netm: NetModule): http.Server {
 }
 
 export function httpFor(net: Net, netm: NetModule = netFor(net)): HttpModule {
-  class Agent extends http.Agent {
+  class Agent extends nodeHttp.Agent {
     override createConnection(options: http.ClientRequestArgs, cb?: (err: Error | null, s: Duplex) => void): Duplex {
       const o = options as http.ClientRequestArgs & {
         port?: number | string;
@@ -120,8 +128,8 @@ export function httpFor(net: Net, netm: NetModule = netFor(net)): HttpModule {
     const a = args as unknown[];
     const optsIndex = typeof a[0] === 'object' && !(a[0] instanceof URL) ? 0 : typeof a[1] === 'object' ? 1 : -1;
     // A caller's own Agent decides the connection: the options go to node:http untouched.
-    if (optsIndex >= 0 && (a[optsIndex] as http.RequestOptions).agent instanceof http.Agent)
-      return http.request(...(args as RequestArgs));
+    if (optsIndex >= 0 && (a[optsIndex] as http.RequestOptions).agent instanceof nodeHttp.Agent)
+      return nodeHttp.request(...(args as RequestArgs));
     let opts: http.RequestOptions;
     if (optsIndex >= 0) {
       opts = { ...(a[optsIndex] as http.RequestOptions) };
@@ -133,7 +141,7 @@ export function httpFor(net: Net, netm: NetModule = netFor(net)): HttpModule {
     // ClientRequest picks this when no agent is given, and `new this.constructor()` of it
     // for agent: false — either way the connection goes through the namespace.
     (opts as { _defaultAgent?: http.Agent })._defaultAgent = globalAgent;
-    return http.request(...(args as RequestArgs));
+    return nodeHttp.request(...(args as RequestArgs));
   }) as typeof http.request;
 
   const get = ((...args: RequestArgs) => {
@@ -142,8 +150,14 @@ export function httpFor(net: Net, netm: NetModule = netFor(net)): HttpModule {
     return req;
   }) as typeof http.get;
 
-  const createServer = ((...args: Parameters<typeof http.createServer>) =>
-    attach(http.createServer(...args), netm)) as typeof http.createServer;
+  /** http.Server whose listen() is this namespace's: `new http.Server()` works like createServer. */
+  class Server extends nodeHttp.Server {
+    constructor(...args: unknown[]) {
+      super(...(args as []));
+      attach(this, netm);
+    }
+  }
+  const createServer = ((...args: unknown[]) => new Server(...args)) as typeof http.createServer;
 
   return {
     createServer,
@@ -151,15 +165,15 @@ export function httpFor(net: Net, netm: NetModule = netFor(net)): HttpModule {
     get,
     Agent: Agent as typeof http.Agent,
     globalAgent,
-    STATUS_CODES: http.STATUS_CODES,
-    METHODS: http.METHODS,
-    Server: http.Server,
-    IncomingMessage: http.IncomingMessage,
-    ServerResponse: http.ServerResponse,
-    ClientRequest: http.ClientRequest,
-    OutgoingMessage: http.OutgoingMessage,
-    validateHeaderName: http.validateHeaderName,
-    validateHeaderValue: http.validateHeaderValue,
-    maxHeaderSize: http.maxHeaderSize,
+    STATUS_CODES: nodeHttp.STATUS_CODES,
+    METHODS: nodeHttp.METHODS,
+    Server: Server as unknown as typeof http.Server,
+    IncomingMessage: nodeHttp.IncomingMessage,
+    ServerResponse: nodeHttp.ServerResponse,
+    ClientRequest: nodeHttp.ClientRequest,
+    OutgoingMessage: nodeHttp.OutgoingMessage,
+    validateHeaderName: nodeHttp.validateHeaderName,
+    validateHeaderValue: nodeHttp.validateHeaderValue,
+    maxHeaderSize: nodeHttp.maxHeaderSize,
   };
 }

@@ -9,10 +9,15 @@ import type { NetOptions } from '../net/net.js';
 import { Capture, type Input, type Output, sharedInput, type ToolResult } from '../tools/command.js';
 import { commands } from '../tools/index.js';
 import { Shell } from '../tools/shell.js';
+import type { HostsFile } from '../userland/hosts.js';
+import type { ResolvConf } from '../userland/resolv-conf.js';
+import { etcOf } from '../userland/resolver.js';
 import { type Dgram, dgramFor } from './dgram.js';
+import { type DnsModule, dnsFor } from './dns.js';
 import { dispatcherFor, type Fetch, fetchFor } from './fetch.js';
 import { type HttpModule, httpFor } from './http.js';
 import { type NetModule, netFor } from './net.js';
+import { type Published, type PublishOptions, publish } from './publish.js';
 
 export interface ExecOptions {
   /**
@@ -34,6 +39,7 @@ export type NamespaceOptions = NetOptions;
 
 export class Namespace extends Net {
   #dgram: Dgram | undefined;
+  #dns: DnsModule | undefined;
   #netModule: NetModule | undefined;
 
   #http: HttpModule | undefined;
@@ -68,6 +74,31 @@ export class Namespace extends Net {
   get dgram(): Dgram {
     this.#dgram ??= dgramFor(this);
     return this.#dgram;
+  }
+
+  /** node:dns on this namespace: its /etc/hosts, then its nameservers over lonet UDP. */
+  get dns(): DnsModule {
+    this.#dns ??= dnsFor(this);
+    return this.#dns;
+  }
+
+  /** This namespace's /etc/hosts: `ns.hosts.set('db.test', '127.0.0.2')`; `.text` is the file. */
+  get hosts(): HostsFile {
+    return etcOf(this).hosts;
+  }
+
+  /** This namespace's /etc/resolv.conf: `ns.resolvConf.setNameservers(['127.0.0.53'])`; `.text` is the file. */
+  get resolvConf(): ResolvConf {
+    return etcOf(this).resolvConf;
+  }
+
+  /**
+   * Forwards a host port on 127.0.0.1 (`hostPort`, by default the same number) to `port`
+   * in this namespace, so a browser or curl on the host reaches the app under test.
+   * Resolves once the host port listens; `close()` it when done.
+   */
+  publish(port: number, opts: PublishOptions = {}): Promise<Published> {
+    return publish(this, port, opts);
   }
 
   /**

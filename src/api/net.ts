@@ -16,7 +16,8 @@ import type { Net } from '../net/net.js';
 import { libuvSunPath, UnixSock, unixUnlink } from '../socket/unix.js';
 import { SHUT, TCP, TcpSock } from '../transport/tcp/sock.js';
 import { mappedV4, v4Mapped } from '../transport/udp.js';
-import { isIP, isIPv4, isIPv6, nodeError, specificType, validatePort } from './node-errors.js';
+import { isIP, isIPv4, isIPv6, nodeError, specificType, validatePort } from '../userland/node-errors.js';
+import { EAI_NONAME, getaddrinfo } from '../userland/resolver.js';
 
 type Callback = (...args: unknown[]) => void;
 
@@ -77,22 +78,21 @@ export type LookupFunction = (
   cb: (err: Error | null, address: string, family: number) => void,
 ) => void;
 
-/** dns.lookup without DNS: 'localhost' is 127.0.0.1 (and ::1 for family 6), as /etc/hosts says. */
+/** dns.lookup in the socket's namespace: its /etc/hosts, then its nameservers (userland/resolver.ts). */
 function defaultLookup(
+  net: Net,
   hostname: string,
   options: { family?: number },
   cb: (err: Error | null, address: string, family: number) => void,
 ): void {
-  setImmediate(() => {
-    const h = hostname.toLowerCase();
-    if (h === 'localhost' || h === 'localhost.localdomain' || h === 'ip6-localhost') {
-      if (options.family === 6 || h === 'ip6-localhost') cb(null, '::1', 6);
-      else cb(null, '127.0.0.1', 4);
-      return;
-    }
-    const err = new Error(`getaddrinfo ENOTFOUND ${hostname}`) as Error & Record<string, unknown>;
-    err.errno = -3008;
-    err.code = 'ENOTFOUND';
+  const family = options.family === 4 || options.family === 6 ? options.family : 0;
+  getaddrinfo(net, hostname, family).then((r) => {
+    if (Array.isArray(r) && r[0] !== undefined) return cb(null, r[0].address, r[0].family);
+    const gai = Array.isArray(r) ? EAI_NONAME : r;
+    const code = gai.code === 'EAI_NONAME' ? 'ENOTFOUND' : gai.code;
+    const err = new Error(`getaddrinfo ${code} ${hostname}`) as Error & Record<string, unknown>;
+    err.errno = gai.errno;
+    err.code = code;
     err.syscall = 'getaddrinfo';
     err.hostname = hostname;
     cb(err, '', 0);
@@ -105,6 +105,30 @@ function isPipeName(s: unknown): s is string {
 }
 
 // ---- process liveness ----
+
+/** Every socket and server of a namespace that is not closed yet (for closeAllOf). */
+const openByNet = new WeakMap<Net, Set<Socket | Server>>();
+
+function track(net: Net, obj: Socket | Server): void {
+  let set = openByNet.get(net);
+  if (set === undefined) {
+    set = new Set();
+    openByNet.set(net, set);
+  }
+  set.add(obj);
+  obj.once('close', () => set.delete(obj));
+}
+
+/**
+ * Closes every server and destroys every socket still open in the namespace, as the
+ * kernel does to a process's sockets when it exits (withNamespace, at a test's end).
+ */
+export function closeAllOf(net: Net): void {
+  for (const obj of openByNet.get(net) ?? []) {
+    if (obj instanceof Server) obj.close();
+    else obj.destroy();
+  }
+}
 
 /**
  * What holds the event loop open while ref'd sockets or servers exist: one long interval
@@ -185,6 +209,7 @@ export class Socket extends Duplex {
       ...(options.writable === false ? { writable: false } : {}),
     });
     this.#net = net;
+    track(net, this);
     if (accepted !== undefined) {
       this.#attach(accepted);
       this.#live.active = true;
@@ -282,7 +307,7 @@ export class Socket extends Duplex {
         if (this.connecting) go(host);
       });
     } else {
-      const lookup = opts.lookup ?? defaultLookup;
+      const lookup: LookupFunction = opts.lookup ?? ((h, o, cb) => defaultLookup(this.#net, h, o, cb));
       lookup(host, { family: opts.family ?? 0 }, (err, ip, family) => {
         this.emit('lookup', err, ip, family, host);
         if (!this.connecting) return;
@@ -700,6 +725,7 @@ export class Server extends EventEmitter {
   constructor(net: Net, options?: ServerOpts | Callback, listener?: Callback) {
     super();
     this.#net = net;
+    track(net, this);
     if (typeof options === 'function') {
       listener = options;
       options = {};
@@ -747,7 +773,7 @@ export class Server extends EventEmitter {
     if (opts.host === undefined || opts.host === '') start(null);
     else if (isIP(opts.host)) start(opts.host);
     else
-      defaultLookup(opts.host, {}, (err, ip) => {
+      defaultLookup(this.#net, opts.host, {}, (err, ip) => {
         if (err) this.emit('error', err);
         else start(ip);
       });

@@ -17,8 +17,12 @@ const HELP = `Usage: lonet [options]                 interactive shell in a fres
        lonet [options] script FILE      run the commands in FILE
        lonet [options] tour [PCAP]      a guided tour of lo, its capture written to PCAP
                                         (default lonet-demo.pcap)
-       lonet [options] run FILE...      run Node programs (.mjs/.js/.cjs) in one namespace:
-                                        node:net, node:http, node:dgram and fetch are lonet's
+       lonet [options] run [--strict] [--publish PORT[:HOSTPORT]]... FILE...
+                                        run Node programs (.mjs/.js/.cjs) in one namespace:
+                                        node:net, node:http, node:dgram, node:dns and fetch
+                                        are lonet's; --strict makes any host TCP/UDP socket
+                                        an error; --publish forwards 127.0.0.1:HOSTPORT on
+                                        the host to PORT in the namespace
        lonet packetdrill [OPTIONS] SCRIPT.pkt...
                                         run packetdrill scripts against lonet's TCP
 
@@ -56,6 +60,8 @@ async function main(): Promise<void> {
         cpus: { type: 'string' };
         help: { type: 'boolean'; short: 'h' };
         version: { type: 'boolean'; short: 'V' };
+        strict: { type: 'boolean' };
+        publish: { type: 'string'; multiple: true };
       };
       allowPositionals: true;
     }>
@@ -68,6 +74,8 @@ async function main(): Promise<void> {
         cpus: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'V' },
+        strict: { type: 'boolean' },
+        publish: { type: 'string', multiple: true },
       },
       allowPositionals: true,
     });
@@ -96,12 +104,22 @@ async function main(): Promise<void> {
     return exitWith(code);
   }
   const [verb, ...rest] = positionals;
+  if (verb !== 'run' && (values.strict || values.publish !== undefined)) fail('--strict and --publish go with run');
   if (verb === undefined) return repl(ns);
   if (verb === 'tour') return exitWith(await tour(ns, rest[0] !== undefined ? { pcap: rest[0] } : {}));
   // The programs run on: the process ends, as node's does, when nothing is left to do.
   if (verb === 'run') {
     if (rest.length === 0) fail('run needs a FILE');
-    return run(ns, rest);
+    const publish: { port: number; hostPort: number }[] = [];
+    for (const p of values.publish ?? []) {
+      const m = /^(\d+)(?::(\d+))?$/.exec(p);
+      const port = Number(m?.[1]);
+      const hostPort = m?.[2] === undefined ? port : Number(m[2]);
+      if (m === null || port < 1 || port > 65535 || hostPort > 65535)
+        fail(`--publish takes PORT[:HOSTPORT], not '${p}'`);
+      publish.push({ port, hostPort });
+    }
+    return run(ns, rest, { strict: values.strict === true, publish });
   }
   if (verb === 'script') {
     const file = rest[0];

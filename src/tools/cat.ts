@@ -1,12 +1,12 @@
-/** cat(1) over lonet's /proc: `cat /proc/net/dev`, `cat /proc/sys/net/core/somaxconn`. */
+/** cat(1) over lonet's /proc and the namespace's /etc/hosts and /etc/resolv.conf. */
 import { strerror } from '../include/errno.js';
-import { procRead } from '../net/procfs.js';
+import { fileRead } from '../userland/files.js';
 import type { CommandContext } from './command.js';
 
 export function cat({ argv, net, stdout, stderr }: CommandContext): number {
   let code = 0;
   for (const path of argv.slice(1)) {
-    const r = procRead(net, path);
+    const r = fileRead(net, path);
     if (typeof r === 'number') {
       stderr.write(`cat: ${path}: ${strerror(r)}\n`);
       code = 1;

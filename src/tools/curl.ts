@@ -3,7 +3,7 @@
  * [-d DATA] [-H 'Name: value'] [-o FILE] URL`. Like curl, it is its own HTTP/1.1 client
  * on a plain socket (a TcpSock of the namespace), so `-i` shows the status line and
  * headers exactly as the server sent them and `-v` the request as it went out. Errors
- * are curl's: (7) for a refused connect, (6) for a name not in lonet's hosts table, (3)
+ * are curl's: (7) for a refused connect, (6) for a name the namespace cannot resolve, (3)
  * for a bad URL, (1) for a scheme this build has no support for (https: lonet has no
  * TLS). What real curl differs in: no progress meter (curl hides it when stdout is a
  * terminal, as the lonet shell's is taken to be), and no file system, so -o takes only
@@ -12,8 +12,10 @@
 import { E } from '../include/errno.js';
 import { formatIpv4 } from '../ipv4/devinet.js';
 import { formatIpv6, inetPton6 } from '../ipv6/addr.js';
+import type { Net } from '../net/net.js';
 import { TCP, TcpSock } from '../transport/tcp/sock.js';
 import { v4Mapped } from '../transport/udp.js';
+import { getaddrinfo } from '../userland/resolver.js';
 import type { CommandContext } from './command.js';
 
 const VERSION = '7.88.1';
@@ -213,8 +215,8 @@ interface Addr {
 
 const IPV4_RE = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
 
-/** Name resolution without DNS: numbers, and localhost as /etc/hosts has it. */
-function resolve(host: string): Addr[] {
+/** Name resolution: numbers, localhost as curl orders it, else the namespace's resolver (/etc/hosts, DNS). */
+async function resolve(net: Net, host: string): Promise<Addr[]> {
   const v4 = (n: number): Addr => ({ family: 4, addr: v4Mapped(n), text: formatIpv4(n) });
   if (IPV4_RE.test(host)) return [v4(host.split('.').reduce((a, p) => ((a << 8) | Number(p)) >>> 0, 0))];
   const bare = host.startsWith('[') ? host.slice(1, -1) : host;
@@ -224,7 +226,13 @@ function resolve(host: string): Addr[] {
     const lo6 = inetPton6('::1') as Uint8Array;
     return [v4(0x7f000001), { family: 6, addr: lo6, text: '::1' }];
   }
-  throw new CurlError(6, `Could not resolve host: ${host}`);
+  const r = await getaddrinfo(net, bare, 0);
+  if (!Array.isArray(r)) throw new CurlError(6, `Could not resolve host: ${host}`);
+  return r.map((a) => {
+    if (a.family === 4) return v4(a.address.split('.').reduce((x, p) => ((x << 8) | Number(p)) >>> 0, 0));
+    const addr = inetPton6(a.address) as Uint8Array;
+    return { family: 6 as const, addr, text: formatIpv6(addr) };
+  });
 }
 
 /** A connected TcpSock read and written with promises. */
@@ -359,7 +367,7 @@ export async function curl(ctx: CommandContext): Promise<number> {
   let conn: Conn | null = null;
   try {
     const t = parseUrl(o.url);
-    const addrs = resolve(t.host);
+    const addrs = await resolve(ctx.net, t.host);
     const start = performance.now();
     for (const a of addrs) {
       verbose(`*   Trying ${a.family === 6 ? `[${a.text}]` : a.text}:${t.port}...\n`);

@@ -2,10 +2,13 @@
 import { cat } from './cat.js';
 import type { Command } from './command.js';
 import { curl } from './curl.js';
+import { dig } from './dig.js';
 import { ethtool } from './ethtool.js';
+import { getent } from './getent.js';
 import { ifconfig } from './ifconfig.js';
 import { ip } from './ip/index.js';
 import { nc } from './nc.js';
+import { nslookup } from './nslookup.js';
 import { ping } from './ping.js';
 import { ss } from './ss.js';
 import { sysctl } from './sysctl.js';
@@ -15,10 +18,13 @@ import { tcpdump } from './tcpdump.js';
 export const commands: ReadonlyMap<string, Command> = new Map<string, Command>([
   ['cat', cat],
   ['curl', curl],
+  ['dig', dig],
   ['ethtool', ethtool],
+  ['getent', getent],
   ['ifconfig', ifconfig],
   ['ip', ip],
   ['nc', nc],
+  ['nslookup', nslookup],
   ['ping', ping],
   ['ping6', ping],
   ['ss', ss],

@@ -1,13 +1,16 @@
 /**
  * The lonet shell: a small POSIX-like command language over the tools. It knows
- * words and quotes, `;`, `&&`, `||`, `cmd &` background jobs, `wait`, `sleep`,
+ * words and quotes, `;`, `&&`, `||`, `cmd &` background jobs, `> FILE` and `>> FILE`, `wait`, `sleep`,
  * `exit`, `echo`, `true`, `false` and `help`; everything else is a tool from the
  * command table. The CLI, ns.exec and the browser terminal all run lines through it.
  */
-import type { Net } from '../net/net.js';
-import type { Command, CommandContext, Input, Output } from './command.js';
 
-type Op = ';' | '&' | '&&' | '||';
+import { strerror } from '../include/errno.js';
+import type { Net } from '../net/net.js';
+import { fileWrite } from '../userland/files.js';
+import { Capture, type Command, type CommandContext, type Input, type Output } from './command.js';
+
+type Op = ';' | '&' | '&&' | '||' | '>' | '>>';
 type Token = { word: string } | { op: Op };
 
 export class ShellSyntaxError extends Error {}
@@ -28,6 +31,12 @@ export function tokenize(line: string): Token[] {
       continue;
     }
     if (c === '#') break;
+    if (c === '>') {
+      const append = line[i + 1] === '>';
+      tokens.push({ op: append ? '>>' : '>' });
+      i += append ? 2 : 1;
+      continue;
+    }
     if (c === '&' || c === '|') {
       if (line[i + 1] === c) {
         tokens.push({ op: c === '&' ? '&&' : '||' });
@@ -43,7 +52,7 @@ export function tokenize(line: string): Token[] {
     let word = '';
     while (i < line.length) {
       const ch = line[i] as string;
-      if (' \t\n;&|'.includes(ch)) break;
+      if (' \t\n;&|>'.includes(ch)) break;
       if (ch === "'") {
         const end = line.indexOf("'", i + 1);
         if (end < 0) throw new ShellSyntaxError("unexpected EOF while looking for matching `''");
@@ -77,26 +86,46 @@ export function tokenize(line: string): Token[] {
   return tokens;
 }
 
+/** `> FILE` or `>> FILE` after a command. */
+export interface Redirect {
+  path: string;
+  append: boolean;
+}
+
 /** A pipeline-free command list: and-or chains, each run in the foreground or background. */
 interface AndOr {
   commands: string[][];
   /** connectors[i] joins commands[i] and commands[i + 1]. */
   connectors: ('&&' | '||')[];
   background: boolean;
+  /** Output redirections, by command index (absent when there are none). */
+  redirects?: Record<number, Redirect>;
 }
 
 export function parse(line: string): AndOr[] {
   const list: AndOr[] = [];
   let current: AndOr = { commands: [], connectors: [], background: false };
   let words: string[] = [];
+  let pending: '>' | '>>' | null = null;
   const endCommand = (op: string) => {
     if (words.length === 0) throw new ShellSyntaxError(`syntax error near unexpected token \`${op}'`);
     current.commands.push(words);
     words = [];
   };
   for (const t of tokenize(line)) {
+    if (pending !== null) {
+      if (!('word' in t)) throw new ShellSyntaxError(`syntax error near unexpected token \`${t.op}'`);
+      current.redirects ??= {};
+      current.redirects[current.commands.length] = { path: t.word, append: pending === '>>' };
+      pending = null;
+      continue;
+    }
     if ('word' in t) {
       words.push(t.word);
+      continue;
+    }
+    if (t.op === '>' || t.op === '>>') {
+      pending = t.op;
       continue;
     }
     if (t.op === '&&' || t.op === '||') {
@@ -114,6 +143,7 @@ export function parse(line: string): AndOr[] {
     list.push(current);
     current = { commands: [], connectors: [], background: false };
   }
+  if (pending !== null) throw new ShellSyntaxError("syntax error near unexpected token `newline'");
   if (words.length > 0) current.commands.push(words);
   else if (current.connectors.length > 0) throw new ShellSyntaxError('syntax error: unexpected end of file');
   if (current.commands.length > 0) list.push(current);
@@ -205,17 +235,50 @@ export class Shell {
 
   /** Runs an and-or list; `$?` follows each command, as the next one in the list sees it. */
   async #runAndOr(andOr: AndOr, signal: AbortSignal, foreground = true): Promise<void> {
-    this.status = await this.#runCommand(andOr.commands[0] as string[], signal, foreground);
+    const run = (i: number) =>
+      this.#runRedirected(andOr.commands[i] as string[], andOr.redirects?.[i], signal, foreground);
+    this.status = await run(0);
     for (let i = 0; i < andOr.connectors.length; i++) {
       if (this.exited) break;
       const join = andOr.connectors[i];
       if ((join === '&&' && this.status !== 0) || (join === '||' && this.status === 0)) continue;
-      this.status = await this.#runCommand(andOr.commands[i + 1] as string[], signal, foreground);
+      this.status = await run(i + 1);
     }
   }
 
-  async #runCommand(argv: string[], signal: AbortSignal, foreground = true, net = this.opts.net): Promise<number> {
-    const { stdout, stderr } = this.opts;
+  /** A command whose output goes to a file: written when it ends (the files are in memory). */
+  async #runRedirected(
+    argv: string[],
+    redirect: Redirect | undefined,
+    signal: AbortSignal,
+    foreground: boolean,
+  ): Promise<number> {
+    if (redirect === undefined) return this.#runCommand(argv, signal, foreground, this.opts.stdout);
+    const { net, stderr } = this.opts;
+    // The file is opened (and a `>` one emptied) before the command runs, as sh does.
+    const open = fileWrite(net, redirect.path, '', redirect.append);
+    if (open < 0) {
+      stderr.write(`lonet: ${redirect.path}: ${strerror(open)}\n`);
+      return 1;
+    }
+    const out = new Capture();
+    const status = await this.#runCommand(argv, signal, foreground, out);
+    const e = out.text === '' ? 0 : fileWrite(net, redirect.path, out.text, true);
+    if (e < 0) {
+      stderr.write(`lonet: ${redirect.path}: ${strerror(e)}\n`);
+      return 1;
+    }
+    return status;
+  }
+
+  async #runCommand(
+    argv: string[],
+    signal: AbortSignal,
+    foreground: boolean,
+    stdout: Output,
+    net = this.opts.net,
+  ): Promise<number> {
+    const { stderr } = this.opts;
     const expanded = argv.map((w) => w.replaceAll('$?', String(this.status)));
     const name = expanded[0] as string;
     switch (name) {
@@ -245,7 +308,7 @@ export class Shell {
       return 127;
     }
     const stdin = foreground ? this.opts.stdin : undefined;
-    const exec = (a: string[], n: Net) => this.#runCommand(a, signal, foreground, n);
+    const exec = (a: string[], n: Net) => this.#runCommand(a, signal, foreground, stdout, n);
     const ctx: CommandContext = { argv: expanded, net, stdout, stderr, signal, exec, ...(stdin ? { stdin } : {}) };
     try {
       return await cmd(ctx);
@@ -292,6 +355,6 @@ function helpText(commands: ReadonlyMap<string, Command>): string {
   return `lonet shell: Linux's loopback network path, in-process.
 Tools: ${tools}
 Builtins: echo exit false help sleep true wait
-Syntax: cmd; cmd   cmd && cmd   cmd || cmd   cmd &   'quoted words'   $?
+Syntax: cmd; cmd   cmd && cmd   cmd || cmd   cmd &   cmd > FILE   cmd >> FILE   'quoted words'   $?
 `;
 }
