@@ -57,7 +57,7 @@ export async function load(url: string, context: object, next: NextLoad): Promis
     `const face = globalThis[Symbol.for(${JSON.stringify(FACES_KEY)})]?.[${JSON.stringify(name)}];`,
     `if (face === undefined) throw new Error('node:${name} is lonet\\'s only inside \\'lonet run\\'');`,
     // The default export is node's module object with the face's members over it.
-    'const merged = { ...real.default, ...face };',
+    'const merged = Object.defineProperties({ ...real.default }, Object.getOwnPropertyDescriptors(face));',
     'export default merged;',
     ...names.map((n) => `export const ${n} = merged[${JSON.stringify(n)}];`),
   ].join('\n');

@@ -54,7 +54,8 @@ function patchRequire(faces: Record<string, object>): void {
   const faceOf = (name: string, real: () => unknown): object => {
     let m = merged.get(name);
     if (m === undefined) {
-      m = { ...(real() as object), ...faces[name] };
+      // The face's accessors stay accessors (`http.globalAgent = agent` reaches the face).
+      m = Object.defineProperties({ ...(real() as object) }, Object.getOwnPropertyDescriptors(faces[name]));
       merged.set(name, m);
     }
     return m;
