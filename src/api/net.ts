@@ -109,6 +109,15 @@ function badFamily(family: unknown, opts: { host?: string; port?: unknown }): Er
   );
 }
 
+/** A value as an error message shows it (a shallow util.inspect). */
+function shown(v: unknown): string {
+  if (typeof v !== 'object' || v === null) return typeof v === 'string' ? `'${v}'` : String(v);
+  const parts = Object.entries(v).map(
+    ([k, x]) => `${k}: ${typeof x === 'object' && x !== null ? '[Object]' : shown(x)}`,
+  );
+  return parts.length === 0 ? '{}' : `{ ${parts.join(', ')} }`;
+}
+
 /** isPipeName(): a string that is not a port number names an IPC path. */
 function isPipeName(s: unknown): s is string {
   return typeof s === 'string' && !(Number(s) >= 0);
@@ -808,6 +817,7 @@ export class Server extends EventEmitter {
   #pipeName: string | null = null;
   #live = new Liveness();
   _connections = 0;
+  _connectionKey: string | undefined;
   maxConnections: number | undefined;
   readonly #opts: ServerOpts;
   #closing = false;
@@ -834,45 +844,55 @@ export class Server extends EventEmitter {
   }
 
   listen(...args: unknown[]): this {
-    let opts: ListenOptions = {};
+    // normalizeArgs(), then Server.prototype.listen's order of checks.
     let cb: Callback | undefined;
     const last = args[args.length - 1];
-    if (typeof last === 'function') {
-      cb = last as Callback;
-      args = args.slice(0, -1);
-    }
-    if (typeof args[0] === 'object' && args[0] !== null) opts = args[0] as ListenOptions;
-    else if (typeof args[0] === 'string' && !/^\d+$/.test(args[0])) opts = { path: args[0] };
+    if (typeof last === 'function') cb = last as Callback;
+    let opts: ListenOptions & { fd?: unknown } = {};
+    const arg0 = args[0];
+    if (typeof arg0 === 'object' && arg0 !== null) opts = arg0 as ListenOptions;
+    else if (isPipeName(arg0)) opts = { path: arg0 };
     else {
-      if (args[0] !== undefined && args[0] !== null) opts.port = args[0] as number;
-      if (typeof args[1] === 'string') {
-        opts.host = args[1];
-        if (typeof args[2] === 'number') opts.backlog = args[2];
-      } else if (typeof args[1] === 'number') opts.backlog = args[1];
+      (opts as { port?: unknown }).port = arg0;
+      if (args.length > 1 && typeof args[1] === 'string') opts.host = args[1];
     }
-    if (this.listening)
+    const toNumber = (x: unknown) => (Number(x) >= 0 ? Number(x) : false);
+    const backlogFromArgs = toNumber(args.length > 1 && args[1]) || toNumber(args.length > 2 && args[2]);
+    if (this.#sk !== null)
       throw nodeError(
         Error,
         'ERR_SERVER_ALREADY_LISTEN',
         'Listen method has been called more than once without closing.',
       );
-    if (typeof opts.path === 'string' && opts.path !== '') {
-      if (cb !== undefined) this.once('listening', cb);
-      this.#listenPath(opts.path, opts.backlog ?? 511);
+    if (cb !== undefined) this.once('listening', cb);
+    let port = (opts as { port?: unknown }).port;
+    if (args.length === 0 || typeof arg0 === 'function' || (port === undefined && 'port' in opts) || port === null)
+      port = 0;
+    if (typeof port === 'number' || typeof port === 'string') {
+      const p = validatePort(port, 'options.port');
+      const backlog = opts.backlog || backlogFromArgs || 511;
+      const start = (ip: string | null) => this.#listen(ip, p, backlog, opts.ipv6Only === true);
+      if (!opts.host) start(null);
+      else if (isIP(opts.host)) start(opts.host);
+      else
+        defaultLookup(opts.host, {}, (err, ip) => {
+          if (err) this.emit('error', err);
+          else start(ip);
+        });
       return this;
     }
-    const port = opts.port === undefined ? 0 : validatePort(opts.port, 'options.port');
-    if (cb !== undefined) this.once('listening', cb);
-    const backlog = opts.backlog ?? 511;
-    const start = (ip: string | null) => this.#listen(ip, port, backlog, opts.ipv6Only === true);
-    if (opts.host === undefined || opts.host === '') start(null);
-    else if (isIP(opts.host)) start(opts.host);
-    else
-      defaultLookup(opts.host, {}, (err, ip) => {
-        if (err) this.emit('error', err);
-        else start(ip);
-      });
-    return this;
+    if (opts.path && isPipeName(opts.path)) {
+      this.#listenPath(opts.path, opts.backlog || backlogFromArgs || 511);
+      return this;
+    }
+    if (cb !== undefined) this.removeListener('listening', cb);
+    if (!('port' in opts || 'path' in opts))
+      throw nodeError(
+        TypeError,
+        'ERR_INVALID_ARG_VALUE',
+        `The argument 'options' must have the property "port" or "path". Received ${shown(opts)}`,
+      );
+    throw nodeError(TypeError, 'ERR_INVALID_ARG_VALUE', `The argument 'options' is invalid. Received ${shown(opts)}`);
   }
 
   #listen(ip: string | null, port: number, backlog: number, ipv6Only: boolean): void {
@@ -892,6 +912,8 @@ export class Server extends EventEmitter {
     this.#sk = sk;
     this.#family = family;
     this.#closing = false;
+    // What the cluster module and packages key a listener by: family, address, requested port.
+    this._connectionKey = `${family}:${shown}:${port}`;
     sk.onDataReady = () => this.#acceptAll();
     this.#live.active = true;
     this.#live.update();
@@ -914,6 +936,7 @@ export class Server extends EventEmitter {
     }
     this.#sk = sk;
     this.#pipeName = path;
+    this._connectionKey = `-1:${path}:-1`;
     this.#closing = false;
     sk.onDataReady = () => this.#acceptAll();
     this.#live.active = true;
