@@ -285,8 +285,11 @@ export class Socket extends Duplex {
   #updateLive(): void {
     this.#live.active =
       !this.destroyed &&
-      (this.connecting ||
-        this.#pendingWrite !== null ||
+      // Connecting counts once the connect is under way: a lookup that never answers
+      // holds nothing, as in Node (the handle only starts its connect after it).
+      ((this.connecting && this[kSk] !== null) ||
+        // A write waiting for the connection is held in JS (_pendingData), not by libuv.
+        (this.#pendingWrite !== null && !this.connecting) ||
         this.#shuttingDown ||
         (this[kSk] !== null && !this.#readPaused && !this.#eof));
     this.#live.update();

@@ -29,6 +29,15 @@ function facesOf(ns: Namespace): Record<string, object> {
     http: ns.http,
     dgram: ns.dgram,
     https: { request: noTls, get: noTls, createServer: noTls, Server: noTls, Agent: noTls },
+    // The modules behind node:http that programs and Node's tests require by name.
+    _http_agent: {
+      Agent: ns.http.Agent,
+      get globalAgent() {
+        return ns.http.globalAgent;
+      },
+    },
+    _http_client: { ClientRequest: ns.http.ClientRequest },
+    _http_server: { Server: ns.http.Server },
   };
 }
 
@@ -41,6 +50,9 @@ const BUILTINS: Record<string, string> = {
   'node:https': 'https',
   dgram: 'dgram',
   'node:dgram': 'dgram',
+  _http_agent: '_http_agent',
+  _http_client: '_http_client',
+  _http_server: '_http_server',
 };
 
 /**

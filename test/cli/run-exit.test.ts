@@ -76,3 +76,29 @@ srv.listen(0, '127.0.0.1', () => {
 process.on('exit', () => console.log('exit'));
 `,
   ));
+
+test('a socket waiting for a lookup that never answers, with a write queued, holds nothing', () =>
+  sameExit(
+    'lookup-pending',
+    `const net = require('net');
+const c = net.connect({ port: 9, host: 'nowhere.test', lookup: () => {} });
+c.write('queued until connected');
+console.log('connecting', c.connecting);
+process.on('exit', () => console.log('exit'));
+`,
+  ));
+
+test("require('_http_agent') is the face's: its Agent dials lonet", () =>
+  sameExit(
+    'http-agent-module',
+    `const http = require('http');
+const { Agent } = require('_http_agent');
+const srv = http.createServer((req, res) => res.end('ok')).listen(0, '127.0.0.1', () => {
+  http.get({ port: srv.address().port, host: '127.0.0.1', agent: new Agent() }, (res) => {
+    res.setEncoding('utf8');
+    res.on('data', (d) => console.log('got', d));
+    res.on('end', () => srv.close());
+  });
+});
+`,
+  ));
