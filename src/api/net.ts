@@ -118,6 +118,40 @@ function shown(v: unknown): string {
   return parts.length === 0 ? '{}' : `{ ${parts.join(', ')} }`;
 }
 
+/** lookupAndConnect()'s checks of the options after the port, in Node's order and words. */
+function validateConnectOptions(o: TcpSocketConnectOpts & { hints?: unknown }): void {
+  const type = (name: string, what: string, v: unknown) =>
+    nodeError(
+      TypeError,
+      'ERR_INVALID_ARG_TYPE',
+      `The "${name}" property must be of type ${what}. Received ${specificType(v)}`,
+    );
+  if (o.localPort && typeof o.localPort !== 'number') throw type('options.localPort', 'number', o.localPort);
+  const asf = o.autoSelectFamily as unknown;
+  if (asf != null && typeof asf !== 'boolean') throw type('options.autoSelectFamily', 'boolean', asf);
+  const t = (o as { autoSelectFamilyAttemptTimeout?: unknown }).autoSelectFamilyAttemptTimeout;
+  if (t != null) {
+    const name = 'options.autoSelectFamilyAttemptTimeout';
+    if (typeof t !== 'number') throw type(name, 'number', t);
+    if (!Number.isInteger(t))
+      throw nodeError(
+        RangeError,
+        'ERR_OUT_OF_RANGE',
+        `The value of "${name}" is out of range. It must be an integer. Received ${t}`,
+      );
+    if (t < 1 || t > 2 ** 31 - 1)
+      throw nodeError(
+        RangeError,
+        'ERR_OUT_OF_RANGE',
+        `The value of "${name}" is out of range. It must be >= 1 && <= 2147483647. Received ${t}`,
+      );
+  }
+  // dns.lookup's validateHints(): only AI_ADDRCONFIG | AI_V4MAPPED | AI_ALL (Linux's values).
+  const hints = Number(o.hints ?? 0);
+  if (!isIP(o.host ?? '') && (hints & ~(1024 | 2048 | 256)) !== 0)
+    throw nodeError(TypeError, 'ERR_INVALID_ARG_VALUE', `The argument 'hints' is invalid. Received ${hints}`);
+}
+
 /** isPipeName(): a string that is not a port number names an IPC path. */
 function isPipeName(s: unknown): s is string {
   return typeof s === 'string' && !(Number(s) >= 0);
@@ -200,6 +234,16 @@ export class Socket extends Duplex {
   _server: EventEmitter | null = null;
 
   constructor(net: Net, options: SocketConstructorOpts = {}, accepted?: TcpSock | UnixSock) {
+    // A byte stream has no object mode (net.Socket refuses it before anything else).
+    for (const key of ['objectMode', 'readableObjectMode', 'writableObjectMode'] as const) {
+      const v = (options as Record<string, unknown>)[key];
+      if (v)
+        throw nodeError(
+          TypeError,
+          'ERR_INVALID_ARG_VALUE',
+          `The property 'options.${key}' is not supported. Received ${String(v)}`,
+        );
+    }
     super({
       allowHalfOpen: Boolean(options.allowHalfOpen),
       emitClose: false,
@@ -346,6 +390,7 @@ export class Socket extends Duplex {
         `The "options.port" property must be one of type number or string. Received ${specificType(opts.port)}`,
       );
     const port = validatePort(opts.port, 'Port');
+    validateConnectOptions(opts);
     const host = opts.host || 'localhost';
     this.#host = host;
     this.connecting = true;

@@ -207,6 +207,12 @@ test('argument checks: ERR_MISSING_ARGS, port types, listen options, isIPv6 zone
     log.push(code(() => new net.Socket().connect({} as never)));
     log.push(code(() => net.connect({ port: true } as never)));
     log.push(code(() => net.connect({ port: 80, localAddress: 'nope' })));
+    log.push(code(() => net.connect({ port: 80, readableObjectMode: true } as never)));
+    log.push(code(() => net.connect({ port: 80, host: '127.0.0.1', localPort: 'x' as never })));
+    log.push(code(() => net.connect({ port: 80, autoSelectFamily: 1 as never })));
+    log.push(code(() => net.connect({ port: 80, autoSelectFamilyAttemptTimeout: 0.5 } as never)));
+    log.push(code(() => net.connect({ port: 80, autoSelectFamilyAttemptTimeout: -1 } as never)));
+    log.push(code(() => net.connect({ port: 80, host: 'localhost', hints: 1 << 20 } as never)));
     log.push(code(() => net.createServer().listen({ port: -1 })));
     log.push(code(() => net.createServer().listen({ host: 'localhost' } as never)));
     log.push(code(() => net.createServer().listen({ port: true } as never)));
