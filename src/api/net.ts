@@ -886,6 +886,22 @@ export class Server extends EventEmitter {
     return this.#sk !== null && this.#sk.state === TCP.LISTEN;
   }
 
+  /** addServerAbortSignalOption(): aborting the signal closes the server. */
+  #closeOn(signal: AbortSignal): void {
+    if (typeof signal !== 'object' || signal === null || !('aborted' in signal))
+      throw nodeError(
+        TypeError,
+        'ERR_INVALID_ARG_TYPE',
+        `The "options.signal" property must be an instance of AbortSignal. Received ${specificType(signal)}`,
+      );
+    const onAbort = () => this.close();
+    if (signal.aborted) process.nextTick(onAbort);
+    else {
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.once('close', () => signal.removeEventListener('abort', onAbort));
+    }
+  }
+
   /** An accepted connection, as the face's own Socket class (`instanceof net.Socket` holds). */
   protected _newSocket(options: SocketConstructorOpts, child: TcpSock | UnixSock): Socket {
     return new Socket(this.#net, options, child);
@@ -913,6 +929,7 @@ export class Server extends EventEmitter {
         'Listen method has been called more than once without closing.',
       );
     if (cb !== undefined) this.once('listening', cb);
+    if (opts.signal !== undefined) this.#closeOn(opts.signal);
     let port = (opts as { port?: unknown }).port;
     if (args.length === 0 || typeof arg0 === 'function' || (port === undefined && 'port' in opts) || port === null)
       port = 0;

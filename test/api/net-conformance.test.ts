@@ -219,6 +219,12 @@ test('argument checks: ERR_MISSING_ARGS, port types, listen options, isIPv6 zone
     for (const ip of ['fe80::1%eth0', 'fe80::1%eth0@1', '::1%', '::2001:252:1:255.255.255.255', '1:2:3'])
       log.push(`isIPv6 ${ip} ${net.isIPv6(ip)}`);
     log.push(`isIP toString ${net.isIP({ toString: () => '127.0.0.1' } as never)}`);
+    log.push(code(() => net.createServer().listen({ port: 0, signal: 'x' } as never)));
+    const aborted = net.createServer();
+    const wasClosed = new Promise<void>((r) => aborted.on('close', () => r()));
+    aborted.listen({ port: 0, host: '127.0.0.1', signal: AbortSignal.abort() });
+    await wasClosed;
+    log.push(`closed by its signal, listening ${aborted.listening}`);
     // listen(null) and listen({ port: undefined }) take any port.
     for (const arg of [null, { port: undefined }]) {
       const srv = net.createServer();
