@@ -787,6 +787,60 @@ export class Socket extends EventEmitter {
     return ttl;
   }
 
+  /** Node's socket.sendto(): send() with every argument checked first. */
+  sendto(buffer: Bytes, offset: number, length: number, port: number, address: string, cb?: SendCallback): void {
+    if (typeof offset !== 'number') throw invalidArgType('offset', 'of type number', offset);
+    if (typeof length !== 'number') throw invalidArgType('length', 'of type number', length);
+    if (typeof port !== 'number') throw invalidArgType('port', 'of type number', port);
+    validateString(address, 'address');
+    this.send(buffer, offset, length, port, address, cb);
+  }
+
+  /** IP_MULTICAST_TTL: uv_udp_set_multicast_ttl checks 0…255 before it touches the fd. */
+  setMulticastTTL(ttl: number): number {
+    if (typeof ttl !== 'number') throw invalidArgType('ttl', 'of type number', ttl);
+    const t = ttl | 0;
+    if (t < 0 || t > 255) throw errnoException(E.EINVAL, 'setMulticastTTL');
+    const handle = this[kState].handle;
+    if (handle === null || !handle.hasFd) throw errnoException(E.EBADF, 'setMulticastTTL');
+    handle.sk.mcTtl = t;
+    return ttl;
+  }
+
+  /** IP_MULTICAST_LOOP; Node hands back what it was given. */
+  setMulticastLoopback(flag: unknown): unknown {
+    const handle = this[kState].handle;
+    if (handle === null || !handle.hasFd) throw errnoException(E.EBADF, 'setMulticastLoopback');
+    handle.sk.mcLoop = Boolean(flag);
+    return flag;
+  }
+
+  /**
+   * IP_MULTICAST_IF / IPV6_MULTICAST_IF, as uv_udp_set_multicast_interface parses the
+   * address: an IPv4 literal, or an IPv6 literal whose %scope names the interface (an
+   * unknown name is scope 0).
+   */
+  setMulticastInterface(interfaceAddress: string): void {
+    const handle = healthCheck(this).handle as Handle;
+    validateString(interfaceAddress, 'interfaceAddress');
+    // The address's family picks the option (IP_ or IPV6_MULTICAST_IF), not the socket's:
+    // IPV6_MULTICAST_IF on an IPv4 socket is ENOPROTOOPT.
+    let r: number;
+    const pct = interfaceAddress.indexOf('%');
+    const ip6 = pct < 0 ? interfaceAddress : interfaceAddress.slice(0, pct);
+    if (isIPv4(interfaceAddress)) {
+      if (!handle.hasFd) throw errnoException(E.EBADF, 'setMulticastInterface');
+      const a = interfaceAddress.split('.').reduce((acc, p) => ((acc << 8) | Number(p)) >>> 0, 0);
+      r = handle.sk.setMulticastIf4(a);
+    } else if (inetPton6(ip6) !== null) {
+      if (!handle.hasFd) throw errnoException(E.EBADF, 'setMulticastInterface');
+      const scope = pct < 0 ? '' : interfaceAddress.slice(pct + 1);
+      const index = /^\d+$/.test(scope) ? Number(scope) : (handle.sk.net.devGetByName(scope)?.ifindex ?? 0);
+      r = handle.family === 4 ? -E.ENOPROTOOPT : handle.sk.setMulticastIf6(index);
+    } else throw errnoException(E.EINVAL, 'setMulticastInterface');
+    if (r < 0) throw errnoException(-r, 'setMulticastInterface');
+  }
+
   setRecvBufferSize(size: number): void {
     bufferSize(this, size, true);
   }

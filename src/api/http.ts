@@ -9,6 +9,7 @@ import type * as http from 'node:http';
 import { createRequire } from 'node:module';
 import type { Duplex } from 'node:stream';
 import type { Net } from '../net/net.js';
+import { callable } from './callable.js';
 import { type NetModule, netFor, type Server, type Socket } from './net.js';
 
 /**
@@ -98,79 +99,79 @@ function attach(server: http.Server, netm: NetModule): http.Server {
 }
 
 export function httpFor(net: Net, netm: NetModule = netFor(net)): HttpModule {
+  /**
+   * The face's Agent: Node's, with createConnection dialling through the namespace. Node's
+   * is net.createConnection itself, so it takes every form and option net.connect does
+   * ((options, cb) with socketPath as path, lookup, timeout, signal; (port, host, cb)).
+   */
   class Agent extends nodeHttp.Agent {
-    override createConnection(options: http.ClientRequestArgs, cb?: (err: Error | null, s: Duplex) => void): Duplex {
-      const o = options as http.ClientRequestArgs & {
-        port?: number | string;
-        host?: string;
-        noDelay?: boolean;
-        keepAlive?: boolean;
-        keepAliveInitialDelay?: number;
-      };
-      // An Agent's options reach its sockets: noDelay is on unless said otherwise (Node 20).
-      const sock = netm.connect({
-        port: Number(o.port ?? 80),
-        host: o.host ?? o.hostname ?? 'localhost',
-        noDelay: o.noDelay ?? true,
-        ...(o.keepAlive ? { keepAlive: true, keepAliveInitialDelay: o.keepAliveInitialDelay ?? 0 } : {}),
-        ...(o.localAddress !== undefined ? { localAddress: o.localAddress } : {}),
-        ...(o.family !== undefined ? { family: o.family } : {}),
-      });
-      void cb;
-      return sock;
+    override createConnection(...args: unknown[]): Duplex {
+      return netm.connect(...args);
     }
   }
-  // Node 20's globalAgent keeps connections alive.
-  const globalAgent = new Agent({ keepAlive: true, scheduling: 'lifo', timeout: 5000 });
+  // Node 20's globalAgent keeps connections alive. `http.globalAgent = a` replaces it.
+  let globalAgent: http.Agent = new Agent({ keepAlive: true, scheduling: 'lifo', timeout: 5000 });
 
-  /** http.request with this namespace's Agent unless the caller brought one. */
-  const request = ((...args: RequestArgs) => {
-    const a = args as unknown[];
-    const optsIndex = typeof a[0] === 'object' && !(a[0] instanceof URL) ? 0 : typeof a[1] === 'object' ? 1 : -1;
-    // A caller's own Agent decides the connection: the options go to node:http untouched.
-    if (optsIndex >= 0 && (a[optsIndex] as http.RequestOptions).agent instanceof nodeHttp.Agent)
-      return nodeHttp.request(...(args as RequestArgs));
-    let opts: http.RequestOptions;
-    if (optsIndex >= 0) {
-      opts = { ...(a[optsIndex] as http.RequestOptions) };
-      a[optsIndex] = opts;
-    } else {
-      opts = {};
-      args.splice(1, 0, opts as never);
+  /**
+   * Node's ClientRequest with this namespace's globalAgent as the default: ClientRequest
+   * takes options._defaultAgent when no agent is given, and `new this.constructor()` of it
+   * for agent: false, so every connection goes through the namespace.
+   */
+  class ClientRequest extends nodeHttp.ClientRequest {
+    constructor(...args: unknown[]) {
+      const optsIndex =
+        typeof args[0] === 'object' && args[0] !== null && !(args[0] instanceof URL)
+          ? 0
+          : typeof args[1] === 'object' && args[1] !== null
+            ? 1
+            : -1;
+      if (optsIndex >= 0) args[optsIndex] = { ...(args[optsIndex] as object), _defaultAgent: globalAgent };
+      else if (args.length === 0) args.push({ _defaultAgent: globalAgent });
+      else args.splice(1, 0, { _defaultAgent: globalAgent });
+      super(...(args as ConstructorParameters<typeof http.ClientRequest>));
     }
-    // ClientRequest picks this when no agent is given, and `new this.constructor()` of it
-    // for agent: false — either way the connection goes through the namespace.
-    (opts as { _defaultAgent?: http.Agent })._defaultAgent = globalAgent;
-    return nodeHttp.request(...(args as RequestArgs));
-  }) as typeof http.request;
+  }
 
+  /**
+   * Node's http.Server, listening on the namespace. A function as Node's is, so that
+   * `new Server()`, `Server()`, `class extends Server` and the old `Server.call(this)`
+   * inheritance all make a server on lo.
+   */
+  const Server = function (this: http.Server | undefined, ...args: unknown[]): http.Server | undefined {
+    if (!(this instanceof Server)) return new (Server as unknown as new (...a: unknown[]) => http.Server)(...args);
+    (nodeHttp.Server as unknown as (...a: unknown[]) => void).apply(this, args);
+    attach(this, netm);
+    return undefined;
+  } as unknown as typeof http.Server;
+  Object.setPrototypeOf(Server.prototype, nodeHttp.Server.prototype);
+  Object.setPrototypeOf(Server, nodeHttp.Server);
+
+  const request = ((...args: RequestArgs) => new ClientRequest(...args)) as typeof http.request;
   const get = ((...args: RequestArgs) => {
     const req = request(...args);
     req.end();
     return req;
   }) as typeof http.get;
-
-  /** http.Server whose listen() is this namespace's: `new http.Server()` works like createServer. */
-  class Server extends nodeHttp.Server {
-    constructor(...args: unknown[]) {
-      super(...(args as []));
-      attach(this, netm);
-    }
-  }
-  const createServer = ((...args: unknown[]) => new Server(...args)) as typeof http.createServer;
+  const createServer = ((...args: unknown[]) =>
+    new (Server as unknown as new (...a: unknown[]) => http.Server)(...args)) as typeof http.createServer;
 
   return {
     createServer,
     request,
     get,
-    Agent: Agent as typeof http.Agent,
-    globalAgent,
+    Agent: callable(Agent) as typeof http.Agent,
+    get globalAgent() {
+      return globalAgent;
+    },
+    set globalAgent(agent: http.Agent) {
+      globalAgent = agent;
+    },
     STATUS_CODES: nodeHttp.STATUS_CODES,
     METHODS: nodeHttp.METHODS,
-    Server: Server as unknown as typeof http.Server,
+    Server,
     IncomingMessage: nodeHttp.IncomingMessage,
     ServerResponse: nodeHttp.ServerResponse,
-    ClientRequest: nodeHttp.ClientRequest,
+    ClientRequest: callable(ClientRequest) as unknown as typeof http.ClientRequest,
     OutgoingMessage: nodeHttp.OutgoingMessage,
     validateHeaderName: nodeHttp.validateHeaderName,
     validateHeaderValue: nodeHttp.validateHeaderValue,

@@ -18,6 +18,7 @@ import { SHUT, TCP, TcpSock } from '../transport/tcp/sock.js';
 import { mappedV4, v4Mapped } from '../transport/udp.js';
 import { isIP, isIPv4, isIPv6, nodeError, specificType, validatePort } from '../userland/node-errors.js';
 import { EAI_NONAME, getaddrinfo } from '../userland/resolver.js';
+import { callable } from './callable.js';
 
 type Callback = (...args: unknown[]) => void;
 
@@ -99,6 +100,58 @@ function defaultLookup(
   });
 }
 
+/** ERR_INVALID_ADDRESS_FAMILY, as a lookup that answers a family other than 4 or 6 gets. */
+function badFamily(family: unknown, opts: { host?: string; port?: unknown }): Error {
+  return nodeError(
+    RangeError,
+    'ERR_INVALID_ADDRESS_FAMILY',
+    `Invalid address family: ${family} ${opts.host}:${opts.port}`,
+  );
+}
+
+/** A value as an error message shows it (a shallow util.inspect). */
+function shown(v: unknown): string {
+  if (typeof v !== 'object' || v === null) return typeof v === 'string' ? `'${v}'` : String(v);
+  const parts = Object.entries(v).map(
+    ([k, x]) => `${k}: ${typeof x === 'object' && x !== null ? '[Object]' : shown(x)}`,
+  );
+  return parts.length === 0 ? '{}' : `{ ${parts.join(', ')} }`;
+}
+
+/** lookupAndConnect()'s checks of the options after the port, in Node's order and words. */
+function validateConnectOptions(o: TcpSocketConnectOpts & { hints?: unknown }): void {
+  const type = (name: string, what: string, v: unknown) =>
+    nodeError(
+      TypeError,
+      'ERR_INVALID_ARG_TYPE',
+      `The "${name}" property must be of type ${what}. Received ${specificType(v)}`,
+    );
+  if (o.localPort && typeof o.localPort !== 'number') throw type('options.localPort', 'number', o.localPort);
+  const asf = o.autoSelectFamily as unknown;
+  if (asf != null && typeof asf !== 'boolean') throw type('options.autoSelectFamily', 'boolean', asf);
+  const t = (o as { autoSelectFamilyAttemptTimeout?: unknown }).autoSelectFamilyAttemptTimeout;
+  if (t != null) {
+    const name = 'options.autoSelectFamilyAttemptTimeout';
+    if (typeof t !== 'number') throw type(name, 'number', t);
+    if (!Number.isInteger(t))
+      throw nodeError(
+        RangeError,
+        'ERR_OUT_OF_RANGE',
+        `The value of "${name}" is out of range. It must be an integer. Received ${t}`,
+      );
+    if (t < 1 || t > 2 ** 31 - 1)
+      throw nodeError(
+        RangeError,
+        'ERR_OUT_OF_RANGE',
+        `The value of "${name}" is out of range. It must be >= 1 && <= 2147483647. Received ${t}`,
+      );
+  }
+  // dns.lookup's validateHints(): only AI_ADDRCONFIG | AI_V4MAPPED | AI_ALL (Linux's values).
+  const hints = Number(o.hints ?? 0);
+  if (!isIP(o.host ?? '') && (hints & ~(1024 | 2048 | 256)) !== 0)
+    throw nodeError(TypeError, 'ERR_INVALID_ARG_VALUE', `The argument 'hints' is invalid. Received ${hints}`);
+}
+
 /** isPipeName(): a string that is not a port number names an IPC path. */
 function isPipeName(s: unknown): s is string {
   return typeof s === 'string' && !(Number(s) >= 0);
@@ -162,6 +215,9 @@ export interface SocketConstructorOpts {
   readable?: boolean;
   writable?: boolean;
   signal?: AbortSignal;
+  highWaterMark?: number;
+  readableHighWaterMark?: number;
+  writableHighWaterMark?: number;
 }
 
 export interface TcpSocketConnectOpts {
@@ -169,7 +225,7 @@ export interface TcpSocketConnectOpts {
   host?: string;
   localAddress?: string;
   localPort?: number;
-  family?: number;
+  family?: number | string;
   lookup?: LookupFunction;
   noDelay?: boolean;
   keepAlive?: boolean;
@@ -192,6 +248,8 @@ export class Socket extends Duplex {
   #pullLater: (() => void) | null = null;
   #pendingWrite: { chunks: Uint8Array[]; cb: (err?: Error | null) => void } | null = null;
   #timeoutMs = 0;
+  /** socket.timeout: what setTimeout() was last given (a plain property in Node). */
+  #timeoutProp: number | undefined;
   #idleTimer: ReturnType<typeof setTimeout> | null = null;
   #host: string | undefined;
   #eof = false;
@@ -200,6 +258,16 @@ export class Socket extends Duplex {
   _server: EventEmitter | null = null;
 
   constructor(net: Net, options: SocketConstructorOpts = {}, accepted?: TcpSock | UnixSock) {
+    // A byte stream has no object mode (net.Socket refuses it before anything else).
+    for (const key of ['objectMode', 'readableObjectMode', 'writableObjectMode'] as const) {
+      const v = (options as Record<string, unknown>)[key];
+      if (v)
+        throw nodeError(
+          TypeError,
+          'ERR_INVALID_ARG_VALUE',
+          `The property 'options.${key}' is not supported. Received ${String(v)}`,
+        );
+    }
     super({
       allowHalfOpen: Boolean(options.allowHalfOpen),
       emitClose: false,
@@ -207,19 +275,41 @@ export class Socket extends Duplex {
       decodeStrings: false,
       ...(options.readable === false ? { readable: false } : {}),
       ...(options.writable === false ? { writable: false } : {}),
+      // As net.Socket hands its options to Duplex: the stream's buffer sizes.
+      ...(options.highWaterMark !== undefined ? { highWaterMark: options.highWaterMark } : {}),
+      ...(options.readableHighWaterMark !== undefined ? { readableHighWaterMark: options.readableHighWaterMark } : {}),
+      ...(options.writableHighWaterMark !== undefined ? { writableHighWaterMark: options.writableHighWaterMark } : {}),
     });
     this.#net = net;
     track(net, this);
-    if (accepted !== undefined) {
-      this.#attach(accepted);
-      this.#live.active = true;
-      this.#live.update();
-    }
+    if (options.signal !== undefined) this.#abortOn(options.signal);
+    if (accepted !== undefined) this.#attach(accepted);
     // With allowHalfOpen off, Duplex ends the writable side on the next tick after 'end';
     // a write in between fails as net.Socket's writeAfterFIN does.
     this.on('end', () => {
       if (!this.allowHalfOpen) this.write = writeAfterFIN;
     });
+  }
+
+  /** addClientAbortSignalOption(): an aborted signal destroys the socket with an AbortError. */
+  #abortOn(signal: AbortSignal): void {
+    if (typeof signal !== 'object' || signal === null || !('aborted' in signal))
+      throw nodeError(
+        TypeError,
+        'ERR_INVALID_ARG_TYPE',
+        `The "options.signal" property must be an instance of AbortSignal. Received ${specificType(signal)}`,
+      );
+    const onAbort = () => {
+      const err = new Error('The operation was aborted', { cause: signal.reason }) as Error & { code: string };
+      err.name = 'AbortError';
+      err.code = 'ABORT_ERR';
+      this.destroy(err);
+    };
+    if (signal.aborted) process.nextTick(onAbort);
+    else {
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.once('close', () => signal.removeEventListener('abort', onAbort));
+    }
   }
 
   /** The TCP socket underneath, for tools and tests (never a libuv handle). */
@@ -255,6 +345,27 @@ export class Socket extends Duplex {
     };
   }
 
+  /**
+   * libuv's rule: a stream handle keeps the loop alive while it is active (connecting,
+   * reading, or with a write or shutdown under way) and ref'd. A socket that has read EOF,
+   * or stopped reading because nobody takes its data, and has nothing left to write, lets
+   * the process exit even though it was never closed.
+   */
+  #updateLive(): void {
+    this.#live.active =
+      !this.destroyed &&
+      // Connecting counts once the connect is under way: a lookup that never answers
+      // holds nothing, as in Node (the handle only starts its connect after it).
+      ((this.connecting && this[kSk] !== null) ||
+        // A write waiting for the connection is held in JS (_pendingData), not by libuv.
+        (this.#pendingWrite !== null && !this.connecting) ||
+        this.#shuttingDown ||
+        (this[kSk] !== null && !this.#readPaused && !this.#eof));
+    this.#live.update();
+  }
+
+  #shuttingDown = false;
+
   // --- connect ---
 
   connect(...args: unknown[]): this {
@@ -274,6 +385,8 @@ export class Socket extends Duplex {
       } else cb = args[1] as Callback | undefined;
     }
     const path = (opts as { path?: unknown }).path;
+    if (opts.port === undefined && (path === undefined || path === null))
+      throw nodeError(TypeError, 'ERR_MISSING_ARGS', 'The "options" or "port" or "path" argument must be specified');
     if (path !== undefined && path !== null && path !== '') {
       if (typeof path !== 'string')
         throw nodeError(
@@ -288,18 +401,25 @@ export class Socket extends Duplex {
     if (typeof cb === 'function') this.once('connect', cb);
     if (typeof path === 'string' && path !== '') {
       this.connecting = true;
-      this.#live.active = true;
-      this.#live.update();
+      this.#updateLive();
       if (opts.timeout !== undefined) this.setTimeout(opts.timeout);
       this.#connectPath(path);
       return this;
     }
+    if (opts.localAddress && !isIP(opts.localAddress))
+      throw nodeError(TypeError, 'ERR_INVALID_IP_ADDRESS', `Invalid IP address: ${opts.localAddress}`);
+    if (typeof opts.port !== 'number' && typeof opts.port !== 'string')
+      throw nodeError(
+        TypeError,
+        'ERR_INVALID_ARG_TYPE',
+        `The "options.port" property must be one of type number or string. Received ${specificType(opts.port)}`,
+      );
     const port = validatePort(opts.port, 'Port');
-    const host = opts.host ?? 'localhost';
+    validateConnectOptions(opts);
+    const host = opts.host || 'localhost';
     this.#host = host;
     this.connecting = true;
-    this.#live.active = true;
-    this.#live.update();
+    this.#updateLive();
     if (opts.timeout !== undefined) this.setTimeout(opts.timeout);
     const go = (ip: string) => this.#internalConnect(ip, port, opts);
     if (isIP(host)) {
@@ -307,14 +427,41 @@ export class Socket extends Duplex {
         if (this.connecting) go(host);
       });
     } else {
-      const lookup: LookupFunction = opts.lookup ?? ((h, o, cb) => defaultLookup(this.#net, h, o, cb));
-      lookup(host, { family: opts.family ?? 0 }, (err, ip, family) => {
-        this.emit('lookup', err, ip, family, host);
-        if (!this.connecting) return;
-        if (err) {
-          this.destroy(err);
+      if (opts.lookup != null && typeof opts.lookup !== 'function')
+        throw nodeError(
+          TypeError,
+          'ERR_INVALID_ARG_TYPE',
+          `The "options.lookup" property must be of type function. Received ${specificType(opts.lookup)}`,
+        );
+      const lookup: (h: string, o: object, cb: (err: Error | null, ip: unknown, fam?: number) => void) => void =
+        opts.lookup ?? ((h, o, cb) => defaultLookup(this.#net, h, o, cb));
+      const family = opts.family === 'IPv4' ? 4 : opts.family === 'IPv6' ? 6 : Number(opts.family ?? 0) || 0;
+      // Node 20 tries every address (autoSelectFamily) unless a family or a local address is
+      // fixed: the lookup is then asked for all of them, as an array.
+      const all = family !== 4 && family !== 6 && !opts.localAddress && opts.autoSelectFamily !== false;
+      const fail = (err: Error) => process.nextTick(() => this.destroy(err));
+      lookup(host, { family, ...(all ? { all: true } : {}) }, (err: Error | null, ip: unknown, fam?: number) => {
+        if (all && err === null && Array.isArray(ip)) {
+          const list = ip as { address: string; family: number }[];
+          const valid = list.filter((a) => isIP(a.address) && (a.family === 4 || a.family === 6));
+          for (const a of list) {
+            this.emit('lookup', null, a.address, a.family, host);
+            if (!this.connecting) return;
+          }
+          const first = valid[0] ?? list[0];
+          if (first === undefined) return;
+          if (!isIP(first.address))
+            return fail(nodeError(TypeError, 'ERR_INVALID_IP_ADDRESS', `Invalid IP address: ${first.address}`));
+          if (valid.length === 0) return fail(badFamily(first.family, opts));
+          go(first.address);
           return;
         }
+        this.emit('lookup', err, ip, fam, host);
+        if (!this.connecting) return;
+        if (err) return fail(err);
+        if (typeof ip !== 'string' || !isIP(ip))
+          return fail(nodeError(TypeError, 'ERR_INVALID_IP_ADDRESS', `Invalid IP address: ${ip}`));
+        if (fam !== 4 && fam !== 6) return fail(badFamily(fam, opts));
         go(ip);
       });
     }
@@ -371,10 +518,12 @@ export class Socket extends Duplex {
     this.emit('ready');
     if (!this.isPaused() || this.readableFlowing === null) this.read(0);
     this.#flushPending();
+    this.#updateLive();
   }
 
   get pending(): boolean {
-    return this[kSk] === null || this.connecting;
+    // Node's `!this._handle || this.connecting`: destroy drops the handle.
+    return this[kSk] === null || this.connecting || this.destroyed;
   }
 
   get readyState(): string {
@@ -390,6 +539,7 @@ export class Socket extends Duplex {
   override _read(): void {
     this.#readPaused = false;
     if (this[kSk] !== null && !this.connecting) this.#pull();
+    this.#updateLive();
   }
 
   #pull(): void {
@@ -402,6 +552,7 @@ export class Socket extends Duplex {
       if (typeof d === 'number') {
         if (d === 0) {
           this.#eof = true;
+          this.#updateLive();
           this.push(null);
           // As onStreamRead does: 'end' comes even when nobody is reading.
           this.read(0);
@@ -410,7 +561,10 @@ export class Socket extends Duplex {
       }
       this.bytesRead += d.byteLength;
       this.#touch();
-      if (!this.push(Buffer.from(d.buffer, d.byteOffset, d.byteLength))) this.#readPaused = true;
+      if (!this.push(Buffer.from(d.buffer, d.byteOffset, d.byteLength))) {
+        this.#readPaused = true;
+        this.#updateLive();
+      }
     }
   }
 
@@ -429,12 +583,11 @@ export class Socket extends Duplex {
   }
 
   #send(chunks: Uint8Array[], cb: (err?: Error | null) => void): void {
-    if (this.connecting || this[kSk] === null) {
-      this.once('connect', () => this.#send(chunks, cb));
-      return;
-    }
+    // Before the connection is up the write waits here (Node's _pendingData), counted in
+    // bytesWritten in bytes; #afterConnect flushes it.
     this.#pendingWrite = { chunks, cb };
     this.#flushPending();
+    this.#updateLive();
   }
 
   #flushPending(): void {
@@ -454,6 +607,7 @@ export class Socket extends Duplex {
       if (n === -E.EAGAIN) return;
       if (n < 0) {
         this.#pendingWrite = null;
+        this.#updateLive();
         p.cb(sysErr(-n, 'write'));
         return;
       }
@@ -466,6 +620,7 @@ export class Socket extends Duplex {
       }
     }
     this.#pendingWrite = null;
+    this.#updateLive();
     p.cb();
   }
 
@@ -475,7 +630,11 @@ export class Socket extends Duplex {
       return;
     }
     // uv_shutdown() runs when the write queue drains, on a later turn of the loop.
+    this.#shuttingDown = true;
+    this.#updateLive();
     setImmediate(() => {
+      this.#shuttingDown = false;
+      this.#updateLive();
       const sk = this[kSk];
       const r = sk === null ? 0 : sk.shutdownCall(SHUT.SEND);
       cb(r < 0 && r !== -E.ENOTCONN ? sysErr(-r, 'shutdown') : null);
@@ -511,8 +670,7 @@ export class Socket extends Duplex {
       sk.onDataReady = sk.onWriteSpace = sk.onError = sk.onStateChange = null;
       sk.close();
     }
-    this.#live.active = false;
-    this.#live.update();
+    this.#updateLive();
     cb(err);
     // As net.Socket does: the server counts its connections down and may now close.
     const server = this._server as { _connections: number; _emitCloseIfDrained?: () => void } | null;
@@ -555,6 +713,7 @@ export class Socket extends Duplex {
       );
     }
     this.#timeoutMs = ms;
+    this.#timeoutProp = ms;
     if (cb !== undefined) {
       if (ms === 0) this.removeListener('timeout', cb);
       else this.once('timeout', cb);
@@ -566,7 +725,22 @@ export class Socket extends Duplex {
   }
 
   get timeout(): number | undefined {
-    return this.#timeoutMs || undefined;
+    return this.#timeoutProp;
+  }
+
+  /** Assigning it, as http's server does, changes the property, not the timer (as in Node). */
+  set timeout(ms: number | undefined) {
+    this.#timeoutProp = ms;
+  }
+
+  /** What waits to be written, as net.Socket's bufferSize (writableLength) says. */
+  get bufferSize(): number | undefined {
+    return this[kSk] !== null || this.connecting ? this.writableLength : undefined;
+  }
+
+  /** The old name of `connecting`, still read by packages. */
+  get _connecting(): boolean {
+    return this.connecting;
   }
 
   #touch(): void {
@@ -717,6 +891,7 @@ export class Server extends EventEmitter {
   #pipeName: string | null = null;
   #live = new Liveness();
   _connections = 0;
+  _connectionKey: string | undefined;
   maxConnections: number | undefined;
   readonly #opts: ServerOpts;
   #closing = false;
@@ -738,46 +913,78 @@ export class Server extends EventEmitter {
     return this.#sk !== null && this.#sk.state === TCP.LISTEN;
   }
 
+  /** addServerAbortSignalOption(): aborting the signal closes the server. */
+  #closeOn(signal: AbortSignal): void {
+    if (typeof signal !== 'object' || signal === null || !('aborted' in signal))
+      throw nodeError(
+        TypeError,
+        'ERR_INVALID_ARG_TYPE',
+        `The "options.signal" property must be an instance of AbortSignal. Received ${specificType(signal)}`,
+      );
+    const onAbort = () => this.close();
+    if (signal.aborted) process.nextTick(onAbort);
+    else {
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.once('close', () => signal.removeEventListener('abort', onAbort));
+    }
+  }
+
+  /** An accepted connection, as the face's own Socket class (`instanceof net.Socket` holds). */
+  protected _newSocket(options: SocketConstructorOpts, child: TcpSock | UnixSock): Socket {
+    return new Socket(this.#net, options, child);
+  }
+
   listen(...args: unknown[]): this {
-    let opts: ListenOptions = {};
+    // normalizeArgs(), then Server.prototype.listen's order of checks.
     let cb: Callback | undefined;
     const last = args[args.length - 1];
-    if (typeof last === 'function') {
-      cb = last as Callback;
-      args = args.slice(0, -1);
-    }
-    if (typeof args[0] === 'object' && args[0] !== null) opts = args[0] as ListenOptions;
-    else if (typeof args[0] === 'string' && !/^\d+$/.test(args[0])) opts = { path: args[0] };
+    if (typeof last === 'function') cb = last as Callback;
+    let opts: ListenOptions & { fd?: unknown } = {};
+    const arg0 = args[0];
+    if (typeof arg0 === 'object' && arg0 !== null) opts = arg0 as ListenOptions;
+    else if (isPipeName(arg0)) opts = { path: arg0 };
     else {
-      if (args[0] !== undefined && args[0] !== null) opts.port = args[0] as number;
-      if (typeof args[1] === 'string') {
-        opts.host = args[1];
-        if (typeof args[2] === 'number') opts.backlog = args[2];
-      } else if (typeof args[1] === 'number') opts.backlog = args[1];
+      (opts as { port?: unknown }).port = arg0;
+      if (args.length > 1 && typeof args[1] === 'string') opts.host = args[1];
     }
-    if (this.listening)
+    const toNumber = (x: unknown) => (Number(x) >= 0 ? Number(x) : false);
+    const backlogFromArgs = toNumber(args.length > 1 && args[1]) || toNumber(args.length > 2 && args[2]);
+    if (this.#sk !== null)
       throw nodeError(
         Error,
         'ERR_SERVER_ALREADY_LISTEN',
         'Listen method has been called more than once without closing.',
       );
-    if (typeof opts.path === 'string' && opts.path !== '') {
-      if (cb !== undefined) this.once('listening', cb);
-      this.#listenPath(opts.path, opts.backlog ?? 511);
+    if (cb !== undefined) this.once('listening', cb);
+    if (opts.signal !== undefined) this.#closeOn(opts.signal);
+    let port = (opts as { port?: unknown }).port;
+    if (args.length === 0 || typeof arg0 === 'function' || (port === undefined && 'port' in opts) || port === null)
+      port = 0;
+    if (typeof port === 'number' || typeof port === 'string') {
+      const p = validatePort(port, 'options.port');
+      const backlog = opts.backlog || backlogFromArgs || 511;
+      const start = (ip: string | null) => this.#listen(ip, p, backlog, opts.ipv6Only === true);
+      if (!opts.host) start(null);
+      else if (isIP(opts.host)) start(opts.host);
+      else
+        defaultLookup(this.#net, opts.host, {}, (err, ip) => {
+          if (err) this.emit('error', err);
+          else start(ip);
+        });
       return this;
     }
-    const port = opts.port === undefined ? 0 : validatePort(opts.port, 'options.port');
-    if (cb !== undefined) this.once('listening', cb);
-    const backlog = opts.backlog ?? 511;
-    const start = (ip: string | null) => this.#listen(ip, port, backlog, opts.ipv6Only === true);
-    if (opts.host === undefined || opts.host === '') start(null);
-    else if (isIP(opts.host)) start(opts.host);
-    else
-      defaultLookup(this.#net, opts.host, {}, (err, ip) => {
-        if (err) this.emit('error', err);
-        else start(ip);
-      });
-    return this;
+    if (opts.path && isPipeName(opts.path)) {
+      this.#listenPath(opts.path, opts.backlog || backlogFromArgs || 511);
+      return this;
+    }
+    if (cb !== undefined) this.removeListener('listening', cb);
+    if (!('port' in opts || 'path' in opts))
+      throw nodeError(
+        TypeError,
+        'ERR_INVALID_ARG_VALUE',
+        `The argument 'options' must have the property "port" or "path". Received ${shown(opts)}`,
+      );
+    throw nodeError(TypeError, 'ERR_INVALID_ARG_VALUE', `The argument 'options' is invalid. Received ${shown(opts)}`);
   }
 
   #listen(ip: string | null, port: number, backlog: number, ipv6Only: boolean): void {
@@ -797,6 +1004,8 @@ export class Server extends EventEmitter {
     this.#sk = sk;
     this.#family = family;
     this.#closing = false;
+    // What the cluster module and packages key a listener by: family, address, requested port.
+    this._connectionKey = `${family}:${shown}:${port}`;
     sk.onDataReady = () => this.#acceptAll();
     this.#live.active = true;
     this.#live.update();
@@ -819,6 +1028,7 @@ export class Server extends EventEmitter {
     }
     this.#sk = sk;
     this.#pipeName = path;
+    this._connectionKey = `-1:${path}:-1`;
     this.#closing = false;
     sk.onDataReady = () => this.#acceptAll();
     this.#live.active = true;
@@ -838,7 +1048,7 @@ export class Server extends EventEmitter {
         child.close();
         continue;
       }
-      const socket = new Socket(this.#net, { allowHalfOpen: this.#opts.allowHalfOpen === true }, child);
+      const socket = this._newSocket({ allowHalfOpen: this.#opts.allowHalfOpen === true }, child);
       if (this.#opts.noDelay) child.setNoDelay(true);
       if (this.#opts.keepAlive) child.setKeepAlive(true, Math.floor((this.#opts.keepAliveInitialDelay ?? 0) / 1000));
       socket.server = this;
@@ -915,6 +1125,10 @@ export class Server extends EventEmitter {
 /** What `ns.net` is: node:net's module surface, bound to one namespace. */
 export interface NetModule {
   Socket: new (options?: SocketConstructorOpts) => Socket;
+  /** net.Stream, the old name of net.Socket. */
+  Stream: new (
+    options?: SocketConstructorOpts,
+  ) => Socket;
   Server: new (options?: ServerOpts | Callback, listener?: Callback) => Server;
   createServer(options?: ServerOpts | Callback, listener?: Callback): Server;
   connect(...args: unknown[]): Socket;
@@ -926,27 +1140,30 @@ export interface NetModule {
 
 export function netFor(net: Net): NetModule {
   class NsSocket extends Socket {
-    constructor(options: SocketConstructorOpts = {}) {
-      super(net, options);
+    // The second argument is the server's, for an accepted connection; Node's has none.
+    constructor(options: SocketConstructorOpts = {}, accepted?: TcpSock | UnixSock) {
+      super(net, options, accepted);
     }
   }
   class NsServer extends Server {
     constructor(options?: ServerOpts | Callback, listener?: Callback) {
       super(net, options, listener);
     }
+    protected override _newSocket(options: SocketConstructorOpts, child: TcpSock | UnixSock): Socket {
+      return new NsSocket(options, child);
+    }
   }
+  // net.connect(): the options make the Socket too (allowHalfOpen, buffer sizes, signal).
   const connect = (...args: unknown[]): Socket => {
     const first = args[0];
-    const sockOpts: SocketConstructorOpts =
-      typeof first === 'object' && first !== null
-        ? { allowHalfOpen: (first as SocketConstructorOpts).allowHalfOpen ?? false }
-        : {};
-    const s = new NsSocket(sockOpts);
+    const s = new NsSocket(typeof first === 'object' && first !== null ? (first as SocketConstructorOpts) : {});
     return s.connect(...args);
   };
+  const SocketClass = callable(NsSocket);
   return {
-    Socket: NsSocket,
-    Server: NsServer,
+    Socket: SocketClass,
+    Stream: SocketClass,
+    Server: callable(NsServer),
     createServer: (options, listener) => new NsServer(options, listener),
     connect,
     createConnection: connect,

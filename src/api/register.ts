@@ -36,6 +36,18 @@ export const FACES: Readonly<Record<string, (ns: Namespace) => object>> = {
   dgram: (ns) => ns.dgram,
   dns: (ns) => ns.dns,
   'dns/promises': (ns) => ns.dns.promises,
+  // The modules behind node:http that programs (and Node's own tests) require by name.
+  _http_agent: (ns) => ({
+    Agent: ns.http.Agent,
+    get globalAgent() {
+      return ns.http.globalAgent;
+    },
+    set globalAgent(agent) {
+      ns.http.globalAgent = agent;
+    },
+  }),
+  _http_client: (ns) => ({ ClientRequest: ns.http.ClientRequest }),
+  _http_server: (ns) => ({ Server: ns.http.Server }),
 };
 
 /** Where the installed module objects wait for the generated ESM modules: `globalThis[Symbol.for(KEY)]`. */
@@ -111,6 +123,10 @@ function moduleFace(name: string, real: object, sample: Record<string, unknown>)
     else
       Object.defineProperty(out, key, {
         get: () => (FACES[name] as (ns: Namespace) => Record<string, unknown>)(currentNamespace())[key],
+        // `http.globalAgent = agent` reaches the current namespace's face, as it reaches Node's module.
+        set: (v: unknown) => {
+          (FACES[name] as (ns: Namespace) => Record<string, unknown>)(currentNamespace())[key] = v;
+        },
         enumerable: true,
         configurable: true,
       });

@@ -154,6 +154,31 @@ export class UdpSock extends Sock {
   broadcast = false;
   /** IP_TTL / IPV6_UNICAST_HOPS; -1 for the default. */
   ttl = -1;
+  /** IP_MULTICAST_TTL / IPV6_MULTICAST_HOPS (inet->mc_ttl): 1 unless set. */
+  mcTtl = 1;
+  /** IP_MULTICAST_LOOP / IPV6_MULTICAST_LOOP (inet->mc_loop). */
+  mcLoop = true;
+  /** IP_MULTICAST_IF's source address (inet->mc_addr), host order; 0 for the route's choice. */
+  mcAddr = 0;
+  /** IPV6_MULTICAST_IF's interface (np->mcast_oif). */
+  mcOif = 0;
+
+  /**
+   * setsockopt(IP_MULTICAST_IF, in_addr): 0.0.0.0 clears it; any other address must be one
+   * of this host's (ip_dev_find), else EADDRNOTAVAIL.
+   */
+  setMulticastIf4(addr: number): number {
+    if (addr !== 0 && inetAddrType(this.net, addr) !== RTN.LOCAL) return -E.EADDRNOTAVAIL;
+    this.mcAddr = addr;
+    return 0;
+  }
+
+  /** setsockopt(IPV6_MULTICAST_IF, ifindex): 0 or an existing device, else ENODEV. */
+  setMulticastIf6(ifindex: number): number {
+    if (ifindex !== 0 && this.net.devGetByIndex(ifindex) === undefined) return -E.ENODEV;
+    this.mcOif = ifindex;
+    return 0;
+  }
   localAddr: In6Addr = new Uint8Array(16);
   localPort = 0;
   remoteAddr: In6Addr = new Uint8Array(16);
@@ -405,7 +430,8 @@ export class UdpSock extends Sock {
     fl4.daddr = daddr;
     const err = ipSendSkbDgram(net, skb, fl4, rt, {
       protocol: IPPROTO.UDP,
-      ttl: this.ttl >= 0 ? this.ttl : net.ipv4.sysctl.ip_default_ttl,
+      // A multicast route's packets leave with mc_ttl (ip_make_skb), others with IP_TTL.
+      ttl: rt.rtType === RTN.MULTICAST ? this.mcTtl : this.ttl >= 0 ? this.ttl : net.ipv4.sysctl.ip_default_ttl,
       tos: 0,
       // PMTU discovery "want": DF while it fits, advisory (ignore_df).
       df: len + 20 <= rt.mtu,

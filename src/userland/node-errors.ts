@@ -3,7 +3,6 @@
  * node:net): coded errors, the way a wrong value is named in messages, port
  * validation, and the IP-literal tests net.isIP* and dns.lookup use.
  */
-import { inetPton6 } from '../ipv6/addr.js';
 
 export type CodedError = Error & { code: string };
 
@@ -60,14 +59,29 @@ export function validatePort(port: unknown, name = 'Port', allowZero = true): nu
 const IPV4_RE = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]\d|\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]\d|\d)$/;
 
 export function isIPv4(s: string): boolean {
-  return typeof s === 'string' && IPV4_RE.test(s);
+  // As Node's: the value is tested as a string ({ toString() } included).
+  return IPV4_RE.test(`${s}`);
 }
 
-/** An IPv6 literal, with an optional non-empty %zone. */
+const V4 = '(?:(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]\\d|\\d)\\.){3}(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]\\d|\\d)';
+const SEG = '[0-9a-fA-F]{1,4}';
+/** Node's IPv6 grammar (lib/internal/net.js): the eight forms of `::`, and a zone of [0-9a-zA-Z-.:]. */
+const IPV6_RE = new RegExp(
+  '^(?:' +
+    `(?:${SEG}:){7}(?:${SEG}|:)|` +
+    `(?:${SEG}:){6}(?:${V4}|:${SEG}|:)|` +
+    `(?:${SEG}:){5}(?::${V4}|(?::${SEG}){1,2}|:)|` +
+    `(?:${SEG}:){4}(?:(?::${SEG}){0,1}:${V4}|(?::${SEG}){1,3}|:)|` +
+    `(?:${SEG}:){3}(?:(?::${SEG}){0,2}:${V4}|(?::${SEG}){1,4}|:)|` +
+    `(?:${SEG}:){2}(?:(?::${SEG}){0,3}:${V4}|(?::${SEG}){1,5}|:)|` +
+    `(?:${SEG}:){1}(?:(?::${SEG}){0,4}:${V4}|(?::${SEG}){1,6}|:)|` +
+    `(?::(?:(?::${SEG}){0,5}:${V4}|(?::${SEG}){1,7}|:))` +
+    ')(?:%[0-9a-zA-Z-.:]{1,})?$',
+);
+
+/** An IPv6 literal, with an optional zone, as net.isIPv6 accepts it. */
 export function isIPv6(s: string): boolean {
-  if (typeof s !== 'string') return false;
-  const pct = s.indexOf('%');
-  return inetPton6(pct < 0 ? s : s.slice(0, pct)) !== null && (pct < 0 || pct < s.length - 1);
+  return IPV6_RE.test(`${s}`);
 }
 
 export function isIP(s: string): 0 | 4 | 6 {

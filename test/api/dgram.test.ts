@@ -233,3 +233,38 @@ test('Symbol.asyncDispose closes the socket once, as node:dgram’s does', async
   };
   assert.deepEqual(await run(ns.dgram as unknown as DgramLike), await run(dgram as unknown as DgramLike));
 });
+
+test('multicast socket options and sendto: the same results and errors on node:dgram and ns.dgram', async () => {
+  const run = async (d: DgramLike) => {
+    const log: string[] = [];
+    const attempt = (what: string, fn: () => unknown) => {
+      try {
+        log.push(`${what} -> ${String(fn())}`);
+      } catch (e) {
+        log.push(`${what} !! ${(e as NodeJS.ErrnoException).code} ${(e as Error).message}`);
+      }
+    };
+    const s4 = d.createSocket('udp4') as unknown as dgram.Socket;
+    attempt('loopback before bind', () => s4.setMulticastLoopback(true));
+    attempt('ttl before bind', () => s4.setMulticastTTL(3));
+    await new Promise<void>((r) => s4.bind(0, '127.0.0.1', () => r()));
+    attempt('ttl 16', () => s4.setMulticastTTL(16));
+    attempt('ttl 1000', () => s4.setMulticastTTL(1000));
+    attempt('ttl foo', () => s4.setMulticastTTL('foo' as never));
+    attempt('loopback 16', () => s4.setMulticastLoopback(16 as never));
+    for (const a of ['0.0.0.0', '127.0.0.1', '224.0.0.2', '::', 1 as never])
+      attempt(`interface ${a}`, () => s4.setMulticastInterface(a));
+    const sendto = (s4 as unknown as { sendto: (...a: unknown[]) => void }).sendto.bind(s4);
+    attempt('sendto no args', () => sendto());
+    attempt('sendto bad address', () => sendto('buffer', 1, 1, 10, false, 'cb'));
+    s4.close();
+    attempt('interface after close', () => s4.setMulticastInterface('0.0.0.0'));
+    const s6 = d.createSocket('udp6') as unknown as dgram.Socket;
+    await new Promise<void>((r) => s6.bind(0, '::1', () => r()));
+    for (const a of ['::%lo', '::', '', 'undefined']) attempt(`interface6 ${a}`, () => s6.setMulticastInterface(a));
+    s6.close();
+    return log;
+  };
+  const kernel = await run(dgram as unknown as DgramLike);
+  assert.deepEqual(await run(new Namespace().dgram as unknown as DgramLike), kernel);
+});

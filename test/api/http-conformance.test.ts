@@ -4,8 +4,11 @@
  * test-http-* tests.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
 import * as kernelHttp from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { Namespace } from '../../src/api/namespace.js';
 
@@ -139,3 +142,94 @@ test('keep-alive: the Agent reuses the socket; server.closeIdleConnections ends 
     agent.destroy();
     await close(srv);
   }));
+
+test('the face’s classes: Server() and Server.call(this), Agent() without new, a replaced globalAgent', () =>
+  same('classes', async (http, log) => {
+    // The old inheritance Node's own tests and packages use.
+    function MyServer(this: kernelHttp.Server) {
+      (http.Server as unknown as (this: kernelHttp.Server, l: kernelHttp.RequestListener) => void).call(
+        this,
+        (req, res) => res.end(`mine ${req.url}`),
+      );
+    }
+    Object.setPrototypeOf(MyServer.prototype, http.Server.prototype);
+    const srv = new (MyServer as unknown as new () => kernelHttp.Server)();
+    log.push(`instanceof Server ${srv instanceof http.Server}`);
+    const port = await listen(srv);
+    const agent = (http.Agent as unknown as (o: kernelHttp.AgentOptions) => kernelHttp.Agent)({ keepAlive: false });
+    log.push(`agent instanceof Agent ${agent instanceof http.Agent}`);
+    let made = 0;
+    const create = agent.createConnection.bind(agent) as (...a: unknown[]) => unknown;
+    (agent as unknown as { createConnection: unknown }).createConnection = (...a: unknown[]) => {
+      made++;
+      return create(...a);
+    };
+    // The module object (node:http's default export; the face itself).
+    const mod = ((http as { default?: HttpLike }).default ?? http) as { globalAgent: kernelHttp.Agent };
+    const saved = mod.globalAgent;
+    mod.globalAgent = agent;
+    const body = await new Promise<string>((resolve) =>
+      http.get({ port, host: '127.0.0.1', path: '/x' }, (res) => {
+        let b = '';
+        res.on('data', (d) => {
+          b += d;
+        });
+        res.on('end', () => resolve(b));
+      }),
+    );
+    log.push(`body ${body}; made by the replaced globalAgent: ${made}`);
+    mod.globalAgent = saved;
+    const s2 = (http.Server as unknown as (l: kernelHttp.RequestListener) => kernelHttp.Server)((_req, res) =>
+      res.end('two'),
+    );
+    log.push(`Server() instanceof Server ${s2 instanceof http.Server}`);
+    await close(srv);
+    agent.destroy();
+  }));
+
+test('Agent.createConnection: socketPath, (port, host, cb), and a custom lookup reach the connection', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lonet-http-'));
+  await same('createConnection', async (http, log) => {
+    const path = join(dir, `s${log.length}-${Math.random().toString(36).slice(2)}.sock`);
+    const srv = http.createServer((req, res) =>
+      res.end(`over ${typeof req.socket.address() === 'object' ? 'a socket' : ''}`),
+    );
+    await new Promise<void>((r) => srv.listen(path, () => r()));
+    const get = (opts: kernelHttp.RequestOptions) =>
+      new Promise<string>((resolve) => {
+        const req = http.get(opts, (res) => {
+          let b = '';
+          res.on('data', (d) => {
+            b += d;
+          });
+          res.on('end', () => resolve(`${res.statusCode} ${b}`));
+        });
+        req.on('error', (e) => resolve(`error ${(e as NodeJS.ErrnoException).code}`));
+      });
+    log.push(`socketPath: ${await get({ socketPath: path, path: '/' })}`);
+    await close(srv);
+    const tcp = http.createServer((_req, res) => res.end('tcp'));
+    const port = await listen(tcp);
+    const lookup = (_h: string, o: { all?: boolean }, cb: (...a: unknown[]) => void) =>
+      o.all ? cb(null, [{ address: '127.0.0.1', family: 4 }]) : cb(null, '127.0.0.1', 4);
+    log.push(
+      `lookup: ${await get({ port, host: 'somewhere.test', lookup, agent: false } as kernelHttp.RequestOptions)}`,
+    );
+    const agent = new http.Agent();
+    const sock = agent.createConnection(
+      { port, host: '127.0.0.1' } as never,
+      () => {},
+    ) as unknown as import('node:net').Socket;
+    await new Promise<void>((r) => sock.on('connect', () => r()));
+    log.push(`createConnection(options) connected to ${sock.remotePort === port}`);
+    sock.destroy();
+    const direct = (
+      agent.createConnection as unknown as (p: number, h: string, cb: () => void) => import('node:net').Socket
+    )(port, '127.0.0.1', () => {
+      log.push(`createConnection(port, host, cb) connected to ${direct.remotePort === port}`);
+      direct.destroy();
+    });
+    await new Promise<void>((r) => direct.on('close', () => r()));
+    await close(tcp);
+  });
+});

@@ -204,3 +204,110 @@ test('writing after end is ERR_STREAM_WRITE_AFTER_END; localhost is looked up wi
     await closed(c);
     await new Promise<void>((r) => srv.close(() => r()));
   }));
+
+const code = (fn: () => unknown): string => {
+  try {
+    fn();
+    return 'no throw';
+  } catch (e) {
+    return `${(e as NodeJS.ErrnoException).code}: ${(e as Error).message}`;
+  }
+};
+
+test('argument checks: ERR_MISSING_ARGS, port types, listen options, isIPv6 zones (Node’s words)', () =>
+  same('argument checks', async (net, log) => {
+    log.push(code(() => net.connect(undefined as never)));
+    log.push(code(() => new net.Socket().connect({} as never)));
+    log.push(code(() => net.connect({ port: true } as never)));
+    log.push(code(() => net.connect({ port: 80, localAddress: 'nope' })));
+    log.push(code(() => net.connect({ port: 80, readableObjectMode: true } as never)));
+    log.push(code(() => net.connect({ port: 80, host: '127.0.0.1', localPort: 'x' as never })));
+    log.push(code(() => net.connect({ port: 80, autoSelectFamily: 1 as never })));
+    log.push(code(() => net.connect({ port: 80, autoSelectFamilyAttemptTimeout: 0.5 } as never)));
+    log.push(code(() => net.connect({ port: 80, autoSelectFamilyAttemptTimeout: -1 } as never)));
+    log.push(code(() => net.connect({ port: 80, host: 'localhost', hints: 1 << 20 } as never)));
+    log.push(code(() => net.createServer().listen({ port: -1 })));
+    log.push(code(() => net.createServer().listen({ host: 'localhost' } as never)));
+    log.push(code(() => net.createServer().listen({ port: true } as never)));
+    for (const ip of ['fe80::1%eth0', 'fe80::1%eth0@1', '::1%', '::2001:252:1:255.255.255.255', '1:2:3'])
+      log.push(`isIPv6 ${ip} ${net.isIPv6(ip)}`);
+    log.push(`isIP toString ${net.isIP({ toString: () => '127.0.0.1' } as never)}`);
+    log.push(code(() => net.createServer().listen({ port: 0, signal: 'x' } as never)));
+    const aborted = net.createServer();
+    const wasClosed = new Promise<void>((r) => aborted.on('close', () => r()));
+    aborted.listen({ port: 0, host: '127.0.0.1', signal: AbortSignal.abort() });
+    await wasClosed;
+    log.push(`closed by its signal, listening ${aborted.listening}`);
+    // listen(null) and listen({ port: undefined }) take any port.
+    for (const arg of [null, { port: undefined }]) {
+      const srv = net.createServer();
+      await new Promise<void>((r) => srv.listen(arg as never, () => r()));
+      log.push(`listening ${srv.listening} key ${(srv as unknown as { _connectionKey: string })._connectionKey}`);
+      await new Promise<void>((r) => srv.close(() => r()));
+    }
+  }));
+
+test('without new, accepted sockets of the face’s class, pending/bufferSize/bytesWritten in bytes', () =>
+  same('classes and internals', async (net, log) => {
+    const accepted: kernelNet.Socket[] = [];
+    const srv = (net.Server as unknown as (l: (s: kernelNet.Socket) => void) => kernelNet.Server)((s) => {
+      accepted.push(s);
+      s.setEncoding('utf8');
+      let got = '';
+      s.on('data', (d) => {
+        got += d;
+      });
+      s.on('end', () => {
+        log.push(`server got ${got}`);
+        s.end();
+      });
+    });
+    log.push(`server instanceof Server ${srv instanceof net.Server}`);
+    const port = await listening(srv, 0, '127.0.0.1');
+    const c = (net.Socket as unknown as (o: object) => kernelNet.Socket)({ highWaterMark: 0 });
+    log.push(`socket instanceof Socket ${c instanceof net.Socket}`);
+    log.push(`pending before ${c.pending} bufferSize ${c.bufferSize}`);
+    c.connect(port, '127.0.0.1');
+    const internal = c as unknown as { _connecting: boolean };
+    log.push(`connecting ${c.connecting} _connecting ${internal._connecting} readyState ${c.readyState}`);
+    // Written while connecting: counted in bytes, not characters.
+    c.write("L'État, c'est ", () => log.push(`write cb bytesWritten ${c.bytesWritten}`));
+    log.push(`bytesWritten while connecting ${c.bytesWritten} bufferSize ${c.bufferSize}`);
+    c.end('moi');
+    c.resume();
+    log.push(`timeout ${c.timeout}`);
+    c.setTimeout(1000);
+    log.push(`timeout after setTimeout ${c.timeout}`);
+    (c as { timeout?: number }).timeout = 5;
+    log.push(`timeout assigned ${c.timeout}`);
+    c.setTimeout(0);
+    await closed(c);
+    log.push(`pending after close ${c.pending} bytesWritten ${c.bytesWritten}`);
+    log.push(`accepted instanceof Socket ${accepted[0] instanceof net.Socket}`);
+    await new Promise<void>((r) => srv.close(() => r()));
+  }));
+
+test('connect options: a lookup answering all:true arrays, readableHighWaterMark, an AbortSignal', () =>
+  same('connect options', async (net, log) => {
+    const srv = net.createServer((s) => s.end('hi'));
+    const port = await listening(srv, 0, '127.0.0.1');
+    const lookup = (host: string, opts: { all?: boolean; family?: number }, cb: (...a: unknown[]) => void) => {
+      log.push(`lookup ${host} all=${opts.all}`);
+      if (opts.all) cb(null, [{ address: '127.0.0.1', family: 4 }]);
+      else cb(null, '127.0.0.1', 4);
+    };
+    for (const family of [0, 4]) {
+      const c = net.connect({ port, host: 'example.test', lookup, family, readableHighWaterMark: 100 } as never);
+      c.on('lookup', (err, address, fam, host) => log.push(`lookup event ${err} ${address} ${fam} ${host}`));
+      c.resume();
+      await closed(c);
+      log.push(`readableHighWaterMark ${c.readableHighWaterMark}`);
+    }
+    const ac = new AbortController();
+    const c = net.connect({ port, host: '127.0.0.1', signal: ac.signal } as never);
+    c.on('error', (e) => log.push(`error ${e.name} ${(e as NodeJS.ErrnoException).code}`));
+    ac.abort();
+    await closed(c);
+    log.push(`destroyed ${c.destroyed}`);
+    await new Promise<void>((r) => srv.close(() => r()));
+  }));
