@@ -12,6 +12,7 @@ import { type Dgram, dgramFor } from './dgram.js';
 import { dispatcherFor, type Fetch, fetchFor } from './fetch.js';
 import { type HttpModule, httpFor } from './http.js';
 import { type NetModule, netFor } from './net.js';
+import { type TlsModule, tlsFor } from './tls.js';
 
 export interface ExecOptions {
   /** Aborting interrupts the running command, as Ctrl-C would. */
@@ -33,6 +34,7 @@ export class Namespace extends Net {
   #netModule: NetModule | undefined;
 
   #http: HttpModule | undefined;
+  #tls: TlsModule | undefined;
   #dispatcher: ReturnType<typeof dispatcherFor> | undefined;
   #fetch: Fetch | undefined;
 
@@ -46,6 +48,12 @@ export class Namespace extends Net {
   get http(): HttpModule {
     this.#http ??= httpFor(this, this.net);
     return this.#http;
+  }
+
+  /** node:tls on this namespace: Node's own TLS (OpenSSL) over `ns.net` sockets. */
+  get tls(): TlsModule {
+    this.#tls ??= tlsFor(this.net);
+    return this.#tls;
   }
 
   /** An undici dispatcher that connects through this namespace (for undici's own API). */
