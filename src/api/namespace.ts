@@ -1,7 +1,8 @@
 /**
  * Namespace: what users hold. A network namespace (struct net) with a shell attached:
  * `await ns.exec('ip -s link show lo')` runs lonet's tools against this namespace and
- * gives back what they printed. Later faces (ns.net, ns.dgram, ns.http) hang here too.
+ * gives back what they printed. The faces (ns.net, ns.dgram, ns.http, ns.tls,
+ * ns.https, ns.http2, ns.fetch) hang here too.
  */
 import { type CaptureOptions, PacketCapture } from '../capture/capture.js';
 import { Net, type NetOptions } from '../net/net.js';
@@ -11,6 +12,7 @@ import { Shell } from '../tools/shell.js';
 import { type Dgram, dgramFor } from './dgram.js';
 import { dispatcherFor, type Fetch, fetchFor } from './fetch.js';
 import { type HttpModule, httpFor } from './http.js';
+import { type HttpsModule, httpsFor } from './https.js';
 import { type NetModule, netFor } from './net.js';
 import { type TlsModule, tlsFor } from './tls.js';
 
@@ -35,6 +37,7 @@ export class Namespace extends Net {
 
   #http: HttpModule | undefined;
   #tls: TlsModule | undefined;
+  #https: HttpsModule | undefined;
   #dispatcher: ReturnType<typeof dispatcherFor> | undefined;
   #fetch: Fetch | undefined;
 
@@ -54,6 +57,12 @@ export class Namespace extends Net {
   get tls(): TlsModule {
     this.#tls ??= tlsFor(this.net);
     return this.#tls;
+  }
+
+  /** node:https on this namespace: node:https's Server and Agent over `ns.tls`. */
+  get https(): HttpsModule {
+    this.#https ??= httpsFor(this.net, this.tls);
+    return this.#https;
   }
 
   /** An undici dispatcher that connects through this namespace (for undici's own API). */

@@ -125,7 +125,7 @@ export function tlsFor(netm: NetModule): TlsModule {
       return t;
     }
     const raw = netm.connect({
-      ...(opts.path !== undefined ? { path: opts.path } : { port: opts.port ?? 0, host: opts.host ?? 'localhost' }),
+      ...(opts.path ? { path: opts.path } : { port: opts.port ?? 0, host: opts.host ?? 'localhost' }),
       ...(opts.localAddress !== undefined ? { localAddress: opts.localAddress } : {}),
       ...(opts.family !== undefined ? { family: opts.family } : {}),
       ...(opts.lookup !== undefined ? { lookup: opts.lookup } : {}),
