@@ -12,6 +12,7 @@ import { Shell } from '../tools/shell.js';
 import { type Dgram, dgramFor } from './dgram.js';
 import { dispatcherFor, type Fetch, fetchFor } from './fetch.js';
 import { type HttpModule, httpFor } from './http.js';
+import { type Http2Module, http2For } from './http2.js';
 import { type HttpsModule, httpsFor } from './https.js';
 import { type NetModule, netFor } from './net.js';
 import { type TlsModule, tlsFor } from './tls.js';
@@ -38,6 +39,7 @@ export class Namespace extends Net {
   #http: HttpModule | undefined;
   #tls: TlsModule | undefined;
   #https: HttpsModule | undefined;
+  #http2: Http2Module | undefined;
   #dispatcher: ReturnType<typeof dispatcherFor> | undefined;
   #fetch: Fetch | undefined;
 
@@ -63,6 +65,12 @@ export class Namespace extends Net {
   get https(): HttpsModule {
     this.#https ??= httpsFor(this.net, this.tls);
     return this.#https;
+  }
+
+  /** node:http2 on this namespace: Node's nghttp2 sessions over `ns.net` / `ns.tls`. */
+  get http2(): Http2Module {
+    this.#http2 ??= http2For(this.net, this.tls);
+    return this.#http2;
   }
 
   /** An undici dispatcher that connects through this namespace (for undici's own API). */

@@ -46,18 +46,23 @@ interface SocketFields {
   _getsockname(): object;
 }
 
+/** A socket wrapped around a lonet socket (TLSSocket, JSStreamSocket) takes its addresses from it. */
+export function adoptAddresses(t: object, raw: Socket): void {
+  const f = t as SocketFields;
+  f._getpeername = () =>
+    raw.remoteAddress === undefined
+      ? {}
+      : { address: raw.remoteAddress, family: raw.remoteFamily, port: raw.remotePort };
+  f._getsockname = () => raw.address();
+}
+
 /**
  * A TLSSocket over a lonet socket answers for its addresses, ref/unref and socket
  * options through that socket: Node's JSStreamSocket has no getpeername, and an
  * https Agent unrefs its idle keep-alive sockets, which must let the process exit.
  */
 export function adoptSocket(t: tls.TLSSocket, raw: Socket): tls.TLSSocket {
-  const f = t as tls.TLSSocket & SocketFields;
-  f._getpeername = () =>
-    raw.remoteAddress === undefined
-      ? {}
-      : { address: raw.remoteAddress, family: raw.remoteFamily, port: raw.remotePort };
-  f._getsockname = () => raw.address();
+  adoptAddresses(t, raw);
   t.ref = () => {
     raw.ref();
     return t;
