@@ -15,7 +15,7 @@ import { type HttpModule, httpFor } from './http.js';
 import { type Http2Module, http2For } from './http2.js';
 import { type HttpsModule, httpsFor } from './https.js';
 import { type NetModule, netFor } from './net.js';
-import { type TlsModule, tlsFor } from './tls.js';
+import { haveNodeTls, type TlsModule, tlsFor, tlsIsNodeOnly } from './tls.js';
 
 export interface ExecOptions {
   /** Aborting interrupts the running command, as Ctrl-C would. */
@@ -63,25 +63,27 @@ export class Namespace extends Net {
 
   /** node:https on this namespace: node:https's Server and Agent over `ns.tls`. */
   get https(): HttpsModule {
+    if (!haveNodeTls()) throw tlsIsNodeOnly('ns.https');
     this.#https ??= httpsFor(this.net, this.tls);
     return this.#https;
   }
 
   /** node:http2 on this namespace: Node's nghttp2 sessions over `ns.net` / `ns.tls`. */
   get http2(): Http2Module {
+    if (!haveNodeTls()) throw tlsIsNodeOnly('ns.http2');
     this.#http2 ??= http2For(this.net, this.tls);
     return this.#http2;
   }
 
   /** An undici dispatcher that connects through this namespace (for undici's own API). */
   get dispatcher(): ReturnType<typeof dispatcherFor> {
-    this.#dispatcher ??= dispatcherFor(this.net);
+    this.#dispatcher ??= dispatcherFor(this.net, haveNodeTls() ? this.tls : undefined);
     return this.#dispatcher;
   }
 
   /** WHATWG fetch over this namespace: `await ns.fetch('http://127.0.0.1:8080/')`. */
   get fetch(): Fetch {
-    this.#fetch ??= fetchFor(this.dispatcher);
+    this.#fetch ??= fetchFor(this.dispatcher, this.net, haveNodeTls() ? this.tls : undefined);
     return this.#fetch;
   }
 

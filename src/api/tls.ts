@@ -120,7 +120,25 @@ function normalize(args: unknown[]): [ConnectOpts, Callback | undefined] {
   return [opts, cb];
 }
 
+/**
+ * Whether this runtime has Node's TLS. A browser page has no OpenSSL: its bundle stands
+ * node:tls in with functions that throw, so rootCertificates is not the list Node has.
+ */
+export function haveNodeTls(): boolean {
+  return Array.isArray(tls.rootCertificates);
+}
+
+/** The one error a page gets for ns.tls, ns.https and ns.http2. */
+export function tlsIsNodeOnly(face: string): Error {
+  const err = new Error(
+    `${face} is Node-only: lonet's TLS is Node's own OpenSSL (node:tls), which a browser page does not have; use http:// in the page`,
+  ) as Error & { code: string };
+  err.code = 'ERR_NOT_SUPPORTED';
+  return err;
+}
+
 export function tlsFor(netm: NetModule): TlsModule {
+  if (!haveNodeTls()) throw tlsIsNodeOnly('ns.tls');
   const connect = ((...args: unknown[]) => {
     const [opts, cb] = normalize(args);
     // The caller's own stream (an ns.net socket, or any Duplex) is theirs to connect.

@@ -1,6 +1,6 @@
 /**
  * Module customization hooks for `lonet run` (registered with module.register, so they
- * run on Node's hooks thread). `node:net`, `node:http`, `node:dgram`, `node:https` and
+ * run on Node's hooks thread). `node:net`, `node:http`, `node:dgram`, `node:https`, `node:tls`, `node:http2` and
  * their bare names resolve to a generated module that re-exports the namespace's face,
  * which the runner leaves on globalThis before the programs load. Every export of the
  * real module is there under its own name: the face's when it has one, else Node's own.
@@ -18,6 +18,10 @@ const FACES: Record<string, string> = {
   'node:http': 'http',
   https: 'https',
   'node:https': 'https',
+  tls: 'tls',
+  'node:tls': 'tls',
+  http2: 'http2',
+  'node:http2': 'http2',
   dgram: 'dgram',
   'node:dgram': 'dgram',
 };

@@ -1,26 +1,18 @@
 /**
  * `lonet run a.mjs [b.mjs …]`: unmodified Node programs in this process, all in one
- * namespace. Module hooks (run-hooks.ts) make `node:net`, `node:http`, `node:dgram` (and
- * `net`, `http`, `dgram`) the namespace's faces for `import`, a patched Module._load does
- * the same for `require` (and process.getBuiltinModule), and the global fetch is `ns.fetch`, so a server and a client
- * written for Node talk over lonet's lo without a changed line and without an OS socket.
- * lonet has no TLS: `node:https` is there to import, but its request/get/createServer
- * throw ERR_NOT_SUPPORTED, as `fetch('https://…')` does.
+ * namespace. Module hooks (run-hooks.ts) make `node:net`, `node:http`, `node:https`,
+ * `node:tls`, `node:http2`, `node:dgram` (and their bare names) the namespace's faces for
+ * `import`, a patched Module._load does the same for `require` (and
+ * process.getBuiltinModule), the global fetch is `ns.fetch` and undici's global
+ * dispatcher is the namespace's, so a server and a client written for Node talk over
+ * lonet's lo without a changed line and without an OS socket.
  */
 import Module, { register } from 'node:module';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { FormData, Headers, Request, Response } from 'undici';
+import { FormData, Headers, Request, Response, setGlobalDispatcher } from 'undici';
 import type { Namespace } from '../api/namespace.js';
 import { FACES_KEY } from './run-hooks.js';
-
-function noTls(): never {
-  const err = new Error('lonet has no TLS: node:https is not supported in lonet run (use http://)') as Error & {
-    code: string;
-  };
-  err.code = 'ERR_NOT_SUPPORTED';
-  throw err;
-}
 
 /** The faces, by built-in name, as the generated modules and require() hand them out. */
 function facesOf(ns: Namespace): Record<string, object> {
@@ -28,7 +20,9 @@ function facesOf(ns: Namespace): Record<string, object> {
     net: ns.net,
     http: ns.http,
     dgram: ns.dgram,
-    https: { request: noTls, get: noTls, createServer: noTls, Server: noTls, Agent: noTls },
+    tls: ns.tls,
+    https: ns.https,
+    http2: ns.http2,
   };
 }
 
@@ -39,6 +33,10 @@ const BUILTINS: Record<string, string> = {
   'node:http': 'http',
   https: 'https',
   'node:https': 'https',
+  tls: 'tls',
+  'node:tls': 'tls',
+  http2: 'http2',
+  'node:http2': 'http2',
   dgram: 'dgram',
   'node:dgram': 'dgram',
 };
@@ -85,6 +83,9 @@ export async function run(ns: Namespace, files: readonly string[]): Promise<void
   const faces = facesOf(ns);
   (globalThis as Record<symbol, unknown>)[Symbol.for(FACES_KEY)] = faces;
   globalThis.fetch = ns.fetch as typeof globalThis.fetch;
+  // undici's own fetch/request/stream/Agent (any copy of undici: they share the global
+  // dispatcher's slot) and the libraries built on them go over the namespace too.
+  setGlobalDispatcher(ns.dispatcher);
   // fetch's classes from the same undici, so `new Request(…)` goes into it and
   // `res instanceof Response` holds, as with Node's own fetch.
   Object.assign(globalThis, { Request, Response, Headers, FormData });
