@@ -4,6 +4,7 @@
  * gives back what they printed. The faces (ns.net, ns.dgram, ns.http, ns.tls,
  * ns.https, ns.http2, ns.fetch) hang here too.
  */
+import { readFileSync } from 'node:fs';
 import { type CaptureOptions, PacketCapture } from '../capture/capture.js';
 import { Net, type NetOptions } from '../net/net.js';
 import { Capture, type Input, type Output, sharedInput, type ToolResult } from '../tools/command.js';
@@ -85,6 +86,16 @@ export class Namespace extends Net {
   get fetch(): Fetch {
     this.#fetch ??= fetchFor(this.dispatcher, this.net, haveNodeTls() ? this.tls : undefined);
     return this.#fetch;
+  }
+
+  /** A file of the host, for the shell's `curl --cacert FILE` (Node only). */
+  readHostFile(path: string): Uint8Array {
+    return readFileSync(path);
+  }
+
+  /** The TLS library under ns.tls, as curl names it in its messages ("OpenSSL/3.0.15"). */
+  get tlsLibrary(): string {
+    return `OpenSSL/${(process.versions.openssl ?? '').replace(/\+.*/, '')}`;
   }
 
   /** node:dgram on this namespace: `ns.dgram.createSocket('udp4')`. */
