@@ -10,7 +10,8 @@ import { createRequire } from 'node:module';
 import type { Duplex } from 'node:stream';
 import type { Net } from '../net/net.js';
 import { callable } from './callable.js';
-import { type NetModule, netFor, type Server, type Socket } from './net.js';
+import { listenOnLonet } from './listen.js';
+import { type NetModule, netFor } from './net.js';
 
 /**
  * Node's own node:http, asked for by this file's name: under lonet/register a test runner
@@ -37,65 +38,6 @@ export interface HttpModule {
   validateHeaderName: typeof http.validateHeaderName;
   validateHeaderValue: typeof http.validateHeaderValue;
   maxHeaderSize: number;
-}
-
-/** Makes an http.Server listen on lonet instead of the host. */
-function attach(server: http.Server, netm: NetModule): http.Server {
-  // http.Server's own net.Server options (noDelay on by default in Node 20) apply to its sockets.
-  const base = server as unknown as { noDelay?: boolean; keepAlive?: boolean; keepAliveInitialDelay?: number };
-  const inner: Server = netm.createServer({
-    allowHalfOpen: true,
-    noDelay: base.noDelay ?? true,
-    keepAlive: base.keepAlive ?? false,
-    keepAliveInitialDelay: base.keepAliveInitialDelay ?? 0,
-  });
-  const s = server as http.Server & { _connections: number; _emitCloseIfDrained(): void };
-  inner.on('connection', (sock: Socket) => {
-    // The connection is the http server's to count, as net.Server counts its own.
-    inner._connections--;
-    s._connections++;
-    sock.server = server;
-    sock._server = server;
-    server.emit('connection', sock);
-  });
-  inner.on('error', (err: Error) => server.emit('error', err));
-  inner.on('listening', () => server.emit('listening'));
-  Object.defineProperty(server, 'listening', { get: () => inner.listening, configurable: true });
-  server.listen = ((...args: unknown[]) => {
-    const last = args[args.length - 1];
-    if (typeof last === 'function') {
-      server.once('listening', last as () => void);
-      args = args.slice(0, -1);
-    }
-    inner.listen(...args);
-    return server;
-  }) as typeof server.listen;
-  server.address = () => inner.address();
-  server.close = ((cb?: (err?: Error) => void) => {
-    const wasListening = inner.listening;
-    inner.close();
-    // http.Server.prototype.close stops its connection checks and closes idle sockets,
-    // then net.Server's close emits 'close' once no connection is left.
-    nodeHttp.Server.prototype.close.call(server);
-    if (typeof cb === 'function') {
-      if (wasListening) server.once('close', () => cb());
-      else {
-        const err = new Error('Server is not running.') as Error & { code: string };
-        err.code = 'ERR_SERVER_NOT_RUNNING';
-        server.once('close', () => cb(err));
-      }
-    }
-    return server;
-  }) as typeof server.close;
-  server.ref = () => {
-    inner.ref();
-    return server;
-  };
-  server.unref = () => {
-    inner.unref();
-    return server;
-  };
-  return server;
 }
 
 export function httpFor(net: Net, netm: NetModule = netFor(net)): HttpModule {
@@ -140,7 +82,7 @@ export function httpFor(net: Net, netm: NetModule = netFor(net)): HttpModule {
   const Server = function (this: http.Server | undefined, ...args: unknown[]): http.Server | undefined {
     if (!(this instanceof Server)) return new (Server as unknown as new (...a: unknown[]) => http.Server)(...args);
     (nodeHttp.Server as unknown as (...a: unknown[]) => void).apply(this, args);
-    attach(this, netm);
+    listenOnLonet(this, netm);
     return undefined;
   } as unknown as typeof http.Server;
   Object.setPrototypeOf(Server.prototype, nodeHttp.Server.prototype);

@@ -1,8 +1,10 @@
 /**
  * Namespace: what users hold. A network namespace (struct net) with a shell attached:
  * `await ns.exec('ip -s link show lo')` runs lonet's tools against this namespace and
- * gives back what they printed. Later faces (ns.net, ns.dgram, ns.http) hang here too.
+ * gives back what they printed. The faces (ns.net, ns.dgram, ns.http, ns.tls,
+ * ns.https, ns.http2, ns.fetch) hang here too.
  */
+import { readFileSync } from 'node:fs';
 import { type CaptureOptions, PacketCapture } from '../capture/capture.js';
 import { Net } from '../init.js';
 import type { NetOptions } from '../net/net.js';
@@ -16,8 +18,11 @@ import { type Dgram, dgramFor } from './dgram.js';
 import { type DnsModule, dnsFor } from './dns.js';
 import { dispatcherFor, type Fetch, fetchFor } from './fetch.js';
 import { type HttpModule, httpFor } from './http.js';
+import { type Http2Module, http2For } from './http2.js';
+import { type HttpsModule, httpsFor } from './https.js';
 import { type NetModule, netFor } from './net.js';
 import { type Published, type PublishOptions, publish } from './publish.js';
+import { haveNodeTls, type TlsModule, tlsFor, tlsIsNodeOnly } from './tls.js';
 
 export interface ExecOptions {
   /**
@@ -43,6 +48,9 @@ export class Namespace extends Net {
   #netModule: NetModule | undefined;
 
   #http: HttpModule | undefined;
+  #tls: TlsModule | undefined;
+  #https: HttpsModule | undefined;
+  #http2: Http2Module | undefined;
   #dispatcher: ReturnType<typeof dispatcherFor> | undefined;
   #fetch: Fetch | undefined;
 
@@ -58,16 +66,46 @@ export class Namespace extends Net {
     return this.#http;
   }
 
+  /** node:tls on this namespace: Node's own TLS (OpenSSL) over `ns.net` sockets. */
+  get tls(): TlsModule {
+    this.#tls ??= tlsFor(this.net);
+    return this.#tls;
+  }
+
+  /** node:https on this namespace: node:https's Server and Agent over `ns.tls`. */
+  get https(): HttpsModule {
+    if (!haveNodeTls()) throw tlsIsNodeOnly('ns.https');
+    this.#https ??= httpsFor(this.net, this.tls);
+    return this.#https;
+  }
+
+  /** node:http2 on this namespace: Node's nghttp2 sessions over `ns.net` / `ns.tls`. */
+  get http2(): Http2Module {
+    if (!haveNodeTls()) throw tlsIsNodeOnly('ns.http2');
+    this.#http2 ??= http2For(this.net, this.tls);
+    return this.#http2;
+  }
+
   /** An undici dispatcher that connects through this namespace (for undici's own API). */
   get dispatcher(): ReturnType<typeof dispatcherFor> {
-    this.#dispatcher ??= dispatcherFor(this.net);
+    this.#dispatcher ??= dispatcherFor(this.net, haveNodeTls() ? this.tls : undefined);
     return this.#dispatcher;
   }
 
   /** WHATWG fetch over this namespace: `await ns.fetch('http://127.0.0.1:8080/')`. */
   get fetch(): Fetch {
-    this.#fetch ??= fetchFor(this.dispatcher);
+    this.#fetch ??= fetchFor(this.dispatcher, this.net, haveNodeTls() ? this.tls : undefined);
     return this.#fetch;
+  }
+
+  /** A file of the host, for the shell's `curl --cacert FILE` (Node only). */
+  readHostFile(path: string): Uint8Array {
+    return readFileSync(path);
+  }
+
+  /** The TLS library under ns.tls, as curl names it in its messages ("OpenSSL/3.0.15"). */
+  get tlsLibrary(): string {
+    return `OpenSSL/${(process.versions.openssl ?? '').replace(/\+.*/, '')}`;
   }
 
   /** node:dgram on this namespace: `ns.dgram.createSocket('udp4')`. */

@@ -16,23 +16,16 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Dispatcher, FormData, Headers, Request, Response, setGlobalDispatcher } from 'undici';
 import type { Namespace } from './namespace.js';
 
-function noTls(): never {
-  const err = new Error('lonet has no TLS yet: node:https is not supported over a namespace (use http://)') as Error & {
-    code: string;
-  };
-  err.code = 'ERR_NOT_SUPPORTED';
-  throw err;
-}
-const NO_HTTPS = { request: noTls, get: noTls, createServer: noTls, Server: noTls, Agent: noTls };
-
 /**
  * The faces, by the built-in module they stand in for. Adding one is one line here
- * (tls: (ns) => ns.tls, …): the hooks, require and getBuiltinModule all read this table.
+ * (inspector: (ns) => …): the hooks, require and getBuiltinModule all read this table.
  */
 export const FACES: Readonly<Record<string, (ns: Namespace) => object>> = {
   net: (ns) => ns.net,
   http: (ns) => ns.http,
-  https: () => NO_HTTPS,
+  https: (ns) => ns.https,
+  tls: (ns) => ns.tls,
+  http2: (ns) => ns.http2,
   dgram: (ns) => ns.dgram,
   dns: (ns) => ns.dns,
   'dns/promises': (ns) => ns.dns.promises,

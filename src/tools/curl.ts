@@ -3,10 +3,14 @@
  * [-d DATA] [-H 'Name: value'] [-o FILE] URL`. Like curl, it is its own HTTP/1.1 client
  * on a plain socket (a TcpSock of the namespace), so `-i` shows the status line and
  * headers exactly as the server sent them and `-v` the request as it went out. Errors
- * are curl's: (7) for a refused connect, (6) for a name the namespace cannot resolve, (3)
- * for a bad URL, (1) for a scheme this build has no support for (https: lonet has no
- * TLS). What real curl differs in: no progress meter (curl hides it when stdout is a
- * terminal, as the lonet shell's is taken to be), and no file system, so -o takes only
+ * are curl's: (7) for a refused connect, (6) for a name not in lonet's hosts table, (3)
+ * for a bad URL, (1) for a scheme this build has no support for. https:// (with -k,
+ * --cacert FILE and --http2) runs Node's own TLS and nghttp2 through the namespace's
+ * faces (ns.net, ns.tls, ns.http2) when the shell's namespace has them: curl's (60) for a
+ * certificate it cannot verify, (35) for a failed handshake, (77) for a CA file it cannot
+ * read. In a browser page there is no TLS: https:// is (1), as for a libcurl built without
+ * it. What real curl differs in: no progress meter (curl hides it when stdout is a
+ * terminal, as the lonet shell's is taken to be), no file system, so -o takes only
  * /dev/null and '-'.
  */
 import { E } from '../include/errno.js';
@@ -25,7 +29,11 @@ const USAGE = `Usage: curl [options...] <url>
  -d, --data <data>          HTTP POST data
  -H, --header <header/@file> Pass custom header(s) to server
  -h, --help <category>      Get help for commands
+ --cacert <file>            CA certificate to verify peer against
+     --http1.1              Use HTTP 1.1
+     --http2                Use HTTP 2
  -i, --include              Include protocol response headers in the output
+ -k, --insecure             Allow insecure server connections
  -I, --head                 Show document info only
  -o, --output <file>        Write to file instead of stdout
  -X, --request <method>     Specify request method to use
@@ -45,9 +53,10 @@ const FLAGS: Record<string, string> = {
   v: 'verbose',
   h: 'help',
   V: 'version',
+  k: 'insecure',
 };
-const LONG_WITH_ARG = new Set([...Object.values(WITH_ARG), 'data-raw', 'data-binary', 'data-ascii']);
-const LONG_FLAGS = new Set(Object.values(FLAGS));
+const LONG_WITH_ARG = new Set([...Object.values(WITH_ARG), 'data-raw', 'data-binary', 'data-ascii', 'cacert']);
+const LONG_FLAGS = new Set([...Object.values(FLAGS), 'http2', 'http1.1']);
 
 interface Options {
   silent: boolean;
@@ -63,6 +72,10 @@ interface Options {
   help: boolean;
   version: boolean;
   url: string | null;
+  insecure: boolean;
+  http2: boolean;
+  http11: boolean;
+  cacert: string | null;
 }
 
 class Exit {
@@ -84,6 +97,10 @@ function parse(argv: readonly string[], err: (t: string) => void): Options {
     help: false,
     version: false,
     url: null,
+    insecure: false,
+    http2: false,
+    http11: false,
+    cacert: null,
   };
   const set = (name: string, value: string | null) => {
     switch (name) {
@@ -107,6 +124,19 @@ function parse(argv: readonly string[], err: (t: string) => void): Options {
         break;
       case 'version':
         o.version = true;
+        break;
+      case 'insecure':
+        o.insecure = true;
+        break;
+      case 'http2':
+        o.http2 = true;
+        o.http11 = false;
+        break;
+      case 'http1.1':
+        o.http11 = true;
+        break;
+      case 'cacert':
+        o.cacert = value;
         break;
       case 'request':
         o.method = value;
@@ -183,6 +213,7 @@ class CurlError {
 }
 
 interface Target {
+  https: boolean;
   host: string;
   port: number;
   path: string;
@@ -193,7 +224,8 @@ function parseUrl(raw: string): Target {
   // curl guesses http:// for a URL with no scheme.
   const withScheme = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(raw) ? raw : `http://${raw}`;
   const scheme = withScheme.slice(0, withScheme.indexOf(':')).toLowerCase();
-  if (scheme !== 'http') throw new CurlError(1, `Protocol "${scheme}" not supported or disabled in libcurl`);
+  if (scheme !== 'http' && scheme !== 'https')
+    throw new CurlError(1, `Protocol "${scheme}" not supported or disabled in libcurl`);
   let u: URL;
   try {
     u = new URL(withScheme);
@@ -201,10 +233,10 @@ function parseUrl(raw: string): Target {
     throw new CurlError(3, 'URL using bad/illegal format or missing URL');
   }
   if (u.hostname === '') throw new CurlError(3, 'URL using bad/illegal format or missing URL');
-  const port = u.port === '' ? 80 : Number(u.port);
+  const port = u.port === '' ? (scheme === 'https' ? 443 : 80) : Number(u.port);
   // curl names an IPv6 literal without its brackets in its messages.
   const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
-  return { host, port, path: `${u.pathname}${u.search}`, hostHeader: u.host };
+  return { https: scheme === 'https', host, port, path: `${u.pathname}${u.search}`, hostHeader: u.host };
 }
 
 interface Addr {
@@ -305,7 +337,203 @@ class Conn {
   }
 }
 
+/** What the transfer reads and writes: a TcpSock (http://) or a TLS stream (https://). */
+interface Transport {
+  write(data: Uint8Array, signal: AbortSignal): Promise<number>;
+  read(signal: AbortSignal): Promise<Uint8Array | null | number>;
+  close(): void;
+}
+
+/** The few stream methods curl uses of a socket a face hands back. */
+interface DuplexLike {
+  on(ev: string, fn: (...a: never[]) => void): unknown;
+  once(ev: string, fn: (...a: never[]) => void): unknown;
+  off(ev: string, fn: (...a: never[]) => void): unknown;
+  write(b: Uint8Array, cb?: (err?: Error | null) => void): boolean;
+  end(): void;
+  destroy(): void;
+  alpnProtocol?: string | false | null;
+}
+
+/**
+ * The namespace's Node faces, when the shell's namespace has them (lonet's Namespace, in
+ * Node): the tools layer holds no TLS of its own and imports no Node module, so https://
+ * goes through them, as Linux tools reach TLS through a library above the kernel.
+ */
+interface Faces {
+  net: { connect(o: { port: number; host: string }): DuplexLike };
+  tls: { connect(o: object): DuplexLike };
+  http2: { connect(authority: string, o: object): Http2SessionLike };
+  /** A file of the host (--cacert), and the TLS library's version for curl's messages. */
+  readHostFile(path: string): Uint8Array;
+  readonly tlsLibrary: string;
+}
+interface Http2SessionLike {
+  request(headers: Record<string, string>, o?: object): DuplexLike;
+  close(): void;
+  on(ev: string, fn: (...a: never[]) => void): unknown;
+}
+
+function facesOf(net: unknown): Faces | null {
+  try {
+    const f = net as Partial<Faces>;
+    return f.tls !== undefined && f.net !== undefined && f.http2 !== undefined && f.readHostFile !== undefined
+      ? (f as Faces)
+      : null;
+  } catch {
+    // A browser page: the TLS faces say they are Node-only.
+    return null;
+  }
+}
+
+/** A stream socket (a TLSSocket) read and written with promises. */
+class StreamConn implements Transport {
+  #chunks: Uint8Array[] = [];
+  #ended = false;
+  #error: Error | null = null;
+  #wake: (() => void) | null = null;
+
+  constructor(
+    readonly s: DuplexLike,
+    readonly under: DuplexLike,
+  ) {
+    const poke = () => {
+      const w = this.#wake;
+      this.#wake = null;
+      w?.();
+    };
+    s.on('data', (d: Uint8Array) => {
+      this.#chunks.push(d);
+      poke();
+    });
+    s.on('end', () => {
+      this.#ended = true;
+      poke();
+    });
+    s.on('error', (e: Error) => {
+      this.#error = e;
+      poke();
+    });
+    s.on('close', () => {
+      this.#ended = true;
+      poke();
+    });
+  }
+
+  write(data: Uint8Array): Promise<number> {
+    return new Promise((resolve) => this.s.write(data, (err) => resolve(err ? -E.EPIPE : 0)));
+  }
+
+  async read(signal: AbortSignal): Promise<Uint8Array | null | number> {
+    for (;;) {
+      if (signal.aborted) return -E.EINTR;
+      const c = this.#chunks.shift();
+      if (c !== undefined) return c;
+      if (this.#error !== null) return -E.ECONNRESET;
+      if (this.#ended) return null;
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          signal.removeEventListener('abort', done);
+          resolve();
+        };
+        this.#wake = done;
+        signal.addEventListener('abort', done);
+      });
+    }
+  }
+
+  close(): void {
+    this.s.destroy();
+    this.under.destroy();
+  }
+}
+
+const SSL_MORE = `More details here: https://curl.se/docs/sslcerts.html
+
+curl failed to verify the legitimacy of the server and therefore could not
+establish a secure connection to it. To learn more about this situation and
+how to fix it, please visit the web page mentioned above.`;
+
+/** Node's error from a handshake, as curl 7.88 with OpenSSL 3 reports it. */
+function tlsFailure(e: Error & { code?: string }, host: string, openssl: string): CurlError {
+  const code = e.code ?? '';
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID')
+    return new CurlError(
+      60,
+      `SSL: no alternative certificate subject name matches target host name '${host}'\n${SSL_MORE}`,
+    );
+  // A verification failure: Node's message is OpenSSL's X509_verify_cert_error_string.
+  // curl always loads a trust store, so for a leaf whose issuer it lacks OpenSSL says
+  // "unable to get local issuer certificate" where Node, with its own list, says it
+  // cannot verify the first certificate.
+  if (!code.startsWith('ERR_')) {
+    const text = code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' ? 'unable to get local issuer certificate' : e.message;
+    return new CurlError(60, `SSL certificate problem: ${text}\n${SSL_MORE}`);
+  }
+  // OpenSSL's own error: curl prints its code and reason without the function name.
+  const m = /error:([0-9A-F]{8}):([^:]*):[^:]*:([^:\n]*)/.exec(e.message);
+  const what = m === null ? e.message : `error:${m[1]}:${m[2]}::${m[3]}`;
+  return new CurlError(35, `${openssl}: ${what}`);
+}
+
 const enc = new TextEncoder();
+
+/** One request on an h2 session over the TLS socket ALPN gave h2 to. */
+async function http2Transfer(
+  faces: Faces,
+  sock: DuplexLike,
+  t: Target,
+  o: Options,
+  ctx: CommandContext,
+  signal: AbortSignal,
+): Promise<number> {
+  const session = faces.http2.connect(`https://${t.hostHeader}`, { createConnection: () => sock });
+  const method = o.method ?? (o.head ? 'HEAD' : o.data.length > 0 ? 'POST' : 'GET');
+  const headers: Record<string, string> = {
+    ':method': method,
+    ':path': t.path,
+    ':scheme': 'https',
+    ':authority': t.hostHeader,
+    'user-agent': `curl/${VERSION}`,
+    accept: '*/*',
+  };
+  for (const h of o.headers) {
+    const colon = h.indexOf(':');
+    if (colon > 0) headers[h.slice(0, colon).trim().toLowerCase()] = h.slice(colon + 1).trim();
+  }
+  const discard = o.output !== null && o.output !== '-';
+  const out = (text: string) => {
+    if (!discard) ctx.stdout.write(text);
+  };
+  session.on('error', () => {});
+  const req = session.request(headers, { endStream: o.data.length === 0 });
+  if (o.data.length > 0) {
+    req.write(enc.encode(o.data.join('&')));
+    req.end();
+  }
+  const dec = new TextDecoder();
+  // The body is shown after the headers, whichever event node:http2 gives first.
+  const body: Uint8Array[] = [];
+  let head: string | null = null;
+  const code = await new Promise<number>((resolve) => {
+    const onAbort = () => resolve(130);
+    signal.addEventListener('abort', onAbort);
+    req.on('response', (h: Record<string, string | string[]>) => {
+      head = `HTTP/2 ${h[':status']} \r\n`;
+      for (const [k, v] of Object.entries(h)) if (!k.startsWith(':')) head += `${k}: ${v}\r\n`;
+    });
+    req.on('data', (d: Uint8Array) => body.push(d));
+    req.on('end', () => resolve(0));
+    req.on('error', () => resolve(92));
+  });
+  if (head !== null && (o.include || o.head)) out(`${head}\r\n`);
+  for (const d of body) out(dec.decode(d, { stream: true }));
+  out(dec.decode());
+  session.close();
+  if (code === 92 && (!o.silent || o.showError))
+    ctx.stderr.write('curl: (92) HTTP/2 stream 1 was not closed cleanly\n');
+  return code;
+}
 
 function indexOfCrlfCrlf(b: Uint8Array): number {
   for (let i = 0; i + 3 < b.byteLength; i++) {
@@ -364,14 +592,66 @@ export async function curl(ctx: CommandContext): Promise<number> {
   ctx.signal.addEventListener('abort', onAbort);
   const timer = o.maxTime > 0 ? setTimeout(() => controller.abort(), o.maxTime * 1000) : null;
   const signal = controller.signal;
-  let conn: Conn | null = null;
+  let conn: Transport | null = null;
   try {
     const t = parseUrl(o.url);
+    const faces = t.https ? facesOf(ctx.net) : null;
+    if (t.https && faces === null) throw new CurlError(1, 'Protocol "https" not supported or disabled in libcurl');
+    let ca: Uint8Array | undefined;
+    if (t.https && o.cacert !== null) {
+      try {
+        ca = faces?.readHostFile(o.cacert);
+      } catch {
+        throw new CurlError(77, `error setting certificate file: ${o.cacert}`);
+      }
+    }
     const addrs = await resolve(ctx.net, t.host);
     const start = performance.now();
     for (const a of addrs) {
+      if (faces !== null) {
+        verbose(`*   Trying ${a.family === 6 ? `[${a.text}]` : a.text}:${t.port}...\n`);
+        const raw = faces.net.connect({ port: t.port, host: a.text });
+        const up = await new Promise<boolean>((resolve) => {
+          raw.once('connect', () => resolve(true));
+          raw.once('error', () => resolve(false));
+        });
+        if (!up) {
+          raw.destroy();
+          verbose(`* connect to ${a.text} port ${t.port} failed: Connection refused\n`);
+          continue;
+        }
+        verbose(`* Connected to ${t.host} (${a.text}) port ${t.port} (#0)\n`);
+        const named = addrs[0]?.text !== t.host;
+        const sock = faces.tls.connect({
+          socket: raw,
+          host: t.host,
+          ...(named ? { servername: t.host } : {}),
+          ...(ca !== undefined ? { ca } : {}),
+          rejectUnauthorized: !o.insecure,
+          // As curl with nghttp2 does for https://: h2 offered unless --http1.1.
+          ALPNProtocols: o.http11 ? ['http/1.1'] : ['h2', 'http/1.1'],
+        });
+        const failed = await new Promise<Error | null>((resolve) => {
+          sock.once('secureConnect', () => resolve(null));
+          sock.once('error', (e: Error) => resolve(e));
+        });
+        if (failed !== null) {
+          sock.destroy();
+          raw.destroy();
+          throw tlsFailure(failed, t.host, faces.tlsLibrary);
+        }
+        verbose(`* ALPN: server accepted ${sock.alpnProtocol || 'http/1.1'}\n`);
+        if (sock.alpnProtocol === 'h2') {
+          const code = await http2Transfer(faces, sock, t, o, ctx, signal);
+          raw.destroy();
+          return code;
+        }
+        conn = new StreamConn(sock, raw);
+        break;
+      }
       verbose(`*   Trying ${a.family === 6 ? `[${a.text}]` : a.text}:${t.port}...\n`);
       const c = new Conn(new TcpSock(ctx.net, a.family));
+      if (signal.aborted) break;
       const r = await c.connect(a, t.port, signal);
       if (r === 0) {
         conn = c;

@@ -112,7 +112,7 @@ test('curl over lonet prints what the real curl prints against a real node:http 
   }
 });
 
-test('curl: a refused connect is exit 7, an unknown name exit 6, https is not supported (no TLS)', async () => {
+test('curl: a refused connect is exit 7 (http:// and https://), an unknown name exit 6, gopher:// is not supported', async () => {
   const ns = new Namespace();
   let r = await ns.exec('curl http://127.0.0.1:8081/');
   assert.deepEqual(
@@ -126,15 +126,21 @@ test('curl: a refused connect is exit 7, an unknown name exit 6, https is not su
   r = await ns.exec('curl http://nosuch/');
   assert.deepEqual(r, { code: 6, stdout: '', stderr: 'curl: (6) Could not resolve host: nosuch\n' });
   r = await ns.exec('curl https://127.0.0.1/');
+  assert.equal(r.code, 7);
+  assert.equal(
+    ms(r.stderr),
+    "curl: (7) Failed to connect to 127.0.0.1 port 443 after N ms: Couldn't connect to server\n",
+  );
+  r = await ns.exec('curl gopher://127.0.0.1/');
   assert.equal(r.code, 1);
-  assert.equal(r.stderr, 'curl: (1) Protocol "https" not supported or disabled in libcurl\n');
-  // The refused connect went through lo as a SYN answered by a RST: the counters say so.
+  assert.equal(r.stderr, 'curl: (1) Protocol "gopher" not supported or disabled in libcurl\n');
+  // The refused connects went through lo as SYNs answered by RSTs: the counters say so.
   const snmp = await ns.exec('cat /proc/net/snmp');
   const tcp = snmp.stdout.split('\n').filter((l) => l.startsWith('Tcp:'));
   const names = (tcp[0] ?? '').split(' ');
   const values = (tcp[1] ?? '').split(' ');
-  assert.equal(values[names.indexOf('AttemptFails')], '1');
-  assert.equal(values[names.indexOf('OutRsts')], '1');
+  assert.equal(values[names.indexOf('AttemptFails')], '2');
+  assert.equal(values[names.indexOf('OutRsts')], '2');
 });
 
 test('curl -i through ns.http: the headers as the server wrote them, in its case and order', async () => {

@@ -1,0 +1,211 @@
+/**
+ * node:tls over lonet: Node's own TLS (OpenSSL, through node:tls) on lonet TCP sockets.
+ * A client is tls.connect() around an `ns.net` socket; a server is a genuine tls.Server
+ * whose connections come from a lonet listener. node:tls wraps a Duplex that has no
+ * libuv handle in its JSStreamSocket, so the records on lo are real TLS records and
+ * certificates, ALPN, SNI, sessions and errors are exactly Node's.
+ */
+import type { Duplex } from 'node:stream';
+import * as tls from 'node:tls';
+import { listenOnLonet } from './listen.js';
+import { type NetModule, Socket } from './net.js';
+
+type Callback = () => void;
+
+/** What tls.connect passes on to the TCP socket it makes. */
+type ConnectOpts = tls.ConnectionOptions & {
+  localAddress?: string;
+  family?: number;
+  noDelay?: boolean;
+  keepAlive?: boolean;
+  keepAliveInitialDelay?: number;
+  allowHalfOpen?: boolean;
+};
+
+export interface TlsModule {
+  connect: typeof tls.connect;
+  createServer: typeof tls.createServer;
+  Server: typeof tls.Server;
+  TLSSocket: typeof tls.TLSSocket;
+  createSecureContext: typeof tls.createSecureContext;
+  checkServerIdentity: typeof tls.checkServerIdentity;
+  getCiphers: typeof tls.getCiphers;
+  convertALPNProtocols?: unknown;
+  rootCertificates: typeof tls.rootCertificates;
+  DEFAULT_ECDH_CURVE: string;
+  DEFAULT_MAX_VERSION: tls.SecureVersion;
+  DEFAULT_MIN_VERSION: tls.SecureVersion;
+  DEFAULT_CIPHERS: string;
+  CLIENT_RENEG_LIMIT: number;
+  CLIENT_RENEG_WINDOW: number;
+  SecureContext?: unknown;
+}
+
+interface SocketFields {
+  _getpeername(): object;
+  _getsockname(): object;
+}
+
+/** A socket wrapped around a lonet socket (TLSSocket, JSStreamSocket) takes its addresses from it. */
+export function adoptAddresses(t: object, raw: Socket): void {
+  const f = t as SocketFields;
+  f._getpeername = () =>
+    raw.remoteAddress === undefined
+      ? {}
+      : { address: raw.remoteAddress, family: raw.remoteFamily, port: raw.remotePort };
+  f._getsockname = () => raw.address();
+}
+
+/**
+ * A TLSSocket over a lonet socket answers for its addresses, ref/unref and socket
+ * options through that socket: Node's JSStreamSocket has no getpeername, and an
+ * https Agent unrefs its idle keep-alive sockets, which must let the process exit.
+ */
+export function adoptSocket(t: tls.TLSSocket, raw: Socket): tls.TLSSocket {
+  adoptAddresses(t, raw);
+  t.ref = () => {
+    raw.ref();
+    return t;
+  };
+  t.unref = () => {
+    raw.unref();
+    return t;
+  };
+  t.setNoDelay = (noDelay?: boolean) => {
+    raw.setNoDelay(noDelay);
+    return t;
+  };
+  t.setKeepAlive = (enable?: boolean, initialDelay?: number) => {
+    raw.setKeepAlive(enable, initialDelay);
+    return t;
+  };
+  return t;
+}
+
+/**
+ * The lonet socket a server-side TLSSocket was made around: Node keeps it as the stream
+ * of the JSStreamSocket it wrapped it in (the TLS handle's _parentWrap).
+ */
+function rawOf(t: tls.TLSSocket): Socket | undefined {
+  const h = (t as unknown as { _handle?: { _parentWrap?: { stream?: unknown } } })._handle;
+  const s = h?._parentWrap?.stream;
+  return s instanceof Socket ? s : undefined;
+}
+
+/** A tls.Server (or https/http2 secure server) on lonet, its sockets answering for their addresses. */
+export function secureServerOnLonet<S extends tls.Server>(server: S, netm: NetModule): S {
+  const adopt = (t: tls.TLSSocket) => {
+    const raw = rawOf(t);
+    if (raw !== undefined) adoptSocket(t, raw);
+  };
+  server.prependListener('secureConnection', adopt);
+  server.prependListener('tlsClientError', (_err: Error, t: tls.TLSSocket) => adopt(t));
+  return listenOnLonet(server, netm);
+}
+
+/** tls.connect's overloads: (options[, cb]), (port[, host][, options][, cb]), (path[, options][, cb]). */
+function normalize(args: unknown[]): [ConnectOpts, Callback | undefined] {
+  let opts: ConnectOpts = {};
+  let cb: Callback | undefined;
+  let i = 0;
+  if (typeof args[0] === 'object' && args[0] !== null) opts = { ...(args[i++] as ConnectOpts) };
+  else {
+    if (typeof args[0] === 'number' || (typeof args[0] === 'string' && /^\d+$/.test(args[0])))
+      opts.port = Number(args[i++]);
+    else if (typeof args[0] === 'string') opts.path = args[i++] as string;
+    if (typeof args[i] === 'string') opts.host = args[i++] as string;
+    if (typeof args[i] === 'object' && args[i] !== null) opts = { ...(args[i++] as ConnectOpts), ...opts };
+  }
+  if (typeof args[i] === 'function') cb = args[i] as Callback;
+  return [opts, cb];
+}
+
+/**
+ * Whether this runtime has Node's TLS. A browser page has no OpenSSL: its bundle stands
+ * node:tls in with functions that throw, so rootCertificates is not the list Node has.
+ */
+export function haveNodeTls(): boolean {
+  return Array.isArray(tls.rootCertificates);
+}
+
+/** The one error a page gets for ns.tls, ns.https and ns.http2. */
+export function tlsIsNodeOnly(face: string): Error {
+  const err = new Error(
+    `${face} is Node-only: lonet's TLS is Node's own OpenSSL (node:tls), which a browser page does not have; use http:// in the page`,
+  ) as Error & { code: string };
+  err.code = 'ERR_NOT_SUPPORTED';
+  return err;
+}
+
+export function tlsFor(netm: NetModule): TlsModule {
+  if (!haveNodeTls()) throw tlsIsNodeOnly('ns.tls');
+  const connect = ((...args: unknown[]) => {
+    const [opts, cb] = normalize(args);
+    // The caller's own stream (an ns.net socket, or any Duplex) is theirs to connect.
+    if (opts.socket !== undefined && opts.socket !== null) {
+      const t = tls.connect(opts, cb);
+      if (opts.socket instanceof Socket) adoptSocket(t, opts.socket);
+      return t;
+    }
+    const raw = netm.connect({
+      ...(opts.path ? { path: opts.path } : { port: opts.port ?? 0, host: opts.host ?? 'localhost' }),
+      ...(opts.localAddress !== undefined ? { localAddress: opts.localAddress } : {}),
+      ...(opts.family !== undefined ? { family: opts.family } : {}),
+      ...(opts.lookup !== undefined ? { lookup: opts.lookup } : {}),
+      ...(opts.noDelay !== undefined ? { noDelay: opts.noDelay } : {}),
+      ...(opts.keepAlive ? { keepAlive: true, keepAliveInitialDelay: opts.keepAliveInitialDelay ?? 0 } : {}),
+      allowHalfOpen: opts.allowHalfOpen ?? false,
+    });
+    // The host stays in the options: it is the name tls.connect verifies the certificate
+    // against (no SNI unless servername is given, as on Node).
+    const t = tls.connect({ ...opts, host: opts.host ?? 'localhost', socket: raw as unknown as Duplex }, cb);
+    if (opts.timeout) t.setTimeout(opts.timeout);
+    return adoptSocket(t, raw);
+  }) as typeof tls.connect;
+
+  class Server extends tls.Server {
+    constructor(...args: ConstructorParameters<typeof tls.Server>) {
+      super(...args);
+      secureServerOnLonet(this, netm);
+    }
+  }
+
+  class TLSSocket extends tls.TLSSocket {
+    constructor(socket?: Duplex, options?: tls.TLSSocketOptions) {
+      super(socket as never, options);
+      if (socket instanceof Socket) adoptSocket(this, socket);
+    }
+  }
+
+  const face = {
+    connect,
+    createServer: ((...args: ConstructorParameters<typeof tls.Server>) =>
+      new Server(...args)) as typeof tls.createServer,
+    Server: Server as typeof tls.Server,
+    TLSSocket: TLSSocket as typeof tls.TLSSocket,
+    createSecureContext: tls.createSecureContext,
+    checkServerIdentity: tls.checkServerIdentity,
+    getCiphers: tls.getCiphers,
+    rootCertificates: tls.rootCertificates,
+  } as TlsModule;
+  // DEFAULT_* are node:tls's own settings, read by tls.connect at each call: the face
+  // reads and writes them there.
+  const settings = tls as unknown as Record<string, unknown>;
+  for (const name of [
+    'DEFAULT_ECDH_CURVE',
+    'DEFAULT_MAX_VERSION',
+    'DEFAULT_MIN_VERSION',
+    'DEFAULT_CIPHERS',
+    'CLIENT_RENEG_LIMIT',
+    'CLIENT_RENEG_WINDOW',
+  ] as const) {
+    Object.defineProperty(face, name, {
+      get: () => settings[name],
+      set: (v) => {
+        settings[name] = v;
+      },
+      enumerable: true,
+    });
+  }
+  return face;
+}
