@@ -16,9 +16,10 @@ import { type NetModule, netFor } from './net.js';
 /**
  * Node's own node:http, asked for by this file's name: under lonet/register a test runner
  * that loads lonet through its own module runner (vitest) would otherwise hand lonet its
- * own face, and the face's Agent would extend itself.
+ * own face, and the face's Agent would extend itself. Asked for when a face is made, not
+ * when this file loads: the browser page loads it and has no node:module.
  */
-const nodeHttp = createRequire(import.meta.url)('node:http') as typeof http;
+const realHttp = () => createRequire(import.meta.url)('node:http') as typeof http;
 
 type RequestArgs = Parameters<typeof http.request>;
 
@@ -41,6 +42,7 @@ export interface HttpModule {
 }
 
 export function httpFor(net: Net, netm: NetModule = netFor(net)): HttpModule {
+  const nodeHttp = realHttp();
   /**
    * The face's Agent: Node's, with createConnection dialling through the namespace. Node's
    * is net.createConnection itself, so it takes every form and option net.connect does

@@ -11,8 +11,11 @@ import type { Namespace } from './namespace.js';
 import type { Socket } from './net.js';
 import { exemptHostHandles } from './strict.js';
 
-/** Node's own node:net, as http.ts gets node:http: never a face, whatever loaded this file. */
-const hostNet = createRequire(import.meta.url)('node:net') as typeof NodeNet;
+/**
+ * Node's own node:net, as http.ts gets node:http: never a face, whatever loaded this file;
+ * asked for when a port is published (the browser page has no node:module).
+ */
+const hostNet = () => createRequire(import.meta.url)('node:net') as typeof NodeNet;
 
 export interface PublishOptions {
   /** The host port; the namespace's port by default, 0 for any free one. */
@@ -47,7 +50,7 @@ export function publish(ns: Namespace, port: number, opts: PublishOptions = {}):
   const address = opts.address ?? '127.0.0.1';
   const open = new Set<NodeNet.Socket>();
   const server = exemptHostHandles(() =>
-    hostNet.createServer({ allowHalfOpen: true }, (host) => {
+    hostNet().createServer({ allowHalfOpen: true }, (host) => {
       open.add(host);
       host.on('close', () => open.delete(host));
       const inner = ns.net.connect({ port, host: address, allowHalfOpen: true });
