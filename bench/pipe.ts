@@ -19,6 +19,19 @@ const servers = new Map<number, PipeServer>();
 const datagrams = new Map<number, PipeDgram>();
 let nextPort = 30000;
 
+/**
+ * The next free port, wrapping within 30000–65535 as an ephemeral range does: a long run
+ * (tcp-connect) opens more connections than there are ports, and http2.connect's URL
+ * rejects a port above 65535.
+ */
+function allocPort(): number {
+  for (;;) {
+    const p = nextPort;
+    nextPort = nextPort >= 65535 ? 30000 : nextPort + 1;
+    if (!servers.has(p) && !datagrams.has(p)) return p;
+  }
+}
+
 function deliver(to: PipeSocket, chunk: Buffer | null): void {
   if (to.destroyed) return;
   to.touch();
@@ -136,7 +149,7 @@ class PipeServer extends EventEmitter {
   listen(port = 0, ...rest: unknown[]): this {
     const cb = rest.find((a) => typeof a === 'function') as (() => void) | undefined;
     if (cb !== undefined) this.once('listening', cb);
-    this.port = port === 0 ? nextPort++ : port;
+    this.port = port === 0 ? allocPort() : port;
     servers.set(this.port, this);
     // Like a listening handle, it keeps the process alive.
     this.#timer = setInterval(() => {}, 2 ** 30);
@@ -166,7 +179,7 @@ function connect(opts: { port: number } | number, ...rest: unknown[]): PipeSocke
   if (cb !== undefined) client.once('connect', cb);
   client.connecting = true;
   client.remotePort = port;
-  client.localPort = nextPort++;
+  client.localPort = allocPort();
   setImmediate(() => {
     const server = servers.get(port);
     if (server === undefined) {
@@ -204,7 +217,7 @@ class PipeDgram extends EventEmitter {
   bind(port = 0, ...rest: unknown[]): this {
     const cb = rest.find((a) => typeof a === 'function') as (() => void) | undefined;
     if (cb !== undefined) this.once('listening', cb);
-    this.port = port === 0 ? nextPort++ : port;
+    this.port = port === 0 ? allocPort() : port;
     datagrams.set(this.port, this);
     process.nextTick(() => this.emit('listening'));
     return this;
