@@ -1,12 +1,12 @@
 /**
  * `npm run bench`: every scenario over lonet and over Node's node:net / node:dgram /
- * node:http on the kernel's 127.0.0.1, in the same process run: a warm-up, several
+ * node:http / node:https / node:http2 on the kernel's 127.0.0.1, in the same process run: a warm-up, several
  * repetitions, the median, and the ratio lonet/kernel. A third side, `pipe`, runs the same
  * scenario over in-memory pipes with no stack at all (bench/pipe.ts): the most any
  * in-process stack could reach through Node's streams and event loop, so `ceiling`
  * (pipe/kernel) bounds every ratio. Then idle connections' heap, and the scaling table.
  *
- *   npm run bench [-- --quick] [-- --smoke] [-- --json FILE] [-- --only tcp-rr,udp-rr,idle-conns,scaling]
+ *   npm run bench [-- --quick] [-- --smoke] [-- --json FILE] [-- --only tcp-rr,https-rr,h2-rr,idle-conns,scaling]
  */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -20,6 +20,7 @@ import {
   lonetStack,
   pipeStack,
   type RunOpts,
+  removeBenchCerts,
   type Scenario,
   scenarios,
 } from './scenarios.js';
@@ -150,6 +151,7 @@ async function main(): Promise<void> {
       ceiling: pipe !== null && kernel !== null ? pipe / kernel : null,
     });
   }
+  removeBenchCerts();
   if (!values['no-idle'] && (only === undefined || only.includes('idle-conns'))) {
     for (const n of smoke ? [200] : [10_000, 100_000]) {
       const label = n >= 1000 ? `${n / 1000}k` : String(n);

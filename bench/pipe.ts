@@ -1,5 +1,6 @@
 /**
- * The ceiling of the table: the same node:net / node:dgram / node:http surface over
+ * The ceiling of the table: the same node:net / node:dgram / node:http / node:https /
+ * node:http2 surface (TLS by Node's own OpenSSL over the pipe) over
  * in-memory pipes with no network stack at all. A write is handed to the peer Duplex on the
  * next turn of the event loop (setImmediate, where libuv would report the read); a datagram
  * likewise. There is no TCP, IP, device or accounting behind it, so no in-process stack that
@@ -8,11 +9,28 @@
  */
 import { EventEmitter } from 'node:events';
 import * as http from 'node:http';
+import * as http2 from 'node:http2';
+import * as https from 'node:https';
+import type * as net from 'node:net';
 import { Duplex } from 'node:stream';
+import * as tls from 'node:tls';
 
 const servers = new Map<number, PipeServer>();
 const datagrams = new Map<number, PipeDgram>();
 let nextPort = 30000;
+
+/**
+ * The next free port, wrapping within 30000–65535 as an ephemeral range does: a long run
+ * (tcp-connect) opens more connections than there are ports, and http2.connect's URL
+ * rejects a port above 65535.
+ */
+function allocPort(): number {
+  for (;;) {
+    const p = nextPort;
+    nextPort = nextPort >= 65535 ? 30000 : nextPort + 1;
+    if (!servers.has(p) && !datagrams.has(p)) return p;
+  }
+}
 
 function deliver(to: PipeSocket, chunk: Buffer | null): void {
   if (to.destroyed) return;
@@ -131,7 +149,7 @@ class PipeServer extends EventEmitter {
   listen(port = 0, ...rest: unknown[]): this {
     const cb = rest.find((a) => typeof a === 'function') as (() => void) | undefined;
     if (cb !== undefined) this.once('listening', cb);
-    this.port = port === 0 ? nextPort++ : port;
+    this.port = port === 0 ? allocPort() : port;
     servers.set(this.port, this);
     // Like a listening handle, it keeps the process alive.
     this.#timer = setInterval(() => {}, 2 ** 30);
@@ -161,7 +179,7 @@ function connect(opts: { port: number } | number, ...rest: unknown[]): PipeSocke
   if (cb !== undefined) client.once('connect', cb);
   client.connecting = true;
   client.remotePort = port;
-  client.localPort = nextPort++;
+  client.localPort = allocPort();
   setImmediate(() => {
     const server = servers.get(port);
     if (server === undefined) {
@@ -199,7 +217,7 @@ class PipeDgram extends EventEmitter {
   bind(port = 0, ...rest: unknown[]): this {
     const cb = rest.find((a) => typeof a === 'function') as (() => void) | undefined;
     if (cb !== undefined) this.once('listening', cb);
-    this.port = port === 0 ? nextPort++ : port;
+    this.port = port === 0 ? allocPort() : port;
     datagrams.set(this.port, this);
     process.nextTick(() => this.emit('listening'));
     return this;
@@ -233,8 +251,13 @@ class PipeAgent extends http.Agent {
   }
 }
 
-function createHttpServer(...args: unknown[]): http.Server {
-  const server = http.createServer(...(args as Parameters<typeof http.createServer>));
+/**
+ * A node server (http, https, or http2's secure server) fed by a pipe listener: each pipe
+ * connection is handed to it with emit('connection'), where node:tls wraps the Duplex
+ * (JSStreamSocket) as it would a kernel socket.
+ */
+function onPipe<S extends net.Server>(server: S): S {
+  const close = server.close.bind(server);
   const inner = createServer({ allowHalfOpen: true }, (s: PipeSocket) => server.emit('connection', s));
   inner.on('listening', () => server.emit('listening'));
   server.listen = ((...a: unknown[]) => {
@@ -244,15 +267,51 @@ function createHttpServer(...args: unknown[]): http.Server {
   server.address = () => inner.address();
   server.close = ((cb?: () => void) => {
     inner.close();
-    http.Server.prototype.close.call(server);
+    close();
     process.nextTick(() => cb?.());
     return server;
   }) as typeof server.close;
   return server;
 }
 
+function createHttpServer(...args: unknown[]): http.Server {
+  return onPipe(http.createServer(...(args as Parameters<typeof http.createServer>)));
+}
+
+/** https.Agent whose connections are node:tls over a pipe, not over a kernel socket. */
+class PipeHttpsAgent extends https.Agent {
+  override createConnection(options: tls.ConnectionOptions): Duplex {
+    return tls.connect({ ...options, socket: connect({ port: Number(options.port) }) as unknown as net.Socket });
+  }
+}
+
+function createHttpsServer(...args: unknown[]): https.Server {
+  return onPipe(https.createServer(...(args as Parameters<typeof https.createServer>)));
+}
+
+function createSecureHttp2Server(...args: unknown[]): http2.Http2SecureServer {
+  return onPipe(
+    (http2.createSecureServer as (...a: unknown[]) => http2.Http2SecureServer)(...args) as unknown as net.Server,
+  ) as unknown as http2.Http2SecureServer;
+}
+
+/** http2.connect over node:tls over a pipe (ALPN h2, as http2.connect asks for itself). */
+function connectHttp2(authority: string | URL, options?: http2.SecureClientSessionOptions): http2.ClientHttp2Session {
+  return http2.connect(authority, {
+    ...options,
+    createConnection: (url: URL) =>
+      tls.connect({
+        ...(options as tls.ConnectionOptions),
+        socket: connect({ port: Number(url.port) }) as unknown as net.Socket,
+        ALPNProtocols: ['h2'],
+      }),
+  });
+}
+
 export const pipe = {
   net: { createServer, connect },
   dgram: { createSocket: () => new PipeDgram() },
   http: { createServer: createHttpServer, request: http.request, Agent: PipeAgent },
+  https: { createServer: createHttpsServer, request: https.request, Agent: PipeHttpsAgent },
+  http2: { createSecureServer: createSecureHttp2Server, connect: connectHttp2 },
 };

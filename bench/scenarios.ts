@@ -9,11 +9,14 @@ import * as dgram from 'node:dgram';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
+import * as http2 from 'node:http2';
+import * as https from 'node:https';
 import * as net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import { Namespace } from '../src/api/namespace.js';
+import { type Certs, makeCerts } from '../test/helpers/certs.js';
 import { pipe } from './pipe.js';
 
 /** What both sides offer: node:net, node:dgram and node:http, or a namespace's faces. */
@@ -22,6 +25,8 @@ export interface Stack {
   net: Pick<typeof net, 'createServer' | 'connect'>;
   dgram: Pick<typeof dgram, 'createSocket'>;
   http: Pick<typeof http, 'createServer' | 'request' | 'Agent'>;
+  https: Pick<typeof https, 'createServer' | 'request' | 'Agent'>;
+  http2: Pick<typeof http2, 'createSecureServer' | 'connect'>;
   /** The lonet namespace (lonet side only). */
   ns?: Namespace;
 }
@@ -32,14 +37,19 @@ export function lonetStack(ns = new Namespace()): Stack {
     net: ns.net as unknown as Stack['net'],
     dgram: ns.dgram as unknown as Stack['dgram'],
     http: ns.http as unknown as Stack['http'],
+    https: ns.https as unknown as Stack['https'],
+    http2: ns.http2 as unknown as Stack['http2'],
     ns,
   };
 }
 
-export const kernelStack: Stack = { kind: 'kernel', net, dgram, http };
+export const kernelStack: Stack = { kind: 'kernel', net, dgram, http, https, http2 };
 
 /** No stack at all: Node's machinery alone over in-memory pipes (bench/pipe.ts), the ceiling. */
-export const pipeStack: Stack = { kind: 'pipe', ...(pipe as unknown as Pick<Stack, 'net' | 'dgram' | 'http'>) };
+export const pipeStack: Stack = {
+  kind: 'pipe',
+  ...(pipe as unknown as Pick<Stack, 'net' | 'dgram' | 'http' | 'https' | 'http2'>),
+};
 
 export interface RunOpts {
   /** Length of one measured window. */
@@ -65,13 +75,13 @@ type AnyServer = net.Server;
 const ignore = () => {};
 type AnySocket = net.Socket;
 
-async function listen(server: AnyServer | http.Server, port = 0): Promise<number> {
+async function listen(server: AnyServer | http.Server | http2.Http2SecureServer, port = 0): Promise<number> {
   server.listen(port, '127.0.0.1');
   await once(server, 'listening');
   return (server.address() as net.AddressInfo).port;
 }
 
-async function closeServer(server: AnyServer | http.Server): Promise<void> {
+async function closeServer(server: AnyServer | http.Server | http2.Http2SecureServer): Promise<void> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
 }
 
@@ -323,34 +333,117 @@ const pingFlood: Scenario = {
 
 // ---- HTTP ----
 
-const httpRr: Scenario = {
-  name: 'http-rr',
+/**
+ * Requests one after another on one keep-alive connection (node:http's or node:https's
+ * Agent with maxSockets 1): the same client and server code for http-rr and https-rr.
+ */
+async function keepAliveRr(
+  mod: Stack['http'] | Stack['https'],
+  tlsOpts: { key: string; cert: string; ca: string } | null,
+  o: RunOpts,
+): Promise<number> {
+  const body = Buffer.from('ok\n');
+  const handler = (_req: http.IncomingMessage, res: http.ServerResponse) => {
+    res.setHeader('content-type', 'text/plain');
+    res.end(body);
+  };
+  const server =
+    tlsOpts === null
+      ? (mod as Stack['http']).createServer(handler)
+      : (mod as Stack['https']).createServer({ key: tlsOpts.key, cert: tlsOpts.cert }, handler);
+  const port = await listen(server);
+  const ca = tlsOpts === null ? {} : { ca: tlsOpts.ca };
+  const agent = new mod.Agent({ keepAlive: true, maxSockets: 1, ...ca });
+  let count = 0;
+  let stop = false;
+  const one = () =>
+    new Promise<void>((resolve, reject) => {
+      const req = mod.request({ host: '127.0.0.1', port, path: '/', agent, ...ca }, (res) => {
+        res.resume();
+        res.on('end', () => resolve());
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  const loop = (async () => {
+    while (!stop) {
+      await one();
+      count++;
+    }
+  })();
+  await sleep(Math.min(50, o.ms / 4));
+  const c0 = count;
+  const t0 = performance.now();
+  await sleep(o.ms);
+  const n = count - c0;
+  const secs = (performance.now() - t0) / 1000;
+  stop = true;
+  await loop;
+  agent.destroy();
+  await closeServer(server);
+  return n / secs;
+}
+
+const httpRr: Scenario = { name: 'http-rr', unit: 'requests/s', run: (stack, o) => keepAliveRr(stack.http, null, o) };
+
+// ---- TLS: https and http2 (Node's OpenSSL and nghttp2 on every side) ----
+
+let certs: Certs | undefined;
+/** Made by the openssl CLI once, on the first TLS scenario, into a temp dir main removes. */
+export function benchCerts(): Certs {
+  certs ??= makeCerts();
+  return certs;
+}
+export function removeBenchCerts(): void {
+  certs?.cleanup();
+}
+
+const httpsRr: Scenario = {
+  name: 'https-rr',
+  unit: 'requests/s',
+  run: (stack, o) => {
+    const c = benchCerts();
+    return keepAliveRr(stack.https, { key: c.key, cert: c.cert, ca: c.ca }, o);
+  },
+};
+
+/** Requests kept in flight on the one http2 session. */
+const H2_STREAMS = 16;
+
+const h2Rr: Scenario = {
+  name: 'h2-rr',
   unit: 'requests/s',
   async run(stack, o) {
+    const c = benchCerts();
     const body = Buffer.from('ok\n');
-    const server = stack.http.createServer((_req, res) => {
-      res.setHeader('content-type', 'text/plain');
-      res.end(body);
+    const server = stack.http2.createSecureServer({ key: c.key, cert: c.cert });
+    server.on('stream', (stream) => {
+      stream.on('error', ignore);
+      stream.respond({ ':status': 200, 'content-type': 'text/plain' });
+      stream.end(body);
     });
+    server.on('sessionError', ignore);
     const port = await listen(server);
-    const agent = new stack.http.Agent({ keepAlive: true, maxSockets: 1 });
+    const session = stack.http2.connect(`https://127.0.0.1:${port}`, { ca: c.ca });
+    session.on('error', ignore);
+    await once(session, 'connect');
     let count = 0;
     let stop = false;
     const one = () =>
       new Promise<void>((resolve, reject) => {
-        const req = stack.http.request({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
-          res.resume();
-          res.on('end', () => resolve());
-        });
+        const req = session.request({ ':path': '/' });
         req.on('error', reject);
+        req.resume();
+        req.on('end', () => resolve());
         req.end();
       });
-    const loop = (async () => {
+    // H2_STREAMS loops, each with one request outstanding: 16 streams in flight at all times.
+    const loops = Array.from({ length: H2_STREAMS }, async () => {
       while (!stop) {
         await one();
         count++;
       }
-    })();
+    });
     await sleep(Math.min(50, o.ms / 4));
     const c0 = count;
     const t0 = performance.now();
@@ -358,8 +451,8 @@ const httpRr: Scenario = {
     const n = count - c0;
     const secs = (performance.now() - t0) / 1000;
     stop = true;
-    await loop;
-    agent.destroy();
+    await Promise.all(loops);
+    await new Promise<void>((resolve) => session.close(() => resolve()));
     await closeServer(server);
     return n / secs;
   },
@@ -438,4 +531,4 @@ export async function idleConns(stack: Stack, conns: number, progress?: (done: n
   return per;
 }
 
-export const scenarios: Scenario[] = [tcpBulk, tcpRr, tcpConnect, udp64b, udpRr, pingFlood, httpRr];
+export const scenarios: Scenario[] = [tcpBulk, tcpRr, tcpConnect, udp64b, udpRr, pingFlood, httpRr, httpsRr, h2Rr];

@@ -32,7 +32,18 @@ test('npm run bench -- --smoke runs every scenario over lonet, the kernel and th
     ceiling?: number | null;
   }[];
   const names = rows.map((r) => r.name);
-  for (const n of ['tcp-bulk', 'tcp-rr', 'tcp-connect', 'udp-64b', 'udp-rr', 'ping-flood', 'http-rr', 'idle-conns 200'])
+  for (const n of [
+    'tcp-bulk',
+    'tcp-rr',
+    'tcp-connect',
+    'udp-64b',
+    'udp-rr',
+    'ping-flood',
+    'http-rr',
+    'https-rr',
+    'h2-rr',
+    'idle-conns 200',
+  ])
     assert.ok(names.includes(n), `${n} in ${names.join(', ')}`);
   for (const r of rows) {
     assert.ok(typeof r.lonet === 'number' && r.lonet > 0, `${r.name} lonet: ${r.lonet}`);
