@@ -263,3 +263,24 @@ test('ns.net works in the page: an echo server and a client through window.lonet
   })()`);
   assert.deepEqual(result, { reply: 'HELLO OVER LONET', closed: true, remote: '127.0.0.1:7007' });
 });
+
+test(
+  'TLS stays Node-only: in the page, ns.tls, ns.https and ns.http2 throw one ERR_NOT_SUPPORTED that says so',
+  { skip },
+  async () => {
+    const errors = await page.evaluate<[string, string][]>(`(() => ['tls', 'https', 'http2'].map((face) => {
+    try {
+      void window.lonet[face];
+      return [face, 'no error'];
+    } catch (e) {
+      return [face, e.code + ': ' + e.message];
+    }
+  }))()`);
+    for (const [face, text] of errors) {
+      assert.match(
+        text,
+        new RegExp(`^ERR_NOT_SUPPORTED: ns\\.${face} is Node-only: lonet's TLS is Node's own OpenSSL`),
+      );
+    }
+  },
+);
