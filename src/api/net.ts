@@ -474,8 +474,9 @@ export class Socket extends Duplex {
     this.#attach(sk);
     if (opts.noDelay) sk.setNoDelay(true);
     if (opts.keepAlive) sk.setKeepAlive(true, Math.ceil((opts.keepAliveInitialDelay ?? 0) / 1000));
-    if (opts.localAddress !== undefined || opts.localPort !== undefined) {
-      const local = opts.localAddress !== undefined ? toAddr(opts.localAddress).addr : new Uint8Array(16);
+    // null is no local address, as net.Socket reads it (undici passes localAddress: null).
+    if (opts.localAddress != null || opts.localPort != null) {
+      const local = opts.localAddress != null ? toAddr(opts.localAddress).addr : new Uint8Array(16);
       const r = sk.bind(family === 4 ? local : local, opts.localPort ?? 0);
       if (r < 0) {
         this.destroy(sysErr(-r, 'bind', opts.localAddress ?? (family === 4 ? '0.0.0.0' : '::'), opts.localPort));

@@ -146,15 +146,15 @@ export function builtinName(specifier: string): string | undefined {
   return Object.hasOwn(FACES, name) ? name : undefined;
 }
 
-/** lonet's own files, and the undici it loaded: they keep Node's real modules. */
+/**
+ * lonet's own files keep Node's real modules. undici does not: it is the program's too (one
+ * copy in node_modules), and an undici Agent the program makes dials with node:net and
+ * node:tls, which must be the faces. lonet's own dispatcher brings its own connector.
+ */
 function ownRoots(): string[] {
   const here = dirname(fileURLToPath(import.meta.url));
   const pkgRoot = dirname(dirname(here));
-  const roots = [`${pkgRoot}/src/`, `${pkgRoot}/dist/`];
-  try {
-    roots.push(dirname(createRequire(import.meta.url).resolve('undici')));
-  } catch {}
-  return roots;
+  return [`${pkgRoot}/src/`, `${pkgRoot}/dist/`];
 }
 
 function patchRequire(faces: Record<string, object>, roots: readonly string[]): void {

@@ -71,6 +71,7 @@ test("lonet run: node:https, fetch with a caller's undici Agent { connect: { ca 
         'node:https -> /node-https over TLSv1.3 from 127.0.0.1',
         'fetch -> 200 /fetch-with-agent over TLSv1.3 from 127.0.0.1',
         'undici.request -> 200 /undici-request over TLSv1.3 from 127.0.0.1',
+        'undici.request with its own Agent -> 200 /undici-own-agent over TLSv1.3 from 127.0.0.1',
         'host handles: {"TCPWRAP":0,"TCPSERVERWRAP":0,"UDPWRAP":0}',
         '',
       ].join('\n'),
