@@ -31,6 +31,7 @@ import { Shell } from '../shell.js';
 import {
   buildInbound,
   type Endpoints,
+  flagBits,
   type LivePacket,
   liveString,
   optionBytes,
@@ -583,23 +584,7 @@ export class Run {
         : `live packet field ${name}: expected: ${want} (0x${want.toString(16)}) vs actual: ${got} (0x${got.toString(16)})`;
     const optLen = spec.options === null ? p.optionBytes.length : scriptOptionLen(spec);
     const tcpLen = 20 + optLen + spec.len;
-    const bits = (() => {
-      let f = 0;
-      for (const c of spec.flags)
-        f |=
-          {
-            F: TCPHDR.FIN,
-            S: TCPHDR.SYN,
-            R: TCPHDR.RST,
-            P: TCPHDR.PSH,
-            '.': TCPHDR.ACK,
-            U: TCPHDR.URG,
-            E: TCPHDR.ECE,
-            W: TCPHDR.CWR,
-            A: TCPHDR.AE,
-          }[c] ?? 0;
-      return f;
-    })();
+    const bits = flagBits(spec.flags);
     const flag = (name: string, bit: number) => field(name, bits & bit ? 1 : 0, p.flags & bit ? 1 : 0);
     const checks: (() => string | null)[] = p.v4
       ? [
