@@ -11,7 +11,6 @@ import {
   answersOf,
   type DnsErrorCode,
   defaultServers,
-  etcOf,
   getaddrinfo,
   type NameServer,
   query,
