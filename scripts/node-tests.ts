@@ -1,11 +1,11 @@
 /**
- * `npm run node-tests -- NODE_SRC [--module net|dgram|http] [--jobs N] [--timeout S] [--json FILE]
+ * `npm run node-tests -- NODE_SRC [--module net|dgram|http|tls|https|http2] [--jobs N] [--timeout S] [--json FILE]
  *  [--baseline FILE] [PATTERN]`: Node's own core tests for the faces, run once on plain node and
  * once over `lonet run`.
  *
  * NODE_SRC is a Node source tree (or its test/ folder) of the major that runs this script:
- * test/parallel/test-net-*, test-dgram-*, test-http-* and test-http.js with test/common beside
- * them. Tests that need node flags (`// Flags:`) or another process (child_process, cluster,
+ * test/parallel/test-net-*, test-dgram-*, test-http-*, test-http.js, test-tls-*, test-https-*
+ * and test-http2-* with test/common beside them. Tests that need node flags (`// Flags:`) or another process (child_process, cluster,
  * workers) are left out: a child is plain node, outside the namespace. A test that skips
  * itself on plain node (`1..0 # Skipped`) tests nothing here and is not counted.
  *
@@ -21,13 +21,13 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-const MODULES = ['net', 'dgram', 'http'] as const;
+const MODULES = ['net', 'dgram', 'http', 'tls', 'https', 'http2'] as const;
 type ModuleName = (typeof MODULES)[number];
 
-const USAGE = `usage: npm run node-tests -- NODE_SRC [--module net|dgram|http] [--jobs N] [--timeout S]
+const USAGE = `usage: npm run node-tests -- NODE_SRC [--module net|dgram|http|tls|https|http2] [--jobs N] [--timeout S]
                               [--json FILE] [--baseline FILE] [PATTERN]
   NODE_SRC          a Node source tree (or its test/ folder) of this node's major version
-  --module M        only test-M-* (repeatable; default net, dgram and http)
+  --module M        only test-M-* (repeatable; default all six)
   --jobs N          tests run at once (default 2)
   --timeout S       seconds a run may take (default 30)
   --json FILE       write every result to FILE
