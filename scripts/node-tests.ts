@@ -121,6 +121,7 @@ interface Run {
 }
 
 let runSeq = 0;
+const tmpId = (id: number) => `lonet${process.pid}-${id}`;
 
 function runOne(file: string, side: 'node' | 'lonet'): Promise<Run> {
   const id = runSeq++;
@@ -133,8 +134,9 @@ function runOne(file: string, side: 'node' | 'lonet'): Promise<Run> {
   return new Promise((done) => {
     const child = spawn(process.execPath, args, {
       cwd: repo,
-      // Each run its own test/.tmp.* (tmpdir.refresh() empties it), and no inherited test ids.
-      env: { ...process.env, TEST_THREAD_ID: `lonet${id}`, TEST_SERIAL_ID: '', LONET_NODE_TESTS_REPORT: report },
+      // Each run its own test/.tmp.* (tmpdir.refresh() empties it; the pid keeps two runners on
+      // one tree apart), and no inherited test ids.
+      env: { ...process.env, TEST_THREAD_ID: tmpId(id), TEST_SERIAL_ID: '', LONET_NODE_TESTS_REPORT: report },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
@@ -162,7 +164,7 @@ function runOne(file: string, side: 'node' | 'lonet'): Promise<Run> {
       }
       const skipped = code === 0 && /^1\.\.0 # Skipped/m.test(out);
       const ok = code === 0 && !timedOut && (side === 'node' || hostSockets === null);
-      rmSync(join(testDir, `.tmp.lonet${id}`), { recursive: true, force: true });
+      rmSync(join(testDir, `.tmp.${tmpId(id)}`), { recursive: true, force: true });
       done({
         ok,
         code,
