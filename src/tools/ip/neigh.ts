@@ -68,9 +68,10 @@ interface NeighFilter {
 }
 
 function parseFilter(ctx: IpContext, args: string[], flush: boolean): NeighFilter {
-  // Listing skips NOARP entries unless asked; flush also spares PERMANENT ones.
+  // Listing skips NOARP entries unless asked; flush also spares PERMANENT ones but takes
+  // entries in no state at all (bit 0x100 of the filter stands for NUD_NONE).
   const f: NeighFilter = {
-    state: flush ? ~(NUD.PERMANENT | NUD.NOARP) & 0xff : 0xff & ~NUD.NOARP,
+    state: flush ? ~(NUD.PERMANENT | NUD.NOARP) : 0xff & ~NUD.NOARP,
     ifindex: 0,
     prefix: null,
   };
@@ -86,7 +87,8 @@ function parseFilter(ctx: IpContext, args: string[], flush: boolean): NeighFilte
       const v = nextArg(ctx, args, i++);
       const s = nudA2n(v);
       if (s === null) invarg(ctx, 'nud state is bad', v);
-      f.state = nudGiven ? f.state | s : s;
+      const bit = s === NUD.NONE ? 0x100 : s;
+      f.state = nudGiven ? f.state | bit : bit;
       if (s === 0xff) f.state = ~0;
       nudGiven = true;
     } else if (a === 'all' || matches(a, 'unused') || a === 'proxy') {
@@ -112,7 +114,7 @@ function inPrefix(key: Uint8Array, p: InetPrefix): boolean {
 function passes(n: Neighbour, f: NeighFilter): boolean {
   if (f.ifindex !== 0 && n.dev.ifindex !== f.ifindex) return false;
   if (f.prefix !== null && !inPrefix(n.key, f.prefix)) return false;
-  if (n.nudState === NUD.NONE) return f.state === ~0;
+  if (n.nudState === NUD.NONE) return (f.state & 0x100) !== 0;
   return (n.nudState & f.state) !== 0;
 }
 
