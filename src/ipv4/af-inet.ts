@@ -4,13 +4,11 @@
  * counters and its net.ipv4 sysctls; the kernel follows address and device events.
  */
 
-import { NETDEV } from '../core/if.js';
-import { NeighTable } from '../core/neighbour.js';
-import { registerNetdeviceNotifier } from '../core/netdevice.js';
 import { E } from '../include/errno.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { intSysctl, parseProcInt, type SysctlEntry } from '../kernel/sysctl.js';
 import { type Net, type PernetOperations, registerPernetSubsys } from '../net/net.js';
+import { arpInit, arpNetSysctlsRegister, arpTblNew } from './arp.js';
 import { ipFibInit } from './fib-frontend.js';
 import { fib4DefaultRules } from './fib-rules.js';
 import { icmpInit } from './icmp.js';
@@ -31,10 +29,11 @@ const ipv4NetOps: PernetOperations = {
       rtGenid: 0,
       sysctl: ipv4SysctlDefaults(),
       mib: ipv4MibNew(),
-      arpTbl: new NeighTable('inet'),
+      arpTbl: arpTblNew(net.kernel),
       pingGroupRange: [1, 0],
       ipLocalPortRange: [32768, 60999],
     };
+    arpNetSysctlsRegister(net);
   },
 };
 
@@ -103,10 +102,5 @@ export function inetInit(kernel: Kernel): void {
   ipInputInit(kernel);
   icmpInit(kernel);
   ipFragmentInit();
-  // arp_netdev_event(): a device going down or away takes its neighbour entries with it.
-  registerNetdeviceNotifier(kernel, (event, dev) => {
-    if ((event === NETDEV.DOWN || event === NETDEV.UNREGISTER) && dev.net?.ipv4 !== undefined) {
-      dev.net.ipv4.arpTbl.flushDev(dev);
-    }
-  });
+  arpInit(kernel);
 }

@@ -59,3 +59,35 @@ export function inLinuxWorld(lines: string[]): LinuxResult[] | undefined {
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/** What one line printed, on either side. */
+export interface WorldResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * The lines in a fresh lonet namespace and (when available) in a private Linux world,
+ * each result normalised, then compared line by line. Returns lonet's results.
+ */
+export async function compareWorlds(
+  lines: string[],
+  run: (line: string) => Promise<WorldResult>,
+  normalise: (s: string) => string,
+  assertEqual: (actual: WorldResult, expected: WorldResult, message: string) => void,
+  notCompared: ReadonlySet<number> = new Set(),
+): Promise<WorldResult[]> {
+  const shown = lonetLines(lines);
+  const mine: WorldResult[] = [];
+  for (const line of shown) mine.push(await run(line));
+  const linux = inLinuxWorld(lines);
+  const n = (r: WorldResult) => ({ code: r.code, stdout: normalise(r.stdout), stderr: normalise(r.stderr) });
+  if (linux !== undefined) {
+    for (const [i, want] of linux.entries()) {
+      if (notCompared.has(i)) continue;
+      assertEqual(n(mine[i] as WorldResult), n(want), `line ${i}: ${shown[i]}`);
+    }
+  }
+  return mine;
+}
