@@ -284,6 +284,8 @@ export class TcpSock extends Sock {
   // Options set by the application.
   nodelay = false;
   cork = false;
+  /** TCP_INQ (recvmsg_inq): each recvmsg() says in a TCP_CM_INQ cmsg how many bytes are left. */
+  recvmsgInq = false;
   keepalive = false;
   keepaliveTime = 0;
   keepaliveIntvl = 0;
