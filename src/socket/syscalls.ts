@@ -264,11 +264,12 @@ export class Process {
     if (flags & (MSG.OOB | MSG.ZEROCOPY | MSG.FASTOPEN)) return -E.EOPNOTSUPP;
     const nonblock = f.nonblock || (flags & MSG.DONTWAIT) !== 0;
     const more = (flags & MSG.MORE) !== 0;
+    const eor = (flags & MSG.EOR) !== 0;
     let sent = 0;
     return this.#sleep(() => {
       for (;;) {
         // Each piece but the last is followed by more, whatever the caller said.
-        const r = f.sk.sendmsg(data.subarray(sent), more);
+        const r = f.sk.sendmsg(data.subarray(sent), more, eor);
         if (r >= 0) {
           sent += r;
           if (sent === data.byteLength) return sent;

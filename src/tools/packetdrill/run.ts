@@ -1096,7 +1096,6 @@ export class Run {
   #send(fd: number, n: number, flags: number): number | Promise<number> {
     if (flags & MSG.ZEROCOPY) this.#fail('MSG_ZEROCOPY', 'MSG_ZEROCOPY');
     if (flags & MSG.FASTOPEN) this.#fail('MSG_FASTOPEN', 'Fast Open');
-    if (flags & MSG.EOR) this.#fail('MSG_EOR', 'MSG_EOR');
     return this.proc.send(fd, new Uint8Array(n), flags);
   }
 

@@ -440,6 +440,7 @@ export function tcpConnectInit(sk: TcpSock): void {
     len: 0,
     sacked: 0,
     txTime: -1,
+    eor: false,
   };
   sk.wq.push(syn);
   sk.wmemQueued += SKB_TCP_OVERHEAD;
@@ -600,13 +601,14 @@ function gsoBatch(sk: TcpSock, i: number, mss: number, max: number, corked: bool
     if (sk.inFlight + n >= sk.cwnd) break;
     const fin = (seg.flags & TCPHDR.FIN) !== 0;
     if (seqAfter(fin ? (seg.end - 1) >>> 0 : seg.end, wndEnd)) break;
-    if (seg.len < mss && !fin && n > 0) {
+    // A record's short last segment (MSG_EOR) ends this packet rather than starting the next.
+    if (seg.len < mss && !fin && !seg.eor && n > 0) {
       const tail = i + n === sk.wq.length - 1;
       if (!tail || corked) break;
       if (!force && !sk.nodelay && seqAfter(sk.sndSml, sk.sndUna)) break;
     }
     n++;
-    if (fin || seg.len < mss) break;
+    if (fin || seg.len < mss || seg.eor) break;
   }
   return Math.max(n, 1);
 }
@@ -643,6 +645,7 @@ export function tcpSendFin(sk: TcpSock): void {
       len: 0,
       sacked: 0,
       txTime: -1,
+      eor: false,
     });
     sk.wmemQueued += SKB_TCP_OVERHEAD;
   }
@@ -719,6 +722,7 @@ function splitSeg(sk: TcpSock, i: number, n: number): void {
     len: seg.len - n,
     sacked: 0,
     txTime: -1,
+    eor: false,
   };
   let left = n;
   const keep: Uint8Array[] = [];
@@ -736,6 +740,8 @@ function splitSeg(sk: TcpSock, i: number, n: number): void {
   seg.len = n;
   seg.end = (seg.seq + n) >>> 0;
   seg.flags &= ~TCPHDR.FIN;
+  rest.eor = seg.eor;
+  seg.eor = false;
   if (seg.txTime >= 0) {
     // Splitting a segment already sent: both halves are out, with the same marks.
     rest.txTime = seg.txTime;

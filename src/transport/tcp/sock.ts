@@ -86,6 +86,8 @@ export interface TxSeg {
   sacked: number;
   /** When it was last sent (ns), -1 if never. */
   txTime: number;
+  /** MSG_EOR ended a write here: no later data joins this segment's packet (TCP_SKB_CB(skb)->eor). */
+  eor: boolean;
 }
 
 /** One out-of-order range waiting for the hole before it. */
@@ -469,8 +471,9 @@ export class TcpSock extends Sock {
    * tcp_sendmsg(): queue what fits in the send buffer and push. Returns bytes taken
    * (possibly fewer than offered), -EAGAIN when the buffer is full, -EPIPE after
    * shutdown, or the pending error. The bytes are copied once, as copy_from_user.
+   * `eor` (MSG_EOR) ends a record once all of `data` is queued: nothing later is appended.
    */
-  sendmsg(data: Uint8Array, more = false): number {
+  sendmsg(data: Uint8Array, more = false, eor = false): number {
     return this.syscall(() => {
       const err = this.takeError();
       if (err !== 0) return err;
@@ -486,8 +489,17 @@ export class TcpSock extends Sock {
         // An index past the end is a slow load in V8: look only when there is a tail.
         const queued = this.wq.length;
         let tail = queued > 0 ? this.wq[queued - 1] : undefined;
-        if (tail === undefined || tail.txTime >= 0 || tail.len >= goal || tail.flags & TCPHDR.FIN) {
-          tail = { seq: this.writeSeq, end: this.writeSeq, flags: 0, data: [], len: 0, sacked: 0, txTime: -1 };
+        if (tail === undefined || tail.txTime >= 0 || tail.len >= goal || tail.flags & TCPHDR.FIN || tail.eor) {
+          tail = {
+            seq: this.writeSeq,
+            end: this.writeSeq,
+            flags: 0,
+            data: [],
+            len: 0,
+            sacked: 0,
+            txTime: -1,
+            eor: false,
+          };
           // tcp_add_write_queue_tail(): data on an empty queue starts the busy chrono.
           if (this.wq.length === 0 && this.busyStart < 0) this.busyStart = this.clock;
           this.wq.push(tail);
@@ -509,6 +521,7 @@ export class TcpSock extends Sock {
       if (copied === 0) return -E.EAGAIN;
       // tcp_mark_push(): the end of a write is pushed unless more follows.
       const last = this.wq[this.wq.length - 1];
+      if (eor && copied === data.byteLength && last !== undefined) last.eor = true;
       if (!more && last !== undefined && last.txTime < 0) {
         last.flags |= TCPHDR.PSH;
         this.pushedSeq = this.writeSeq;
