@@ -697,6 +697,8 @@ export function tcpInfoRecord(sk: TcpSock): TcpInfoRecord {
     tcpi_data_segs_out: i.dataSegsOut,
     tcpi_delivery_rate: i.deliveryRate,
     tcpi_busy_time: i.busyTime,
+    tcpi_rwnd_limited: i.rwndLimited,
+    tcpi_sndbuf_limited: i.sndbufLimited,
     tcpi_delivered: i.delivered,
     tcpi_bytes_sent: i.bytesSent,
     tcpi_bytes_retrans: i.bytesRetrans,

@@ -52,6 +52,8 @@ const PASSING = [
   'tcp_slow_start_slow-start-app-limited.pkt ipv6',
   'tcp_tcp_info_tcp-info-last_data_recv.pkt ipv4',
   'tcp_tcp_info_tcp-info-last_data_recv.pkt ipv6',
+  'tcp_tcp_info_tcp-info-rwnd-limited.pkt ipv4',
+  'tcp_tcp_info_tcp-info-rwnd-limited.pkt ipv6',
   'tcp_ts_recent_fin_tsval.pkt ipv4',
   'tcp_ts_recent_fin_tsval.pkt ipv6',
   'tcp_ts_recent_reset_tsval.pkt ipv4',

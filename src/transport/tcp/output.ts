@@ -28,6 +28,7 @@ import {
   type TcpSackBlock,
 } from '../../wire/tcp.js';
 import { mappedV4 } from '../udp.js';
+import { TCP_CHRONO, tcpChronoStart, tcpChronoStop } from './chrono.js';
 import type { NetnsTcp } from './netns.js';
 import {
   MAX_TCP_WINDOW,
@@ -532,6 +533,7 @@ export function tcpWriteXmit(sk: TcpSock, corked: boolean, force = false): void 
   const mss = tcpCurrentMss(sk);
   const gsoMax = tcpTsoSegs(sk, mss);
   let sent = false;
+  let rwndLimited = false;
   while (i < sk.wq.length) {
     tcpFitSeg(sk, i, mss);
     const seg = sk.wq[i] as TxSeg;
@@ -542,7 +544,10 @@ export function tcpWriteXmit(sk: TcpSock, corked: boolean, force = false): void 
     }
     const wndEnd = (sk.sndUna + sk.sndWnd) >>> 0;
     const dataEnd = fin ? (seg.end - 1) >>> 0 : seg.end;
-    if (seqAfter(dataEnd, wndEnd)) break;
+    if (seqAfter(dataEnd, wndEnd)) {
+      rwndLimited = true;
+      break;
+    }
     if (seg.len < sk.mssCache && !fin && !force && i === sk.wq.length - 1) {
       // tcp_nagle_check(): hold a partial segment while corked, or (Nagle, Minshall's
       // variant) while an earlier small segment is unacknowledged.
@@ -559,6 +564,13 @@ export function tcpWriteXmit(sk: TcpSock, corked: boolean, force = false): void 
     }
     sent = true;
   }
+  if (rwndLimited) tcpChronoStart(sk, TCP_CHRONO.RWND_LIMITED, sk.clock);
+  else tcpChronoStop(sk, TCP_CHRONO.RWND_LIMITED, sk.clock);
+  // tcp_cwnd_validate(): all sent, not cwnd-limited, and the writer is out of buffer: the
+  // send buffer is what holds the connection back.
+  if ((sent || sk.cwndLimited) && !sk.cwndLimited && i >= sk.wq.length && sk.nospace)
+    if (sk.state === TCP.ESTABLISHED || sk.state === TCP.CLOSE_WAIT)
+      tcpChronoStart(sk, TCP_CHRONO.SNDBUF_LIMITED, sk.clock);
   if (sk.packetsOut > 0) {
     if (sk.pendingTimer !== TIMER.RETRANS)
       inetCskResetXmitTimer(sk, TIMER.RETRANS, sk.rto, sent ? sk.mstamp : sk.clock);

@@ -19,6 +19,7 @@ import { Sock } from '../../socket/sock.js';
 import { IPPROTO } from '../../wire/ipv4.js';
 import { TCPHDR } from '../../wire/tcp.js';
 import { bindingsOverlap, isV4Mapped, mappedV4, v4Mapped } from '../udp.js';
+import { TCP_CHRONO, tcpChronoStart } from './chrono.js';
 import { type CongestionOps, tcpCongestion } from './cong.js';
 import { type NetnsTcp, tcpNet } from './netns.js';
 import {
@@ -249,12 +250,12 @@ export class TcpSock extends Sock {
    * (tcp_mstamp_refresh), shared by everything that segment does instead of a read each.
    */
   mstamp = 0;
-  /**
-   * tcp_chrono BUSY: when the write queue last went from empty to not (-1 while it is empty),
-   * and the time spent busy before that, for tcpi_busy_time (ss -i's busy:).
-   */
-  busyStart = -1;
-  busyTimeNs = 0;
+  /** tcp_chrono (chrono.ts): the running chronograph, since when (ns), and each one's total (ns). */
+  /** SOCK_NOSPACE: a write found the send buffer full (for the sndbuf-limited chronograph). */
+  nospace = false;
+  chronoType = 0;
+  chronoStart = 0;
+  readonly chronoStat: number[] = [0, 0, 0];
   backoff = 0;
   retransmits = 0;
   probesOut = 0;
@@ -501,7 +502,7 @@ export class TcpSock extends Sock {
             eor: false,
           };
           // tcp_add_write_queue_tail(): data on an empty queue starts the busy chrono.
-          if (this.wq.length === 0 && this.busyStart < 0) this.busyStart = this.clock;
+          if (this.wq.length === 0) tcpChronoStart(this, TCP_CHRONO.BUSY, this.clock);
           this.wq.push(tail);
           this.wmemQueued += SKB_TCP_OVERHEAD;
         }
@@ -518,6 +519,7 @@ export class TcpSock extends Sock {
           this.pushedSeq = this.writeSeq;
         }
       }
+      if (copied < data.byteLength) this.nospace = true;
       if (copied === 0) return -E.EAGAIN;
       // tcp_mark_push(): the end of a write is pushed unless more follows.
       const last = this.wq[this.wq.length - 1];
