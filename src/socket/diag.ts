@@ -109,6 +109,9 @@ export interface TcpInfo {
   deliveryRate: number;
   deliveryRateAppLimited: boolean;
   busyTime: number;
+  /** tcpi_rwnd_limited, tcpi_sndbuf_limited: µs of busy time the peer's window / the send buffer held data back. */
+  rwndLimited: number;
+  sndbufLimited: number;
   delivered: number;
   bytesSent: number;
   bytesRetrans: number;

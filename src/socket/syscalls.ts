@@ -43,6 +43,36 @@ export interface EpollEvent {
   data: number;
 }
 
+/** struct sock_extended_err (linux/errqueue.h), as IP_RECVERR / IPV6_RECVERR deliver it. */
+export interface SockExtendedErr {
+  errno: number;
+  origin: number;
+  type: number;
+  code: number;
+  info: number;
+  data: number;
+}
+
+/** struct scm_timestamping: software, (legacy), hardware times in clock ns; 0 = none. */
+export interface ScmTimestamping {
+  ts: [number, number, number];
+}
+
+/** A control message recvmsg(2) delivers (struct cmsghdr and its data). */
+export interface Cmsg {
+  level: number;
+  type: number;
+  /** An int (TCP_CM_INQ), or the struct the level and type name. */
+  data: number | ScmTimestamping | SockExtendedErr;
+}
+
+/** What recvmsg(2) fills in: the bytes, msg_flags and the control messages. */
+export interface MsgHdr {
+  data: Uint8Array;
+  flags: number;
+  control: Cmsg[];
+}
+
 /** A socket file: the socket and the file's own flags (f_flags). */
 export class SocketFile {
   nonblock = false;
@@ -234,11 +264,12 @@ export class Process {
     if (flags & (MSG.OOB | MSG.ZEROCOPY | MSG.FASTOPEN)) return -E.EOPNOTSUPP;
     const nonblock = f.nonblock || (flags & MSG.DONTWAIT) !== 0;
     const more = (flags & MSG.MORE) !== 0;
+    const eor = (flags & MSG.EOR) !== 0;
     let sent = 0;
     return this.#sleep(() => {
       for (;;) {
         // Each piece but the last is followed by more, whatever the caller said.
-        const r = f.sk.sendmsg(data.subarray(sent), more);
+        const r = f.sk.sendmsg(data.subarray(sent), more, eor);
         if (r >= 0) {
           sent += r;
           if (sent === data.byteLength) return sent;
@@ -272,6 +303,28 @@ export class Process {
       if (r === -E.EAGAIN && !nonblock) return AGAIN;
       return r;
     });
+  }
+
+  /**
+   * recvmsg(2): recv() plus what TCP puts in msg_control — TCP_CM_INQ when TCP_INQ is on
+   * (tcp_inq_hint: bytes left to read, 1 after a FIN so the reader keeps going).
+   */
+  recvmsg(fd: number, max: number, flags = 0): SysResult<MsgHdr | number> {
+    const f = this.#socketFile(fd);
+    if (typeof f === 'number') return f;
+    const sk = f.sk;
+    const then = (r: Uint8Array | number): MsgHdr | number => {
+      if (typeof r === 'number') return r;
+      const control: Cmsg[] = [];
+      if (sk.recvmsgInq) {
+        let inq = (sk.rcvNxt - sk.copiedSeq) | 0;
+        if (inq === 0 && sk.shutdown & SHUT.RCV) inq = 1;
+        control.push({ level: SOL.TCP, type: TCP_OPT.INQ, data: inq });
+      }
+      return { data: r, flags: 0, control };
+    };
+    const r = this.recv(fd, max, flags);
+    return r instanceof Promise ? r.then(then) : then(r);
   }
 
   /** shutdown(2): SHUT_RD 0, SHUT_WR 1, SHUT_RDWR 2. */
@@ -339,6 +392,10 @@ export class Process {
         case TCP_OPT.QUICKACK:
           sk.setQuickAck(n !== 0);
           return 0;
+        case TCP_OPT.INQ:
+          if (n < 0 || n > 1) return -E.EINVAL;
+          sk.recvmsgInq = n === 1;
+          return 0;
         case TCP_OPT.KEEPIDLE:
         case TCP_OPT.KEEPINTVL:
         case TCP_OPT.KEEPCNT:
@@ -388,6 +445,8 @@ export class Process {
           return sk.state === TCP.CLOSE || sk.state === TCP.LISTEN ? 536 : sk.mssCache;
         case TCP_OPT.INFO:
           return tcpInfoRecord(sk);
+        case TCP_OPT.INQ:
+          return sk.recvmsgInq ? 1 : 0;
         case TCP_OPT.CONGESTION:
           return sk.ca.name;
       }
@@ -638,6 +697,8 @@ export function tcpInfoRecord(sk: TcpSock): TcpInfoRecord {
     tcpi_data_segs_out: i.dataSegsOut,
     tcpi_delivery_rate: i.deliveryRate,
     tcpi_busy_time: i.busyTime,
+    tcpi_rwnd_limited: i.rwndLimited,
+    tcpi_sndbuf_limited: i.sndbufLimited,
     tcpi_delivered: i.delivered,
     tcpi_bytes_sent: i.bytesSent,
     tcpi_bytes_retrans: i.bytesRetrans,

@@ -140,6 +140,7 @@ export const SYMBOLS: ReadonlyMap<string, number> = new Map<string, number>([
   ...prefixed('SHUT_', SHUT_HOW),
   ...prefixed('F_', F),
   ...prefixed('O_', O),
+  ['TCP_CM_INQ', TCP_OPT.INQ],
   ['SIOCINQ', SIOC.INQ],
   ['SIOCOUTQ', SIOC.OUTQ],
   ['SIOCOUTQNSD', SIOC.OUTQNSD],

@@ -698,7 +698,13 @@ function tcpStats(o: Options, m: InetDiagMsg, t: TcpInfo): string {
   if (t.deliveryRate) out += ` delivery_rate ${sprintBw(o, t.deliveryRate * 8)}bps`;
   if (t.delivered) out += ` delivered:${t.delivered}`;
   if (t.deliveryRateAppLimited) out += ' app_limited';
-  if (t.busyTime) out += ` busy:${Math.floor(t.busyTime / 1000)}ms`;
+  if (t.busyTime) {
+    out += ` busy:${Math.floor(t.busyTime / 1000)}ms`;
+    if (t.rwndLimited)
+      out += ` rwnd_limited:${Math.floor(t.rwndLimited / 1000)}ms(${((100 * t.rwndLimited) / t.busyTime).toFixed(1)}%)`;
+    if (t.sndbufLimited)
+      out += ` sndbuf_limited:${Math.floor(t.sndbufLimited / 1000)}ms(${((100 * t.sndbufLimited) / t.busyTime).toFixed(1)}%)`;
+  }
   if (t.unacked) out += ` unacked:${t.unacked}`;
   if (t.retrans || t.totalRetrans) out += ` retrans:${t.retrans}/${t.totalRetrans}`;
   if (t.lost) out += ` lost:${t.lost}`;

@@ -36,6 +36,10 @@ const PASSING = [
   'tcp_fast_recovery_prr-ss-10pkt-lost-1.pkt ipv6',
   'tcp_fast_recovery_prr-ss-30pkt-lost1_4.pkt ipv4',
   'tcp_fast_recovery_prr-ss-30pkt-lost1_4.pkt ipv6',
+  'tcp_inq_client.pkt ipv4',
+  'tcp_inq_client.pkt ipv6',
+  'tcp_inq_server.pkt ipv4',
+  'tcp_inq_server.pkt ipv6',
   'tcp_nagle_sendmsg_msg_more.pkt ipv4',
   'tcp_nagle_sendmsg_msg_more.pkt ipv6',
   'tcp_nagle_sockopt_cork_nodelay.pkt ipv4',
@@ -48,6 +52,8 @@ const PASSING = [
   'tcp_slow_start_slow-start-app-limited.pkt ipv6',
   'tcp_tcp_info_tcp-info-last_data_recv.pkt ipv4',
   'tcp_tcp_info_tcp-info-last_data_recv.pkt ipv6',
+  'tcp_tcp_info_tcp-info-rwnd-limited.pkt ipv4',
+  'tcp_tcp_info_tcp-info-rwnd-limited.pkt ipv6',
   'tcp_ts_recent_fin_tsval.pkt ipv4',
   'tcp_ts_recent_fin_tsval.pkt ipv6',
   'tcp_ts_recent_reset_tsval.pkt ipv4',
@@ -122,5 +128,14 @@ test('a system call returning the wrong errno fails at its line', async () => {
   assert.match(
     r.err,
     /runtime error in connect call: Expected result 0 but got -1 with errno 115 \(Operation now in progress\)/,
+  );
+});
+
+test("a control message with the wrong data fails recvmsg with packetdrill's message", async () => {
+  const r = await runEdited('tcp_inq_server.pkt', 'cmsg_data=8000', 'cmsg_data=7000');
+  assert.equal(r.code, 1);
+  assert.match(
+    r.err,
+    /tcp_inq_server\.pkt:\d+: runtime error in recvmsg call: Bad data in cmsg 0: expected=7000 actual=8000/,
   );
 });

@@ -15,15 +15,17 @@ import { Kernel, Net } from '../../init.js';
 import { formatIpv6, inetPton6 } from '../../ipv6/addr.js';
 import type { VirtualClock } from '../../kernel/clock.js';
 import {
+  type Cmsg,
   type EpollEvent,
   type Linger,
+  type MsgHdr,
   type PollFd,
   Process,
   type SockAddr,
   type SockoptValue,
   tcpInfoRecord,
 } from '../../socket/syscalls.js';
-import { AF, MSG, SYMBOLS } from '../../socket/uapi.js';
+import { AF, MSG, SOL, SYMBOLS } from '../../socket/uapi.js';
 import { TCP } from '../../transport/tcp/sock.js';
 import { TCPHDR } from '../../wire/tcp.js';
 import type { Command, Output } from '../command.js';
@@ -156,6 +158,33 @@ function prefixLen(mask: Uint8Array): number {
 function equal(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
+
+/** sizeof(struct cmsghdr), struct sock_extended_err and struct scm_timestamping on x86_64. */
+const CMSG_HDR = 16;
+const SOCK_EE_LEN = 16;
+const SCM_TIMESTAMPING_LEN = 48;
+
+/** CMSG_SPACE(len): header and data, each aligned to 8 bytes. */
+function cmsgSpace(len: number): number {
+  return CMSG_HDR + ((len + 7) & ~7);
+}
+
+/** The data length of a control message lonet delivered. */
+function cmsgDataLen(c: Cmsg): number {
+  if (typeof c.data === 'number') return 4;
+  if ('ts' in c.data) return SCM_TIMESTAMPING_LEN;
+  return SOCK_EE_LEN + (c.level === SOL.IP ? 16 : 28);
+}
+
+/** sock_extended_err's fields, by their script names, in the order packetdrill checks them. */
+const EE_FIELDS = [
+  ['ee_errno', 'errno'],
+  ['ee_origin', 'origin'],
+  ['ee_type', 'type'],
+  ['ee_code', 'code'],
+  ['ee_info', 'info'],
+  ['ee_data', 'data'],
+] as const;
 
 /** Names the %{ }% code may use besides tcpi_*: include/net/tcp.h and uapi values. */
 const CODE_NAMES: Record<string, number> = {
@@ -693,7 +722,8 @@ export class Run {
       case 'num':
         return e.v;
       case 'word': {
-        const v = SYMBOLS.get(e.v);
+        // Errno names stand for their values too (ee_errno=ENOMSG).
+        const v = SYMBOLS.get(e.v) ?? (e.v in E ? E[e.v as keyof typeof E] : undefined);
         if (v === undefined) this.#fail(`unknown symbol ${e.v}`, e.v);
         return v;
       }
@@ -906,12 +936,11 @@ export class Run {
         return then(proc.recv(this.#fd(arg(0)), this.#num(arg(2)), call.name === 'read' ? 0 : this.#num(arg(3))), len);
       case 'recvmsg': {
         const msg = arg(1);
-        const control = this.#field(msg, 'msg_control');
         const n = this.#iovLen(this.#field(msg, 'msg_iov'));
-        return then(proc.recv(this.#fd(arg(0)), n, this.#num(arg(2))), (r) => {
-          if (control !== undefined && typeof r !== 'number' && !(control.k === 'array' && control.items.length === 0))
-            this.#fail('recvmsg control messages', 'cmsgs on TCP recvmsg (TCP_INQ, SO_TIMESTAMPING)');
-          return len(r);
+        return then(proc.recvmsg(this.#fd(arg(0)), n, this.#num(arg(2))), (r) => {
+          if (typeof r === 'number') return r;
+          this.#checkMsghdr(msg, r);
+          return r.data.byteLength;
         });
       }
       case 'close': {
@@ -991,10 +1020,82 @@ export class Run {
     return this.#fail(`unsupported system call: ${call.name}`, call.name);
   }
 
+  /**
+   * What packetdrill checks after recvmsg: msg_flags, then each control message against
+   * the script's (level, type, length, data). The script's list also sizes msg_control, so
+   * what does not fit is cut off with MSG_CTRUNC, as put_cmsg does.
+   */
+  #checkMsghdr(msg: Expr, got: MsgHdr): void {
+    const want = this.#field(msg, 'msg_control');
+    const wantList = want?.k === 'array' ? want.items : [];
+    let room = 0;
+    for (const c of wantList) room += cmsgSpace(this.#cmsgDataLen(c));
+    let flags = got.flags;
+    const control: Cmsg[] = [];
+    for (const c of got.control) {
+      const space = cmsgSpace(cmsgDataLen(c));
+      if (space > room) {
+        flags |= MSG.CTRUNC;
+        break;
+      }
+      room -= space;
+      control.push(c);
+    }
+    const wantFlags = this.#num(this.#field(msg, 'msg_flags') ?? { k: 'num', v: 0 });
+    const hex = (v: number) => `0x${(v >>> 0).toString(16).toUpperCase().padStart(8, '0')}`;
+    const fail = (why: string) => this.#fail(`runtime error in recvmsg call: ${why}`);
+    if (wantFlags !== flags) fail(`Expected msg_flags ${hex(wantFlags)} but got ${hex(flags)}`);
+    const count = Math.min(wantList.length, control.length);
+    for (let i = 0; i < count; i++) {
+      const e = wantList[i] as Expr;
+      const a = control[i] as Cmsg;
+      const level = this.#num(this.#field(e, 'cmsg_level') ?? { k: 'num', v: -1 });
+      const type = this.#num(this.#field(e, 'cmsg_type') ?? { k: 'num', v: -1 });
+      if (level !== a.level) fail(`Bad level in cmsg ${i}: expected=${level} actual=${a.level}`);
+      if (type !== a.type) fail(`Bad type in cmsg ${i}: expected=${type} actual=${a.type}`);
+      const elen = CMSG_HDR + this.#cmsgDataLen(e);
+      const alen = CMSG_HDR + cmsgDataLen(a);
+      if (elen !== alen) fail(`Bad len in cmsg ${i}: expected=${elen} actual=${alen}`);
+      const data = this.#field(e, 'cmsg_data') ?? { k: 'num', v: 0 };
+      if (typeof a.data === 'number') {
+        const v = this.#num(data);
+        if (v !== a.data) fail(`Bad data in cmsg ${i}: expected=${v} actual=${a.data}`);
+      } else if ('ts' in a.data) {
+        // scm_timestamping: a time the script gives (not 0) must be within the tolerance.
+        const sec = this.#num(this.#field(data, 'scm_sec') ?? { k: 'num', v: 0 });
+        const nsec = this.#num(this.#field(data, 'scm_nsec') ?? { k: 'num', v: 0 });
+        if (sec === 0 && nsec === 0) continue;
+        const expUsecs = sec * 1e6 + Math.trunc(nsec / 1e3);
+        const actUsecs = Math.trunc((a.data.ts[0] - this.#start) / 1e3);
+        if (Math.abs(expUsecs - actUsecs) > this.cfg.toleranceUsecs)
+          fail(`Bad timestamp 0 in scm_timestamping ${i}: expected=${expUsecs} actual=${actUsecs}`);
+      } else {
+        const ee = a.data;
+        for (const [name, key] of EE_FIELDS) {
+          const f = this.#field(data, name);
+          const v = f === undefined ? 0 : this.#num(f);
+          if (v !== ee[key]) fail(`Bad ${key} in extended err ${i}: expected=${v} actual=${ee[key]}`);
+        }
+      }
+    }
+    if (control.length > wantList.length) fail(`received more than ${count} cmsgs`);
+    if (control.length < wantList.length) fail(`received only ${count} cmsgs`);
+  }
+
+  /** The data length of a script cmsg: an int, a struct scm_timestamping, or sock_extended_err + sockaddr. */
+  #cmsgDataLen(e: Expr): number {
+    const data = this.#field(e, 'cmsg_data');
+    if (data === undefined || data.k !== 'struct') return 4;
+    if (this.#field(data, 'ee_errno') !== undefined) {
+      const level = this.#num(this.#field(e, 'cmsg_level') ?? { k: 'num', v: 0 });
+      return SOCK_EE_LEN + (level === SOL.IP ? 16 : 28);
+    }
+    return SCM_TIMESTAMPING_LEN;
+  }
+
   #send(fd: number, n: number, flags: number): number | Promise<number> {
     if (flags & MSG.ZEROCOPY) this.#fail('MSG_ZEROCOPY', 'MSG_ZEROCOPY');
     if (flags & MSG.FASTOPEN) this.#fail('MSG_FASTOPEN', 'Fast Open');
-    if (flags & MSG.EOR) this.#fail('MSG_EOR', 'MSG_EOR');
     return this.proc.send(fd, new Uint8Array(n), flags);
   }
 

@@ -5,6 +5,7 @@
  * behind `ss -i` and getsockopt(TCP_INFO).
  */
 import { type InetDiagMsg, type SkMeminfo, sockGenCookie, type TcpInfo } from '../../socket/diag.js';
+import { tcpChronoStats } from './chrono.js';
 import { TcpRequestSock, TcpTimewaitSock } from './minisocks.js';
 import { entryFamily, tcpSockets } from './proc.js';
 import { TCP, type TcpSock, tcpRoute4 } from './sock.js';
@@ -185,6 +186,8 @@ export function tcpGetInfo(sk: TcpSock, now: number): TcpInfo {
     deliveryRate: 0,
     deliveryRateAppLimited: false,
     busyTime: 0,
+    rwndLimited: 0,
+    sndbufLimited: 0,
     delivered: 0,
     bytesSent: 0,
     bytesRetrans: 0,
@@ -235,7 +238,9 @@ export function tcpGetInfo(sk: TcpSock, now: number): TcpInfo {
   info.bytesSent = sk.bytesSent;
   info.bytesRetrans = sk.bytesRetrans;
   info.sndWnd = sk.sndWnd;
-  // tcp_get_info_chrono_stats(): busy time in µs, the running period included.
-  info.busyTime = Math.floor((sk.busyTimeNs + (sk.busyStart >= 0 ? now - sk.busyStart : 0)) / 1e3);
+  const chrono = tcpChronoStats(sk, now);
+  info.busyTime = chrono.busy;
+  info.rwndLimited = chrono.rwndLimited;
+  info.sndbufLimited = chrono.sndbufLimited;
   return info;
 }

@@ -6,6 +6,7 @@
  */
 import { E } from '../../include/errno.js';
 import { TCPHDR, type TcpSackBlock } from '../../wire/tcp.js';
+import { TCP_CHRONO, tcpChronoStop } from './chrono.js';
 import { timewaitEnter } from './minisocks.js';
 import {
   flowOf,
@@ -279,11 +280,8 @@ function tcpAck(sk: TcpSock, cb: TcpCb, slow: boolean): boolean {
     freed += seg.len + SKB_TCP_OVERHEAD;
   }
   if (!sk.sackOk && ackedSegs > 0) sk.sackedOut = Math.max(0, sk.sackedOut - ackedSegs);
-  // tcp_chrono_stop(BUSY) once the write and retransmit queues are empty.
-  if (sk.wq.length === 0 && sk.busyStart >= 0) {
-    sk.busyTimeNs += sk.mstamp - sk.busyStart;
-    sk.busyStart = -1;
-  }
+  // The chronograph stops once the write and retransmit queues are empty.
+  if (sk.wq.length === 0) tcpChronoStop(sk, TCP_CHRONO.BUSY, sk.mstamp);
   if (sk.packetsOut < 0) sk.packetsOut = 0;
   const newData = ack !== priorUna;
   if (newData) {
@@ -315,6 +313,12 @@ function tcpAck(sk: TcpSock, cb: TcpCb, slow: boolean): boolean {
     sk.timeoutAt = 0;
     sk.backoff = 0;
     sk.probesOut = 0;
+  }
+  // tcp_check_space(): a writer that ran out of buffer (SOCK_NOSPACE) is no longer held back
+  // once a third of the buffer is free (sk_stream_is_writeable).
+  if (freed > 0 && sk.nospace && sk.sndbuf - sk.wmemQueued >= sk.wmemQueued >> 1) {
+    sk.nospace = false;
+    tcpChronoStop(sk, TCP_CHRONO.SNDBUF_LIMITED, sk.mstamp);
   }
   if (freed > 0 && sk.onWriteSpace !== null && sk.writable) queueMicrotask(sk.onWriteSpace);
   return true;

@@ -28,6 +28,7 @@ import {
   type TcpSackBlock,
 } from '../../wire/tcp.js';
 import { mappedV4 } from '../udp.js';
+import { TCP_CHRONO, tcpChronoStart, tcpChronoStop } from './chrono.js';
 import type { NetnsTcp } from './netns.js';
 import {
   MAX_TCP_WINDOW,
@@ -440,6 +441,7 @@ export function tcpConnectInit(sk: TcpSock): void {
     len: 0,
     sacked: 0,
     txTime: -1,
+    eor: false,
   };
   sk.wq.push(syn);
   sk.wmemQueued += SKB_TCP_OVERHEAD;
@@ -531,6 +533,7 @@ export function tcpWriteXmit(sk: TcpSock, corked: boolean, force = false): void 
   const mss = tcpCurrentMss(sk);
   const gsoMax = tcpTsoSegs(sk, mss);
   let sent = false;
+  let rwndLimited = false;
   while (i < sk.wq.length) {
     tcpFitSeg(sk, i, mss);
     const seg = sk.wq[i] as TxSeg;
@@ -541,7 +544,10 @@ export function tcpWriteXmit(sk: TcpSock, corked: boolean, force = false): void 
     }
     const wndEnd = (sk.sndUna + sk.sndWnd) >>> 0;
     const dataEnd = fin ? (seg.end - 1) >>> 0 : seg.end;
-    if (seqAfter(dataEnd, wndEnd)) break;
+    if (seqAfter(dataEnd, wndEnd)) {
+      rwndLimited = true;
+      break;
+    }
     if (seg.len < sk.mssCache && !fin && !force && i === sk.wq.length - 1) {
       // tcp_nagle_check(): hold a partial segment while corked, or (Nagle, Minshall's
       // variant) while an earlier small segment is unacknowledged.
@@ -558,6 +564,13 @@ export function tcpWriteXmit(sk: TcpSock, corked: boolean, force = false): void 
     }
     sent = true;
   }
+  if (rwndLimited) tcpChronoStart(sk, TCP_CHRONO.RWND_LIMITED, sk.clock);
+  else tcpChronoStop(sk, TCP_CHRONO.RWND_LIMITED, sk.clock);
+  // tcp_cwnd_validate(): all sent, not cwnd-limited, and the writer is out of buffer: the
+  // send buffer is what holds the connection back.
+  if ((sent || sk.cwndLimited) && !sk.cwndLimited && i >= sk.wq.length && sk.nospace)
+    if (sk.state === TCP.ESTABLISHED || sk.state === TCP.CLOSE_WAIT)
+      tcpChronoStart(sk, TCP_CHRONO.SNDBUF_LIMITED, sk.clock);
   if (sk.packetsOut > 0) {
     if (sk.pendingTimer !== TIMER.RETRANS)
       inetCskResetXmitTimer(sk, TIMER.RETRANS, sk.rto, sent ? sk.mstamp : sk.clock);
@@ -600,13 +613,14 @@ function gsoBatch(sk: TcpSock, i: number, mss: number, max: number, corked: bool
     if (sk.inFlight + n >= sk.cwnd) break;
     const fin = (seg.flags & TCPHDR.FIN) !== 0;
     if (seqAfter(fin ? (seg.end - 1) >>> 0 : seg.end, wndEnd)) break;
-    if (seg.len < mss && !fin && n > 0) {
+    // A record's short last segment (MSG_EOR) ends this packet rather than starting the next.
+    if (seg.len < mss && !fin && !seg.eor && n > 0) {
       const tail = i + n === sk.wq.length - 1;
       if (!tail || corked) break;
       if (!force && !sk.nodelay && seqAfter(sk.sndSml, sk.sndUna)) break;
     }
     n++;
-    if (fin || seg.len < mss) break;
+    if (fin || seg.len < mss || seg.eor) break;
   }
   return Math.max(n, 1);
 }
@@ -643,6 +657,7 @@ export function tcpSendFin(sk: TcpSock): void {
       len: 0,
       sacked: 0,
       txTime: -1,
+      eor: false,
     });
     sk.wmemQueued += SKB_TCP_OVERHEAD;
   }
@@ -719,6 +734,7 @@ function splitSeg(sk: TcpSock, i: number, n: number): void {
     len: seg.len - n,
     sacked: 0,
     txTime: -1,
+    eor: false,
   };
   let left = n;
   const keep: Uint8Array[] = [];
@@ -736,6 +752,8 @@ function splitSeg(sk: TcpSock, i: number, n: number): void {
   seg.len = n;
   seg.end = (seg.seq + n) >>> 0;
   seg.flags &= ~TCPHDR.FIN;
+  rest.eor = seg.eor;
+  seg.eor = false;
   if (seg.txTime >= 0) {
     // Splitting a segment already sent: both halves are out, with the same marks.
     rest.txTime = seg.txTime;

@@ -19,6 +19,7 @@ import { Sock } from '../../socket/sock.js';
 import { IPPROTO } from '../../wire/ipv4.js';
 import { TCPHDR } from '../../wire/tcp.js';
 import { bindingsOverlap, isV4Mapped, mappedV4, v4Mapped } from '../udp.js';
+import { TCP_CHRONO, tcpChronoStart } from './chrono.js';
 import { type CongestionOps, tcpCongestion } from './cong.js';
 import { type NetnsTcp, tcpNet } from './netns.js';
 import {
@@ -86,6 +87,8 @@ export interface TxSeg {
   sacked: number;
   /** When it was last sent (ns), -1 if never. */
   txTime: number;
+  /** MSG_EOR ended a write here: no later data joins this segment's packet (TCP_SKB_CB(skb)->eor). */
+  eor: boolean;
 }
 
 /** One out-of-order range waiting for the hole before it. */
@@ -247,12 +250,12 @@ export class TcpSock extends Sock {
    * (tcp_mstamp_refresh), shared by everything that segment does instead of a read each.
    */
   mstamp = 0;
-  /**
-   * tcp_chrono BUSY: when the write queue last went from empty to not (-1 while it is empty),
-   * and the time spent busy before that, for tcpi_busy_time (ss -i's busy:).
-   */
-  busyStart = -1;
-  busyTimeNs = 0;
+  /** tcp_chrono (chrono.ts): the running chronograph, since when (ns), and each one's total (ns). */
+  /** SOCK_NOSPACE: a write found the send buffer full (for the sndbuf-limited chronograph). */
+  nospace = false;
+  chronoType = 0;
+  chronoStart = 0;
+  readonly chronoStat: number[] = [0, 0, 0];
   backoff = 0;
   retransmits = 0;
   probesOut = 0;
@@ -284,6 +287,8 @@ export class TcpSock extends Sock {
   // Options set by the application.
   nodelay = false;
   cork = false;
+  /** TCP_INQ (recvmsg_inq): each recvmsg() says in a TCP_CM_INQ cmsg how many bytes are left. */
+  recvmsgInq = false;
   keepalive = false;
   keepaliveTime = 0;
   keepaliveIntvl = 0;
@@ -467,8 +472,9 @@ export class TcpSock extends Sock {
    * tcp_sendmsg(): queue what fits in the send buffer and push. Returns bytes taken
    * (possibly fewer than offered), -EAGAIN when the buffer is full, -EPIPE after
    * shutdown, or the pending error. The bytes are copied once, as copy_from_user.
+   * `eor` (MSG_EOR) ends a record once all of `data` is queued: nothing later is appended.
    */
-  sendmsg(data: Uint8Array, more = false): number {
+  sendmsg(data: Uint8Array, more = false, eor = false): number {
     return this.syscall(() => {
       const err = this.takeError();
       if (err !== 0) return err;
@@ -484,10 +490,19 @@ export class TcpSock extends Sock {
         // An index past the end is a slow load in V8: look only when there is a tail.
         const queued = this.wq.length;
         let tail = queued > 0 ? this.wq[queued - 1] : undefined;
-        if (tail === undefined || tail.txTime >= 0 || tail.len >= goal || tail.flags & TCPHDR.FIN) {
-          tail = { seq: this.writeSeq, end: this.writeSeq, flags: 0, data: [], len: 0, sacked: 0, txTime: -1 };
+        if (tail === undefined || tail.txTime >= 0 || tail.len >= goal || tail.flags & TCPHDR.FIN || tail.eor) {
+          tail = {
+            seq: this.writeSeq,
+            end: this.writeSeq,
+            flags: 0,
+            data: [],
+            len: 0,
+            sacked: 0,
+            txTime: -1,
+            eor: false,
+          };
           // tcp_add_write_queue_tail(): data on an empty queue starts the busy chrono.
-          if (this.wq.length === 0 && this.busyStart < 0) this.busyStart = this.clock;
+          if (this.wq.length === 0) tcpChronoStart(this, TCP_CHRONO.BUSY, this.clock);
           this.wq.push(tail);
           this.wmemQueued += SKB_TCP_OVERHEAD;
         }
@@ -504,9 +519,11 @@ export class TcpSock extends Sock {
           this.pushedSeq = this.writeSeq;
         }
       }
+      if (copied < data.byteLength) this.nospace = true;
       if (copied === 0) return -E.EAGAIN;
       // tcp_mark_push(): the end of a write is pushed unless more follows.
       const last = this.wq[this.wq.length - 1];
+      if (eor && copied === data.byteLength && last !== undefined) last.eor = true;
       if (!more && last !== undefined && last.txTime < 0) {
         last.flags |= TCPHDR.PSH;
         this.pushedSeq = this.writeSeq;
