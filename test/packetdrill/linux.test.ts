@@ -32,6 +32,8 @@ const PASSING = [
   'tcp_close_no_rst.pkt ipv6',
   'tcp_disorder_fin_in_FIN_WAIT.pkt ipv4',
   'tcp_disorder_fin_in_FIN_WAIT.pkt ipv6',
+  'tcp_dsack_mult.pkt ipv4',
+  'tcp_dsack_mult.pkt ipv6',
   'tcp_fast_recovery_prr-ss-10pkt-lost-1.pkt ipv4',
   'tcp_fast_recovery_prr-ss-10pkt-lost-1.pkt ipv6',
   'tcp_fast_recovery_prr-ss-30pkt-lost1_4.pkt ipv4',

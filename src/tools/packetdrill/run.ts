@@ -577,6 +577,7 @@ export class Run {
     }
     if (conn === undefined) return;
     if (spec.proto !== 'tcp') this.#fail(`expected a ${spec.proto} packet`, `${spec.proto.toUpperCase()} packets`);
+    live = await this.#aggregate(spec, live, conn, deadline);
     const wantSyn = spec.flags.includes('S');
     const wantAck = spec.flags.includes('.');
     if (wantSyn && wantAck && conn.liveLocalIsn === null) {
@@ -603,6 +604,57 @@ export class Run {
         `${err ?? timeErr}\n  script packet: ${s(usecs)} ${spec.text.slice(2)}\n  actual packet: ${s(time)} ${liveString(live, seq, ack, sackMap)}`,
       );
     }
+  }
+
+  /**
+   * do_outbound_script_packet()'s aggregation: packetdrill sniffs further packets of the
+   * connection until their payload adds up to the script's, so a script's one TSO packet
+   * matches the several a sender's cwnd, pacing or GSO limits split it into. Each fragment
+   * must follow the previous one (verify_packet_fragments): same ports, flags, ack, window
+   * and options length, the next sequence number, and — all but the last — the same length.
+   * The aggregate is the first fragment with the whole payload and the last one's PSH/FIN.
+   */
+  async #aggregate(spec: PacketSpec, first: LivePacket, conn: Conn, deadline: number): Promise<LivePacket> {
+    let total = first.payload.length;
+    if (total >= spec.len) return first;
+    const parts = [first];
+    let prev = first;
+    while (total < spec.len) {
+      await this.#advanceTo(deadline, () => this.tun.queue.length > 0);
+      const frame = this.tun.read();
+      if (frame === undefined) break;
+      const p = parseLive(frame.data);
+      if (typeof p === 'string' || !equal(p.dst, this.#remote) || this.#connFor(p) !== conn) continue;
+      const same = TCPHDR.SYN | TCPHDR.RST | TCPHDR.ACK | TCPHDR.URG | TCPHDR.ECE;
+      const why =
+        (p.flags & same) !== (prev.flags & same)
+          ? 'aggregate candidate flags differ'
+          : p.seq !== (prev.seq + prev.payload.length) >>> 0
+            ? `aggregate candidate field tcp_seq: expected: ${(prev.seq + prev.payload.length) >>> 0} vs actual: ${p.seq}`
+            : p.ack !== prev.ack || p.window !== prev.window || p.doff !== prev.doff
+              ? 'aggregate candidate header differs'
+              : total + p.payload.length < spec.len && p.payload.length !== prev.payload.length
+                ? `fragment payload: expected ${prev.payload.length} bytes vs actual ${p.payload.length} bytes; total payload: expected ${spec.len} bytes vs actual ${total + p.payload.length} bytes`
+                : null;
+      if (why !== null) this.#fail(why);
+      parts.push(p);
+      total += p.payload.length;
+      prev = p;
+    }
+    if (total !== spec.len) this.#fail(`live packet payload: expected ${spec.len} bytes vs actual ${total} bytes`);
+    const payload = new Uint8Array(total);
+    let at = 0;
+    for (const part of parts) {
+      payload.set(part.payload, at);
+      at += part.payload.length;
+    }
+    const tail = TCPHDR.PSH | TCPHDR.FIN;
+    return {
+      ...first,
+      ipLen: first.ipLen + total - first.payload.length,
+      flags: (first.flags & ~tail) | (prev.flags & tail),
+      payload,
+    };
   }
 
   /** verify_outbound_live_packet(), in its order; null when everything matches. */

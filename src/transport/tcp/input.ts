@@ -399,6 +399,7 @@ function tcpDataQueueOfo(sk: TcpSock, cb: TcpCb): void {
     if (!seqBefore(seq, r.seq) && !seqAfter(end, r.end)) {
       sk.tn.ext.TCPDSACKOfoSent++;
       sk.dsack = { start: seq, end };
+      tcpSackNewOfoSkb(sk, cb.seq, (cb.seq + cb.len) >>> 0);
       return;
     }
     if (!seqAfter(seq, r.seq) && !seqBefore(end, r.end)) {
@@ -421,22 +422,73 @@ function tcpDataQueueOfo(sk: TcpSock, cb: TcpCb): void {
   if (at < 0) at = sk.ofo.length;
   sk.ofo.splice(at, 0, seg);
   sk.rmemAlloc += cb.truesize;
-  // The SACK block that changed goes first: find the start of the contiguous run holding it.
-  let start = seg.seq;
-  for (let i = at - 1; i >= 0; i--) {
-    const r = sk.ofo[i] as OfoSeg;
-    if (r.end !== start) break;
-    start = r.seq;
+  tcpSackNewOfoSkb(sk, cb.seq, (cb.seq + cb.len) >>> 0);
+}
+
+/** TCP_NUM_SACKS: the blocks remembered, as many as fit in the option space without timestamps. */
+const TCP_NUM_SACKS = 4;
+
+/** tcp_sack_extend(): grow `sp` by an adjacent or overlapping range; false if they don't touch. */
+function tcpSackExtend(sp: { start: number; end: number }, seq: number, end: number): boolean {
+  if (seqAfter(seq, sp.end) || seqAfter(sp.start, end)) return false;
+  if (seqBefore(seq, sp.start)) sp.start = seq;
+  if (seqAfter(end, sp.end)) sp.end = end;
+  return true;
+}
+
+/** tcp_sack_maybe_coalesce(): the first block swallows any other it now touches. */
+function tcpSackMaybeCoalesce(sk: TcpSock): void {
+  const sacks = sk.selectiveAcks;
+  const head = sacks[0];
+  if (head === undefined) return;
+  for (let i = 1; i < sacks.length; ) {
+    const sp = sacks[i] as { start: number; end: number };
+    if (tcpSackExtend(head, sp.start, sp.end)) sacks.splice(i, 1);
+    else i++;
   }
-  sk.ofoRecent = start;
+}
+
+/**
+ * tcp_sack_new_ofo_skb(): out-of-order data extends the block it touches, which moves to the
+ * front, or starts a new block at the front (the oldest falls off when all four are used).
+ */
+function tcpSackNewOfoSkb(sk: TcpSock, seq: number, end: number): void {
+  const sacks = sk.selectiveAcks;
+  for (let i = 0; i < sacks.length; i++) {
+    const sp = sacks[i] as { start: number; end: number };
+    if (!tcpSackExtend(sp, seq, end)) continue;
+    sacks.splice(i, 1);
+    sacks.unshift(sp);
+    if (sacks.length > 1) tcpSackMaybeCoalesce(sk);
+    return;
+  }
+  if (sacks.length >= TCP_NUM_SACKS) sacks.pop();
+  sacks.unshift({ start: seq, end });
+}
+
+/** tcp_sack_remove(): blocks rcv_nxt has reached are gone; an empty queue leaves none. */
+function tcpSackRemove(sk: TcpSock): void {
+  const sacks = sk.selectiveAcks;
+  if (sk.ofo.length === 0) {
+    sacks.length = 0;
+    return;
+  }
+  for (let i = 0; i < sacks.length; ) {
+    if (!seqBefore(sk.rcvNxt, (sacks[i] as { start: number }).start)) sacks.splice(i, 1);
+    else i++;
+  }
 }
 
 /** tcp_ofo_queue(): move what now follows rcv_nxt from the out-of-order queue. */
 function tcpOfoQueue(sk: TcpSock): boolean {
   let fin = false;
+  // What the in-order data just covered of a queued range is a duplicate: D-SACK it.
+  const dsackHigh = sk.rcvNxt;
   while (sk.ofo.length > 0) {
     const r = sk.ofo[0] as OfoSeg;
     if (seqAfter(r.seq, sk.rcvNxt)) break;
+    if (seqBefore(r.seq, dsackHigh) && sk.sackOk && sk.tn.sysctl.tcp_dsack)
+      tcpDsackExtend(sk, r.seq, seqBefore(r.end, dsackHigh) ? r.end : dsackHigh);
     sk.ofo.shift();
     if (!seqAfter(r.end, sk.rcvNxt)) {
       if (r.fin && r.end === sk.rcvNxt) fin = true;
@@ -450,6 +502,12 @@ function tcpOfoQueue(sk: TcpSock): boolean {
     if (r.fin) fin = true;
   }
   return fin;
+}
+
+/** tcp_dsack_extend(): the first duplicate sets the D-SACK block, later ones may only extend it. */
+function tcpDsackExtend(sk: TcpSock, seq: number, end: number): void {
+  if (sk.dsack === null) sk.dsack = { start: seq, end };
+  else tcpSackExtend(sk.dsack, seq, end);
 }
 
 /** tcp_data_queue(): in order, out of order, duplicate or outside the window. */
@@ -480,6 +538,7 @@ function tcpDataQueue(sk: TcpSock, cb: TcpCb): void {
       // RFC 5681 4.2: the gap is filled, ACK at once (ICSK_ACK_NOW).
       if (sk.ofo.length === 0) sk.ackNow = true;
     }
+    if (sk.selectiveAcks.length > 0) tcpSackRemove(sk);
     if (gotFin) tcpFin(sk);
     if (cb.len > 0 || gotFin) sk.dataReady();
     return;
@@ -536,6 +595,7 @@ function tcpFin(sk: TcpSock): void {
   }
   // Out-of-order data after the FIN is dropped, and the SACK state with it (tcp_sack_reset).
   sk.ofo.length = 0;
+  sk.selectiveAcks.length = 0;
   sk.dsack = null;
   wakeState(sk);
 }

@@ -235,20 +235,8 @@ function establishedOptions(sk: TcpSock): TcpOption[] {
     const room = sk.tstampOk ? 3 : 4;
     const blocks: TcpSackBlock[] = [];
     if (sk.dsack !== null) blocks.push({ start: sk.dsack.start, end: sk.dsack.end });
-    // Out-of-order segments that touch make one block, as tp->selective_acks keeps them
-    // (tcp_sack_new_ofo_skb extends a block; tcp_sack_maybe_coalesce joins two).
-    const ranges: TcpSackBlock[] = [];
-    for (const o of [...sk.ofo].sort((a, b) => (a.seq - b.seq) | 0)) {
-      const last = ranges[ranges.length - 1];
-      if (last !== undefined && !seqAfter(o.seq, last.end)) {
-        if (seqAfter(o.end, last.end)) last.end = o.end;
-      } else ranges.push({ start: o.seq, end: o.end });
-    }
-    // The block holding the most recently changed range first (RFC 2018), then the rest.
-    const recent = sk.ofoRecent;
-    const holds = (r: TcpSackBlock) => !seqBefore(recent, r.start) && seqBefore(recent, r.end);
-    ranges.sort((a, b) => (holds(a) ? -1 : holds(b) ? 1 : 0));
-    for (const r of ranges) if (blocks.length < room) blocks.push(r);
+    // tp->selective_acks in their order: the block that changed last first.
+    for (const r of sk.selectiveAcks) if (blocks.length < room) blocks.push({ start: r.start, end: r.end });
     if (blocks.length > 0) opts.push({ kind: 'nop' }, { kind: 'nop' }, { kind: 'sack', blocks });
   }
   return opts;

@@ -170,8 +170,8 @@ export class TcpSock extends Sock {
   /** sk_rmem_alloc: truesize charged for queued receive data (in and out of order). */
   rmemAlloc = 0;
   readonly ofo: OfoSeg[] = [];
-  /** Start of the SACK block that changed last (it goes first in the next ACK). */
-  ofoRecent = 0;
+  /** tp->selective_acks: the SACK blocks to report, most recently changed first (RFC 2018). */
+  readonly selectiveAcks: { start: number; end: number }[] = [];
   /** The receive buffer's payload/truesize ratio, ×256 (scaling_ratio). */
   scalingRatio = TCP_DEFAULT_SCALING_RATIO;
   /** A duplicate to report in the next ACK's first SACK block (RFC 2883). */
@@ -940,6 +940,7 @@ export function tcpDone(sk: TcpSock): void {
   for (const seg of sk.wq) sk.wmemQueued -= seg.len + SKB_TCP_OVERHEAD;
   sk.wq.length = 0;
   sk.ofo.length = 0;
+  sk.selectiveAcks.length = 0;
   sk.packetsOut = sk.sackedOut = sk.lostOut = sk.retransOut = 0;
   if (sk.parent !== null) {
     const q = sk.parent.acceptQueue;
