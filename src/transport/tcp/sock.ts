@@ -876,11 +876,15 @@ export function tcpRouteRt4(sk: TcpSock): Rtable | number {
   return sk.routeCache.get(sk.net, fl4);
 }
 
+/** The states CurrEstab counts. */
+function estab(state: number): boolean {
+  return state === TCP.ESTABLISHED || state === TCP.CLOSE_WAIT;
+}
+
 /** tcp_set_state(): keeps CurrEstab and the tables right. */
 export function tcpSetState(sk: TcpSock, state: number): void {
   const old = sk.state;
   const mib = sk.net.ipv4.mib.tcp;
-  const estab = (s: number) => s === TCP.ESTABLISHED || s === TCP.CLOSE_WAIT;
   if (estab(old) && !estab(state)) mib.CurrEstab--;
   if (!estab(old) && estab(state)) mib.CurrEstab++;
   sk.state = state;
