@@ -24,6 +24,7 @@ import {
   type Scenario,
   scenarios,
 } from './scenarios.js';
+import { fmt, percent, table, times } from './table.js';
 
 const { values } = parseArgs({
   options: {
@@ -51,6 +52,8 @@ export interface Row {
   /** The same scenario with no stack (bench/pipe.ts), and pipe/kernel: the best ratio possible. */
   pipe?: number | null;
   ceiling?: number | null;
+  /** lonet/pipe: how much of that ceiling lonet keeps (the stack's own cost). */
+  share?: number | null;
 }
 
 // On a terminal, one status line rewritten in place; otherwise a line per step.
@@ -98,25 +101,6 @@ async function measure(
   return { lonet: l ?? null, kernel: k ?? null, pipe: p ?? null };
 }
 
-function times(v: number | null): string {
-  return v === null ? '—' : `${v.toFixed(2)}×`;
-}
-
-function fmt(v: number | null): string {
-  if (v === null) return '—';
-  if (v >= 100) return Math.round(v).toLocaleString('en-US');
-  if (v >= 10) return v.toFixed(1);
-  return v.toFixed(2);
-}
-
-function table(head: string[], rows: string[][]): string {
-  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]) =>
-    `| ${r.map((c, i) => (i === 0 ? c.padEnd(w[i] as number) : c.padStart(w[i] as number))).join(' | ')} |`;
-  const sep = `|${w.map((n, i) => (i === 0 ? `${'-'.repeat(n + 1)}-` : `${'-'.repeat(n + 1)}:`)).join('|')}|`;
-  return [line(head), sep, ...rows.map(line)].join('\n');
-}
-
 async function main(): Promise<void> {
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   console.log(
@@ -149,6 +133,7 @@ async function main(): Promise<void> {
       ratio: lonet !== null && kernel !== null ? lonet / kernel : null,
       pipe,
       ceiling: pipe !== null && kernel !== null ? pipe / kernel : null,
+      share: lonet !== null && pipe !== null ? lonet / pipe : null,
     });
   }
   removeBenchCerts();
@@ -176,7 +161,7 @@ async function main(): Promise<void> {
   if (rows.length > 0)
     console.log(
       table(
-        ['scenario', 'unit', 'lonet', 'kernel', 'ratio', 'pipe (no stack)', 'ceiling'],
+        ['scenario', 'unit', 'lonet', 'kernel', 'ratio', 'pipe (no stack)', 'ceiling', 'lonet/pipe'],
         rows.map((r) => [
           r.name,
           r.unit,
@@ -185,6 +170,7 @@ async function main(): Promise<void> {
           times(r.ratio),
           r.pipe === undefined ? '' : fmt(r.pipe),
           r.ceiling === undefined ? '' : times(r.ceiling),
+          r.share === undefined ? '' : percent(r.share),
         ]),
       ),
     );

@@ -733,10 +733,11 @@ export class Socket extends EventEmitter {
       enqueue(this, () => (this.send as (...a: unknown[]) => void)(sendList, port, address, cb));
       return;
     }
-    const afterDns = (ex: Error | null, ip: string | null) =>
-      doSend(ex, this, ip, sendList, address as string | undefined, port as number, cb);
-    if (!connected) (state.handle as Handle).lookup(address as string, afterDns);
-    else afterDns(null, null);
+    if (connected) doSend(null, this, null, sendList, address as string | undefined, port as number, cb);
+    else
+      (state.handle as Handle).lookup(address as string, (ex: Error | null, ip: string | null) =>
+        doSend(ex, this, ip, sendList, address as string | undefined, port as number, cb),
+      );
   }
 
   close(callback?: () => void): this {

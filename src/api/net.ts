@@ -118,21 +118,24 @@ function shown(v: unknown): string {
   return parts.length === 0 ? '{}' : `{ ${parts.join(', ')} }`;
 }
 
+/** ERR_INVALID_ARG_TYPE for an option property. */
+function notOfType(name: string, what: string, v: unknown): Error {
+  return nodeError(
+    TypeError,
+    'ERR_INVALID_ARG_TYPE',
+    `The "${name}" property must be of type ${what}. Received ${specificType(v)}`,
+  );
+}
+
 /** lookupAndConnect()'s checks of the options after the port, in Node's order and words. */
 function validateConnectOptions(o: TcpSocketConnectOpts & { hints?: unknown }): void {
-  const type = (name: string, what: string, v: unknown) =>
-    nodeError(
-      TypeError,
-      'ERR_INVALID_ARG_TYPE',
-      `The "${name}" property must be of type ${what}. Received ${specificType(v)}`,
-    );
-  if (o.localPort && typeof o.localPort !== 'number') throw type('options.localPort', 'number', o.localPort);
+  if (o.localPort && typeof o.localPort !== 'number') throw notOfType('options.localPort', 'number', o.localPort);
   const asf = o.autoSelectFamily as unknown;
-  if (asf != null && typeof asf !== 'boolean') throw type('options.autoSelectFamily', 'boolean', asf);
+  if (asf != null && typeof asf !== 'boolean') throw notOfType('options.autoSelectFamily', 'boolean', asf);
   const t = (o as { autoSelectFamilyAttemptTimeout?: unknown }).autoSelectFamilyAttemptTimeout;
   if (t != null) {
     const name = 'options.autoSelectFamilyAttemptTimeout';
-    if (typeof t !== 'number') throw type(name, 'number', t);
+    if (typeof t !== 'number') throw notOfType(name, 'number', t);
     if (!Number.isInteger(t))
       throw nodeError(
         RangeError,
@@ -421,12 +424,12 @@ export class Socket extends Duplex {
     this.connecting = true;
     this.#updateLive();
     if (opts.timeout !== undefined) this.setTimeout(opts.timeout);
-    const go = (ip: string) => this.#internalConnect(ip, port, opts);
     if (isIP(host)) {
       process.nextTick(() => {
-        if (this.connecting) go(host);
+        if (this.connecting) this.#internalConnect(host, port, opts);
       });
     } else {
+      const go = (ip: string) => this.#internalConnect(ip, port, opts);
       if (opts.lookup != null && typeof opts.lookup !== 'function')
         throw nodeError(
           TypeError,

@@ -362,15 +362,18 @@ export function tcpOptionsLen(options: readonly TcpOption[]): number {
   return n;
 }
 
+/** An option's kind and length bytes at buf[i]; returns where its value goes. */
+function kindLen(buf: Uint8Array, i: number, kind: number, len: number): number {
+  buf[i] = kind;
+  buf[i + 1] = len;
+  return i + 2;
+}
+
 /** Writes `options` at buf[offset] and zero (EOL) padding to a multiple of 4; returns the padded length. */
 export function emitTcpOptions(options: readonly TcpOption[], buf: Uint8Array, offset: number): number {
-  const v = new DataView(buf.buffer, buf.byteOffset);
+  // Byte stores past the end would be dropped silently: refuse, as a DataView would.
+  if (offset + ((tcpOptionsLen(options) + 3) & ~3) > buf.length) throw new RangeError('TCP options past the buffer');
   let i = offset;
-  const kindLen = (kind: number, len: number) => {
-    buf[i] = kind;
-    buf[i + 1] = len;
-    i += 2;
-  };
   for (const o of options) {
     switch (o.kind) {
       case 'eol':
@@ -380,33 +383,33 @@ export function emitTcpOptions(options: readonly TcpOption[], buf: Uint8Array, o
         buf[i++] = TCPOPT.NOP;
         break;
       case 'mss':
-        kindLen(TCPOPT.MSS, TCPOLEN.MSS);
-        v.setUint16(i, o.mss);
-        i += 2;
+        i = kindLen(buf, i, TCPOPT.MSS, TCPOLEN.MSS);
+        buf[i++] = o.mss >>> 8;
+        buf[i++] = o.mss;
         break;
       case 'wscale':
-        kindLen(TCPOPT.WINDOW, TCPOLEN.WINDOW);
+        i = kindLen(buf, i, TCPOPT.WINDOW, TCPOLEN.WINDOW);
         buf[i++] = o.shift;
         break;
       case 'sack-permitted':
-        kindLen(TCPOPT.SACK_PERM, TCPOLEN.SACK_PERM);
+        i = kindLen(buf, i, TCPOPT.SACK_PERM, TCPOLEN.SACK_PERM);
         break;
       case 'sack':
-        kindLen(TCPOPT.SACK, TCPOLEN.SACK_BASE + TCPOLEN.SACK_PERBLOCK * o.blocks.length);
+        i = kindLen(buf, i, TCPOPT.SACK, TCPOLEN.SACK_BASE + TCPOLEN.SACK_PERBLOCK * o.blocks.length);
         for (const b of o.blocks) {
-          v.setUint32(i, b.start >>> 0);
-          v.setUint32(i + 4, b.end >>> 0);
+          put32(buf, i, b.start);
+          put32(buf, i + 4, b.end);
           i += 8;
         }
         break;
       case 'timestamp':
-        kindLen(TCPOPT.TIMESTAMP, TCPOLEN.TIMESTAMP);
-        v.setUint32(i, o.tsval >>> 0);
-        v.setUint32(i + 4, o.tsecr >>> 0);
+        i = kindLen(buf, i, TCPOPT.TIMESTAMP, TCPOLEN.TIMESTAMP);
+        put32(buf, i, o.tsval);
+        put32(buf, i + 4, o.tsecr);
         i += 8;
         break;
       case 'unknown':
-        kindLen(o.type, 2 + o.data.byteLength);
+        i = kindLen(buf, i, o.type, 2 + o.data.byteLength);
         buf.set(o.data, i);
         i += o.data.byteLength;
         break;

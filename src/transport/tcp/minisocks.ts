@@ -22,6 +22,7 @@ import { secureTcpSeq, secureTcpTsOff, tcpHash } from './secure.js';
 import {
   ehashInsert,
   seqAfter,
+  sharedAddr,
   TCP,
   TCP_TIMEOUT_INIT,
   TCP_TIMEWAIT_LEN,
@@ -639,9 +640,8 @@ function createChild(req: TcpRequestSock, cb: TcpCb): TcpSock {
   const c = new TcpSock(l.net, l.family);
   c.v6only = l.v6only;
   c.v4 = req.v4;
-  c.localAddr = req.laddr.slice();
-  c.srcAddr = req.laddr.slice();
-  c.remoteAddr = req.raddr.slice();
+  c.localAddr = c.srcAddr = sharedAddr(req.laddr);
+  c.remoteAddr = sharedAddr(req.raddr);
   c.remotePort = req.rport;
   c.inetIdGen.next = getRandomU16();
   c.iss = req.iss;
