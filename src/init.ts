@@ -13,6 +13,7 @@ import { netDevInit } from './core/dev.js';
 import { rtnetlinkInit } from './core/rtnetlink.js';
 import { sysctlCoreInit } from './core/sysctl-net-core.js';
 import { blackholeNetdevInit } from './drivers/blackhole.js';
+import { brInit } from './drivers/bridge/br.js';
 import { dummyInit } from './drivers/dummy.js';
 import { loopbackInit } from './drivers/loopback.js';
 import { vethInit } from './drivers/veth.js';
@@ -41,7 +42,7 @@ export const initcalls: Readonly<Record<'pure' | 'core' | 'subsys' | 'fs' | 'dev
   // sysctl_core_init; inet_init (devinet_init via ip_init, then the protocols).
   fs: [sysctlCoreInit, devinetInit, inetInit, udpInit, udpProcInit, tcpInit],
   // module_init of what Linux may build as modules: inet6_init (addrconf_init in it), the drivers.
-  device: [addrconfInit, inet6Init, blackholeNetdevInit, vethInit, dummyInit],
+  device: [addrconfInit, inet6Init, blackholeNetdevInit, vethInit, dummyInit, brInit],
   late: [],
 };
 

@@ -9,7 +9,7 @@ import { E } from '../include/errno.js';
 import { SOFTIRQ } from '../include/interrupt.js';
 import type { Cpu, Kernel } from '../kernel/kernel.js';
 import { ETH_P } from '../link/if-ether.js';
-import { IFF, NET_RX, NETDEV_TX, XMIT_RECURSION_LIMIT } from './if.js';
+import { IFF, NET_RX, NETDEV_TX, RX_HANDLER, XMIT_RECURSION_LIMIT } from './if.js';
 import type { NetDevice } from './netdevice.js';
 import type { PacketType } from './packet-type.js';
 import {
@@ -377,6 +377,10 @@ export function netifReceiveSkb(skb: SkBuff): number {
     skb.len = len;
     tapped = true;
   }
+
+  // A master's hook on its port (the bridge): it may take the frame for itself.
+  const rxHandler = dev.rxHandler;
+  if (rxHandler !== null && rxHandler(skb) === RX_HANDLER.CONSUMED) return NET_RX.SUCCESS;
 
   const handlers = kernel.ptypeBase.get(skb.protocol);
   let pt: PacketType | undefined;

@@ -25,7 +25,9 @@ export const IFF = {
 
 /** netdev_priv_flags (include/linux/netdevice.h): never shown to users. */
 export const IFF_PRIV = {
+  EBRIDGE: 1 << 1,
   XMIT_DST_RELEASE: 1 << 5,
+  BRIDGE_PORT: 1 << 9,
   TX_SKB_SHARING: 1 << 11,
   LIVE_ADDR_CHANGE: 1 << 15,
   XMIT_DST_RELEASE_PERM: 1 << 17,
@@ -58,6 +60,9 @@ export const NETDEV_TX = { OK: 0x00, BUSY: 0x10 } as const;
 
 /** netif_rx / packet handler results. */
 export const NET_RX = { SUCCESS: 0, DROP: 1 } as const;
+
+/** rx_handler_result (include/linux/netdevice.h): what a device's rx_handler did with a frame. */
+export const RX_HANDLER = { CONSUMED: 0, ANOTHER: 1, EXACT: 2, PASS: 3 } as const;
 
 /** netdevice notifier events (include/linux/netdevice.h). */
 export const NETDEV = {

@@ -67,7 +67,30 @@ export interface NetDeviceOps {
   ndoChangeMtu?(dev: NetDevice, mtu: number): number;
   /** The ifindex of the device this one is tied to (veth: its peer); absent means its own. */
   ndoGetIflink?(dev: NetDevice): number;
+  /** `ip link set SLAVE master DEV`: a master (bridge) takes a port. */
+  ndoAddSlave?(dev: NetDevice, slave: NetDevice, extack: ExtAck): number;
+  ndoDelSlave?(dev: NetDevice, slave: NetDevice): number;
+  /**
+   * ndo_fdb_dump(): a bridge's forwarding entries (RTM_GETNEIGH, AF_BRIDGE), those of
+   * port `filterDev` only, or with null the ones that belong to no port.
+   */
+  ndoFdbDump?(dev: NetDevice, filterDev: NetDevice | null): FdbDumpEntry[];
 }
+
+/** One RTM_NEWNEIGH of an FDB dump: ndm_ifindex, ndm_state (NUD_*), ndm_flags (NTF_*), NDA_*. */
+export interface FdbDumpEntry {
+  lladdr: Uint8Array;
+  ifindex: number;
+  state: number;
+  flags: number;
+  master: number;
+  /** NDA_CACHEINFO: clock_t since last used and last updated. */
+  used: number;
+  updated: number;
+}
+
+/** rx_handler_func_t: may consume the frame (RX_HANDLER.CONSUMED) or let it pass on. */
+export type RxHandler = (skb: SkBuff) => number;
 
 /** struct ethtool_ts_info. */
 export interface EthtoolTsInfo {
@@ -85,6 +108,8 @@ export interface EthtoolOps {
   getSsetCount?(dev: NetDevice): number;
   /** ETH_SS_STATS names and values, in the same order (ethtool -S). */
   getEthtoolStats?(dev: NetDevice): [string, number][];
+  /** get_link_ksettings: speed in Mb/s (-1 unknown) and duplex (1 full, 0 half, 0xff unknown). */
+  getLinkKsettings?(dev: NetDevice): { speed: number; duplex: number };
   /** ethtool -l: maximum and current RX/TX channels. */
   getChannels?(dev: NetDevice): { maxRx: number; maxTx: number; rxCount: number; txCount: number };
 }
@@ -214,6 +239,11 @@ export class NetDevice {
   ip6Ptr: object | null = null;
   /** Taps bound to this device (dev->ptype_all). */
   ptypeAll: PacketType[] = [];
+  /** dev->rx_handler and its data: a master's hook on a port's receive path (the bridge's br_handle_frame). */
+  rxHandler: RxHandler | null = null;
+  rxHandlerData: unknown = null;
+  /** netdev_master_upper_dev_get(): the master this device is enslaved to (IFLA_MASTER). */
+  master: NetDevice | null = null;
   /** Called when the device is freed (dev->priv_destructor). */
   privDestructor: ((dev: NetDevice) => void) | null = null;
 
@@ -390,6 +420,59 @@ export function devSetMacAddress(dev: NetDevice, addr: Uint8Array): number {
   if (err !== 0) return err;
   dev.addrAssignType = NET_ADDR.SET;
   notify(dev, NETDEV.CHANGEADDR);
+  return 0;
+}
+
+/** netdev_rx_handler_register(): one handler per device (-EBUSY if taken). */
+export function netdevRxHandlerRegister(dev: NetDevice, handler: RxHandler, data: unknown): number {
+  if (dev.rxHandler !== null) return -E.EBUSY;
+  dev.rxHandlerData = data;
+  dev.rxHandler = handler;
+  return 0;
+}
+
+export function netdevRxHandlerUnregister(dev: NetDevice): void {
+  dev.rxHandler = null;
+  dev.rxHandlerData = null;
+}
+
+/** netdev_master_upper_dev_link(): one master per device (-EBUSY), never itself (-ELOOP). */
+export function netdevMasterUpperDevLink(dev: NetDevice, upper: NetDevice): number {
+  if (dev === upper || upper.master === dev) return -E.ELOOP;
+  if (dev.master !== null) return -E.EBUSY;
+  notify(dev, NETDEV.PRECHANGEUPPER);
+  dev.master = upper;
+  notify(dev, NETDEV.CHANGEUPPER);
+  return 0;
+}
+
+export function netdevUpperDevUnlink(dev: NetDevice, upper: NetDevice): void {
+  if (dev.master !== upper) return;
+  notify(dev, NETDEV.PRECHANGEUPPER);
+  dev.master = null;
+  notify(dev, NETDEV.CHANGEUPPER);
+}
+
+/**
+ * dev_set_promiscuity() / dev_set_allmulti(): counts of users who want every frame (or
+ * every multicast); the first and the last one are logged as Linux logs them. The flags
+ * users see (gflags) are not touched: a bridge port does not show PROMISC.
+ */
+export function devSetPromiscuity(dev: NetDevice, inc: number): number {
+  const old = dev.promiscuity;
+  dev.promiscuity = Math.max(0, old + inc);
+  if ((old === 0) !== (dev.promiscuity === 0)) {
+    dev.kernel.printk('info', `${dev.name}: ${dev.promiscuity ? 'entered' : 'left'} promiscuous mode`);
+  }
+  return 0;
+}
+
+export function devSetAllmulti(dev: NetDevice, inc: number): number {
+  const old = dev.allmulti;
+  dev.allmulti = Math.max(0, old + inc);
+  if ((old === 0) !== (dev.allmulti === 0)) {
+    dev.kernel.printk('info', `${dev.name}: ${dev.allmulti ? 'entered' : 'left'} allmulticast mode`);
+  }
   return 0;
 }
 

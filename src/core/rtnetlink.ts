@@ -47,7 +47,17 @@ export interface RtnlLinkOps {
   dellink?(dev: NetDevice): void;
   /** ->get_link_net(): the namespace of the device this one is tied to (IFLA_LINK_NETNSID). */
   getLinkNet?(dev: NetDevice): Net | null;
+  /** ->changelink(): `ip link set DEV type KIND …` with the kind's own arguments. */
+  changelink?(dev: NetDevice, data: Record<string, unknown>, extack: ExtAck): number;
+  /** ->fill_info(): IFLA_INFO_DATA, attribute by attribute in the kernel's order (`ip -d link`). */
+  fillInfo?(dev: NetDevice): LinkInfoData;
+  /** ->slave_kind and ->fill_slave_info(): what a master says about one of its ports. */
+  slaveKind?: string;
+  fillSlaveInfo?(dev: NetDevice, slave: NetDevice): LinkInfoData;
 }
+
+/** IFLA_INFO_DATA / IFLA_INFO_SLAVE_DATA: attribute names (iproute2's) and values, in order. */
+export type LinkInfoData = [string, number | string | Uint8Array][];
 
 declare module '../kernel/kernel.js' {
   interface Kernel {
@@ -127,5 +137,28 @@ export function rtnlDellink(dev: NetDevice): number {
   if (ops === undefined) return -E.EOPNOTSUPP;
   if (ops.dellink !== undefined) ops.dellink(dev);
   else dev.net?.unregisterNetdevice(dev);
+  return 0;
+}
+
+/**
+ * do_set_master(): `ip link set DEV master M` (ifindex 0: nomaster). The old master
+ * lets go first; a device that cannot be one (no ndo_add_slave) is -EOPNOTSUPP.
+ */
+export function doSetMaster(dev: NetDevice, ifindex: number, extack: ExtAck): number {
+  let upper = dev.master;
+  if (upper !== null) {
+    if (upper.ifindex === ifindex) return 0;
+    const del = upper.netdevOps.ndoDelSlave;
+    if (del === undefined) return -E.EOPNOTSUPP;
+    const err = del(upper, dev);
+    if (err !== 0) return err;
+  }
+  if (ifindex !== 0) {
+    upper = dev.net?.devGetByIndex(ifindex) ?? null;
+    if (upper === null) return -E.EINVAL;
+    const add = upper.netdevOps.ndoAddSlave;
+    if (add === undefined) return -E.EOPNOTSUPP;
+    return add(upper, dev, extack);
+  }
   return 0;
 }

@@ -150,6 +150,8 @@ const VETH_TQ_STATS = ['xdp_xmit', 'xdp_xmit_errors'];
 export const vethEthtoolOps: EthtoolOps = {
   getLink: (dev) => (dev.carrierOk ? 1 : 0),
   getDrvinfo: () => ({ driver: 'veth', version: '1.0', busInfo: '' }),
+  // veth_get_link_ksettings(): a fixed 10 Gb/s full duplex (a bridge port's cost 2).
+  getLinkKsettings: () => ({ speed: 10000, duplex: 1 }),
   getSsetCount: (dev) => 1 + realRxQueues(dev) * VETH_RQ_STATS.length + realTxQueues(dev) * VETH_TQ_STATS.length,
   getEthtoolStats: (dev) => {
     const out: [string, number][] = [['peer_ifindex', vethPeer(dev)?.ifindex ?? 0]];

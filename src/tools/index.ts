@@ -1,4 +1,5 @@
 /** The command table: every tool the shell can run, by the name users type. */
+import { bridge } from './bridge.js';
 import { cat } from './cat.js';
 import type { Command } from './command.js';
 import { curl } from './curl.js';
@@ -16,6 +17,7 @@ import { tc } from './tc.js';
 import { tcpdump } from './tcpdump.js';
 
 export const commands: ReadonlyMap<string, Command> = new Map<string, Command>([
+  ['bridge', bridge],
   ['cat', cat],
   ['curl', curl],
   ['dig', dig],

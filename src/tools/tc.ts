@@ -289,12 +289,20 @@ function netemPrintOpt(q: NetemQdisc): string {
   return s;
 }
 
+/**
+ * The root's refcount: a qdisc a user grafted is held by every TX queue
+ * (dev_graft_qdisc for each of num_tx_queues) plus the device; the default one by one.
+ */
+function rootRefcnt(dev: NetDevice, q: Qdisc | null): number {
+  return q !== null && q.handle !== 0 ? 1 + dev.numTxQueues : 2;
+}
+
 /** One qdisc as print_qdisc() writes it. */
 function printQdisc(dev: NetDevice, kind: string, q: Qdisc | null, filtered: boolean, stats: boolean): string {
   const handle = q === null ? 0 : q.handle;
   let s = `qdisc ${kind} ${(handle >>> 16).toString(16)}: `;
   if (!filtered) s += `dev ${dev.name} `;
-  s += 'root refcnt 2 ';
+  s += `root refcnt ${rootRefcnt(dev, q)} `;
   if (q instanceof NetemQdisc) s += netemPrintOpt(q);
   else if (q !== null && (q.id === 'pfifo' || q.id === 'pfifo_head_drop')) s += `limit ${(q as FifoQdisc).limit}p`;
   else if (q !== null && q.id === 'bfifo') s += `limit ${sprintSize((q as FifoQdisc).limit)}`;
@@ -351,7 +359,7 @@ function jsonQdisc(dev: NetDevice, kind: string, q: Qdisc | null, filtered: bool
   const handle = q === null ? 0 : q.handle;
   let s = `{"kind":${JSON.stringify(kind)},"handle":"${(handle >>> 16).toString(16)}:",`;
   if (!filtered) s += `"dev":${JSON.stringify(dev.name)},`;
-  s += '"root":true,"refcnt":2,"options":';
+  s += `"root":true,"refcnt":${rootRefcnt(dev, q)},"options":`;
   if (q instanceof NetemQdisc) s += netemJsonOpt(q);
   else if (q !== null && q.id !== 'noqueue') s += `{"limit":${(q as FifoQdisc).limit}}`;
   else s += '{}';

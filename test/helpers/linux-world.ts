@@ -7,6 +7,7 @@
  * the next line runs: Linux frees a deleted namespace from a workqueue a moment later,
  * and a test waits for that state rather than for a time. lonet needs no such wait.
  */
+import { deepStrictEqual } from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -60,33 +61,32 @@ export function inLinuxWorld(lines: string[]): LinuxResult[] | undefined {
   }
 }
 
-/** What one line printed, on either side. */
-export interface WorldResult {
+/** What a script line gave: exit code and output (ToolResult's shape, LinuxResult's too). */
+export interface LineResult {
   code: number;
   stdout: string;
   stderr: string;
 }
 
 /**
- * The lines in a fresh lonet namespace and (when available) in a private Linux world,
- * each result normalised, then compared line by line. Returns lonet's results.
+ * The same lines in a booted lonet namespace (lo up) and, when available, in a private
+ * Linux world, compared line by line after `normalise`; lines in `notCompared` (indexes
+ * among the lines lonet runs) are only run. Returns lonet's results.
  */
 export async function compareWorlds(
   lines: string[],
-  run: (line: string) => Promise<WorldResult>,
-  normalise: (s: string) => string,
-  assertEqual: (actual: WorldResult, expected: WorldResult, message: string) => void,
+  exec: (line: string) => Promise<LineResult>,
+  normalise: (r: LineResult) => LineResult,
   notCompared: ReadonlySet<number> = new Set(),
-): Promise<WorldResult[]> {
-  const shown = lonetLines(lines);
-  const mine: WorldResult[] = [];
-  for (const line of shown) mine.push(await run(line));
+): Promise<LineResult[]> {
+  const mine: LineResult[] = [];
+  for (const line of lonetLines(lines)) mine.push(await exec(line));
   const linux = inLinuxWorld(lines);
-  const n = (r: WorldResult) => ({ code: r.code, stdout: normalise(r.stdout), stderr: normalise(r.stderr) });
+  const shown = lonetLines(lines);
   if (linux !== undefined) {
     for (const [i, want] of linux.entries()) {
       if (notCompared.has(i)) continue;
-      assertEqual(n(mine[i] as WorldResult), n(want), `line ${i}: ${shown[i]}`);
+      deepStrictEqual(normalise(mine[i] as LineResult), normalise(want), `line ${i}: ${shown[i]}`);
     }
   }
   return mine;

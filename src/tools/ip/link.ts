@@ -23,7 +23,7 @@ import {
   type NetDevice,
   type RtnlLinkStats64,
 } from '../../core/netdevice.js';
-import { type LinkAttrs, rtnlDellink, rtnlNewlink } from '../../core/rtnetlink.js';
+import { doSetMaster, type LinkAttrs, type LinkInfoData, rtnlDellink, rtnlNewlink } from '../../core/rtnetlink.js';
 import { E, strerror } from '../../include/errno.js';
 import { in6DevGet } from '../../ipv6/addrconf.js';
 import type { Net } from '../../net/net.js';
@@ -40,6 +40,7 @@ import {
   matches,
   nextArg,
 } from './common.js';
+import { bridgeInfoText, bridgeParseOpt } from './link-bridge.js';
 
 // ---------------------------------------------------------------------------------
 // The message: what RTM_NEWLINK carries for one device.
@@ -83,6 +84,12 @@ export interface LinkMsg {
   linkNetnsid: number | null;
   /** IFLA_INFO_KIND. */
   kind: string | null;
+  /** IFLA_INFO_DATA, and the master's IFLA_INFO_SLAVE_KIND/_DATA for a port. */
+  kindInfo: LinkInfoData | null;
+  slaveKind: string | null;
+  slaveInfo: LinkInfoData | null;
+  /** IFLA_MASTER, by name (iproute2's ll_index_to_name). */
+  master: string | null;
   /**
    * What iproute2 makes of IFLA_LINK with its own name cache (ll_index_to_name/flags)
    * of the namespace it lists, which is the device's: "veth0@veth1", "veth0@if2".
@@ -135,6 +142,10 @@ export function rtnlFillIfinfo(dev: NetDevice): LinkMsg {
     link: hasLink ? iflink : null,
     linkNetnsid,
     kind: dev.rtnlLinkOps?.kind ?? null,
+    kindInfo: dev.rtnlLinkOps?.fillInfo?.(dev) ?? null,
+    slaveKind: dev.master?.rtnlLinkOps?.slaveKind ?? null,
+    slaveInfo: dev.master !== null ? (dev.master.rtnlLinkOps?.fillSlaveInfo?.(dev.master, dev) ?? null) : null,
+    master: dev.master?.name ?? null,
     ...linkDisplay(dev, hasLink ? iflink : dev.ifindex, linkNet),
     linkNetnsName: linkNetnsid !== null && net !== null ? nsidName(net, linkNetnsid) : null,
   };
@@ -213,6 +224,7 @@ const LINK_MODES = ['DEFAULT', 'DORMANT'] as const;
 
 function linkHeaderText(m: LinkMsg): string {
   let s = `${m.ifindex}: ${m.displayName}: <${linkFlagNames(m.flags, m.mDown).join(',')}> mtu ${m.mtu} qdisc ${m.qdisc} `;
+  if (m.master !== null) s += `master ${m.master} `;
   const oper = IF_OPER_NAMES[m.operstate];
   s += oper !== undefined ? `state ${oper} ` : `state 0x${m.operstate.toString(16)} `;
   const mode = LINK_MODES[m.linkmode];
@@ -247,7 +259,14 @@ export function linkNetnsText(m: LinkMsg): string {
 export function linkDetailsText(m: LinkMsg, sl = '\n'): string {
   let s = ` promiscuity ${m.promiscuity}  allmulti ${m.allmulti} minmtu ${m.minMtu} maxmtu ${m.maxMtu} `;
   // print_linktype(): the kind on a line of its own.
-  if (m.kind !== null) s += `${sl}    ${m.kind} `;
+  if (m.kind !== null) {
+    s += `${sl}    ${m.kind} `;
+    if (m.kindInfo !== null) s += bridgeInfoText(m.kind, m.kindInfo);
+  }
+  if (m.slaveKind !== null) {
+    s += `${sl}    ${m.slaveKind} `;
+    if (m.slaveInfo !== null) s += bridgeInfoText(m.slaveKind, m.slaveInfo);
+  }
   if (m.addrGenMode !== null) s += `addrgenmode ${m.addrGenMode} `;
   s += `numtxqueues ${m.numTxQueues} numrxqueues ${m.numRxQueues} `;
   s += `gso_max_size ${m.gsoMaxSize} gso_max_segs ${m.gsoMaxSegs} `;
@@ -460,6 +479,7 @@ export function linkJson(w: JsonWriter, m: LinkMsg, o: IpOptions): void {
   flagsJson(w, m);
   w.name('mtu').number(m.mtu);
   w.name('qdisc').string(m.qdisc);
+  if (m.master !== null) w.name('master').string(m.master);
   const oper = IF_OPER_NAMES[m.operstate];
   if (oper !== undefined) w.name('operstate').string(oper);
   else w.name('operstate_index').number(m.operstate);
@@ -493,8 +513,8 @@ interface LinkFilter {
   group: number;
   /** "type KIND": only devices of that kind. */
   kind: string | null;
-  /** "master DEV": no lonet device has a master, so the kernel's dump is empty. */
-  master: boolean;
+  /** "master DEV": only its ports (IFLA_MASTER in the dump request). */
+  master: number;
 }
 
 /** rtnl_group_a2n(). */
@@ -511,7 +531,7 @@ export function llNameToIndex(net: Net, name: string): number {
 }
 
 function parseShowArgs(ctx: IpContext, args: string[]): LinkFilter {
-  const f: LinkFilter = { dev: null, up: false, group: -1, kind: null, master: false };
+  const f: LinkFilter = { dev: null, up: false, group: -1, kind: null, master: 0 };
   for (let i = 0; i < args.length; i++) {
     const a = args[i] as string;
     if (a === 'up') f.up = true;
@@ -520,8 +540,8 @@ function parseShowArgs(ctx: IpContext, args: string[]): LinkFilter {
       f.group = groupA2n(g) ?? invarg(ctx, 'Invalid "group" value\n', g);
     } else if (a === 'master') {
       const m = nextArg(ctx, args, i++);
-      if (llNameToIndex(ctx.net, m) === 0) invarg(ctx, 'Device does not exist\n', m);
-      f.master = true;
+      f.master = llNameToIndex(ctx.net, m);
+      if (f.master === 0) invarg(ctx, 'Device does not exist\n', m);
     } else if (a === 'type') f.kind = nextArg(ctx, args, i++);
     else if (a === 'nomaster') continue;
     else {
@@ -578,7 +598,7 @@ function ipLinkList(ctx: IpContext, args: string[]): number {
     }
     devs = devs.filter((d) => d.ifindex === ifindex);
   }
-  if (f.master) devs = [];
+  if (f.master !== 0) devs = devs.filter((d) => d.master?.ifindex === f.master);
   showLinks(ctx, devs, f);
   return 0;
 }
@@ -602,6 +622,8 @@ export interface LinkRequest {
   /** IFLA_NET_NS_FD (a /run/netns name) or IFLA_NET_NS_PID. */
   netns: Net | number | null;
   type: string | null;
+  /** IFLA_MASTER: an ifindex, 0 for nomaster. */
+  master: number | null;
   /** Words after "type KIND". */
   rest: string[];
   /** Attributes iproute2 accepts but lonet cannot apply yet. */
@@ -644,7 +666,7 @@ function onOff(ctx: IpContext, key: string, value: string): number {
 
 /** Keywords iproute2 knows, lonet cannot apply: flags taking on/off, and one-value attributes. */
 const ON_OFF_KEYS = new Set(['multicast', 'allmulticast', 'promisc', 'trailers', 'arp', 'carrier', 'protodown']);
-const VALUE_KEYS = ['alias', 'group', 'mode', 'state', 'master', 'vrf', 'addrgenmode', 'gso_max_size', 'gso_max_segs'];
+const VALUE_KEYS = ['alias', 'group', 'mode', 'state', 'vrf', 'addrgenmode', 'gso_max_size', 'gso_max_segs'];
 
 function newRequest(): LinkRequest {
   return {
@@ -656,6 +678,7 @@ function newRequest(): LinkRequest {
     address: null,
     netns: null,
     type: null,
+    master: null,
     rest: [],
     unsupported: [],
   };
@@ -693,6 +716,16 @@ function parseKeyword(ctx: IpContext, req: LinkRequest, args: string[], i: numbe
     return 1;
   }
   if (a === 'netns') return parseNetns(ctx, req, nextArg(ctx, args, i));
+  if (a === 'master') {
+    const v = nextArg(ctx, args, i);
+    req.master = llNameToIndex(ctx.net, v);
+    if (req.master === 0) invarg(ctx, 'Device does not exist\n', v);
+    return 1;
+  }
+  if (a === 'nomaster') {
+    req.master = 0;
+    return 0;
+  }
   if (ON_OFF_KEYS.has(a) || matches(a, 'dynamic')) {
     const v = nextArg(ctx, args, i);
     if (v !== 'on' && v !== 'off') return onOff(ctx, ON_OFF_KEYS.has(a) ? a : 'dynamic', v);
@@ -799,6 +832,7 @@ function doSetlink(dev: NetDevice, req: LinkRequest, extack: ExtAck): number {
     () => (req.address !== null ? devSetMacAddress(dev, req.address) : 0),
     () => (req.mtu !== null ? devSetMtu(dev, req.mtu, extack) : 0),
     () => (req.name !== null && req.name !== req.dev ? devChangeName(dev, req.name.s) : 0),
+    () => (req.master !== null ? doSetMaster(dev, req.master, extack) : 0),
     () => (req.up !== null ? setUp(dev, req.up) : 0),
     // IFLA_TXQLEN is a u32: -1 from the command line is 4294967295.
     () => (req.txqlen !== null ? devChangeTxQueueLen(dev, req.txqlen >>> 0) : 0),
@@ -825,7 +859,14 @@ function linkAttrs(req: LinkRequest): LinkAttrs {
  * the namespace `netns` names, if any; a veth peer stays in the caller's unless its own
  * `netns` says otherwise.
  */
-function newLink(net: Net, req: LinkRequest, peer: LinkRequest | null, replace: boolean, extack: ExtAck): number {
+function newLink(
+  net: Net,
+  req: LinkRequest,
+  peer: LinkRequest | null,
+  replace: boolean,
+  extack: ExtAck,
+  kindData: Record<string, unknown> | null,
+): number {
   const existing = req.dev !== null ? net.devGetByName(req.dev.s) : undefined;
   if (existing !== undefined) return replace ? -E.EOPNOTSUPP : -E.EEXIST;
   const dest = typeof req.netns === 'number' ? netByPid(net, req.netns) : (req.netns ?? net);
@@ -836,6 +877,7 @@ function newLink(net: Net, req: LinkRequest, peer: LinkRequest | null, replace: 
     const p = linkAttrs(peer);
     attrs.data = { peer: { ...p, net: peerNet, ...(peer.dev !== null ? { name: peer.dev.s } : {}) } };
   }
+  if (kindData !== null) attrs.data = kindData;
   return rtnlNewlink(dest, req.type ?? '', req.dev?.s ?? '', attrs, extack);
 }
 
@@ -896,10 +938,15 @@ function iplinkModify(ctx: IpContext, cmd: LinkCmd, args: string[]): number {
   const target = resolveTarget(ctx, req, create);
   if (typeof target === 'number') return target;
   let peer: LinkRequest | null = null;
+  let kindData: Record<string, unknown> | null = null;
   if (req.type === 'veth') {
     const p = vethParseOpt(ctx, req.rest);
     if (typeof p === 'number') return p;
     peer = p;
+  } else if (req.type === 'bridge') {
+    const d = bridgeParseOpt(ctx, req.rest);
+    if (typeof d === 'number') return d;
+    kindData = d;
   } else if (req.rest.length > 0) {
     if (matches(req.rest[0] as string, 'help')) iplinkUsage(ctx);
     ctx.stderr.write(`Garbage instead of arguments "${req.rest[0]} ...". Try "ip link help".\n`);
@@ -911,10 +958,20 @@ function iplinkModify(ctx: IpContext, cmd: LinkCmd, args: string[]): number {
   }
   const extack: ExtAck = {};
   let err: number;
-  if (target === null) err = newLink(ctx.net, req, peer, cmd === 'replace', extack);
+  if (target === null) err = newLink(ctx.net, req, peer, cmd === 'replace', extack, kindData);
   // rtnl_dellink(): only devices with rtnl_link_ops can go (not lo).
   else if (cmd === 'delete') err = rtnlDellink(target);
-  else err = doSetlink(target, req, extack);
+  else {
+    err = doSetlink(target, req, extack);
+    // rtnl_changelink(): the kind's own options, for a device of that kind only.
+    if (err === 0 && kindData !== null) {
+      const ops = target.rtnlLinkOps;
+      err =
+        ops?.kind === req.type && ops.changelink !== undefined
+          ? ops.changelink(target, kindData, extack)
+          : -E.EOPNOTSUPP;
+    }
+  }
   return err === 0 ? 0 : rtnlError(ctx, err, extack);
 }
 
