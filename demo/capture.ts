@@ -10,7 +10,7 @@ import { devAddPack, devRemovePack } from '../src/core/dev.js';
 import { NET_RX } from '../src/core/if.js';
 import type { PacketType } from '../src/core/packet-type.js';
 import { kfreeSkb, PACKET } from '../src/core/skbuff.js';
-import { ETH_P } from '../src/link/if-ether.js';
+import { ETH_P } from '../src/include/if-ether.js';
 
 /** Past this many bytes the capture stops keeping packets (a flood would fill the tab's memory). */
 const MAX_BYTES = 64 * 1024 * 1024;

@@ -23,10 +23,10 @@ export { devClose, devGetFlags, devGetStats, devOpen, devSetMtu, NetDevice } fro
 export type { PacketType } from './core/packet-type.js';
 export { allocSkb, CHECKSUM, PACKET, SkBuff, skbFromBytes } from './core/skbuff.js';
 export { type VethEnd, vethPair } from './drivers/veth.js';
+export { ETH_HLEN, ETH_P } from './include/if-ether.js';
 export { Kernel, Net } from './init.js';
 export { type Clock, RealClock, VirtualClock } from './kernel/clock.js';
 export type { KernelOptions } from './kernel/kernel.js';
-export { ETH_HLEN, ETH_P } from './link/if-ether.js';
 
 export { procRead } from './net/procfs.js';
 export {

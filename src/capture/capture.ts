@@ -20,7 +20,7 @@ import {
 } from '../core/netdevice.js';
 import type { PacketType } from '../core/packet-type.js';
 import { CHECKSUM, PACKET, type SkBuff, skbChecksum, skbCopyBits } from '../core/skbuff.js';
-import { ETH_P } from '../link/if-ether.js';
+import { ETH_P } from '../include/if-ether.js';
 import type { Net } from '../net/net.js';
 import { csumFold } from '../wire/checksum.js';
 import { compileFilter, type FilterFn } from './filter.js';

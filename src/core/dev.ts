@@ -6,9 +6,9 @@
  */
 
 import { E } from '../include/errno.js';
+import { ETH_P } from '../include/if-ether.js';
 import { SOFTIRQ } from '../include/interrupt.js';
 import type { Cpu, Kernel } from '../kernel/kernel.js';
-import { ETH_P } from '../link/if-ether.js';
 import { IFF, NET_RX, NETDEV_TX, RX_HANDLER, XMIT_RECURSION_LIMIT } from './if.js';
 import type { NetDevice } from './netdevice.js';
 import type { PacketType } from './packet-type.js';

@@ -6,8 +6,8 @@
 import { IFF, NETDEV_TX } from '../core/if.js';
 import { devActivate, NetDevice, type NetDeviceOps } from '../core/netdevice.js';
 import { kfreeSkb, type SkBuff } from '../core/skbuff.js';
+import { ETH_MIN_MTU } from '../include/if-ether.js';
 import type { Kernel } from '../kernel/kernel.js';
-import { ETH_MIN_MTU } from '../link/if-ether.js';
 import { genLoSetup } from './loopback.js';
 
 function blackholeNetdevXmit(skb: SkBuff, dev: NetDevice): number {

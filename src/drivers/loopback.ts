@@ -17,9 +17,9 @@ import {
   type RtnlLinkStats64,
 } from '../core/netdevice.js';
 import { kfreeSkb, type SkBuff, skbOrphan } from '../core/skbuff.js';
+import { ETH_ALEN, ETH_HLEN } from '../include/if-ether.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { ethHeaderOps, ethMacAddr, ethTypeTrans } from '../link/ethernet.js';
-import { ETH_ALEN, ETH_HLEN } from '../link/if-ether.js';
 import { type Net, type PernetOperations, registerPernetDevice } from '../net/net.js';
 
 /**

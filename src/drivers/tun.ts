@@ -11,7 +11,7 @@ import { NETIF_F } from '../core/netdev-features.js';
 import { NetDevice, type NetDeviceOps, type RtnlLinkStats64 } from '../core/netdevice.js';
 import { kfreeSkb, type SkBuff, skbChecksumHelp, skbCopyBits, skbFromBytes } from '../core/skbuff.js';
 import { E } from '../include/errno.js';
-import { ETH_P } from '../link/if-ether.js';
+import { ETH_P } from '../include/if-ether.js';
 import type { Net } from '../net/net.js';
 
 /** TUN_READQ_SIZE: packets a reader may leave unread before the device drops (tx_queue_len). */

@@ -24,10 +24,10 @@ import {
 } from '../core/rtnetlink.js';
 import { kfreeSkb, type SkBuff, skbOrphan } from '../core/skbuff.js';
 import { E, errnoName, strerror } from '../include/errno.js';
+import { ETH_HLEN, ETH_MAX_MTU, ETH_MIN_MTU } from '../include/if-ether.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { etherSetup, ethHwAddrRandom } from '../link/ether-setup.js';
 import { ethMacAddr, ethTypeTrans } from '../link/ethernet.js';
-import { ETH_HLEN, ETH_MAX_MTU, ETH_MIN_MTU } from '../link/if-ether.js';
 import type { Net } from '../net/net.js';
 
 /** VLAN_HLEN: is_skb_forwardable leaves room for one tag. */

@@ -23,9 +23,9 @@ import {
 import { formatHwAddr, type NetDevice, registerNetdeviceNotifier } from '../core/netdevice.js';
 import type { PacketType } from '../core/packet-type.js';
 import { allocSkb, consumeSkb, ipHdr, kfreeSkb, PACKET, pskbMayPull, type SkBuff, skbPut } from '../core/skbuff.js';
+import { ETH_P } from '../include/if-ether.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { intSysctl, type SysctlEntry } from '../kernel/sysctl.js';
-import { ETH_P } from '../link/if-ether.js';
 import type { Net } from '../net/net.js';
 import { registerNetSysctl, registerProcNet, unregisterNetSysctls } from '../net/procfs.js';
 import { ARP_ETH_IP_LEN, ARPOP, ArpHeader } from '../wire/arp.js';

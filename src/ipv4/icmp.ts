@@ -15,9 +15,9 @@ import {
   skbCopyBitsInto,
   skbPut,
 } from '../core/skbuff.js';
+import { datagramTruesize } from '../core/sock.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Net } from '../net/net.js';
-import { datagramTruesize } from '../socket/sock.js';
 import { csumFold, csumPartial } from '../wire/checksum.js';
 import { ICMP, ICMP_HEADER_LEN, IcmpHeader } from '../wire/icmp.js';
 import { IPPROTO, Ipv4Header } from '../wire/ipv4.js';

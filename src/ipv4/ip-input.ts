@@ -20,8 +20,8 @@ import {
   skbPull,
   skbResetNetworkHeader,
 } from '../core/skbuff.js';
+import { ETH_P } from '../include/if-ether.js';
 import type { Kernel } from '../kernel/kernel.js';
-import { ETH_P } from '../link/if-ether.js';
 import type { Net } from '../net/net.js';
 import { ICMP } from '../wire/icmp.js';
 import { IPV4_HEADER_LEN } from '../wire/ipv4.js';

@@ -8,7 +8,7 @@ import { devQueueXmit, netXmitErrno } from '../core/dev.js';
 import { neighOutput } from '../core/neighbour.js';
 import { ipHdr, type SkBuff, skbPush, skbResetNetworkHeader } from '../core/skbuff.js';
 import { E } from '../include/errno.js';
-import { ETH_P } from '../link/if-ether.js';
+import { ETH_P } from '../include/if-ether.js';
 import type { Net } from '../net/net.js';
 import { IP_DF, IPV4_HEADER_LEN } from '../wire/ipv4.js';
 import type { Flowi4 } from './fib.js';

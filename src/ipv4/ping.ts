@@ -7,15 +7,15 @@
  * why iputils falls back to a raw socket).
  */
 
+import { DatagramQueue } from '../core/datagram.js';
 import { allocSkb, kfreeSkb, type SkBuff, skbCopyBits, skbPut } from '../core/skbuff.js';
+import { datagramTruesize } from '../core/sock.js';
 import { E } from '../include/errno.js';
 import { ipv6AddrAny } from '../ipv6/addr.js';
 import { icmpv6OutCount } from '../ipv6/icmp.js';
 import { IPV6_MAX_HEADROOM, ip6XmitDgram } from '../ipv6/ip6-output.js';
 import { ip6RouteOutput } from '../ipv6/route.js';
 import type { Net } from '../net/net.js';
-import { DatagramQueue } from '../socket/datagram-queue.js';
-import { datagramTruesize } from '../socket/sock.js';
 import { ICMP, IcmpHeader } from '../wire/icmp.js';
 import { ICMPV6, Icmpv6Header } from '../wire/icmpv6.js';
 import { IPPROTO, Ipv4Header } from '../wire/ipv4.js';

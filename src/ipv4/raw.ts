@@ -6,11 +6,11 @@
  * net.ipv4.ping_group_range "1 0").
  */
 
+import { DatagramQueue } from '../core/datagram.js';
 import { allocSkb, kfreeSkb, pskbMayPull, type SkBuff, skbCopyDatagram, skbPut } from '../core/skbuff.js';
+import { datagramTruesize } from '../core/sock.js';
 import { E } from '../include/errno.js';
 import type { Net } from '../net/net.js';
-import { DatagramQueue } from '../socket/datagram-queue.js';
-import { datagramTruesize } from '../socket/sock.js';
 import { IPPROTO, Ipv4Header } from '../wire/ipv4.js';
 import { flowi4 } from './fib.js';
 import { icmpOutCount } from './icmp.js';

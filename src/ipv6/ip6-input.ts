@@ -17,9 +17,9 @@ import {
   skbPull,
   skbResetNetworkHeader,
 } from '../core/skbuff.js';
+import { ETH_P } from '../include/if-ether.js';
 import { inet6Protocol } from '../ipv4/protocol.js';
 import type { Kernel } from '../kernel/kernel.js';
-import { ETH_P } from '../link/if-ether.js';
 import type { Net } from '../net/net.js';
 import { ICMPV6 } from '../wire/icmpv6.js';
 import { IPV6_HEADER_LEN, Ipv6Header, ipv6SkipExthdr, NEXTHDR } from '../wire/ipv6.js';

@@ -7,7 +7,7 @@ import { devQueueXmit, netXmitErrno } from '../core/dev.js';
 import { neighOutput } from '../core/neighbour.js';
 import { type SkBuff, skbPush, skbResetNetworkHeader } from '../core/skbuff.js';
 import { E } from '../include/errno.js';
-import { ETH_P } from '../link/if-ether.js';
+import { ETH_P } from '../include/if-ether.js';
 import type { Net } from '../net/net.js';
 import { IPV6_HEADER_LEN, Ipv6Header } from '../wire/ipv6.js';
 import { ip6Fragment } from './reassembly.js';

@@ -4,10 +4,10 @@
  * checksum of what they send (IPV6_CHECKSUM is implied at offset 2). ping -6 uses one.
  */
 
+import { DatagramQueue } from '../core/datagram.js';
 import { allocSkb, kfreeSkb, pskbMayPull, type SkBuff, skbCopyBits, skbPut } from '../core/skbuff.js';
 import { E } from '../include/errno.js';
 import type { Net } from '../net/net.js';
-import { DatagramQueue } from '../socket/datagram-queue.js';
 import { Icmpv6Header } from '../wire/icmpv6.js';
 import { Ipv6Header, NEXTHDR } from '../wire/ipv6.js';
 import { ipv6AddrAny, ipv6AddrEqual } from './addr.js';

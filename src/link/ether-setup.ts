@@ -4,9 +4,9 @@
  */
 import { ARPHRD, IFF, NET_ADDR } from '../core/if.js';
 import type { NetDevice } from '../core/netdevice.js';
+import { ETH_ALEN, ETH_DATA_LEN, ETH_HLEN, ETH_MIN_MTU } from '../include/if-ether.js';
 import { getRandomU32 } from '../kernel/random.js';
 import { ethHeaderOps } from './ethernet.js';
-import { ETH_ALEN, ETH_DATA_LEN, ETH_HLEN, ETH_MIN_MTU } from './if-ether.js';
 
 /** ether_setup(): Ethernet type, header ops, MTU 1500 (68..1500), broadcast ff:…:ff. */
 export function etherSetup(dev: NetDevice): void {

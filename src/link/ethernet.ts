@@ -7,8 +7,8 @@ import { IFF, IFF_PRIV } from '../core/if.js';
 import { type HeaderOps, isValidEtherAddr, type NetDevice } from '../core/netdevice.js';
 import { PACKET, type SkBuff, skbPull, skbPush, skbResetMacHeader } from '../core/skbuff.js';
 import { E } from '../include/errno.js';
+import { ETH_ALEN, ETH_HLEN, ETH_P } from '../include/if-ether.js';
 import { ETHERNET_HEADER_LEN } from '../wire/ethernet.js';
-import { ETH_ALEN, ETH_HLEN, ETH_P } from './if-ether.js';
 
 /**
  * eth_header(): push 14 bytes; source = the device address unless given. A given

@@ -8,7 +8,7 @@
 import { NET_XMIT } from '../core/dev.js';
 import type { NetDevice } from '../core/netdevice.js';
 import { CHECKSUM, kfreeSkb, type SkBuff, skbChecksumHelp, skbOrphan } from '../core/skbuff.js';
-import { ETH_P } from '../link/if-ether.js';
+import { ETH_P } from '../include/if-ether.js';
 import { getRandomU64, prandomSeedState, prandomU32State, RndState } from './prandom.js';
 import {
   __NET_XMIT_BYPASS,

@@ -6,13 +6,14 @@
  * settles when the socket wakes it (or its timeout passes) — in virtual time when the
  * kernel runs on the virtual clock. packetdrill and tools share this layer.
  */
+
+import type { TcpInfo } from '../core/sock-diag.js';
 import { E } from '../include/errno.js';
 import type { Timer } from '../kernel/clock.js';
 import type { Net } from '../net/net.js';
 import { tcpGetInfo } from '../transport/tcp/diag.js';
 import { SHUT, TCP, TcpSock } from '../transport/tcp/sock.js';
 import { isV4Mapped } from '../transport/udp.js';
-import type { TcpInfo } from './diag.js';
 import { AF, EPOLL, F, IP_OPT, IPV6_OPT, MSG, O, POLL, SIOC, SO, SOCK, SOL, TCP_OPT } from './uapi.js';
 
 /** struct sockaddr_in / sockaddr_in6, with the address in lonet's 16-byte form (v4-mapped for IPv4). */

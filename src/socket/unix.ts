@@ -6,11 +6,12 @@
  * receive queue; reading frees them, which gives the writer its send-buffer credit back.
  * ss -x and /proc/net/unix read the table through unixDiagDump().
  */
+
+import { getNextIno, Sock } from '../core/sock.js';
 import { E } from '../include/errno.js';
+import { TCP_STATE } from '../include/tcp-states.js';
 import type { Net } from '../net/net.js';
 import { registerProcNet } from '../net/procfs.js';
-import { TCP_STATE } from './diag.js';
-import { getNextIno, Sock } from './sock.js';
 
 /** sk_shutdown bits (RCV_SHUTDOWN, SEND_SHUTDOWN). */
 export const UNIX_SHUT = { RCV: 1, SEND: 2 } as const;

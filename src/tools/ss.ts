@@ -5,10 +5,11 @@
  * "PortProcess"). Protocols plug in as tables (udp now, tcp next), each a dump of
  * InetDiagMsg in the kernel's order.
  */
+
+import type { InetDiagMsg, TcpInfo } from '../core/sock-diag.js';
 import { formatIpv4 } from '../ipv4/devinet.js';
 import { formatIpv6, ipv6AddrAny } from '../ipv6/addr.js';
 import type { Net } from '../net/net.js';
-import type { InetDiagMsg, TcpInfo } from '../socket/diag.js';
 import { type UnixDiagMsg, unixDiagDump } from '../socket/unix.js';
 import { tcpDiagDump } from '../transport/tcp/diag.js';
 import { udpDiagDump } from '../transport/udp-proc.js';

@@ -5,9 +5,11 @@
  * table is the host's one (net.ipv4.udp_child_hash_entries = 0, the default) and
  * newer sockets come first in a slot, so the order is Linux's.
  */
+
+import { type InetDiagMsg, sockGenCookie } from '../core/sock-diag.js';
+import { TCP_STATE } from '../include/tcp-states.js';
 import type { Net } from '../net/net.js';
 import { registerProcNet } from '../net/procfs.js';
-import { type InetDiagMsg, sockGenCookie, TCP_STATE } from '../socket/diag.js';
 import { type UdpSock, udpSockets } from './udp.js';
 
 /**

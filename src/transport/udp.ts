@@ -12,6 +12,7 @@
  * Udp row and snmp6's Udp6 lines.
  */
 
+import { DatagramQueue } from '../core/datagram.js';
 import {
   allocSkb,
   CHECKSUM,
@@ -24,6 +25,7 @@ import {
   skbCopyBits,
   skbPut,
 } from '../core/skbuff.js';
+import { datagramTruesize, Sock } from '../core/sock.js';
 import { E } from '../include/errno.js';
 import { type Flowi4, flowi4, RTN } from '../ipv4/fib.js';
 import { inetAddrType } from '../ipv4/fib-frontend.js';
@@ -38,8 +40,6 @@ import { fib6Lookup, ip6RouteOutput } from '../ipv6/route.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { getRandomU16, getRandomU32 } from '../kernel/random.js';
 import type { Net } from '../net/net.js';
-import { DatagramQueue } from '../socket/datagram-queue.js';
-import { datagramTruesize, Sock } from '../socket/sock.js';
 import { csumFold, csumPseudo, csumTcpudpNofold } from '../wire/checksum.js';
 import { ICMP } from '../wire/icmp.js';
 import { ICMPV6 } from '../wire/icmpv6.js';

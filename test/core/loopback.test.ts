@@ -15,10 +15,10 @@ import {
 import { PACKET, type SkBuff, skbAddFrag, skbFromBytes } from '../../src/core/skbuff.js';
 import { genLoSetup, loopbackOps } from '../../src/drivers/loopback.js';
 import { E } from '../../src/include/errno.js';
+import { ETH_P } from '../../src/include/if-ether.js';
 import { Kernel, Net } from '../../src/init.js';
 import { inDevGet } from '../../src/ipv4/devinet.js';
 import { in6DevGet } from '../../src/ipv6/addrconf.js';
-import { ETH_P } from '../../src/link/if-ether.js';
 import { ETH_P_802_EX1, frame, listen, xmit } from '../helpers/frames.js';
 
 test('lo counts L3 bytes (the 14-byte Ethernet header is not counted) and rx == tx', async () => {

@@ -6,7 +6,7 @@
  */
 import { devQueueXmit } from '../../core/dev.js';
 import { kfreeSkb, type SkBuff, skbPush } from '../../core/skbuff.js';
-import { ETH_HLEN } from '../../link/if-ether.js';
+import { ETH_HLEN } from '../../include/if-ether.js';
 import { BR_FLAG, BR_PKT, BR_STATE, type NetBridge, type NetBridgePort } from './br-private.js';
 
 /** VLAN_HLEN: is_skb_forwardable leaves room for one tag. */

@@ -20,7 +20,7 @@ import {
   netifOperUp,
 } from '../../core/netdevice.js';
 import { E } from '../../include/errno.js';
-import { ETH_DATA_LEN } from '../../link/if-ether.js';
+import { ETH_DATA_LEN } from '../../include/if-ether.js';
 import { brFdbAddLocal, brFdbDeleteByPort } from './br-fdb.js';
 import { brHandleFrame } from './br-input.js';
 import {

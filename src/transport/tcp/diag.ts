@@ -4,7 +4,7 @@
  * inet_req_diag_fill for request socks), and tcp_get_info(), the struct tcp_info
  * behind `ss -i` and getsockopt(TCP_INFO).
  */
-import { type InetDiagMsg, type SkMeminfo, sockGenCookie, type TcpInfo } from '../../socket/diag.js';
+import { type InetDiagMsg, type SkMeminfo, sockGenCookie, type TcpInfo } from '../../core/sock-diag.js';
 import { tcpChronoStats } from './chrono.js';
 import { TcpRequestSock, TcpTimewaitSock } from './minisocks.js';
 import { entryFamily, tcpSockets } from './proc.js';

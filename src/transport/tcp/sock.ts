@@ -7,7 +7,10 @@
  * Addresses are kept as 16-byte IPv6 addresses, IPv4 ones v4-mapped, so one socket
  * table serves both families as inet_hashinfo does; `v4` says which IP a connection uses.
  */
+
+import { Sock } from '../../core/sock.js';
 import { E } from '../../include/errno.js';
+import { TCP_STATE as TCP } from '../../include/tcp-states.js';
 import { type Flowi4, flowi4, RTN } from '../../ipv4/fib.js';
 import { inetAddrType } from '../../ipv4/fib-frontend.js';
 import { ipRouteOutputKey, RouteCache, type Rtable } from '../../ipv4/route.js';
@@ -15,7 +18,6 @@ import { ipv6AddrAny, ipv6AddrEqual } from '../../ipv6/addr.js';
 import { fib6Lookup, ip6RouteOutput, type Rt6Info } from '../../ipv6/route.js';
 import { getRandomU16, getRandomU32 } from '../../kernel/random.js';
 import type { Net } from '../../net/net.js';
-import { Sock } from '../../socket/sock.js';
 import { IPPROTO } from '../../wire/ipv4.js';
 import { TCPHDR } from '../../wire/tcp.js';
 import { bindingsOverlap, isV4Mapped, mappedV4, v4Mapped } from '../udp.js';
@@ -35,20 +37,7 @@ import { secureTcpSeq, secureTcpTsOff } from './secure.js';
 import { inetCskClearXmitTimers, type SkTimer, tcpResetKeepaliveTimer, tcpSetKeepalive } from './timer.js';
 
 /** include/net/tcp_states.h: the numbers /proc/net/tcp prints in `st`. */
-export const TCP = {
-  ESTABLISHED: 1,
-  SYN_SENT: 2,
-  SYN_RECV: 3,
-  FIN_WAIT1: 4,
-  FIN_WAIT2: 5,
-  TIME_WAIT: 6,
-  CLOSE: 7,
-  CLOSE_WAIT: 8,
-  LAST_ACK: 9,
-  LISTEN: 10,
-  CLOSING: 11,
-  NEW_SYN_RECV: 12,
-} as const;
+export { TCP };
 
 /** include/net/tcp.h constants (times in ns). */
 export const TCP_INIT_CWND = 10;

@@ -4,8 +4,9 @@
  * that tell the layer above (the node:dgram and node:net faces) that something
  * happened — always asynchronously, as a process is woken by the kernel.
  */
-import type { SkBuff } from '../core/skbuff.js';
+
 import type { Net } from '../net/net.js';
+import type { SkBuff } from './skbuff.js';
 
 /** SOCK_MIN_RCVBUF / SOCK_MIN_SNDBUF on Linux 6.x x86_64 (2 × TCP_SKB_MIN_TRUESIZE for send). */
 export const SOCK_MIN_RCVBUF = 2304;

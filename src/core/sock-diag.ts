@@ -6,21 +6,6 @@
  */
 import type { Kernel } from '../kernel/kernel.js';
 
-/** sk_state values (include/net/tcp_states.h); UDP uses ESTABLISHED and CLOSE. */
-export const TCP_STATE = {
-  ESTABLISHED: 1,
-  SYN_SENT: 2,
-  SYN_RECV: 3,
-  FIN_WAIT1: 4,
-  FIN_WAIT2: 5,
-  TIME_WAIT: 6,
-  CLOSE: 7,
-  CLOSE_WAIT: 8,
-  LAST_ACK: 9,
-  LISTEN: 10,
-  CLOSING: 11,
-} as const;
-
 /** sk_meminfo: the SK_MEMINFO_* vector `ss -m` prints as skmem:(…). */
 export interface SkMeminfo {
   rmemAlloc: number;
