@@ -165,6 +165,7 @@ function isPipeName(s: unknown): s is string {
 /** Every socket and server of a namespace that is not closed yet (for closeAllOf). */
 const openByNet = new WeakMap<Net, Set<Socket | Server>>();
 
+/** Counts a socket or server open in its namespace until it closes (untrack). */
 function track(net: Net, obj: Socket | Server): void {
   let set = openByNet.get(net);
   if (set === undefined) {
@@ -172,7 +173,10 @@ function track(net: Net, obj: Socket | Server): void {
     openByNet.set(net, set);
   }
   set.add(obj);
-  obj.once('close', () => set.delete(obj));
+}
+
+function untrack(net: Net, obj: Socket | Server): void {
+  openByNet.get(net)?.delete(obj);
 }
 
 /**
@@ -289,9 +293,7 @@ export class Socket extends Duplex {
     if (accepted !== undefined) this.#attach(accepted);
     // With allowHalfOpen off, Duplex ends the writable side on the next tick after 'end';
     // a write in between fails as net.Socket's writeAfterFIN does.
-    this.on('end', () => {
-      if (!this.allowHalfOpen) this.write = writeAfterFIN;
-    });
+    this.on('end', onReadableStreamEnd);
   }
 
   /** addClientAbortSignalOption(): an aborted signal destroys the socket with an AbortError. */
@@ -683,7 +685,10 @@ export class Socket extends Duplex {
       server._emitCloseIfDrained?.();
     }
     // The handle's close callback runs in the loop's close phase, after ticks and immediates.
-    setImmediate(() => this.emit('close', err !== null && err !== undefined));
+    setImmediate(() => {
+      untrack(this.#net, this);
+      this.emit('close', err !== null && err !== undefined);
+    });
   }
 
   /** Closes with RST (SO_LINGER 0), as socket.resetAndDestroy() does. */
@@ -858,6 +863,11 @@ function readSize(q: readonly Uint8Array[]): number | undefined {
 }
 
 /** net.Socket's writeAfterFIN(): the peer ended and we may not write any more. */
+/** With allowHalfOpen off, a write after 'end' fails (one shared listener, no closure per socket). */
+function onReadableStreamEnd(this: Socket): void {
+  if (!this.allowHalfOpen) this.write = writeAfterFIN;
+}
+
 function writeAfterFIN(this: Socket, chunk: unknown, encoding?: unknown, cb?: unknown): boolean {
   if (!this.writableEnded)
     return Duplex.prototype.write.call(this, chunk, encoding as BufferEncoding, cb as () => void);
@@ -905,6 +915,7 @@ export class Server extends EventEmitter {
     super();
     this.#net = net;
     track(net, this);
+    this.once('close', () => untrack(net, this));
     if (typeof options === 'function') {
       listener = options;
       options = {};
