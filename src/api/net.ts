@@ -253,6 +253,7 @@ export class Socket extends Duplex {
   #readPaused = true;
   #pullScheduled = false;
   #pullLater: (() => void) | null = null;
+  #writeSpace: (() => void) | null = null;
   #pendingWrite: { chunks: Uint8Array[]; cb: (err?: Error | null) => void } | null = null;
   #timeoutMs = 0;
   /** socket.timeout: what setTimeout() was last given (a plain property in Node). */
@@ -341,7 +342,6 @@ export class Socket extends Duplex {
       };
       setImmediate(this.#pullLater);
     };
-    sk.onWriteSpace = () => this.#flushPending();
     sk.onError = () => {
       // While connecting, the error is the connect's (ETIMEDOUT, ECONNREFUSED): onStateChange takes it.
       if (this.connecting) return;
@@ -610,7 +610,10 @@ export class Socket extends Duplex {
       let more = false;
       for (let i = 1; i < p.chunks.length && !more; i++) more = (p.chunks[i] as Uint8Array).byteLength > 0;
       const n = sk.sendmsg(c, more);
-      if (n === -E.EAGAIN) return;
+      if (n === -E.EAGAIN) {
+        this.#waitForSpace(sk);
+        return;
+      }
       if (n < 0) {
         this.#pendingWrite = null;
         this.#updateLive();
@@ -622,12 +625,26 @@ export class Socket extends Duplex {
       if (n === c.byteLength) p.chunks.shift();
       else {
         p.chunks[0] = c.subarray(n);
+        this.#waitForSpace(sk);
         return;
       }
     }
     this.#pendingWrite = null;
+    sk.onWriteSpace = null;
     this.#updateLive();
     p.cb();
+  }
+
+  /**
+   * SOCK_NOSPACE: only a writer the buffer turned away is woken when it drains, so the
+   * ACKs of a socket with room queue no wakeups. A TCP send may have got room back
+   * before it returned (its softirq took the peer's ACKs): then the wakeup is now. (An
+   * AF_UNIX socket marks its blocked writer itself, inside sendmsg.)
+   */
+  #waitForSpace(sk: TcpSock | UnixSock): void {
+    const wake = (this.#writeSpace ??= () => this.#flushPending());
+    sk.onWriteSpace = wake;
+    if (sk instanceof TcpSock && sk.writable) queueMicrotask(wake);
   }
 
   override _final(cb: (err?: Error | null) => void): void {
