@@ -165,6 +165,7 @@ function isPipeName(s: unknown): s is string {
 /** Every socket and server of a namespace that is not closed yet (for closeAllOf). */
 const openByNet = new WeakMap<Net, Set<Socket | Server>>();
 
+/** Counts a socket or server open in its namespace until it closes (untrack). */
 function track(net: Net, obj: Socket | Server): void {
   let set = openByNet.get(net);
   if (set === undefined) {
@@ -172,7 +173,10 @@ function track(net: Net, obj: Socket | Server): void {
     openByNet.set(net, set);
   }
   set.add(obj);
-  obj.once('close', () => set.delete(obj));
+}
+
+function untrack(net: Net, obj: Socket | Server): void {
+  openByNet.get(net)?.delete(obj);
 }
 
 /**
@@ -249,6 +253,7 @@ export class Socket extends Duplex {
   #readPaused = true;
   #pullScheduled = false;
   #pullLater: (() => void) | null = null;
+  #writeSpace: (() => void) | null = null;
   #pendingWrite: { chunks: Uint8Array[]; cb: (err?: Error | null) => void } | null = null;
   #timeoutMs = 0;
   /** socket.timeout: what setTimeout() was last given (a plain property in Node). */
@@ -289,9 +294,7 @@ export class Socket extends Duplex {
     if (accepted !== undefined) this.#attach(accepted);
     // With allowHalfOpen off, Duplex ends the writable side on the next tick after 'end';
     // a write in between fails as net.Socket's writeAfterFIN does.
-    this.on('end', () => {
-      if (!this.allowHalfOpen) this.write = writeAfterFIN;
-    });
+    this.on('end', onReadableStreamEnd);
   }
 
   /** addClientAbortSignalOption(): an aborted signal destroys the socket with an AbortError. */
@@ -339,7 +342,6 @@ export class Socket extends Duplex {
       };
       setImmediate(this.#pullLater);
     };
-    sk.onWriteSpace = () => this.#flushPending();
     sk.onError = () => {
       // While connecting, the error is the connect's (ETIMEDOUT, ECONNREFUSED): onStateChange takes it.
       if (this.connecting) return;
@@ -608,7 +610,10 @@ export class Socket extends Duplex {
       let more = false;
       for (let i = 1; i < p.chunks.length && !more; i++) more = (p.chunks[i] as Uint8Array).byteLength > 0;
       const n = sk.sendmsg(c, more);
-      if (n === -E.EAGAIN) return;
+      if (n === -E.EAGAIN) {
+        this.#waitForSpace(sk);
+        return;
+      }
       if (n < 0) {
         this.#pendingWrite = null;
         this.#updateLive();
@@ -620,12 +625,26 @@ export class Socket extends Duplex {
       if (n === c.byteLength) p.chunks.shift();
       else {
         p.chunks[0] = c.subarray(n);
+        this.#waitForSpace(sk);
         return;
       }
     }
     this.#pendingWrite = null;
+    sk.onWriteSpace = null;
     this.#updateLive();
     p.cb();
+  }
+
+  /**
+   * SOCK_NOSPACE: only a writer the buffer turned away is woken when it drains, so the
+   * ACKs of a socket with room queue no wakeups. A TCP send may have got room back
+   * before it returned (its softirq took the peer's ACKs): then the wakeup is now. (An
+   * AF_UNIX socket marks its blocked writer itself, inside sendmsg.)
+   */
+  #waitForSpace(sk: TcpSock | UnixSock): void {
+    const wake = (this.#writeSpace ??= () => this.#flushPending());
+    sk.onWriteSpace = wake;
+    if (sk instanceof TcpSock && sk.writable) queueMicrotask(wake);
   }
 
   override _final(cb: (err?: Error | null) => void): void {
@@ -683,7 +702,10 @@ export class Socket extends Duplex {
       server._emitCloseIfDrained?.();
     }
     // The handle's close callback runs in the loop's close phase, after ticks and immediates.
-    setImmediate(() => this.emit('close', err !== null && err !== undefined));
+    setImmediate(() => {
+      untrack(this.#net, this);
+      this.emit('close', err !== null && err !== undefined);
+    });
   }
 
   /** Closes with RST (SO_LINGER 0), as socket.resetAndDestroy() does. */
@@ -858,6 +880,11 @@ function readSize(q: readonly Uint8Array[]): number | undefined {
 }
 
 /** net.Socket's writeAfterFIN(): the peer ended and we may not write any more. */
+/** With allowHalfOpen off, a write after 'end' fails (one shared listener, no closure per socket). */
+function onReadableStreamEnd(this: Socket): void {
+  if (!this.allowHalfOpen) this.write = writeAfterFIN;
+}
+
 function writeAfterFIN(this: Socket, chunk: unknown, encoding?: unknown, cb?: unknown): boolean {
   if (!this.writableEnded)
     return Duplex.prototype.write.call(this, chunk, encoding as BufferEncoding, cb as () => void);
@@ -905,6 +932,7 @@ export class Server extends EventEmitter {
     super();
     this.#net = net;
     track(net, this);
+    this.once('close', () => untrack(net, this));
     if (typeof options === 'function') {
       listener = options;
       options = {};
