@@ -1,6 +1,6 @@
 /**
  * `npm run node-tests -- NODE_SRC [--module net|dgram|http|tls|https|http2] [--jobs N] [--timeout S] [--json FILE]
- *  [--baseline FILE] [PATTERN]`: Node's own core tests for the faces, run once on plain node and
+ *  [--baseline FILE] [PATTERN…]`: Node's own core tests for the faces, run once on plain node and
  * once over `lonet run`.
  *
  * NODE_SRC is a Node source tree (or its test/ folder) of the major that runs this script:
@@ -25,14 +25,14 @@ const MODULES = ['net', 'dgram', 'http', 'tls', 'https', 'http2'] as const;
 type ModuleName = (typeof MODULES)[number];
 
 const USAGE = `usage: npm run node-tests -- NODE_SRC [--module net|dgram|http|tls|https|http2] [--jobs N] [--timeout S]
-                              [--json FILE] [--baseline FILE] [PATTERN]
+                              [--json FILE] [--baseline FILE] [PATTERN…]
   NODE_SRC          a Node source tree (or its test/ folder) of this node's major version
   --module M        only test-M-* (repeatable; default all six)
   --jobs N          tests run at once (default 2)
   --timeout S       seconds a run may take (default 30)
   --json FILE       write every result to FILE
   --baseline FILE   take the plain-node results from an earlier --json instead of running them
-  PATTERN           only tests whose file name contains PATTERN
+  PATTERN…          only tests whose file name contains one of the PATTERNs
 `;
 
 const { values, positionals } = parseArgs({
@@ -58,7 +58,7 @@ if (!existsSync(parallel) || !existsSync(join(testDir, 'common'))) {
   process.stderr.write(`node-tests: no test/parallel and test/common under ${root}\n`);
   process.exit(2);
 }
-const pattern = positionals[1];
+const patterns = positionals.slice(1);
 const modules = (values.module ?? [...MODULES]) as ModuleName[];
 for (const m of modules) if (!MODULES.includes(m)) throw new Error(`unknown module ${m}`);
 const jobs = Math.max(1, Number(values.jobs ?? 2));
@@ -189,7 +189,7 @@ interface Result {
 
 const files = readdirSync(parallel)
   .filter((f) => moduleOf(f) !== null && modules.includes(moduleOf(f) as ModuleName))
-  .filter((f) => pattern === undefined || f.includes(pattern))
+  .filter((f) => patterns.length === 0 || patterns.some((p) => f.includes(p)))
   .sort();
 const results: Result[] = files.map((file) => ({
   file,

@@ -20,6 +20,7 @@ import { vethInit } from './drivers/veth.js';
 import { SOFTIRQ } from './include/interrupt.js';
 import { inetInit } from './ipv4/af-inet.js';
 import { devinetInit } from './ipv4/devinet.js';
+import { igmpInit } from './ipv4/igmp.js';
 import { addrconfInit } from './ipv6/addrconf.js';
 import { inet6Init } from './ipv6/af-inet6.js';
 import { type Kernel, setBootSequence } from './kernel/kernel.js';
@@ -39,8 +40,8 @@ export const initcalls: Readonly<Record<'pure' | 'core' | 'subsys' | 'fs' | 'dev
   core: [rtnetlinkInit],
   // net_dev_init: softnet_data, ptype_base, the netdev chain, NET_RX and NET_TX, lo's pernet device.
   subsys: [netDevInit, (k) => k.openSoftirq(SOFTIRQ.NET_TX, netTxAction), loopbackInit],
-  // sysctl_core_init; inet_init (devinet_init via ip_init, then the protocols).
-  fs: [sysctlCoreInit, devinetInit, inetInit, udpInit, udpProcInit, tcpInit],
+  // sysctl_core_init; inet_init (devinet_init via ip_init, igmp_mc_init, then the protocols).
+  fs: [sysctlCoreInit, devinetInit, igmpInit, inetInit, udpInit, udpProcInit, tcpInit],
   // module_init of what Linux may build as modules: inet6_init (addrconf_init in it), the drivers.
   device: [addrconfInit, inet6Init, blackholeNetdevInit, vethInit, dummyInit, brInit],
   late: [],

@@ -14,7 +14,9 @@ import { Buffer } from 'node:buffer';
 import { EventEmitter } from 'node:events';
 import { E, errnoName } from '../include/errno.js';
 import { formatIpv4 } from '../ipv4/devinet.js';
+import { ipMcJoinGroup, ipMcLeaveGroup, ipMcSourceMembership } from '../ipv4/igmp.js';
 import { formatIpv6, inetPton6 } from '../ipv6/addr.js';
+import { ipv6McSourceMembership, ipv6SockMcDrop, ipv6SockMcJoin } from '../ipv6/mcast.js';
 import type { Net } from '../net/net.js';
 import { type In6Addr, isV4Mapped, mappedV4, UdpSock, v4Mapped } from '../transport/udp.js';
 import { type CodedError, isIPv4, isIPv6, nodeError, specificType, validatePort } from '../userland/node-errors.js';
@@ -223,6 +225,17 @@ function sendAddrV4(ip: string): In6Addr | null {
   return lastIpv4Mapped;
 }
 
+/**
+ * uv_ip6_addr(): the address part (at most 39 characters) and the %zone as if_nametoindex
+ * reads it: an interface's name, anything else (digits too) scope 0.
+ */
+function uvIp6Addr(net: Net, ip: string): { addr: In6Addr; scope: number } | null {
+  const pct = ip.indexOf('%');
+  const addr = inetPton6((pct < 0 ? ip : ip.slice(0, pct)).slice(0, 39));
+  if (addr === null) return null;
+  return { addr, scope: pct < 0 ? 0 : (net.devGetByName(ip.slice(pct + 1))?.ifindex ?? 0) };
+}
+
 function formatAddr(sockFamily: 4 | 6, a: In6Addr): string {
   return sockFamily === 4 ? formatIpv4(mappedV4(a)) : formatIpv6(a);
 }
@@ -310,6 +323,64 @@ class Handle {
       if (addr === null) return -E.EINVAL;
     }
     return this.sk.sendto(payload, addr, addr === null ? 0 : port);
+  }
+
+  /** uv__udp_maybe_deferred_bind(): a membership on a socket with no fd yet binds it to any:0, SO_REUSEADDR. */
+  #deferredBind(): number {
+    if (this.hasFd) return 0;
+    return this.bind(this.family === 4 ? '0.0.0.0' : '::', 0, { reuseAddr: true, reusePort: false, ipv6Only: false });
+  }
+
+  /**
+   * uv_udp_set_membership(): an IPv4 group is IP_ADD/DROP_MEMBERSHIP with an interface
+   * address (inet_pton), an IPv6 one IPV6_ADD/DROP_MEMBERSHIP with the interface's %zone
+   * index; an IPv6 option on an IPv4 socket is ENOPROTOOPT. 0 or -errno.
+   */
+  setMembership(group: string, iface: string | null, join: boolean): number {
+    const net = this.sk.net;
+    const g4 = parseIpv4(group);
+    if (g4 !== null) {
+      const err = this.#deferredBind();
+      if (err < 0) return err;
+      const a = iface === null ? 0 : parseIpv4(iface);
+      if (a === null) return -E.EINVAL;
+      return join ? ipMcJoinGroup(this.sk, g4, a) : ipMcLeaveGroup(this.sk, g4, a);
+    }
+    const g6 = uvIp6Addr(net, group);
+    if (g6 === null) return -E.EINVAL;
+    const err = this.#deferredBind();
+    if (err < 0) return err;
+    const i6 = iface === null ? { scope: 0 } : uvIp6Addr(net, iface);
+    if (i6 === null) return -E.EINVAL;
+    if (this.family === 4) return -E.ENOPROTOOPT;
+    return join ? ipv6SockMcJoin(this.sk, i6.scope, g6.addr) : ipv6SockMcDrop(this.sk, i6.scope, g6.addr);
+  }
+
+  /**
+   * uv_udp_set_source_membership(): IP_ADD/DROP_SOURCE_MEMBERSHIP for an IPv4 group,
+   * MCAST_JOIN/LEAVE_SOURCE_GROUP for an IPv6 one. 0 or -errno.
+   */
+  setSourceMembership(source: string, group: string, iface: string | null, join: boolean): number {
+    const net = this.sk.net;
+    const g4 = parseIpv4(group);
+    if (g4 === null) {
+      const g6 = uvIp6Addr(net, group);
+      const s6 = uvIp6Addr(net, source);
+      if (g6 === null || s6 === null) return -E.EINVAL;
+      const err = this.#deferredBind();
+      if (err < 0) return err;
+      const i6 = iface === null ? { scope: 0 } : uvIp6Addr(net, iface);
+      if (i6 === null) return -E.EINVAL;
+      if (this.family === 4) return -E.ENOPROTOOPT;
+      return ipv6McSourceMembership(this.sk, join, i6.scope, g6.addr, s6.addr);
+    }
+    const s4 = parseIpv4(source);
+    if (s4 === null) return -E.EINVAL;
+    const err = this.#deferredBind();
+    if (err < 0) return err;
+    const a = iface === null ? 0 : parseIpv4(iface);
+    if (a === null) return -E.EINVAL;
+    return ipMcSourceMembership(this.sk, join, g4, a, s4);
   }
 
   getsockname(): AddressInfo | number {
@@ -797,6 +868,23 @@ export class Socket extends EventEmitter {
     this.send(buffer, offset, length, port, address, cb);
   }
 
+  /** IP_ADD_MEMBERSHIP / IPV6_ADD_MEMBERSHIP on the socket's real state (the device's group list). */
+  addMembership(multicastAddress: string, interfaceAddress?: string): void {
+    membership(this, 'addMembership', multicastAddress, interfaceAddress);
+  }
+
+  dropMembership(multicastAddress: string, interfaceAddress?: string): void {
+    membership(this, 'dropMembership', multicastAddress, interfaceAddress);
+  }
+
+  addSourceSpecificMembership(sourceAddress: string, groupAddress: string, interfaceAddress?: string): void {
+    sourceMembership(this, 'addSourceSpecificMembership', sourceAddress, groupAddress, interfaceAddress);
+  }
+
+  dropSourceSpecificMembership(sourceAddress: string, groupAddress: string, interfaceAddress?: string): void {
+    sourceMembership(this, 'dropSourceSpecificMembership', sourceAddress, groupAddress, interfaceAddress);
+  }
+
   /** IP_MULTICAST_TTL: uv_udp_set_multicast_ttl checks 0…255 before it touches the fd. */
   setMulticastTTL(ttl: number): number {
     if (typeof ttl !== 'number') throw invalidArgType('ttl', 'of type number', ttl);
@@ -890,6 +978,27 @@ Object.defineProperty(Socket.prototype, asyncDispose, {
   writable: true,
   configurable: true,
 });
+
+/** The binding's Utf8Value of an interface argument: undefined and null are none. */
+function ifaceArg(v: unknown): string | null {
+  return v === undefined || v === null ? null : String(v);
+}
+
+function membership(socket: Socket, syscall: string, group: unknown, iface: unknown): void {
+  const state = healthCheck(socket);
+  if (!group) throw nodeError(TypeError, 'ERR_MISSING_ARGS', 'The "multicastAddress" argument must be specified');
+  const err = (state.handle as Handle).setMembership(String(group), ifaceArg(iface), syscall === 'addMembership');
+  if (err < 0) throw errnoException(-err, syscall);
+}
+
+function sourceMembership(socket: Socket, syscall: string, source: unknown, group: unknown, iface: unknown): void {
+  const state = healthCheck(socket);
+  validateString(source, 'sourceAddress');
+  validateString(group, 'groupAddress');
+  const join = syscall === 'addSourceSpecificMembership';
+  const err = (state.handle as Handle).setSourceMembership(source, group, ifaceArg(iface), join);
+  if (err < 0) throw errnoException(-err, syscall);
+}
 
 function healthCheck(socket: Socket): State {
   const state = socket[kState];

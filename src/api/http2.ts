@@ -6,8 +6,9 @@
  * node:http2 wraps a socket without a libuv handle in its JSStreamSocket.
  */
 import * as http2 from 'node:http2';
-import type { Duplex } from 'node:stream';
-import type * as tls from 'node:tls';
+import type { Socket as NodeSocket } from 'node:net';
+import { type Duplex, PassThrough } from 'node:stream';
+import * as tls from 'node:tls';
 import { listenOnLonet } from './listen.js';
 import { type NetModule, Socket } from './net.js';
 import { adoptAddresses, secureServerOnLonet, type TlsModule } from './tls.js';
@@ -52,6 +53,37 @@ function adoptServerSession(session: http2.ServerHttp2Session): void {
   if (raw instanceof Socket) adoptSession(session, raw);
 }
 
+type JsStreamSocket = new (stream: Duplex) => NodeSocket;
+let jsStreamSocket: JsStreamSocket | undefined;
+
+/** Node's JSStreamSocket, read once off the TLSWrap node:tls builds around a handle-less Duplex. */
+function jsStreamSocketClass(): JsStreamSocket {
+  if (jsStreamSocket === undefined) {
+    const probe = new tls.TLSSocket(new PassThrough());
+    jsStreamSocket = (probe as unknown as { _handle: { _parentWrap: { constructor: JsStreamSocket } } })._handle
+      ._parentWrap.constructor;
+    probe.destroy();
+  }
+  return jsStreamSocket;
+}
+
+/** The lonet socket under each JSStreamSocket made here. */
+const rawOf = new WeakMap<object, Socket>();
+
+/**
+ * A plain lonet socket in the JSStreamSocket node:http2 would wrap it in, but one that is
+ * `connecting` while the lonet socket is: the session then waits for 'connect' as it does
+ * on a TCP socket, and a session closed before that destroys the socket at once (no
+ * ECONNREFUSED from a server closed meanwhile).
+ */
+function connectingStream(raw: Socket): Duplex {
+  const wrap = new (jsStreamSocketClass())(raw);
+  Object.defineProperty(wrap, 'connecting', { get: () => raw.connecting, set: () => {}, configurable: true });
+  raw.once('connect', () => wrap.emit('connect'));
+  rawOf.set(wrap, raw);
+  return wrap;
+}
+
 export function http2For(netm: NetModule, tlsm: TlsModule): Http2Module {
   /** What http2.connect dials when no createConnection is given, over the namespace. */
   const createConnection = (authority: URL, options: ConnectOptions): Duplex => {
@@ -59,7 +91,8 @@ export function http2For(netm: NetModule, tlsm: TlsModule): Http2Module {
     const port = Number(authority.port || (https ? 443 : 80));
     const h = authority.hostname || 'localhost';
     const host = h.startsWith('[') ? h.slice(1, -1) : h;
-    if (!https) return netm.connect({ port, host, ...(options.lookup ? { lookup: options.lookup } : {}) });
+    if (!https)
+      return connectingStream(netm.connect({ port, host, ...(options.lookup ? { lookup: options.lookup } : {}) }));
     const alpn = ['h2'];
     if ((options as { allowHTTP1?: boolean }).allowHTTP1 === true) alpn.push('http/1.1');
     return tlsm.connect(port, host, {
@@ -82,7 +115,7 @@ export function http2For(netm: NetModule, tlsm: TlsModule): Http2Module {
     let raw: Socket | tls.TLSSocket | undefined;
     opts.createConnection ??= (a: URL, o: ConnectOptions) => {
       const s = createConnection(a, o);
-      raw = s as Socket | tls.TLSSocket;
+      raw = rawOf.get(s) ?? (s as Socket | tls.TLSSocket);
       return s;
     };
     const session = http2.connect(authority, opts, listener as never);

@@ -158,7 +158,15 @@ export function tlsFor(netm: NetModule): TlsModule {
     });
     // The host stays in the options: it is the name tls.connect verifies the certificate
     // against (no SNI unless servername is given, as on Node).
-    const t = tls.connect({ ...opts, host: opts.host ?? 'localhost', socket: raw as unknown as Duplex }, cb);
+    let t: tls.TLSSocket;
+    try {
+      t = tls.connect({ ...opts, host: opts.host ?? 'localhost', socket: raw as unknown as Duplex }, cb);
+    } catch (err) {
+      // Node checks the options and builds the secure context before it dials: a bad
+      // cipher list throws with no connection ever made, so this one is taken back.
+      raw.destroy();
+      throw err;
+    }
     if (opts.timeout) t.setTimeout(opts.timeout);
     return adoptSocket(t, raw);
   }) as typeof tls.connect;

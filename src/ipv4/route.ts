@@ -9,14 +9,15 @@
 import type { DstEntry } from '../core/dst.js';
 import { IFF, LOOPBACK_IFINDEX } from '../core/if.js';
 import type { NetDevice } from '../core/netdevice.js';
-import { ipHdr, type SkBuff } from '../core/skbuff.js';
+import { ipHdr, kfreeSkb, type SkBuff } from '../core/skbuff.js';
 import { E } from '../include/errno.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Net } from '../net/net.js';
 import { registerProcNet } from '../net/procfs.js';
-import { inDevGet, RT_SCOPE } from './devinet.js';
+import { type InDevice, inDevGet, RT_SCOPE } from './devinet.js';
 import { type FibResult, type Flowi4, RTN } from './fib.js';
 import { fibLookup, inetAddrType } from './fib-frontend.js';
+import { ipCheckMc } from './igmp.js';
 
 /** RTCF_* route flags. */
 export const RTCF = {
@@ -67,6 +68,11 @@ export class Rtable implements DstEntry {
 
   input(skb: SkBuff): number {
     if (this.rtFlags & RTCF.LOCAL) return ipRouteHandlers.localDeliver(skb);
+    // A group nobody here joined, looped back by lo: dst_discard.
+    if (this.rtFlags & RTCF.MULTICAST) {
+      kfreeSkb(skb);
+      return 0;
+    }
     return ipRouteHandlers.output(skb);
   }
 
@@ -117,6 +123,14 @@ export function ipRouteOutputKey(net: Net, fl4: Flowi4): Rtable | number {
   if (fl4.saddr !== 0) {
     if (ipv4IsMulticast(fl4.saddr) || ipv4IsLbcast(fl4.saddr) || ipv4IsZeronet(fl4.saddr)) return -E.EINVAL;
     if (inetAddrType(net, fl4.saddr) !== RTN.LOCAL) return -E.ENETUNREACH;
+    // A multicast or limited broadcast from a chosen source (IP_MULTICAST_IF) leaves by the
+    // device that owns the source, whatever the routes say.
+    if (fl4.oif === 0 && (ipv4IsMulticast(fl4.daddr) || ipv4IsLbcast(fl4.daddr))) {
+      const dev = net.devices.find((d) => inDevGet(d)?.ifaList.some((ifa) => ifa.local === fl4.saddr));
+      if (dev === undefined) return -E.ENETUNREACH;
+      fl4.oif = dev.ifindex;
+      return mkrouteOutput(net, fl4, dev, RTN.UNICAST, 0, undefined);
+    }
   }
   if (fl4.oif !== 0) {
     devOut = net.devGetByIndex(fl4.oif);
@@ -180,6 +194,11 @@ function mkrouteOutput(
   else if (ipv4IsZeronet(fl4.daddr)) return -E.EINVAL;
   if (devOut.flags & IFF.LOOPBACK) flags |= RTCF.LOCAL;
   if (type === RTN.BROADCAST) flags |= RTCF.BROADCAST | RTCF.LOCAL;
+  else if (type === RTN.MULTICAST) {
+    // Local delivery only when this device has joined the group (for this source).
+    flags |= RTCF.MULTICAST | RTCF.LOCAL;
+    if (!ipCheckMc(inDevGet(devOut) as InDevice, fl4.daddr, fl4.saddr, fl4.proto)) flags &= ~RTCF.LOCAL;
+  }
   const rt = new Rtable(net, devOut, type, flags);
   // lonet has no per-nexthop route cache (sockets cache theirs), so every route built counts.
   const st = rtCacheStat(net.kernel);
@@ -304,17 +323,6 @@ function rtCpuSeqShow(net: Net): string {
 }
 registerProcNet('stat/rt_cache', rtCpuSeqShow);
 
-/** The group every IPv4 device joins when it comes up (ip_mc_up: IGMP_ALL_HOSTS, 224.0.0.1). */
-const IGMP_ALL_HOSTS = 0xe0000001;
-
-/**
- * ip_check_mc_rcu(): has the device joined `group`? lonet has no IP_ADD_MEMBERSHIP, so the
- * only group is the all-hosts one an up device is in (`ip maddr` shows 224.0.0.1 on lo).
- */
-function ipCheckMc(dev: NetDevice, group: number): boolean {
-  return group === IGMP_ALL_HOSTS && (dev.flags & IFF.UP) !== 0;
-}
-
 /**
  * Per-device IPv4 settings lonet keeps at Linux's defaults (net.ipv4.conf.*; a new namespace
  * copies init_net's, which are these unless the host changed them): rp_filter 0,
@@ -382,7 +390,7 @@ export function ipRouteInput(net: Net, skb: SkBuff): number {
   const st = rtCacheStat(net.kernel);
   if (ipv4IsMulticast(daddr)) {
     // ip_route_input_rcu(): only a joined group gets a route (ip_route_input_mc).
-    if (!ipCheckMc(dev, daddr)) return -E.EINVAL;
+    if (!ipCheckMc(inDevGet(dev) as InDevice, daddr, saddr, iph.protocol)) return -E.EINVAL;
     const err = ipMcValidateSource(net, skb, daddr, saddr);
     if (err < 0) return err;
     st.inSlowMc++;

@@ -30,12 +30,14 @@ import { E } from '../include/errno.js';
 import { type Flowi4, flowi4, RTN } from '../ipv4/fib.js';
 import { inetAddrType } from '../ipv4/fib-frontend.js';
 import { icmpSend } from '../ipv4/icmp.js';
+import { type IpMcSocklist, ipMcDropSocket, ipMcSfAllow } from '../ipv4/igmp.js';
 import { IPV4_MAX_HEADROOM, ipSendSkbDgram } from '../ipv4/ip-output.js';
 import { inet6AddProtocol, inetAddProtocol } from '../ipv4/protocol.js';
-import { ipRouteOutputKey, RouteCache, RTCF, type Rtable } from '../ipv4/route.js';
+import { ipRouteOutputKey, ipv4IsMulticast, RouteCache, RTCF, type Rtable } from '../ipv4/route.js';
 import { IN6ADDR_ANY, ipv6AddrAny, ipv6AddrEqual, ipv6AddrMulticast } from '../ipv6/addr.js';
 import { icmpv6Send } from '../ipv6/icmp.js';
 import { IPV6_MAX_HEADROOM, ip6XmitDgram } from '../ipv6/ip6-output.js';
+import { type Ipv6McSocklist, ipv6SockMcClose } from '../ipv6/mcast.js';
 import { fib6Lookup, ip6RouteOutput } from '../ipv6/route.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { getRandomU16, getRandomU32 } from '../kernel/random.js';
@@ -162,6 +164,10 @@ export class UdpSock extends Sock {
   mcAddr = 0;
   /** IPV6_MULTICAST_IF's interface (np->mcast_oif). */
   mcOif = 0;
+  /** inet->mc_list: IPv4 group memberships, newest first. */
+  mcList: IpMcSocklist[] = [];
+  /** np->ipv6_mc_list: IPv6 group memberships, newest first. */
+  mc6List: Ipv6McSocklist[] = [];
 
   /**
    * setsockopt(IP_MULTICAST_IF, in_addr): 0.0.0.0 clears it; any other address must be one
@@ -397,8 +403,11 @@ export class UdpSock extends Sock {
   #sendmsg4(payload: Uint8Array, addr: In6Addr, port: number): number | undefined {
     const net = this.net;
     const daddr = mappedV4(addr);
-    const fl4 = flowi4({ daddr, saddr: mappedV4(this.localAddr), proto: IPPROTO.UDP });
-    const rt = this.#output4(addr, fl4);
+    // To a group: IP_MULTICAST_IF's address is the source when the socket has none, and
+    // the route is never the connected one's (udp_sendmsg's connected = 0).
+    const mc = ipv4IsMulticast(daddr);
+    const fl4 = flowi4({ daddr, saddr: mappedV4(this.localAddr) || (mc ? this.mcAddr : 0), proto: IPPROTO.UDP });
+    const rt = mc ? ipRouteOutputKey(net, fl4) : this.#output4(addr, fl4);
     if (typeof rt === 'number') return rt;
     const saddr = fl4.saddr;
     const len = UDP_HEADER_LEN + payload.byteLength;
@@ -512,6 +521,9 @@ export class UdpSock extends Sock {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    // inet_release(): memberships go with the socket.
+    ipMcDropSocket(this);
+    if (this.family === 6) ipv6SockMcClose(this);
     const set = udpTable(this.net).byPort.get(this.localPort);
     set?.delete(this);
     if (set !== undefined && set.size === 0) udpTable(this.net).byPort.delete(this.localPort);
@@ -724,7 +736,7 @@ function udp4Rcv(skb: SkBuff): number {
   const dport = ((b[at + 2] as number) << 8) | (b[at + 3] as number);
   const rt = skb.dst as { rtFlags?: number } | null;
   if (rt?.rtFlags !== undefined && rt.rtFlags & (RTCF.BROADCAST | RTCF.MULTICAST)) {
-    return udpMcastDeliver(net, skb, v4Mapped(saddr), sport, v4Mapped(daddr), dport);
+    return udpMcastDeliver(net, skb, saddr, sport, daddr, dport);
   }
   const saddr6 = v4MappedShared(saddr);
   const set = udpTable(net).byPort.get(dport);
@@ -765,13 +777,19 @@ function udpQueueRcv(sk: UdpSock, skb: SkBuff, saddr: In6Addr, sport: number, fa
   sk.dataReady();
 }
 
-/** __udp4_lib_mcast_deliver(): a copy for every socket the broadcast is for. */
-function udpMcastDeliver(net: Net, skb: SkBuff, saddr: In6Addr, sport: number, daddr: In6Addr, dport: number): number {
+/**
+ * __udp4_lib_mcast_deliver(): a copy for every socket the broadcast or multicast is for
+ * (__udp_is_mcast_sock: the address match, then the socket's group filter).
+ */
+function udpMcastDeliver(net: Net, skb: SkBuff, saddr: number, sport: number, daddr: number, dport: number): number {
   let any = false;
+  const dif = skb.dev?.ifindex ?? 0;
+  const from = v4Mapped(saddr);
   for (const sk of udpTable(net).byPort.get(dport) ?? []) {
-    if (computeScore4(sk, mappedV4(saddr), sport, mappedV4(daddr)) < 0) continue;
+    if (computeScore4(sk, saddr, sport, daddr) < 0) continue;
+    if (!ipMcSfAllow(sk, daddr, saddr, dif)) continue;
     any = true;
-    udpQueueRcv(sk, skb.clone(), saddr, sport, 4);
+    udpQueueRcv(sk, skb.clone(), from, sport, 4);
   }
   if (!any) net.ipv4.mib.udp.IgnoredMulti++;
   kfreeSkb(skb);

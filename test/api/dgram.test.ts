@@ -268,3 +268,28 @@ test('multicast socket options and sendto: the same results and errors on node:d
   const kernel = await run(dgram as unknown as DgramLike);
   assert.deepEqual(await run(new Namespace().dgram as unknown as DgramLike), kernel);
 });
+
+test('group membership: joins, drops, source filters, delivery on lo and `ip maddr` as in a lo-only Linux namespace', async (t) => {
+  const fixture = fileURLToPath(new URL('../fixtures/dgram-membership.mjs', import.meta.url));
+  const real = spawnSync('unshare', ['--net', 'sh', '-c', `ip link set lo up && ${process.execPath} ${fixture}`], {
+    encoding: 'utf8',
+  });
+  if (real.status !== 0) {
+    t.skip(`no Linux network namespace here: ${real.stderr}`);
+    return;
+  }
+  const kernel = JSON.parse(real.stdout) as string[];
+  const { membership } = (await import(fixture)) as {
+    membership: (d: unknown, maddr: (cmd: string) => Promise<string>) => Promise<string[]>;
+  };
+  const ns = new Namespace();
+  const lonet = await membership(ns.dgram, async (cmd) => {
+    const r = await ns.exec(cmd);
+    return r.stdout + r.stderr;
+  });
+  assert.ok(
+    kernel.some((l) => l.includes('r2 c from 127.0.0.1')),
+    'the kernel delivered to the source-filtered member',
+  );
+  assert.deepEqual(lonet, kernel);
+});

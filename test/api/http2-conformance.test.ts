@@ -200,3 +200,41 @@ test('h2 over TLS with allowHTTP1: ALPN h2 for http2 clients, http/1.1 for https
     await closed(bad);
     await close(srv);
   }));
+
+test('h2c: a session waits for its socket to connect; one closed before that never dials, even to a closed server', () =>
+  same('h2c before connect', async ({ http2 }, log) => {
+    const srv = http2.createServer();
+    srv.on('session', (s) => log.server.push(`session ${s.socket.remoteAddress}`));
+    srv.on('stream', (stream) => {
+      stream.respond({ [STATUS]: 204 });
+      stream.end();
+    });
+    const port = await listen(srv);
+    const watch = (c: kernelHttp2.ClientHttp2Session, name: string) => {
+      c.on('connect', () => log.client.push(`${name} connect`));
+      c.on('error', (e: NodeJS.ErrnoException) => log.client.push(`${name} error ${e.code}`));
+      c.on('close', () => log.client.push(`${name} close`));
+    };
+    // A session closed at once: its socket is destroyed before it dials.
+    const early = http2.connect(`http://localhost:${port}`);
+    watch(early, 'early');
+    log.client.push(`early connecting=${early.connecting}`);
+    early.close();
+    await closed(early);
+    // A normal one: the server hears one session in all.
+    const ok = http2.connect(`http://localhost:${port}`);
+    watch(ok, 'ok');
+    const req = ok.request({ [PATH]: '/' });
+    const status = await new Promise<unknown>((r) => req.on('response', (h) => r(h[STATUS])));
+    log.client.push(`ok status ${status}`);
+    req.resume();
+    ok.close();
+    await closed(ok);
+    // The server closes, then a client asks and closes at once: no ECONNREFUSED.
+    await close(srv);
+    const late = http2.connect(`http://localhost:${port}`);
+    watch(late, 'late');
+    late.close();
+    await closed(late);
+    log.server.push('server closed');
+  }));

@@ -221,3 +221,31 @@ test('refused, and connect(options) with a socket the caller connected', () =>
     await closed(c);
     await close(srv);
   }));
+
+test('a bad cipher list throws from connect() before anything is dialed: the server hears nothing, even once closed', () =>
+  same('bad ciphers', async ({ net, tls }, log) => {
+    const srv = tls.createServer({ key: certs.key, cert: certs.cert }, () => log.server.push('secureConnection'));
+    srv.on('connection', () => log.server.push('connection'));
+    const port = await listen(srv);
+    const attempt = () => {
+      try {
+        tls.connect({ port, host: 'localhost', ca: certs.ca, ciphers: 'no-such-cipher' });
+        log.client.push('connected?');
+      } catch (e) {
+        log.client.push(`throws ${(e as Error).message}`);
+      }
+    };
+    attempt();
+    // A good connection afterwards: the server's first and only one.
+    const c = tls.connect({ port, host: 'localhost', ca: certs.ca }, () => {
+      log.client.push('secureConnect');
+      c.end();
+    });
+    await closed(c);
+    await close(srv);
+    // Once the server is gone, the same mistake still throws and nothing is refused.
+    attempt();
+    // A plain connect made after it is refused: one from the attempt would have come first.
+    await new Promise((r) => net.connect(port, 'localhost').on('error', r));
+    log.server.push('server closed');
+  }));

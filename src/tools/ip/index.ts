@@ -9,6 +9,7 @@ import type { Command } from '../command.js';
 import { doIpaddr } from './address.js';
 import { AF, die, type IpContext, IpExit, type IpObject, invarg, matches } from './common.js';
 import { doIplink } from './link.js';
+import { doIpmaddr } from './maddress.js';
 import { doIpneigh } from './neigh.js';
 import { cannotOpen, doNetns } from './netns.js';
 import { doIproute } from './route.js';
@@ -44,7 +45,7 @@ function objectTable(): ReadonlyArray<readonly [string, IpObject | null]> {
   return [
     ['address', doIpaddr],
     ['addrlabel', null],
-    ['maddress', null],
+    ['maddress', doIpmaddr],
     ['route', doIproute],
     ['rule', doIprule],
     ['neighbor', doIpneigh],
