@@ -9,13 +9,7 @@ import type { Namespace } from '../src/api/namespace.js';
 import { devGetStats, type NetDevice } from '../src/core/netdevice.js';
 import { vethPeerOf } from '../src/drivers/veth.js';
 import type { Net } from '../src/net/net.js';
-
-const el = <K extends keyof HTMLElementTagNameMap>(tag: K, cls = '', text = ''): HTMLElementTagNameMap[K] => {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text) e.textContent = text;
-  return e;
-};
+import { el } from './diagram.js';
 
 interface LinkRow {
   a: NetDevice;
