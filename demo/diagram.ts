@@ -8,7 +8,7 @@ import type { Namespace } from '../src/api/namespace.js';
 import { devGetStats } from '../src/core/netdevice.js';
 import { DROPS, type DropPoint, STAGES, type Stage } from './stages.js';
 
-const el = <K extends keyof HTMLElementTagNameMap>(tag: K, cls = '', text = ''): HTMLElementTagNameMap[K] => {
+export const el = <K extends keyof HTMLElementTagNameMap>(tag: K, cls = '', text = ''): HTMLElementTagNameMap[K] => {
   const e = document.createElement(tag);
   if (cls) e.className = cls;
   if (text) e.textContent = text;

@@ -13,6 +13,7 @@ import { commands } from '../src/tools/index.js';
 import { PageCapture } from './capture.js';
 import { PathDiagram } from './diagram.js';
 import { startPageServer } from './http-server.js';
+import { LinkView } from './links.js';
 import './style.css';
 import { WebTerminal } from './terminal.js';
 
@@ -30,6 +31,7 @@ const $ = (id: string) => document.getElementById(id) as HTMLElement;
 
 const terminal = new WebTerminal($('terminal'), ns, commands.keys());
 const diagram = new PathDiagram($('diagram'), $('side'), ns);
+const links = new LinkView($('diagram'), ns);
 const capture = new PageCapture(ns);
 // curl's peer: a web server on the page's 127.0.0.1:8080 and [::1]:8080.
 const serverReady = startPageServer(ns).catch((e: unknown) => console.error('page web server:', e));
@@ -54,6 +56,13 @@ const TRY: [line: string, needs?: string][] = [
   ['tc qdisc add dev lo root netem delay 10ms', 'tc'],
   ['tc qdisc del dev lo root', 'tc'],
   ['cat /proc/net/snmp'],
+  // A second host: namespace b on the other end of a veth cable (static neighbours until ARP).
+  [
+    'ip netns add b; ip link add veth0 address 02:00:00:00:00:01 type veth peer name veth1 address 02:00:00:00:00:02 netns b; ip addr add 10.0.0.1/24 dev veth0; ip link set veth0 up; ip -n b addr add 10.0.0.2/24 dev veth1; ip -n b link set veth1 up; ip neigh add 10.0.0.2 lladdr 02:00:00:00:00:02 dev veth0 nud permanent; ip -n b neigh add 10.0.0.1 lladdr 02:00:00:00:00:01 dev veth1 nud permanent',
+  ],
+  ['ping -c 2 -i 0.2 10.0.0.2'],
+  ['ip netns exec b ping -c 2 -i 0.2 10.0.0.1'],
+  ['ip -n b -s link show veth1'],
 ];
 const tryBox = $('try');
 const tryButtons: HTMLButtonElement[] = [];
@@ -131,6 +140,7 @@ dlBtn.addEventListener('click', () => {
 
 function frame(now: number): void {
   diagram.update(now);
+  links.update(now);
   capBtn.textContent = capture.running ? 'Stop capture' : 'Start capture';
   capBtn.classList.toggle('recording', capture.running);
   dlBtn.disabled = capture.packets === 0;

@@ -12,16 +12,18 @@ import type { Kernel } from '../kernel/kernel.js';
 import { type FifoKind, FifoQdisc } from './sch-fifo.js';
 import { NoqueueQdisc, type Qdisc, TC_H, tcHMin } from './sch-generic.js';
 import { type NetemConfig, NetemQdisc } from './sch-netem.js';
+import { type TbfConfig, TbfQdisc } from './sch-tbf.js';
 
 /** The options of one qdisc kind, as a netlink TCA_KIND + TCA_OPTIONS would carry them. */
 export type QdiscSpec =
   | { kind: 'netem'; options: NetemConfig }
+  | { kind: 'tbf'; options: TbfConfig }
   | { kind: FifoKind; options: { limit?: number } }
   | { kind: 'noqueue'; options: Record<string, never> }
   | { kind: string; options: unknown };
 
 /** The kinds lonet has (register_qdisc). */
-export const QDISC_KINDS = ['pfifo', 'bfifo', 'pfifo_head_drop', 'netem', 'noqueue'] as const;
+export const QDISC_KINDS = ['pfifo', 'bfifo', 'pfifo_head_drop', 'netem', 'tbf', 'noqueue'] as const;
 
 /** nlmsg flags tc sends: add = CREATE|EXCL, change = 0, replace = CREATE|REPLACE. */
 export const NLM_F = { REPLACE: 0x100, EXCL: 0x200, CREATE: 0x400 } as const;
@@ -70,6 +72,10 @@ function qdiscCreate(dev: NetDevice, handle: number, spec: QdiscSpec, extack: Ex
     case 'netem':
       if (spec.options === undefined || spec.options === null) return -E.EINVAL;
       return new NetemQdisc(dev, handle, spec.options as NetemConfig);
+    case 'tbf':
+      // tbf_change(): TCA_TBF_PARMS is required.
+      if (spec.options === undefined || spec.options === null) return -E.EINVAL;
+      return new TbfQdisc(dev, handle, spec.options as TbfConfig);
     case 'noqueue':
       return new NoqueueQdisc(dev, handle);
     default:
@@ -81,6 +87,7 @@ function qdiscCreate(dev: NetDevice, handle: number, spec: QdiscSpec, extack: Ex
 function qdiscChange(q: Qdisc, spec: QdiscSpec | null): number {
   if (spec === null || spec.options === undefined) return 0;
   if (q instanceof NetemQdisc) q.change(spec.options as NetemConfig);
+  else if (q instanceof TbfQdisc) q.change(spec.options as TbfConfig);
   else if (q instanceof FifoQdisc) {
     const limit = (spec.options as { limit?: number }).limit;
     if (limit !== undefined) q.change(limit);

@@ -14,7 +14,7 @@ import { devGetIflink } from '../core/link-watch.js';
 import { devGetFlags, type FdbDumpEntry, type NetDevice } from '../core/netdevice.js';
 import type { Net } from '../net/net.js';
 import type { Command } from './command.js';
-import { die, type IpContext, IpExit, matches } from './ip/common.js';
+import { defaultIpOptions, die, type IpContext, IpExit, matches } from './ip/common.js';
 import { linkFlagNames } from './ip/link.js';
 import { STP_STATES } from './ip/link-bridge.js';
 
@@ -286,18 +286,7 @@ function bridgeMain(ctx: IpContext & { net: Net }): number {
 export const bridge: Command = (base) => {
   const ctx: IpContext & { net: Net } = {
     ...base,
-    opts: {
-      stats: 0,
-      details: 0,
-      json: false,
-      pretty: false,
-      oneline: false,
-      brief: false,
-      human: false,
-      iec: false,
-      family: 0,
-      all: false,
-    },
+    opts: defaultIpOptions(),
   };
   try {
     return bridgeMain(ctx);

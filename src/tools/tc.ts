@@ -12,6 +12,7 @@ import { NLM_F, type QdiscSpec, qdiscRoot, tcDeleteQdisc, tcModifyQdisc } from '
 import type { FifoQdisc } from '../sched/sch-fifo.js';
 import { type Qdisc, TC_H } from '../sched/sch-generic.js';
 import { type NetemConfig, NetemQdisc } from '../sched/sch-netem.js';
+import { type TbfConfig, TbfQdisc } from '../sched/sch-tbf.js';
 import type { CommandContext } from './command.js';
 
 const TC_USAGE = `Usage:\ttc [ OPTIONS ] OBJECT { COMMAND | help }
@@ -304,6 +305,7 @@ function printQdisc(dev: NetDevice, kind: string, q: Qdisc | null, filtered: boo
   if (!filtered) s += `dev ${dev.name} `;
   s += `root refcnt ${rootRefcnt(dev, q)} `;
   if (q instanceof NetemQdisc) s += netemPrintOpt(q);
+  else if (q instanceof TbfQdisc) s += tbfPrintOpt(q);
   else if (q !== null && (q.id === 'pfifo' || q.id === 'pfifo_head_drop')) s += `limit ${(q as FifoQdisc).limit}p`;
   else if (q !== null && q.id === 'bfifo') s += `limit ${sprintSize((q as FifoQdisc).limit)}`;
   s += '\n';
@@ -659,6 +661,100 @@ function netemParse(ctx: CommandContext, argv: string[]): NetemConfig | null {
   return cfg;
 }
 
+const TBF_USAGE = `Usage: ... tbf limit BYTES burst BYTES[/BYTES] rate KBPS [ mtu BYTES[/BYTES] ]
+	[ peakrate KBPS ] [ latency TIME ] [ overhead BYTES ] [ linklayer TYPE ]
+`;
+
+/**
+ * tbf_parse_opt() (q_tbf.c), without peakrate/mtu/overhead: rate, burst (buffer,
+ * maxburst) and exactly one of limit or latency; the kernel gets the bucket as the
+ * time `rate` takes to send it (tc_calc_xmittime, in 64 ns ticks).
+ */
+function tbfParse(ctx: CommandContext, argv: string[]): TbfConfig | null {
+  let limit = 0;
+  let latency = 0;
+  let buffer = 0;
+  let rate = 0;
+  const explain1 = (arg: string, val: string): null => {
+    ctx.stderr.write(`tbf: illegal value for "${arg}": "${val}"\n`);
+    return null;
+  };
+  const fail = (msg: string): null => {
+    ctx.stderr.write(`tbf: ${msg}\n`);
+    return null;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    const next = (): string => argv[++i] ?? incomplete(ctx);
+    if (matches(a, 'limit')) {
+      const v = next();
+      if (limit) return fail('duplicate "limit" specification');
+      if (latency) return fail('specifying both "latency" and "limit" is not allowed');
+      const n = getSize(v);
+      if (n === null) return explain1('limit', v);
+      limit = n;
+    } else if (matches(a, 'latency')) {
+      const v = next();
+      if (latency) return fail('duplicate "latency" specification');
+      if (limit) return fail('specifying both "limit" and "/latency" is not allowed');
+      const n = getTime(v);
+      if (n === null) return explain1('latency', v);
+      latency = n;
+    } else if (matches(a, 'burst') || a === 'buffer' || a === 'maxburst') {
+      const v = next();
+      if (buffer) return fail('duplicate "buffer/burst/maxburst" specification');
+      const n = getSize(v);
+      if (n === null) return explain1(a, v);
+      buffer = n;
+    } else if (a === 'rate') {
+      const v = next();
+      if (rate) return fail('duplicate "rate" specification');
+      const n = getRate64(v);
+      if (n === null) return explain1('rate', v);
+      rate = n;
+    } else if (a === 'help') {
+      ctx.stderr.write(TBF_USAGE);
+      return null;
+    } else {
+      ctx.stderr.write(`tbf: unknown parameter "${a}"\n${TBF_USAGE}`);
+      return null;
+    }
+  }
+  let bad = false;
+  if (rate === 0) {
+    ctx.stderr.write('tbf: the "rate" parameter is mandatory.\n');
+    bad = true;
+  }
+  if (!buffer) {
+    ctx.stderr.write('tbf: the "burst" parameter is mandatory.\n');
+    bad = true;
+  }
+  if (!limit && !latency) {
+    ctx.stderr.write('tbf: either "limit" or "latency" is required.\n');
+    bad = true;
+  }
+  if (bad) {
+    ctx.stderr.write(TBF_USAGE);
+    return null;
+  }
+  // opt.limit = rate × latency + buffer; opt.buffer = tc_calc_xmittime(rate, buffer).
+  if (limit === 0) limit = Math.trunc((rate * latency) / 1e6 + buffer) >>> 0;
+  const ticks = Math.trunc(1e6 * (buffer / rate) * TICK_IN_USEC) >>> 0;
+  return { rate, bufferNs: ticks * 64, limit };
+}
+
+/** tbf_print_opt(): rate, the bucket back in bytes (tc_calc_xmitsize), and the latency it makes. */
+function tbfPrintOpt(q: TbfQdisc): string {
+  const ticks = q.bufferNs / 64;
+  const tick2time = ticks / TICK_IN_USEC;
+  const buffer = Math.trunc((q.rate * tick2time) / 1e6);
+  let s = `rate ${sprintRate(q.rate)} burst ${sprintSize(buffer)} `;
+  const latency = 1e6 * (q.limit / q.rate) - tick2time;
+  if (latency >= 0) s += `lat ${sprintTime(Math.trunc(latency))} `;
+  else s += `limit ${sprintSize(q.limit)} `;
+  return s;
+}
+
 /** tc_qdisc_modify(). */
 function qdiscModify(st: TcState, cmd: 'add' | 'change' | 'replace' | 'link' | 'delete', argv: string[]): number {
   const { ctx } = st;
@@ -717,6 +813,10 @@ function qdiscModify(st: TcState, cmd: 'add' | 'change' | 'replace' | 'link' | '
   if (kind !== undefined) {
     if (kind === 'netem') {
       const cfg = netemParse(ctx, rest);
+      if (cfg === null) return 1;
+      spec = { kind, options: cfg };
+    } else if (kind === 'tbf') {
+      const cfg = tbfParse(ctx, rest);
       if (cfg === null) return 1;
       spec = { kind, options: cfg };
     } else if (kind === 'pfifo' || kind === 'bfifo' || kind === 'pfifo_head_drop') {

@@ -289,3 +289,37 @@ test(
     }
   },
 );
+
+test(
+  'the terminal makes a second namespace and a veth cable to it; a ping across lights the cable each way',
+  { skip },
+  async () => {
+    await typeLine(
+      'ip netns add b; ip link add veth0 address 02:00:00:00:00:01 type veth peer name veth1 address 02:00:00:00:00:02 netns b; echo made',
+      /made/,
+    );
+    const row = page.getByTestId('link-veth0');
+    await row.waitFor();
+    assert.match((await row.textContent()) ?? '', /^page\s*veth0.*b\s*veth1$/);
+    await typeLine(
+      'ip addr add 10.0.0.1/24 dev veth0; ip link set veth0 up; ip -n b addr add 10.0.0.2/24 dev veth1; ip -n b link set veth1 up; echo up',
+      /up\s*lonet#/,
+    );
+    await typeLine(
+      'ip neigh add 10.0.0.2 lladdr 02:00:00:00:00:02 dev veth0 nud permanent; ip -n b neigh add 10.0.0.1 lladdr 02:00:00:00:00:01 dev veth1 nud permanent; echo neighbours',
+      /neighbours\s*lonet#/,
+    );
+    const ab = async () => Number(await row.getAttribute('data-ab'));
+    const ba = async () => Number(await row.getAttribute('data-ba'));
+    await typeLine('ping -c 2 -i 0.2 10.0.0.2', /2 packets transmitted, 2 received, 0% packet loss/);
+    // Two requests went page → b and two replies came back, each counted where it was sent.
+    await waitFor(async () => (await ab()) === 2 && (await ba()) === 2);
+    assert.match((await row.getAttribute('class')) ?? '', /\blit\b/, 'the cable lit as the packets crossed');
+    await typeLine('ip netns exec b ping -c 1 10.0.0.1', /1 packets transmitted, 1 received/);
+    await waitFor(async () => (await ab()) === 3 && (await ba()) === 3);
+    await typeLine('ip -n b -s link show veth1', /veth1@if\d+:[\s\S]*TX:\s+bytes\s+packets[\s\S]*lonet#/);
+    assert.match(await terminalText(), /RX:\s+bytes\s+packets\s+errors\s+dropped\s+missed\s+mcast\s+294\s+3\s/);
+    await page.screenshot({ path: join(shots, 'demo-veth.png') });
+    assert.deepEqual(pageErrors, []);
+  },
+);

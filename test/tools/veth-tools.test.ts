@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Namespace } from '../../src/api/namespace.js';
+import { Kernel } from '../../src/init.js';
 import { compareWorlds, inLinuxWorld, type LineResult } from '../helpers/linux-world.js';
 
 /** Ping times and qdisc handles (Linux numbers them from a counter its other tests moved on) vary. */
@@ -74,6 +75,60 @@ test('tc on veth: noqueue by default, pfifo grafted on every TX queue, its count
   assert.match(r[15]?.stdout ?? '', /^qdisc pfifo 8001: root refcnt 3 limit 10p\n$/);
   assert.match(r[17]?.stdout ?? '', /Sent 196 bytes 2 pkt/);
   assert.equal(r[21]?.code, 1);
+});
+
+test('tbf on veth: rate, burst and latency as tc prints them, its counters, iproute2 complaints', async () => {
+  const r = await compare([
+    ...TWO_HOSTS,
+    'tc qdisc add dev veth0 root tbf rate 1mbit burst 32kbit latency 400ms',
+    'tc qdisc show dev veth0',
+    'tc qdisc change dev veth0 root tbf rate 10mbit burst 10kb limit 30000',
+    'tc qdisc show dev veth0',
+    'tc qdisc replace dev veth0 root tbf rate 256kbit buffer 1600 limit 3000',
+    'ping -c2 -i0.2 -W1 10.0.0.2',
+    'tc -s qdisc show dev veth0',
+    'tc qdisc add dev veth1 root tbf rate 1mbit',
+    'tc qdisc add dev veth1 root tbf rate 1mbit burst 10k limit 1 latency 1',
+    'tc qdisc add dev veth1 root tbf rate 1mbit burst 1k latency 1 limit 5',
+    'tc qdisc add dev veth1 root tbf rate 1mbit burst 1k burst 2k',
+    'tc qdisc add dev veth1 root tbf rate x burst 1k latency 1',
+    'tc qdisc add dev veth1 root tbf rate 1mbit burst 10k foo 1',
+  ]);
+  assert.match(r[14]?.stdout ?? '', /^qdisc tbf 8001: root refcnt 3 rate 1Mbit burst 4Kb lat 400ms \n$/);
+  assert.match(r[19]?.stdout ?? '', /rate 256Kbit burst 1600b lat 43\.8ms \n Sent 196 bytes 2 pkt /);
+});
+
+test('tbf shapes on the kernel clock: a full bucket passes one 1042-byte frame, then one per 8.336 ms at 1 Mbit/s', async () => {
+  const kernel = new Kernel({ clock: 'virtual' });
+  const ns = new Namespace({ kernel });
+  for (const l of TWO_HOSTS.filter((_, i) => !SYSCTL_LINES.has(i))) assert.equal((await ns.exec(l)).code, 0, l);
+  // A 1600-byte bucket (12.8 ms at 125000 B/s) and room for everything.
+  assert.equal((await ns.exec('tc qdisc add dev veth0 root tbf rate 1mbit buffer 1600 limit 100000')).code, 0);
+  const sock = ns.dgram.createSocket('udp4');
+  const sends = Array.from(
+    { length: 10 },
+    () => new Promise((resolve) => sock.send(new Uint8Array(1000), 9, '10.0.0.2', resolve)),
+  );
+  await Promise.all(sends);
+  await kernel.settle();
+  const sent = async () => {
+    const m = /Sent (\d+) bytes (\d+) pkt .*\n backlog \d+b (\d+)p/.exec(
+      (await ns.exec('tc -s qdisc show dev veth0')).stdout,
+    );
+    return [Number(m?.[2]), Number(m?.[3])];
+  };
+  assert.deepEqual(await sent(), [1, 9], 'the bucket held one frame (8.336 ms of tokens), 4.464 ms left');
+  // Frame k leaves once 4.464 ms + t covers (k - 1) × 8.336 ms.
+  kernel.virtualClock.advance(3.872e6 - 1);
+  assert.deepEqual(await sent(), [1, 9]);
+  kernel.virtualClock.advance(1);
+  assert.deepEqual(await sent(), [2, 8]);
+  // At 53.872 ms the 7th frame has left; the 8th is due at 7 × 8.336 − 4.464 = 53.888 ms.
+  kernel.virtualClock.advance(50e6);
+  assert.deepEqual(await sent(), [7, 3]);
+  kernel.virtualClock.advance(16e3);
+  assert.deepEqual(await sent(), [8, 2]);
+  sock.close();
 });
 
 test('a partition is netem loss 100% on one end (lonet only: this kernel has no sch_netem)', async () => {

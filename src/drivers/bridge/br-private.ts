@@ -5,6 +5,9 @@
  * (centiseconds), which is what `ip -d link` and `bridge -s fdb` print.
  */
 import type { NetDevice } from '../../core/netdevice.js';
+
+export { isValidEtherAddr } from '../../core/netdevice.js';
+
 import type { Timer } from '../../kernel/clock.js';
 
 /** BR_STATE_*: the port states (include/uapi/linux/if_bridge.h). */
@@ -150,11 +153,6 @@ export function isMulticastEtherAddr(addr: Uint8Array): boolean {
 export function isBroadcastEtherAddr(addr: Uint8Array): boolean {
   for (let i = 0; i < 6; i++) if (addr[i] !== 0xff) return false;
   return true;
-}
-
-/** is_valid_ether_addr(): not multicast, not zero. */
-export function isValidEtherAddr(addr: Uint8Array): boolean {
-  return !isMulticastEtherAddr(addr) && addr.subarray(0, 6).some((b) => b !== 0);
 }
 
 /** is_link_local_ether_addr(): 01:80:c2:00:00:0X. */

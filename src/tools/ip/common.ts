@@ -22,6 +22,22 @@ export interface IpOptions {
   all: boolean;
 }
 
+/** iproute2's option globals before main() parses any. */
+export function defaultIpOptions(): IpOptions {
+  return {
+    stats: 0,
+    details: 0,
+    json: false,
+    pretty: false,
+    oneline: false,
+    brief: false,
+    human: false,
+    iec: false,
+    family: AF.UNSPEC,
+    all: false,
+  };
+}
+
 export interface IpContext extends CommandContext {
   readonly opts: IpOptions;
 }

@@ -7,7 +7,7 @@
 import type { Net } from '../../net/net.js';
 import type { Command } from '../command.js';
 import { doIpaddr } from './address.js';
-import { AF, die, type IpContext, IpExit, type IpObject, invarg, matches } from './common.js';
+import { AF, defaultIpOptions, die, type IpContext, IpExit, type IpObject, invarg, matches } from './common.js';
 import { doIplink } from './link.js';
 import { doIpmaddr } from './maddress.js';
 import { doIpneigh } from './neigh.js';
@@ -202,18 +202,7 @@ function ipMain(ctx: IpContext & { net: Net }): number | Promise<number> {
 export const ip: Command = (base) => {
   const ctx: IpContext & { net: Net } = {
     ...base,
-    opts: {
-      stats: 0,
-      details: 0,
-      json: false,
-      pretty: false,
-      oneline: false,
-      brief: false,
-      human: false,
-      iec: false,
-      family: AF.UNSPEC,
-      all: false,
-    },
+    opts: defaultIpOptions(),
   };
   const exit = (e: unknown): number => {
     if (e instanceof IpExit) return e.code;
