@@ -150,7 +150,10 @@ function addrconfDevConfig(dev: NetDevice, idev: Inet6Dev): void {
     addr,
     prefixlen: 64,
     scope: IPV6_ADDR_SCOPE.LINKLOCAL,
-    flags: IFA_F.PERMANENT | (dev.flags & IFF.NOARP ? 0 : IFA_F.TENTATIVE),
+    flags:
+      IFA_F.PERMANENT |
+      (mode === IN6_ADDR_GEN_MODE.RANDOM ? IFA_F.STABLE_PRIVACY : 0) |
+      (dev.flags & IFF.NOARP ? 0 : IFA_F.TENTATIVE),
     validLft: INFINITY_LIFE_TIME,
     preferredLft: INFINITY_LIFE_TIME,
   });
@@ -314,4 +317,22 @@ export function addrconfDadInit(kernel: Kernel): void {
     return st !== undefined && nonce !== null && st.nonce.every((b, i) => b === nonce[i]);
   };
   icmpv6Ndisc.rcv = ndiscRcv;
+}
+
+const ADDR_GEN_MODE_NAMES = ['eui64', 'none', 'stable_secret', 'random'] as const;
+
+/** IFLA_INET6_ADDR_GEN_MODE as `ip -d link` names it. */
+export function addrGenModeName(dev: NetDevice): string {
+  return ADDR_GEN_MODE_NAMES[ipv6Devconf(dev).addr_gen_mode] ?? 'eui64';
+}
+
+/**
+ * inet6_set_link_af(IFLA_INET6_ADDR_GEN_MODE): how the next link-local is made; the one
+ * there now stays. stable_secret needs a secret lonet has no way to set (EINVAL).
+ */
+export function addrconfSetAddrGenMode(dev: NetDevice, name: string): number {
+  const mode = ADDR_GEN_MODE_NAMES.indexOf(name as (typeof ADDR_GEN_MODE_NAMES)[number]);
+  if (mode < 0 || mode === IN6_ADDR_GEN_MODE.STABLE_PRIVACY || in6DevGet(dev) === null) return -22;
+  ipv6Devconf(dev).addr_gen_mode = mode;
+  return 0;
 }

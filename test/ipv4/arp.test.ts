@@ -283,3 +283,35 @@ test('carrier loss flushes all but PERMANENT neighbours and marks routes through
   assert.match(r[4]?.stdout ?? '', /^10\.0\.0\.0\/24 dev veth0 proto kernel scope link src 10\.0\.0\.1 linkdown $/m);
   assert.equal(r[14]?.stdout, '10.0.0.7 dev veth0 lladdr 02:00:00:00:00:07 PERMANENT \n');
 });
+
+test('arp_notify: a device coming up announces its addresses with a gratuitous who-has; without it nothing is sent', async () => {
+  const out = `/tmp/lonet-garp-td-${process.pid}`;
+  const tcpdump = 'tcpdump -t -n -l -i veth1 -c 1 arp';
+  const steps = [
+    'ip link set veth0 down',
+    'ip link set veth0 up',
+    'sysctl -w net.ipv4.conf.veth0.arp_notify=1',
+    'ip link set veth0 down',
+    'ip link set veth0 up',
+  ];
+  const linux = inLinuxWorld([
+    ...SETUP,
+    `ip netns exec b ${tcpdump} >${out} 2>${out}.err &`,
+    `#until grep -q listening ${out}.err`,
+    ...steps,
+    `#until [ $(wc -l < ${out}) -ge 1 ]`,
+    `cat ${out}`,
+  ]);
+  for (const f of [out, `${out}.err`]) {
+    try {
+      unlinkSync(f);
+    } catch {}
+  }
+  const { ns, run } = virtualNs();
+  for (const line of SETUP) await run(line);
+  const capture = ns.exec(`ip netns exec b ${tcpdump}`);
+  for (const line of steps) await run(line);
+  const mine = (await capture).stdout;
+  assert.equal(mine, 'ARP, Request who-has 10.0.0.1 tell 10.0.0.1, length 28\n');
+  if (linux !== undefined) assert.equal(mine, linux[linux.length - 1]?.stdout);
+});

@@ -136,3 +136,24 @@ test('virtual clock: DAD sends one NS from :: with a nonce within rtr_solicit_de
   assert.doesNotMatch((await run('ip -6 addr show dev veth0')).stdout, /tentative/);
   assert.ok(clock.now() - start >= 2e9);
 });
+
+test('addrgenmode none makes no link-local (the multicast route still comes); bad modes are refused', async () => {
+  const { run } = virtualNs();
+  const lines = [
+    'ip link add veth0 address 02:00:00:00:00:01 type veth peer name veth1 address 02:00:00:00:00:02',
+    'ip link set veth0 addrgenmode none',
+    'ip link set veth1 addrgenmode bogus',
+    'ip link set veth1 addrgenmode stable_secret',
+    'ip link set veth0 up',
+    'ip link set veth1 up',
+    'sleep 2.5',
+    '#until ! ip -6 addr | grep -q tentative',
+    'ip -6 addr show dev veth0',
+    'ip -6 route show table local',
+    'ip link set veth1 addrgenmode eui64',
+    'ip -6 addr show dev veth1',
+  ];
+  const r = await compareWorlds(lines, run, normalise, (a, e, m) => assert.deepEqual(a, e, m));
+  assert.equal(r[7]?.stdout, '');
+  assert.match(r[8]?.stdout ?? '', /^multicast ff00::\/8 dev veth0 proto kernel metric 256 pref medium$/m);
+});
