@@ -642,7 +642,8 @@ export class Socket extends Duplex {
    * AF_UNIX socket marks its blocked writer itself, inside sendmsg.)
    */
   #waitForSpace(sk: TcpSock | UnixSock): void {
-    const wake = (this.#writeSpace ??= () => this.#flushPending());
+    this.#writeSpace ??= () => this.#flushPending();
+    const wake = this.#writeSpace;
     sk.onWriteSpace = wake;
     if (sk instanceof TcpSock && sk.writable) queueMicrotask(wake);
   }

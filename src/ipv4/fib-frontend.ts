@@ -98,7 +98,8 @@ function routesFor(ifa: InIfaddr, inDev: InDevice): FibAlias[] {
     dev,
     gateway: 0,
     nhScope: type === RTN.LOCAL ? RT_SCOPE.NOWHERE : RT_SCOPE.HOST,
-    nhFlags: 0,
+    // fib_check_nh(): a next hop on a device without carrier is marked linkdown.
+    nhFlags: type !== RTN.LOCAL && !dev.carrierOk ? RTNH_F.LINKDOWN : 0,
     table: type === RTN.UNICAST ? RT_TABLE.MAIN : RT_TABLE.LOCAL,
   });
   const out = [magic(RTN.LOCAL, ifa.local, 32)];
@@ -164,6 +165,20 @@ function fibSyncDownDev(net: Net, dev: NetDevice, force: boolean): void {
   }
 }
 
+/**
+ * fib_sync_down_dev(NETDEV_CHANGE) / fib_sync_up(RTNH_F_LINKDOWN): next hops through the
+ * device (all but host-scope local routes) follow its carrier.
+ */
+function fibSyncLinkdown(net: Net, dev: NetDevice): void {
+  for (const tb of net.ipv4.fibTables.values()) {
+    for (const fa of tb.dump()) {
+      if (fa.dev !== dev || fa.nhScope === RT_SCOPE.NOWHERE) continue;
+      if (dev.carrierOk) fa.nhFlags &= ~RTNH_F.LINKDOWN;
+      else fa.nhFlags |= RTNH_F.LINKDOWN;
+    }
+  }
+}
+
 function fibInetaddrEvent(event: number, ifa: InIfaddr, inDev: InDevice): void {
   const net = inDev.dev.net;
   if (net === null) return;
@@ -190,8 +205,11 @@ function fibNetdevEvent(event: number, dev: NetDevice): void {
       fibSyncDownDev(net, dev, true);
       rtCacheFlush(net);
       break;
-    case NETDEV.CHANGEMTU:
     case NETDEV.CHANGE:
+      fibSyncLinkdown(net, dev);
+      rtCacheFlush(net);
+      break;
+    case NETDEV.CHANGEMTU:
     case NETDEV.CHANGEADDR:
       rtCacheFlush(net);
       break;

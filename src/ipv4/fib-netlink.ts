@@ -202,6 +202,7 @@ function fibCreateInfo(net: Net, cfg: FibConfig, extack: ExtAck): FibAlias | num
   } else {
     const err = cfg.gateway !== 0 ? fibCheckNhGw(net, cfg, fa, extack) : fibCheckNhNongw(net, cfg, fa, extack);
     if (err < 0) return err;
+    if (fa.dev !== null && !fa.dev.carrierOk) fa.nhFlags |= RTNH_F.LINKDOWN;
   }
   if (cfg.prefsrc !== 0 && !fibValidPrefsrc(net, cfg)) {
     extack.msg = 'Invalid prefsrc address';

@@ -1,10 +1,11 @@
 /** net/ipv6/af_inet6.c inet6_init() and the per-namespace IPv6 setup. */
-import { NeighTable } from '../core/neighbour.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { intSysctl } from '../kernel/sysctl.js';
 import { type Net, type PernetOperations, registerPernetSubsys } from '../net/net.js';
+import { addrconfDadInit, addrconfNetSysctlsRegister } from './addrconf-dad.js';
 import { icmpv6Init } from './icmp.js';
 import { ip6InputInit } from './ip6-input.js';
+import { ndTblNew } from './ndisc.js';
 import { ipv6MibNew } from './netns.js';
 import { ipv6ProcInit } from './proc.js';
 import { ip6RouteInit } from './route.js';
@@ -17,8 +18,9 @@ const ipv6NetOps: PernetOperations = {
       genid: 0,
       sysctl: { hop_limit: 64, auto_flowlabels: 1, echo_ignore_all: 0, ratelimit: 100, bindv6only: 0 },
       mib: ipv6MibNew(),
-      ndTbl: new NeighTable('inet6'),
+      ndTbl: ndTblNew(net.kernel),
     };
+    addrconfNetSysctlsRegister(net);
   },
 };
 
@@ -32,5 +34,6 @@ export function inet6Init(kernel: Kernel): void {
   ip6RouteInit(kernel);
   ip6InputInit(kernel);
   icmpv6Init(kernel);
+  addrconfDadInit(kernel);
   ipv6ProcInit();
 }

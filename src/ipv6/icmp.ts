@@ -86,6 +86,9 @@ function icmpv6EchoReply(net: Net, skb: SkBuff, ip6: Ipv6Header): void {
   icmpv6Push(net, fl6.saddr, daddr, rt, ICMPV6.ECHO_REPLY, 0, msg.rest, msg.data);
 }
 
+/** ndisc_rcv(), which ndisc.ts installs (it sends through this file, so it cannot be imported here). */
+export const icmpv6Ndisc: { rcv(skb: SkBuff): void } = { rcv: () => {} };
+
 /** icmpv6_rcv(). */
 export function icmpv6Rcv(skb: SkBuff): number {
   const dev = skb.dev as NetDevice;
@@ -104,6 +107,7 @@ export function icmpv6Rcv(skb: SkBuff): number {
   if (type === ICMPV6.ECHO_REQUEST) icmpv6EchoReply(net, skb, ip6);
   else if (type === ICMPV6.ECHO_REPLY) pingRcv(net, skb, 6);
   else if (type < 128) icmpv6Notify(net, skb, type);
+  else if (type >= ICMPV6.NDISC_ROUTER_SOLICITATION && type <= ICMPV6.NDISC_REDIRECT) icmpv6Ndisc.rcv(skb);
   kfreeSkb(skb);
   return 0;
 }

@@ -6,7 +6,7 @@
  * lo is down and ::1 is gone) and send anything local through lo.
  */
 import type { DstEntry } from '../core/dst.js';
-import { NETDEV } from '../core/if.js';
+import { IFF, NETDEV } from '../core/if.js';
 import { type NetDevice, registerNetdeviceNotifier } from '../core/netdevice.js';
 import type { SkBuff } from '../core/skbuff.js';
 import { E } from '../include/errno.js';
@@ -217,6 +217,11 @@ export function ip6RouteOutput(net: Net, fl6: Flowi6): Rt6Info | number {
 
 /** A route for a packet that arrived without one: local addresses are delivered, others dropped. */
 export function ip6RouteInput(net: Net, skb: SkBuff, daddr: Uint8Array): number {
+  // A group this device has joined is for us (ip6_route_input → ip6_mc_input).
+  if (daddr[0] === 0xff && ipv6ChkMcastAddr(skb.dev as NetDevice, daddr)) {
+    skb.dst = new Rt6Info(net, skb.dev as NetDevice, RTN.MULTICAST, true);
+    return 0;
+  }
   const f6i = fib6Lookup(net, daddr, 0);
   if (f6i === undefined || f6i.type !== RTN.LOCAL) {
     net.ipv6.mib.ip6.InAddrErrors++;
@@ -224,6 +229,21 @@ export function ip6RouteInput(net: Net, skb: SkBuff, daddr: Uint8Array): number 
   }
   skb.dst = new Rt6Info(net, skb.dev as NetDevice, RTN.LOCAL, true);
   return 0;
+}
+
+/**
+ * ipv6_chk_mcast_addr(): the groups an up device is in without asking: all-nodes
+ * (ff02::1, ff01::1) and the solicited-node group of each of its addresses.
+ */
+function ipv6ChkMcastAddr(dev: NetDevice, group: Uint8Array): boolean {
+  if (!(dev.flags & IFF.UP)) return false;
+  const tail = (i: number) => group[i] === 0;
+  if ((group[1] === 1 || group[1] === 2) && group[15] === 1 && [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14].every(tail))
+    return true;
+  if (group[1] !== 2 || group[11] !== 1 || group[12] !== 0xff) return false;
+  return (in6DevGet(dev)?.addrList ?? []).some(
+    (a) => a.addr[13] === group[13] && a.addr[14] === group[14] && a.addr[15] === group[15],
+  );
 }
 
 /** addrconf's routes for an address: a local /128 in table local, a prefix route in main. */
@@ -255,7 +275,7 @@ function addrRoutes(ifa: Inet6Ifaddr, dev: NetDevice): Fib6Info[] {
   return out;
 }
 
-function table(net: Net, id: number): Fib6Table {
+export function fib6NewTable(net: Net, id: number): Fib6Table {
   let t = net.ipv6.tables.get(id);
   if (t === undefined) {
     t = new Fib6Table(id);
@@ -268,7 +288,7 @@ function inet6addrEvent(event: number, ifa: Inet6Ifaddr, idev: Inet6Dev): void {
   const net = idev.dev.net;
   if (net === null || net.ipv6 === undefined) return;
   for (const rt of addrRoutes(ifa, idev.dev)) {
-    if (event === NETDEV.UP) table(net, rt.table).insert(rt);
+    if (event === NETDEV.UP) fib6NewTable(net, rt.table).insert(rt);
     else {
       net.ipv6.tables
         .get(rt.table)

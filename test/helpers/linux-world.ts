@@ -68,6 +68,11 @@ export interface LineResult {
   stderr: string;
 }
 
+/** A normaliser of text made one of whole results: the same rewrite on stdout and stderr. */
+export const eachStream =
+  (f: (s: string) => string) =>
+  (r: LineResult): LineResult => ({ code: r.code, stdout: f(r.stdout), stderr: f(r.stderr) });
+
 /**
  * The same lines in a booted lonet namespace (lo up) and, when available, in a private
  * Linux world, compared line by line after `normalise`; lines in `notCompared` (indexes

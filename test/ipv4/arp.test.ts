@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { unlinkSync } from 'node:fs';
 import { test } from 'node:test';
-import { compareWorlds, inLinuxWorld, type LineResult } from '../helpers/linux-world.js';
+import { compareWorlds, eachStream, inLinuxWorld, type LineResult } from '../helpers/linux-world.js';
 import { virtualNs } from '../helpers/virtual-shell.js';
 
 // tcpdump prints local time; the virtual clock's times are checked in UTC.
@@ -34,14 +34,10 @@ function normalise(s: string): string {
 }
 
 /** The lines on a virtual clock (lonet) and in a Linux world, compared. */
-async function compare(lines: string[], notCompared: ReadonlySet<number> = new Set()): Promise<LineResult[]> {
+async function compare(lines: string[], setup = SETUP.length): Promise<LineResult[]> {
   const { run } = virtualNs();
-  return compareWorlds(
-    lines,
-    run,
-    (r) => ({ code: r.code, stdout: normalise(r.stdout), stderr: normalise(r.stderr) }),
-    new Set([...notCompared].map((i) => i + SETUP.length)),
-  ).then((r) => r.slice(SETUP.length));
+  const r = await compareWorlds(lines, run, eachStream(normalise));
+  return r.slice(setup);
 }
 
 test('two namespaces over a veth ping without static neighbours: ARP resolves, REACHABLE here, DELAY there, /proc/net/arp', async () => {
@@ -213,8 +209,9 @@ test('virtual clock: REACHABLE goes STALE after the reachable time, a packet mak
   assert.equal((await run('ip -4 neigh show')).stdout, '10.0.0.2 dev veth0 lladdr 02:00:00:00:00:02 STALE \n');
   assert.match((await run('ip -4 -s neigh show')).stdout, / used 46\/46\/\d+probes 4 STALE \n$/);
   const capture = ns.exec('tcpdump -t -e -n -l -i veth0 -c 2 arp');
-  await run('ping -c 1 10.0.0.2');
-  assert.equal((await run('ip -4 neigh show')).stdout, '10.0.0.2 dev veth0 lladdr 02:00:00:00:00:02 DELAY \n');
+  // Not run(): the reply comes at once, and time must not move on before DELAY is seen.
+  assert.match((await ns.exec('ping -c 1 10.0.0.2')).stdout, /1 received/);
+  assert.equal((await ns.exec('ip -4 neigh show')).stdout, '10.0.0.2 dev veth0 lladdr 02:00:00:00:00:02 DELAY \n');
   // delay_first_probe_time (5 s) later: PROBE, one unicast who-has to the known MAC, and the reply.
   clock.advance(5e9);
   assert.equal(
@@ -250,4 +247,71 @@ test('virtual clock: an unanswered entry sends mcast_solicit requests retrans_ti
   );
   assert.match((await run('ip -4 -s neigh show 10.0.0.9')).stdout, /probes 8 FAILED/);
   assert.equal((await run('ip -4 neigh show 10.0.0.9')).stdout, '10.0.0.9 dev veth0 FAILED \n');
+});
+
+test('carrier loss flushes all but PERMANENT neighbours and marks routes through the device linkdown; carrier back clears it', async () => {
+  const r = await compare(
+    [
+      'ip netns add b',
+      'ip link add veth0 address 02:00:00:00:00:01 type veth peer name veth1 address 02:00:00:00:00:02 netns b',
+      'ip addr add 10.0.0.1/24 dev veth0',
+      'ip link set veth0 up',
+      'ip route',
+      'ip route show table local',
+      'ip -n b addr add 10.0.0.2/24 dev veth1',
+      'ip -n b link set veth1 up',
+      '#until ! ip route | grep -q linkdown',
+      'ip route',
+      'ping -c 1 -W 1 10.0.0.2',
+      'ip neigh add 10.0.0.7 lladdr 02:00:00:00:00:07 dev veth0',
+      'ip neigh add 10.0.0.8 lladdr 02:00:00:00:00:08 dev veth0 nud stale',
+      'ip -4 neigh show 10.0.0.2',
+      'ip -n b link set veth1 down',
+      '#until ip route | grep -q linkdown',
+      'ip -4 neigh show nud all',
+      'ip route',
+      'ip route show table local',
+      'ip route add 10.1.0.0/24 via 10.0.0.5',
+      'ip route show 10.1.0.0/24',
+      'ip route get 10.0.0.2',
+      'ip -n b link set veth1 up',
+      '#until ! ip route | grep -q linkdown',
+      'ip route',
+    ],
+    0,
+  );
+  assert.match(r[4]?.stdout ?? '', /^10\.0\.0\.0\/24 dev veth0 proto kernel scope link src 10\.0\.0\.1 linkdown $/m);
+  assert.equal(r[14]?.stdout, '10.0.0.7 dev veth0 lladdr 02:00:00:00:00:07 PERMANENT \n');
+});
+
+test('arp_notify: a device coming up announces its addresses with a gratuitous who-has; without it nothing is sent', async () => {
+  const out = `/tmp/lonet-garp-td-${process.pid}`;
+  const tcpdump = 'tcpdump -t -n -l -i veth1 -c 1 arp';
+  const steps = [
+    'ip link set veth0 down',
+    'ip link set veth0 up',
+    'sysctl -w net.ipv4.conf.veth0.arp_notify=1',
+    'ip link set veth0 down',
+    'ip link set veth0 up',
+  ];
+  const linux = inLinuxWorld([
+    ...SETUP,
+    `ip netns exec b ${tcpdump} >${out} 2>${out}.err &`,
+    `#until grep -q listening ${out}.err`,
+    ...steps,
+    `#until [ $(wc -l < ${out}) -ge 1 ]`,
+    `cat ${out}`,
+  ]);
+  for (const f of [out, `${out}.err`]) {
+    try {
+      unlinkSync(f);
+    } catch {}
+  }
+  const { ns, run } = virtualNs();
+  for (const line of SETUP) await run(line);
+  const capture = ns.exec(`ip netns exec b ${tcpdump}`);
+  for (const line of steps) await run(line);
+  const mine = (await capture).stdout;
+  assert.equal(mine, 'ARP, Request who-has 10.0.0.1 tell 10.0.0.1, length 28\n');
+  if (linux !== undefined) assert.equal(mine, linux[linux.length - 1]?.stdout);
 });

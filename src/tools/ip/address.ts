@@ -402,7 +402,7 @@ function headerText(m: LinkMsg, view: LinkView, f: AddrFilter, o: IpOptions): st
     if (view === 'full') s += linkNetnsText(m);
     // An address listing shows no addrgenmode: that is IFLA_AF_SPEC, printed for `ip link` only.
     if (o.details && view === 'full') s += linkDetailsText({ ...m, addrGenMode: null });
-  }
+  } else if (view === 'full') s += linkNetnsText(m);
   return `${s}\n`;
 }
 

@@ -26,6 +26,7 @@ import {
 import { doSetMaster, type LinkAttrs, type LinkInfoData, rtnlDellink, rtnlNewlink } from '../../core/rtnetlink.js';
 import { E, strerror } from '../../include/errno.js';
 import { in6DevGet } from '../../ipv6/addrconf.js';
+import { addrconfSetAddrGenMode, addrGenModeName } from '../../ipv6/addrconf-dad.js';
 import type { Net } from '../../net/net.js';
 import {
   checkIfname,
@@ -128,8 +129,7 @@ export function rtnlFillIfinfo(dev: NetDevice): LinkMsg {
     allmulti: dev.allmulti,
     minMtu: dev.minMtu,
     maxMtu: dev.maxMtu,
-    // IN6_ADDR_GEN_MODE_EUI64 is the kernel's default and lonet has no way to change it.
-    addrGenMode: in6DevGet(dev) !== null ? 'eui64' : null,
+    addrGenMode: in6DevGet(dev) !== null ? addrGenModeName(dev) : null,
     numTxQueues: dev.numTxQueues,
     numRxQueues: dev.numRxQueues,
     gsoMaxSize: dev.gsoMaxSize,
@@ -628,6 +628,8 @@ export interface LinkRequest {
   rest: string[];
   /** Attributes iproute2 accepts but lonet cannot apply yet. */
   unsupported: string[];
+  /** IFLA_INET6_ADDR_GEN_MODE, by name. */
+  addrGenMode?: string;
 }
 
 /** sscanf("%x") on one field: optional sign and 0x, at least one hex digit, rest ignored. */
@@ -666,7 +668,7 @@ function onOff(ctx: IpContext, key: string, value: string): number {
 
 /** Keywords iproute2 knows, lonet cannot apply: flags taking on/off, and one-value attributes. */
 const ON_OFF_KEYS = new Set(['multicast', 'allmulticast', 'promisc', 'trailers', 'arp', 'carrier', 'protodown']);
-const VALUE_KEYS = ['alias', 'group', 'mode', 'state', 'vrf', 'addrgenmode', 'gso_max_size', 'gso_max_segs'];
+const VALUE_KEYS = ['alias', 'group', 'mode', 'state', 'vrf', 'gso_max_size', 'gso_max_segs'];
 
 function newRequest(): LinkRequest {
   return {
@@ -730,6 +732,12 @@ function parseKeyword(ctx: IpContext, req: LinkRequest, args: string[], i: numbe
     const v = nextArg(ctx, args, i);
     if (v !== 'on' && v !== 'off') return onOff(ctx, ON_OFF_KEYS.has(a) ? a : 'dynamic', v);
     req.unsupported.push(a);
+    return 1;
+  }
+  if (a === 'addrgenmode') {
+    const v = nextArg(ctx, args, i);
+    if (!['eui64', 'none', 'stable_secret', 'random'].includes(v)) invarg(ctx, 'Invalid address generation mode\n', v);
+    req.addrGenMode = v;
     return 1;
   }
   if (VALUE_KEYS.includes(a)) {
@@ -836,6 +844,7 @@ function doSetlink(dev: NetDevice, req: LinkRequest, extack: ExtAck): number {
     () => (req.up !== null ? setUp(dev, req.up) : 0),
     // IFLA_TXQLEN is a u32: -1 from the command line is 4294967295.
     () => (req.txqlen !== null ? devChangeTxQueueLen(dev, req.txqlen >>> 0) : 0),
+    () => (req.addrGenMode !== undefined ? addrconfSetAddrGenMode(dev, req.addrGenMode) : 0),
     () => (req.unsupported.length > 0 ? -E.EOPNOTSUPP : 0),
   ];
   for (const step of steps) {

@@ -843,6 +843,12 @@ export class Printer {
       case 129:
         o.w(`, id ${d.u16(off + 4, 'icmp6')}, seq ${d.u16(off + 6, 'icmp6')}`);
         break;
+      case 135:
+      case 136:
+        // nd_ns_target / nd_na_target (the options are decoded only with -v, not here).
+        d.need(off + 8, 16, 'icmp6');
+        o.w(`, ${type === 135 ? 'who has' : 'tgt is'} ${formatIpv6(d.b.subarray(off + 8, off + 24))}`);
+        break;
       default:
         if (ICMP6_TYPES[type] === undefined) {
           // print_unknown_data(): the message in hex, unless -vv.

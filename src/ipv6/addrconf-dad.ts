@@ -1,0 +1,338 @@
+/**
+ * net/ipv6/addrconf.c, the part that talks on the link: once an Ethernet-like device is
+ * up with carrier (addrconf_dev_config) it gets its `multicast ff00::/8` route and an
+ * EUI-64 link-local address (addrgenmode eui64; none makes none); every tentative
+ * address then runs duplicate address detection: after a random delay below
+ * rtr_solicit_delay, dad_transmits solicitations from :: (with a nonce) retrans_time
+ * apart; silence makes it usable, an answer or another node's probe makes it dadfailed.
+ * The first link-local to complete sends a router solicitation. Settings are
+ * net.ipv6.conf.DEV.{dad_transmits,accept_dad} and net.ipv6.neigh.DEV.*.
+ */
+import { IFF, NETDEV } from '../core/if.js';
+import { neighSysctlEntries } from '../core/neighbour.js';
+import { type NetDevice, registerNetdeviceNotifier } from '../core/netdevice.js';
+import { IFA_F, INFINITY_LIFE_TIME } from '../ipv4/devinet.js';
+import { RT_TABLE, RTN, RTPROT } from '../ipv4/fib.js';
+import type { Timer } from '../kernel/clock.js';
+import type { Kernel } from '../kernel/kernel.js';
+import { getRandomU32 } from '../kernel/random.js';
+import { intSysctl } from '../kernel/sysctl.js';
+import type { Net } from '../net/net.js';
+import { registerNetSysctl, unregisterNetSysctls } from '../net/procfs.js';
+import { formatIpv6, ipv6AddrEqual } from './addr.js';
+import { type Inet6Dev, type Inet6Ifaddr, IPV6_ADDR_SCOPE, in6DevGet, ipv6AddAddr } from './addrconf.js';
+import { icmpv6Ndisc } from './icmp.js';
+import {
+  addrconfAddrSolictMult,
+  IN6ADDR_LINKLOCAL_ALLROUTERS,
+  ndiscDadHooks,
+  ndiscRcv,
+  ndiscSendNs,
+  ndiscSendRs,
+} from './ndisc.js';
+import { fib6NewTable } from './route.js';
+
+/** The DAD part of struct ipv6_devconf (with Linux's defaults). */
+type Ipv6DadConf = {
+  dad_transmits: number;
+  accept_dad: number;
+  rtr_solicit_delay: number;
+  rtr_solicits: number;
+  /** IN6_ADDR_GEN_MODE_*: 0 eui64, 1 none, 2 stable_privacy, 3 random. */
+  addr_gen_mode: number;
+};
+
+export const IN6_ADDR_GEN_MODE = { EUI64: 0, NONE: 1, STABLE_PRIVACY: 2, RANDOM: 3 } as const;
+
+function confDefaults(): Ipv6DadConf {
+  return { dad_transmits: 1, accept_dad: 1, rtr_solicit_delay: 1000, rtr_solicits: -1, addr_gen_mode: 0 };
+}
+
+interface NetConf {
+  all: Ipv6DadConf;
+  dflt: Ipv6DadConf;
+  devs: WeakMap<NetDevice, Ipv6DadConf>;
+}
+
+const netConfs = new WeakMap<Net, NetConf>();
+
+function netConf(net: Net): NetConf {
+  let c = netConfs.get(net);
+  if (c === undefined) {
+    // conf.all.accept_dad is 0 (the devices' own 1 decides).
+    c = { all: { ...confDefaults(), accept_dad: 0 }, dflt: confDefaults(), devs: new WeakMap() };
+    netConfs.set(net, c);
+  }
+  return c;
+}
+
+/** idev->cnf, copied from "default" when first needed. */
+export function ipv6Devconf(dev: NetDevice): Ipv6DadConf {
+  const c = netConf(dev.net as Net);
+  let d = c.devs.get(dev);
+  if (d === undefined) {
+    d = { ...c.dflt };
+    // ipv6_add_dev(): lo never does DAD.
+    if (dev.flags & IFF.LOOPBACK) d.accept_dad = -1;
+    c.devs.set(dev, d);
+  }
+  return d;
+}
+
+/** What DAD keeps per address (ifp->dad_probes, dad_nonce, dad_work). */
+interface DadState {
+  probes: number;
+  nonce: Uint8Array;
+  timer: Timer | null;
+}
+
+const dadStates = new WeakMap<Inet6Ifaddr, DadState>();
+
+/** Devices whose first link-local finished DAD (IF_RS_SENT). */
+const rsSent = new WeakSet<NetDevice>();
+
+/** addrconf_link_ready(): up with carrier (or a device that has none to lose). */
+function addrconfLinkReady(dev: NetDevice): boolean {
+  return dev.running && dev.carrierOk;
+}
+
+/** ipv6_generate_eui64() for Ethernet: the MAC with ff:fe in the middle and the U/L bit flipped. */
+export function ipv6GenerateEui64(mac: Uint8Array): Uint8Array {
+  return Uint8Array.of(
+    (mac[0] as number) ^ 0x02,
+    mac[1] as number,
+    mac[2] as number,
+    0xff,
+    0xfe,
+    mac[3] as number,
+    mac[4] as number,
+    mac[5] as number,
+  );
+}
+
+/** addrconf_add_mroute(): ff00::/8 in the local table, through the device. */
+function addrconfAddMroute(net: Net, dev: NetDevice): void {
+  const tbl = fib6NewTable(net, RT_TABLE.LOCAL);
+  const dst = new Uint8Array(16);
+  dst[0] = 0xff;
+  tbl.insert({
+    dst,
+    dstLen: 8,
+    type: RTN.MULTICAST,
+    dev,
+    metric: 256,
+    protocol: RTPROT.KERNEL,
+    pref: 1,
+    table: RT_TABLE.LOCAL,
+  });
+  net.ipv6.genid++;
+}
+
+function addrconfDelMroute(net: Net, dev: NetDevice): void {
+  net.ipv6.tables.get(RT_TABLE.LOCAL)?.delete((rt) => rt.dev === dev && rt.type === RTN.MULTICAST && rt.dstLen === 8);
+  net.ipv6.genid++;
+}
+
+/** addrconf_dev_config() + addrconf_addr_gen(): the link-local address, unless addrgenmode says none. */
+function addrconfDevConfig(dev: NetDevice, idev: Inet6Dev): void {
+  const net = dev.net as Net;
+  if (dev.addrLen !== 6 || dev.flags & IFF.LOOPBACK) return;
+  addrconfAddMroute(net, dev);
+  const mode = ipv6Devconf(dev).addr_gen_mode;
+  if (mode === IN6_ADDR_GEN_MODE.NONE) return;
+  const addr = new Uint8Array(16);
+  addr[0] = 0xfe;
+  addr[1] = 0x80;
+  if (mode === IN6_ADDR_GEN_MODE.EUI64) addr.set(ipv6GenerateEui64(dev.devAddr), 8);
+  else crypto.getRandomValues(addr.subarray(8));
+  if (idev.addrList.some((a) => ipv6AddrEqual(a.addr, addr))) return;
+  ipv6AddAddr(idev, {
+    addr,
+    prefixlen: 64,
+    scope: IPV6_ADDR_SCOPE.LINKLOCAL,
+    flags:
+      IFA_F.PERMANENT |
+      (mode === IN6_ADDR_GEN_MODE.RANDOM ? IFA_F.STABLE_PRIVACY : 0) |
+      (dev.flags & IFF.NOARP ? 0 : IFA_F.TENTATIVE),
+    validLft: INFINITY_LIFE_TIME,
+    preferredLft: INFINITY_LIFE_TIME,
+  });
+}
+
+/** addrconf_dad_start() / addrconf_dad_kick(): probing starts after a random delay. */
+function addrconfDadStart(dev: NetDevice, ifa: Inet6Ifaddr): void {
+  if (!(ifa.flags & IFA_F.TENTATIVE) || ifa.flags & IFA_F.DADFAILED || dadStates.has(ifa)) return;
+  if (!addrconfLinkReady(dev)) return;
+  const conf = ipv6Devconf(dev);
+  const all = netConf(dev.net as Net).all;
+  if (
+    dev.flags & (IFF.NOARP | IFF.LOOPBACK) ||
+    (conf.accept_dad < 1 && all.accept_dad < 1) ||
+    conf.dad_transmits === 0 ||
+    ifa.flags & IFA_F.NODAD
+  ) {
+    addrconfDadCompleted(dev, ifa);
+    return;
+  }
+  const nonce = new Uint8Array(6);
+  do crypto.getRandomValues(nonce);
+  while (nonce.every((b) => b === 0));
+  const st: DadState = { probes: conf.dad_transmits, nonce, timer: null };
+  dadStates.set(ifa, st);
+  const delay = getRandomU32() % Math.max(1, conf.rtr_solicit_delay);
+  dadSchedule(dev, ifa, st, delay);
+}
+
+function dadSchedule(dev: NetDevice, ifa: Inet6Ifaddr, st: DadState, ms: number): void {
+  st.timer?.cancel();
+  const kernel = dev.kernel;
+  st.timer = kernel.clock.setTimer(ms * 1e6, () => {
+    st.timer = null;
+    if (!dev.net?.alive || !in6DevGet(dev)?.addrList.includes(ifa) || dadStates.get(ifa) !== st) return;
+    kernel.runOn(kernel.curCpu, () => addrconfDadWork(dev, ifa, st));
+  });
+  st.timer.unref();
+}
+
+/** addrconf_dad_work(): one more probe, or done. */
+function addrconfDadWork(dev: NetDevice, ifa: Inet6Ifaddr, st: DadState): void {
+  if (st.probes === 0) {
+    dadStates.delete(ifa);
+    addrconfDadCompleted(dev, ifa);
+    return;
+  }
+  st.probes--;
+  const net = dev.net as Net;
+  dadSchedule(dev, ifa, st, net.ipv6.ndTbl.parms(dev).retrans_time);
+  ndiscSendNs(dev, ifa.addr, addrconfAddrSolictMult(ifa.addr), new Uint8Array(16), st.nonce);
+}
+
+/** addrconf_dad_completed(): the address is usable; the first link-local solicits routers. */
+function addrconfDadCompleted(dev: NetDevice, ifa: Inet6Ifaddr): void {
+  ifa.flags &= ~IFA_F.TENTATIVE;
+  const net = dev.net as Net;
+  net.ipv6.genid++;
+  const forwarding = (net.ipv6.sysctl as unknown as Record<string, unknown>).forwarding === 1;
+  if (
+    ifa.scope === IPV6_ADDR_SCOPE.LINKLOCAL &&
+    !rsSent.has(dev) &&
+    !forwarding &&
+    ipv6Devconf(dev).rtr_solicits !== 0 &&
+    !(dev.flags & IFF.LOOPBACK)
+  ) {
+    rsSent.add(dev);
+    ndiscSendRs(dev, ifa.addr, IN6ADDR_LINKLOCAL_ALLROUTERS);
+  }
+}
+
+/** addrconf_dad_failure(): the address stays, tentative and dadfailed, unused. */
+function addrconfDadFailure(ifa: Inet6Ifaddr, dev: NetDevice): void {
+  const st = dadStates.get(ifa);
+  st?.timer?.cancel();
+  dadStates.delete(ifa);
+  ifa.flags |= IFA_F.DADFAILED;
+  dev.kernel.printk('info', `IPv6: ${dev.name}: IPv6 duplicate address ${formatIpv6(ifa.addr)} detected!`);
+}
+
+/** The devconf sysctls this file owns, by sysctl name. */
+const CONF_SYSCTLS = [
+  ['accept_dad', 'accept_dad'],
+  ['dad_transmits', 'dad_transmits'],
+  ['router_solicitations', 'rtr_solicits'],
+] as const;
+
+/** Per-device sysctls: net.ipv6.conf.DEV.{accept_dad,dad_transmits,…} and net.ipv6.neigh.DEV.*. */
+function devSysctlsRegister(dev: NetDevice): void {
+  const net = dev.net as Net;
+  for (const [name, key] of CONF_SYSCTLS) {
+    registerNetSysctl(
+      net,
+      intSysctl(`net.ipv6.conf.${dev.name}.${name}`, true, () => ipv6Devconf(dev), key),
+    );
+  }
+  for (const e of neighSysctlEntries(net.ipv6.ndTbl, dev, `net.ipv6.neigh.${dev.name}`)) registerNetSysctl(net, e);
+}
+
+/** net.ipv6.conf.{all,default}.* of a namespace. */
+export function addrconfNetSysctlsRegister(net: Net): void {
+  const c = netConf(net);
+  for (const [name, key] of CONF_SYSCTLS) {
+    registerNetSysctl(
+      net,
+      intSysctl(`net.ipv6.conf.all.${name}`, true, () => c.all, key),
+    );
+    registerNetSysctl(
+      net,
+      intSysctl(`net.ipv6.conf.default.${name}`, true, () => c.dflt, key),
+    );
+  }
+  if (net.isInitNet)
+    for (const e of neighSysctlEntries(net.ipv6.ndTbl, null, 'net.ipv6.neigh.default')) registerNetSysctl(net, e);
+}
+
+function addrconfLinkEvent(event: number, dev: NetDevice): void {
+  const net = dev.net as Net | null;
+  if (net === null || net.ipv6 === undefined) return;
+  const idev = in6DevGet(dev);
+  switch (event) {
+    case NETDEV.REGISTER:
+      devSysctlsRegister(dev);
+      break;
+    case NETDEV.UNREGISTER:
+      net.ipv6.ndTbl.releaseParms(dev);
+      unregisterNetSysctls(net, `net.ipv6.conf.${dev.name}`);
+      unregisterNetSysctls(net, `net.ipv6.neigh.${dev.name}`);
+      rsSent.delete(dev);
+      break;
+    case NETDEV.UP:
+    case NETDEV.CHANGE:
+      if (idev === null || !addrconfLinkReady(dev)) break;
+      if (!idev.addrList.some((a) => a.scope === IPV6_ADDR_SCOPE.LINKLOCAL) && !(dev.flags & IFF.LOOPBACK)) {
+        addrconfDevConfig(dev, idev);
+      }
+      // addrconf_dad_run(): addresses added while the link was not ready probe now.
+      for (const ifa of idev.addrList) addrconfDadStart(dev, ifa);
+      break;
+    case NETDEV.DOWN:
+      addrconfDelMroute(net, dev);
+      net.ipv6.ndTbl.flushDev(dev);
+      rsSent.delete(dev);
+      break;
+  }
+}
+
+/** An address was added: a tentative one starts DAD when the link is ready. */
+function addrconfAddrEvent(event: number, ifa: Inet6Ifaddr, idev: Inet6Dev): void {
+  if (event === NETDEV.UP) addrconfDadStart(idev.dev, ifa);
+  else dadStates.get(ifa)?.timer?.cancel();
+}
+
+/** The device-level part of addrconf_init(). */
+export function addrconfDadInit(kernel: Kernel): void {
+  registerNetdeviceNotifier(kernel, addrconfLinkEvent);
+  kernel.inet6addrChain.push(addrconfAddrEvent);
+  ndiscDadHooks.failure = addrconfDadFailure;
+  ndiscDadHooks.ownNonce = (ifa, nonce) => {
+    const st = dadStates.get(ifa);
+    return st !== undefined && nonce !== null && st.nonce.every((b, i) => b === nonce[i]);
+  };
+  icmpv6Ndisc.rcv = ndiscRcv;
+}
+
+const ADDR_GEN_MODE_NAMES = ['eui64', 'none', 'stable_secret', 'random'] as const;
+
+/** IFLA_INET6_ADDR_GEN_MODE as `ip -d link` names it. */
+export function addrGenModeName(dev: NetDevice): string {
+  return ADDR_GEN_MODE_NAMES[ipv6Devconf(dev).addr_gen_mode] ?? 'eui64';
+}
+
+/**
+ * inet6_set_link_af(IFLA_INET6_ADDR_GEN_MODE): how the next link-local is made; the one
+ * there now stays. stable_secret needs a secret lonet has no way to set (EINVAL).
+ */
+export function addrconfSetAddrGenMode(dev: NetDevice, name: string): number {
+  const mode = ADDR_GEN_MODE_NAMES.indexOf(name as (typeof ADDR_GEN_MODE_NAMES)[number]);
+  if (mode < 0 || mode === IN6_ADDR_GEN_MODE.STABLE_PRIVACY || in6DevGet(dev) === null) return -22;
+  ipv6Devconf(dev).addr_gen_mode = mode;
+  return 0;
+}
