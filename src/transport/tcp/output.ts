@@ -196,6 +196,8 @@ function ipQueueXmit(net: Net, flow: CtlFlow, skb: SkBuff, sk: TcpSock | null, d
   });
 }
 
+const IP_PMTUDISC_DONT = 0;
+
 /** What a connected socket's segments say in their IP header (inet_sk), filled in per segment. */
 const tcpIpOpts: IpHeaderOpts = { protocol: IPPROTO.TCP, ttl: 0, tos: 0, df: true, ignoreDf: false, inetId: null };
 
@@ -213,6 +215,9 @@ function ipQueueXmitSk(sk: TcpSock, skb: SkBuff): number {
   const opts = tcpIpOpts;
   opts.inetId = sk.inetIdGen;
   opts.ttl = net.ipv4.sysctl.ip_default_ttl;
+  opts.tos = sk.tos;
+  // ip_dont_fragment(): DF unless IP_PMTUDISC_DONT.
+  opts.df = sk.pmtudisc !== IP_PMTUDISC_DONT;
   return ipSendSkb(net, skb, fl4, rt, opts);
 }
 

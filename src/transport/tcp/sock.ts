@@ -287,6 +287,9 @@ export class TcpSock extends Sock {
   // Options set by the application.
   nodelay = false;
   cork = false;
+  /** IP_TOS (inet->tos, the ECN bits kept clear) and IP_MTU_DISCOVER (inet->pmtudisc, IP_PMTUDISC_WANT by default). */
+  tos = 0;
+  pmtudisc = 1;
   /** TCP_INQ (recvmsg_inq): each recvmsg() says in a TCP_CM_INQ cmsg how many bytes are left. */
   recvmsgInq = false;
   keepalive = false;
