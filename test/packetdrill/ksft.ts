@@ -56,7 +56,6 @@ const NEEDS: [RegExp, string][] = [
   [/TCP_FASTOPEN|MSG_FASTOPEN|<[^>]*\bFO(EXP)?\b|tcp_fastopen/, 'Fast Open'],
   [/ZEROCOPY/, 'MSG_ZEROCOPY'],
   [/accecn|<[^>]*\bECN\b/i, 'AccECN'],
-  [/\[ect0\]|\[ce\]|tcp_ecn=[12]/, 'ECN'],
   [/\bmd5\b/, 'TCP MD5 signatures (RFC 2385)'],
   [/SO_TIMESTAMPING/, 'SO_TIMESTAMPING for TCP'],
   [/TCP_USER_TIMEOUT/, 'TCP_USER_TIMEOUT'],

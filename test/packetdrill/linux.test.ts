@@ -15,6 +15,8 @@ import { CORPUS, KSFT_ARGS, runCorpus } from './ksft.js';
 
 /** Script and IP version pairs lonet passes; only ever add to this list. */
 const PASSING = [
+  'tcp_accecn_acc_ecn_disabled.pkt ipv4',
+  'tcp_accecn_acc_ecn_disabled.pkt ipv6',
   'tcp_basic_client.pkt ipv4',
   'tcp_basic_client.pkt ipv6',
   'tcp_basic_server.pkt ipv4',
@@ -33,6 +35,8 @@ const PASSING = [
   'tcp_close_no_rst.pkt ipv6',
   'tcp_disorder_fin_in_FIN_WAIT.pkt ipv4',
   'tcp_disorder_fin_in_FIN_WAIT.pkt ipv6',
+  'tcp_ecn_ecn-uses-ect0.pkt ipv4',
+  'tcp_ecn_ecn-uses-ect0.pkt ipv6',
   'tcp_fast_recovery_prr-ss-10pkt-lost-1.pkt ipv4',
   'tcp_fast_recovery_prr-ss-10pkt-lost-1.pkt ipv6',
   'tcp_fast_recovery_prr-ss-30pkt-lost1_4.pkt ipv4',
