@@ -51,6 +51,8 @@ export function ipRcv(skb: SkBuff, dev: NetDevice, _pt: PacketType, _orig: NetDe
   if (!pskbMayPull(skb, IPV4_HEADER_LEN)) return inhdrError(net, skb);
   let iph = ipHdr(skb, skb.data);
   if (iph.ihl < 5 || iph.version !== 4) return inhdrError(net, skb);
+  // IPSTATS_MIB_NOECTPKTS + the ECN field: InNoECTPkts, InECT1Pkts, InECT0Pkts, InCEPkts.
+  mib.ipExt[ECN_MIB[iph.tos & 3] as 'InNoECTPkts']++;
   const ihlBytes = iph.headerLen;
   if (!pskbMayPull(skb, ihlBytes)) return inhdrError(net, skb);
   iph = ipHdr(skb, skb.data);
@@ -70,6 +72,8 @@ export function ipRcv(skb: SkBuff, dev: NetDevice, _pt: PacketType, _orig: NetDe
   skb.transportHeader = skb.data + ihlBytes;
   return ipRcvFinish(net, skb);
 }
+
+const ECN_MIB = ['InNoECTPkts', 'InECT1Pkts', 'InECT0Pkts', 'InCEPkts'] as const;
 
 function inhdrError(net: Net, skb: SkBuff): number {
   net.ipv4.mib.ip.InHdrErrors++;

@@ -44,7 +44,7 @@ export function ipv6Rcv(skb: SkBuff, dev: NetDevice, _pt: PacketType, _orig: Net
   if (!pskbMayPull(skb, IPV6_HEADER_LEN)) return drop(net, skb, 'InHdrErrors');
   const h = new Ipv6Header(skb.head, skb.data);
   if (h.version !== 6) return drop(net, skb, 'InHdrErrors');
-  mib.InNoECTPkts++;
+  mib[(['InNoECTPkts', 'InECT1Pkts', 'InECT0Pkts', 'InCEPkts'] as const)[h.trafficClass & 3] as 'InNoECTPkts']++;
   const pkt = IPV6_HEADER_LEN + h.payloadLength;
   if (pkt > skb.len) return drop(net, skb, 'InTruncatedPkts');
   pskbTrim(skb, pkt);

@@ -382,6 +382,19 @@ export class Process {
       }
       return -E.ENOPROTOOPT;
     }
+    if (level === SOL.IP) {
+      switch (name) {
+        case IP_OPT.TOS:
+          // do_ip_setsockopt(): a stream socket keeps its ECN bits to itself.
+          sk.tos = (n & 0xfc) | (sk.tos & 3);
+          return 0;
+        case IP_OPT.MTU_DISCOVER:
+          if (n < 0 || n > 5) return -E.EINVAL;
+          sk.pmtudisc = n;
+          return 0;
+      }
+      return -E.ENOPROTOOPT;
+    }
     if (level === SOL.TCP) {
       switch (name) {
         case TCP_OPT.NODELAY:
@@ -453,7 +466,8 @@ export class Process {
       }
       return -E.ENOPROTOOPT;
     }
-    if (level === SOL.IP && name === IP_OPT.TOS) return 0;
+    if (level === SOL.IP && name === IP_OPT.TOS) return sk.tos;
+    if (level === SOL.IP && name === IP_OPT.MTU_DISCOVER) return sk.pmtudisc;
     if (level === SOL.IPV6 && name === IPV6_OPT.V6ONLY) return sk.v6only ? 1 : 0;
     return -E.ENOPROTOOPT;
   }

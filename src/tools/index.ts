@@ -10,6 +10,7 @@ import { ifconfig } from './ifconfig.js';
 import { ip } from './ip/index.js';
 import { nc } from './nc.js';
 import { nslookup } from './nslookup.js';
+import { nstat } from './nstat.js';
 import { ping } from './ping.js';
 import { ss } from './ss.js';
 import { sysctl } from './sysctl.js';
@@ -27,6 +28,7 @@ export const commands: ReadonlyMap<string, Command> = new Map<string, Command>([
   ['ip', ip],
   ['nc', nc],
   ['nslookup', nslookup],
+  ['nstat', nstat],
   ['ping', ping],
   ['ping6', ping],
   ['ss', ss],

@@ -56,16 +56,11 @@ const NEEDS: [RegExp, string][] = [
   [/TCP_FASTOPEN|MSG_FASTOPEN|<[^>]*\bFO(EXP)?\b|tcp_fastopen/, 'Fast Open'],
   [/ZEROCOPY/, 'MSG_ZEROCOPY'],
   [/accecn|<[^>]*\bECN\b/i, 'AccECN'],
-  [/\[ect0\]|\[ce\]|tcp_ecn=[12]/, 'ECN'],
   [/\bmd5\b/, 'TCP MD5 signatures (RFC 2385)'],
-  [/TCP_INQ/, 'TCP_INQ'],
   [/SO_TIMESTAMPING/, 'SO_TIMESTAMPING for TCP'],
   [/TCP_USER_TIMEOUT/, 'TCP_USER_TIMEOUT'],
-  [/MSG_EOR/, 'MSG_EOR'],
   [/splice|pipe\(/, 'pipe and splice'],
-  [/nstat/, 'the nstat command'],
   [/< icmp/, 'ICMP injection'],
-  [/tcpi_(rwnd|sndbuf)_limited|tcpi_busy_time/, 'tcp_info chrono stats (rwnd/sndbuf limited)'],
 ];
 
 /** What a mismatch itself shows lonet lacks: a segment of several MSS where lonet sent one MSS is TSO. */

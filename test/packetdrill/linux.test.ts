@@ -10,10 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { packetdrill } from '../../src/tools/packetdrill/index.js';
+import { grepFilter, splitPipeline } from '../../src/tools/packetdrill/run.js';
 import { CORPUS, KSFT_ARGS, runCorpus } from './ksft.js';
 
 /** Script and IP version pairs lonet passes; only ever add to this list. */
 const PASSING = [
+  'tcp_accecn_acc_ecn_disabled.pkt ipv4',
+  'tcp_accecn_acc_ecn_disabled.pkt ipv6',
   'tcp_basic_client.pkt ipv4',
   'tcp_basic_client.pkt ipv6',
   'tcp_basic_server.pkt ipv4',
@@ -34,6 +37,8 @@ const PASSING = [
   'tcp_disorder_fin_in_FIN_WAIT.pkt ipv6',
   'tcp_dsack_mult.pkt ipv4',
   'tcp_dsack_mult.pkt ipv6',
+  'tcp_ecn_ecn-uses-ect0.pkt ipv4',
+  'tcp_ecn_ecn-uses-ect0.pkt ipv6',
   'tcp_fast_recovery_prr-ss-10pkt-lost-1.pkt ipv4',
   'tcp_fast_recovery_prr-ss-10pkt-lost-1.pkt ipv6',
   'tcp_fast_recovery_prr-ss-30pkt-lost1_4.pkt ipv4',
@@ -140,4 +145,21 @@ test("a control message with the wrong data fails recvmsg with packetdrill's mes
     r.err,
     /tcp_inq_server\.pkt:\d+: runtime error in recvmsg call: Bad data in cmsg 0: expected=7000 actual=8000/,
   );
+});
+
+test("a backquoted pipeline runs its first command in lonet's shell and the rest as grep does", () => {
+  assert.deepEqual(splitPipeline(`nstat | grep TcpExtBeyondWindow | grep -q " 3 " || true`), [
+    'nstat',
+    'grep TcpExtBeyondWindow',
+    'grep -q " 3 " || true',
+  ]);
+  const out = '#kernel\nTcpExtBeyondWindow              3                  0.0\n';
+  assert.deepEqual(grepFilter('grep TcpExtBeyondWindow', out), {
+    code: 0,
+    out: 'TcpExtBeyondWindow              3                  0.0\n',
+    err: '',
+  });
+  assert.equal(grepFilter('grep -q " 3 "', out).code, 0);
+  assert.equal(grepFilter('grep -q " 4 "', out).code, 1);
+  assert.equal(grepFilter('grep -c -v kernel', out).out, '1\n');
 });

@@ -1204,7 +1204,13 @@ export class Run {
   async #shell(line: string): Promise<void> {
     let r: { code: number; out: string; err: string };
     try {
-      r = await this.#sh(line);
+      const [first, ...filters] = splitPipeline(line);
+      r = await this.#sh(first ?? '');
+      // /bin/sh's pipeline: what the command printed goes through each grep in turn.
+      for (const f of filters) {
+        const g = grepFilter(f, r.out);
+        r = { code: g.code, out: g.out, err: r.err + g.err };
+      }
     } catch (e) {
       return this.#fail(`command '${line}' failed: ${(e as Error).message}`, 'shell pipes and redirections');
     }
@@ -1268,6 +1274,62 @@ export function expandShell(line: string): string {
     .replace(/\s*\d?>\s*\/dev\/null/g, '')
     .replace(/\s*2>&1/g, '')
     .trim();
+}
+
+/** A /bin/sh pipeline's commands: split at `|` outside quotes (`||` is not a pipe). */
+export function splitPipeline(line: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let quote = '';
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i] as string;
+    if (quote !== '') {
+      if (c === quote) quote = '';
+    } else if (c === '"' || c === "'") quote = c;
+    else if (c === '|' && line[i + 1] === '|') {
+      cur += '||';
+      i++;
+      continue;
+    } else if (c === '|') {
+      out.push(cur.trim());
+      cur = '';
+      continue;
+    }
+    cur += c;
+  }
+  out.push(cur.trim());
+  return out;
+}
+
+/**
+ * grep(1) as a pipeline stage over text: -q, -v, -c, -i, -E, -F, -w and one pattern
+ * (a basic regular expression unless -E or -F). Exit 0 if a line matched, 1 if none.
+ */
+export function grepFilter(cmd: string, input: string): { code: number; out: string; err: string } {
+  const words: string[] = [];
+  for (const m of cmd.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)) words.push(m[1] ?? m[2] ?? m[3] ?? '');
+  if (words[0] !== 'grep') return { code: 127, out: '', err: `${words[0]}: command not found\n` };
+  const flags = new Set<string>();
+  let pattern: string | null = null;
+  for (const w of words.slice(1)) {
+    if (pattern === null && w.startsWith('-') && w.length > 1) for (const c of w.slice(1)) flags.add(c);
+    else if (pattern === null) pattern = w;
+  }
+  if (pattern === null) return { code: 2, out: '', err: 'Usage: grep [OPTION]... PATTERNS [FILE]...\n' };
+  let src: string;
+  if (flags.has('F')) src = pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  else if (flags.has('E')) src = pattern;
+  // A basic regular expression: ( ) { } | + ? are literal unless escaped.
+  else src = pattern.replace(/\\([(){}|+?])|([(){}|+?])/g, (_m, esc: string, lit: string) => esc ?? `\\${lit}`);
+  if (flags.has('w')) src = `(?<![\\w])(?:${src})(?![\\w])`;
+  const re = new RegExp(src, flags.has('i') ? 'i' : '');
+  const lines = input.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  const hits = lines.filter((l) => re.test(l) !== flags.has('v'));
+  const code = hits.length > 0 ? 0 : 1;
+  if (flags.has('q')) return { code, out: '', err: '' };
+  if (flags.has('c')) return { code, out: `${hits.length}\n`, err: '' };
+  return { code, out: hits.map((l) => `${l}\n`).join(''), err: '' };
 }
 
 /** Runs a script file under one configuration. */

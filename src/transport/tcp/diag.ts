@@ -8,7 +8,7 @@ import { type InetDiagMsg, type SkMeminfo, sockGenCookie, type TcpInfo } from '.
 import { tcpChronoStats } from './chrono.js';
 import { TcpRequestSock, TcpTimewaitSock } from './minisocks.js';
 import { entryFamily, tcpSockets } from './proc.js';
-import { TCP, type TcpSock, tcpRoute4 } from './sock.js';
+import { TCP, TCP_ECN, type TcpSock, tcpRoute4 } from './sock.js';
 import { TIMER } from './timer.js';
 
 const NO_SKMEM: SkMeminfo = {
@@ -201,6 +201,8 @@ export function tcpGetInfo(sk: TcpSock, now: number): TcpInfo {
   const synced = sk.state !== TCP.SYN_SENT;
   if (synced && sk.tstampOk) info.options |= 1;
   if (synced && sk.sackOk) info.options |= 2;
+  if (sk.ecnFlags & TCP_ECN.OK) info.options |= 8;
+  if (sk.ecnFlags & TCP_ECN.SEEN) info.options |= 16;
   if (synced && sk.wscaleOk) {
     info.options |= 4;
     info.sndWscale = sk.sndWscale;

@@ -29,6 +29,7 @@ import {
   TCP,
   TCP_ATO_MIN,
   TCP_CA,
+  TCP_ECN,
   TCP_MAX_QUICKACKS,
   TCP_MAX_WSCALE,
   TCP_RTO_MAX,
@@ -62,6 +63,8 @@ export interface TcpCb {
   tsval: number | undefined;
   tsecr: number | undefined;
   sack: TcpSackBlock[] | undefined;
+  /** The ECN field of the IP header (ip_dsfield & INET_ECN_MASK): 0 Not-ECT, 1 ECT(1), 2 ECT(0), 3 CE. */
+  ecn: number;
 }
 
 const has = (cb: TcpCb, f: number) => (cb.flags & f) !== 0;
@@ -116,6 +119,23 @@ function tcpEnterQuickackMode(sk: TcpSock, max: number): void {
   sk.ackAto = TCP_ATO_MIN;
 }
 
+/**
+ * __tcp_ecn_check_ce(): a CE mark makes us echo ECE until the sender says CWR (and ACK
+ * at once: its cwnd may be small); any ECT marks the connection ECN-seen; a Not-ECT
+ * segment after that is probably a retransmission.
+ */
+function tcpEcnCheckCe(sk: TcpSock, cb: TcpCb): void {
+  if (cb.ecn === 0) {
+    if (sk.ecnFlags & TCP_ECN.SEEN) tcpEnterQuickackMode(sk, 2);
+    return;
+  }
+  if (cb.ecn === 3 && !(sk.ecnFlags & TCP_ECN.DEMAND_CWR)) {
+    tcpEnterQuickackMode(sk, 2);
+    sk.ecnFlags |= TCP_ECN.DEMAND_CWR;
+  }
+  sk.ecnFlags |= TCP_ECN.SEEN;
+}
+
 /** tcp_event_data_recv(): measure the peer's segment size, adapt ato, grow the window. */
 function tcpEventDataRecv(sk: TcpSock, cb: TcpCb): void {
   // tcp_measure_rcv_mss(): the payload/truesize ratio and the peer's MSS.
@@ -156,6 +176,7 @@ function tcpEventDataRecv(sk: TcpSock, cb: TcpCb): void {
     else if (m > sk.rto) tcpIncrQuickack(sk, TCP_MAX_QUICKACKS);
   }
   sk.ackLrcvtime = now;
+  if (sk.ecnFlags & TCP_ECN.OK) tcpEcnCheckCe(sk, cb);
   // tcp_grow_window().
   if (cb.len >= 128 && sk.rcvSsthresh < sk.windowClamp && sk.rcvSsthresh < winFromSpace(sk, sk.rcvbuf - sk.rmemAlloc)) {
     if (winFromSpace(sk, cb.truesize) <= cb.len) {
@@ -248,6 +269,10 @@ function tcpAck(sk: TcpSock, cb: TcpCb, slow: boolean): boolean {
     if (nwin > sk.maxWindow) sk.maxWindow = nwin;
   }
   if (!slow && ack !== priorUna) sk.tn.ext.TCPHPAcks++;
+  // tcp_ecn_rcv_ecn_echo() → tcp_enter_cwr(): once per window of data, the congestion
+  // control's ssthresh, and CWR on the next new segment. lonet applies the reduction at
+  // once rather than pacing it down by PRR, and keeps ca_state as it was.
+  if (has(cb, TCPHDR.ECE) && !has(cb, TCPHDR.SYN) && sk.ecnFlags & TCP_ECN.OK) tcpEnterCwr(sk);
   if (cb.sack !== undefined && sk.sackOk) tcpSacktag(sk, cb.sack, ack);
   sk.sndUna = ack;
   // tcp_clean_rtx_queue().
@@ -324,6 +349,17 @@ function tcpAck(sk: TcpSock, cb: TcpCb, slow: boolean): boolean {
   return true;
 }
 
+function tcpEnterCwr(sk: TcpSock): void {
+  if (sk.caState !== TCP_CA.Open && sk.caState !== TCP_CA.Disorder) return;
+  if (sk.cwrHighSeq >= 0 && seqBefore(sk.sndUna, sk.cwrHighSeq)) return;
+  sk.cwrHighSeq = sk.sndNxt;
+  sk.priorSsthresh = 0;
+  sk.ssthresh = sk.ca.ssthresh(sk);
+  sk.cwnd = Math.max(Math.min(sk.cwnd, sk.ssthresh), 1);
+  sk.cwndCnt = 0;
+  sk.ecnFlags |= TCP_ECN.QUEUE_CWR;
+}
+
 /** tcp_paws_discard(): a timestamp older than the last one seen. */
 function pawsReject(sk: TcpSock, cb: TcpCb): boolean {
   if (!sk.tstampOk || cb.tsval === undefined || sk.tsRecentStamp === 0) return false;
@@ -384,6 +420,7 @@ function headChunks(data: Uint8Array[], n: number): Uint8Array[] {
 
 /** tcp_data_queue_ofo(): keep it for later; report duplicates with D-SACK. */
 function tcpDataQueueOfo(sk: TcpSock, cb: TcpCb): void {
+  if (sk.ecnFlags & TCP_ECN.OK) tcpEcnCheckCe(sk, cb);
   let seq = cb.seq;
   let end = (cb.seq + cb.len) >>> 0;
   let data = cb.data;
@@ -514,6 +551,11 @@ function tcpDsackExtend(sk: TcpSock, seq: number, end: number): void {
 function tcpDataQueue(sk: TcpSock, cb: TcpCb): void {
   const fin = has(cb, TCPHDR.FIN);
   if (cb.len === 0 && !fin) return;
+  // tcp_ecn_accept_cwr(): the sender reduced; stop echoing ECE, and ACK its data at once.
+  if (has(cb, TCPHDR.CWR) && sk.ecnFlags & TCP_ECN.DEMAND_CWR) {
+    sk.ecnFlags &= ~TCP_ECN.DEMAND_CWR;
+    if (cb.len > 0) sk.ackNow = true;
+  }
   sk.lastDataRecv = sk.mstamp;
   if (cb.len > 0) sk.dataSegsIn++;
   sk.ackPending = true;
@@ -648,6 +690,8 @@ function tcpRcvSynsent(sk: TcpSock, cb: TcpCb): void {
     }
     if (!has(cb, TCPHDR.SYN)) return;
     tcpSynOptions(sk, cb);
+    // tcp_ecn_rcv_synack(): ECN holds only if the SYN-ACK says ECE without CWR.
+    if (!has(cb, TCPHDR.ECE) || has(cb, TCPHDR.CWR)) sk.ecnFlags &= ~TCP_ECN.OK;
     sk.irs = cb.seq;
     sk.rcvNxt = (cb.seq + 1) >>> 0;
     sk.rcvWup = sk.rcvNxt;
@@ -667,6 +711,8 @@ function tcpRcvSynsent(sk: TcpSock, cb: TcpCb): void {
   if (has(cb, TCPHDR.SYN)) {
     // Simultaneous open: our SYN crossed theirs.
     tcpSynOptions(sk, cb);
+    // tcp_ecn_rcv_syn(): their SYN must ask for ECN too.
+    if (!has(cb, TCPHDR.ECE) || !has(cb, TCPHDR.CWR)) sk.ecnFlags &= ~TCP_ECN.OK;
     sk.irs = cb.seq;
     sk.rcvNxt = (cb.seq + 1) >>> 0;
     sk.rcvWup = sk.rcvNxt;

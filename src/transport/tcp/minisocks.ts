@@ -24,6 +24,7 @@ import {
   seqAfter,
   sharedAddr,
   TCP,
+  TCP_ECN,
   TCP_TIMEOUT_INIT,
   TCP_TIMEWAIT_LEN,
   TCPOLEN_TSTAMP_ALIGNED,
@@ -336,6 +337,8 @@ interface ReqOptions {
   tstampOk: boolean;
   tsRecent: number;
   tsOffset: number;
+  /** inet_rsk(req)->ecn_ok: the SYN asked for ECN (ECE|CWR) and net.ipv4.tcp_ecn allows it. */
+  ecnOk: boolean;
 }
 
 /** tcp_synack_timer / inet_rtx_syn_ack: resend the SYN-ACK with backoff; give up after tcp_synack_retries. */
@@ -369,7 +372,8 @@ function sendSynack(req: TcpRequestSock, tsecr: number | null): void {
   tcpSendCtl(sk.net, req.flow(), {
     seq: req.iss,
     ack: (req.irs + 1) >>> 0,
-    flags: TCPHDR.SYN | TCPHDR.ACK,
+    // tcp_ecn_make_synack(): ECE alone accepts the peer's ECN.
+    flags: TCPHDR.SYN | TCPHDR.ACK | (o.ecnOk ? TCPHDR.ECE : 0),
     window: Math.min(o.rcvWnd, 65535),
     options: synOptions(o.advmss, o.sackOk, ts, o.wscaleOk ? o.rcvWscale : null),
     data: [],
@@ -483,6 +487,7 @@ export function tcpConnRequest(
   const tstampOk = s.tcp_timestamps !== 0 && cb.tsval !== undefined;
   const sackOk = s.tcp_sack !== 0 && cb.sackOk;
   const wscaleOk = s.tcp_window_scaling !== 0 && cb.wscale !== undefined;
+  const ecnOk = s.tcp_ecn !== 0 && (cb.flags & (TCPHDR.ECE | TCPHDR.CWR)) === (TCPHDR.ECE | TCPHDR.CWR);
   const mssForWin = advmss - (tstampOk ? TCPOLEN_TSTAMP_ALIGNED : 0);
   const full = winFromSpace(sk, sk.rcvbuf);
   const w = tcpSelectInitialWindow(tn, sk.net, full, mssForWin, wscaleOk, sk.rcvbufLocked ? full : 0);
@@ -504,7 +509,7 @@ export function tcpConnRequest(
     if (tstampOk) {
       // cookie_init_timestamp(): window scale and SACK ride in the TS value's low 6 bits.
       const now = (Math.floor(sk.clock / 1e6) + tsOffset) >>> 0;
-      const opt = (wscaleOk ? Math.min(cb.wscale as number, 14) : 0xf) | (sackOk ? 0x10 : 0);
+      const opt = (wscaleOk ? Math.min(cb.wscale as number, 14) : 0xf) | (sackOk ? 0x10 : 0) | (ecnOk ? 0x20 : 0);
       let ts = ((now & ~0x3f) | opt) >>> 0;
       if (seqAfter(ts, now)) ts = (ts - 64) >>> 0;
       tsOffset = (ts - Math.floor(sk.clock / 1e6)) >>> 0;
@@ -524,6 +529,8 @@ export function tcpConnRequest(
     tstampOk,
     tsRecent: cb.tsval ?? 0,
     tsOffset,
+    // tcp_ecn_create_request() (a cookie keeps it only in the timestamp: TS_OPT_ECN).
+    ecnOk: ecnOk && (!wantCookie || tstampOk),
   });
   sendSynack(req, null);
   if (wantCookie) return;
@@ -628,6 +635,8 @@ export function cookieCheckAck(
     tstampOk,
     tsRecent: cb.tsval ?? 0,
     tsOffset: tstampOk ? ((cb.tsecr as number) - Math.floor(sk.clock / 1e6)) >>> 0 : 0,
+    // cookie_ecn_ok(): TS_OPT_ECN in the echoed timestamp.
+    ecnOk: tstampOk && ((cb.tsecr as number) & 0x20) !== 0 && tn.sysctl.tcp_ecn !== 0,
   });
   createChild(req, cb);
   return true;
@@ -651,6 +660,7 @@ function createChild(req: TcpRequestSock, cb: TcpCb): TcpSock {
   c.rcvNxt = c.rcvWup = c.copiedSeq = (req.irs + 1) >>> 0;
   c.tstampOk = o.tstampOk;
   c.sackOk = o.sackOk;
+  c.ecnFlags = o.ecnOk ? TCP_ECN.OK : 0;
   c.wscaleOk = o.wscaleOk;
   c.sndWscale = o.sndWscale;
   c.rcvWscale = o.rcvWscale;

@@ -36,6 +36,7 @@ import {
   seqAfter,
   seqBefore,
   TCP,
+  TCP_ECN,
   TCP_INIT_CWND,
   TCP_MAX_WSCALE,
   TCP_MIN_MSS,
@@ -181,6 +182,8 @@ function ipQueueXmit(net: Net, flow: CtlFlow, skb: SkBuff, sk: TcpSock | null, d
     });
   }
   let rt6 = sk?.rt6 ?? null;
+  // INET_ECN_xmit sets the ECN bits of the IPv6 traffic class too.
+  const tclass = sk !== null ? sk.tos & 3 : 0;
   if (rt6 === null || !rt6.check()) {
     const fl6 = { daddr: flow.daddr.slice(), saddr: flow.saddr.slice(), oif: 0, proto: IPPROTO.TCP };
     const r = ip6RouteOutput(net, fl6);
@@ -191,10 +194,12 @@ function ipQueueXmit(net: Net, flow: CtlFlow, skb: SkBuff, sk: TcpSock | null, d
   return ip6Xmit(net, skb, flow.saddr, flow.daddr, rt6, {
     nexthdr: IPPROTO.TCP,
     hopLimit: net.ipv6.sysctl.hop_limit,
-    tclass: 0,
+    tclass,
     flowKey: (flow.sport << 16) | flow.dport,
   });
 }
+
+const IP_PMTUDISC_DONT = 0;
 
 /** What a connected socket's segments say in their IP header (inet_sk), filled in per segment. */
 const tcpIpOpts: IpHeaderOpts = { protocol: IPPROTO.TCP, ttl: 0, tos: 0, df: true, ignoreDf: false, inetId: null };
@@ -213,6 +218,9 @@ function ipQueueXmitSk(sk: TcpSock, skb: SkBuff): number {
   const opts = tcpIpOpts;
   opts.inetId = sk.inetIdGen;
   opts.ttl = net.ipv4.sysctl.ip_default_ttl;
+  opts.tos = sk.tos;
+  // ip_dont_fragment(): DF unless IP_PMTUDISC_DONT.
+  opts.df = sk.pmtudisc !== IP_PMTUDISC_DONT;
   return ipSendSkb(net, skb, fl4, rt, opts);
 }
 
@@ -364,6 +372,7 @@ function tcpTransmit(sk: TcpSock, seq: number, flags: number, data: Uint8Array[]
     if (sk.sackOk && (sk.dsack !== null || sk.ofo.length > 0)) options = establishedOptions(sk);
     window = tcpSelectWindow(sk);
   }
+  if (!syn && sk.ecnFlags & TCP_ECN.OK) flags = tcpEcnSend(sk, seq, flags, len);
   if (flags & TCPHDR.ACK) tcpEventAckSent(sk);
   if (sk.dsack !== null) sk.dsack = null;
   const skb =
@@ -385,6 +394,25 @@ function tcpTransmit(sk: TcpSock, seq: number, flags: number, data: Uint8Array[]
   }
   return ipQueueXmitSk(sk, skb);
 }
+
+/**
+ * tcp_ecn_send(): new data goes out ECT(0) (INET_ECN_xmit), with CWR once after a
+ * reduction; ACKs and retransmissions go Not-ECT; ECE on everything while the peer
+ * owes a CWR. Returns the header flags.
+ */
+function tcpEcnSend(sk: TcpSock, seq: number, flags: number, len: number): number {
+  if (len > 0 && !seqBefore(seq, sk.sndNxt)) {
+    sk.tos = (sk.tos & ~3) | INET_ECN_ECT_0;
+    if (sk.ecnFlags & TCP_ECN.QUEUE_CWR) {
+      sk.ecnFlags &= ~TCP_ECN.QUEUE_CWR;
+      flags |= TCPHDR.CWR;
+    }
+  } else sk.tos &= ~3;
+  if (sk.ecnFlags & TCP_ECN.DEMAND_CWR) flags |= TCPHDR.ECE;
+  return flags;
+}
+
+const INET_ECN_ECT_0 = 2;
 
 /** tcp_initialize_rcv_mss(): a conservative guess at the peer's segment size until data shows it. */
 export function tcpInitializeRcvMss(sk: TcpSock): void {
@@ -431,6 +459,12 @@ export function tcpConnectInit(sk: TcpSock): void {
     txTime: -1,
     eor: false,
   };
+  // tcp_ecn_send_syn(): net.ipv4.tcp_ecn=1 asks for ECN with ECE|CWR on the SYN.
+  sk.ecnFlags = 0;
+  if (sk.tn.sysctl.tcp_ecn === 1) {
+    syn.flags |= TCPHDR.ECE | TCPHDR.CWR;
+    sk.ecnFlags = TCP_ECN.OK;
+  }
   sk.wq.push(syn);
   sk.wmemQueued += SKB_TCP_OVERHEAD;
   sendSeg(sk, syn);
@@ -813,7 +847,9 @@ export function tcpSendKeepaliveProbe(sk: TcpSock): void {
 
 /** tcp_send_synack() for a simultaneous open and tcp_rtx_synack(). */
 export function tcpSendSynack(sk: TcpSock): void {
-  tcpTransmit(sk, sk.iss, TCPHDR.SYN | TCPHDR.ACK, [], 0);
+  // tcp_ecn_send_synack(): ECE alone says yes to the peer's ECN.
+  const ece = sk.ecnFlags & TCP_ECN.OK ? TCPHDR.ECE : 0;
+  tcpTransmit(sk, sk.iss, TCPHDR.SYN | TCPHDR.ACK | ece, [], 0);
 }
 
 /** Resend the SYN (or the SYN-ACK of a simultaneous open) from the write queue. */
@@ -826,6 +862,9 @@ export function tcpRetransmitSyn(sk: TcpSock): void {
     tcpSendSynack(sk);
     return;
   }
+  // tcp_ecn_clear_syn() (tcp_ecn_fallback): a retransmitted SYN stops asking for ECN,
+  // in case ECN is what kept the first from an answer.
+  syn.flags &= ~(TCPHDR.ECE | TCPHDR.CWR);
   sendSeg(sk, syn);
 }
 

@@ -100,14 +100,17 @@ function tcpRcv(skb: SkBuff, family: 4 | 6): number {
   let daddr4 = 0;
   let saddr: Uint8Array | null = null;
   let daddr: Uint8Array | null = null;
+  let ecnField: number;
   if (family === 4) {
     const iph = ipHdr(skb);
     saddr4 = iph.src;
     daddr4 = iph.dst;
+    ecnField = iph.tos & 3;
   } else {
     const ip6 = new Ipv6Header(skb.head, skb.networkHeader);
     saddr = ip6.src.slice();
     daddr = ip6.dst.slice();
+    ecnField = ip6.trafficClass & 3;
   }
   if (skb.ipSummed !== CHECKSUM.PARTIAL && skb.ipSummed !== CHECKSUM.UNNECESSARY) {
     const pseudo =
@@ -141,6 +144,7 @@ function tcpRcv(skb: SkBuff, family: 4 | 6): number {
     tsval: opts.tsval,
     tsecr: opts.tsecr,
     sack: opts.sack,
+    ecn: ecnField,
   };
   const sport = th.srcPort;
   const dport = th.dstPort;

@@ -62,6 +62,9 @@ export const SKB_TCP_OVERHEAD = 256 + 320;
 /** sacked bits of a queued segment (TCPCB_*). */
 export const TCPCB = { SACKED_ACKED: 1, SACKED_RETRANS: 2, LOST: 4, EVER_RETRANS: 8 } as const;
 
+/** tp->ecn_flags bits. */
+export const TCP_ECN = { OK: 1, QUEUE_CWR: 2, DEMAND_CWR: 4, SEEN: 8 } as const;
+
 /** The congestion states (tcp_ca_state). */
 export const TCP_CA = { Open: 0, Disorder: 1, CWR: 2, Recovery: 3, Loss: 4 } as const;
 
@@ -296,6 +299,13 @@ export class TcpSock extends Sock {
   // Options set by the application.
   nodelay = false;
   cork = false;
+  /** tp->ecn_flags (TCP_ECN): RFC 3168 ECN agreed in the handshake, and its CWR/ECE duties. */
+  ecnFlags = 0;
+  /** snd_nxt when the last ECE reduction began: one reduction per window (high_seq of CWR). */
+  cwrHighSeq = -1;
+  /** IP_TOS (inet->tos, the ECN bits kept clear) and IP_MTU_DISCOVER (inet->pmtudisc, IP_PMTUDISC_WANT by default). */
+  tos = 0;
+  pmtudisc = 1;
   /** TCP_INQ (recvmsg_inq): each recvmsg() says in a TCP_CM_INQ cmsg how many bytes are left. */
   recvmsgInq = false;
   keepalive = false;
