@@ -8,7 +8,7 @@ import { type InetDiagMsg, type SkMeminfo, sockGenCookie, type TcpInfo } from '.
 import { TcpRequestSock, TcpTimewaitSock } from './minisocks.js';
 import { entryFamily, tcpSockets } from './proc.js';
 import { TCP, type TcpSock, tcpRoute4 } from './sock.js';
-import { TIMER } from './timer.js';
+import { TIMER, timerShown } from './timer.js';
 
 const NO_SKMEM: SkMeminfo = {
   rmemAlloc: 0,
@@ -77,7 +77,7 @@ export function tcpDiagDump(net: TcpSock['net'], family: 4 | 6): InetDiagMsg[] {
 function inetSkDiagFill(sk: TcpSock, now: number): InetDiagMsg {
   const listen = sk.state === TCP.LISTEN;
   let timer = { timer: 0, expiresMs: 0, retrans: 0 };
-  if (sk.pendingTimer === TIMER.RETRANS) {
+  if (timerShown(sk.pendingTimer) === TIMER.RETRANS) {
     timer = { timer: 1, expiresMs: ms(sk.timeoutAt - now), retrans: sk.retransmits };
   } else if (sk.pendingTimer === TIMER.PROBE0) {
     timer = { timer: 4, expiresMs: ms(sk.timeoutAt - now), retrans: sk.probesOut };

@@ -35,6 +35,7 @@ import {
   seqAfter,
   seqBefore,
   TCP,
+  TCP_CA,
   TCP_INIT_CWND,
   TCP_MAX_WSCALE,
   TCP_MIN_MSS,
@@ -448,7 +449,10 @@ function routeMtu4(sk: TcpSock): number {
 function sendSegsGso(sk: TcpSock, segs: TxSeg[], mss: number): void {
   const first = segs[0] as TxSeg;
   const last = segs[segs.length - 1] as TxSeg;
-  let flags = TCPHDR.ACK | (last.flags & TCPHDR.FIN);
+  // A packet of several segments cut from pushed data carries PSH, as the selftests see
+  // Linux 6.18's TSO packets do even when the write's end is not in them; data held by
+  // MSG_MORE or cork is not pushed.
+  let flags = TCPHDR.ACK | (last.flags & TCPHDR.FIN) | (pushedAhead(sk, first) ? TCPHDR.PSH : 0);
   const data: Uint8Array[] = [];
   let len = 0;
   for (const seg of segs) {
@@ -461,6 +465,16 @@ function sendSegsGso(sk: TcpSock, segs: TxSeg[], mss: number): void {
     seg.txTime = sk.mstamp;
     accountFirstSend(sk, seg);
   }
+}
+
+/** Whether a PSH mark follows `seg` in the queue: the data it belongs to was pushed. */
+function pushedAhead(sk: TcpSock, seg: TxSeg): boolean {
+  for (let i = sk.wq.length - 1; i >= 0; i--) {
+    const s = sk.wq[i] as TxSeg;
+    if (s.flags & TCPHDR.PSH && s.len > 0) return true;
+    if (s === seg) return false;
+  }
+  return false;
 }
 
 /** What the first transmission of a segment changes: snd_nxt, packets_out, the Nagle mark. */
@@ -519,6 +533,7 @@ export function tcpWriteXmit(sk: TcpSock, corked: boolean, force = false): void 
   const mss = tcpCurrentMss(sk);
   const gsoMax = tcpTsoSegs(sk, mss);
   let sent = false;
+  let sentSegs = 0;
   while (i < sk.wq.length) {
     tcpFitSeg(sk, i, mss);
     const seg = sk.wq[i] as TxSeg;
@@ -544,10 +559,15 @@ export function tcpWriteXmit(sk: TcpSock, corked: boolean, force = false): void 
       sendSeg(sk, seg);
       i++;
     }
+    sentSegs += batch;
     sent = true;
   }
+  // PRR counts what recovery sends (tcp_write_xmit's prr_out).
+  if (sentSegs > 0 && (sk.caState === TCP_CA.CWR || sk.caState === TCP_CA.Recovery)) sk.prrOut += sentSegs;
   if (sk.packetsOut > 0) {
-    if (sk.pendingTimer !== TIMER.RETRANS)
+    // tcp_event_new_data_sent(): the RTO starts when data goes out with none in flight; a
+    // running RTO or RACK reordering timer is left alone.
+    if (sk.pendingTimer !== TIMER.RETRANS && sk.pendingTimer !== TIMER.REO_TIMEOUT)
       inetCskResetXmitTimer(sk, TIMER.RETRANS, sk.rto, sent ? sk.mstamp : sk.clock);
   } else if (i < sk.wq.length) {
     tcpCheckProbeTimer(sk);
@@ -581,6 +601,8 @@ const MAX_TCP_HEADER = 320;
  */
 function gsoBatch(sk: TcpSock, i: number, mss: number, max: number, corked: boolean, force: boolean): number {
   const wndEnd = (sk.sndUna + sk.sndWnd) >>> 0;
+  // tcp_cwnd_test(): at most half the cwnd per packet, so at least two GSO packets are in flight.
+  max = Math.min(max, Math.max(sk.cwnd >> 1, 1));
   let n = 0;
   while (n < max && i + n < sk.wq.length) {
     const seg = sk.wq[i + n] as TxSeg;

@@ -214,6 +214,11 @@ export class TcpSock extends Sock {
   priorSsthresh = 0;
   priorCwnd = 0;
   reordering: number;
+  /** RACK (tp->rack): the last (re)sent segment (s)acked, its RTT, the reordering window's state. */
+  readonly rack = { mstamp: -1, rttUs: 0, endSeq: 0, advanced: false, reoWndSteps: 1, reordSeen: 0 };
+  /** PRR (RFC 6937): segments delivered and sent since the cwnd reduction began. */
+  prrDelivered = 0;
+  prrOut = 0;
   ca: CongestionOps;
   /** Per-connection state of the congestion control module (icsk_ca_priv). */
   caPriv: Record<string, number> = {};
