@@ -189,7 +189,7 @@ export function tcpGetInfo(sk: TcpSock, now: number): TcpInfo {
     bytesSent: 0,
     bytesRetrans: 0,
     dsackDups: 0,
-    reordSeen: 0,
+    reordSeen: sk.rack.reordSeen,
     rcvOoopack: 0,
     sndWnd: 0,
   };

@@ -34,6 +34,9 @@ export interface TcpSysctl {
   tcp_max_reordering: number;
   tcp_recovery: number;
   tcp_early_retrans: number;
+  tcp_tso_win_divisor: number;
+  tcp_min_tso_segs: number;
+  tcp_tso_rtt_log: number;
   tcp_ecn: number;
   tcp_adv_win_scale: number;
   tcp_app_win: number;
@@ -74,6 +77,9 @@ export function tcpSysctlDefaults(): TcpSysctl {
     tcp_max_reordering: 300,
     tcp_recovery: 1,
     tcp_early_retrans: 3,
+    tcp_tso_win_divisor: 3,
+    tcp_min_tso_segs: 2,
+    tcp_tso_rtt_log: 9,
     tcp_ecn: 2,
     tcp_adv_win_scale: 1,
     tcp_app_win: 31,

@@ -219,6 +219,8 @@ export class TcpSock extends Sock {
   /** PRR (RFC 6937): segments delivered and sent since the cwnd reduction began. */
   prrDelivered = 0;
   prrOut = 0;
+  /** tp->tcp_wstamp_ns: when the last segment left (tcp_tso_should_defer's "recent write"). */
+  wstampNs = 0;
   ca: CongestionOps;
   /** Per-connection state of the congestion control module (icsk_ca_priv). */
   caPriv: Record<string, number> = {};
