@@ -9,7 +9,7 @@ import { tcpChronoStats } from './chrono.js';
 import { TcpRequestSock, TcpTimewaitSock } from './minisocks.js';
 import { entryFamily, tcpSockets } from './proc.js';
 import { TCP, TCP_ECN, type TcpSock, tcpRoute4 } from './sock.js';
-import { TIMER } from './timer.js';
+import { TIMER, timerShown } from './timer.js';
 
 const NO_SKMEM: SkMeminfo = {
   rmemAlloc: 0,
@@ -78,7 +78,7 @@ export function tcpDiagDump(net: TcpSock['net'], family: 4 | 6): InetDiagMsg[] {
 function inetSkDiagFill(sk: TcpSock, now: number): InetDiagMsg {
   const listen = sk.state === TCP.LISTEN;
   let timer = { timer: 0, expiresMs: 0, retrans: 0 };
-  if (sk.pendingTimer === TIMER.RETRANS) {
+  if (timerShown(sk.pendingTimer) === TIMER.RETRANS) {
     timer = { timer: 1, expiresMs: ms(sk.timeoutAt - now), retrans: sk.retransmits };
   } else if (sk.pendingTimer === TIMER.PROBE0) {
     timer = { timer: 4, expiresMs: ms(sk.timeoutAt - now), retrans: sk.probesOut };
@@ -192,7 +192,7 @@ export function tcpGetInfo(sk: TcpSock, now: number): TcpInfo {
     bytesSent: 0,
     bytesRetrans: 0,
     dsackDups: 0,
-    reordSeen: 0,
+    reordSeen: sk.rack.reordSeen,
     rcvOoopack: 0,
     sndWnd: 0,
   };

@@ -19,7 +19,16 @@ import {
   tcpWriteXmit,
   trimHead,
 } from './output.js';
-import { tcpFastretransAlert, tcpSacktag } from './recovery.js';
+import {
+  FLAG,
+  tcpCheckSackReordering,
+  tcpCwndReduction,
+  tcpFastretransAlert,
+  tcpInCwndReduction,
+  tcpRackAdvance,
+  tcpSacktag,
+  tcpXmitRetransmitQueue,
+} from './recovery.js';
 import {
   type OfoSeg,
   SHUT,
@@ -255,7 +264,12 @@ function tcpAck(sk: TcpSock, cb: TcpCb, slow: boolean): boolean {
   if (seqAfter(ack, sk.sndNxt)) return false;
   if (seqBefore(ack, priorUna)) {
     if (seqBefore(ack, (priorUna - sk.maxWindow) >>> 0)) tcpSendChallengeAck(sk, cb);
-    else if (cb.sack !== undefined && sk.sackOk) tcpSacktag(sk, cb.sack, ack);
+    else if (cb.sack !== undefined && sk.sackOk) {
+      // old_ack: SACK information still counts; recovery may send, cwnd is left as it is.
+      const st = tcpSacktag(sk, cb.sack, priorUna);
+      const flag = (st.sacked > 0 ? FLAG.DATA_SACKED : 0) | (st.dsack ? FLAG.DSACKING_ACK : 0);
+      if (tcpFastretransAlert(sk, 0, flag).rexmit) tcpXmitRetransmitQueue(sk);
+    }
     return true;
   }
   sk.lastAckRecv = sk.mstamp;
@@ -273,12 +287,21 @@ function tcpAck(sk: TcpSock, cb: TcpCb, slow: boolean): boolean {
   // control's ssthresh, and CWR on the next new segment. lonet applies the reduction at
   // once rather than pacing it down by PRR, and keeps ca_state as it was.
   if (has(cb, TCPHDR.ECE) && !has(cb, TCPHDR.SYN) && sk.ecnFlags & TCP_ECN.OK) tcpEnterCwr(sk);
-  if (cb.sack !== undefined && sk.sackOk) tcpSacktag(sk, cb.sack, ack);
+  const priorDelivered = sk.delivered;
+  const priorFack = sk.sackOk ? highestSackSeqOf(sk) : sk.sndUna;
+  let flag = nwin !== oldWnd ? FLAG.WIN_UPDATE : 0;
+  if (cb.len > 0) flag |= FLAG.DATA;
+  if (cb.sack !== undefined && sk.sackOk) {
+    const st = tcpSacktag(sk, cb.sack, ack);
+    if (st.sacked > 0) flag |= FLAG.DATA_SACKED;
+    if (st.dsack) flag |= FLAG.DSACKING_ACK;
+  }
   sk.sndUna = ack;
   // tcp_clean_rtx_queue().
   let ackedSegs = 0;
   let rttNs = -1;
   let freed = 0;
+  let reord = sk.sndNxt;
   while (sk.wq.length > 0) {
     const seg = sk.wq[0];
     if (seg === undefined || seg.txTime < 0) break;
@@ -293,10 +316,18 @@ function tcpAck(sk: TcpSock, cb: TcpCb, slow: boolean): boolean {
     }
     sk.wq.shift();
     if (seg.sacked & TCPCB.SACKED_ACKED) sk.sackedOut--;
-    else sk.delivered++;
+    else {
+      sk.delivered++;
+      if (sk.sackOk) {
+        tcpRackAdvance(sk, seg.sacked, seg.end, seg.txTime);
+        // A never-retransmitted hole below the highest SACK was reordered, not lost.
+        if (!(seg.sacked & (TCPCB.SACKED_RETRANS | TCPCB.EVER_RETRANS)) && seqBefore(seg.seq, reord)) reord = seg.seq;
+      }
+    }
     if (seg.sacked & TCPCB.LOST) sk.lostOut--;
     if (seg.sacked & TCPCB.SACKED_RETRANS) sk.retransOut--;
-    if (!(seg.sacked & TCPCB.EVER_RETRANS)) rttNs = sk.mstamp - seg.txTime;
+    if (seg.sacked & (TCPCB.SACKED_RETRANS | TCPCB.EVER_RETRANS)) flag |= FLAG.RETRANS_DATA_ACKED;
+    else rttNs = sk.mstamp - seg.txTime;
     sk.packetsOut--;
     ackedSegs++;
     // tcp_snd_una_update(): bytes_acked counts sequence space, SYN and FIN included.
@@ -304,12 +335,15 @@ function tcpAck(sk: TcpSock, cb: TcpCb, slow: boolean): boolean {
     sk.wmemQueued -= seg.len + SKB_TCP_OVERHEAD;
     freed += seg.len + SKB_TCP_OVERHEAD;
   }
+  if (ackedSegs > 0) flag |= FLAG.DATA_ACKED;
+  if (sk.sackOk && priorFack !== priorUna && seqBefore(reord, priorFack)) tcpCheckSackReordering(sk, reord, priorFack);
   if (!sk.sackOk && ackedSegs > 0) sk.sackedOut = Math.max(0, sk.sackedOut - ackedSegs);
   // The chronograph stops once the write and retransmit queues are empty.
   if (sk.wq.length === 0) tcpChronoStop(sk, TCP_CHRONO.BUSY, sk.mstamp);
   if (sk.packetsOut < 0) sk.packetsOut = 0;
   const newData = ack !== priorUna;
   if (newData) {
+    flag |= FLAG.SND_UNA_ADVANCED;
     if (rttNs < 0 && sk.tstampOk && cb.tsecr !== undefined && cb.tsecr !== 0) {
       rttNs = Math.max(0, (sk.tsAt(sk.mstamp) - cb.tsecr) | 0) * 1e6;
     }
@@ -317,20 +351,30 @@ function tcpAck(sk: TcpSock, cb: TcpCb, slow: boolean): boolean {
     sk.backoff = 0;
     sk.retransmits = 0;
     sk.probesOut = 0;
-    sk.dupAcks = 0;
+  }
+  const ackedSacked = sk.delivered - priorDelivered;
+  // tcp_ack_is_dubious(): a duplicate, new SACK or D-SACK information, or not Open.
+  const notDup = (flag & (FLAG.DATA | FLAG.WIN_UPDATE | FLAG.DATA_ACKED)) !== 0 || newData;
+  const isDupack = !notDup && !has(cb, TCPHDR.SYN | TCPHDR.FIN);
+  let rexmit = false;
+  if (!notDup || flag & (FLAG.DATA_SACKED | FLAG.DSACKING_ACK) || sk.caState !== TCP_CA.Open) {
+    const numDupack = !(flag & (FLAG.SND_UNA_ADVANCED | FLAG.DSACKING_ACK)) && isDupack ? 1 : 0;
+    const lost = sk.lost;
+    const r = tcpFastretransAlert(sk, numDupack, flag);
+    rexmit = r.rexmit;
+    flag = r.flag;
+    // tcp_cong_control(): PRR while recovering, growth otherwise.
+    if (tcpInCwndReduction(sk)) tcpCwndReduction(sk, ackedSacked, sk.lost - lost, flag);
+    else if (tcpMayRaiseCwnd(sk, flag) && ackedSacked > 0) sk.ca.congAvoid(sk, ackedSacked);
+  } else if (tcpMayRaiseCwnd(sk, flag) && ackedSacked > 0) {
+    sk.ca.congAvoid(sk, ackedSacked);
+  }
+  // tcp_set_xmit_timer(): progress restarts the RTO, unless RACK's reordering timer was just armed.
+  if (newData && !(flag & FLAG.REO_ARMED)) {
     if (sk.pendingTimer === TIMER.PROBE0 && sk.sndWnd > 0) tcpRearmRto(sk, sk.mstamp);
     else if (sk.pendingTimer !== TIMER.PROBE0) tcpRearmRto(sk, sk.mstamp);
   }
-  const isDupack = !newData && cb.len === 0 && !has(cb, TCPHDR.SYN | TCPHDR.FIN) && nwin === oldWnd;
-  if (newData && (sk.caState === TCP_CA.Open || sk.caState === TCP_CA.Disorder) && ackedSegs > 0) {
-    sk.ca.congAvoid(sk, ackedSegs);
-  } else if (newData && sk.caState === TCP_CA.Loss && ackedSegs > 0) {
-    // After an RTO, slow start runs again from one segment.
-    sk.ca.congAvoid(sk, ackedSegs);
-  }
-  if (sk.caState !== TCP_CA.Open || isDupack || sk.sackedOut > 0 || (cb.sack !== undefined && sk.sackOk)) {
-    tcpFastretransAlert(sk, isDupack);
-  }
+  if (rexmit) tcpXmitRetransmitQueue(sk);
   if (nwin > oldWnd && sk.pendingTimer === TIMER.PROBE0) {
     // tcp_ack_probe(): the window opened; the probe timer gives way to sending.
     sk.timers.retrans?.cancel();
@@ -358,6 +402,22 @@ function tcpEnterCwr(sk: TcpSock): void {
   sk.cwnd = Math.max(Math.min(sk.cwnd, sk.ssthresh), 1);
   sk.cwndCnt = 0;
   sk.ecnFlags |= TCP_ECN.QUEUE_CWR;
+}
+
+/** tcp_may_raise_cwnd(): grow on in-order delivery; on any progress once reordering is high. */
+function tcpMayRaiseCwnd(sk: TcpSock, flag: number): boolean {
+  if (sk.reordering > sk.tn.sysctl.tcp_reordering) return (flag & (FLAG.DATA_ACKED | FLAG.DATA_SACKED)) !== 0;
+  return (flag & FLAG.DATA_ACKED) !== 0;
+}
+
+/** The sequence just past the highest SACKed segment (tcp_highest_sack_seq). */
+function highestSackSeqOf(sk: TcpSock): number {
+  if (sk.sackedOut === 0) return sk.sndUna;
+  for (let i = sk.wq.length - 1; i >= 0; i--) {
+    const seg = sk.wq[i];
+    if (seg !== undefined && seg.txTime >= 0 && seg.sacked & TCPCB.SACKED_ACKED) return seg.end;
+  }
+  return sk.sndUna;
 }
 
 /** tcp_paws_discard(): a timestamp older than the last one seen. */

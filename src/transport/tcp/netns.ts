@@ -31,6 +31,12 @@ export interface TcpSysctl {
   tcp_slow_start_after_idle: number;
   tcp_moderate_rcvbuf: number;
   tcp_reordering: number;
+  tcp_max_reordering: number;
+  tcp_recovery: number;
+  tcp_early_retrans: number;
+  tcp_tso_win_divisor: number;
+  tcp_min_tso_segs: number;
+  tcp_tso_rtt_log: number;
   tcp_ecn: number;
   tcp_adv_win_scale: number;
   tcp_app_win: number;
@@ -68,6 +74,12 @@ export function tcpSysctlDefaults(): TcpSysctl {
     tcp_slow_start_after_idle: 1,
     tcp_moderate_rcvbuf: 1,
     tcp_reordering: 3,
+    tcp_max_reordering: 300,
+    tcp_recovery: 1,
+    tcp_early_retrans: 3,
+    tcp_tso_win_divisor: 3,
+    tcp_min_tso_segs: 2,
+    tcp_tso_rtt_log: 9,
     tcp_ecn: 2,
     tcp_adv_win_scale: 1,
     tcp_app_win: 31,

@@ -36,6 +36,7 @@ import {
   seqAfter,
   seqBefore,
   TCP,
+  TCP_CA,
   TCP_ECN,
   TCP_INIT_CWND,
   TCP_MAX_WSCALE,
@@ -361,6 +362,7 @@ function tcpEventAckSent(sk: TcpSock): void {
 function tcpTransmit(sk: TcpSock, seq: number, flags: number, data: Uint8Array[], len: number, gsoSize = 0): number {
   const now = sk.clock;
   sk.mstamp = now;
+  sk.wstampNs = now;
   const syn = (flags & TCPHDR.SYN) !== 0;
   let options: TcpOption[] | null = null;
   let window: number;
@@ -484,7 +486,10 @@ function routeMtu4(sk: TcpSock): number {
 function sendSegsGso(sk: TcpSock, segs: TxSeg[], mss: number): void {
   const first = segs[0] as TxSeg;
   const last = segs[segs.length - 1] as TxSeg;
-  let flags = TCPHDR.ACK | (last.flags & TCPHDR.FIN);
+  // A packet of several segments cut from pushed data carries PSH, as the selftests see
+  // Linux 6.18's TSO packets do even when the write's end is not in them; data held by
+  // MSG_MORE or cork is not pushed.
+  let flags = TCPHDR.ACK | (last.flags & TCPHDR.FIN) | (pushedAhead(sk, first) ? TCPHDR.PSH : 0);
   const data: Uint8Array[] = [];
   let len = 0;
   for (const seg of segs) {
@@ -497,6 +502,16 @@ function sendSegsGso(sk: TcpSock, segs: TxSeg[], mss: number): void {
     seg.txTime = sk.mstamp;
     accountFirstSend(sk, seg);
   }
+}
+
+/** Whether a PSH mark follows `seg` in the queue: the data it belongs to was pushed. */
+function pushedAhead(sk: TcpSock, seg: TxSeg): boolean {
+  for (let i = sk.wq.length - 1; i >= 0; i--) {
+    const s = sk.wq[i] as TxSeg;
+    if (s.flags & TCPHDR.PSH && s.len > 0) return true;
+    if (s === seg) return false;
+  }
+  return false;
 }
 
 /** What the first transmission of a segment changes: snd_nxt, packets_out, the Nagle mark. */
@@ -556,6 +571,7 @@ export function tcpWriteXmit(sk: TcpSock, corked: boolean, force = false): void 
   const gsoMax = tcpTsoSegs(sk, mss);
   let sent = false;
   let rwndLimited = false;
+  let sentSegs = 0;
   while (i < sk.wq.length) {
     tcpFitSeg(sk, i, mss);
     const seg = sk.wq[i] as TxSeg;
@@ -576,6 +592,13 @@ export function tcpWriteXmit(sk: TcpSock, corked: boolean, force = false): void 
       if (corked) break;
       if (!sk.nodelay && sk.packetsOut > 0 && seqAfter(sk.sndSml, sk.sndUna) && !seqAfter(sk.sndSml, sk.sndNxt)) break;
     }
+    if (gsoMax > 1 && !force && i < sk.wq.length - 1) {
+      const defer = tcpTsoShouldDefer(sk, i, gsoMax);
+      if (defer !== null) {
+        if (defer === 'cwnd') sk.cwndLimited = true;
+        break;
+      }
+    }
     const batch = gsoMax > 1 ? gsoBatch(sk, i, mss, gsoMax, corked, force) : 1;
     if (batch > 1) {
       sendSegsGso(sk, sk.wq.slice(i, i + batch), mss);
@@ -584,6 +607,7 @@ export function tcpWriteXmit(sk: TcpSock, corked: boolean, force = false): void 
       sendSeg(sk, seg);
       i++;
     }
+    sentSegs += batch;
     sent = true;
   }
   if (rwndLimited) tcpChronoStart(sk, TCP_CHRONO.RWND_LIMITED, sk.clock);
@@ -593,8 +617,12 @@ export function tcpWriteXmit(sk: TcpSock, corked: boolean, force = false): void 
   if ((sent || sk.cwndLimited) && !sk.cwndLimited && i >= sk.wq.length && sk.nospace)
     if (sk.state === TCP.ESTABLISHED || sk.state === TCP.CLOSE_WAIT)
       tcpChronoStart(sk, TCP_CHRONO.SNDBUF_LIMITED, sk.clock);
+  // PRR counts what recovery sends (tcp_write_xmit's prr_out).
+  if (sentSegs > 0 && (sk.caState === TCP_CA.CWR || sk.caState === TCP_CA.Recovery)) sk.prrOut += sentSegs;
   if (sk.packetsOut > 0) {
-    if (sk.pendingTimer !== TIMER.RETRANS)
+    // tcp_event_new_data_sent(): the RTO starts when data goes out with none in flight; a
+    // running RTO or RACK reordering timer is left alone.
+    if (sk.pendingTimer !== TIMER.RETRANS && sk.pendingTimer !== TIMER.REO_TIMEOUT)
       inetCskResetXmitTimer(sk, TIMER.RETRANS, sk.rto, sent ? sk.mstamp : sk.clock);
   } else if (i < sk.wq.length) {
     tcpCheckProbeTimer(sk);
@@ -603,9 +631,8 @@ export function tcpWriteXmit(sk: TcpSock, corked: boolean, force = false): void 
 
 /**
  * tcp_tso_segs() for a route whose device does TCP segmentation offload (tun with
- * TUNSETOFFLOAD, a NIC): how many MSS one packet may carry — up to the GSO maximum of
- * 64 KB. Linux's tcp_tso_autosize also caps it near 1 ms of the pacing rate, which lonet
- * does not compute; lo keeps one segment per packet, its MSS being the GSO size already.
+ * TUNSETOFFLOAD, a NIC): how many MSS one packet may carry (tcp_tso_autosize). lo keeps
+ * one segment per packet, its MSS being the GSO size already.
  */
 function tcpTsoSegs(sk: TcpSock, mss: number): number {
   let dev = sk.rt6?.dev ?? null;
@@ -615,7 +642,76 @@ function tcpTsoSegs(sk: TcpSock, mss: number): number {
   }
   if (dev === null || dev.flags & IFF.LOOPBACK) return 1;
   if (!(dev.features & (sk.v4 ? NETIF_F.TSO : NETIF_F.TSO6))) return 1;
-  return Math.max(1, Math.min(Math.floor((dev.gsoMaxSize - MAX_TCP_HEADER) / mss), dev.gsoMaxSegs));
+  const segs = tcpTsoAutosize(sk, mss, sk.tn.sysctl.tcp_min_tso_segs, dev.gsoMaxSize - MAX_TCP_HEADER);
+  return Math.max(1, Math.min(segs, dev.gsoMaxSegs));
+}
+
+/**
+ * sk_pacing_rate in bytes/s as tcp_update_pacing_rate() sets it: 200% of cwnd·mss/srtt in
+ * slow start (tcp_pacing_ss_ratio), 120% after (tcp_pacing_ca_ratio); unlimited (~0UL)
+ * until an RTT is measured.
+ */
+function tcpPacingRate(sk: TcpSock): number {
+  if (sk.srttUs === 0) return Number.POSITIVE_INFINITY;
+  const ratio = sk.cwnd < sk.ssthresh / 2 ? 200 : 120;
+  return Math.floor((sk.mssCache * 80_000 * ratio * Math.max(sk.cwnd, sk.packetsOut)) / sk.srttUs);
+}
+
+/**
+ * tcp_tso_autosize(): about 1 ms of the pacing rate per packet (sk_pacing_shift 10), plus
+ * a share of the GSO size that shrinks as min_rtt grows (tcp_tso_rtt_log), never under
+ * tcp_min_tso_segs.
+ */
+function tcpTsoAutosize(sk: TcpSock, mss: number, minTsoSegs: number, gsoMaxSize: number): number {
+  let bytes = tcpPacingRate(sk) / 1024;
+  const minRtt = sk.minRttUs === 0 ? 0xffffffff : sk.minRttUs;
+  const r = Math.floor(minRtt / 2 ** sk.tn.sysctl.tcp_tso_rtt_log);
+  if (r < 32) bytes += Math.floor(gsoMaxSize / 2 ** r);
+  bytes = Math.min(bytes, gsoMaxSize);
+  return Math.max(Math.floor(bytes / mss), minTsoSegs);
+}
+
+/** tcp_max_tso_deferred_mss(): with tcp_tso_win_divisor 0, defer at most three segments' worth. */
+const TCP_MAX_TSO_DEFERRED_MSS = 3;
+
+/**
+ * tcp_tso_should_defer(): while segments went out within the last millisecond and the
+ * window allows less than a full TSO packet (or less than 1/tcp_tso_win_divisor of the
+ * window), wait for the next ACK to send a bigger one — unless that ACK is not due
+ * within half an RTT. Returns 'cwnd' or 'rwnd' for what held it back, '' to defer
+ * anyway, null to send now.
+ */
+function tcpTsoShouldDefer(sk: TcpSock, i: number, maxSegs: number): 'cwnd' | 'rwnd' | '' | null {
+  if (sk.caState >= TCP_CA.Recovery) return null;
+  if (sk.clock - sk.wstampNs - 1e6 > 0) return null;
+  const seg = sk.wq[i] as TxSeg;
+  const mss = sk.mssCache;
+  const sendWin = ((sk.sndUna + sk.sndWnd - seg.seq) | 0) >>> 0;
+  const congWin = (sk.cwnd - sk.inFlight) * mss;
+  const limit = Math.min(sendWin, congWin);
+  if (limit >= maxSegs * mss) return null;
+  const div = sk.tn.sysctl.tcp_tso_win_divisor;
+  if (div !== 0) {
+    const chunk = Math.floor(Math.min(sk.sndWnd, sk.cwnd * mss) / div);
+    if (limit >= chunk) return null;
+  } else if (limit > TCP_MAX_TSO_DEFERRED_MSS * mss) return null;
+  const head = sk.wq[0];
+  if (head === undefined || head.txTime < 0) return null;
+  // The next ACK is likely too late (more than half an RTT away): do not wait for it.
+  if (sk.clock - head.txTime - (sk.srttUs >> 4) * 1e3 < 0) return null;
+  let skbLen = 0;
+  let fin = false;
+  for (let k = i; k < sk.wq.length; k++) {
+    const s = sk.wq[k] as TxSeg;
+    skbLen += s.len;
+    if (s.flags & TCPHDR.FIN) fin = true;
+  }
+  if (congWin < sendWin) {
+    if (congWin <= skbLen) return 'cwnd';
+  } else if (sendWin <= skbLen) return 'rwnd';
+  // This data will get no more company: do not wait.
+  if (fin) return null;
+  return '';
 }
 
 /** MAX_TCP_HEADER: the headroom a segment reserves, which the GSO size leaves room for. */
@@ -628,6 +724,8 @@ const MAX_TCP_HEADER = 320;
  */
 function gsoBatch(sk: TcpSock, i: number, mss: number, max: number, corked: boolean, force: boolean): number {
   const wndEnd = (sk.sndUna + sk.sndWnd) >>> 0;
+  // tcp_cwnd_test(): at most half the cwnd per packet, so at least two GSO packets are in flight.
+  max = Math.min(max, Math.max(sk.cwnd >> 1, 1));
   let n = 0;
   while (n < max && i + n < sk.wq.length) {
     const seg = sk.wq[i + n] as TxSeg;

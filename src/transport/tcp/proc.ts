@@ -14,6 +14,7 @@ import { tcpAvailableCongestion, tcpCongestionExists } from './cong.js';
 import { TcpRequestSock, TcpTimewaitSock } from './minisocks.js';
 import { type NetnsTcp, TCPEXT_MIB_FIELDS, type TcpSysctl, tcpNet } from './netns.js';
 import { TCP, TcpSock } from './sock.js';
+import { timerShown } from './timer.js';
 
 /** A socket of any kind as /proc and ss see it. */
 export type TcpEntry = TcpSock | TcpTimewaitSock | TcpRequestSock;
@@ -91,8 +92,9 @@ function line(e: TcpEntry, i: number, v6: boolean, now: number): string {
   const rx = listen ? sk.acceptQueue.length : Math.max(0, sk.rcvQueueBytes);
   let tr = 0;
   let when = 0;
-  if (sk.pendingTimer === 1 || sk.pendingTimer === 4) {
-    tr = sk.pendingTimer;
+  const shown = timerShown(sk.pendingTimer);
+  if (shown === 1 || shown === 4) {
+    tr = shown;
     when = clockT(sk.timeoutAt - now);
   } else if (sk.timers.keepalive?.pending === true) {
     tr = 2;
@@ -200,17 +202,21 @@ function tcpSysctls(): SysctlEntry[] {
     e('tcp_challenge_ack_limit', { min: 0 }),
     cc,
     e('tcp_dsack', { min: 0, max: 1 }),
+    e('tcp_early_retrans', { min: 0, max: 4 }),
     e('tcp_ecn', { min: 0, max: 2 }),
     e('tcp_fin_timeout', { min: 0 }),
     e('tcp_invalid_ratelimit', { min: 0 }),
     e('tcp_keepalive_intvl', { min: 1 }),
     e('tcp_keepalive_probes', { min: 1, max: 127 }),
     e('tcp_keepalive_time', { min: 1 }),
+    e('tcp_max_reordering', { min: 1 }),
+    e('tcp_min_tso_segs', { min: 1, max: 255 }),
     e('tcp_max_syn_backlog', { min: 0 }),
     e('tcp_max_tw_buckets', { min: 0 }),
     e('tcp_min_snd_mss', { min: 48, max: 65535 }),
     e('tcp_moderate_rcvbuf', { min: 0, max: 1 }),
     e('tcp_orphan_retries', { min: 0 }),
+    e('tcp_recovery'),
     e('tcp_reordering', { min: 1 }),
     e('tcp_retries1', { min: 0, max: 255 }),
     e('tcp_retries2', { min: 0 }),
@@ -222,6 +228,8 @@ function tcpSysctls(): SysctlEntry[] {
     e('tcp_synack_retries', { min: 0 }),
     e('tcp_syncookies', { min: 0, max: 2 }),
     e('tcp_timestamps', { min: 0, max: 2 }),
+    e('tcp_tso_rtt_log', { min: 0, max: 255 }),
+    e('tcp_tso_win_divisor', { min: 0, max: 255 }),
     e('tcp_tw_reuse', { min: 0, max: 2 }),
     e('tcp_window_scaling', { min: 0, max: 1 }),
     vec('tcp_wmem'),

@@ -229,6 +229,13 @@ export class TcpSock extends Sock {
   priorSsthresh = 0;
   priorCwnd = 0;
   reordering: number;
+  /** RACK (tp->rack): the last (re)sent segment (s)acked, its RTT, the reordering window's state. */
+  readonly rack = { mstamp: -1, rttUs: 0, endSeq: 0, advanced: false, reoWndSteps: 1, reordSeen: 0 };
+  /** PRR (RFC 6937): segments delivered and sent since the cwnd reduction began. */
+  prrDelivered = 0;
+  prrOut = 0;
+  /** tp->tcp_wstamp_ns: when the last segment left (tcp_tso_should_defer's "recent write"). */
+  wstampNs = 0;
   ca: CongestionOps;
   /** Per-connection state of the congestion control module (icsk_ca_priv). */
   caPriv: Record<string, number> = {};

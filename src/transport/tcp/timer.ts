@@ -16,7 +16,7 @@ import {
   tcpSendKeepaliveProbe,
   tcpWriteWakeup,
 } from './output.js';
-import { tcpEnterLoss } from './recovery.js';
+import { tcpEnterLoss, tcpRackReoTimeout } from './recovery.js';
 import {
   TCP,
   TCP_ATO_MIN,
@@ -29,8 +29,25 @@ import {
   tcpDone,
 } from './sock.js';
 
-/** What /proc/net/tcp's `tr` column shows for the pending timer. */
-export const TIMER = { NONE: 0, RETRANS: 1, KEEPALIVE: 2, TIME_WAIT: 3, PROBE0: 4 } as const;
+/**
+ * What /proc/net/tcp's `tr` column shows for the pending timer; the RACK reordering and
+ * tail loss probe timers share the retransmit timer (ICSK_TIME_REO_TIMEOUT,
+ * ICSK_TIME_LOSS_PROBE) and show as it does.
+ */
+export const TIMER = {
+  NONE: 0,
+  RETRANS: 1,
+  KEEPALIVE: 2,
+  TIME_WAIT: 3,
+  PROBE0: 4,
+  LOSS_PROBE: 5,
+  REO_TIMEOUT: 6,
+} as const;
+
+/** The `tr` /proc/net/tcp and inet_diag show for a pending write timer. */
+export function timerShown(pending: number): number {
+  return pending === TIMER.REO_TIMEOUT || pending === TIMER.LOSS_PROBE ? TIMER.RETRANS : pending;
+}
 
 /** What a socket timer runs on: the socket's namespace and CPU. */
 interface TimerOwner {
@@ -124,7 +141,11 @@ function tcpWriteTimer(sk: TcpSock): void {
   sk.pendingTimer = 0;
   sk.timeoutAt = 0;
   if (sk.state === TCP.CLOSE || sk.state === TCP.LISTEN) return;
-  if (pending === TIMER.PROBE0) tcpProbeTimer(sk);
+  if (pending === TIMER.REO_TIMEOUT) {
+    // tcp_rack_reo_timeout() sees its own timer pending, so the RTO it rearms keeps its offset.
+    sk.pendingTimer = pending;
+    tcpRackReoTimeout(sk);
+  } else if (pending === TIMER.PROBE0) tcpProbeTimer(sk);
   else tcpRetransmitTimer(sk);
 }
 
@@ -148,6 +169,22 @@ export function tcpRearmRto(sk: TcpSock, now = sk.clock): void {
     return;
   }
   inetCskResetXmitTimer(sk, TIMER.RETRANS, sk.rto, now);
+}
+
+/**
+ * tcp_rearm_rto() as RACK calls it: while the REO or loss-probe timer stands in for the
+ * RTO, the RTO keeps counting from the head's transmission (tcp_rto_delta_us).
+ */
+export function tcpRearmRtoOffset(sk: TcpSock): void {
+  const head = sk.wq[0];
+  if (sk.packetsOut === 0 || head === undefined) {
+    tcpRearmRto(sk);
+    return;
+  }
+  let rto = sk.rto;
+  if (sk.pendingTimer === TIMER.REO_TIMEOUT || sk.pendingTimer === TIMER.LOSS_PROBE)
+    rto = Math.max(sk.rto - (sk.clock - head.txTime), 1e3);
+  inetCskResetXmitTimer(sk, TIMER.RETRANS, rto);
 }
 
 /** tcp_write_err(): give up on the connection with `errno`. */

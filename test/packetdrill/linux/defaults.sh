@@ -46,12 +46,10 @@ sysctl -q net.ipv4.tcp_congestion_control=cubic
 sysctl -q net.ipv4.tcp_slow_start_after_idle=0
 
 # TCP RACK and TLP.
-# lonet lacks: RACK-TLP (net.ipv4.tcp_early_retrans, net.ipv4.tcp_recovery).
-# sysctl -q net.ipv4.tcp_early_retrans=4 net.ipv4.tcp_recovery=1
+sysctl -q net.ipv4.tcp_early_retrans=4 net.ipv4.tcp_recovery=1
 
 # TCP method for deciding when to defer sending to accumulate big TSO packets.
-# lonet lacks: TSO/GSO sizing (net.ipv4.tcp_tso_win_divisor).
-# sysctl -q net.ipv4.tcp_tso_win_divisor=3
+sysctl -q net.ipv4.tcp_tso_win_divisor=3
 
 # TCP Explicit Congestion Notification (ECN)
 sysctl -q net.ipv4.tcp_ecn=0
