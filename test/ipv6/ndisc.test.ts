@@ -4,9 +4,8 @@
  * (virtual clock), compared after normalising times and ICMP ids.
  */
 import assert from 'node:assert/strict';
-import { unlinkSync } from 'node:fs';
 import { test } from 'node:test';
-import { compareWorlds, eachStream, inLinuxWorld } from '../helpers/linux-world.js';
+import { compareVirtual, linuxCapture, normaliseNeigh as normalise } from '../helpers/neigh-world.js';
 import { virtualNs } from '../helpers/virtual-shell.js';
 
 const SETUP = [
@@ -17,58 +16,48 @@ const SETUP = [
   'ip -n b link set veth1 up',
 ];
 
-function normalise(s: string): string {
-  return s
-    .replace(/time=[\d.]+ ms/g, 'time=T ms')
-    .replace(/time \d+ms/g, 'time Tms')
-    .replace(/= [\d./]+ ms/g, '= T ms')
-    .replace(/id \d+/g, 'id I')
-    .replace(/used \d+\/\d+\/\d+/g, 'used U/C/U');
-}
-
-async function compare(lines: string[]) {
-  const { run } = virtualNs();
-  const r = await compareWorlds(lines, run, eachStream(normalise));
-  return r.slice(SETUP.length);
-}
-
 test('link-locals from the MAC (EUI-64), tentative until DAD is over; ff00::/8 and fe80::/64 routes; a new address is tentative', async () => {
-  const r = await compare([
-    ...SETUP,
-    'ip -6 addr show dev veth0',
-    'sleep 2.5',
-    '#until ! ip -6 addr | grep -q tentative',
-    '#until ! ip -n b -6 addr | grep -q tentative',
-    'ip -6 addr show dev veth0',
-    'ip -n b -6 addr show dev veth1',
-    'ip -6 route show table local',
-    'ip -6 route',
-    'ip -6 addr add 2001:db8::1/64 dev veth0',
-    'ip -6 addr show dev veth0',
-    'ip -6 addr add 2001:db8::7/64 dev veth0 nodad',
-    'ip -6 addr show dev veth0',
-  ]);
+  const r = await compareVirtual(
+    [
+      ...SETUP,
+      'ip -6 addr show dev veth0',
+      'sleep 2.5',
+      '#until ! ip -6 addr | grep -q tentative',
+      '#until ! ip -n b -6 addr | grep -q tentative',
+      'ip -6 addr show dev veth0',
+      'ip -n b -6 addr show dev veth1',
+      'ip -6 route show table local',
+      'ip -6 route',
+      'ip -6 addr add 2001:db8::1/64 dev veth0',
+      'ip -6 addr show dev veth0',
+      'ip -6 addr add 2001:db8::7/64 dev veth0 nodad',
+      'ip -6 addr show dev veth0',
+    ],
+    SETUP.length,
+  );
   assert.match(r[0]?.stdout ?? '', /inet6 fe80::ff:fe00:1\/64 scope link tentative \n/);
   assert.match(r[2]?.stdout ?? '', /inet6 fe80::ff:fe00:1\/64 scope link \n/);
   assert.match(r[4]?.stdout ?? '', /^multicast ff00::\/8 dev veth0 proto kernel metric 256 pref medium$/m);
 });
 
 test('ping6 across without static neighbours: NS to the solicited-node group, solicited NA, REACHABLE here and DELAY there', async () => {
-  const r = await compare([
-    ...SETUP,
-    'ip -6 addr add 2001:db8::1/64 dev veth0 nodad',
-    'ip -n b -6 addr add 2001:db8::2/64 dev veth1 nodad',
-    'ping -c 1 -W 1 2001:db8::2',
-    'ip -6 neigh show 2001:db8::2',
-    'ip -n b -6 neigh show 2001:db8::1',
-    'ip -6 -s neigh show 2001:db8::2',
-  ]);
+  const r = await compareVirtual(
+    [
+      ...SETUP,
+      'ip -6 addr add 2001:db8::1/64 dev veth0 nodad',
+      'ip -n b -6 addr add 2001:db8::2/64 dev veth1 nodad',
+      'ping -c 1 -W 1 2001:db8::2',
+      'ip -6 neigh show 2001:db8::2',
+      'ip -n b -6 neigh show 2001:db8::1',
+      'ip -6 -s neigh show 2001:db8::2',
+    ],
+    SETUP.length,
+  );
   assert.equal(r[3]?.stdout, '2001:db8::2 dev veth0 lladdr 02:00:00:00:00:02 REACHABLE \n');
   assert.equal(r[4]?.stdout, '2001:db8::1 dev veth1 lladdr 02:00:00:00:00:01 DELAY \n');
 });
 
 test('tcpdump on veth0 shows the ND exchange as Linux sends it', async () => {
-  const out = `/tmp/lonet-nd-td-${process.pid}`;
   const tcpdump =
     'tcpdump -t -e -n -l -i veth0 -c 4 icmp6[0] == 135 or icmp6[0] == 136 or icmp6[0] == 128 or icmp6[0] == 129';
   const pre = [
@@ -76,21 +65,12 @@ test('tcpdump on veth0 shows the ND exchange as Linux sends it', async () => {
     'ip -6 addr add 2001:db8::1/64 dev veth0 nodad',
     'ip -n b -6 addr add 2001:db8::2/64 dev veth1 nodad',
   ];
-  const linux = inLinuxWorld([
-    ...pre,
-    '#until ! ip -6 addr | grep -q tentative',
-    '#until ! ip -n b -6 addr | grep -q tentative',
-    `${tcpdump.replace(/icmp6\[0\] == \d+/g, "'$&'")} >${out} 2>${out}.err &`,
-    `#until grep -q listening ${out}.err`,
-    'ping -c 1 -W 1 2001:db8::2',
-    `#until [ $(wc -l < ${out}) -ge 4 ]`,
-    `cat ${out}`,
-  ]);
-  for (const f of [out, `${out}.err`]) {
-    try {
-      unlinkSync(f);
-    } catch {}
-  }
+  const linux = linuxCapture(
+    [...pre, '#until ! ip -6 addr | grep -q tentative', '#until ! ip -n b -6 addr | grep -q tentative'],
+    tcpdump.replace(/icmp6\[0\] == \d+/g, "'$&'"),
+    ['ping -c 1 -W 1 2001:db8::2'],
+    4,
+  );
   const { ns, run } = virtualNs();
   for (const line of pre) await run(line);
   await run('sleep 3');
@@ -101,19 +81,22 @@ test('tcpdump on veth0 shows the ND exchange as Linux sends it', async () => {
     mine,
     /^02:00:00:00:00:01 > 33:33:ff:00:00:02, ethertype IPv6 \(0x86dd\), length 86: 2001:db8::1 > ff02::1:ff00:2: ICMP6, neighbor solicitation, who has 2001:db8::2, length 32\n/,
   );
-  if (linux !== undefined) assert.equal(mine, normalise(linux[linux.length - 1]?.stdout ?? ''));
+  if (linux !== undefined) assert.equal(mine, normalise(linux));
 });
 
 test('DAD: an address another node already has ends tentative dadfailed and is not used', async () => {
-  const r = await compare([
-    ...SETUP,
-    'ip -6 addr add 2001:db8::9/64 dev veth0 nodad',
-    'ip -n b -6 addr add 2001:db8::9/64 dev veth1',
-    'sleep 2.5',
-    '#until ip -n b -6 addr | grep -q dadfailed',
-    'ip -n b -6 addr show dev veth1',
-    'ip -6 addr show dev veth0',
-  ]);
+  const r = await compareVirtual(
+    [
+      ...SETUP,
+      'ip -6 addr add 2001:db8::9/64 dev veth0 nodad',
+      'ip -n b -6 addr add 2001:db8::9/64 dev veth1',
+      'sleep 2.5',
+      '#until ip -n b -6 addr | grep -q dadfailed',
+      'ip -n b -6 addr show dev veth1',
+      'ip -6 addr show dev veth0',
+    ],
+    SETUP.length,
+  );
   assert.match(r[3]?.stdout ?? '', /inet6 2001:db8::9\/64 scope global dadfailed tentative \n/);
 });
 
@@ -138,7 +121,6 @@ test('virtual clock: DAD sends one NS from :: with a nonce within rtr_solicit_de
 });
 
 test('addrgenmode none makes no link-local (the multicast route still comes); bad modes are refused', async () => {
-  const { run } = virtualNs();
   const lines = [
     'ip link add veth0 address 02:00:00:00:00:01 type veth peer name veth1 address 02:00:00:00:00:02',
     'ip link set veth0 addrgenmode none',
@@ -153,7 +135,7 @@ test('addrgenmode none makes no link-local (the multicast route still comes); ba
     'ip link set veth1 addrgenmode eui64',
     'ip -6 addr show dev veth1',
   ];
-  const r = await compareWorlds(lines, run, eachStream(normalise));
+  const r = await compareVirtual(lines);
   assert.equal(r[7]?.stdout, '');
   assert.match(r[8]?.stdout ?? '', /^multicast ff00::\/8 dev veth0 proto kernel metric 256 pref medium$/m);
 });
