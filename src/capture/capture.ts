@@ -13,6 +13,7 @@
 import { devAddPack, devRemovePack } from '../core/dev.js';
 import { NETDEV } from '../core/if.js';
 import {
+  devSetPromiscuity,
   type NetDevice,
   type NetdevNotifier,
   registerNetdeviceNotifier,
@@ -32,6 +33,8 @@ export interface CaptureOptions {
   device?: string;
   /** A pcap-filter expression (`tcp port 80`, `icmp or icmp6`). */
   filter?: string;
+  /** Promiscuous mode on the device while capturing (libpcap's default; tcpdump -p: false). */
+  promisc?: boolean;
   /** Bytes kept of each packet (the rest is counted in origLen). Default 262144. */
   snaplen?: number;
   /**
@@ -131,6 +134,7 @@ export class PacketCapture implements AsyncIterable<CapturedPacket> {
   /** packet_notifier(): the bound device (or, for `any`, the namespace's lo) going away. */
   readonly #onNetdev: NetdevNotifier;
   #error: string | undefined;
+  #promiscDev: NetDevice | null = null;
   readonly #signal: AbortSignal | undefined;
 
   constructor(net: Net, opts: CaptureOptions = {}) {
@@ -150,6 +154,11 @@ export class PacketCapture implements AsyncIterable<CapturedPacket> {
     this.#bufferSize = opts.bufferSize ?? DEFAULT_BUFFER;
     this.#pt = { type: ETH_P.ALL, dev, func: (skb, d) => this.#packetRcv(skb, d) };
     devAddPack(net.kernel, this.#pt, net);
+    // PACKET_MR_PROMISC: a bridge then passes up every frame it switches.
+    if (dev !== null && opts.promisc !== false) {
+      devSetPromiscuity(dev, 1);
+      this.#promiscDev = dev;
+    }
     const watched = dev ?? net.loopbackDev;
     this.#onNetdev = (event, d) => {
       if (event !== NETDEV.UNREGISTER || d !== watched) return;
@@ -278,6 +287,8 @@ export class PacketCapture implements AsyncIterable<CapturedPacket> {
     if (this.#closed) return;
     this.#closed = true;
     devRemovePack(this.#net.kernel, this.#pt, this.#net);
+    if (this.#promiscDev !== null) devSetPromiscuity(this.#promiscDev, -1);
+    this.#promiscDev = null;
     // Not while the notifier chain may be running (removing would skip the next listener).
     queueMicrotask(() => unregisterNetdeviceNotifier(this.#net.kernel, this.#onNetdev));
     this.#signal?.removeEventListener('abort', this.#onAbort);

@@ -93,6 +93,12 @@ export const NETIF_F = {
   TSO_MANGLEID: bit(19),
   TSO6: bit(20),
   FSO: bit(21),
+  GSO_GRE: bit(22),
+  GSO_GRE_CSUM: bit(23),
+  GSO_IPXIP4: bit(24),
+  GSO_IPXIP6: bit(25),
+  GSO_UDP_TUNNEL: bit(26),
+  GSO_UDP_TUNNEL_CSUM: bit(27),
   GSO_PARTIAL: bit(28),
   GSO_SCTP: bit(30),
   GSO_UDP_L4: bit(33),
@@ -107,6 +113,8 @@ export const NETIF_F = {
   LOOPBACK: bit(42),
   RXFCS: bit(43),
   RXALL: bit(44),
+  HW_VLAN_STAG_TX: bit(45),
+  HW_VLAN_STAG_RX: bit(46),
   GRO_FRAGLIST: bit(57),
   GRO_UDP_FWD: bit(59),
 } as const;
@@ -117,6 +125,15 @@ export const NETIF_F_ALL_TSO = NETIF_F.TSO | NETIF_F.TSO6 | NETIF_F.TSO_ECN | NE
 /** NETIF_F_GSO_SOFTWARE: what the stack can segment itself, so lo offers all of it. */
 export const NETIF_F_GSO_SOFTWARE =
   NETIF_F_ALL_TSO | NETIF_F.GSO_ACCECN | NETIF_F.GSO_SCTP | NETIF_F.GSO_UDP_L4 | NETIF_F.GSO_FRAGLIST;
+
+/** NETIF_F_GSO_ENCAP_ALL: segmentation of tunnelled packets. */
+export const NETIF_F_GSO_ENCAP_ALL =
+  NETIF_F.GSO_GRE |
+  NETIF_F.GSO_GRE_CSUM |
+  NETIF_F.GSO_IPXIP4 |
+  NETIF_F.GSO_IPXIP6 |
+  NETIF_F.GSO_UDP_TUNNEL |
+  NETIF_F.GSO_UDP_TUNNEL_CSUM;
 
 /** Software features register_netdevice turns on for every device (NETIF_F_SOFT_FEATURES)... */
 export const NETIF_F_SOFT_FEATURES = NETIF_F.GSO | NETIF_F.GRO;

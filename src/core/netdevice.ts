@@ -461,6 +461,9 @@ export function netdevUpperDevUnlink(dev: NetDevice, upper: NetDevice): void {
 export function devSetPromiscuity(dev: NetDevice, inc: number): number {
   const old = dev.promiscuity;
   dev.promiscuity = Math.max(0, old + inc);
+  // dev->flags carries IFF_PROMISC while anyone wants it (a bridge reads it); users see gflags.
+  if (dev.promiscuity > 0) dev.flags |= IFF.PROMISC;
+  else dev.flags &= ~IFF.PROMISC;
   if ((old === 0) !== (dev.promiscuity === 0)) {
     dev.kernel.printk('info', `${dev.name}: ${dev.promiscuity ? 'entered' : 'left'} promiscuous mode`);
   }

@@ -6,7 +6,7 @@
 import { netifRxInternal } from '../core/dev.js';
 import { IFF, IFF_PRIV, NET_RX, NETDEV_TX } from '../core/if.js';
 import { netifCarrierOff, netifCarrierOn } from '../core/link-watch.js';
-import { NETIF_F, NETIF_F_GSO_SOFTWARE } from '../core/netdev-features.js';
+import { NETIF_F, NETIF_F_GSO_ENCAP_ALL, NETIF_F_GSO_SOFTWARE } from '../core/netdev-features.js';
 import {
   devLstatsRead,
   type EthtoolOps,
@@ -184,8 +184,11 @@ const VETH_FEATURES =
   NETIF_F.SCTP_CRC |
   NETIF_F.HIGHDMA |
   NETIF_F_GSO_SOFTWARE |
+  NETIF_F_GSO_ENCAP_ALL |
   NETIF_F.HW_VLAN_CTAG_TX |
-  NETIF_F.HW_VLAN_CTAG_RX;
+  NETIF_F.HW_VLAN_CTAG_RX |
+  NETIF_F.HW_VLAN_STAG_TX |
+  NETIF_F.HW_VLAN_STAG_RX;
 
 /** veth_setup(): an Ethernet device with no queue, MTU 68..65535, one queue pair per CPU. */
 export function vethSetup(dev: NetDevice): void {
@@ -234,6 +237,11 @@ function vethNewlink(net: Net, dev: NetDevice, attrs: LinkAttrs, _extack: ExtAck
     return err;
   }
   netifCarrierOff(dev);
+  // veth_disable_gro(): GRO stays off by default, as veth always had it.
+  for (const d of [peer, dev]) {
+    d.features &= ~NETIF_F.GRO;
+    d.wantedFeatures &= ~NETIF_F.GRO;
+  }
   privs.set(dev, { peer });
   privs.set(peer, { peer: dev });
   rtnlLinkNetnsidAlloc(peer);

@@ -4,9 +4,9 @@
  * backlogs and protocol handlers with every other namespace, as on Linux.
  */
 
-import { NETDEV } from '../core/if.js';
+import { IFF, NETDEV } from '../core/if.js';
 import { linkwatchInitDev } from '../core/link-watch.js';
-import { NETIF_F_SOFT_FEATURES, NETIF_F_SOFT_FEATURES_OFF } from '../core/netdev-features.js';
+import { NETIF_F, NETIF_F_SOFT_FEATURES, NETIF_F_SOFT_FEATURES_OFF } from '../core/netdev-features.js';
 import {
   callNetdeviceNotifiers,
   devAllocName,
@@ -178,6 +178,8 @@ export class Net {
     dev.hwFeatures |= NETIF_F_SOFT_FEATURES | NETIF_F_SOFT_FEATURES_OFF;
     dev.features |= NETIF_F_SOFT_FEATURES;
     dev.wantedFeatures = dev.features & dev.hwFeatures;
+    // Users may turn on cache-bypassing copies anywhere but on lo.
+    if (!(dev.flags & IFF.LOOPBACK)) dev.hwFeatures |= NETIF_F.NOCACHE_COPY;
     const err = dev.netdevOps.ndoInit?.(dev) ?? 0;
     if (err !== 0) return err;
     do this.#ifindex++;

@@ -1,6 +1,6 @@
 /**
  * tc(8) from iproute2, the qdisc part: `tc [-s] qdisc { add | change | replace | link |
- * del | show }`, with pfifo, bfifo, pfifo_head_drop, noqueue and netem. Parsing,
+ * del | show }`, with pfifo, bfifo, pfifo_head_drop, noqueue, tbf and netem. Parsing,
  * messages and exit codes are iproute2's (parse errors 1, kernel errors 2, "Command
  * line is not complete" 255); the kernel side is sched/sch-api.ts. Netem's options
  * and output follow iproute2 ≥ 6.6, which knows `seed` (6.1 does not).

@@ -80,6 +80,8 @@ interface Options {
   filterFile: string | undefined;
   /** -Q: which direction to capture. */
   direction: 'in' | 'out' | 'inout';
+  /** Not -p: the device is put in promiscuous mode while the capture runs. */
+  promisc: boolean;
 }
 
 /** A command-line error: getopt's (followed by the usage text) or tcpdump's own (message only). */
@@ -106,6 +108,7 @@ function parseArgs(argv: readonly string[]): Options | Usage | 'help' | 'version
     number: false,
     filterFile: undefined,
     direction: 'inout',
+    promisc: true,
   };
   const rest: string[] = [];
   for (let i = 1; i < argv.length; i++) {
@@ -149,6 +152,9 @@ function parseArgs(argv: readonly string[]): Options | Usage | 'help' | 'version
           return 'help';
         case 'e':
           print.e = true;
+          break;
+        case 'p':
+          o.promisc = false;
           break;
         case 'q':
           print.q = true;
@@ -499,6 +505,7 @@ async function live(ctx: CommandContext, o: Options): Promise<number> {
       device,
       cooked: o.device === undefined ? 'sll' : 'sll2',
       direction: o.direction,
+      promisc: o.promisc,
       filter: expression,
       snaplen: o.snaplen,
       signal,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Namespace } from '../../src/api/namespace.js';
 import { Kernel } from '../../src/init.js';
-import { compareWorlds, type LineResult } from '../helpers/linux-world.js';
+import { compareWorlds, inLinuxWorld, type LineResult } from '../helpers/linux-world.js';
 
 /**
  * Normalising: running timers (gc_timer, forward_delay_timer) and ping times vary
@@ -219,4 +219,44 @@ test('learned entries age out after ageing_time (300 s) on the kernel clock; the
   kernel.virtualClock.advance(1e9);
   assert.equal(await dynamic(), '', 'gone at 300 s');
   assert.match((await root.exec('bridge fdb show brport va')).stdout, /^02:00:00:00:01:01 master br0 permanent\n$/);
+});
+
+test('tcpdump -i br0 puts the bridge in promiscuous mode: it then sees the frames it switches between ports', async () => {
+  const setup = [
+    'ip netns add a',
+    'ip netns add b',
+    'ip link add br0 type bridge',
+    'ip link add va address 02:00:00:00:00:0a type veth peer name eth0 address 02:00:00:00:00:01 netns a',
+    'ip link add vb address 02:00:00:00:00:0b type veth peer name eth0 address 02:00:00:00:00:02 netns b',
+    'ip link set va master br0',
+    'ip link set vb master br0',
+    'ip link set br0 up',
+    'ip link set va up',
+    'ip link set vb up',
+    'ip -n a link set eth0 up',
+    'ip -n b link set eth0 up',
+    'ip -n a addr add 10.0.0.1/24 dev eth0',
+    'ip -n b addr add 10.0.0.2/24 dev eth0',
+    'ip -n a neigh add 10.0.0.2 lladdr 02:00:00:00:00:02 dev eth0 nud permanent',
+    'ip -n b neigh add 10.0.0.1 lladdr 02:00:00:00:00:01 dev eth0 nud permanent',
+  ];
+  const filter = 'tcpdump -i br0 -c 2 -n -e icmp';
+  const linux = inLinuxWorld([
+    ...setup,
+    `${filter} >/tmp/lonet-br.out 2>/tmp/lonet-br.err & until grep -q listening /tmp/lonet-br.err 2>/dev/null; do sleep 0.02; done; ip netns exec a ping -c1 -W1 10.0.0.2 >/dev/null; wait; cat /tmp/lonet-br.out /tmp/lonet-br.err; rm -f /tmp/lonet-br.*`,
+  ]);
+  const ns = new Namespace();
+  for (const l of setup) assert.equal((await ns.exec(l)).code, 0, l);
+  const capture = ns.exec(filter);
+  const br0 = ns.devGetByName('br0');
+  while ((br0?.ptypeAll.length ?? 0) === 0) await new Promise((r) => setImmediate(r));
+  assert.match((await ns.exec('ip -d link show br0')).stdout, /promiscuity 1 /);
+  assert.equal((await ns.exec('ip netns exec a ping -c1 -W1 10.0.0.2')).code, 0);
+  const mine = await capture;
+  const text = (mine.stdout + mine.stderr).replace(/^\d\d:\d\d:\d\d\.\d{6} /gm, 'T ').replace(/, id \d+,/g, ', id I,');
+  assert.match(text, /^T 02:00:00:00:00:01 > 02:00:00:00:00:02, ethertype IPv4 .* ICMP echo request/);
+  assert.match((await ns.exec('ip -d link show br0')).stdout, /promiscuity 0 /, 'left when the capture ended');
+  const last = linux?.at(-1);
+  if (last !== undefined)
+    assert.equal(text, last.stdout.replace(/^\d\d:\d\d:\d\d\.\d{6} /gm, 'T ').replace(/, id \d+,/g, ', id I,'));
 });

@@ -172,3 +172,9 @@ test('tcpdump -i veth0 -e: link-level headers of what crosses the cable, as real
   const last = linux?.at(-1);
   if (last !== undefined) assert.equal(text, normaliseCapture(last.stdout));
 });
+
+test('ethtool -k on veth: VETH_FEATURES with tunnel segmentation and S-VLAN, GRO off by default, nocache-copy changeable', async () => {
+  const r = await compare([...TWO_HOSTS, 'ethtool -k veth0', 'ip netns exec b ethtool -k veth1', 'ethtool -k lo']);
+  assert.match(r[13]?.stdout ?? '', /^generic-receive-offload: off$/m);
+  assert.match(r[13]?.stdout ?? '', /^tx-udp_tnl-segmentation: on$/m);
+});
