@@ -317,6 +317,7 @@ function tcpAck(sk: TcpSock, cb: TcpCb, slow: boolean): boolean {
     sk.backoff = 0;
     sk.retransmits = 0;
     sk.probesOut = 0;
+    sk.probesTstamp = 0;
     sk.dupAcks = 0;
     if (sk.pendingTimer === TIMER.PROBE0 && sk.sndWnd > 0) tcpRearmRto(sk, sk.mstamp);
     else if (sk.pendingTimer !== TIMER.PROBE0) tcpRearmRto(sk, sk.mstamp);
@@ -338,6 +339,7 @@ function tcpAck(sk: TcpSock, cb: TcpCb, slow: boolean): boolean {
     sk.timeoutAt = 0;
     sk.backoff = 0;
     sk.probesOut = 0;
+    sk.probesTstamp = 0;
   }
   // tcp_check_space(): a writer that ran out of buffer (SOCK_NOSPACE) is no longer held back
   // once a third of the buffer is free (sk_stream_is_writeable).
