@@ -406,6 +406,10 @@ export class Process {
         case TCP_OPT.QUICKACK:
           sk.setQuickAck(n !== 0);
           return 0;
+        case TCP_OPT.USER_TIMEOUT:
+          if (n < 0) return -E.EINVAL;
+          sk.userTimeout = n;
+          return 0;
         case TCP_OPT.INQ:
           if (n < 0 || n > 1) return -E.EINVAL;
           sk.recvmsgInq = n === 1;
@@ -461,6 +465,8 @@ export class Process {
           return tcpInfoRecord(sk);
         case TCP_OPT.INQ:
           return sk.recvmsgInq ? 1 : 0;
+        case TCP_OPT.USER_TIMEOUT:
+          return sk.userTimeout;
         case TCP_OPT.CONGESTION:
           return sk.ca.name;
       }

@@ -58,7 +58,6 @@ const NEEDS: [RegExp, string][] = [
   [/accecn|<[^>]*\bECN\b/i, 'AccECN'],
   [/\bmd5\b/, 'TCP MD5 signatures (RFC 2385)'],
   [/SO_TIMESTAMPING/, 'SO_TIMESTAMPING for TCP'],
-  [/TCP_USER_TIMEOUT/, 'TCP_USER_TIMEOUT'],
   [/splice|pipe\(/, 'pipe and splice'],
   [/< icmp/, 'ICMP injection'],
 ];

@@ -79,6 +79,8 @@ const PASSING = [
   'tcp_ts_recent_fin_tsval.pkt ipv6',
   'tcp_ts_recent_reset_tsval.pkt ipv4',
   'tcp_ts_recent_reset_tsval.pkt ipv6',
+  'tcp_user_timeout_user-timeout-probe.pkt ipv4',
+  'tcp_user_timeout_user-timeout-probe.pkt ipv6',
   'tcp_validate_validate-established-no-flags.pkt ipv4',
   'tcp_validate_validate-established-no-flags.pkt ipv6',
 ];

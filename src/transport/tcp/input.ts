@@ -351,6 +351,7 @@ function tcpAck(sk: TcpSock, cb: TcpCb, slow: boolean): boolean {
     sk.backoff = 0;
     sk.retransmits = 0;
     sk.probesOut = 0;
+    sk.probesTstamp = 0;
   }
   const ackedSacked = sk.delivered - priorDelivered;
   // tcp_ack_is_dubious(): a duplicate, new SACK or D-SACK information, or not Open.
@@ -382,6 +383,7 @@ function tcpAck(sk: TcpSock, cb: TcpCb, slow: boolean): boolean {
     sk.timeoutAt = 0;
     sk.backoff = 0;
     sk.probesOut = 0;
+    sk.probesTstamp = 0;
   }
   // tcp_check_space(): a writer that ran out of buffer (SOCK_NOSPACE) is no longer held back
   // once a third of the buffer is free (sk_stream_is_writeable).

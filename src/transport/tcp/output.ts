@@ -6,6 +6,7 @@
  * checksum is left CHECKSUM_PARTIAL, as lo's HW_CSUM lets Linux do.
  */
 
+import { NET_XMIT } from '../../core/dev.js';
 import { IFF } from '../../core/if.js';
 import { NETIF_F } from '../../core/netdev-features.js';
 import { allocSkb, CHECKSUM, type SkBuff, skbAddFrag, skbPut } from '../../core/skbuff.js';
@@ -394,7 +395,9 @@ function tcpTransmit(sk: TcpSock, seq: number, flags: number, data: Uint8Array[]
     // tcp_event_data_sent(): data soon after receiving means interactive (pingpong) mode.
     if (now - sk.ackLrcvtime < sk.ackAto) sk.ackPingpong = Math.min(sk.ackPingpong + 1, 255);
   }
-  return ipQueueXmitSk(sk, skb);
+  // net_xmit_eval(): congestion (NET_XMIT_CN) is no failure to TCP; a drop stays NET_XMIT_DROP.
+  const rc = ipQueueXmitSk(sk, skb);
+  return rc === NET_XMIT.CN ? 0 : rc;
 }
 
 /**
@@ -483,7 +486,7 @@ function routeMtu4(sk: TcpSock): number {
  * them in one skb on a TSO device: one header, PSH if any part was pushed, the FIN of
  * the last. Each segment is still accounted for as itself.
  */
-function sendSegsGso(sk: TcpSock, segs: TxSeg[], mss: number): void {
+function sendSegsGso(sk: TcpSock, segs: TxSeg[], mss: number): number {
   const first = segs[0] as TxSeg;
   const last = segs[segs.length - 1] as TxSeg;
   // A packet of several segments cut from pushed data carries PSH, as the selftests see
@@ -497,11 +500,13 @@ function sendSegsGso(sk: TcpSock, segs: TxSeg[], mss: number): void {
     for (const c of seg.data) data.push(c);
     len += seg.len;
   }
-  tcpTransmit(sk, first.seq, flags, data, len, mss);
+  const err = tcpTransmit(sk, first.seq, flags, data, len, mss);
+  if (err === LOCAL_DROP) return err;
   for (const seg of segs) {
     seg.txTime = sk.mstamp;
     accountFirstSend(sk, seg);
   }
+  return err;
 }
 
 /** Whether a PSH mark follows `seg` in the queue: the data it belongs to was pushed. */
@@ -513,6 +518,9 @@ function pushedAhead(sk: TcpSock, seg: TxSeg): boolean {
   }
   return false;
 }
+
+/** What tcp_transmit_skb gives back when this host's own queue dropped the packet (NET_XMIT_DROP). */
+export const LOCAL_DROP = NET_XMIT.DROP;
 
 /** What the first transmission of a segment changes: snd_nxt, packets_out, the Nagle mark. */
 function accountFirstSend(sk: TcpSock, seg: TxSeg): void {
@@ -533,6 +541,8 @@ function sendSeg(sk: TcpSock, seg: TxSeg): number {
   if (!(flags & TCPHDR.SYN) || sk.state !== TCP.SYN_SENT) flags |= TCPHDR.ACK;
   if (seg.len > 0 && (seg.flags & TCPHDR.PSH) !== 0) flags |= TCPHDR.PSH;
   const err = tcpTransmit(sk, seg.seq, flags, seg.data, seg.len);
+  // Dropped by this host's own queue (NET_XMIT_DROP): never sent, it stays at the send head.
+  if (first && err === LOCAL_DROP) return err;
   // skb_mstamp_ns: when tcp_transmit_skb sent it.
   seg.txTime = sk.mstamp;
   if (first) {
@@ -600,11 +610,12 @@ export function tcpWriteXmit(sk: TcpSock, corked: boolean, force = false): void 
       }
     }
     const batch = gsoMax > 1 ? gsoBatch(sk, i, mss, gsoMax, corked, force) : 1;
+    // tcp_write_xmit() stops at a segment tcp_transmit_skb could not send.
     if (batch > 1) {
-      sendSegsGso(sk, sk.wq.slice(i, i + batch), mss);
+      if (sendSegsGso(sk, sk.wq.slice(i, i + batch), mss) === LOCAL_DROP) break;
       i += batch;
     } else {
-      sendSeg(sk, seg);
+      if (sendSeg(sk, seg) === LOCAL_DROP) break;
       i++;
     }
     sentSegs += batch;
@@ -827,7 +838,7 @@ export function trimHead(sk: TcpSock, seg: TxSeg, n: number): void {
  * tcp_write_wakeup() (the persist timer's probe): if the window has room, send what
  * fits — splitting the head segment — else a zero-window probe at snd_una − 1.
  */
-export function tcpWriteWakeup(sk: TcpSock): void {
+export function tcpWriteWakeup(sk: TcpSock): number {
   const i = sendHeadIndex(sk);
   const seg = sk.wq[i];
   const wndEnd = (sk.sndUna + sk.sndWnd) >>> 0;
@@ -835,12 +846,13 @@ export function tcpWriteWakeup(sk: TcpSock): void {
     const room = (wndEnd - seg.seq) >>> 0;
     if (room < seg.len) splitSeg(sk, i, room);
     seg.flags |= TCPHDR.PSH;
-    sendSeg(sk, seg);
+    const err = sendSeg(sk, seg);
+    if (err === LOCAL_DROP) return err;
     if (sk.pendingTimer !== TIMER.RETRANS) inetCskResetXmitTimer(sk, TIMER.RETRANS, sk.rto);
-    return;
+    return err;
   }
   sk.tn.ext.TCPWinProbe++;
-  tcpTransmit(sk, (sk.sndUna - 1) >>> 0, TCPHDR.ACK, [], 0);
+  return tcpTransmit(sk, (sk.sndUna - 1) >>> 0, TCPHDR.ACK, [], 0);
 }
 
 /** tcp_fragment(): the first `n` bytes stay in the segment, the rest become a new one after it. */

@@ -278,6 +278,12 @@ export class TcpSock extends Sock {
   backoff = 0;
   retransmits = 0;
   probesOut = 0;
+  /** icsk_probes_tstamp: when the current run of probes began (ns), 0 if none. */
+  probesTstamp = 0;
+  /** TCP_USER_TIMEOUT (icsk_user_timeout), ms; 0 = the retry counts decide. */
+  userTimeout = 0;
+  /** retrans_stamp: original send time (ns) of the first segment retransmitted in this episode. */
+  retransStamp = 0;
   /** When the retransmission/probe timer fires (ns), for /proc/net/tcp's tm->when; 0 = not armed. */
   timeoutAt = 0;
   pendingTimer = 0;

@@ -9,6 +9,7 @@ import { E } from '../../include/errno.js';
 import type { Timer } from '../../kernel/clock.js';
 import type { Net } from '../../net/net.js';
 import {
+  LOCAL_DROP,
   tcpRetransmitSeg,
   tcpRetransmitSyn,
   tcpSendAck,
@@ -23,6 +24,7 @@ import {
   TCP_CA,
   TCP_DELACK_MAX,
   TCP_RTO_MAX,
+  TCP_RTO_MIN_US,
   TCPCB,
   type TcpSock,
   type TxSeg,
@@ -217,7 +219,12 @@ function tcpRetransmitTimer(sk: TcpSock): void {
     return;
   }
   const limit = sk.orphan ? s.tcp_orphan_retries || 8 : s.tcp_retries2;
-  if (sk.retransmits >= limit) {
+  // retransmits_timed_out(): TCP_USER_TIMEOUT, when set, replaces the retry count: the time
+  // since the first retransmitted segment was first sent.
+  const now = sk.clock;
+  const expired =
+    sk.userTimeout > 0 ? sk.retransmits > 0 && now - sk.retransStamp >= sk.userTimeout * 1e6 : sk.retransmits >= limit;
+  if (expired) {
     sk.tn.ext.TCPAbortOnTimeout++;
     tcpSendActiveReset(sk);
     tcpWriteErr(sk, E.ETIMEDOUT);
@@ -228,32 +235,71 @@ function tcpRetransmitTimer(sk: TcpSock): void {
   sk.tn.ext.TCPTimeouts++;
   tcpEnterLoss(sk);
   const first = sk.wq.find((seg) => !(seg.sacked & TCPCB.SACKED_ACKED) && seg.txTime >= 0);
+  // retrans_stamp: when the first segment retransmitted was originally sent.
+  if (sk.retransmits === 0) sk.retransStamp = first?.txTime ?? now;
   if (first !== undefined) tcpRetransmitSeg(sk, first);
   sk.backoff++;
   sk.retransmits++;
   sk.rto = Math.min(sk.rto * 2, TCP_RTO_MAX);
-  inetCskResetXmitTimer(sk, TIMER.RETRANS, sk.rto);
+  // tcp_clamp_rto_to_user_timeout(): never wait past the user timeout.
+  let when = sk.rto;
+  if (sk.userTimeout > 0) when = Math.min(when, Math.max(sk.userTimeout * 1e6 - (now - sk.retransStamp), 1e6));
+  inetCskResetXmitTimer(sk, TIMER.RETRANS, when);
 }
 
-/** tcp_probe_timer(): the peer's window is closed and nothing is in flight. */
+/**
+ * tcp_probe_timer(): data waits with nothing in flight — the peer's window is closed, or
+ * this host's own queue dropped it. Probes go on while the peer answers, up to
+ * tcp_retries2 unanswered ones, or until TCP_USER_TIMEOUT has passed since the first.
+ */
 function tcpProbeTimer(sk: TcpSock): void {
-  if (sk.packetsOut > 0) return;
+  const now = sk.clock;
   const hasData = sk.wq.some((seg) => seg.txTime < 0);
-  if (!hasData) {
+  if (sk.packetsOut > 0 || !hasData) {
     sk.probesOut = 0;
+    sk.probesTstamp = 0;
     return;
   }
   const limit = sk.orphan ? sk.tn.sysctl.tcp_orphan_retries || 8 : sk.tn.sysctl.tcp_retries2;
+  if (sk.probesTstamp === 0) sk.probesTstamp = now;
+  else if (sk.userTimeout > 0 && now - sk.probesTstamp >= sk.userTimeout * 1e6) {
+    tcpWriteErr(sk, E.ETIMEDOUT);
+    return;
+  }
   if (sk.probesOut >= limit) {
     tcpWriteErr(sk, E.ETIMEDOUT);
     return;
   }
-  sk.probesOut++;
-  tcpWriteWakeup(sk);
-  if (sk.packetsOut === 0) {
-    sk.backoff++;
-    inetCskResetXmitTimer(sk, TIMER.PROBE0, Math.min(sk.rto * 2 ** sk.backoff, TCP_RTO_MAX));
+  tcpSendProbe0(sk, now);
+}
+
+/** TCP_RESOURCE_PROBE_INTERVAL: how soon to try again after this host's queue dropped the probe. */
+const TCP_RESOURCE_PROBE_INTERVAL = 500e6;
+
+/** tcp_send_probe0(). */
+function tcpSendProbe0(sk: TcpSock, now: number): void {
+  const err = tcpWriteWakeup(sk);
+  if (sk.packetsOut > 0 || !sk.wq.some((seg) => seg.txTime < 0)) {
+    sk.probesOut = 0;
+    sk.backoff = 0;
+    sk.probesTstamp = 0;
+    return;
   }
+  sk.probesOut++;
+  let timeout: number;
+  if (err !== LOCAL_DROP) {
+    if (sk.backoff < sk.tn.sysctl.tcp_retries2) sk.backoff++;
+    timeout = Math.min(Math.max(sk.rto, TCP_RTO_MIN_US * 1e3) * 2 ** sk.backoff, TCP_RTO_MAX);
+  } else {
+    // Local congestion: senders take turns for the host's resources, without backing off.
+    timeout = TCP_RESOURCE_PROBE_INTERVAL;
+  }
+  // tcp_clamp_probe0_to_user_timeout().
+  if (sk.userTimeout > 0 && sk.probesTstamp !== 0) {
+    const left = sk.userTimeout * 1e6 - (now - sk.probesTstamp);
+    timeout = Math.min(timeout, Math.max(left, 1e6));
+  }
+  inetCskResetXmitTimer(sk, TIMER.PROBE0, timeout);
 }
 
 /** tcp_send_delayed_ack(): ACK within `ato` unless something else carries it first. */
