@@ -149,10 +149,14 @@ function tcpEcnCheckCe(sk: TcpSock, cb: TcpCb): void {
 function tcpEventDataRecv(sk: TcpSock, cb: TcpCb): void {
   // tcp_measure_rcv_mss(): the payload/truesize ratio and the peer's MSS.
   if (cb.len >= sk.rcvMss) {
-    const val = Math.floor((cb.len * 256) / cb.truesize);
+    // Linux re-measures only when the size changes; lonet, which neither collapses nor
+    // prunes its queue, keeps the ratio true for every full-sized segment.
+    const val = Math.min(Math.floor((cb.len * 256) / cb.truesize), 255);
     if (val > 0 && val !== sk.scalingRatio) {
-      sk.scalingRatio = Math.min(val, 255);
-      sk.windowClamp = Math.max(sk.windowClamp, 0);
+      sk.scalingRatio = val;
+      // The window the buffer allows changed with the ratio: so does the clamp.
+      tcpSetWindowClamp(sk, winFromSpace(sk, sk.rcvbuf));
+      if (sk.windowClamp < sk.rcvqSpace) sk.rcvqSpace = sk.windowClamp;
     }
     sk.rcvMss = Math.min(cb.len, sk.advmss);
   } else {
@@ -193,6 +197,19 @@ function tcpEventDataRecv(sk: TcpSock, cb: TcpCb): void {
       sk.rcvSsthresh = Math.min(sk.rcvSsthresh + incr, sk.windowClamp);
     }
   }
+}
+
+/** SOCK_MIN_RCVBUF / 2: the least window clamp (2 × (2048 + struct sk_buff)) / 2. */
+const MIN_WINDOW_CLAMP = 2048 + 256;
+
+/** tcp_set_window_clamp(): a smaller clamp pulls rcv_ssthresh down; a larger one lets it follow rcv_wnd. */
+function tcpSetWindowClamp(sk: TcpSock, val: number): void {
+  const clamp = Math.max(MIN_WINDOW_CLAMP, val);
+  if (clamp === sk.windowClamp) return;
+  const old = sk.windowClamp;
+  sk.windowClamp = clamp;
+  if (clamp < old) sk.rcvSsthresh = Math.min(sk.rcvSsthresh, clamp);
+  else sk.rcvSsthresh = Math.max(Math.min(sk.rcvWnd, clamp), sk.rcvSsthresh);
 }
 
 /** tcp_in_quickack_mode(). */
@@ -627,12 +644,17 @@ function tcpDataQueue(sk: TcpSock, cb: TcpCb): void {
       tcpEnterQuickackMode(sk, TCP_MAX_QUICKACKS);
       return;
     }
-    if (cb.len > 0) {
-      if (sk.rmemAlloc > sk.rcvbuf && sk.rcvQueueBytes > 0) {
+    // tcp_try_rmem_schedule() failed: the buffer is overcommitted, so ACK at once (ICSK_ACK_NOW)
+    // with the window it leaves; data is dropped unless the queue is empty, a bare FIN kept.
+    if (sk.rmemAlloc > sk.rcvbuf) {
+      sk.ackNow = true;
+      if (cb.len > 0 && sk.rcvQueueBytes > 0) {
         sk.tn.ext.TCPRcvQDrop++;
         tcpEnterQuickackMode(sk, TCP_MAX_QUICKACKS);
         return;
       }
+    }
+    if (cb.len > 0) {
       queueRcv(sk, cb.data, cb.len, cb.truesize);
       tcpEventDataRecv(sk, cb);
     }
