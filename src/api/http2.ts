@@ -79,7 +79,13 @@ const rawOf = new WeakMap<object, Socket>();
 function connectingStream(raw: Socket): Duplex {
   const wrap = new (jsStreamSocketClass())(raw);
   Object.defineProperty(wrap, 'connecting', { get: () => raw.connecting, set: () => {}, configurable: true });
-  raw.once('connect', () => wrap.emit('connect'));
+  raw.once('connect', () => {
+    // libuv reads what the server sent first on a later poll phase, after the session has
+    // submitted the requests made while connecting: hold it back until then.
+    raw.pause();
+    wrap.emit('connect');
+    setImmediate(() => raw.resume());
+  });
   rawOf.set(wrap, raw);
   return wrap;
 }

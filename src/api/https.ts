@@ -9,6 +9,7 @@ import * as https from 'node:https';
 import type { Duplex } from 'node:stream';
 import type * as tls from 'node:tls';
 import { urlToHttpOptions } from 'node:url';
+import { callable } from './callable.js';
 import type { NetModule } from './net.js';
 import { secureServerOnLonet, type TlsModule } from './tls.js';
 
@@ -80,8 +81,8 @@ export function httpsFor(netm: NetModule, tlsm: TlsModule): HttpsModule {
     createServer: ((...args: unknown[]) => new Server(...args)) as typeof https.createServer,
     request,
     get,
-    Agent: Agent as typeof https.Agent,
+    Agent: callable(Agent) as typeof https.Agent,
     globalAgent,
-    Server: Server as typeof https.Server,
+    Server: callable(Server) as typeof https.Server,
   };
 }

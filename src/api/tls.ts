@@ -7,6 +7,7 @@
  */
 import type { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
+import { callable } from './callable.js';
 import { listenOnLonet } from './listen.js';
 import { type NetModule, Socket } from './net.js';
 
@@ -189,7 +190,7 @@ export function tlsFor(netm: NetModule): TlsModule {
     connect,
     createServer: ((...args: ConstructorParameters<typeof tls.Server>) =>
       new Server(...args)) as typeof tls.createServer,
-    Server: Server as typeof tls.Server,
+    Server: callable(Server) as typeof tls.Server,
     TLSSocket: TLSSocket as typeof tls.TLSSocket,
     createSecureContext: tls.createSecureContext,
     checkServerIdentity: tls.checkServerIdentity,

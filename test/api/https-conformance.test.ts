@@ -167,3 +167,18 @@ test('a server emits close once: after close() and after its last connection, no
     await closed;
     log.server.push('closed');
   }));
+
+test('https.Server and https.Agent are callable without new, as Node’s function-style classes are', () =>
+  same('callable', async ({ https }, log) => {
+    const makeServer = https.Server as unknown as (o: object, h: kernelHttp.RequestListener) => kernelHttps.Server;
+    const makeAgent = https.Agent as unknown as (o: object) => kernelHttps.Agent;
+    const srv = makeServer({ key: certs.key, cert: certs.cert }, (_req, res) => res.end('ok'));
+    const agent = makeAgent({ ca: certs.ca });
+    log.server.push(`server instanceof ${srv instanceof https.Server}`);
+    log.client.push(`agent instanceof ${agent instanceof https.Agent}`);
+    const port = await listen(srv);
+    const res = await new Promise<kernelHttp.IncomingMessage>((r) => https.get({ host: 'localhost', port, agent }, r));
+    log.client.push(`${res.statusCode} ${await body(res)}`);
+    agent.destroy();
+    await close(srv);
+  }));

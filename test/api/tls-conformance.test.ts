@@ -249,3 +249,15 @@ test('a bad cipher list throws from connect() before anything is dialed: the ser
     await new Promise((r) => net.connect(port, 'localhost').on('error', r));
     log.server.push('server closed');
   }));
+
+test('tls.Server is callable without new, as Node’s function-style class is', () =>
+  same('callable Server', async ({ tls }, log) => {
+    const make = tls.Server as unknown as (o: object, l: (s: kernelTls.TLSSocket) => void) => kernelTls.Server;
+    const srv = make({ key: certs.key, cert: certs.cert }, (s) => s.end('hi'));
+    log.server.push(`instanceof ${srv instanceof tls.Server}`);
+    const port = await listen(srv);
+    const c = tls.connect({ port, host: 'localhost', ca: certs.ca });
+    c.on('data', (d) => log.client.push(`data ${d}`));
+    await closed(c);
+    await close(srv);
+  }));
