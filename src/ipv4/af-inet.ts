@@ -11,6 +11,7 @@ import { E } from '../include/errno.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { intSysctl, parseProcInt, type SysctlEntry } from '../kernel/sysctl.js';
 import { type Net, type PernetOperations, registerPernetSubsys } from '../net/net.js';
+import { devinetSysctlInit, ipv4DevconfNetNew } from './devconf.js';
 import { ipFibInit } from './fib-frontend.js';
 import { fib4DefaultRules } from './fib-rules.js';
 import { icmpInit } from './icmp.js';
@@ -32,6 +33,7 @@ const ipv4NetOps: PernetOperations = {
       sysctl: ipv4SysctlDefaults(),
       mib: ipv4MibNew(),
       arpTbl: new NeighTable('inet'),
+      devconf: ipv4DevconfNetNew(),
       pingGroupRange: [1, 0],
       ipLocalPortRange: [32768, 60999],
     };
@@ -97,6 +99,7 @@ function ipv4Sysctls() {
 
 export function inetInit(kernel: Kernel): void {
   for (const s of ipv4Sysctls()) kernel.registerSysctl(s);
+  devinetSysctlInit(kernel);
   registerPernetSubsys(kernel, ipv4NetOps);
   ipFibInit(kernel);
   ipProcInit();

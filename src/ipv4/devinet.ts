@@ -12,6 +12,7 @@ import type { Timer } from '../kernel/clock.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Net } from '../net/net.js';
 import { NLM_F } from '../net/netlink.js';
+import { type Ipv4Devconf, ipv4DevconfForDev } from './devconf.js';
 
 /** rtm_scope values (include/uapi/linux/rtnetlink.h). */
 export const RT_SCOPE = {
@@ -75,6 +76,8 @@ export interface InDevice {
   dev: NetDevice;
   /** Primary addresses before secondaries, in insertion order, as Linux keeps them. */
   ifaList: InIfaddr[];
+  /** net.ipv4.conf.DEV.* (in_device->cnf). */
+  cnf: Ipv4Devconf;
 }
 
 export function inDevGet(dev: NetDevice): InDevice | null {
@@ -92,7 +95,7 @@ export function formatIpv4(addr: number): string {
 }
 
 function inetdevInit(dev: NetDevice): InDevice {
-  const inDev: InDevice = { dev, ifaList: [] };
+  const inDev: InDevice = { dev, ifaList: [], cnf: ipv4DevconfForDev(dev.net as Net, dev) };
   dev.ipPtr = inDev;
   return inDev;
 }

@@ -21,18 +21,35 @@ export function registerProcNet(name: string, show: ProcShow): void {
   procNet.set(name, show);
 }
 
+/**
+ * Directories whose entries depend on the namespace's devices (register_net_sysctl for
+ * net.ipv4.conf.DEV, net.ipv6.conf.DEV): listed afresh from the live devices on each read.
+ */
+const sysctlDirs = new Map<string, (net: Net) => SysctlEntry[]>();
+
+/** A per-namespace directory of sysctls under `prefix` (ending in a dot). */
+export function registerSysctlDir(prefix: string, entries: (net: Net) => SysctlEntry[]): void {
+  sysctlDirs.set(prefix, entries);
+}
+
 /** The sysctl entry a namespace can see under this name: global ones only in init_net. */
 export function sysctlLookup(net: Net, name: string): SysctlEntry | undefined {
   const e = net.kernel.sysctls.get(name);
-  if (e === undefined || (!e.perNet && !net.isInitNet)) return undefined;
+  if (e === undefined) {
+    for (const [prefix, entries] of sysctlDirs) {
+      if (name.startsWith(prefix)) return entries(net).find((d) => d.name === name);
+    }
+    return undefined;
+  }
+  if (!e.perNet && !net.isInitNet) return undefined;
   return e;
 }
 
 /** Every sysctl this namespace can see, sorted by name as `sysctl -a` lists them. */
 export function sysctlVisible(net: Net): SysctlEntry[] {
-  return [...net.kernel.sysctls.values()]
-    .filter((e) => e.perNet || net.isInitNet)
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const out = [...net.kernel.sysctls.values()].filter((e) => e.perNet || net.isInitNet);
+  for (const entries of sysctlDirs.values()) out.push(...entries(net));
+  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 function normalize(path: string): string {
