@@ -76,6 +76,7 @@ function vethForwardSkb(rcv: NetDevice, skb: SkBuff): number {
   }
   skb.dst = null;
   skb.skbIif = 0;
+  skb.ignoreDf = false;
   skb.priority = 0;
   skbOrphan(skb);
   if (skb.dev?.net !== rcv.net) skb.mark = 0;

@@ -15,6 +15,7 @@ import { devinetSysctlInit, ipv4DevconfNetNew } from './devconf.js';
 import { ipFibInit } from './fib-frontend.js';
 import { fib4DefaultRules } from './fib-rules.js';
 import { icmpInit } from './icmp.js';
+import { ipForwardInit } from './ip-forward.js';
 import { ipFragmentInit } from './ip-fragment.js';
 import { ipInputInit } from './ip-input.js';
 import { ipv4SysctlDefaults } from './netns.js';
@@ -104,6 +105,7 @@ export function inetInit(kernel: Kernel): void {
   ipFibInit(kernel);
   ipProcInit();
   ipInputInit(kernel);
+  ipForwardInit();
   icmpInit(kernel);
   ipFragmentInit();
   // arp_netdev_event(): a device going down or away takes its neighbour entries with it.

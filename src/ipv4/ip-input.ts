@@ -20,6 +20,7 @@ import {
   skbPull,
   skbResetNetworkHeader,
 } from '../core/skbuff.js';
+import { E } from '../include/errno.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { ETH_P } from '../link/if-ether.js';
 import type { Net } from '../net/net.js';
@@ -51,6 +52,9 @@ export function ipRcv(skb: SkBuff, dev: NetDevice, _pt: PacketType, _orig: NetDe
   if (!pskbMayPull(skb, IPV4_HEADER_LEN)) return inhdrError(net, skb);
   let iph = ipHdr(skb, skb.data);
   if (iph.ihl < 5 || iph.version !== 4) return inhdrError(net, skb);
+  // IPSTATS_MIB_NOECTPKTS + the ECN field: InNoECTPkts, InECT1Pkts, InECT0Pkts, InCEPkts.
+  const segs = skb.gsoSegs > 1 ? skb.gsoSegs : 1;
+  mib.ipExt[ECN_MIB[iph.tos & 3] as 'InNoECTPkts'] += segs;
   const ihlBytes = iph.headerLen;
   if (!pskbMayPull(skb, ihlBytes)) return inhdrError(net, skb);
   iph = ipHdr(skb, skb.data);
@@ -71,6 +75,8 @@ export function ipRcv(skb: SkBuff, dev: NetDevice, _pt: PacketType, _orig: NetDe
   return ipRcvFinish(net, skb);
 }
 
+const ECN_MIB = ['InNoECTPkts', 'InECT1Pkts', 'InECT0Pkts', 'InCEPkts'] as const;
+
 function inhdrError(net: Net, skb: SkBuff): number {
   net.ipv4.mib.ip.InHdrErrors++;
   kfreeSkb(skb);
@@ -82,6 +88,7 @@ function ipRcvFinish(net: Net, skb: SkBuff): number {
   if (skb.dst === null) {
     const err = ipRouteInput(net, skb);
     if (err !== 0) {
+      if (err === -E.EXDEV) net.ipv4.mib.rpFilter++;
       kfreeSkb(skb);
       return NET_RX.DROP;
     }
