@@ -161,3 +161,27 @@ test('rp_filter strict drops a spoofed source, loose only one with no route back
   assert.match(mine[n + 6]?.stdout ?? '', /1 packets transmitted, 0 received/);
   assert.match(mine[n + 18]?.stdout ?? '', /^Ip: 1 64 /m);
 });
+
+test('an MTU mismatch on the receiving veth drops and counts: rx_dropped there, tx_dropped on the sender, ENOBUFS to ping (which tries once more)', async () => {
+  // No IPv6 on the new devices, so Linux's ND and MLD packets stay out of the link counters.
+  const noIpv6 = ['c', 'r', 's'].map((ns) => `ip netns exec ${ns} sysctl -qw net.ipv6.conf.default.disable_ipv6=1`);
+  const n = ROUTED.length + 3;
+  const { mine } = await compareWorlds([
+    ...ROUTED.slice(0, 3),
+    ...noIpv6,
+    ...ROUTED.slice(3),
+    'ip netns exec r sysctl -w net.ipv4.ip_forward=1',
+    'ip -n r link set r0 mtu 1400',
+    'ip netns exec c ping -c1 -W1 -s 1400 10.0.2.2',
+    'ip netns exec c ping -c1 -W1 -s 1372 10.0.2.2',
+    'ip -n r -s link show r0',
+    'ip -n c -s link show c0',
+    'ip netns exec r cat /proc/net/dev',
+    'ip netns exec c cat /proc/net/snmp',
+  ]);
+  assert.equal(mine[n + 2]?.stderr, 'ping: sendmsg: No buffer space available\n');
+  assert.match(
+    mine[n + 4]?.stdout ?? '',
+    /RX: {2}bytes packets errors dropped {2}missed {3}mcast {11}\n {10}1414 {7}1 {6}0 {7}2 /,
+  );
+});
