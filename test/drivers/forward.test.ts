@@ -185,3 +185,33 @@ test('an MTU mismatch on the receiving veth drops and counts: rx_dropped there, 
     /RX: {2}bytes packets errors dropped {2}missed {3}mcast {11}\n {10}1414 {7}1 {6}0 {7}2 /,
   );
 });
+
+test('promote_secondaries: off, deleting a primary takes its secondaries and their routes; on, the first secondary becomes primary and the routes follow it', async () => {
+  const { mine } = await compareWorlds([
+    'ip link add veth0 address 02:00:00:00:00:01 type veth peer name veth1 address 02:00:00:00:00:02',
+    'ip link set veth0 up',
+    'ip link set veth1 up',
+    'ip addr add 10.0.0.1/24 dev veth0',
+    'ip addr add 10.0.0.2/24 dev veth0',
+    'ip addr add 10.0.0.3/24 dev veth0',
+    'ip addr add 10.9.0.1/24 dev veth0',
+    'ip addr del 10.0.0.1/24 dev veth0',
+    'ip -4 addr show dev veth0',
+    'ip route show table local',
+    'ip addr add 10.0.0.1/24 dev veth0',
+    'ip addr add 10.0.0.2/24 dev veth0',
+    'sysctl -w net.ipv4.conf.veth0.promote_secondaries=1',
+    'ip addr add 10.0.0.4/24 dev veth0',
+    'ip addr del 10.0.0.1/24 dev veth0',
+    'ip -4 addr show dev veth0',
+    'ip -4 route show table all type unicast',
+    'ip route show table local',
+    'ip addr del 10.0.0.2/24 dev veth0',
+    'ip -4 addr show dev veth0',
+    'ip route show table local',
+    'ip route',
+  ]);
+  assert.match(mine[15]?.stdout ?? '', /inet 10\.0\.0\.2\/24 scope global veth0\n/);
+  assert.match(mine[15]?.stdout ?? '', /inet 10\.0\.0\.4\/24 scope global secondary veth0\n/);
+  assert.match(mine[21]?.stdout ?? '', /^10\.0\.0\.0\/24 dev veth0 proto kernel scope link src 10\.0\.0\.4 $/m);
+});
