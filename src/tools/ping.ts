@@ -818,7 +818,8 @@ function ping4Setup(run: PingRun, net: Net, whereto: number, hops: number[], err
       // connect() of a UDP probe to port 1025 picks the source and reports route errors.
       const fl4 = flowi4({ daddr: hops[0] ?? whereto, oif, tos: opt.tos, proto: IPPROTO.UDP });
       let rt = ipRouteOutputKey(net, fl4);
-      if (typeof rt !== 'number' && rt.rtFlags & RTCF.BROADCAST && !opt.broadcast) rt = -E.EACCES;
+      // The probe has no SO_BROADCAST yet: connect() to a broadcast address is EACCES, -b or not.
+      if (typeof rt !== 'number' && rt.rtFlags & RTCF.BROADCAST) rt = -E.EACCES;
       if (rt === -E.EACCES) {
         if (!opt.broadcast)
           error(2, 0, 'Do you want to ping broadcast? Then -b. If not, check your local firewall rules');

@@ -215,3 +215,27 @@ test('promote_secondaries: off, deleting a primary takes its secondaries and the
   assert.match(mine[15]?.stdout ?? '', /inet 10\.0\.0\.4\/24 scope global secondary veth0\n/);
   assert.match(mine[21]?.stdout ?? '', /^10\.0\.0\.0\/24 dev veth0 proto kernel scope link src 10\.0\.0\.4 $/m);
 });
+
+test('ping -I dev and -I addr across a veth; -b warns as iputils does (its probe connect() is EACCES without SO_BROADCAST)', async () => {
+  const { mine } = await compareWorlds([
+    'ip netns add a',
+    'ip netns add b',
+    'ip -n a link add veth0 address 02:00:00:00:00:01 type veth peer name veth1 address 02:00:00:00:00:02 netns b',
+    'ip -n a addr add 192.0.2.1/24 dev veth0',
+    'ip -n b addr add 192.0.2.2/24 dev veth1',
+    'ip -n a link set veth0 up',
+    'ip -n b link set veth1 up',
+    'ip -n a neigh add 192.0.2.2 lladdr 02:00:00:00:00:02 dev veth0 nud permanent',
+    'ip -n b neigh add 192.0.2.1 lladdr 02:00:00:00:00:01 dev veth1 nud permanent',
+    'ip netns exec a ping -c1 -W1 -I veth0 192.0.2.2',
+    'ip netns exec a ping -c1 -W1 -I 192.0.2.1 192.0.2.2',
+    'ip netns exec a ping -c1 -W1 -I nosuch 192.0.2.2',
+    'ip netns exec a ping -c1 -W1 -I 192.0.2.9 192.0.2.2',
+    'ip netns exec a ping -c1 -W1 192.0.2.255',
+    'ip netns exec a ping -c1 -W1 -b 192.0.2.255',
+  ]);
+  assert.equal(mine[14]?.stderr, 'WARNING: pinging broadcast address\n');
+  assert.match(mine[9]?.stdout ?? '', /^PING 192\.0\.2\.2 \(192\.0\.2\.2\) from 192\.0\.2\.1 veth0: 56\(84\)/);
+  assert.match(mine[9]?.stdout ?? '', /^64 bytes from 192\.0\.2\.2: icmp_seq=1 ttl=64 /m);
+  assert.match(mine[13]?.stderr ?? '', /Do you want to ping broadcast\? Then -b/);
+});
