@@ -9,7 +9,7 @@ import { E } from '../include/errno.js';
 import { ETH_P } from '../include/if-ether.js';
 import { SOFTIRQ } from '../include/interrupt.js';
 import type { Cpu, Kernel } from '../kernel/kernel.js';
-import { IFF, NET_RX, NETDEV_TX, RX_HANDLER, XMIT_RECURSION_LIMIT } from './if.js';
+import { IFF, NET_RX, RX_HANDLER, XMIT_RECURSION_LIMIT } from './if.js';
 import type { NetDevice } from './netdevice.js';
 import type { PacketType } from './packet-type.js';
 import {
@@ -102,6 +102,7 @@ export function devQueueXmitNit(skb: SkBuff, dev: NetDevice): void {
 
 /** qdisc enqueue results (include/linux/netdevice.h). */
 export const NET_XMIT = { SUCCESS: 0, DROP: 1, CN: 2 } as const;
+const NET_XMIT_MASK = 0x0f;
 
 /** net_xmit_errno(): what a transmit result means to a socket; congestion is not an error. */
 export function netXmitErrno(rc: number): number {
@@ -146,7 +147,8 @@ export function devQueueXmit(skb: SkBuff): number {
         sd.xmitRecursion++;
         const rc = dev.netdevOps.ndoStartXmit(skb, dev);
         sd.xmitRecursion--;
-        if (rc === NETDEV_TX.OK) return rc;
+        // dev_xmit_complete(): any NET_XMIT_* code (a driver that dropped it says NET_XMIT_DROP).
+        if (rc >= 0 && rc < NET_XMIT_MASK) return rc;
         kernel.netCritRatelimited(`Virtual device ${dev.name} asks to queue packet!`);
       }
     }

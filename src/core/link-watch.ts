@@ -8,7 +8,7 @@
  */
 import type { Kernel } from '../kernel/kernel.js';
 import { IF_OPER, NETDEV } from './if.js';
-import { callNetdeviceNotifiers, type NetDevice, netifOperUp } from './netdevice.js';
+import { callNetdeviceNotifiers, devActivate, devDeactivate, type NetDevice, netifOperUp } from './netdevice.js';
 
 /** dev_get_iflink(): the ifindex of the device this one sits on (its own for most). */
 export function devGetIflink(dev: NetDevice): number {
@@ -76,7 +76,12 @@ export function linkwatchRunQueue(kernel: Kernel): void {
 function linkwatchDoDev(dev: NetDevice): void {
   if (dev.regState !== 1) return;
   rfc2863Policy(dev);
-  if (dev.running) callNetdeviceNotifiers(NETDEV.CHANGE, dev);
+  if (dev.running) {
+    // Carrier decides whether the TX queue takes packets (dev_activate / dev_deactivate).
+    if (dev.carrierOk) devActivate(dev);
+    else devDeactivate(dev);
+    callNetdeviceNotifiers(NETDEV.CHANGE, dev);
+  }
 }
 
 /** netif_carrier_on(). */

@@ -332,10 +332,21 @@ export function devOpen(dev: NetDevice): number {
   return 0;
 }
 
-/** dev_activate(): attach the default root qdisc (noqueue for IFF_NO_QUEUE) and use it. */
+/**
+ * dev_activate(): attach the default root qdisc (noqueue for IFF_NO_QUEUE) and use it,
+ * once there is carrier: without it the TX queue stays on noop until the link watcher
+ * sees carrier come (what is sent meanwhile is dropped at the queue, not by the driver).
+ */
 export function devActivate(dev: NetDevice): void {
   if (dev.qdisc === 'noop') dev.qdisc = dev.privFlags & IFF_PRIV.NO_QUEUE ? 'noqueue' : 'pfifo_fast';
+  if (!dev.carrierOk) return;
   dev.txqQdisc = dev.qdisc;
+}
+
+/** dev_deactivate(): the TX queue parks on noop and the root qdisc's queue is dropped; dev->qdisc stays. */
+export function devDeactivate(dev: NetDevice): void {
+  dev.txqQdisc = 'noop';
+  dev.qdiscSched?.reset();
 }
 
 /** dev_close(). */
@@ -345,10 +356,8 @@ export function devClose(dev: NetDevice): number {
   dev.running = false;
   dev.netdevOps.ndoStop?.(dev);
   dev.flags &= ~IFF.UP;
-  // dev_deactivate() parks the TX queue on noop, but dev->qdisc, which rtnetlink
-  // reports, keeps the root attached at the first up.
-  dev.txqQdisc = 'noop';
-  dev.qdiscSched?.reset();
+  // dev->qdisc, which rtnetlink reports, keeps the root attached at the first up.
+  devDeactivate(dev);
   notify(dev, NETDEV.DOWN);
   return 0;
 }

@@ -3,7 +3,7 @@
  * transmits, the other receives at once through netif_rx (no XDP here), and each side
  * has carrier only while both are up. The ends may sit in different namespaces.
  */
-import { netifRxInternal } from '../core/dev.js';
+import { NET_XMIT, netifRxInternal } from '../core/dev.js';
 import { IFF, IFF_PRIV, NET_RX, NETDEV_TX } from '../core/if.js';
 import { netifCarrierOff, netifCarrierOn } from '../core/link-watch.js';
 import { NETIF_F, NETIF_F_GSO_ENCAP_ALL, NETIF_F_GSO_SOFTWARE } from '../core/netdev-features.js';
@@ -76,6 +76,7 @@ function vethForwardSkb(rcv: NetDevice, skb: SkBuff): number {
   }
   skb.dst = null;
   skb.skbIif = 0;
+  skb.ignoreDf = false;
   skb.priority = 0;
   skbOrphan(skb);
   if (skb.dev?.net !== rcv.net) skb.mark = 0;
@@ -83,13 +84,16 @@ function vethForwardSkb(rcv: NetDevice, skb: SkBuff): number {
   return netifRxInternal(skb);
 }
 
-/** veth_xmit(): straight into the peer's receive path; counted on success, dropped otherwise. */
+/**
+ * veth_xmit(): straight into the peer's receive path; counted on success, dropped otherwise
+ * (NET_XMIT_DROP, which a datagram sender hears as ENOBUFS).
+ */
 function vethXmit(skb: SkBuff, dev: NetDevice): number {
   const rcv = vethPeer(dev);
   if (rcv === null || skb.len < ETH_HLEN) {
     kfreeSkb(skb);
     dev.coreStats.txDropped++;
-    return NETDEV_TX.OK;
+    return NET_XMIT.DROP;
   }
   const length = skb.len;
   if (vethForwardSkb(rcv, skb) === NET_RX.SUCCESS) {
@@ -98,8 +102,10 @@ function vethXmit(skb: SkBuff, dev: NetDevice): number {
       lstats.packets++;
       lstats.bytes += length;
     }
-  } else dev.coreStats.txDropped++;
-  return NETDEV_TX.OK;
+    return NETDEV_TX.OK;
+  }
+  dev.coreStats.txDropped++;
+  return NET_XMIT.DROP;
 }
 
 /** veth_get_stats64(): what this end sent, and as received what the peer sent. */

@@ -8,10 +8,12 @@ import { E } from '../include/errno.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { intSysctl, parseProcInt, type SysctlEntry } from '../kernel/sysctl.js';
 import { type Net, type PernetOperations, registerPernetSubsys } from '../net/net.js';
-import { arpInit, arpNetSysctlsRegister, arpTblNew } from './arp.js';
+import { arpInit, arpTblNew } from './arp.js';
+import { devinetSysctlInit, ipv4DevconfNetNew } from './devconf.js';
 import { ipFibInit } from './fib-frontend.js';
 import { fib4DefaultRules } from './fib-rules.js';
 import { icmpInit } from './icmp.js';
+import { ipForwardInit } from './ip-forward.js';
 import { ipFragmentInit } from './ip-fragment.js';
 import { ipInputInit } from './ip-input.js';
 import { ipv4SysctlDefaults } from './netns.js';
@@ -30,10 +32,10 @@ const ipv4NetOps: PernetOperations = {
       sysctl: ipv4SysctlDefaults(),
       mib: ipv4MibNew(),
       arpTbl: arpTblNew(net.kernel),
+      devconf: ipv4DevconfNetNew(),
       pingGroupRange: [1, 0],
       ipLocalPortRange: [32768, 60999],
     };
-    arpNetSysctlsRegister(net);
   },
 };
 
@@ -96,10 +98,12 @@ function ipv4Sysctls() {
 
 export function inetInit(kernel: Kernel): void {
   for (const s of ipv4Sysctls()) kernel.registerSysctl(s);
+  devinetSysctlInit(kernel);
   registerPernetSubsys(kernel, ipv4NetOps);
   ipFibInit(kernel);
   ipProcInit();
   ipInputInit(kernel);
+  ipForwardInit();
   icmpInit(kernel);
   ipFragmentInit();
   arpInit(kernel);

@@ -25,11 +25,11 @@ import type { PacketType } from '../core/packet-type.js';
 import { allocSkb, consumeSkb, ipHdr, kfreeSkb, PACKET, pskbMayPull, type SkBuff, skbPut } from '../core/skbuff.js';
 import { ETH_P } from '../include/if-ether.js';
 import type { Kernel } from '../kernel/kernel.js';
-import { intSysctl, type SysctlEntry } from '../kernel/sysctl.js';
 import type { Net } from '../net/net.js';
-import { registerNetSysctl, registerProcNet, unregisterNetSysctls } from '../net/procfs.js';
+import { registerProcNet, registerSysctlDir } from '../net/procfs.js';
 import { ARP_ETH_IP_LEN, ARPOP, ArpHeader } from '../wire/arp.js';
 import { ICMP } from '../wire/icmp.js';
+import { type Ipv4DevconfKey, inDevMaxconf, inDevOrconf } from './devconf.js';
 import { formatIpv4, type InDevice, inDevGet, RT_SCOPE } from './devinet.js';
 import { RTN } from './fib.js';
 import { inetAddrType } from './fib-frontend.js';
@@ -37,64 +37,16 @@ import { icmpSend } from './icmp.js';
 import { inetSelectAddr, ipv4IsLoopback, ipv4IsMulticast } from './route.js';
 
 /** The ARP part of struct ipv4_devconf, per device and for "all" and "default". */
-export type ArpDevconf = {
-  arp_accept: number;
-  arp_announce: number;
-  arp_ignore: number;
-  arp_notify: number;
-  arp_filter: number;
-  arp_evict_nocarrier: number;
-};
-
-const CONF_KEYS = [
-  'arp_accept',
-  'arp_announce',
-  'arp_evict_nocarrier',
-  'arp_filter',
-  'arp_ignore',
-  'arp_notify',
-] as const;
-
-function devconfDefaults(): ArpDevconf {
-  return { arp_accept: 0, arp_announce: 0, arp_ignore: 0, arp_notify: 0, arp_filter: 0, arp_evict_nocarrier: 1 };
+/** IN_DEV_ARP_IGNORE / _ANNOUNCE / _ACCEPT: the larger of `all` and the device's (0 without IPv4). */
+function inDevArpMaxconf(dev: NetDevice, key: Ipv4DevconfKey): number {
+  const inDev = inDevGet(dev);
+  return inDev === null ? 0 : inDevMaxconf(inDev, key);
 }
 
-interface NetArp {
-  all: ArpDevconf;
-  dflt: ArpDevconf;
-  devs: WeakMap<NetDevice, ArpDevconf>;
-}
-
-const netArp = new WeakMap<Net, NetArp>();
-
-function arpNet(net: Net): NetArp {
-  let a = netArp.get(net);
-  if (a === undefined) {
-    a = { all: devconfDefaults(), dflt: devconfDefaults(), devs: new WeakMap() };
-    netArp.set(net, a);
-  }
-  return a;
-}
-
-/** in_dev->cnf: made from the namespace's "default" when the device first needs it. */
-function devconf(dev: NetDevice): ArpDevconf {
-  const a = arpNet(dev.net as Net);
-  let c = a.devs.get(dev);
-  if (c === undefined) {
-    c = { ...a.dflt };
-    a.devs.set(dev, c);
-  }
-  return c;
-}
-
-/** IN_DEV_ARP_IGNORE / IN_DEV_ARP_ANNOUNCE: the larger of "all" and the device's. */
-function inDevMaxconf(dev: NetDevice, key: keyof ArpDevconf): number {
-  return Math.max(arpNet(dev.net as Net).all[key], devconf(dev)[key]);
-}
-
-/** IN_DEV_ARP_NOTIFY / IN_DEV_ARP_EVICT_NOCARRIER (IN_DEV_ORCONF / ANDCONF). */
-function inDevOrconf(dev: NetDevice, key: keyof ArpDevconf): boolean {
-  return (arpNet(dev.net as Net).all[key] | devconf(dev)[key]) !== 0;
+/** IN_DEV_ARP_NOTIFY / IN_DEV_ARP_EVICT_NOCARRIER: `all` or the device's. */
+function inDevArpOrconf(dev: NetDevice, key: Ipv4DevconfKey): boolean {
+  const inDev = inDevGet(dev);
+  return inDev !== null && inDevOrconf(inDev, key);
 }
 
 /** arp_mc_map() for Ethernet: 01:00:5e and the group's low 23 bits. */
@@ -177,7 +129,7 @@ function arpSolicit(n: Neighbour, skb: SkBuff | null): void {
   const net = dev.net as Net;
   const target = keyToAddr(n.key);
   let saddr = 0;
-  const announce = inDevMaxconf(dev, 'arp_announce');
+  const announce = inDevArpMaxconf(dev, 'arp_announce');
   if (announce === 0) {
     if (skb !== null) {
       const s = ipHdr(skb).src;
@@ -238,7 +190,7 @@ function arpIgnore(dev: NetDevice, sip: number, tip: number): boolean {
     (inDev?.ifaList ?? []).some(
       (ifa) => ifa.local === tip && ifa.scope <= scope && (!withSip || ((sip ^ ifa.address) & ifa.mask) === 0),
     );
-  switch (inDevMaxconf(dev, 'arp_ignore')) {
+  switch (inDevArpMaxconf(dev, 'arp_ignore')) {
     case 1:
       return !confirm(false, RT_SCOPE.HOST);
     case 2:
@@ -293,7 +245,7 @@ function arpProcess(net: Net, skb: SkBuff): number {
   }
   const key = Uint8Array.of(sip >>> 24, (sip >>> 16) & 255, (sip >>> 8) & 255, sip & 255);
   let n = tbl.lookup(key, dev);
-  const accept = inDevMaxconf(dev, 'arp_accept');
+  const accept = inDevArpMaxconf(dev, 'arp_accept');
   const isGarp = n !== undefined || accept !== 0 ? arpIsGarp(net, op, sip, tip, sha, tha) : false;
   if (accept !== 0 && n === undefined) {
     // Unsolicited ARP creates an entry only when arp_accept says so.
@@ -358,33 +310,18 @@ function arpSeqShow(net: Net): string {
   return out;
 }
 
-/** The per-device sysctls: net.ipv4.conf.DEV.arp_* and net.ipv4.neigh.DEV.*. */
-function arpDevSysctlsRegister(dev: NetDevice): void {
-  const net = dev.net as Net;
-  for (const key of CONF_KEYS) {
-    registerNetSysctl(
-      net,
-      intSysctl(`net.ipv4.conf.${dev.name}.${key}`, true, () => devconf(dev), key, { min: 0 }),
-    );
-  }
-  for (const e of neighSysctlEntries(net.ipv4.arpTbl, dev, `net.ipv4.neigh.${dev.name}`)) registerNetSysctl(net, e);
-}
-
-function arpDevSysctlsUnregister(net: Net, name: string): void {
-  unregisterNetSysctls(net, `net.ipv4.conf.${name}`);
-  unregisterNetSysctls(net, `net.ipv4.neigh.${name}`);
-}
-
-/** net.ipv4.conf.{all,default}.arp_* of a namespace, and init_net's net.ipv4.neigh.default. */
-export function arpNetSysctlsRegister(net: Net): void {
-  const a = arpNet(net);
-  const entries: SysctlEntry[] = [];
-  for (const key of CONF_KEYS) {
-    entries.push(intSysctl(`net.ipv4.conf.all.${key}`, true, () => a.all, key, { min: 0 }));
-    entries.push(intSysctl(`net.ipv4.conf.default.${key}`, true, () => a.dflt, key, { min: 0 }));
-  }
-  if (net.isInitNet) entries.push(...neighSysctlEntries(net.ipv4.arpTbl, null, 'net.ipv4.neigh.default'));
-  for (const e of entries) registerNetSysctl(net, e);
+/**
+ * net.ipv4.neigh.DEV.* for each device with IPv4, and init_net's net.ipv4.neigh.default
+ * (neigh_sysctl_register); the conf.DEV.arp_* settings are devconf's.
+ */
+function arpSysctlInit(): void {
+  registerSysctlDir('net.ipv4.neigh.', (net) => {
+    const tbl = net.ipv4.arpTbl;
+    const out = net.isInitNet ? neighSysctlEntries(tbl, null, 'net.ipv4.neigh.default') : [];
+    for (const dev of net.devices)
+      if (inDevGet(dev) !== null) out.push(...neighSysctlEntries(tbl, dev, `net.ipv4.neigh.${dev.name}`));
+    return out;
+  });
 }
 
 /**
@@ -398,26 +335,22 @@ function arpNetdevEvent(event: number, dev: NetDevice): void {
   if (net === null || net.ipv4 === undefined) return;
   const tbl = net.ipv4.arpTbl;
   switch (event) {
-    case NETDEV.REGISTER:
-      arpDevSysctlsRegister(dev);
-      break;
     case NETDEV.UNREGISTER:
       tbl.flushDev(dev);
       tbl.releaseParms(dev);
-      arpDevSysctlsUnregister(net, dev.name);
       break;
     case NETDEV.DOWN:
       tbl.flushDev(dev);
       break;
     case NETDEV.CHANGE:
-      if (!dev.carrierOk && inDevOrconf(dev, 'arp_evict_nocarrier')) tbl.flushDev(dev, true);
+      if (!dev.carrierOk && inDevArpOrconf(dev, 'arp_evict_nocarrier')) tbl.flushDev(dev, true);
       break;
     case NETDEV.CHANGEADDR:
       tbl.flushDev(dev);
-      if (inDevOrconf(dev, 'arp_notify')) inetdevSendGratuitousArp(dev);
+      if (inDevArpOrconf(dev, 'arp_notify')) inetdevSendGratuitousArp(dev);
       break;
     case NETDEV.UP:
-      if (inDevOrconf(dev, 'arp_notify')) inetdevSendGratuitousArp(dev);
+      if (inDevArpOrconf(dev, 'arp_notify')) inetdevSendGratuitousArp(dev);
       break;
     case NETDEV.NOTIFY_PEERS:
       inetdevSendGratuitousArp(dev);
@@ -430,4 +363,5 @@ export function arpInit(kernel: Kernel): void {
   devAddPack(kernel, arpPacketType);
   registerProcNet('arp', arpSeqShow);
   registerNetdeviceNotifier(kernel, arpNetdevEvent);
+  arpSysctlInit();
 }

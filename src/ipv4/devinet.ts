@@ -12,6 +12,7 @@ import type { Timer } from '../kernel/clock.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Net } from '../net/net.js';
 import { NLM_F } from '../net/netlink.js';
+import { type Ipv4Devconf, inDevOrconf, ipv4DevconfForDev } from './devconf.js';
 
 /** rtm_scope values (include/uapi/linux/rtnetlink.h). */
 export const RT_SCOPE = {
@@ -75,6 +76,8 @@ export interface InDevice {
   dev: NetDevice;
   /** Primary addresses before secondaries, in insertion order, as Linux keeps them. */
   ifaList: InIfaddr[];
+  /** net.ipv4.conf.DEV.* (in_device->cnf). */
+  cnf: Ipv4Devconf;
 }
 
 export function inDevGet(dev: NetDevice): InDevice | null {
@@ -92,7 +95,7 @@ export function formatIpv4(addr: number): string {
 }
 
 function inetdevInit(dev: NetDevice): InDevice {
-  const inDev: InDevice = { dev, ifaList: [] };
+  const inDev: InDevice = { dev, ifaList: [], cnf: ipv4DevconfForDev(dev.net as Net, dev) };
   dev.ipPtr = inDev;
   return inDev;
 }
@@ -157,22 +160,40 @@ function notifyInetaddr(inDev: InDevice, event: number, ifa: InIfaddr): void {
 
 /**
  * __inet_del_ifa(): with promote_secondaries off (the default), deleting a primary
- * address takes the secondaries of its subnet with it.
+ * address takes the secondaries of its subnet with it; with it on, the first of them
+ * becomes the primary (and goes after the last primary) and the others stay, their
+ * routes made again for the new primary.
  */
 export function inetDelIfa(inDev: InDevice, ifa: InIfaddr): void {
   const i = inDev.ifaList.indexOf(ifa);
   if (i < 0) return;
-  const gone = [ifa];
-  if (!(ifa.flags & IFA_F.SECONDARY)) {
-    for (const o of inDev.ifaList) {
-      if (o.flags & IFA_F.SECONDARY && o.mask === ifa.mask && ((o.address ^ ifa.address) & ifa.mask) === 0)
-        gone.push(o);
-    }
+  const sameSubnet = (o: InIfaddr) =>
+    o.flags & IFA_F.SECONDARY && o.mask === ifa.mask && ((o.address ^ ifa.address) & ifa.mask) === 0;
+  const promote =
+    !(ifa.flags & IFA_F.SECONDARY) && inDevOrconf(inDev, 'promote_secondaries')
+      ? inDev.ifaList.find(sameSubnet)
+      : undefined;
+  const secondaries = ifa.flags & IFA_F.SECONDARY ? [] : inDev.ifaList.filter(sameSubnet);
+  // The subnet's secondaries go (or lose their routes, before a promotion) while the primary
+  // is still listed, so the routes they had through it are the ones taken away.
+  for (const o of secondaries) {
+    inDev.ifaList = inDev.ifaList.filter((x) => x !== o);
+    if (promote === undefined) cancelLifetime(o);
+    notifyInetaddr(inDev, NETDEV.DOWN, o);
   }
-  inDev.ifaList = inDev.ifaList.filter((o) => !gone.includes(o));
-  for (const o of gone) cancelLifetime(o);
-  // Secondaries first, then the primary, as __inet_del_ifa announces them.
-  for (const o of gone.reverse()) notifyInetaddr(inDev, NETDEV.DOWN, o);
+  inDev.ifaList = inDev.ifaList.filter((x) => x !== ifa);
+  cancelLifetime(ifa);
+  notifyInetaddr(inDev, NETDEV.DOWN, ifa);
+  if (promote === undefined) return;
+  promote.flags &= ~IFA_F.SECONDARY;
+  const firstSecondary = inDev.ifaList.findIndex((o) => o.flags & IFA_F.SECONDARY);
+  inDev.ifaList.splice(firstSecondary < 0 ? inDev.ifaList.length : firstSecondary, 0, promote);
+  notifyInetaddr(inDev, NETDEV.UP, promote);
+  for (const o of secondaries) {
+    if (o === promote) continue;
+    inDev.ifaList.push(o);
+    notifyInetaddr(inDev, NETDEV.UP, o);
+  }
 }
 
 function inetdevEvent(event: number, dev: NetDevice): void {

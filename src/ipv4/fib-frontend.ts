@@ -140,7 +140,7 @@ function routeKey(fa: FibAlias): string {
  * still asks for the same one (a shared local /32, a shared broadcast).
  */
 export function fibDelIfaddr(net: Net, ifa: InIfaddr, inDev: InDevice): void {
-  const candidates = routesFor(ifa, { dev: inDev.dev, ifaList: [...inDev.ifaList, ifa] });
+  const candidates = routesFor(ifa, { ...inDev, ifaList: [...inDev.ifaList, ifa] });
   const wanted = wantedKernelRoutes(net);
   for (const fa of candidates) {
     if (wanted.has(routeKey(fa))) continue;

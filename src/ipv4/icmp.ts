@@ -3,6 +3,7 @@
  * unreachable and friends) with Linux's rate limits, and counting every ICMP message
  * in and out. Echo replies go to raw sockets (ping) through ip_local_deliver.
  */
+import { IFF } from '../core/if.js';
 import type { NetDevice } from '../core/netdevice.js';
 import {
   allocSkb,
@@ -23,10 +24,19 @@ import { ICMP, ICMP_HEADER_LEN, IcmpHeader } from '../wire/icmp.js';
 import { IPPROTO, Ipv4Header } from '../wire/ipv4.js';
 import { flowi4, RTN } from './fib.js';
 import { inetAddrType } from './fib-frontend.js';
+import { inetGetpeerV4, inetPeerXrlimAllow } from './inetpeer.js';
 import { IPV4_MAX_HEADROOM, ipSendSkbDgram } from './ip-output.js';
 import { pingRcv } from './ping.js';
 import { inetAddProtocol, inetProtocol } from './protocol.js';
-import { ipRouteOutputKey, ipv4IsLbcast, ipv4IsMulticast, ipv4IsZeronet, RTCF, type Rtable } from './route.js';
+import {
+  ipRouteOutputKey,
+  ipv4IsLbcast,
+  ipv4IsMulticast,
+  ipv4IsZeronet,
+  ipv4UpdatePmtu,
+  RTCF,
+  type Rtable,
+} from './route.js';
 
 /** The icmpmibmap: which In/Out column of the Icmp row each type feeds. */
 export const ICMP_MIB_MAP: readonly (readonly [number, string])[] = [
@@ -92,6 +102,21 @@ function icmpAllow(net: Net, type: number, code: number): boolean {
     return false;
   }
   return true;
+}
+
+/**
+ * icmpv4_xrlim_allow() + inet_peer_xrlim_allow(): per destination, one message every
+ * icmp_ratelimit ms with a burst of six, for the types icmp_ratemask limits; never
+ * through a loopback device.
+ */
+function icmpv4XrlimAllow(net: Net, rt: Rtable, daddr: number, type: number, code: number): boolean {
+  if (type > ICMP.NR_ICMP_TYPES || (type === ICMP.DEST_UNREACH && code === ICMP.FRAG_NEEDED)) return true;
+  if (!((1 << type) & net.ipv4.sysctl.icmp_ratemask)) return true;
+  if (rt.dev.flags & IFF.LOOPBACK) return true;
+  const timeout = net.ipv4.sysctl.icmp_ratelimit * 1e6;
+  const rc = inetPeerXrlimAllow(inetGetpeerV4(net, daddr), timeout, net.kernel.clock.now());
+  if (!rc) net.ipv4.mib.icmp.OutRateLimitHost++;
+  return rc;
 }
 
 /** Builds and sends one ICMP message (icmp_push_reply): header + `body`, checksum in full. */
@@ -238,6 +263,11 @@ function icmpUnreach(net: Net, skb: SkBuff): void {
     return;
   }
   const h = new IcmpHeader(bytes, 0, bytes.byteLength);
+  // Path MTU discovery: Linux's protocols call ipv4_sk_update_pmtu from their err_handler
+  // with the MTU icmp_unreach read (ip_no_pmtu_disc 0); lonet learns it here for all of them.
+  if (h.type === ICMP.DEST_UNREACH && h.code === ICMP.FRAG_NEEDED && net.ipv4.sysctl.ip_no_pmtu_disc === 0) {
+    ipv4UpdatePmtu(net, inner.dst, inner.src, h.rest & 0xffff);
+  }
   // icmp_socket_deliver(): the protocol of the quoted datagram hears about it.
   inetProtocol(net.kernel, inner.protocol)?.errHandler?.(skb, h.type, h.code, h.rest);
 }
@@ -266,6 +296,7 @@ export function icmpSend(skbIn: SkBuff, type: number, code: number, info: number
   if (inetAddrType(net, iph.dst) === RTN.LOCAL) fl4.saddr = iph.dst;
   const out = ipRouteOutputKey(net, fl4);
   if (typeof out === 'number') return;
+  if (!icmpv4XrlimAllow(net, out, fl4.daddr, type, code)) return;
   // The quote: the offending IP header and as much of its payload as fits in 576 bytes.
   const room = 576 - 20 - ICMP_HEADER_LEN;
   const from = skbIn.networkHeader - skbIn.data;

@@ -20,6 +20,7 @@ import {
   skbPull,
   skbResetNetworkHeader,
 } from '../core/skbuff.js';
+import { E } from '../include/errno.js';
 import { ETH_P } from '../include/if-ether.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Net } from '../net/net.js';
@@ -52,7 +53,8 @@ export function ipRcv(skb: SkBuff, dev: NetDevice, _pt: PacketType, _orig: NetDe
   let iph = ipHdr(skb, skb.data);
   if (iph.ihl < 5 || iph.version !== 4) return inhdrError(net, skb);
   // IPSTATS_MIB_NOECTPKTS + the ECN field: InNoECTPkts, InECT1Pkts, InECT0Pkts, InCEPkts.
-  mib.ipExt[ECN_MIB[iph.tos & 3] as 'InNoECTPkts']++;
+  const segs = skb.gsoSegs > 1 ? skb.gsoSegs : 1;
+  mib.ipExt[ECN_MIB[iph.tos & 3] as 'InNoECTPkts'] += segs;
   const ihlBytes = iph.headerLen;
   if (!pskbMayPull(skb, ihlBytes)) return inhdrError(net, skb);
   iph = ipHdr(skb, skb.data);
@@ -86,6 +88,7 @@ function ipRcvFinish(net: Net, skb: SkBuff): number {
   if (skb.dst === null) {
     const err = ipRouteInput(net, skb);
     if (err !== 0) {
+      if (err === -E.EXDEV) net.ipv4.mib.rpFilter++;
       kfreeSkb(skb);
       return NET_RX.DROP;
     }

@@ -93,7 +93,9 @@ function ipSelectIdent(net: Net, opts: IpHeaderOpts, daddr: number, saddr: numbe
 }
 
 /** __ip_local_out + dst_output: the header checksum, then the route's output. */
-export function ipLocalOut(_net: Net, skb: SkBuff): number {
+export function ipLocalOut(net: Net, skb: SkBuff): number {
+  // Counted here, not in ip_output, so forwarded packets are not OutRequests (6.3 on).
+  net.ipv4.mib.ip.OutRequests++;
   const iph = ipHdr(skb);
   iph.totalLength = skb.len;
   iph.fillChecksum();
@@ -102,13 +104,11 @@ export function ipLocalOut(_net: Net, skb: SkBuff): number {
   return dst.output(skb);
 }
 
-/** ip_output(): count it, point it at the route's device. */
+/** ip_output(): count its bytes, point it at the route's device; ip_forward comes here too. */
 export function ipOutput(skb: SkBuff): number {
   const rt = skb.dst as Rtable;
   const net = rt.dev.net as Net;
-  const mib = net.ipv4.mib;
-  mib.ip.OutRequests++;
-  mib.ipExt.OutOctets += skb.len;
+  net.ipv4.mib.ipExt.OutOctets += skb.len;
   skb.dev = rt.dev;
   skb.protocol = ETH_P.IP;
   return ipFinishOutput(net, skb, rt);

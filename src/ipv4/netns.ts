@@ -4,6 +4,7 @@
  * net.ipv4 sysctls and the SNMP counters of /proc/net/snmp.
  */
 import type { NeighTable } from '../core/neighbour.js';
+import type { Ipv4DevconfNet } from './devconf.js';
 import type { FibTable } from './fib.js';
 import type { FibRule } from './fib-rules.js';
 import type { Ipv4Mib } from './snmp.js';
@@ -66,6 +67,8 @@ export interface NetnsIpv4 {
   ipLocalPortRange: [number, number];
   /** net.ipv4.ping_group_range: the group ids allowed to open ping sockets ("1 0", nobody, by default). */
   pingGroupRange: [number, number];
+  /** net.ipv4.conf.all and .default (devconf_all, devconf_dflt). */
+  readonly devconf: Ipv4DevconfNet;
   /** arp_tbl's entries for this namespace. */
   readonly arpTbl: NeighTable;
 }

@@ -1,6 +1,7 @@
 /** net/ipv4/proc.c: /proc/net/snmp, rendered from the namespace's live MIB counters. */
 import type { Net } from '../net/net.js';
 import { registerProcNet } from '../net/procfs.js';
+import { ipv4ForwardingAll } from './devconf.js';
 import { ICMP_MIB_MAP } from './icmp.js';
 import { IP_MIB_FIELDS, TCP_MIB_FIELDS, UDP_MIB_FIELDS } from './snmp.js';
 
@@ -12,11 +13,11 @@ function row(name: string, fields: readonly string[], values: readonly (number |
 export function snmpSeqShow(net: Net): string {
   const mib = net.ipv4.mib;
   const sys = net.ipv4.sysctl;
-  // Forwarding is 1 when forwarding, 2 when not (RFC 1213); lonet does not forward.
+  // Forwarding is 1 when forwarding, 2 when not (RFC 1213).
   let out = row(
     'Ip',
     ['Forwarding', 'DefaultTTL', ...IP_MIB_FIELDS],
-    [2, sys.ip_default_ttl, ...IP_MIB_FIELDS.map((f) => mib.ip[f])],
+    [ipv4ForwardingAll(net) ? 1 : 2, sys.ip_default_ttl, ...IP_MIB_FIELDS.map((f) => mib.ip[f])],
   );
   // icmp_put(): three In counters, In per type, four Out counters, Out per type.
   const ic = mib.icmp;

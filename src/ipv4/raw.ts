@@ -46,6 +46,8 @@ export class RawSock {
   icmpFilter = 0;
   /** SO_BROADCAST. */
   broadcast = false;
+  /** IP_MTU_DISCOVER: IP_PMTUDISC_DONT 0, WANT 1 (the default), DO 2, PROBE 3. */
+  pmtudisc = 1;
   /** The receive queue, bounded by SO_RCVBUF (net.core.rmem_default to start). */
   readonly queue: DatagramQueue<RawDatagram>;
 
@@ -71,20 +73,26 @@ export class RawSock {
     if (typeof rt === 'number') return rt;
     if (rt.rtFlags & RTCF.BROADCAST && !this.broadcast) return -E.EACCES;
     if (payload.byteLength + 20 > 0xffff) return -E.EMSGSIZE;
+    // __ip_append_data(): with DO or PROBE a datagram above the MTU (the device's for PROBE,
+    // ip_sk_use_pmtu) is a local error; iputils reads the MTU from the error queue.
+    const pmtudisc = this.pmtudisc;
+    if (pmtudisc >= 2 && payload.byteLength + 20 > (pmtudisc === 3 ? Math.min(rt.dev.mtu, 0xffff) : rt.mtu))
+      return -E.EMSGSIZE;
     const skb = allocSkb(payload.byteLength, IPV4_MAX_HEADROOM);
     // ip_append_data's allocation: what a receiver's queue is charged (832 for an echo).
     skb.truesize = datagramTruesize(payload.byteLength, 20, 0);
     skb.head.set(payload, skbPut(skb, payload.byteLength));
     if (this.protocol === IPPROTO.ICMP && payload.byteLength >= 1) icmpOutCount(net, payload[0] as number);
     const ttl = this.ttl >= 0 ? this.ttl : net.ipv4.sysctl.ip_default_ttl;
-    // PMTU discovery "want": DF set while the packet fits, but advisory (ignore_df).
-    const df = payload.byteLength + 20 <= rt.mtu;
+    // __ip_make_skb(): DF always with DO and PROBE; with "want" while the packet fits a route
+    // whose MTU is not locked, and then advisory (ip_sk_ignore_df).
+    const df = pmtudisc >= 2 || (pmtudisc === 1 && payload.byteLength + 20 <= rt.mtu && !rt.mtuLocked);
     const err = ipSendSkbDgram(net, skb, fl4, rt, {
       protocol: this.protocol,
       ttl,
       tos: this.tos,
       df,
-      ignoreDf: true,
+      ignoreDf: pmtudisc < 2,
       inetId: null,
     });
     return err < 0 ? err : payload.byteLength;

@@ -14,8 +14,9 @@ import { E } from '../include/errno.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Net } from '../net/net.js';
 import { registerProcNet } from '../net/procfs.js';
+import { inDevForward, inDevOrconf, inDevRpfilter, inDevTxRedirects } from './devconf.js';
 import { type InDevice, inDevGet, RT_SCOPE } from './devinet.js';
-import { type FibResult, type Flowi4, RTN } from './fib.js';
+import { type FibResult, type Flowi4, flowi4, RTN } from './fib.js';
 import { fibLookup, inetAddrType } from './fib-frontend.js';
 import { ipCheckMc } from './igmp.js';
 
@@ -37,14 +38,17 @@ export const ipv4IsMulticast = (a: number) => a >>> 28 === 0xe;
 export const ipv4IsLbcast = (a: number) => a === 0xffffffff;
 export const ipv4IsZeronet = (a: number) => a >>> 24 === 0;
 
-/** The handlers a route needs; ip-input and ip-output register them (no import cycle). */
-export const ipRouteHandlers: { localDeliver: (skb: SkBuff) => number; output: (skb: SkBuff) => number } = {
-  localDeliver: () => {
-    throw new Error('ipv4 input not initialised');
-  },
-  output: () => {
-    throw new Error('ipv4 output not initialised');
-  },
+type DstFn = (skb: SkBuff) => number;
+const uninitialised: DstFn = () => {
+  throw new Error('ipv4 not initialised');
+};
+
+/** The handlers a route needs; ip-input, ip-output and ip-forward register them (no import cycle). */
+export const ipRouteHandlers: { localDeliver: DstFn; output: DstFn; forward: DstFn; error: DstFn } = {
+  localDeliver: uninitialised,
+  output: uninitialised,
+  forward: uninitialised,
+  error: uninitialised,
 };
 
 /** struct rtable. */
@@ -53,6 +57,14 @@ export class Rtable implements DstEntry {
   rtGateway = 0;
   /** Learned path MTU (0 = the device's). */
   rtPmtu = 0;
+  /** dst.input of an input route that is not for this host: ip_forward or ip_error. */
+  dstInput: DstFn | null = null;
+  /** dst.error (a positive errno) of an RTN_UNREACHABLE input route. */
+  dstError = 0;
+  /** dst.expires of a learned PMTU, in clock nanoseconds (0 = none). */
+  expires = 0;
+  /** RTAX_LOCK's MTU bit: a PMTU below min_pmtu was clamped and no later report may lower it. */
+  mtuLocked = false;
   readonly #net: Net;
   readonly #genid: number;
 
@@ -67,6 +79,7 @@ export class Rtable implements DstEntry {
   }
 
   input(skb: SkBuff): number {
+    if (this.dstInput !== null) return this.dstInput(skb);
     if (this.rtFlags & RTCF.LOCAL) return ipRouteHandlers.localDeliver(skb);
     // A group nobody here joined, looped back by lo: dst_discard.
     if (this.rtFlags & RTCF.MULTICAST) {
@@ -85,9 +98,10 @@ export class Rtable implements DstEntry {
     return this.#genid === this.#net.ipv4.rtGenid && this.#net.alive;
   }
 
-  /** ipv4_mtu(): the learned PMTU or the device MTU, never above IP_MAX_MTU. */
+  /** ipv4_mtu(): the learned PMTU while it has not expired, else the device MTU; never above IP_MAX_MTU. */
   get mtu(): number {
-    return Math.min(this.rtPmtu > 0 ? this.rtPmtu : this.dev.mtu, 0xffff);
+    if (this.rtPmtu > 0 && this.#net.kernel.clock.now() < this.expires) return Math.min(this.rtPmtu, 0xffff);
+    return Math.min(this.dev.mtu, 0xffff);
   }
 }
 
@@ -206,7 +220,61 @@ function mkrouteOutput(
   st.outSlowTot++;
   rt.rtIif = res?.fa.dev?.ifindex ?? 0;
   rt.rtGateway = res?.fa.gateway ?? 0;
+  if (res !== undefined) rtBindException(net, rt, fl4.daddr);
   return rt;
+}
+
+/** struct fib_nh_exception: what was learned about one destination (keyed by it, per namespace). */
+interface FibNhException {
+  pmtu: number;
+  locked: boolean;
+  expires: number;
+}
+const exceptions = new WeakMap<Net, Map<number, FibNhException>>();
+
+/** net.ipv4.route.mtu_expires (600 s) and min_pmtu (552), Linux's defaults. */
+const IP_RT_MTU_EXPIRES = 600e9;
+const IP_RT_MIN_PMTU = 512 + 20 + 20;
+
+/** rt_bind_exception(): a route to a destination with a live exception carries its PMTU; an expired one goes. */
+function rtBindException(net: Net, rt: Rtable, daddr: number): void {
+  const map = exceptions.get(net);
+  const fnhe = map?.get(daddr);
+  if (fnhe === undefined) return;
+  if (net.kernel.clock.now() >= fnhe.expires) {
+    map?.delete(daddr);
+    return;
+  }
+  rt.rtPmtu = fnhe.pmtu;
+  rt.mtuLocked = fnhe.locked;
+  rt.expires = fnhe.expires;
+}
+
+/**
+ * ipv4_update_pmtu() + __ip_rt_update_pmtu(): a Frag Needed for a packet from `saddr` to
+ * `daddr` says the path takes `mtu`. Only a lower MTU is learned; below min_pmtu the
+ * route gets min_pmtu, locked (DF no longer set). The exception expires after
+ * mtu_expires; cached routes are looked up again (rt_genid) so sockets see it at once.
+ */
+export function ipv4UpdatePmtu(net: Net, daddr: number, saddr: number, mtu: number): void {
+  const rt = ipRouteOutputKey(net, flowi4({ daddr, saddr }));
+  if (typeof rt === 'number' || rt.mtuLocked) return;
+  const old = rt.mtu;
+  if (old < mtu) return;
+  let lock = false;
+  if (mtu < IP_RT_MIN_PMTU) {
+    lock = true;
+    mtu = Math.min(old, IP_RT_MIN_PMTU);
+  }
+  const now = net.kernel.clock.now();
+  if (rt.rtPmtu === mtu && !lock && now < rt.expires - IP_RT_MTU_EXPIRES / 2) return;
+  let map = exceptions.get(net);
+  if (map === undefined) {
+    map = new Map();
+    exceptions.set(net, map);
+  }
+  map.set(daddr, { pmtu: mtu, locked: lock, expires: now + IP_RT_MTU_EXPIRES });
+  net.ipv4.rtGenid++;
 }
 
 /** A socket's cached route (sk_dst_cache): reused while valid and for the same flow. */
@@ -324,41 +392,61 @@ function rtCpuSeqShow(net: Net): string {
 registerProcNet('stat/rt_cache', rtCpuSeqShow);
 
 /**
- * Per-device IPv4 settings lonet keeps at Linux's defaults (net.ipv4.conf.*; a new namespace
- * copies init_net's, which are these unless the host changed them): rp_filter 0,
- * accept_local 0, route_localnet 0, forwarding 0.
+ * fib_validate_source(): may a packet from `src` arrive on `dev`? 0 (or 1: the source is
+ * on a directly connected network, which only redirects care about), -EINVAL for a
+ * martian, -EXDEV when rp_filter refuses it. With rp_filter off the quick check refuses
+ * only a source that is one of this namespace's own addresses (the same host arriving
+ * from outside; accept_local allows it). Otherwise, or once local routes or rules were
+ * customised, __fib_validate_source looks `src` up as a destination.
  */
-const IN_DEV_RPFILTER = 0;
-const IN_DEV_ACCEPT_LOCAL = false;
-const IN_DEV_ROUTE_LOCALNET = false;
-
-/**
- * fib_validate_source(): may a packet from `src` arrive on `dev`? With rp_filter off the
- * quick check refuses only a source that is one of this namespace's own addresses (the
- * same host arriving from outside is a martian; accept_local would allow it). Once local
- * routes or rules were customised, __fib_validate_source looks `src` up instead: a local,
- * broadcast or multicast answer is refused; no route is fine while rp_filter is off.
- */
-function fibValidateSource(net: Net, src: number, dst: number): number {
-  if (IN_DEV_RPFILTER === 0) {
-    if (IN_DEV_ACCEPT_LOCAL) return 0;
+function fibValidateSource(
+  net: Net,
+  skb: SkBuff,
+  src: number,
+  dst: number,
+  oif: number,
+  dev: NetDevice,
+  inDev: InDevice,
+): number {
+  const rpf = inDevRpfilter(inDev);
+  if (rpf === 0 && (dev.ifindex !== oif || !inDevTxRedirects(inDev))) {
+    if (inDevOrconf(inDev, 'accept_local')) return 0;
     if (!net.ipv4.fibHasCustomLocalRoutes && !net.ipv4.fibHasCustomRules) {
       return inetLookupIfaddr(net, src) ? -E.EINVAL : 0;
     }
   }
-  const res = fibLookup(net, {
+  return fibValidateSourceFull(net, skb, src, dst, oif, dev, rpf, inDev);
+}
+
+/** __fib_validate_source(): strict (1) wants the route back to `src` through `dev`; loose (2) any route. */
+function fibValidateSourceFull(
+  net: Net,
+  skb: SkBuff,
+  src: number,
+  dst: number,
+  oif: number,
+  dev: NetDevice,
+  rpf: number,
+  inDev: InDevice,
+): number {
+  const acceptLocal = inDevOrconf(inDev, 'accept_local');
+  const fl4 = flowi4({
     daddr: src,
     saddr: dst,
-    oif: 0,
-    iif: LOOPBACK_IFINDEX,
-    tos: 0,
-    scope: RT_SCOPE.UNIVERSE,
-    mark: 0,
-    proto: 0,
+    iif: oif !== 0 ? oif : LOOPBACK_IFINDEX,
+    mark: inDevOrconf(inDev, 'src_valid_mark') ? skb.mark : 0,
   });
-  if (typeof res === 'number') return 0;
-  if (res.type !== RTN.UNICAST && (res.type !== RTN.LOCAL || !IN_DEV_ACCEPT_LOCAL)) return -E.EINVAL;
-  return 0;
+  const res = fibLookup(net, fl4);
+  // last_resort: no route back is fine unless rp_filter is on.
+  if (typeof res === 'number') return rpf !== 0 ? -E.EXDEV : 0;
+  if (res.type !== RTN.UNICAST && (res.type !== RTN.LOCAL || !acceptLocal)) return -E.EINVAL;
+  const devMatch = res.fa.dev === dev || (res.type === RTN.LOCAL && dev === net.loopbackDev);
+  if (devMatch) return res.fa.nhScope >= RT_SCOPE.HOST ? 1 : 0;
+  if (inDev.ifaList.length === 0) return rpf !== 0 ? -E.EXDEV : 0;
+  if (rpf === 1) return -E.EXDEV;
+  fl4.oif = dev.ifindex;
+  const res2 = fibLookup(net, fl4);
+  return typeof res2 !== 'number' && res2.type === RTN.UNICAST && res2.fa.nhScope >= RT_SCOPE.HOST ? 1 : 0;
 }
 
 /** inet_lookup_ifaddr_rcu(): is `addr` an address of some device of this namespace? */
@@ -378,34 +466,41 @@ function inetLookupIfaddr(net: Net, addr: number): boolean {
  * or source (route_localnet 0), a zero or multicast source, and a source that is our own
  * address are martians: dropped with in_martian_dst / in_martian_src and no SNMP counter.
  * A multicast group the device has not joined is dropped without a count. A local or
- * broadcast destination is delivered; anything else would need forwarding, which is off:
- * ip_error counts InAddrErrors.
+ * broadcast destination is delivered. Anything else is forwarded when the device
+ * forwards (ip_mkroute_input); otherwise, or with no route, it gets the RTN_UNREACHABLE
+ * route whose input is ip_error.
  */
 export function ipRouteInput(net: Net, skb: SkBuff): number {
   const dev = skb.dev as NetDevice;
   const iph = ipHdr(skb);
   const saddr = iph.src;
   const daddr = iph.dst;
-  if (inDevGet(dev) === null) return -E.EINVAL;
+  const inDev = inDevGet(dev);
+  if (inDev === null) return -E.EINVAL;
+  const routeLocalnet = inDevOrconf(inDev, 'route_localnet');
   const st = rtCacheStat(net.kernel);
   if (ipv4IsMulticast(daddr)) {
     // ip_route_input_rcu(): only a joined group gets a route (ip_route_input_mc).
-    if (!ipCheckMc(inDevGet(dev) as InDevice, daddr, saddr, iph.protocol)) return -E.EINVAL;
-    const err = ipMcValidateSource(net, skb, daddr, saddr);
+    if (!ipCheckMc(inDev, daddr, saddr, iph.protocol)) return -E.EINVAL;
+    const err = ipMcValidateSource(net, skb, daddr, saddr, inDev);
     if (err < 0) return err;
     st.inSlowMc++;
     return inputRoute(net, skb, dev, RTN.MULTICAST, RTCF.MULTICAST | RTCF.LOCAL);
   }
-  const martianSource = () => {
+  // ip_handle_martian_source(); an rp_filter refusal keeps its -EXDEV for ip_rcv_finish to count.
+  const martianSource = (err = -E.EINVAL) => {
     st.inMartianSrc++;
-    return -E.EINVAL;
+    return err === -E.EXDEV ? err : -E.EINVAL;
   };
   const martianDestination = () => {
     st.inMartianDst++;
     return -E.EINVAL;
   };
   const brdInput = () => {
-    if (!ipv4IsZeronet(saddr) && fibValidateSource(net, saddr, 0) < 0) return martianSource();
+    if (!ipv4IsZeronet(saddr)) {
+      const err = fibValidateSource(net, skb, saddr, 0, 0, dev, inDev);
+      if (err < 0) return martianSource(err);
+    }
     st.inBrd++;
     st.inSlowTot++;
     return inputRoute(net, skb, dev, RTN.BROADCAST, RTCF.BROADCAST | RTCF.LOCAL);
@@ -415,9 +510,9 @@ export function ipRouteInput(net: Net, skb: SkBuff): number {
   if (ipv4IsZeronet(saddr)) return martianSource();
   if (ipv4IsZeronet(daddr)) return martianDestination();
   if (ipv4IsLoopback(daddr)) {
-    if (!IN_DEV_ROUTE_LOCALNET) return martianDestination();
+    if (!routeLocalnet) return martianDestination();
   } else if (ipv4IsLoopback(saddr)) {
-    if (!IN_DEV_ROUTE_LOCALNET) return martianSource();
+    if (!routeLocalnet) return martianSource();
   }
   const res = fibLookup(net, {
     daddr,
@@ -429,33 +524,72 @@ export function ipRouteInput(net: Net, skb: SkBuff): number {
     mark: skb.mark,
     proto: 0,
   });
-  if (typeof res !== 'number') {
-    if (res.type === RTN.BROADCAST) return brdInput();
-    if (res.type === RTN.LOCAL) {
-      if (fibValidateSource(net, saddr, daddr) < 0) return martianSource();
-      st.inSlowTot++;
-      return inputRoute(net, skb, dev, RTN.LOCAL, RTCF.LOCAL);
-    }
-    // Forwarding is off (-EHOSTUNREACH, no_route), whatever kind of route this is.
+  const forward = inDevForward(inDev);
+  let err: number;
+  if (typeof res === 'number') {
+    err = forward ? res : -E.EHOSTUNREACH;
+  } else if (res.type === RTN.BROADCAST) {
+    return brdInput();
+  } else if (res.type === RTN.LOCAL) {
+    const v = fibValidateSource(net, skb, saddr, daddr, 0, dev, inDev);
+    if (v < 0) return martianSource(v);
+    st.inSlowTot++;
+    return inputRoute(net, skb, dev, RTN.LOCAL, RTCF.LOCAL);
+  } else if (!forward) {
+    err = -E.EHOSTUNREACH;
+  } else if (res.type !== RTN.UNICAST) {
+    return martianDestination();
+  } else {
+    return mkrouteInput(net, skb, res, dev, inDev, saddr, daddr, martianSource);
   }
-  // no_route: an RTN_UNREACHABLE route whose input is ip_error(), which with forwarding
-  // off counts EHOSTUNREACH as InAddrErrors and drops.
+  // no_route: an RTN_UNREACHABLE route whose input is ip_error(), which counts and answers.
   st.inNoRoute++;
   st.inSlowTot++;
-  net.ipv4.mib.ip.InAddrErrors++;
-  return -E.EHOSTUNREACH;
+  const rt = new Rtable(net, dev, RTN.UNREACHABLE, 0);
+  rt.rtIif = dev.ifindex;
+  rt.dstInput = ipRouteHandlers.error;
+  rt.dstError = -err;
+  skb.dst = rt;
+  return 0;
+}
+
+/**
+ * __mkroute_input(): a route whose input is ip_forward, out through the FIB's next hop,
+ * once the source passes fib_validate_source for the device it came in on.
+ */
+function mkrouteInput(
+  net: Net,
+  skb: SkBuff,
+  res: FibResult,
+  dev: NetDevice,
+  inDev: InDevice,
+  saddr: number,
+  daddr: number,
+  martianSource: (err: number) => number,
+): number {
+  const outDev = res.fa.dev;
+  if (outDev === null || inDevGet(outDev) === null) return -E.EINVAL;
+  const err = fibValidateSource(net, skb, saddr, daddr, outDev.ifindex, dev, inDev);
+  if (err < 0) return martianSource(err);
+  const rt = new Rtable(net, outDev, res.type, 0);
+  rt.rtIif = dev.ifindex;
+  rt.rtGateway = res.fa.gateway;
+  rt.dstInput = ipRouteHandlers.forward;
+  rtCacheStat(net.kernel).inSlowTot++;
+  skb.dst = rt;
+  return 0;
 }
 
 /** ip_mc_validate_source(). */
-function ipMcValidateSource(net: Net, skb: SkBuff, daddr: number, saddr: number): number {
-  if (ipv4IsLoopback(saddr) && !IN_DEV_ROUTE_LOCALNET) return -E.EINVAL;
+function ipMcValidateSource(net: Net, skb: SkBuff, daddr: number, saddr: number, inDev: InDevice): number {
+  if (ipv4IsLoopback(saddr) && !inDevOrconf(inDev, 'route_localnet')) return -E.EINVAL;
   if (ipv4IsMulticast(saddr) || ipv4IsLbcast(saddr)) return -E.EINVAL;
   if (ipv4IsZeronet(saddr)) {
     // Only link-local groups (224.0.0.0/24) and IGMP take a zero source.
     const localMulticast = daddr >>> 8 === 0xe00000;
     return localMulticast || ipHdr(skb).protocol === IPPROTO_IGMP ? 0 : -E.EINVAL;
   }
-  return fibValidateSource(net, saddr, 0);
+  return fibValidateSource(net, skb, saddr, 0, 0, skb.dev as NetDevice, inDev);
 }
 
 const IPPROTO_IGMP = 2;

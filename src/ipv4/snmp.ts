@@ -106,6 +106,8 @@ export interface Ipv4Mib {
   tcp: Record<TcpMibField, number>;
   udp: Record<UdpMibField, number>;
   udplite: Record<UdpMibField, number>;
+  /** LINUX_MIB_IPRPFILTER: packets rp_filter refused (netstat's TcpExt IPReversePathFilter). */
+  rpFilter: number;
 }
 
 /** Zeroed counters, copied from one template per field list: a namespace is made in microseconds. */
@@ -129,5 +131,6 @@ export function ipv4MibNew(): Ipv4Mib {
     tcp: zeros(TCP_MIB_FIELDS),
     udp: zeros(UDP_MIB_FIELDS),
     udplite: zeros(UDP_MIB_FIELDS),
+    rpFilter: 0,
   };
 }

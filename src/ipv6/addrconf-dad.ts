@@ -16,9 +16,8 @@ import { RT_TABLE, RTN, RTPROT } from '../ipv4/fib.js';
 import type { Timer } from '../kernel/clock.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { getRandomU32 } from '../kernel/random.js';
-import { intSysctl } from '../kernel/sysctl.js';
 import type { Net } from '../net/net.js';
-import { registerNetSysctl, unregisterNetSysctls } from '../net/procfs.js';
+import { registerSysctlDir } from '../net/procfs.js';
 import { formatIpv6, ipv6AddrEqual } from './addr.js';
 import { type Inet6Dev, type Inet6Ifaddr, IPV6_ADDR_SCOPE, in6DevGet, ipv6AddAddr } from './addrconf.js';
 import { icmpv6Ndisc } from './icmp.js';
@@ -33,50 +32,11 @@ import {
 import { fib6NewTable } from './route.js';
 
 /** The DAD part of struct ipv6_devconf (with Linux's defaults). */
-type Ipv6DadConf = {
-  dad_transmits: number;
-  accept_dad: number;
-  rtr_solicit_delay: number;
-  rtr_solicits: number;
-  /** IN6_ADDR_GEN_MODE_*: 0 eui64, 1 none, 2 stable_privacy, 3 random. */
-  addr_gen_mode: number;
-};
-
 export const IN6_ADDR_GEN_MODE = { EUI64: 0, NONE: 1, STABLE_PRIVACY: 2, RANDOM: 3 } as const;
 
-function confDefaults(): Ipv6DadConf {
-  return { dad_transmits: 1, accept_dad: 1, rtr_solicit_delay: 1000, rtr_solicits: -1, addr_gen_mode: 0 };
-}
-
-interface NetConf {
-  all: Ipv6DadConf;
-  dflt: Ipv6DadConf;
-  devs: WeakMap<NetDevice, Ipv6DadConf>;
-}
-
-const netConfs = new WeakMap<Net, NetConf>();
-
-function netConf(net: Net): NetConf {
-  let c = netConfs.get(net);
-  if (c === undefined) {
-    // conf.all.accept_dad is 0 (the devices' own 1 decides).
-    c = { all: { ...confDefaults(), accept_dad: 0 }, dflt: confDefaults(), devs: new WeakMap() };
-    netConfs.set(net, c);
-  }
-  return c;
-}
-
-/** idev->cnf, copied from "default" when first needed. */
-export function ipv6Devconf(dev: NetDevice): Ipv6DadConf {
-  const c = netConf(dev.net as Net);
-  let d = c.devs.get(dev);
-  if (d === undefined) {
-    d = { ...c.dflt };
-    // ipv6_add_dev(): lo never does DAD.
-    if (dev.flags & IFF.LOOPBACK) d.accept_dad = -1;
-    c.devs.set(dev, d);
-  }
-  return d;
+/** idev->cnf (net.ipv6.conf.DEV.*); a device without IPv6 reads the namespace's default. */
+function ipv6Devconf(dev: NetDevice): Record<string, number> {
+  return in6DevGet(dev)?.cnf.data ?? (dev.net as Net).ipv6.devconf.dflt.data;
 }
 
 /** What DAD keeps per address (ifp->dad_probes, dad_nonce, dad_work). */
@@ -164,10 +124,10 @@ function addrconfDadStart(dev: NetDevice, ifa: Inet6Ifaddr): void {
   if (!(ifa.flags & IFA_F.TENTATIVE) || ifa.flags & IFA_F.DADFAILED || dadStates.has(ifa)) return;
   if (!addrconfLinkReady(dev)) return;
   const conf = ipv6Devconf(dev);
-  const all = netConf(dev.net as Net).all;
+  const all = (dev.net as Net).ipv6.devconf.all.data;
   if (
     dev.flags & (IFF.NOARP | IFF.LOOPBACK) ||
-    (conf.accept_dad < 1 && all.accept_dad < 1) ||
+    ((conf.accept_dad as number) < 1 && (all.accept_dad as number) < 1) ||
     conf.dad_transmits === 0 ||
     ifa.flags & IFA_F.NODAD
   ) {
@@ -177,9 +137,9 @@ function addrconfDadStart(dev: NetDevice, ifa: Inet6Ifaddr): void {
   const nonce = new Uint8Array(6);
   do crypto.getRandomValues(nonce);
   while (nonce.every((b) => b === 0));
-  const st: DadState = { probes: conf.dad_transmits, nonce, timer: null };
+  const st: DadState = { probes: conf.dad_transmits as number, nonce, timer: null };
   dadStates.set(ifa, st);
-  const delay = getRandomU32() % Math.max(1, conf.rtr_solicit_delay);
+  const delay = getRandomU32() % Math.max(1, (conf.router_solicitation_delay as number) * 1000);
   dadSchedule(dev, ifa, st, delay);
 }
 
@@ -212,12 +172,12 @@ function addrconfDadCompleted(dev: NetDevice, ifa: Inet6Ifaddr): void {
   ifa.flags &= ~IFA_F.TENTATIVE;
   const net = dev.net as Net;
   net.ipv6.genid++;
-  const forwarding = (net.ipv6.sysctl as unknown as Record<string, unknown>).forwarding === 1;
+  const forwarding = in6DevGet(dev)?.cnf.data.forwarding === 1;
   if (
     ifa.scope === IPV6_ADDR_SCOPE.LINKLOCAL &&
     !rsSent.has(dev) &&
     !forwarding &&
-    ipv6Devconf(dev).rtr_solicits !== 0 &&
+    ipv6Devconf(dev).router_solicitations !== 0 &&
     !(dev.flags & IFF.LOOPBACK)
   ) {
     rsSent.add(dev);
@@ -234,40 +194,15 @@ function addrconfDadFailure(ifa: Inet6Ifaddr, dev: NetDevice): void {
   dev.kernel.printk('info', `IPv6: ${dev.name}: IPv6 duplicate address ${formatIpv6(ifa.addr)} detected!`);
 }
 
-/** The devconf sysctls this file owns, by sysctl name. */
-const CONF_SYSCTLS = [
-  ['accept_dad', 'accept_dad'],
-  ['dad_transmits', 'dad_transmits'],
-  ['router_solicitations', 'rtr_solicits'],
-] as const;
-
-/** Per-device sysctls: net.ipv6.conf.DEV.{accept_dad,dad_transmits,…} and net.ipv6.neigh.DEV.*. */
-function devSysctlsRegister(dev: NetDevice): void {
-  const net = dev.net as Net;
-  for (const [name, key] of CONF_SYSCTLS) {
-    registerNetSysctl(
-      net,
-      intSysctl(`net.ipv6.conf.${dev.name}.${name}`, true, () => ipv6Devconf(dev), key),
-    );
-  }
-  for (const e of neighSysctlEntries(net.ipv6.ndTbl, dev, `net.ipv6.neigh.${dev.name}`)) registerNetSysctl(net, e);
-}
-
-/** net.ipv6.conf.{all,default}.* of a namespace. */
-export function addrconfNetSysctlsRegister(net: Net): void {
-  const c = netConf(net);
-  for (const [name, key] of CONF_SYSCTLS) {
-    registerNetSysctl(
-      net,
-      intSysctl(`net.ipv6.conf.all.${name}`, true, () => c.all, key),
-    );
-    registerNetSysctl(
-      net,
-      intSysctl(`net.ipv6.conf.default.${name}`, true, () => c.dflt, key),
-    );
-  }
-  if (net.isInitNet)
-    for (const e of neighSysctlEntries(net.ipv6.ndTbl, null, 'net.ipv6.neigh.default')) registerNetSysctl(net, e);
+/** net.ipv6.neigh.DEV.* for each device with IPv6, and init_net's net.ipv6.neigh.default. */
+function ndiscSysctlInit(): void {
+  registerSysctlDir('net.ipv6.neigh.', (net) => {
+    const tbl = net.ipv6.ndTbl;
+    const out = net.isInitNet ? neighSysctlEntries(tbl, null, 'net.ipv6.neigh.default') : [];
+    for (const dev of net.devices)
+      if (in6DevGet(dev) !== null) out.push(...neighSysctlEntries(tbl, dev, `net.ipv6.neigh.${dev.name}`));
+    return out;
+  });
 }
 
 function addrconfLinkEvent(event: number, dev: NetDevice): void {
@@ -275,18 +210,14 @@ function addrconfLinkEvent(event: number, dev: NetDevice): void {
   if (net === null || net.ipv6 === undefined) return;
   const idev = in6DevGet(dev);
   switch (event) {
-    case NETDEV.REGISTER:
-      devSysctlsRegister(dev);
-      break;
     case NETDEV.UNREGISTER:
       net.ipv6.ndTbl.releaseParms(dev);
-      unregisterNetSysctls(net, `net.ipv6.conf.${dev.name}`);
-      unregisterNetSysctls(net, `net.ipv6.neigh.${dev.name}`);
       rsSent.delete(dev);
       break;
     case NETDEV.UP:
     case NETDEV.CHANGE:
-      if (idev === null || !addrconfLinkReady(dev)) break;
+      // disable_ipv6 (addrconf_notify): the device gets no link-local and probes for nothing.
+      if (idev === null || idev.cnf.data.disable_ipv6 || !addrconfLinkReady(dev)) break;
       if (!idev.addrList.some((a) => a.scope === IPV6_ADDR_SCOPE.LINKLOCAL) && !(dev.flags & IFF.LOOPBACK)) {
         addrconfDevConfig(dev, idev);
       }
@@ -317,13 +248,14 @@ export function addrconfDadInit(kernel: Kernel): void {
     return st !== undefined && nonce !== null && st.nonce.every((b, i) => b === nonce[i]);
   };
   icmpv6Ndisc.rcv = ndiscRcv;
+  ndiscSysctlInit();
 }
 
 const ADDR_GEN_MODE_NAMES = ['eui64', 'none', 'stable_secret', 'random'] as const;
 
 /** IFLA_INET6_ADDR_GEN_MODE as `ip -d link` names it. */
 export function addrGenModeName(dev: NetDevice): string {
-  return ADDR_GEN_MODE_NAMES[ipv6Devconf(dev).addr_gen_mode] ?? 'eui64';
+  return ADDR_GEN_MODE_NAMES[ipv6Devconf(dev).addr_gen_mode as number] ?? 'eui64';
 }
 
 /**

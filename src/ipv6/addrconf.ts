@@ -14,6 +14,7 @@ import type { Net } from '../net/net.js';
 import { NLM_F } from '../net/netlink.js';
 import { registerProcNet } from '../net/procfs.js';
 import { IN6ADDR_LOOPBACK, ipv6AddrEqual } from './addr.js';
+import { type Ipv6Devconf, ipv6DevconfForDev } from './devconf.js';
 
 export const IPV6_MIN_MTU = 1280;
 
@@ -45,6 +46,8 @@ export interface Inet6Ifaddr {
 export interface Inet6Dev {
   dev: NetDevice;
   addrList: Inet6Ifaddr[];
+  /** net.ipv6.conf.DEV.* (inet6_dev->cnf). */
+  cnf: Ipv6Devconf;
 }
 
 export function in6DevGet(dev: NetDevice): Inet6Dev | null {
@@ -54,7 +57,7 @@ export function in6DevGet(dev: NetDevice): Inet6Dev | null {
 const IFA_F_PERMANENT = 0x80;
 
 function ipv6AddDev(dev: NetDevice): Inet6Dev {
-  const idev: Inet6Dev = { dev, addrList: [] };
+  const idev: Inet6Dev = { dev, addrList: [], cnf: ipv6DevconfForDev(dev.net as Net, dev) };
   dev.ip6Ptr = idev;
   return idev;
 }

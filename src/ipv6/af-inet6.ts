@@ -2,7 +2,8 @@
 import type { Kernel } from '../kernel/kernel.js';
 import { intSysctl } from '../kernel/sysctl.js';
 import { type Net, type PernetOperations, registerPernetSubsys } from '../net/net.js';
-import { addrconfDadInit, addrconfNetSysctlsRegister } from './addrconf-dad.js';
+import { addrconfDadInit } from './addrconf-dad.js';
+import { addrconfSysctlInit, ipv6DevconfNetNew } from './devconf.js';
 import { icmpv6Init } from './icmp.js';
 import { ip6InputInit } from './ip6-input.js';
 import { ndTblNew } from './ndisc.js';
@@ -19,8 +20,8 @@ const ipv6NetOps: PernetOperations = {
       sysctl: { hop_limit: 64, auto_flowlabels: 1, echo_ignore_all: 0, ratelimit: 100, bindv6only: 0 },
       mib: ipv6MibNew(),
       ndTbl: ndTblNew(net.kernel),
+      devconf: ipv6DevconfNetNew(),
     };
-    addrconfNetSysctlsRegister(net);
   },
 };
 
@@ -31,6 +32,7 @@ export function inet6Init(kernel: Kernel): void {
   kernel.registerSysctl(intSysctl('net.ipv6.icmp.echo_ignore_all', true, h, 'echo_ignore_all', { min: 0, max: 1 }));
   kernel.registerSysctl(intSysctl('net.ipv6.icmp.ratelimit', true, h, 'ratelimit', { min: 0 }));
   registerPernetSubsys(kernel, ipv6NetOps);
+  addrconfSysctlInit();
   ip6RouteInit(kernel);
   ip6InputInit(kernel);
   icmpv6Init(kernel);

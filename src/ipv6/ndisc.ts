@@ -273,9 +273,9 @@ function ndiscRecvNs(dev: NetDevice, ip6: Ipv6Header, msg: Uint8Array): void {
     if (dad && !ndiscDadHooks.ownNonce(ifa, nonce)) ndiscDadHooks.failure(ifa, dev);
     return;
   }
+  // ndisc_recv_ns(): the router flag is the device's forwarding setting (idev->cnf.forwarding).
   const net = dev.net as Net;
-  // The router flag follows net.ipv6.conf.all.forwarding where a forwarding sysctl exists.
-  const router = (net.ipv6.sysctl as unknown as Record<string, unknown>).forwarding === 1;
+  const router = in6DevGet(dev)?.cnf.data.forwarding === 1;
   if (dad) {
     ndiscSendNa(dev, IN6ADDR_LINKLOCAL_ALLNODES, target, router, false, true, true);
     return;

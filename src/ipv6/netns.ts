@@ -3,6 +3,7 @@
  * sysctls and the counters of /proc/net/snmp6.
  */
 import type { NeighTable } from '../core/neighbour.js';
+import type { Ipv6DevconfNet } from './devconf.js';
 import type { Fib6Table } from './route.js';
 
 /** /proc/net/snmp6's Ip6 counters, in its order. */
@@ -119,4 +120,6 @@ export interface NetnsIpv6 {
   readonly sysctl: Ipv6Sysctl;
   readonly mib: Ipv6Mib;
   readonly ndTbl: NeighTable;
+  /** net.ipv6.conf.all and .default (devconf_all, devconf_dflt). */
+  readonly devconf: Ipv6DevconfNet;
 }

@@ -21,38 +21,35 @@ export function registerProcNet(name: string, show: ProcShow): void {
   procNet.set(name, show);
 }
 
-/** Tables one namespace registered for itself (register_net_sysctl of per-device tables). */
-const netSysctls = new WeakMap<Net, Map<string, SysctlEntry>>();
+/**
+ * Directories whose entries depend on the namespace's devices (register_net_sysctl for
+ * net.ipv4.conf.DEV, net.ipv6.conf.DEV): listed afresh from the live devices on each read.
+ */
+const sysctlDirs = new Map<string, (net: Net) => SysctlEntry[]>();
 
-/** register_net_sysctl(): an entry only this namespace sees (net.ipv4.neigh.veth0.*). */
-export function registerNetSysctl(net: Net, entry: SysctlEntry): void {
-  let m = netSysctls.get(net);
-  if (m === undefined) {
-    m = new Map();
-    netSysctls.set(net, m);
-  }
-  m.set(entry.name, entry);
-}
-
-/** unregister_net_sysctl_table(): every entry of this namespace under `prefix.`. */
-export function unregisterNetSysctls(net: Net, prefix: string): void {
-  const m = netSysctls.get(net);
-  if (m === undefined) return;
-  for (const name of [...m.keys()]) if (name.startsWith(`${prefix}.`)) m.delete(name);
+/** A per-namespace directory of sysctls under `prefix` (ending in a dot). */
+export function registerSysctlDir(prefix: string, entries: (net: Net) => SysctlEntry[]): void {
+  sysctlDirs.set(prefix, entries);
 }
 
 /** The sysctl entry a namespace can see under this name: global ones only in init_net. */
 export function sysctlLookup(net: Net, name: string): SysctlEntry | undefined {
-  const e = net.kernel.sysctls.get(name) ?? netSysctls.get(net)?.get(name);
-  if (e === undefined || (!e.perNet && !net.isInitNet)) return undefined;
+  const e = net.kernel.sysctls.get(name);
+  if (e === undefined) {
+    for (const [prefix, entries] of sysctlDirs) {
+      if (name.startsWith(prefix)) return entries(net).find((d) => d.name === name);
+    }
+    return undefined;
+  }
+  if (!e.perNet && !net.isInitNet) return undefined;
   return e;
 }
 
 /** Every sysctl this namespace can see, sorted by name as `sysctl -a` lists them. */
 export function sysctlVisible(net: Net): SysctlEntry[] {
-  return [...net.kernel.sysctls.values(), ...(netSysctls.get(net)?.values() ?? [])]
-    .filter((e) => e.perNet || net.isInitNet)
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const out = [...net.kernel.sysctls.values()].filter((e) => e.perNet || net.isInitNet);
+  for (const entries of sysctlDirs.values()) out.push(...entries(net));
+  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 function normalize(path: string): string {

@@ -112,6 +112,8 @@ interface Options {
   datalen: number;
   ttl: number;
   ttlSet: boolean;
+  /** -M: IP_PMTUDISC_* to set, -1 for the socket's default. */
+  pmtudisc: number;
   tos: number;
   device: string | null;
   source: number;
@@ -816,7 +818,8 @@ function ping4Setup(run: PingRun, net: Net, whereto: number, hops: number[], err
       // connect() of a UDP probe to port 1025 picks the source and reports route errors.
       const fl4 = flowi4({ daddr: hops[0] ?? whereto, oif, tos: opt.tos, proto: IPPROTO.UDP });
       let rt = ipRouteOutputKey(net, fl4);
-      if (typeof rt !== 'number' && rt.rtFlags & RTCF.BROADCAST && !opt.broadcast) rt = -E.EACCES;
+      // The probe has no SO_BROADCAST yet: connect() to a broadcast address is EACCES, -b or not.
+      if (typeof rt !== 'number' && rt.rtFlags & RTCF.BROADCAST) rt = -E.EACCES;
       if (rt === -E.EACCES) {
         if (!opt.broadcast)
           error(2, 0, 'Do you want to ping broadcast? Then -b. If not, check your local firewall rules');
@@ -855,6 +858,7 @@ function ping4Setup(run: PingRun, net: Net, whereto: number, hops: number[], err
     // iputils builds source routes with IP_OPTIONS; the kernel here refuses them as Linux did.
     if (hops.length > 0) error(2, E.EPERM, 'record route');
     if (opt.broadcast) sock.broadcast = true;
+    if (opt.pmtudisc >= 0) sock.pmtudisc = opt.pmtudisc;
     sock.tos = opt.tos;
     if (opt.ttlSet) {
       if (opt.ttl < 1) error(2, E.EINVAL, 'cannot set unicast time-to-live');
@@ -1067,6 +1071,7 @@ async function pingMain(ctx: CommandContext): Promise<number> {
     datalen: DEFDATALEN,
     ttl: 0,
     ttlSet: false,
+    pmtudisc: -1,
     tos: 0,
     device: null,
     source: 0,
@@ -1148,6 +1153,7 @@ async function pingMain(ctx: CommandContext): Promise<number> {
         break;
       case 'M':
         if (!['do', 'dont', 'want', 'probe'].includes(arg)) error(2, 0, `invalid -M argument: ${arg}`);
+        opt.pmtudisc = ['dont', 'want', 'do', 'probe'].indexOf(arg);
         break;
       case 'n':
         opt.numeric = true;

@@ -158,11 +158,14 @@ test('ip link add … type bridge ageing_time: the value -d reports; unknown opt
 async function threeHosts() {
   const kernel = new Kernel({ clock: 'virtual' });
   const root = new Namespace({ kernel });
+  // IPv6 off: its DAD and router solicitations would teach the bridge more than the pings do.
   const lines = [
+    'sysctl -qw net.ipv6.conf.default.disable_ipv6=1',
     'ip link add br0 type bridge',
     'ip link set br0 up',
     ...['a', 'b', 'c'].flatMap((h, i) => [
       `ip netns add ${h}`,
+      `ip netns exec ${h} sysctl -qw net.ipv6.conf.default.disable_ipv6=1`,
       `ip link add v${h} address 02:00:00:00:01:0${i + 1} type veth peer name eth0 address 02:00:00:00:00:0${i + 1} netns ${h}`,
       `ip link set v${h} master br0`,
       `ip link set v${h} up`,

@@ -2,39 +2,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Namespace } from '../../src/api/namespace.js';
 import type { ToolResult } from '../../src/tools/command.js';
-import { inLinuxWorld, lonetLines } from '../helpers/linux-world.js';
-
-/** Runs the lines in a booted lonet namespace (lo up), one result per line. */
-async function inLonet(lines: string[]): Promise<ToolResult[]> {
-  const ns = new Namespace();
-  const out: ToolResult[] = [];
-  for (const line of lonetLines(lines)) out.push(await ns.exec(line));
-  return out;
-}
-
-/** Times vary from run to run: ping's "time 0ms" and its round trips. */
-function normalise(r: ToolResult): ToolResult {
-  const n = (s: string) =>
-    s
-      .replace(/time=[\d.]+ ms/g, 'time=T ms')
-      .replace(/time \d+ms/g, 'time Tms')
-      .replace(/= [\d./]+ ms/g, '= T ms');
-  return { code: r.code, stdout: n(r.stdout), stderr: n(r.stderr) };
-}
+import { compareWorlds } from '../helpers/world-compare.js';
 
 /** The same script on both sides, compared line by line (when the Linux world is available). */
-async function compare(lines: string[], notCompared: ReadonlySet<number> = new Set()): Promise<ToolResult[]> {
-  const mine = await inLonet(lines);
-  const linux = inLinuxWorld(lines);
-  const shown = lonetLines(lines);
-  if (linux !== undefined) {
-    for (const [i, want] of linux.entries()) {
-      if (notCompared.has(i)) continue;
-      assert.deepEqual(normalise(mine[i] as ToolResult), normalise(want), `line ${i}: ${shown[i]}`);
-    }
-  }
-  return mine;
-}
+const compare = async (lines: string[], notCompared?: ReadonlySet<number>): Promise<ToolResult[]> =>
+  (await compareWorlds(lines, notCompared)).mine;
 
 const PAIR = 'ip link add veth0 address 02:00:00:00:00:01 type veth peer name veth1 address 02:00:00:00:00:02';
 
@@ -217,36 +189,35 @@ test('ethtool on veth: -i, -S (peer_ifindex and per-queue counters), -l (one que
 });
 
 test('two namespaces joined by veth: ping across with static neighbours, veth counts L2 bytes, lo stays out of it', async () => {
-  const r = await compare(
-    [
-      'ip netns add b',
-      PAIR,
-      'ip link set veth1 netns b',
-      'ip addr add 10.0.0.1/24 dev veth0',
-      'ip -n b addr add 10.0.0.2/24 dev veth1',
-      'ip link set veth0 up',
-      'ip -n b link set veth1 up',
-      'ip -n b link set lo up',
-      'ip neigh add 10.0.0.2 lladdr 02:00:00:00:00:02 dev veth0 nud permanent',
-      'ip -n b neigh add 10.0.0.1 lladdr 02:00:00:00:00:01 dev veth1 nud permanent',
-      'ping -c2 -i0.2 -W1 10.0.0.2',
-      'ip -s link show veth0',
-      'ip -n b -s link show veth1',
-      'ip neigh show',
-      'ip netns exec b ping -c1 -W1 10.0.0.1',
-    ],
-    new Set([11, 12]),
-  );
-  assert.match(r[10]?.stdout ?? '', /2 packets transmitted, 2 received/);
-  // Linux's counters also hold the IPv6 ND and MLD packets it sends when a link comes up
-  // (lonet has no ND yet), so these are checked against what the pings alone make:
-  // 2 echoes each way, 98 bytes each (84 of IP plus the 14-byte Ethernet header).
+  const r = await compare([
+    // IPv6 off on both sides: its ND and MLD packets would land in the counters.
+    'sysctl -qw net.ipv6.conf.default.disable_ipv6=1',
+    'ip netns add b',
+    'ip netns exec b sysctl -qw net.ipv6.conf.default.disable_ipv6=1',
+    PAIR,
+    'ip link set veth1 netns b',
+    'ip addr add 10.0.0.1/24 dev veth0',
+    'ip -n b addr add 10.0.0.2/24 dev veth1',
+    'ip link set veth0 up',
+    'ip -n b link set veth1 up',
+    'ip -n b link set lo up',
+    'ip neigh add 10.0.0.2 lladdr 02:00:00:00:00:02 dev veth0 nud permanent',
+    'ip -n b neigh add 10.0.0.1 lladdr 02:00:00:00:00:01 dev veth1 nud permanent',
+    'ping -c2 -i0.2 -W1 10.0.0.2',
+    'ip -s link show veth0',
+    'ip -n b -s link show veth1',
+    'ip neigh show',
+    'ip netns exec b ping -c1 -W1 10.0.0.1',
+  ]);
+  assert.match(r[12]?.stdout ?? '', /2 packets transmitted, 2 received/);
+  // What the pings alone make: 2 echoes each way, 98 bytes each (84 of IP plus the
+  // 14-byte Ethernet header).
   const counts = (out: string) => [...out.matchAll(/^ +(\d+) +(\d+) +0 +0 +0 +0 $/gm)].map((m) => [m[1], m[2]]);
-  assert.deepEqual(counts(r[11]?.stdout ?? ''), [
+  assert.deepEqual(counts(r[13]?.stdout ?? ''), [
     ['196', '2'],
     ['196', '2'],
   ]);
-  assert.deepEqual(counts(r[12]?.stdout ?? ''), [
+  assert.deepEqual(counts(r[14]?.stdout ?? ''), [
     ['196', '2'],
     ['196', '2'],
   ]);

@@ -186,6 +186,11 @@ export interface RouteMsg {
   mark: number;
   uid: number | null;
   pref: string | null;
+  /** RTA_CACHEINFO's rta_expires, in seconds (0 = none). */
+  expires?: number;
+  /** RTA_METRICS' RTAX_MTU and whether RTAX_LOCK holds it. */
+  mtu?: number;
+  mtuLock?: boolean;
 }
 
 /** fib_dump_info(). */
@@ -401,7 +406,11 @@ function routeText(net: Net, m: RouteMsg, f: RouteFilter, details: number): stri
       s += `<${names.join(',')}`;
       s += rest !== 0 ? `${names.length > 0 ? ',' : ''}${rest.toString(16)}>` : '> ';
     }
+    // print_rta_cacheinfo().
+    if (m.expires) s += `expires ${m.expires}sec `;
   }
+  // print_rta_metrics().
+  if (m.mtu !== undefined) s += `mtu ${m.mtuLock ? 'lock ' : ''}${m.mtu} `;
   if (m.pref !== null) s += `pref ${m.pref}`;
   return `${s}\n`;
 }
@@ -422,6 +431,12 @@ function routeJson(w: JsonWriter, net: Net, m: RouteMsg, f: RouteFilter, details
     w.name('cache').startArray();
     for (const name of cacheFlagNames(m.flags).names) w.string(name);
     w.endArray();
+    if (m.expires) w.name('expires').number(m.expires);
+  }
+  if (m.mtu !== undefined) {
+    w.name('metrics').startArray().startObject();
+    w.name('mtu').number(m.mtu);
+    w.endObject().endArray();
   }
   if (m.pref !== null) w.name('pref').string(m.pref);
   w.endObject();
@@ -876,6 +891,13 @@ function iprouteGet(ctx: IpContext, args: string[]): number {
     uid: 0,
     pref: null,
   };
+  // rt_fill_info(): a learned PMTU shows as the route's expiry and its mtu metric.
+  const now = ctx.net.kernel.clock.now();
+  if (rt.rtPmtu > 0 && now < rt.expires) {
+    m.expires = Math.floor((rt.expires - now) / 1e9);
+    m.mtu = rt.rtPmtu;
+    m.mtuLock = rt.mtuLocked;
+  }
   const f = emptyFilter();
   if (ctx.opts.json) {
     const w = new JsonWriter(ctx.opts.pretty).startArray();

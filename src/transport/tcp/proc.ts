@@ -136,7 +136,8 @@ function netstatSeqShow(net: Net): string {
     row(
       'TcpExt',
       TCPEXT_MIB_FIELDS,
-      TCPEXT_MIB_FIELDS.map((f) => tn.ext[f]),
+      // IP counts its rp_filter drops in the same LINUX_MIB table; TcpExt is where they show.
+      TCPEXT_MIB_FIELDS.map((f) => (f === 'IPReversePathFilter' ? net.ipv4.mib.rpFilter : tn.ext[f])),
     ) +
     row(
       'IpExt',
