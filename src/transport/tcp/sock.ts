@@ -424,6 +424,10 @@ export class TcpSock extends Sock {
       const v4 = this.family === 4 || isV4Mapped(addr);
       if (v4 && this.family === 6 && this.v6only) return -E.ENETUNREACH;
       this.v4 = v4;
+      // No destination is this host: ip_route_output_key_hash_rcu() makes 0.0.0.0 the bound
+      // address or 127.0.0.1; tcp_v6_connect() makes :: the loopback ::1.
+      if (anyAddr(addr))
+        addr = !v4 ? LOOPBACK6 : this.bound && !anyAddr(this.localAddr) ? this.localAddr : v4Mapped(0x7f000001);
       this.remoteAddr = addr.slice();
       this.remotePort = port;
       const src = tcpRoute(this);
