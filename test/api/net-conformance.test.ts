@@ -5,8 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import * as kernelNet from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { Namespace } from '../../src/api/namespace.js';
 
@@ -576,4 +578,23 @@ test('connecting to 0.0.0.0 or :: reaches this host; an ipv6Only listener refuse
     c.on('error', (e) => log.push(`ipv6Only: ${(e as NodeJS.ErrnoException).code}`));
     await closed(c);
     await new Promise<void>((r) => v6.close(() => r()));
+  }));
+
+test('UNIX paths: no listen in a missing directory, a regular file refuses the connect', () =>
+  same('unix paths', async (net, log) => {
+    const dir = mkdtempSync(join(tmpdir(), 'lonet-path-'));
+    const srv = net.createServer();
+    srv.on('error', (e: NodeJS.ErrnoException & { address?: string }) =>
+      // The code is ENOENT on Linux (this sandbox's kernel may say EACCES): the failure is what counts.
+      log.push(`listen failed ${e.syscall} ${e.address === join(dir, 'no/such.sock')}`),
+    );
+    srv.listen(join(dir, 'no/such.sock'));
+    await new Promise((r) => srv.once('error', r));
+    const file = join(dir, 'file.txt');
+    writeFileSync(file, '');
+    for (const path of [file, join(dir, 'missing.sock')]) {
+      const c = net.connect(path);
+      c.on('error', (e) => log.push(`connect ${(e as NodeJS.ErrnoException).code}`));
+      await closed(c);
+    }
   }));
