@@ -418,6 +418,12 @@ export class Socket extends Duplex {
     sk.onError = () => {
       // While connecting, the error is the connect's (ETIMEDOUT, ECONNREFUSED): onStateChange takes it.
       if (this.connecting) return;
+      // After the peer's FIN a read gives EOF first (SOCK_DONE): libuv learns of the error
+      // by reading, so the EOF comes and the error stays for a later write, as on Linux.
+      if (sk instanceof TcpSock && sk.done && !this.#eof) {
+        sk.onDataReady?.();
+        return;
+      }
       const err = sk.takeError();
       if (err !== 0) this.destroy(sysErr(-err, 'read'));
     };

@@ -598,3 +598,33 @@ test('UNIX paths: no listen in a missing directory, a regular file refuses the c
       await closed(c);
     }
   }));
+
+test('a RST that answers a write after the peer’s FIN: reading still gives EOF first (SOCK_DONE), no error', () =>
+  same('eof before error', async (net, log) => {
+    let serverClosed!: Promise<unknown>;
+    const srv = net.createServer((s) => {
+      serverClosed = new Promise((r) => s.on('close', r));
+      s.destroy();
+    });
+    const port = await listening(srv, 0, '127.0.0.1');
+    const c = net.connect(port, '127.0.0.1');
+    // Not reading: the FIN waits unread while the write draws the RST.
+    c.pause();
+    await new Promise((r) => c.on('connect', r));
+    await new Promise<void>((r) => {
+      const wait = () => (serverClosed === undefined ? setImmediate(wait) : serverClosed.then(() => r()));
+      wait();
+    });
+    c.on('error', (e) => log.push(`error ${e.message}`));
+    c.on('end', () => log.push('end'));
+    await new Promise<void>((r) => c.write('late', () => r()));
+    log.push('write done');
+    c.resume();
+    await new Promise<void>((r) =>
+      c.on('close', (hadError) => {
+        log.push(`close ${hadError}`);
+        r();
+      }),
+    );
+    await new Promise<void>((r) => srv.close(() => r()));
+  }));

@@ -175,6 +175,8 @@ export class TcpSock extends Sock {
   dsack: { start: number; end: number } | null = null;
   /** sk_shutdown: SHUT.RCV (FIN received or shut down) | SHUT.SEND. */
   shutdown = 0;
+  /** SOCK_DONE (tcp_fin): the peer's FIN arrived, so reads give EOF before any later error. */
+  done = false;
 
   // Options in use (tcp_options_received and friends).
   tstampOk = false;
@@ -528,6 +530,8 @@ export class TcpSock extends Sock {
     return this.syscall(() => {
       if (this.rcvQueueBytes === 0) {
         if (this.state === TCP.LISTEN) return -E.ENOTCONN;
+        // tcp_recvmsg_locked() checks SOCK_DONE before sk_err.
+        if (this.done) return 0;
         const err = this.takeError();
         if (err !== 0) return err;
         if (this.shutdown & SHUT.RCV || this.state === TCP.CLOSE) return 0;
