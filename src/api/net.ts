@@ -421,6 +421,8 @@ export class Socket extends Duplex {
       // After the peer's FIN a read gives EOF first (SOCK_DONE): libuv learns of the error
       // by reading, so the EOF comes and the error stays for a later write, as on Linux.
       if (sk instanceof TcpSock && sk.done && !this.#eof) {
+        // A write under way meets the error itself (libuv's uv__write sees it).
+        this.#flushPending();
         sk.onDataReady?.();
         return;
       }
