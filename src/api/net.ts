@@ -46,9 +46,18 @@ export interface NetSystemError extends Error {
   port?: number;
 }
 
-function sysErr(errno: number, syscall: string, address?: string, port?: number, withMessage = false): NetSystemError {
+function sysErr(
+  errno: number,
+  syscall: string,
+  address?: string,
+  port?: number,
+  withMessage = false,
+  local?: string,
+): NetSystemError {
   const code = errnoName(errno) ?? `Unknown system error ${errno}`;
-  const where = address !== undefined ? (port !== undefined && port > 0 ? ` ${address}:${port}` : ` ${address}`) : '';
+  let where = address !== undefined ? (port !== undefined && port > 0 ? ` ${address}:${port}` : ` ${address}`) : '';
+  // ExceptionWithHostPort's `additional`: the local end, when known.
+  if (local !== undefined) where += ` - Local (${local})`;
   const text = withMessage ? `${syscall} ${code}: ${UV_MESSAGES[code] ?? code}${where}` : `${syscall} ${code}${where}`;
   const err = new Error(text) as NetSystemError;
   err.errno = -errno;
@@ -83,12 +92,19 @@ export type LookupFunction = (
 function defaultLookup(
   net: Net,
   hostname: string,
-  options: { family?: number },
-  cb: (err: Error | null, address: string, family: number) => void,
+  options: { family?: unknown; all?: boolean },
+  cb: (err: Error | null, address?: unknown, family?: number) => void,
 ): void {
   const family = options.family === 4 || options.family === 6 ? options.family : 0;
   getaddrinfo(net, hostname, family).then((r) => {
-    if (Array.isArray(r) && r[0] !== undefined) return cb(null, r[0].address, r[0].family);
+    // With `all`, every address as dns.lookup gives them: [{ address, family }].
+    if (Array.isArray(r) && r[0] !== undefined)
+      return options.all === true
+        ? cb(
+            null,
+            r.map((a) => ({ address: a.address, family: a.family })),
+          )
+        : cb(null, r[0].address, r[0].family);
     const gai = Array.isArray(r) ? EAI_NONAME : r;
     const code = gai.code === 'EAI_NONAME' ? 'ENOTFOUND' : gai.code;
     const err = new Error(`getaddrinfo ${code} ${hostname}`) as Error & Record<string, unknown>;
@@ -96,18 +112,28 @@ function defaultLookup(
     err.code = code;
     err.syscall = 'getaddrinfo';
     err.hostname = hostname;
-    cb(err, '', 0);
+    cb(err);
   });
 }
 
 /** ERR_INVALID_ADDRESS_FAMILY, as a lookup that answers a family other than 4 or 6 gets. */
 function badFamily(family: unknown, opts: { host?: string; port?: unknown }): Error {
-  return nodeError(
+  const err = nodeError(
     RangeError,
     'ERR_INVALID_ADDRESS_FAMILY',
     `Invalid address family: ${family} ${opts.host}:${opts.port}`,
   );
+  return Object.assign(err, { host: opts.host, port: opts.port });
 }
+
+/** dns.ADDRCONFIG, AI_V4MAPPED, AI_ALL: glibc's values, which Node's dns constants are on Linux. */
+const AI_ADDRCONFIG = 32;
+const AI_V4MAPPED = 8;
+const AI_ALL = 16;
+
+/** net.setDefaultAutoSelectFamily() and its attempt timeout: process-wide, as in Node 20. */
+let autoSelectFamilyDefault = true;
+let autoSelectFamilyAttemptTimeoutDefault = 250;
 
 /** A value as an error message shows it (a shallow util.inspect). */
 function shown(v: unknown): string {
@@ -151,7 +177,7 @@ function validateConnectOptions(o: TcpSocketConnectOpts & { hints?: unknown }): 
   }
   // dns.lookup's validateHints(): only AI_ADDRCONFIG | AI_V4MAPPED | AI_ALL (Linux's values).
   const hints = Number(o.hints ?? 0);
-  if (!isIP(o.host ?? '') && (hints & ~(1024 | 2048 | 256)) !== 0)
+  if (!isIP(o.host ?? '') && (hints & ~(AI_ADDRCONFIG | AI_V4MAPPED | AI_ALL)) !== 0)
     throw nodeError(TypeError, 'ERR_INVALID_ARG_VALUE', `The argument 'hints' is invalid. Received ${hints}`);
 }
 
@@ -225,6 +251,10 @@ export interface SocketConstructorOpts {
   highWaterMark?: number;
   readableHighWaterMark?: number;
   writableHighWaterMark?: number;
+  onread?: {
+    buffer: Uint8Array | (() => Uint8Array);
+    callback: (nread: number, buf: Uint8Array) => boolean | undefined;
+  };
 }
 
 export interface TcpSocketConnectOpts {
@@ -261,6 +291,8 @@ export class Socket extends Duplex {
   #idleTimer: ReturnType<typeof setTimeout> | null = null;
   #host: string | undefined;
   #eof = false;
+  /** Every address an autoSelectFamily connect tried, as `address:port` (Node 20). */
+  autoSelectFamilyAttemptedAddresses: string[] | undefined;
   /** The Server that accepted this socket, if any (socket.server in Node). */
   server: EventEmitter | null = null;
   _server: EventEmitter | null = null;
@@ -290,6 +322,17 @@ export class Socket extends Duplex {
     });
     this.#net = net;
     track(net, this);
+    const onread = options.onread;
+    if (
+      typeof onread === 'object' &&
+      onread !== null &&
+      (onread.buffer instanceof Uint8Array || typeof onread.buffer === 'function') &&
+      typeof onread.callback === 'function'
+    ) {
+      if (typeof onread.buffer === 'function') this.#userBufGen = onread.buffer;
+      else this.#userBuf = onread.buffer;
+      this.#userBufCb = onread.callback as (nread: number, buf: Uint8Array) => unknown;
+    }
     if (options.signal !== undefined) this.#abortOn(options.signal);
     if (accepted !== undefined) this.#attach(accepted);
     // With allowHalfOpen off, Duplex ends the writable side on the next tick after 'end';
@@ -318,6 +361,36 @@ export class Socket extends Duplex {
     }
   }
 
+  /** onread: the caller's buffer (or the function giving one) and callback, instead of 'data'. */
+  #userBuf: Uint8Array | null = null;
+  #userBufGen: (() => Uint8Array) | null = null;
+  #userBufCb: ((nread: number, buf: Uint8Array) => unknown) | null = null;
+
+  /** Reading into onread's buffer stops on pause() and starts on resume() or read(), as Node's does. */
+  override pause(): this {
+    if (this.#userBuf !== null && !this.connecting && this[kSk] !== null && !this.#readPaused) {
+      this.#readPaused = true;
+      this.#updateLive();
+    }
+    return super.pause();
+  }
+
+  override resume(): this {
+    if (this.#userBuf !== null && !this.connecting && this[kSk] !== null && this.#readPaused) this.#readStart();
+    return super.resume();
+  }
+
+  override read(n?: number): unknown {
+    if (this.#userBuf !== null && !this.connecting && this[kSk] !== null && this.#readPaused) this.#readStart();
+    return super.read(n);
+  }
+
+  #readStart(): void {
+    this.#readPaused = false;
+    this[kSk]?.onDataReady?.();
+    this.#updateLive();
+  }
+
   /** The TCP socket underneath, for tools and tests (never a libuv handle). */
   get tcp(): TcpSock | null {
     const sk = this[kSk];
@@ -332,6 +405,11 @@ export class Socket extends Duplex {
 
   #attach(sk: TcpSock | UnixSock): void {
     this[kSk] = sk;
+    // initSocketHandle(): a buffer function gives the first buffer for each new handle.
+    if (this.#userBufGen !== null) {
+      const first = this.#userBufGen();
+      if (first instanceof Uint8Array) this.#userBuf = first;
+    }
     // Like libuv, the application hears of readable data in the loop's poll phase.
     sk.onDataReady = () => {
       if (this.#pullScheduled) return;
@@ -345,6 +423,14 @@ export class Socket extends Duplex {
     sk.onError = () => {
       // While connecting, the error is the connect's (ETIMEDOUT, ECONNREFUSED): onStateChange takes it.
       if (this.connecting) return;
+      // After the peer's FIN a read gives EOF first (SOCK_DONE): libuv learns of the error
+      // by reading, so the EOF comes and the error stays for a later write, as on Linux.
+      if (sk instanceof TcpSock && sk.done && !this.#eof) {
+        // A write under way meets the error itself (libuv's uv__write sees it).
+        this.#flushPending();
+        sk.onDataReady?.();
+        return;
+      }
       const err = sk.takeError();
       if (err !== 0) this.destroy(sysErr(-err, 'read'));
     };
@@ -400,10 +486,12 @@ export class Socket extends Duplex {
           `The "options.path" property must be of type string. Received ${specificType(path)}`,
         );
     }
-    if (this.destroyed) {
-      this.destroyed = false;
-    }
     if (typeof cb === 'function') this.once('connect', cb);
+    // writeAfterFIN of the last connection goes (Node puts its own write back).
+    if (this.write !== Socket.prototype.write) this.write = Socket.prototype.write;
+    // A closed socket connects again with a new sock, as Node does with a new handle:
+    // initSocketHandle() undestroys the stream.
+    if (this.destroyed || this[kSk] === null) this.#reinit();
     if (typeof path === 'string' && path !== '') {
       this.connecting = true;
       this.#updateLive();
@@ -426,12 +514,18 @@ export class Socket extends Duplex {
     this.connecting = true;
     this.#updateLive();
     if (opts.timeout !== undefined) this.setTimeout(opts.timeout);
+    const go = (ip: string) => this.#internalConnect(ip, port, opts);
+    const autoSelectFamily = opts.autoSelectFamily ?? autoSelectFamilyDefault;
+    const attemptTimeout = Math.max(
+      10,
+      (opts as { autoSelectFamilyAttemptTimeout?: number }).autoSelectFamilyAttemptTimeout ??
+        autoSelectFamilyAttemptTimeoutDefault,
+    );
     if (isIP(host)) {
       process.nextTick(() => {
         if (this.connecting) this.#internalConnect(host, port, opts);
       });
     } else {
-      const go = (ip: string) => this.#internalConnect(ip, port, opts);
       if (opts.lookup != null && typeof opts.lookup !== 'function')
         throw nodeError(
           TypeError,
@@ -440,27 +534,56 @@ export class Socket extends Duplex {
         );
       const lookup: (h: string, o: object, cb: (err: Error | null, ip: unknown, fam?: number) => void) => void =
         opts.lookup ?? ((h, o, cb) => defaultLookup(this.#net, h, o, cb));
-      const family = opts.family === 'IPv4' ? 4 : opts.family === 'IPv6' ? 6 : Number(opts.family ?? 0) || 0;
+      // lookupAndConnect()'s dns options: the family as given ('IPv4'/'IPv6' named), the
+      // hints, AI_ADDRCONFIG when no family is fixed.
+      const family = opts.family === 'IPv4' ? 4 : opts.family === 'IPv6' ? 6 : opts.family;
+      let hints = Number((opts as { hints?: number }).hints) || 0;
+      if (family !== 4 && family !== 6 && hints === 0) hints = AI_ADDRCONFIG;
+      const fail = (err: Error) => process.nextTick(() => this.destroy(err));
       // Node 20 tries every address (autoSelectFamily) unless a family or a local address is
       // fixed: the lookup is then asked for all of them, as an array.
-      const all = family !== 4 && family !== 6 && !opts.localAddress && opts.autoSelectFamily !== false;
-      const fail = (err: Error) => process.nextTick(() => this.destroy(err));
-      lookup(host, { family, ...(all ? { all: true } : {}) }, (err: Error | null, ip: unknown, fam?: number) => {
-        if (all && err === null && Array.isArray(ip)) {
-          const list = ip as { address: string; family: number }[];
-          const valid = list.filter((a) => isIP(a.address) && (a.family === 4 || a.family === 6));
-          for (const a of list) {
-            this.emit('lookup', null, a.address, a.family, host);
-            if (!this.connecting) return;
+      if (family !== 4 && family !== 6 && !opts.localAddress && autoSelectFamily) {
+        lookup(host, { family, hints, all: true }, (err: Error | null, answer: unknown) => {
+          if (!this.connecting) return;
+          if (err) {
+            this.emit('lookup', err, undefined, undefined, host);
+            return fail(err);
           }
-          const first = valid[0] ?? list[0];
-          if (first === undefined) return;
-          if (!isIP(first.address))
-            return fail(nodeError(TypeError, 'ERR_INVALID_IP_ADDRESS', `Invalid IP address: ${first.address}`));
-          if (valid.length === 0) return fail(badFamily(first.family, opts));
-          go(first.address);
-          return;
-        }
+          const list = answer as { address: string; family: number }[];
+          // Each family in lookup order, without repeats; the first valid address's family leads.
+          const groups: { address: string; family: 4 | 6 }[][] = [[], []];
+          let lead: 4 | 6 | 0 = 0;
+          for (const a of list) {
+            this.emit('lookup', err, a.address, a.family, host);
+            if (!this.connecting) return;
+            if (!isIP(a.address) || (a.family !== 4 && a.family !== 6)) continue;
+            if (lead === 0) lead = a.family;
+            const g = groups[a.family === lead ? 0 : 1] as { address: string; family: 4 | 6 }[];
+            if (!g.some((x) => x.address === a.address)) g.push({ address: a.address, family: a.family });
+          }
+          const [first, second] = groups as [
+            { address: string; family: 4 | 6 }[],
+            { address: string; family: 4 | 6 }[],
+          ];
+          if (first.length === 0) {
+            const a = list[0];
+            if (a === undefined) return;
+            if (!isIP(a.address))
+              return fail(nodeError(TypeError, 'ERR_INVALID_IP_ADDRESS', `Invalid IP address: ${a.address}`));
+            return fail(badFamily(a.family, opts));
+          }
+          // The families alternate (RFC 8305's interleaving).
+          const toAttempt: { address: string; family: 4 | 6 }[] = [];
+          for (let i = 0; i < Math.max(first.length, second.length); i++) {
+            if (i < first.length) toAttempt.push(first[i] as { address: string; family: 4 | 6 });
+            if (i < second.length) toAttempt.push(second[i] as { address: string; family: 4 | 6 });
+          }
+          if (toAttempt.length === 1) go((toAttempt[0] as { address: string }).address);
+          else this.#connectMultiple(toAttempt, port, opts, attemptTimeout);
+        });
+        return this;
+      }
+      lookup(host, { family, hints }, (err: Error | null, ip: unknown, fam?: number) => {
         this.emit('lookup', err, ip, fam, host);
         if (!this.connecting) return;
         if (err) return fail(err);
@@ -473,32 +596,135 @@ export class Socket extends Duplex {
     return this;
   }
 
-  #internalConnect(ip: string, port: number, opts: TcpSocketConnectOpts): void {
+  /** A new connection on this object: the stream undestroyed, nothing left of the last one. */
+  #reinit(): void {
+    this[kSk] = null;
+    this.#eof = false;
+    this.#readPaused = true;
+    this.#pendingWrite = null;
+    this.#shuttingDown = false;
+    // The counters are the handle's: a new one starts from nothing.
+    this.bytesRead = 0;
+    this.#bytesWritten = 0;
+    if (this.destroyed) track(this.#net, this);
+    (this as unknown as { _undestroy(): void })._undestroy();
+  }
+
+  /** The timer of an autoSelectFamily attempt: stopped when any attempt completes. */
+  #attemptTimer: ReturnType<typeof setTimeout> | null = null;
+
+  #clearAttemptTimer(): void {
+    if (this.#attemptTimer !== null) clearTimeout(this.#attemptTimer);
+    this.#attemptTimer = null;
+  }
+
+  /**
+   * Connects to each address in turn (internalConnectMultiple): the next one when an attempt
+   * fails, or when it has not finished within the attempt timeout (the last one has none).
+   * All failed: an AggregateError of their errors.
+   */
+  #connectMultiple(
+    addresses: { address: string; family: 4 | 6 }[],
+    port: number,
+    opts: TcpSocketConnectOpts,
+    timeout: number,
+  ): void {
+    const attempted: string[] = [];
+    this.autoSelectFamilyAttemptedAddresses = attempted;
+    const errors: NetSystemError[] = [];
+    let current = 0;
+    const next = (): void => {
+      this.#clearAttemptTimer();
+      if (!this.connecting) return;
+      if (current === addresses.length) {
+        const err =
+          errors.length === 0
+            ? nodeError(Error, 'ERR_SOCKET_CONNECTION_TIMEOUT', 'Socket connection timeout')
+            : Object.assign(new AggregateError(errors), { code: errors[0]?.code });
+        this.destroy(err);
+        return;
+      }
+      const i = current++;
+      const { address, family } = addresses[i] as { address: string; family: 4 | 6 };
+      this.emit('connectionAttempt', address, port, family);
+      attempted.push(`${address}:${port}`);
+      const sk = this.#internalConnect(address, port, opts, (err) => {
+        this.#clearAttemptTimer();
+        errors.push(err);
+        this.emit('connectionAttemptFailed', address, port, family, err);
+        next();
+      });
+      if (sk !== null && i < addresses.length - 1 && this[kSk] === sk && this.connecting)
+        this.#attemptTimer = setTimeout(() => {
+          this.#attemptTimer = null;
+          this.emit('connectionAttemptTimeout', address, port, family);
+          errors.push(sysErr(E.ETIMEDOUT, 'connect', address, port));
+          sk.onDataReady = sk.onWriteSpace = sk.onError = sk.onStateChange = null;
+          sk.close();
+          next();
+        }, timeout);
+    };
+    next();
+  }
+
+  /**
+   * One connect: a new sock to ip:port. A failure goes to `failed` when given (the next
+   * address of an autoSelectFamily connect), else destroys the socket. The sock, or null
+   * when the connect failed at once.
+   */
+  #internalConnect(
+    ip: string,
+    port: number,
+    opts: TcpSocketConnectOpts,
+    failed: (err: NetSystemError) => void = (err) => this.destroy(err),
+  ): TcpSock | null {
     const { addr, family } = toAddr(ip);
     const sk = new TcpSock(this.#net, family);
     this.#attach(sk);
+    const drop = () => {
+      sk.onDataReady = sk.onWriteSpace = sk.onError = sk.onStateChange = null;
+      sk.close();
+    };
     if (opts.noDelay) sk.setNoDelay(true);
     if (opts.keepAlive) sk.setKeepAlive(true, Math.ceil((opts.keepAliveInitialDelay ?? 0) / 1000));
     // null is no local address, as net.Socket reads it (undici passes localAddress: null).
     if (opts.localAddress != null || opts.localPort != null) {
       const local = opts.localAddress != null ? toAddr(opts.localAddress).addr : new Uint8Array(16);
-      const r = sk.bind(family === 4 ? local : local, opts.localPort ?? 0);
+      const r = sk.bind(local, opts.localPort ?? 0);
       if (r < 0) {
-        this.destroy(sysErr(-r, 'bind', opts.localAddress ?? (family === 4 ? '0.0.0.0' : '::'), opts.localPort));
-        return;
+        drop();
+        failed(sysErr(-r, 'bind', opts.localAddress ?? (family === 4 ? '0.0.0.0' : '::'), opts.localPort));
+        return null;
       }
     }
     sk.onStateChange = () => {
-      if (!this.connecting) return;
+      if (!this.connecting || this[kSk] !== sk) return;
       // libuv reports the connect in the poll phase, after the listener's accept.
-      if (sk.state === TCP.ESTABLISHED || sk.state === TCP.CLOSE_WAIT) setImmediate(() => this.#afterConnect());
+      if (sk.state === TCP.ESTABLISHED || sk.state === TCP.CLOSE_WAIT)
+        setImmediate(() => {
+          // Not if this attempt timed out in between and another one took its place.
+          if (this[kSk] === sk) this.#afterConnect();
+        });
       else if (sk.state === TCP.CLOSE) {
         const err = sk.takeError();
-        this.destroy(sysErr(err !== 0 ? -err : E.ECONNREFUSED, 'connect', ip, port));
+        // afterConnect(): the local end is named only when the caller chose both halves of it.
+        const local = opts.localAddress && opts.localPort ? `${opts.localAddress}:${opts.localPort}` : undefined;
+        const ex = sysErr(err !== 0 ? -err : E.ECONNREFUSED, 'connect', ip, port, false, local);
+        if (local !== undefined) Object.assign(ex, { localAddress: opts.localAddress, localPort: opts.localPort });
+        drop();
+        failed(ex);
       }
     };
     const r = sk.connect(addr, port);
-    if (r !== -E.EINPROGRESS) this.destroy(sysErr(-r, 'connect', ip, port));
+    if (r !== -E.EINPROGRESS) {
+      // A connect that fails at once names the local end getsockname() gives.
+      const name = sk.sockname;
+      const err = sysErr(-r, 'connect', ip, port, false, `${fromAddr(family, name.addr)}:${name.port}`);
+      drop();
+      failed(err);
+      return null;
+    }
+    return sk;
   }
 
   /**
@@ -518,6 +744,7 @@ export class Socket extends Duplex {
 
   #afterConnect(): void {
     if (!this.connecting || this.destroyed) return;
+    this.#clearAttemptTimer();
     this.connecting = false;
     this.#touch();
     this.emit('connect');
@@ -544,8 +771,10 @@ export class Socket extends Duplex {
 
   override _read(): void {
     this.#readPaused = false;
-    if (this[kSk] !== null && !this.connecting) this.#pull();
-    this.#updateLive();
+    // uv_read_start(): the bytes come in the loop's poll phase, never inside read() itself,
+    // so each 'data' sees bytesRead as it was when that chunk was read.
+    if (this[kSk] !== null && !this.connecting) this.#readStart();
+    else this.#updateLive();
   }
 
   #pull(): void {
@@ -554,7 +783,11 @@ export class Socket extends Duplex {
     while (!this.#readPaused) {
       // libuv stops reading at EAGAIN; a TCP socket says so without the system call.
       if (sk instanceof TcpSock && sk.recvWouldBlock) return;
-      const d = sk.recvmsg('rcvQueue' in sk ? readSize(sk.rcvQueue) : undefined);
+      const userBuf = this.#userBuf;
+      // With onread's buffer, a read takes what fits in it (libuv's useUserBuffer).
+      const d = sk.recvmsg(
+        userBuf !== null ? userBuf.byteLength : 'rcvQueue' in sk ? readSize(sk.rcvQueue) : undefined,
+      );
       if (typeof d === 'number') {
         if (d === 0) {
           this.#eof = true;
@@ -567,6 +800,20 @@ export class Socket extends Duplex {
       }
       this.bytesRead += d.byteLength;
       this.#touch();
+      if (userBuf !== null) {
+        // onStreamRead() with a user buffer: the bytes go to the callback, never to 'data';
+        // the callback's false stops reading; a buffer function gives the next buffer.
+        userBuf.set(d);
+        const cb = this.#userBufCb as (nread: number, buf: Uint8Array) => unknown;
+        const more = cb.call(this, d.byteLength, userBuf) !== false;
+        const next = this.#userBufGen?.();
+        if (next instanceof Uint8Array) this.#userBuf = next;
+        if (!more) {
+          this.#readPaused = true;
+          this.#updateLive();
+        }
+        continue;
+      }
       if (!this.push(Buffer.from(d.buffer, d.byteOffset, d.byteLength))) {
         this.#readPaused = true;
         this.#updateLive();
@@ -669,6 +916,8 @@ export class Socket extends Duplex {
     // As Node: what was handed to the handle (the in-flight write counted once, in full)
     // plus what waits in writableBuffer. writableLength includes the in-flight chunk, so
     // adding it to the sent and unsent parts counted that chunk twice while it was blocked.
+    // On the prototype itself (no stream state) it is undefined, as Node's getter gives.
+    if (!(#bytesWritten in this)) return undefined as unknown as number;
     let buffered = 0;
     const queued = (this as unknown as { writableBuffer: { chunk: unknown; encoding: BufferEncoding }[] })
       .writableBuffer;
@@ -687,7 +936,22 @@ export class Socket extends Duplex {
   // --- ending ---
 
   override _destroy(err: Error | null, cb: (err: Error | null) => void): void {
+    // A write that waited for the connection fails when the socket closes (_writeGeneric's onClose).
+    const waiting = this.connecting ? this.#pendingWrite : null;
+    if (waiting !== null) {
+      this.#pendingWrite = null;
+      this.once('close', () =>
+        waiting.cb(
+          nodeError(
+            Error,
+            'ERR_SOCKET_CLOSED_BEFORE_CONNECTION',
+            'Socket closed before the connection was established',
+          ),
+        ),
+      );
+    }
     this.connecting = false;
+    this.#clearAttemptTimer();
     this.#clearIdle();
     const sk = this[kSk];
     if (sk !== null) {
@@ -714,7 +978,12 @@ export class Socket extends Duplex {
     const sk = this[kSk];
     if (sk instanceof UnixSock)
       throw nodeError(TypeError, 'ERR_INVALID_HANDLE_TYPE', 'This handle type cannot be sent');
-    if (sk === null || this.connecting) {
+    // While connecting the reset waits for the connection (Node's handle exists from connect()).
+    if (this.connecting) {
+      this.once('connect', () => this.resetAndDestroy());
+      return this;
+    }
+    if (sk === null || this.destroyed) {
       this.destroy(nodeError(Error, 'ERR_SOCKET_CLOSED', 'Socket is closed'));
       return this;
     }
@@ -732,15 +1001,29 @@ export class Socket extends Duplex {
   // --- options and timers ---
 
   setTimeout(ms: number, cb?: Callback): this {
-    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) {
+    // setStreamTimeout(): nothing on a destroyed socket; the property is set before the checks.
+    if (this.destroyed) return this;
+    this.#timeoutProp = ms;
+    if (typeof ms !== 'number')
+      throw nodeError(
+        TypeError,
+        'ERR_INVALID_ARG_TYPE',
+        `The "msecs" argument must be of type number. Received ${specificType(ms)}`,
+      );
+    if (!Number.isFinite(ms) || ms < 0) {
       throw nodeError(
         RangeError,
         'ERR_OUT_OF_RANGE',
         `The value of "msecs" is out of range. It must be a non-negative finite number. Received ${ms}`,
       );
     }
+    if (cb !== undefined && typeof cb !== 'function')
+      throw nodeError(
+        TypeError,
+        'ERR_INVALID_ARG_TYPE',
+        `The "callback" argument must be of type function. Received ${specificType(cb)}`,
+      );
     this.#timeoutMs = ms;
-    this.#timeoutProp = ms;
     if (cb !== undefined) {
       if (ms === 0) this.removeListener('timeout', cb);
       else this.once('timeout', cb);
@@ -854,6 +1137,20 @@ export class Socket extends Duplex {
     return sk.family === 4 ? 'IPv4' : 'IPv6';
   }
 
+  /**
+   * No libuv handle, ever: null, as Node's net.Socket has before connect() and after close.
+   * node:tls and node:http2 see a handle-less stream and wrap it (JSStreamSocket).
+   */
+  get _handle(): unknown {
+    return this.#handle;
+  }
+
+  set _handle(h: unknown) {
+    this.#handle = h;
+  }
+
+  #handle: unknown = null;
+
   /** Node's tls sockets have it; plain ones leave it undefined. */
   readonly encrypted: undefined;
 
@@ -928,18 +1225,30 @@ export class Server extends EventEmitter {
   readonly #opts: ServerOpts;
   #closing = false;
   #family: 4 | 6 = 6;
+  #listeningId = 1;
 
   constructor(net: Net, options?: ServerOpts | Callback, listener?: Callback) {
     super();
-    this.#net = net;
-    track(net, this);
-    this.once('close', () => untrack(net, this));
     if (typeof options === 'function') {
       listener = options;
       options = {};
-    }
+    } else if (options != null && typeof options !== 'object')
+      throw nodeError(
+        TypeError,
+        'ERR_INVALID_ARG_TYPE',
+        `The "options" argument must be of type object. Received ${specificType(options)}`,
+      );
+    this.#net = net;
+    track(net, this);
+    this.once('close', () => untrack(net, this));
     this.#opts = options ?? {};
-    if (listener !== undefined) this.on('connection', listener);
+    if (typeof listener === 'function') this.on('connection', listener);
+  }
+
+  /** With events.captureRejections: a rejected 'connection' handler destroys that socket with the error. */
+  override [EventEmitter.captureRejectionSymbol](err: Error, event: string, sock?: Socket): void {
+    if (event === 'connection') sock?.destroy(err);
+    else this.emit('error', err);
   }
 
   get listening(): boolean {
@@ -999,11 +1308,15 @@ export class Server extends EventEmitter {
       const start = (ip: string | null) => this.#listen(ip, p, backlog, opts.ipv6Only === true);
       if (!opts.host) start(null);
       else if (isIP(opts.host)) start(opts.host);
-      else
+      else {
+        // close() before the lookup answers cancels this listen (Node's _listeningId).
+        const id = this.#listeningId;
         defaultLookup(this.#net, opts.host, {}, (err, ip) => {
+          if (id !== this.#listeningId) return;
           if (err) this.emit('error', err);
-          else start(ip);
+          else start(ip as string);
         });
+      }
       return this;
     }
     if (opts.path && isPipeName(opts.path)) {
@@ -1077,7 +1390,21 @@ export class Server extends EventEmitter {
     for (;;) {
       const child = sk.accept();
       if (typeof child === 'number') return;
-      if (this.maxConnections !== undefined && this._connections >= this.maxConnections) {
+      // As onconnection(): over maxConnections (0 is no limit) the connection is closed, and
+      // the server says whose it was.
+      if (this.maxConnections && this._connections >= this.maxConnections) {
+        const data = { __proto__: null } as unknown as Record<string, unknown>;
+        if (child instanceof TcpSock) {
+          const f = child.family;
+          const peer = child.peername;
+          data.localAddress = fromAddr(f, child.sockname.addr);
+          data.localPort = child.sockname.port;
+          data.localFamily = f === 4 ? 'IPv4' : 'IPv6';
+          data.remoteAddress = peer === null ? undefined : fromAddr(f, peer.addr);
+          data.remotePort = peer?.port;
+          data.remoteFamily = peer === null ? undefined : data.localFamily;
+          this.emit('drop', data);
+        } else this.emit('drop');
         child.close();
         continue;
       }
@@ -1107,6 +1434,7 @@ export class Server extends EventEmitter {
   }
 
   close(cb?: Callback): this {
+    this.#listeningId++;
     if (typeof cb === 'function') {
       if (this.#sk === null) {
         this.once('close', () => cb(nodeError(Error, 'ERR_SERVER_NOT_RUNNING', 'Server is not running.')));
@@ -1169,6 +1497,42 @@ export interface NetModule {
   isIP: typeof isIP;
   isIPv4: typeof isIPv4;
   isIPv6: typeof isIPv6;
+  getDefaultAutoSelectFamily(): boolean;
+  setDefaultAutoSelectFamily(value: boolean): void;
+  getDefaultAutoSelectFamilyAttemptTimeout(): number;
+  setDefaultAutoSelectFamilyAttemptTimeout(value: number): void;
+}
+
+function setDefaultAutoSelectFamily(value: boolean): void {
+  if (typeof value !== 'boolean')
+    throw nodeError(
+      TypeError,
+      'ERR_INVALID_ARG_TYPE',
+      `The "value" argument must be of type boolean. Received ${specificType(value)}`,
+    );
+  autoSelectFamilyDefault = value;
+}
+
+function setDefaultAutoSelectFamilyAttemptTimeout(value: number): void {
+  if (typeof value !== 'number')
+    throw nodeError(
+      TypeError,
+      'ERR_INVALID_ARG_TYPE',
+      `The "value" argument must be of type number. Received ${specificType(value)}`,
+    );
+  if (!Number.isInteger(value))
+    throw nodeError(
+      RangeError,
+      'ERR_OUT_OF_RANGE',
+      `The value of "value" is out of range. It must be an integer. Received ${value}`,
+    );
+  if (value < 1 || value > 2 ** 31 - 1)
+    throw nodeError(
+      RangeError,
+      'ERR_OUT_OF_RANGE',
+      `The value of "value" is out of range. It must be >= 1 && <= 2147483647. Received ${value}`,
+    );
+  autoSelectFamilyAttemptTimeoutDefault = Math.max(10, value);
 }
 
 export function netFor(net: Net): NetModule {
@@ -1203,5 +1567,9 @@ export function netFor(net: Net): NetModule {
     isIP,
     isIPv4,
     isIPv6,
+    getDefaultAutoSelectFamily: () => autoSelectFamilyDefault,
+    setDefaultAutoSelectFamily,
+    getDefaultAutoSelectFamilyAttemptTimeout: () => autoSelectFamilyAttemptTimeoutDefault,
+    setDefaultAutoSelectFamilyAttemptTimeout,
   };
 }

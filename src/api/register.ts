@@ -98,6 +98,8 @@ function routedFunction(name: string, key: string, sample: (...a: unknown[]) => 
     return Reflect.construct(target, args, new.target === f ? target : new.target);
   };
   Object.defineProperty(f, 'name', { value: sample.name });
+  // Its parent is the class's parent: Object.getPrototypeOf(tls.TLSSocket) is net.Socket, as in Node.
+  Object.setPrototypeOf(f, Object.getPrototypeOf(sample));
   if (typeof sample.prototype === 'object' && sample.prototype !== null) {
     f.prototype = sample.prototype;
     Object.defineProperty(f, Symbol.hasInstance, {

@@ -28,6 +28,36 @@ export function libuvSunPath(path: string): string {
   return path[0] === '\0' ? path.slice(0, UNIX_PATH_MAX).padEnd(UNIX_PATH_MAX, '\0') : path.slice(0, UNIX_PATH_MAX - 1);
 }
 
+/** node:fs where there is one (Node 20.16+), nothing in a browser. */
+type HostFs = {
+  statSync(p: string, o: { throwIfNoEntry: false }): { isDirectory(): boolean } | undefined;
+};
+const hostFs = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule?.(
+  'node:fs',
+) as HostFs | undefined;
+
+/**
+ * A pathname socket's name is a path of the host's file system, which the program's other
+ * paths are in too: its directory must exist there (ENOENT, ENOTDIR as the path walk gives
+ * them), and a file already there takes the name. The socket itself stays in the
+ * namespace's table; lonet makes no file. Without a host file system every name is free.
+ */
+function hostPathState(path: string): 'free' | 'taken' | number {
+  if (hostFs === undefined) return 'free';
+  try {
+    if (hostFs.statSync(path, { throwIfNoEntry: false }) !== undefined) return 'taken';
+    const slash = path.lastIndexOf('/');
+    const dir = slash < 0 ? '.' : slash === 0 ? '/' : path.slice(0, slash);
+    const st = hostFs.statSync(dir, { throwIfNoEntry: false });
+    if (st === undefined) return -E.ENOENT;
+    return st.isDirectory() ? 'free' : -E.ENOTDIR;
+  } catch (e) {
+    // A component that is a file: ENOTDIR; no permission to look: EACCES.
+    const code = (e as { code?: string }).code;
+    return code === 'ENOTDIR' ? -E.ENOTDIR : code === 'EACCES' ? -E.EACCES : -E.ENOENT;
+  }
+}
+
 /** One skb in a receive queue: the bytes, how far the reader got, whose send buffer it is charged to. */
 interface UnixSkb {
   data: Uint8Array;
@@ -140,6 +170,12 @@ export class UnixSock extends Sock {
     if (path.length === 0 || path.length > (path[0] === '\0' ? UNIX_PATH_MAX : UNIX_PATH_MAX - 1)) return -E.EINVAL;
     const names = unixNet(this.net).names;
     if (names.has(path)) return -E.EADDRINUSE;
+    if (path[0] !== '\0') {
+      // unix_bind_bsd(): the directories are looked up first; an existing file is EADDRINUSE.
+      const st = hostPathState(path);
+      if (st === 'taken') return -E.EADDRINUSE;
+      if (typeof st === 'number') return st;
+    }
     names.set(path, this);
     this.path = path;
     return 0;
@@ -165,7 +201,9 @@ export class UnixSock extends Sock {
     if (this.state === TCP_STATE.LISTEN) return -E.EINVAL;
     const other = unixNet(this.net).names.get(path);
     // unix_find_bsd() fails the path lookup with ENOENT; unix_find_abstract() refuses.
-    if (other === undefined) return path[0] === '\0' ? -E.ECONNREFUSED : -E.ENOENT;
+    // A file of the host's at the path is no socket of this namespace: Linux refuses a
+    // connect to a non-socket inode with ECONNREFUSED.
+    if (other === undefined) return path[0] === '\0' || hostPathState(path) === 'taken' ? -E.ECONNREFUSED : -E.ENOENT;
     if (other.#dead || other.state !== TCP_STATE.LISTEN || other.shutdown & UNIX_SHUT.RCV) return -E.ECONNREFUSED;
     // unix_recvq_full(): the queue may hold one more than the backlog.
     if (other.acceptQueue.length > other.maxAckBacklog) return -E.EAGAIN;

@@ -4,7 +4,11 @@
  * the spirit of Node's test-net-* tests.
  */
 import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import * as kernelNet from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { Namespace } from '../../src/api/namespace.js';
 
@@ -19,7 +23,10 @@ async function same(name: string, scenario: (net: NetLike, log: Log) => Promise<
     return log.map((l) => l.replace(/\b\d{4,5}\b/g, 'PORT'));
   };
   const kernel = await run(kernelNet);
-  const lonet = await run(new Namespace().net as unknown as NetLike);
+  // Names resolve from the same /etc/hosts on both sides (the host's may lack `::1 localhost`).
+  const ns = new Namespace();
+  ns.hosts.text = readFileSync('/etc/hosts', 'utf8');
+  const lonet = await run(ns.net as unknown as NetLike);
   assert.deepEqual(lonet, kernel, `${name}: ns.net must behave as node:net`);
 }
 
@@ -309,5 +316,315 @@ test('connect options: a lookup answering all:true arrays, readableHighWaterMark
     ac.abort();
     await closed(c);
     log.push(`destroyed ${c.destroyed}`);
+    await new Promise<void>((r) => srv.close(() => r()));
+  }));
+
+test('server: option type, maxConnections drops with a drop event, close before the listen lookup, captureRejections', () =>
+  same('server lifecycle', async (net, log) => {
+    log.push(code(() => net.createServer('path' as never)));
+    log.push(code(() => net.createServer(0 as never)));
+    // close() before 'localhost' is looked up: the listen never happens.
+    const early = net.createServer();
+    early.on('listening', () => log.push('early listening'));
+    await new Promise<void>((r) => early.listen(0, 'localhost').close(() => r()));
+    log.push(`early closed, listening ${early.listening}`);
+    // maxConnections 1: the second connection is dropped, the server says whose it was.
+    const sockets: kernelNet.Socket[] = [];
+    const srv = net.createServer((s) => sockets.push(s));
+    srv.maxConnections = 1;
+    const dropped = new Promise<Record<string, unknown>>((r) => srv.on('drop', r));
+    const port = await listening(srv, 0, '127.0.0.1');
+    const a = net.connect(port, '127.0.0.1');
+    await new Promise((r) => srv.once('connection', r));
+    const b = net.connect(port, '127.0.0.1');
+    const data = await dropped;
+    log.push(`drop ${data.localAddress} ${data.localFamily} ${data.remoteAddress} ${data.remoteFamily}`);
+    log.push(`drop ports ${data.localPort === port} ${data.remotePort === b.localPort}`);
+    await closed(b);
+    log.push(`dropped client closed, connections ${sockets.length}`);
+    a.destroy();
+    (sockets[0] as kernelNet.Socket).destroy();
+    await new Promise<void>((r) => srv.close(() => r()));
+    // With events.captureRejections, a rejected async 'connection' listener destroys that socket.
+    // (A server reads the process-wide setting when it is made: Node's passes it no options.)
+    EventEmitter.captureRejections = true;
+    const capturing = net.createServer(async (s) => {
+      s.on('error', (e) => log.push(`server socket error ${e.message}`));
+      throw new Error('kaboom');
+    });
+    EventEmitter.captureRejections = false;
+    const p2 = await listening(capturing, 0, '127.0.0.1');
+    const c = net.connect(p2, '127.0.0.1');
+    c.on('error', () => {});
+    await closed(c);
+    log.push('client closed after the rejection');
+    await new Promise<void>((r) => capturing.close(() => r()));
+  }));
+
+test('a closed socket connects again: fresh stream, per-connection byte counters, _handle null', () =>
+  same('reconnect', async (net, log) => {
+    const srv = net.createServer((s) => {
+      s.resume();
+      s.end('hello\r\n');
+    });
+    const port = await listening(srv, 0, '127.0.0.1');
+    const c = new net.Socket();
+    log.push(
+      `_handle ${(c as unknown as { _handle: unknown })._handle} prototype bytesWritten ${net.Socket.prototype.bytesWritten}`,
+    );
+    for (let i = 0; i < 3; i++) {
+      let prev = c.bytesRead;
+      const seen: string[] = [];
+      c.on('data', (d) => {
+        // Each 'data' sees the count of what was read up to that chunk.
+        seen.push(`${c.bytesRead > prev}`);
+        prev = c.bytesRead;
+        log.push(`data ${JSON.stringify(String(d))}`);
+      });
+      c.connect(port, '127.0.0.1', () => log.push(`connect ${i} destroyed=${c.destroyed} bytesRead=${c.bytesRead}`));
+      c.end('abc');
+      await closed(c);
+      c.removeAllListeners('data');
+      log.push(
+        `close ${i} read=${c.bytesRead} written=${c.bytesWritten} rising=${seen} _handle ${(c as unknown as { _handle: unknown })._handle}`,
+      );
+    }
+    await new Promise<void>((r) => srv.close(() => r()));
+  }));
+
+test('before the connection: resetAndDestroy waits for it, a pending write fails with ERR_SOCKET_CLOSED_BEFORE_CONNECTION; setTimeout checks', () =>
+  same('before connect', async (net, log) => {
+    const srv = net.createServer();
+    const port = await listening(srv, 0, '127.0.0.1');
+    const r = net.connect(port, '127.0.0.1');
+    r.on('error', (e) => log.push(`reset error ${(e as NodeJS.ErrnoException).code}`));
+    r.resetAndDestroy();
+    r.destroy();
+    await closed(r);
+    log.push('reset-before-connected closed quietly');
+    const w = new net.Socket();
+    w.on('connect', () => log.push('connect'));
+    w.connect({ port, host: '127.0.0.1' });
+    w.write('foo', (err) => log.push(`write cb ${(err as NodeJS.ErrnoException).code}: ${err?.message}`));
+    w.destroy();
+    await closed(w);
+    const s = new net.Socket();
+    for (const bad of ['100', null, -1, Number.POSITIVE_INFINITY]) log.push(code(() => s.setTimeout(bad as never)));
+    log.push(code(() => s.setTimeout(1, 'x' as never)));
+    log.push(`timeout property ${s.timeout}`);
+    s.destroy();
+    log.push(`after destroy returns the socket ${s.setTimeout(1) === s}`);
+    await new Promise<void>((r) => srv.close(() => r()));
+  }));
+
+test('autoSelectFamily: each address in turn, the attempts named, an AggregateError when all fail; a failed lookup', () =>
+  same('autoSelectFamily', async (net, log) => {
+    const srv = net.createServer((s) => s.end('v4'));
+    const port = await listening(srv, 0, '127.0.0.1');
+    const lookup = (_host: string, opts: { all?: boolean; family?: number; hints?: number }, cb: Function) => {
+      log.push(`lookup all=${opts.all} family=${opts.family} hints=${opts.hints}`);
+      // Answered later, as dns.lookup does: the listeners below hear every event.
+      setImmediate(() => {
+        if (opts.all)
+          cb(null, [
+            { address: '::1', family: 6 },
+            { address: '::1', family: 6 },
+            { address: '127.0.0.1', family: 4 },
+          ]);
+        else cb(null, '::1', 6);
+      });
+    };
+    const attempts = (c: kernelNet.Socket) => {
+      c.on('connectionAttempt', (a, p, f) => log.push(`attempt ${a} ${p === port} ${f}`));
+      c.on('connectionAttemptFailed', (a, _p, f, e) => log.push(`attempt failed ${a} ${f} ${e.message}`));
+      c.on('lookup', (err, a, f, h) => log.push(`lookup event ${err} ${a} ${f} ${h}`));
+    };
+    const c = net.connect({ host: 'example.test', port, lookup } as never);
+    attempts(c);
+    let got = '';
+    c.on('data', (d) => {
+      got += d;
+    });
+    c.on('connect', () => log.push(`connect ${c.remoteAddress} tried ${c.autoSelectFamilyAttemptedAddresses}`));
+    await closed(c);
+    log.push(`got ${got}`);
+    // The first address answers: the attempt timer stops, the connection outlives it.
+    const echo = net.createServer((s) => s.pipe(s));
+    const ePort = await listening(echo, 0, '127.0.0.1');
+    const two = (_h: string, _o: object, cb: Function) =>
+      cb(null, [
+        { address: '127.0.0.1', family: 4 },
+        { address: '::1', family: 6 },
+      ]);
+    const h = net.connect({
+      host: 'example.test',
+      port: ePort,
+      lookup: two,
+      autoSelectFamilyAttemptTimeout: 500,
+    } as never);
+    h.on('connectionAttemptTimeout', (a) => log.push(`attempt timeout ${a}`));
+    await new Promise((r) => h.on('connect', r));
+    // Past the attempt timeout (the connect itself finished well within it).
+    await new Promise((r) => setTimeout(r, 700));
+    h.end('still there');
+    let back = '';
+    h.on('data', (d) => {
+      back += d;
+    });
+    await closed(h);
+    log.push(`echo ${back} tried ${h.autoSelectFamilyAttemptedAddresses?.length}`);
+    await new Promise<void>((r) => echo.close(() => r()));
+    // Nothing listens: every attempt fails.
+    await new Promise<void>((r) => srv.close(() => r()));
+    const d = net.connect({ host: 'example.test', port, lookup } as never);
+    attempts(d);
+    d.on('error', (e: Error & { errors?: Error[]; code?: string }) =>
+      log.push(`error ${e.constructor.name} ${e.code} [${e.errors?.map((x) => x.message)}]`),
+    );
+    await closed(d);
+    // Off by default: the first address only, and no attempt list.
+    log.push(`default ${net.getDefaultAutoSelectFamily()} ${net.getDefaultAutoSelectFamilyAttemptTimeout()}`);
+    net.setDefaultAutoSelectFamily(false);
+    const e = net.connect({ host: 'example.test', port, lookup } as never);
+    e.on('error', (err) => log.push(`error ${err.message} tried ${e.autoSelectFamilyAttemptedAddresses}`));
+    await closed(e);
+    net.setDefaultAutoSelectFamily(true);
+    log.push(code(() => net.setDefaultAutoSelectFamily(1 as never)));
+    log.push(code(() => net.setDefaultAutoSelectFamilyAttemptTimeout(0)));
+    // A lookup that fails: 'lookup' says so with no address, then 'error'.
+    const bad = (_h: string, _o: object, cb: Function) =>
+      setImmediate(() => cb(Object.assign(new Error('getaddrinfo ENOTFOUND nowhere.test'), { code: 'ENOTFOUND' })));
+    const f = net.connect({ host: 'nowhere.test', port, lookup: bad } as never);
+    f.on('lookup', (err, a, fam, h) =>
+      log.push(`lookup event ${(err as NodeJS.ErrnoException | null)?.code} ${a} ${fam} ${h}`),
+    );
+    f.on('error', (err) => log.push(`error ${(err as NodeJS.ErrnoException).code}`));
+    await closed(f);
+    // A family other than 4 or 6: ERR_INVALID_ADDRESS_FAMILY names the host and port.
+    const g = net.connect({
+      host: 'example.test',
+      port: 7,
+      lookup: (_h: string, _o: object, cb: Function) => cb(null, [{ address: '127.0.0.1', family: 100 }]),
+    } as never);
+    g.on('error', (err: Error & { host?: string; port?: number }) =>
+      log.push(`error ${err.message} ${err.host} ${err.port}`),
+    );
+    await closed(g);
+  }));
+
+test('onread: reads go to the caller’s buffer and callback, never to data; false and pause() stop reading', () =>
+  same('onread', async (net, log) => {
+    const message = 'hello world';
+    const srv = net.createServer((s) => s.end(message));
+    const port = await listening(srv, 0, '127.0.0.1');
+    const fixed = Buffer.alloc(8);
+    const pool = [Buffer.alloc(2), Buffer.alloc(2), Buffer.alloc(2)];
+    let gen = 0;
+    const buffers: Array<Buffer | (() => Buffer)> = [fixed, () => pool[gen++ % 3] as Buffer];
+    for (const buffer of buffers) {
+      for (const stop of ['none', 'false', 'pause']) {
+        const got: string[] = [];
+        let resumed: (() => void) | null = null;
+        const c = net.connect({
+          port,
+          host: '127.0.0.1',
+          onread: {
+            buffer,
+            callback(this: kernelNet.Socket, n: number, buf: Buffer) {
+              got.push(`${n}:${buf.subarray(0, n)}:${buf === fixed || pool.includes(buf as never)}`);
+              if (resumed !== null) got.push('read while stopped');
+              if (stop === 'none') return;
+              if (stop === 'pause') this.pause();
+              resumed = () => this.resume();
+              return stop === 'false' ? false : undefined;
+            },
+          },
+        } as never);
+        c.on('data', () => log.push('data event'));
+        const ended = new Promise((r) => c.on('end', r));
+        // Each stop holds the reading until this turn resumes it.
+        while (!(await Promise.race([ended.then(() => true), new Promise((r) => setImmediate(() => r(false)))]))) {
+          const r = resumed as (() => void) | null;
+          if (r === null) continue;
+          // A turn with nothing read while stopped, then the reading resumes.
+          await new Promise((r) => setImmediate(r));
+          resumed = null;
+          r();
+        }
+        log.push(`${typeof buffer} ${stop}: ${got.join(' ')} bytesRead ${c.bytesRead}`);
+        await closed(c);
+      }
+    }
+    log.push(`buffer function calls ${gen}`);
+    await new Promise<void>((r) => srv.close(() => r()));
+  }));
+
+test('connecting to 0.0.0.0 or :: reaches this host; an ipv6Only listener refuses 0.0.0.0', () =>
+  same('any address', async (net, log) => {
+    for (const [listenOn, connectTo] of [
+      ['127.0.0.1', '0.0.0.0'],
+      ['::1', '::'],
+    ]) {
+      const srv = net.createServer((s) => s.end());
+      const port = await listening(srv, 0, listenOn);
+      const c = net.connect(port, connectTo, () => log.push(`${connectTo}: connected to ${c.remoteAddress}`));
+      c.resume();
+      await closed(c);
+      await new Promise<void>((r) => srv.close(() => r()));
+    }
+    const v6 = net.createServer();
+    await new Promise<void>((r) => v6.listen({ host: '::', port: 0, ipv6Only: true }, () => r()));
+    const c = net.connect((v6.address() as kernelNet.AddressInfo).port, '0.0.0.0');
+    c.on('error', (e) => log.push(`ipv6Only: ${(e as NodeJS.ErrnoException).code}`));
+    await closed(c);
+    await new Promise<void>((r) => v6.close(() => r()));
+  }));
+
+test('UNIX paths: no listen in a missing directory, a regular file refuses the connect', () =>
+  same('unix paths', async (net, log) => {
+    const dir = mkdtempSync(join(tmpdir(), 'lonet-path-'));
+    const srv = net.createServer();
+    srv.on('error', (e: NodeJS.ErrnoException & { address?: string }) =>
+      // The code is ENOENT on Linux (this sandbox's kernel may say EACCES): the failure is what counts.
+      log.push(`listen failed ${e.syscall} ${e.address === join(dir, 'no/such.sock')}`),
+    );
+    srv.listen(join(dir, 'no/such.sock'));
+    await new Promise((r) => srv.once('error', r));
+    const file = join(dir, 'file.txt');
+    writeFileSync(file, '');
+    for (const path of [file, join(dir, 'missing.sock')]) {
+      const c = net.connect(path);
+      c.on('error', (e) => log.push(`connect ${(e as NodeJS.ErrnoException).code}`));
+      await closed(c);
+    }
+  }));
+
+test('a RST that answers a write after the peer’s FIN: reading still gives EOF first (SOCK_DONE), no error', () =>
+  same('eof before error', async (net, log) => {
+    let serverClosed!: Promise<unknown>;
+    const srv = net.createServer((s) => {
+      serverClosed = new Promise((r) => s.on('close', r));
+      s.destroy();
+    });
+    const port = await listening(srv, 0, '127.0.0.1');
+    const c = net.connect(port, '127.0.0.1');
+    // Not reading: the FIN waits unread while the write draws the RST.
+    c.pause();
+    await new Promise((r) => c.on('connect', r));
+    await new Promise<void>((r) => {
+      const wait = () => (serverClosed === undefined ? setImmediate(wait) : serverClosed.then(() => r()));
+      wait();
+    });
+    c.on('error', (e) => log.push(`error ${e.message}`));
+    c.on('end', () => log.push('end'));
+    await new Promise<void>((r) => c.write('late', () => r()));
+    log.push('write done');
+    c.resume();
+    await new Promise<void>((r) =>
+      c.on('close', (hadError) => {
+        log.push(`close ${hadError}`);
+        r();
+      }),
+    );
     await new Promise<void>((r) => srv.close(() => r()));
   }));

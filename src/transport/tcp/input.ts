@@ -700,6 +700,7 @@ function tcpDataQueue(sk: TcpSock, cb: TcpCb): void {
 function tcpFin(sk: TcpSock): void {
   sk.rcvNxt = (sk.rcvNxt + 1) >>> 0;
   sk.shutdown |= SHUT.RCV;
+  sk.done = true;
   sk.ackPending = true;
   switch (sk.state) {
     case TCP.SYN_RECV:

@@ -190,6 +190,8 @@ export class TcpSock extends Sock {
   dsack: { start: number; end: number } | null = null;
   /** sk_shutdown: SHUT.RCV (FIN received or shut down) | SHUT.SEND. */
   shutdown = 0;
+  /** SOCK_DONE (tcp_fin): the peer's FIN arrived, so reads give EOF before any later error. */
+  done = false;
 
   // Options in use (tcp_options_received and friends).
   tstampOk = false;
@@ -461,6 +463,10 @@ export class TcpSock extends Sock {
       const v4 = this.family === 4 || isV4Mapped(addr);
       if (v4 && this.family === 6 && this.v6only) return -E.ENETUNREACH;
       this.v4 = v4;
+      // No destination is this host: ip_route_output_key_hash_rcu() makes 0.0.0.0 the bound
+      // address or 127.0.0.1; tcp_v6_connect() makes :: the loopback ::1.
+      if (anyAddr(addr))
+        addr = !v4 ? LOOPBACK6 : this.bound && !anyAddr(this.localAddr) ? this.localAddr : v4Mapped(0x7f000001);
       this.remoteAddr = sharedAddr(addr);
       this.remotePort = port;
       const src = tcpRoute(this);
@@ -573,6 +579,8 @@ export class TcpSock extends Sock {
     return this.syscall(() => {
       if (this.rcvQueueBytes === 0) {
         if (this.state === TCP.LISTEN) return -E.ENOTCONN;
+        // tcp_recvmsg_locked() checks SOCK_DONE before sk_err.
+        if (this.done) return 0;
         const err = this.takeError();
         if (err !== 0) return err;
         if (this.shutdown & SHUT.RCV || this.state === TCP.CLOSE) return 0;
