@@ -1,4 +1,4 @@
-# client c — router r — server s, static neighbours (fixed MACs).
+# client c — router r — server s (fixed MACs; ARP finds the neighbours).
 ip netns add c
 ip netns add r
 ip netns add s
@@ -14,10 +14,6 @@ ip -n r link set r1 up
 ip -n s link set s0 up
 ip -n c route add default via 10.0.1.1
 ip -n s route add default via 10.0.2.1
-ip -n c neigh add 10.0.1.1 lladdr 02:00:00:00:01:01 dev c0 nud permanent
-ip -n r neigh add 10.0.1.2 lladdr 02:00:00:00:01:02 dev r0 nud permanent
-ip -n r neigh add 10.0.2.2 lladdr 02:00:00:00:02:02 dev r1 nud permanent
-ip -n s neigh add 10.0.2.1 lladdr 02:00:00:00:02:01 dev s0 nud permanent
 ip netns exec c ping -c1 -W1 10.0.2.2
 ip netns exec r sysctl -w net.ipv4.ip_forward=1
 ip netns exec c ping -c2 10.0.2.2
