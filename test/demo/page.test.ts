@@ -294,8 +294,13 @@ test(
   'the terminal makes a second namespace and a veth cable to it; a ping across lights the cable each way',
   { skip },
   async () => {
+    // IPv6 off for the new devices, so that only the pings (no DAD or router solicitation) cross.
     await typeLine(
-      'ip netns add b; ip link add veth0 address 02:00:00:00:00:01 type veth peer name veth1 address 02:00:00:00:00:02 netns b; echo made',
+      'sysctl -qw net.ipv6.conf.default.disable_ipv6=1; ip netns add b; ip netns exec b sysctl -qw net.ipv6.conf.default.disable_ipv6=1; echo ipv6 off',
+      /ipv6 off\s*lonet#/,
+    );
+    await typeLine(
+      'ip link add veth0 address 02:00:00:00:00:01 type veth peer name veth1 address 02:00:00:00:00:02 netns b; echo made',
       /made/,
     );
     const row = page.getByTestId('link-veth0');
