@@ -130,6 +130,9 @@ export interface PacketInput {
   burst: boolean;
 }
 
+/** An Ethernet frame of type ETH_P_ARP. */
+const isArp = (f: Uint8Array) => f.length >= 14 && f[12] === 0x08 && f[13] === 0x06;
+
 /** Runs one input through a fresh namespace and checks every invariant. */
 export function runFrames(input: PacketInput): void {
   const { net, sinks } = fuzzNamespace();
@@ -164,6 +167,7 @@ export function sendFrames(net: Namespace, sinks: Sinks, input: PacketInput): vo
       none6: input.frames.filter(hasNone6).length,
       badFrag6: input.frames.filter(badFrag6).length,
       rawOnly: 0,
+      arp: input.frames.filter(isArp).length,
     });
   } else {
     for (const f of input.frames) {
@@ -178,6 +182,7 @@ export function sendFrames(net: Namespace, sinks: Sinks, input: PacketInput): vo
         none6: hasNone6(f) ? 1 : 0,
         badFrag6: badFrag6(f) ? 1 : 0,
         rawOnly: 0,
+        arp: isArp(f) ? 1 : 0,
       });
     }
   }
