@@ -28,6 +28,9 @@ export function virtualNs(opts: { bare?: boolean } = {}) {
         ac.abort();
         continue;
       }
+      // Softirq work still pending (a run squeezed by its wall-clock budget on a loaded
+      // machine continues on a later macrotask) goes first: time moves only when idle.
+      if (!kernel.idle) continue;
       let step = clock.nextTimer();
       if (interruptAtNs !== undefined && !ac.signal.aborted)
         step = Math.min(step ?? Number.POSITIVE_INFINITY, interruptAtNs - clock.now());
