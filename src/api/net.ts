@@ -159,22 +159,7 @@ function validateConnectOptions(o: TcpSocketConnectOpts & { hints?: unknown }): 
   const asf = o.autoSelectFamily as unknown;
   if (asf != null && typeof asf !== 'boolean') throw notOfType('options.autoSelectFamily', 'boolean', asf);
   const t = (o as { autoSelectFamilyAttemptTimeout?: unknown }).autoSelectFamilyAttemptTimeout;
-  if (t != null) {
-    const name = 'options.autoSelectFamilyAttemptTimeout';
-    if (typeof t !== 'number') throw notOfType(name, 'number', t);
-    if (!Number.isInteger(t))
-      throw nodeError(
-        RangeError,
-        'ERR_OUT_OF_RANGE',
-        `The value of "${name}" is out of range. It must be an integer. Received ${t}`,
-      );
-    if (t < 1 || t > 2 ** 31 - 1)
-      throw nodeError(
-        RangeError,
-        'ERR_OUT_OF_RANGE',
-        `The value of "${name}" is out of range. It must be >= 1 && <= 2147483647. Received ${t}`,
-      );
-  }
+  if (t != null) validateInt32(t, 'options.autoSelectFamilyAttemptTimeout', 1);
   // dns.lookup's validateHints(): only AI_ADDRCONFIG | AI_V4MAPPED | AI_ALL (Linux's values).
   const hints = Number(o.hints ?? 0);
   if (!isIP(o.host ?? '') && (hints & ~(AI_ADDRCONFIG | AI_V4MAPPED | AI_ALL)) !== 0)
@@ -1514,25 +1499,27 @@ function setDefaultAutoSelectFamily(value: boolean): void {
 }
 
 function setDefaultAutoSelectFamilyAttemptTimeout(value: number): void {
+  validateInt32(value, 'value', 1);
+  autoSelectFamilyAttemptTimeoutDefault = Math.max(10, value);
+}
+
+/** Node's validateInt32(value, name, min): a number, an integer, within [min, 2^31 - 1]. */
+function validateInt32(value: unknown, name: string, min: number): asserts value is number {
   if (typeof value !== 'number')
     throw nodeError(
       TypeError,
       'ERR_INVALID_ARG_TYPE',
-      `The "value" argument must be of type number. Received ${specificType(value)}`,
+      // ERR_INVALID_ARG_TYPE says "property" for a dotted name, as Node's does.
+      `The "${name}" ${name.includes('.') ? 'property' : 'argument'} must be of type number. Received ${specificType(value)}`,
     );
-  if (!Number.isInteger(value))
-    throw nodeError(
+  const range = (want: string) =>
+    nodeError(
       RangeError,
       'ERR_OUT_OF_RANGE',
-      `The value of "value" is out of range. It must be an integer. Received ${value}`,
+      `The value of "${name}" is out of range. It must be ${want}. Received ${value}`,
     );
-  if (value < 1 || value > 2 ** 31 - 1)
-    throw nodeError(
-      RangeError,
-      'ERR_OUT_OF_RANGE',
-      `The value of "value" is out of range. It must be >= 1 && <= 2147483647. Received ${value}`,
-    );
-  autoSelectFamilyAttemptTimeoutDefault = Math.max(10, value);
+  if (!Number.isInteger(value)) throw range('an integer');
+  if (value < min || value > 2 ** 31 - 1) throw range(`>= ${min} && <= 2147483647`);
 }
 
 export function netFor(net: Net): NetModule {

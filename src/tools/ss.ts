@@ -7,6 +7,7 @@
  */
 
 import type { InetDiagMsg, TcpInfo } from '../core/sock-diag.js';
+import { TCP_STATE } from '../include/tcp-states.js';
 import { formatIpv4 } from '../ipv4/devinet.js';
 import { formatIpv6, ipv6AddrAny } from '../ipv6/addr.js';
 import type { Net } from '../net/net.js';
@@ -16,22 +17,8 @@ import { udpDiagDump } from '../transport/udp-proc.js';
 import type { CommandContext } from './command.js';
 import { TCP_SERVICES, UDP_SERVICES } from './services.js';
 
-/** SS_* states: the kernel's TCP_* numbering. */
-const SS = {
-  UNKNOWN: 0,
-  ESTABLISHED: 1,
-  SYN_SENT: 2,
-  SYN_RECV: 3,
-  FIN_WAIT1: 4,
-  FIN_WAIT2: 5,
-  TIME_WAIT: 6,
-  CLOSE: 7,
-  CLOSE_WAIT: 8,
-  LAST_ACK: 9,
-  LISTEN: 10,
-  CLOSING: 11,
-  MAX: 12,
-} as const;
+/** SS_* states: the kernel's TCP_* numbering, with ss's UNKNOWN and MAX around it. */
+const SS = { UNKNOWN: 0, ...TCP_STATE, MAX: 12 } as const;
 
 const SS_ALL = (1 << SS.MAX) - 1;
 const SS_CONN = SS_ALL & ~((1 << SS.LISTEN) | (1 << SS.CLOSE) | (1 << SS.TIME_WAIT) | (1 << SS.SYN_RECV));
