@@ -36,6 +36,8 @@ const UV_MESSAGES: Partial<Record<string, string>> = {
   ETIMEDOUT: 'connection timed out',
   EPIPE: 'broken pipe',
   ENOENT: 'no such file or directory',
+  ENOTSOCK: 'socket operation on non-socket',
+  EBADF: 'bad file descriptor',
 };
 
 export interface NetSystemError extends Error {
@@ -137,11 +139,30 @@ let autoSelectFamilyAttemptTimeoutDefault = 250;
 
 /** A value as an error message shows it (a shallow util.inspect). */
 function shown(v: unknown): string {
-  if (typeof v !== 'object' || v === null) return typeof v === 'string' ? `'${v}'` : String(v);
+  if (typeof v !== 'object' || v === null) return typeof v === 'string' ? quoted(v) : String(v);
   const parts = Object.entries(v).map(
     ([k, x]) => `${k}: ${typeof x === 'object' && x !== null ? '[Object]' : shown(x)}`,
   );
   return parts.length === 0 ? '{}' : `{ ${parts.join(', ')} }`;
+}
+
+/** A string as util.inspect quotes it: control characters escaped, the quote it lacks chosen. */
+function quoted(v: string): string {
+  const named: Record<string, string> = { '\b': '\\b', '\t': '\\t', '\n': '\\n', '\f': '\\f', '\r': '\\r' };
+  let q = "'";
+  if (v.includes("'")) {
+    if (!v.includes('"')) q = '"';
+    else if (!v.includes('`') && !v.includes('${')) q = '`';
+  }
+  let body = '';
+  for (const c of v) {
+    const code = c.charCodeAt(0);
+    if (c === '\\') body += '\\\\';
+    else if (c === q) body += `\\${c}`;
+    else if (code < 0x20 || code === 0x7f) body += named[c] ?? `\\x${code.toString(16).toUpperCase().padStart(2, '0')}`;
+    else body += c;
+  }
+  return `${q}${body}${q}`;
 }
 
 /** ERR_INVALID_ARG_TYPE for an option property. */
@@ -258,6 +279,73 @@ export interface TcpSocketConnectOpts {
 
 const kSk = Symbol('tcp sock');
 
+const hostFs = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule?.(
+  'node:fs',
+) as
+  | {
+      fstatSync(fd: number): { isFIFO(): boolean; isSocket(): boolean };
+      statSync(path: string): { mode: number };
+      openSync(path: string, flags: string, mode: number): number;
+      closeSync(fd: number): void;
+      chmodSync(path: string, mode: number): void;
+      unlinkSync(path: string): void;
+    }
+  | undefined;
+
+/**
+ * A bound pathname takes its place in the host's file system, as unix_bind's mknod does:
+ * other programs see the name taken, and it stays if the process dies without closing the
+ * server. Node has no mknod and a socket inode needs a host socket, so the file is a regular
+ * one (stat().isSocket() is false) with a socket inode's mode, 0777 less the umask.
+ */
+function hostSocketFileCreate(path: string): number {
+  if (hostFs === undefined) return 0;
+  try {
+    hostFs.closeSync(hostFs.openSync(path, 'wx', 0o777));
+    return 0;
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === 'EEXIST') return -E.EADDRINUSE;
+    return -((code !== undefined ? (E as Record<string, number>)[code] : undefined) ?? E.EACCES);
+  }
+}
+
+/** uv_pipe_chmod(): add read and/or write for user, group and others, if any is missing. */
+function hostSocketFileChmod(path: string, readable: boolean, writable: boolean): void {
+  if (hostFs === undefined) return;
+  const want = (readable ? 0o444 : 0) | (writable ? 0o222 : 0);
+  const mode = hostFs.statSync(path).mode & 0o7777;
+  if ((mode & want) !== want) hostFs.chmodSync(path, mode | want);
+}
+
+/** libuv unlinks a pipe server's path when it closes the handle, whoever's file it is by then. */
+function hostSocketFileUnlink(path: string): void {
+  try {
+    hostFs?.unlinkSync(path);
+  } catch {
+    // Gone already: the program removed it.
+  }
+}
+
+/**
+ * listen({ fd }) names a descriptor of the host process. Node makes a libuv handle of it only
+ * when it is a pipe or a socket (createHandle; anything else, or a closed descriptor, is
+ * EINVAL), and listen(2) on a pipe says ENOTSOCK. A host socket lives in the host's network,
+ * not in this namespace, whose sockets have no host descriptors: EBADF, as for a descriptor
+ * this process never opened. Without a host (a browser) no number names anything.
+ */
+function hostFdListenErrno(fd: number): number {
+  if (hostFs === undefined) return E.EBADF;
+  let st: { isFIFO(): boolean; isSocket(): boolean };
+  try {
+    st = hostFs.fstatSync(fd);
+  } catch {
+    return E.EINVAL;
+  }
+  if (st.isFIFO()) return E.ENOTSOCK;
+  return st.isSocket() ? E.EBADF : E.EINVAL;
+}
+
 export class Socket extends Duplex {
   readonly #net: Net;
   [kSk]: TcpSock | UnixSock | null = null;
@@ -318,6 +406,23 @@ export class Socket extends Duplex {
       else this.#userBuf = onread.buffer;
       this.#userBufCb = onread.callback as (nread: number, buf: Uint8Array) => unknown;
     }
+    const o = options as { noDelay?: unknown; keepAlive?: unknown; keepAliveInitialDelay?: unknown; handle?: unknown };
+    let delay = o.keepAliveInitialDelay;
+    if (delay !== undefined) {
+      if (typeof delay !== 'number')
+        throw nodeError(
+          TypeError,
+          'ERR_INVALID_ARG_TYPE',
+          `The "options.keepAliveInitialDelay" property must be of type number. Received ${specificType(delay)}`,
+        );
+      if (delay < 0) delay = 0;
+    }
+    this.#noDelay = Boolean(o.noDelay);
+    this.#keepAlive = Boolean(o.keepAlive);
+    this.#keepAliveDelay = ~~((delay as number) / 1000);
+    // A handle the caller made is the socket's handle, as Node's constructor takes it: its
+    // setNoDelay and setKeepAlive are what the socket's call. lonet never makes one itself.
+    if (o.handle) this._handle = o.handle;
     if (options.signal !== undefined) this.#abortOn(options.signal);
     if (accepted !== undefined) this.#attach(accepted);
     // With allowHalfOpen off, Duplex ends the writable side on the next tick after 'end';
@@ -670,8 +775,9 @@ export class Socket extends Duplex {
       sk.onDataReady = sk.onWriteSpace = sk.onError = sk.onStateChange = null;
       sk.close();
     };
-    if (opts.noDelay) sk.setNoDelay(true);
-    if (opts.keepAlive) sk.setKeepAlive(true, Math.ceil((opts.keepAliveInitialDelay ?? 0) / 1000));
+    // What the constructor's options or an early setNoDelay/setKeepAlive asked for (afterConnect).
+    if (this.#noDelay) sk.setNoDelay(true);
+    if (this.#keepAlive) sk.setKeepAlive(true, this.#keepAliveDelay);
     // null is no local address, as net.Socket reads it (undici passes localAddress: null).
     if (opts.localAddress != null || opts.localPort != null) {
       const local = opts.localAddress != null ? toAddr(opts.localAddress).addr : new Uint8Array(16);
@@ -1060,13 +1166,47 @@ export class Socket extends Duplex {
     this.#idleTimer = null;
   }
 
-  setNoDelay(noDelay = true): this {
-    this[kSk]?.setNoDelay(noDelay);
+  /**
+   * Node's kSetNoDelay / kSetKeepAlive / kSetKeepAliveInitialDelay: what was asked for before
+   * there was a connection is applied when it is made; a caller's handle hears only changes.
+   */
+  #noDelay: boolean;
+  #keepAlive: boolean;
+  #keepAliveDelay: number;
+
+  setNoDelay(enable?: unknown): this {
+    // Backwards compatibility, as Node: no argument is true.
+    const on = Boolean(enable === undefined ? true : enable);
+    const sk = this[kSk];
+    const handle = this._handle as { setNoDelay?: (on: boolean) => unknown } | null;
+    if (sk === null && !handle) this.#noDelay = on;
+    else if (sk !== null) {
+      this.#noDelay = on;
+      sk.setNoDelay(on);
+    } else if (handle?.setNoDelay && on !== this.#noDelay) {
+      this.#noDelay = on;
+      handle.setNoDelay(on);
+    }
     return this;
   }
 
-  setKeepAlive(enable = false, initialDelay = 0): this {
-    this[kSk]?.setKeepAlive(enable, Math.floor(initialDelay / 1000));
+  setKeepAlive(enable?: unknown, initialDelayMsecs?: unknown): this {
+    const on = Boolean(enable);
+    const delay = ~~((initialDelayMsecs as number) / 1000);
+    const sk = this[kSk];
+    const handle = this._handle as { setKeepAlive?: (on: boolean, delay: number) => unknown } | null;
+    if (sk === null && !handle) {
+      this.#keepAlive = on;
+      this.#keepAliveDelay = delay;
+    } else if (sk !== null) {
+      this.#keepAlive = on;
+      this.#keepAliveDelay = delay;
+      sk.setKeepAlive(on, delay);
+    } else if (handle?.setKeepAlive && (on !== this.#keepAlive || (on && this.#keepAliveDelay !== delay))) {
+      this.#keepAlive = on;
+      this.#keepAliveDelay = delay;
+      handle.setKeepAlive(on, delay);
+    }
     return this;
   }
 
@@ -1187,6 +1327,8 @@ export interface ListenOptions {
   ipv6Only?: boolean;
   exclusive?: boolean;
   path?: string;
+  readableAll?: boolean;
+  writableAll?: boolean;
   signal?: AbortSignal;
 }
 
@@ -1284,6 +1426,16 @@ export class Server extends EventEmitter {
       );
     if (cb !== undefined) this.once('listening', cb);
     if (opts.signal !== undefined) this.#closeOn(opts.signal);
+    // (handle[, backlog][, cb]) where the handle is a descriptor number.
+    const holder = ((opts as { _handle?: unknown })._handle || (opts as { handle?: unknown }).handle || opts) as {
+      fd?: unknown;
+    };
+    if (typeof holder.fd === 'number' && holder.fd >= 0) {
+      const err = sysErr(hostFdListenErrno(holder.fd), 'listen', undefined, undefined, true);
+      (err as { address?: unknown }).address = null;
+      process.nextTick(() => this.emit('error', err));
+      return this;
+    }
     let port = (opts as { port?: unknown }).port;
     if (args.length === 0 || typeof arg0 === 'function' || (port === undefined && 'port' in opts) || port === null)
       port = 0;
@@ -1305,7 +1457,17 @@ export class Server extends EventEmitter {
       return this;
     }
     if (opts.path && isPipeName(opts.path)) {
+      // An abstract name has no file to chmod.
+      if (opts.path[0] === '\0' && (opts.readableAll || opts.writableAll))
+        throw nodeError(
+          TypeError,
+          'ERR_INVALID_ARG_VALUE',
+          `The argument 'options' can not set readableAll or writableAllt to true when path is abstract unix socket. Received ${shown(opts)}`,
+        );
       this.#listenPath(opts.path, opts.backlog || backlogFromArgs || 511);
+      // uv_pipe_chmod(): the file gets the bits asked for, for everyone.
+      if (this.#sk !== null && (opts.readableAll === true || opts.writableAll === true))
+        hostSocketFileChmod(opts.path, opts.readableAll === true, opts.writableAll === true);
       return this;
     }
     if (cb !== undefined) this.removeListener('listening', cb);
@@ -1348,7 +1510,12 @@ export class Server extends EventEmitter {
   /** A pipe server: bind the name, listen; errors come on the next tick with port -1, as Node's do. */
   #listenPath(path: string, backlog: number): void {
     const sk = new UnixSock(this.#net);
-    let r = sk.bind(libuvSunPath(path));
+    const name = libuvSunPath(path);
+    let r = sk.bind(name);
+    if (r === 0 && name[0] !== '\0') {
+      r = hostSocketFileCreate(name);
+      if (r < 0) unixUnlink(this.#net, name);
+    }
     if (r === 0) r = sk.listen(backlog);
     if (r < 0) {
       sk.close();
@@ -1394,8 +1561,8 @@ export class Server extends EventEmitter {
         continue;
       }
       const socket = this._newSocket({ allowHalfOpen: this.#opts.allowHalfOpen === true }, child);
-      if (this.#opts.noDelay) child.setNoDelay(true);
-      if (this.#opts.keepAlive) child.setKeepAlive(true, Math.floor((this.#opts.keepAliveInitialDelay ?? 0) / 1000));
+      if (this.#opts.noDelay) socket.setNoDelay(true);
+      if (this.#opts.keepAlive) socket.setKeepAlive(true, this.#opts.keepAliveInitialDelay ?? 0);
       socket.server = this;
       socket._server = this;
       this._connections++;
@@ -1429,7 +1596,10 @@ export class Server extends EventEmitter {
       this.#sk.onDataReady = null;
       this.#sk.close();
       // libuv unlinks a pipe server's path when it closes the handle.
-      if (this.#sk instanceof UnixSock && this.#sk.path !== null) unixUnlink(this.#net, this.#sk.path);
+      if (this.#sk instanceof UnixSock && this.#sk.path !== null) {
+        unixUnlink(this.#net, this.#sk.path);
+        if (this.#sk.path[0] !== '\0') hostSocketFileUnlink(this.#sk.path);
+      }
       this.#sk = null;
     }
     this.#closing = true;

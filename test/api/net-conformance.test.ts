@@ -4,8 +4,9 @@
  * the spirit of Node's test-net-* tests.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import * as kernelNet from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -627,4 +628,92 @@ test('a RST that answers a write after the peer’s FIN: reading still gives EOF
       }),
     );
     await new Promise<void>((r) => srv.close(() => r()));
+  }));
+
+test('a caller’s handle: setNoDelay and setKeepAlive reach it only when the value changes; keepAliveInitialDelay checked', () =>
+  same('handle option', async (net, log) => {
+    const handle = {
+      readStart() {},
+      setNoDelay: (on: boolean) => log.push(`handle setNoDelay ${on}`),
+      setKeepAlive: (on: boolean, delay: number) => log.push(`handle setKeepAlive ${on} ${delay}`),
+    };
+    const s = new net.Socket({ handle } as kernelNet.SocketConstructorOpts);
+    for (const v of [undefined, 1, 'yes', 0, '', {}]) s.setNoDelay(v as boolean);
+    for (const [on, ms] of [
+      [true, 1500],
+      [true, 1999],
+      [true, 2500],
+      [1, 2000],
+      [false, 2000],
+      [false, 0],
+      [undefined, undefined],
+    ])
+      s.setKeepAlive(on as boolean, ms as number);
+    // A handle without the method: the call returns the socket and does nothing.
+    const bare = new net.Socket({ handle: { readStart() {} } } as kernelNet.SocketConstructorOpts);
+    log.push(`returns socket ${bare.setNoDelay(true) === bare} ${bare.setKeepAlive(true, 1000) === bare}`);
+    try {
+      new net.Socket({ keepAliveInitialDelay: '1000' } as kernelNet.SocketConstructorOpts);
+    } catch (e) {
+      log.push(`${(e as NodeJS.ErrnoException).code} ${(e as Error).message}`);
+    }
+  }));
+
+test('listen({ fd }): a regular file or a closed descriptor is EINVAL, a pipe ENOTSOCK, on the next tick', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lonet-fd-'));
+  const fifo = join(dir, 'fifo');
+  execFileSync('mkfifo', [fifo]);
+  await same('listen fd', async (net, log) => {
+    // Node closes the pipe's descriptor with the failed handle: each side opens its own.
+    const fds = [openSync(join(dir, 'file'), 'w'), openSync(fifo, 'r+'), 1_000_000];
+    for (const fd of fds) {
+      const srv = net.createServer();
+      let sync = true;
+      await new Promise<void>((r) => {
+        srv.listen({ fd }, () => log.push('listening?'));
+        srv.on('error', (e: NodeJS.ErrnoException & { address?: unknown; port?: unknown }) => {
+          log.push(`${e.message} ${e.code} ${e.errno} ${e.syscall} ${e.address} ${e.port} sync=${sync}`);
+          log.push(`listening=${srv.listening} address=${JSON.stringify(srv.address())}`);
+          r();
+        });
+        sync = false;
+      });
+    }
+    try {
+      closeSync(fds[0] as number);
+    } catch {}
+  });
+  // A host socket is the host's network, not the namespace's: lonet cannot listen on it.
+  const host = kernelNet.createServer();
+  await listening(host, 0, '127.0.0.1');
+  const fd = (host as unknown as { _handle: { fd: number } })._handle.fd;
+  const srv = new Namespace().net.createServer();
+  const err = await new Promise<NodeJS.ErrnoException>((r) => srv.listen({ fd }).on('error', r));
+  assert.equal(err.code, 'EBADF');
+  host.close();
+});
+
+test('a pipe server’s path is taken in the file system while it listens, readableAll/writableAll widen its mode', () =>
+  same('socket file', async (net, log) => {
+    const dir = mkdtempSync(join(tmpdir(), 'lonet-sockfile-'));
+    const path = join(dir, 'a.sock');
+    const a = net.createServer();
+    await new Promise<void>((r) => a.listen({ path }, () => r()));
+    log.push(`exists ${existsSync(path)} mode ${(statSync(path).mode & 0o777).toString(8)}`);
+    // Another server finds the name taken: EADDRINUSE, even with writableAll.
+    const b = net.createServer();
+    b.listen({ path, writableAll: true });
+    const inUse = await new Promise((r) => b.on('error', (e: NodeJS.ErrnoException) => r(`${e.code} ${e.message}`)));
+    log.push(`${inUse}`.replace(dir, 'DIR'));
+    await new Promise<void>((r) => a.close(() => r()));
+    log.push(`after close exists ${existsSync(path)}`);
+    const c = net.createServer();
+    await new Promise<void>((r) => c.listen({ path, readableAll: true, writableAll: true }, () => r()));
+    log.push(`all mode ${(statSync(path).mode & 0o777).toString(8)}`);
+    await new Promise<void>((r) => c.close(() => r()));
+    try {
+      net.createServer().listen({ path: '\0lonet-abstract', readableAll: true });
+    } catch (e) {
+      log.push(`${(e as NodeJS.ErrnoException).code} ${(e as Error).message}`);
+    }
   }));
