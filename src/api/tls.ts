@@ -6,7 +6,9 @@
  * certificates, ALPN, SNI, sessions and errors are exactly Node's.
  */
 import type { Duplex } from 'node:stream';
-import * as tls from 'node:tls';
+// The module object itself: a namespace (`* as`) is read-only, and a setting written there
+// would not reach what tls.connect reads.
+import tlsModule, * as tls from 'node:tls';
 import { callable } from './callable.js';
 import { listenOnLonet } from './listen.js';
 import { type NetModule, Socket } from './net.js';
@@ -199,7 +201,7 @@ export function tlsFor(netm: NetModule): TlsModule {
   } as TlsModule;
   // DEFAULT_* are node:tls's own settings, read by tls.connect at each call: the face
   // reads and writes them there.
-  const settings = tls as unknown as Record<string, unknown>;
+  const settings = tlsModule as unknown as Record<string, unknown>;
   for (const name of [
     'DEFAULT_ECDH_CURVE',
     'DEFAULT_MAX_VERSION',

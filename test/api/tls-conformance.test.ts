@@ -261,3 +261,28 @@ test('tls.Server is callable without new, as Node’s function-style class is', 
     await closed(c);
     await close(srv);
   }));
+
+test('tls.DEFAULT_MAX_VERSION set through the module limits the next connections, as on node:tls', () =>
+  same('default max version', async ({ tls }, log) => {
+    // The module object (a CommonJS program's require('tls')): the ESM namespace is read-only.
+    const mod = ((tls as { default?: unknown }).default ?? tls) as { DEFAULT_MAX_VERSION: string };
+    const saved = mod.DEFAULT_MAX_VERSION;
+    mod.DEFAULT_MAX_VERSION = 'TLSv1.2';
+    try {
+      log.client.push(`set ${mod.DEFAULT_MAX_VERSION}`);
+      const srv = tls.createServer({ key: certs.key, cert: certs.cert }, (s) => {
+        log.server.push(`protocol ${s.getProtocol()}`);
+        s.end();
+      });
+      const port = await listen(srv);
+      const c = tls.connect(port, '127.0.0.1', { ca: certs.ca, servername: 'localhost' }, () =>
+        log.client.push(`secureConnect ${c.getProtocol()}`),
+      );
+      c.resume();
+      await closed(c);
+      await close(srv);
+    } finally {
+      mod.DEFAULT_MAX_VERSION = saved;
+    }
+    log.client.push(`restored ${mod.DEFAULT_MAX_VERSION}`);
+  }));
