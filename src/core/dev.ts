@@ -9,6 +9,7 @@ import { E } from '../include/errno.js';
 import { ETH_P } from '../include/if-ether.js';
 import { SOFTIRQ } from '../include/interrupt.js';
 import type { Cpu, Kernel } from '../kernel/kernel.js';
+import { skbTstampSched } from './errqueue.js';
 import { IFF, NET_RX, RX_HANDLER, XMIT_RECURSION_LIMIT } from './if.js';
 import type { NetDevice } from './netdevice.js';
 import type { PacketType } from './packet-type.js';
@@ -120,6 +121,7 @@ export function devQueueXmit(skb: SkBuff): number {
   if (dev === null) throw new TypeError('devQueueXmit: skb.dev is not set');
   const kernel = dev.kernel;
   kernel.trace.devQueueXmit++;
+  if (skb.txFlags !== 0) skbTstampSched(skb, kernel.clock.realtime());
   if (dev.txqQdisc === 'noop') {
     // noop_enqueue()
     dev.coreStats.txDropped++;

@@ -49,6 +49,20 @@ export const SOF_TIMESTAMPING = {
   RX_HARDWARE: 1 << 2,
   RX_SOFTWARE: 1 << 3,
   SOFTWARE: 1 << 4,
+  SYS_HARDWARE: 1 << 5,
+  RAW_HARDWARE: 1 << 6,
+  OPT_ID: 1 << 7,
+  TX_SCHED: 1 << 8,
+  TX_ACK: 1 << 9,
+  OPT_CMSG: 1 << 10,
+  OPT_TSONLY: 1 << 11,
+  OPT_STATS: 1 << 12,
+  OPT_PKTINFO: 1 << 13,
+  OPT_TX_SWHW: 1 << 14,
+  BIND_PHC: 1 << 15,
+  OPT_ID_TCP: 1 << 16,
+  OPT_RX_FILTER: 1 << 17,
+  TX_COMPLETION: 1 << 18,
 } as const;
 
 /**

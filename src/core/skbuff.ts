@@ -32,6 +32,7 @@ export const SKBTX = {
   HW_TSTAMP: 1 << 0,
   SW_TSTAMP: 1 << 1,
   IN_PROGRESS: 1 << 2,
+  SCHED_TSTAMP: 1 << 6,
 } as const;
 
 /**
@@ -70,6 +71,8 @@ export class SkBuff {
   /** Non-zero when tstamp is a delivery time (skb->tstamp_type), which lo must keep. */
   tstampType = 0;
   txFlags = 0;
+  /** skb_shinfo(skb)->tskey: the byte (TCP sequence number) a transmit stamp reports. */
+  tskey = 0;
   /** skb->ignore_df: DF is advisory for this packet (PMTU mode "want"), so it may be fragmented. */
   ignoreDf = false;
   gsoSize = 0;
@@ -145,6 +148,8 @@ export class SkBuff {
     c.csumOffset = this.csumOffset;
     c.tstamp = this.tstamp;
     c.tstampType = this.tstampType;
+    c.txFlags = this.txFlags;
+    c.tskey = this.tskey;
     c.gsoSize = this.gsoSize;
     c.gsoSegs = this.gsoSegs;
     c.gsoType = this.gsoType;

@@ -6,6 +6,7 @@
  */
 
 import type { Net } from '../net/net.js';
+import type { SockErrq } from './errqueue.js';
 import type { SkBuff } from './skbuff.js';
 
 /** SOCK_MIN_RCVBUF / SOCK_MIN_SNDBUF on Linux 6.x x86_64 (2 × TCP_SKB_MIN_TRUESIZE for send). */
@@ -46,6 +47,8 @@ export class Sock {
   onDataReady: (() => void) | null = null;
   onError: (() => void) | null = null;
   onWriteSpace: (() => void) | null = null;
+  /** sk_error_queue with the timestamping and zerocopy state that feeds it; null until used. */
+  errq: SockErrq | null = null;
   #dataScheduled = false;
   #wake: (() => void) | null = null;
 

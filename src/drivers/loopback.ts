@@ -4,6 +4,7 @@
  * the receiver need not look it up again.
  */
 import { netifRxInternal } from '../core/dev.js';
+import { skbTxTimestamp } from '../core/errqueue.js';
 import { SOF_TIMESTAMPING } from '../core/ethtool.js';
 import { ARPHRD, IFF, IFF_PRIV, LOOPBACK_IFINDEX, NET_RX, NETDEV_TX } from '../core/if.js';
 import { NETIF_F, NETIF_F_GSO_SOFTWARE } from '../core/netdev-features.js';
@@ -32,6 +33,7 @@ export function loopbackXmit(skb: SkBuff, dev: NetDevice): number {
   dev.kernel.trace.loopbackXmit++;
   // skb_clear_tstamp(): a delivery time set by the sender is kept, anything else cleared.
   if (skb.tstampType === 0) skb.tstamp = 0;
+  if (skb.txFlags !== 0) skbTxTimestamp(skb, dev.kernel.clock.realtime());
   skbOrphan(skb);
   // A frame too short to hold an Ethernet header cannot be classified: lo's receive
   // side drops it, and rx_dropped says so.

@@ -6,6 +6,7 @@
  * where packetdrill's remote end lives.
  */
 import { netifRx } from '../core/dev.js';
+import { skbTxTimestamp } from '../core/errqueue.js';
 import { ARPHRD, IFF, NET_RX, NETDEV_TX } from '../core/if.js';
 import { NETIF_F } from '../core/netdev-features.js';
 import { NetDevice, type NetDeviceOps, type RtnlLinkStats64 } from '../core/netdevice.js';
@@ -53,6 +54,7 @@ function tunNetXmit(skb: SkBuff, dev: NetDevice): number {
     return NETDEV_TX.OK;
   }
   skbChecksumHelp(skb);
+  if (skb.txFlags !== 0) skbTxTimestamp(skb, dev.kernel.clock.realtime());
   const frame = { data: skbCopyBits(skb, 0, skb.len), time: dev.kernel.clock.now() };
   dev.stats.txPackets++;
   dev.stats.txBytes += skb.len;

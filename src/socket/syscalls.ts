@@ -7,11 +7,14 @@
  * kernel runs on the virtual clock. packetdrill and tools share this layer.
  */
 
+import { type SockExtendedErr, sockDequeueErrSkb, sockErrq } from '../core/errqueue.js';
+import { SOF_TIMESTAMPING } from '../core/ethtool.js';
 import type { TcpInfo } from '../core/sock-diag.js';
 import { E } from '../include/errno.js';
 import type { Timer } from '../kernel/clock.js';
 import type { Net } from '../net/net.js';
 import { tcpGetInfo } from '../transport/tcp/diag.js';
+import { tcpSetZerocopy, tcpZerocopyBegin, tcpZerocopyEnd } from '../transport/tcp/errqueue.js';
 import { SHUT, TCP, TcpSock } from '../transport/tcp/sock.js';
 import { isV4Mapped } from '../transport/udp.js';
 import { AF, EPOLL, F, IP_OPT, IPV6_OPT, MSG, O, POLL, SIOC, SO, SOCK, SOL, TCP_OPT } from './uapi.js';
@@ -45,14 +48,7 @@ export interface EpollEvent {
 }
 
 /** struct sock_extended_err (linux/errqueue.h), as IP_RECVERR / IPV6_RECVERR deliver it. */
-export interface SockExtendedErr {
-  errno: number;
-  origin: number;
-  type: number;
-  code: number;
-  info: number;
-  data: number;
-}
+export type { SockExtendedErr };
 
 /** struct scm_timestamping: software, (legacy), hardware times in clock ns; 0 = none. */
 export interface ScmTimestamping {
@@ -258,47 +254,66 @@ export class Process {
 
   // ---- data ----
 
-  /** send(2)/sendto(2)/write(2): a blocking socket sleeps until everything is queued. */
-  send(fd: number, data: Uint8Array, flags = 0): SysResult {
+  /**
+   * send(2)/sendto(2)/write(2): a blocking socket sleeps until everything is queued.
+   * `data` null is a buffer whose address faults (packetdrill's NULL): the call fails
+   * with EFAULT where tcp_sendmsg would first copy from it.
+   */
+  send(fd: number, data: Uint8Array | null, flags = 0): SysResult {
     const f = this.#socketFile(fd);
     if (typeof f === 'number') return f;
-    if (flags & (MSG.OOB | MSG.ZEROCOPY | MSG.FASTOPEN)) return -E.EOPNOTSUPP;
+    if (flags & (MSG.OOB | MSG.FASTOPEN)) return -E.EOPNOTSUPP;
     const nonblock = f.nonblock || (flags & MSG.DONTWAIT) !== 0;
     const more = (flags & MSG.MORE) !== 0;
     const eor = (flags & MSG.EOR) !== 0;
+    const sk = f.sk;
+    if (data === null) return this.#sleep(() => sendFault(sk, nonblock));
+    const uarg = flags & MSG.ZEROCOPY && data.byteLength > 0 ? tcpZerocopyBegin(sk) : null;
     let sent = 0;
+    const done = (r: number): number => {
+      if (uarg !== null) tcpZerocopyEnd(sk, uarg, sent);
+      return r;
+    };
     return this.#sleep(() => {
       for (;;) {
         // Each piece but the last is followed by more, whatever the caller said.
-        const r = f.sk.sendmsg(data.subarray(sent), more, eor);
+        const r = sk.sendmsg(data.subarray(sent), more, eor);
         if (r >= 0) {
           sent += r;
-          if (sent === data.byteLength) return sent;
-          if (nonblock) return sent;
+          if (sent === data.byteLength) return done(sent);
+          if (nonblock) return done(sent);
           continue;
         }
         if (r === -E.EAGAIN && !nonblock) {
           // SYN_SENT: sk_stream_wait_connect; a full buffer: sk_stream_wait_memory.
           return AGAIN;
         }
-        return sent > 0 ? sent : r;
+        return done(sent > 0 ? sent : r);
       }
     });
   }
 
-  /** recv(2)/recvfrom(2)/read(2): returns the bytes read, or -errno. */
-  recv(fd: number, max: number, flags = 0): SysResult<Uint8Array | number> {
+  /**
+   * recv(2)/recvfrom(2)/read(2): returns the bytes read, or -errno. `fault` is a buffer
+   * whose address faults: with data to copy the call fails with EFAULT and leaves it queued.
+   */
+  recv(fd: number, max: number, flags = 0, fault = false): SysResult<Uint8Array | number> {
     const f = this.#socketFile(fd);
     if (typeof f === 'number') return f;
-    if (flags & (MSG.OOB | MSG.ERRQUEUE)) return flags & MSG.ERRQUEUE ? -E.EAGAIN : -E.EINVAL;
-    const nonblock = f.nonblock || (flags & MSG.DONTWAIT) !== 0;
+    if (flags & MSG.OOB) return -E.EINVAL;
     const sk = f.sk;
-    const peek = (flags & MSG.PEEK) !== 0;
+    // tcp_recvmsg() hands MSG_ERRQUEUE to inet_recv_error().
+    if (flags & MSG.ERRQUEUE) {
+      const e = ipRecvError(sk, max);
+      return typeof e === 'number' ? e : e.data;
+    }
+    const nonblock = f.nonblock || (flags & MSG.DONTWAIT) !== 0;
+    const peek = (flags & MSG.PEEK) !== 0 || fault;
     return this.#sleep<Uint8Array | number>(() => {
       if (max === 0) return new Uint8Array(0);
       if (peek) {
         if (sk.readable === 0) return sk.recvWouldBlock && !nonblock ? AGAIN : sk.recvWouldBlock ? -E.EAGAIN : 0;
-        return peekBytes(sk, max);
+        return fault ? -E.EFAULT : peekBytes(sk, max);
       }
       const r = sk.recvmsg(max);
       if (r === -E.EAGAIN && !nonblock) return AGAIN;
@@ -308,12 +323,14 @@ export class Process {
 
   /**
    * recvmsg(2): recv() plus what TCP puts in msg_control — TCP_CM_INQ when TCP_INQ is on
-   * (tcp_inq_hint: bytes left to read, 1 after a FIN so the reader keeps going).
+   * (tcp_inq_hint: bytes left to read, 1 after a FIN so the reader keeps going). With
+   * MSG_ERRQUEUE it reads the error queue instead.
    */
   recvmsg(fd: number, max: number, flags = 0): SysResult<MsgHdr | number> {
     const f = this.#socketFile(fd);
     if (typeof f === 'number') return f;
     const sk = f.sk;
+    if (flags & MSG.ERRQUEUE) return ipRecvError(sk, max);
     const then = (r: Uint8Array | number): MsgHdr | number => {
       if (typeof r === 'number') return r;
       const control: Cmsg[] = [];
@@ -379,6 +396,12 @@ export class Process {
           if (typeof value !== 'object' || value instanceof Uint8Array) return -E.EINVAL;
           sk.linger = value.onoff !== 0 ? Math.max(0, value.linger) : null;
           return 0;
+        case SO.ZEROCOPY:
+          if (n < 0 || n > 1) return -E.EINVAL;
+          tcpSetZerocopy(sk, n === 1);
+          return 0;
+        case SO.TIMESTAMPING:
+          return sockSetTimestamping(sk, n);
       }
       return -E.ENOPROTOOPT;
     }
@@ -450,6 +473,10 @@ export class Process {
           return sk.family === 4 ? AF.INET : AF.INET6;
         case SO.PROTOCOL:
           return 6;
+        case SO.ZEROCOPY:
+          return sk.errq?.zerocopy ? 1 : 0;
+        case SO.TIMESTAMPING:
+          return sk.errq?.tsflags ?? 0;
       }
       return -E.ENOPROTOOPT;
     }
@@ -648,8 +675,63 @@ export function tcpPoll(sk: TcpSock): number {
       if (sk.writable && state !== TCP.CLOSE) mask |= POLL.OUT | POLL.WRNORM;
     } else mask |= POLL.OUT | POLL.WRNORM;
   }
-  if (sk.err !== 0) mask |= POLL.ERR;
+  if (sk.err !== 0 || (sk.errq !== null && sk.errq.queue.length > 0)) mask |= POLL.ERR;
   return mask;
+}
+
+/**
+ * sock_set_timestamping(). SOF_TIMESTAMPING_OPT_ID numbers a TCP socket's bytes from
+ * snd_una (write_seq with OPT_ID_TCP), so it needs a connection. lonet has no PTP
+ * hardware clock to bind to.
+ */
+function sockSetTimestamping(sk: TcpSock, val: number): number {
+  const T = SOF_TIMESTAMPING;
+  if (val < 0 || val >= T.TX_COMPLETION * 2) return -E.EINVAL;
+  if (val & T.OPT_ID_TCP && !(val & T.OPT_ID)) return -E.EINVAL;
+  const q = sockErrq(sk);
+  if (val & T.OPT_ID && !(q.tsflags & T.OPT_ID)) {
+    if (sk.state === TCP.CLOSE || sk.state === TCP.LISTEN) return -E.EINVAL;
+    q.tskey = val & T.OPT_ID_TCP ? sk.writeSeq : sk.sndUna;
+  }
+  if (val & T.OPT_STATS && !(val & T.OPT_TSONLY)) return -E.EINVAL;
+  if (val & T.BIND_PHC) return -E.EOPNOTSUPP;
+  q.tsflags = val;
+  return 0;
+}
+
+/** tcp_sendmsg() reaching copy_from_user with a faulting buffer, after its own checks. */
+function sendFault(sk: TcpSock, nonblock: boolean): number | typeof AGAIN {
+  const r = sk.sendmsg(new Uint8Array(0));
+  if (r < 0) return r === -E.EAGAIN && !nonblock ? AGAIN : r;
+  if (!sk.writable) return nonblock ? -E.EAGAIN : AGAIN;
+  return -E.EFAULT;
+}
+
+/**
+ * ip_recv_error() / ipv6_recv_error(): the oldest report on the error queue as a
+ * message — its bytes (cut to `max`, MSG_TRUNC), its software stamp if the socket asks
+ * for them (SOF_TIMESTAMPING_SOFTWARE), then IP_RECVERR / IPV6_RECVERR. Never sleeps.
+ */
+function ipRecvError(sk: TcpSock, max: number): MsgHdr | number {
+  const skb = sockDequeueErrSkb(sk);
+  if (skb === null) return -E.EAGAIN;
+  let flags = MSG.ERRQUEUE;
+  let copied = skb.len;
+  if (copied > max) {
+    flags |= MSG.TRUNC;
+    copied = max;
+  }
+  const control: Cmsg[] = [];
+  const tsflags = sk.errq?.tsflags ?? 0;
+  if (skb.tstamp !== 0 && tsflags & SOF_TIMESTAMPING.SOFTWARE)
+    control.push({ level: SOL.SOCKET, type: SO.TIMESTAMPING, data: { ts: [skb.tstamp, 0, 0] } });
+  const v6 = sk.family === 6;
+  control.push({
+    level: v6 ? SOL.IPV6 : SOL.IP,
+    type: v6 ? IPV6_OPT.RECVERR : IP_OPT.RECVERR,
+    data: { ...skb.ee },
+  });
+  return { data: new Uint8Array(copied), flags, control };
 }
 
 /** MSG_PEEK: copies up to `max` queued bytes without taking them. */

@@ -155,6 +155,11 @@ function prefixLen(mask: Uint8Array): number {
   return n;
 }
 
+/** A buffer argument written NULL. */
+function isNull(e: Expr): boolean {
+  return e.k === 'word' && e.v === 'NULL';
+}
+
 function equal(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
@@ -972,7 +977,7 @@ export class Run {
       case 'sendto': {
         const n = this.#num(arg(2));
         const flags = call.name === 'write' ? 0 : this.#num(arg(3));
-        return this.#send(this.#fd(arg(0)), n, flags);
+        return this.#send(this.#fd(arg(0)), n, flags, isNull(arg(1)));
       }
       case 'sendmsg': {
         const msg = arg(1);
@@ -984,8 +989,10 @@ export class Run {
       }
       case 'read':
       case 'recv':
-      case 'recvfrom':
-        return then(proc.recv(this.#fd(arg(0)), this.#num(arg(2)), call.name === 'read' ? 0 : this.#num(arg(3))), len);
+      case 'recvfrom': {
+        const flags = call.name === 'read' ? 0 : this.#num(arg(3));
+        return then(proc.recv(this.#fd(arg(0)), this.#num(arg(2)), flags, isNull(arg(1))), len);
+      }
       case 'recvmsg': {
         const msg = arg(1);
         const n = this.#iovLen(this.#field(msg, 'msg_iov'));
@@ -1118,7 +1125,9 @@ export class Run {
         const nsec = this.#num(this.#field(data, 'scm_nsec') ?? { k: 'num', v: 0 });
         if (sec === 0 && nsec === 0) continue;
         const expUsecs = sec * 1e6 + Math.trunc(nsec / 1e3);
-        const actUsecs = Math.trunc((a.data.ts[0] - this.#start) / 1e3);
+        // The stamp is CLOCK_REALTIME; the script's clock started at #start (monotonic).
+        const startReal = this.#start + this.clock.realtime() - this.clock.now();
+        const actUsecs = Math.trunc((a.data.ts[0] - startReal) / 1e3);
         if (Math.abs(expUsecs - actUsecs) > this.cfg.toleranceUsecs)
           fail(`Bad timestamp 0 in scm_timestamping ${i}: expected=${expUsecs} actual=${actUsecs}`);
       } else {
@@ -1145,10 +1154,10 @@ export class Run {
     return SCM_TIMESTAMPING_LEN;
   }
 
-  #send(fd: number, n: number, flags: number): number | Promise<number> {
-    if (flags & MSG.ZEROCOPY) this.#fail('MSG_ZEROCOPY', 'MSG_ZEROCOPY');
+  /** A NULL buffer is passed on as a faulting address, as packetdrill hands the kernel NULL. */
+  #send(fd: number, n: number, flags: number, fault = false): number | Promise<number> {
     if (flags & MSG.FASTOPEN) this.#fail('MSG_FASTOPEN', 'Fast Open');
-    return this.proc.send(fd, new Uint8Array(n), flags);
+    return this.proc.send(fd, fault ? null : new Uint8Array(n), flags);
   }
 
   // ---- commands and code ----

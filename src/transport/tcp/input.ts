@@ -7,6 +7,7 @@
 import { E } from '../../include/errno.js';
 import { TCPHDR, type TcpSackBlock } from '../../wire/tcp.js';
 import { TCP_CHRONO, tcpChronoStop } from './chrono.js';
+import { tcpAckErrq } from './errqueue.js';
 import { timewaitEnter } from './minisocks.js';
 import {
   flowOf,
@@ -353,6 +354,7 @@ function tcpAck(sk: TcpSock, cb: TcpCb, slow: boolean): boolean {
     freed += seg.len + SKB_TCP_OVERHEAD;
   }
   if (ackedSegs > 0) flag |= FLAG.DATA_ACKED;
+  if (sk.errq !== null) tcpAckErrq(sk, priorUna);
   if (sk.sackOk && priorFack !== priorUna && seqBefore(reord, priorFack)) tcpCheckSackReordering(sk, reord, priorFack);
   if (!sk.sackOk && ackedSegs > 0) sk.sackedOut = Math.max(0, sk.sackedOut - ackedSegs);
   // The chronograph stops once the write and retransmit queues are empty.

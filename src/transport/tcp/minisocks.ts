@@ -5,6 +5,7 @@
  * listener's side of the handshake — tcp_conn_request with its SYN and accept queue
  * limits, and SYN cookies (net/ipv4/syncookies.c) when the SYN queue is full.
  */
+import { sockErrqClone } from '../../core/errqueue.js';
 import { flowi4 } from '../../ipv4/fib.js';
 import { ipRouteOutputKey } from '../../ipv4/route.js';
 import { formatIpv6 } from '../../ipv6/addr.js';
@@ -648,6 +649,7 @@ function createChild(req: TcpRequestSock, cb: TcpCb): TcpSock {
   const o = req.opts;
   const c = new TcpSock(l.net, l.family);
   c.v6only = l.v6only;
+  c.errq = sockErrqClone(l);
   c.v4 = req.v4;
   c.localAddr = c.srcAddr = sharedAddr(req.laddr);
   c.remoteAddr = sharedAddr(req.raddr);

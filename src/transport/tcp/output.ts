@@ -30,6 +30,7 @@ import {
 } from '../../wire/tcp.js';
 import { mappedV4 } from '../udp.js';
 import { TCP_CHRONO, tcpChronoStart, tcpChronoStop } from './chrono.js';
+import { tcpTxStampSkb } from './errqueue.js';
 import type { NetnsTcp } from './netns.js';
 import {
   MAX_TCP_WINDOW,
@@ -382,6 +383,7 @@ function tcpTransmit(sk: TcpSock, seq: number, flags: number, data: Uint8Array[]
     options === null
       ? buildEstablishedSkb(sk, seq, flags, window, data, len)
       : buildSkb(flowOf(sk), { seq, ack: sk.rcvNxt, flags, window, options, data, len });
+  if (len > 0 && sk.errq !== null) tcpTxStampSkb(sk, skb, seq, len);
   // A GSO packet is several segments on the wire: the counts are per segment (tcp_skb_pcount).
   const pcount = gsoSize > 0 ? Math.ceil(len / gsoSize) : 1;
   if (pcount > 1) {

@@ -23,6 +23,7 @@ import { TCPHDR } from '../../wire/tcp.js';
 import { bindingsOverlap, isV4Mapped, mappedV4, v4Mapped } from '../udp.js';
 import { TCP_CHRONO, tcpChronoStart } from './chrono.js';
 import { type CongestionOps, tcpCongestion } from './cong.js';
+import { tcpTxTimestamp } from './errqueue.js';
 import { type NetnsTcp, tcpNet } from './netns.js';
 import {
   tcpConnectInit,
@@ -566,6 +567,7 @@ export class TcpSock extends Sock {
         last.flags |= TCPHDR.PSH;
         this.pushedSeq = this.writeSeq;
       }
+      if (this.errq !== null) tcpTxTimestamp(this);
       tcpPush(this, more || this.cork);
       return copied;
     });
