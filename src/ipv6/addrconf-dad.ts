@@ -21,6 +21,7 @@ import { registerSysctlDir } from '../net/procfs.js';
 import { formatIpv6, ipv6AddrEqual } from './addr.js';
 import { type Inet6Dev, type Inet6Ifaddr, IPV6_ADDR_SCOPE, in6DevGet, ipv6AddAddr } from './addrconf.js';
 import { icmpv6Ndisc } from './icmp.js';
+import { addrconfJoinSolict, addrconfLeaveSolict, ipv6McDadComplete, ipv6McDown, ipv6McUp } from './mcast.js';
 import {
   addrconfAddrSolictMult,
   IN6ADDR_LINKLOCAL_ALLROUTERS,
@@ -167,11 +168,21 @@ function addrconfDadWork(dev: NetDevice, ifa: Inet6Ifaddr, st: DadState): void {
   ndiscSendNs(dev, ifa.addr, addrconfAddrSolictMult(ifa.addr), new Uint8Array(16), st.nonce);
 }
 
-/** addrconf_dad_completed(): the address is usable; the first link-local solicits routers. */
+/** ipv6_lonely_lladdr(): no other link-local of the device is usable yet. */
+function ipv6LonelyLladdr(idev: Inet6Dev, ifa: Inet6Ifaddr): boolean {
+  const busy = IFA_F.PERMANENT | IFA_F.TENTATIVE | IFA_F.OPTIMISTIC | IFA_F.DADFAILED;
+  return !idev.addrList.some(
+    (a) => a !== ifa && a.scope === IPV6_ADDR_SCOPE.LINKLOCAL && (a.flags & busy) === IFA_F.PERMANENT,
+  );
+}
+
+/** addrconf_dad_completed(): the address is usable; the first link-local reports its groups again and solicits routers. */
 function addrconfDadCompleted(dev: NetDevice, ifa: Inet6Ifaddr): void {
   ifa.flags &= ~IFA_F.TENTATIVE;
   const net = dev.net as Net;
   net.ipv6.genid++;
+  const idev = in6DevGet(dev);
+  if (idev !== null && ifa.scope === IPV6_ADDR_SCOPE.LINKLOCAL && ipv6LonelyLladdr(idev, ifa)) ipv6McDadComplete(idev);
   const forwarding = in6DevGet(dev)?.cnf.data.forwarding === 1;
   if (
     ifa.scope === IPV6_ADDR_SCOPE.LINKLOCAL &&
@@ -218,6 +229,9 @@ function addrconfLinkEvent(event: number, dev: NetDevice): void {
     case NETDEV.CHANGE:
       // disable_ipv6 (addrconf_notify): the device gets no link-local and probes for nothing.
       if (idev === null || idev.cnf.data.disable_ipv6 || !addrconfLinkReady(dev)) break;
+      // ipv6_find_idev() on a new link, or NETDEV_CHANGE on a configured one ("we might
+      // have roamed"): every group is reported again.
+      ipv6McUp(idev);
       if (!idev.addrList.some((a) => a.scope === IPV6_ADDR_SCOPE.LINKLOCAL) && !(dev.flags & IFF.LOOPBACK)) {
         addrconfDevConfig(dev, idev);
       }
@@ -225,6 +239,7 @@ function addrconfLinkEvent(event: number, dev: NetDevice): void {
       for (const ifa of idev.addrList) addrconfDadStart(dev, ifa);
       break;
     case NETDEV.DOWN:
+      if (idev !== null) ipv6McDown(idev);
       addrconfDelMroute(net, dev);
       net.ipv6.ndTbl.flushDev(dev);
       rsSent.delete(dev);
@@ -234,8 +249,16 @@ function addrconfLinkEvent(event: number, dev: NetDevice): void {
 
 /** An address was added: a tentative one starts DAD when the link is ready. */
 function addrconfAddrEvent(event: number, ifa: Inet6Ifaddr, idev: Inet6Dev): void {
-  if (event === NETDEV.UP) addrconfDadStart(idev.dev, ifa);
-  else dadStates.get(ifa)?.timer?.cancel();
+  if (event === NETDEV.UP) {
+    // inet6_addr_add() → ipv6_find_idev() → ipv6_mc_up() on an up device; then
+    // addrconf_dad_begin() joins the address's solicited-node group.
+    if (idev.dev.flags & IFF.UP) ipv6McUp(idev);
+    addrconfJoinSolict(idev, ifa.addr);
+    addrconfDadStart(idev.dev, ifa);
+  } else {
+    dadStates.get(ifa)?.timer?.cancel();
+    addrconfLeaveSolict(idev, ifa.addr);
+  }
 }
 
 /** The device-level part of addrconf_init(). */
