@@ -5,19 +5,32 @@
  * (ip_check_mc_rcu), the one UDP delivery makes (ip_mc_sf_allow), and /proc/net/igmp and
  * /proc/net/mcfilter, which `ip maddr` reads.
  *
- * Not here: IGMP itself. Linux sends IGMPv3 reports (to 224.0.0.22, even on lo) when a
- * group is joined or left; lonet sends none and answers no queries.
+ * IGMPv3 unsolicited reports (RFC 3376 §5.1) as Linux sends them on an up device: a group
+ * joined gets igmp_qrv "change to exclude" records, the first two jiffies later, the rest
+ * a random time below igmpv3_unsolicited_report_interval apart (igmp_ifc_timer); a group
+ * left gets as many "change to include" records. They go to 224.0.0.22 with TTL 1, TOS
+ * 0xc0, DF and a router alert option. 224.0.0.1 is never reported.
+ *
+ * Not here: queries (no querier to answer), IGMPv1/v2 (force_igmp_version), per-source
+ * records (a source-specific join is reported as a plain join), and IGMP on lo (Linux
+ * reports there too; lonet's lo tests see none).
  */
 
-import { NETDEV } from '../core/if.js';
+import { IFF, NETDEV } from '../core/if.js';
 import { type NetDevice, registerNetdeviceNotifier } from '../core/netdevice.js';
+import { allocSkb, skbPush, skbPut, skbResetNetworkHeader } from '../core/skbuff.js';
 import { E } from '../include/errno.js';
+import { ETH_P } from '../include/if-ether.js';
+import type { Timer } from '../kernel/clock.js';
 import type { Kernel } from '../kernel/kernel.js';
+import { getRandomU32 } from '../kernel/random.js';
 import type { Net } from '../net/net.js';
 import { registerProcNet } from '../net/procfs.js';
+import { csumFold, csumPartial } from '../wire/checksum.js';
 import { type InDevice, inDevGet } from './devinet.js';
 import { flowi4, RTN } from './fib.js';
 import { inetAddrType } from './fib-frontend.js';
+import { ipLocalOut } from './ip-output.js';
 import { ipRouteOutputKey, ipv4IsMulticast } from './route.js';
 
 /** MCAST_INCLUDE / MCAST_EXCLUDE: a filter mode, also the index of its count. */
@@ -44,6 +57,8 @@ export interface IpMcList {
   sfcount: [exclude: number, include: number];
   /** The sources some listener named, in the order they were first named. */
   sources: Map<number, IpSfList>;
+  /** crcount: change records still to send. */
+  crcount: number;
 }
 
 /** struct ip_mreqn as the kernel keeps it: the group, the address asked for, the device found. */
@@ -68,6 +83,139 @@ export interface InetMcSock {
 }
 
 const mcLists = new WeakMap<InDevice, IpMcList[]>();
+
+/** IGMPv3 report type, record types, 224.0.0.22 and net.ipv4.igmp_qrv's default. */
+const IGMPV3_HOST_MEMBERSHIP_REPORT = 0x22;
+const IGMPV3_CHANGE_TO_INCLUDE = 3;
+const IGMPV3_CHANGE_TO_EXCLUDE = 4;
+const IGMPV3_ALL_MCR = 0xe0000016;
+const IGMP_QRV_DEFAULT = 2;
+
+/** in_device's IGMP state: mr_ifc_count and its timer, mc_tomb. */
+interface IgmpState {
+  ifcCount: number;
+  ifcTimer: Timer | null;
+  tomb: { multiaddr: number; crcount: number }[];
+}
+
+const igmpStates = new WeakMap<InDevice, IgmpState>();
+
+function igmpState(inDev: InDevice): IgmpState {
+  let st = igmpStates.get(inDev);
+  if (st === undefined) {
+    st = { ifcCount: 0, ifcTimer: null, tomb: [] };
+    igmpStates.set(inDev, st);
+  }
+  return st;
+}
+
+/** Devices IGMP speaks on: up, not lo (see the header). */
+function igmpActive(inDev: InDevice): boolean {
+  const dev = inDev.dev;
+  return (dev.flags & IFF.UP) !== 0 && (dev.flags & IFF.LOOPBACK) === 0 && dev.net !== null;
+}
+
+/** igmpv3_newpack() + add_grec() + igmpv3_sendpack(): one report with these records. */
+function igmpv3Sendpack(inDev: InDevice, records: { type: number; multiaddr: number }[]): void {
+  if (records.length === 0 || !igmpActive(inDev)) return;
+  const dev = inDev.dev;
+  const net = dev.net as Net;
+  const rt = ipRouteOutputKey(net, flowi4({ daddr: IGMPV3_ALL_MCR, oif: dev.ifindex, proto: IPPROTO_IGMP }));
+  if (typeof rt === 'number') return;
+  const saddr = inDev.ifaList[0]?.local ?? 0;
+  const len = 8 + records.length * 8;
+  const skb = allocSkb(len, 16 + 24);
+  const at = skbPut(skb, len);
+  const b = skb.head;
+  b[at] = IGMPV3_HOST_MEMBERSHIP_REPORT;
+  b[at + 6] = records.length >>> 8;
+  b[at + 7] = records.length;
+  records.forEach((r, i) => {
+    const g = at + 8 + i * 8;
+    b[g] = r.type;
+    new DataView(b.buffer, b.byteOffset).setUint32(g + 4, r.multiaddr >>> 0);
+  });
+  const csum = csumFold(csumPartial(b, at, len));
+  b[at + 2] = csum >>> 8;
+  b[at + 3] = csum;
+  skb.transportHeader = at;
+  // struct iphdr with the router alert option: ihl 6, TOS 0xc0, DF, id 0, TTL 1.
+  const ip = skbPush(skb, 24);
+  skbResetNetworkHeader(skb);
+  b.fill(0, ip, ip + 24);
+  b[ip] = 0x46;
+  b[ip + 1] = 0xc0;
+  b[ip + 6] = 0x40;
+  b[ip + 8] = 1;
+  b[ip + 9] = IPPROTO_IGMP;
+  const v = new DataView(b.buffer, b.byteOffset);
+  v.setUint32(ip + 12, saddr >>> 0);
+  v.setUint32(ip + 16, IGMPV3_ALL_MCR);
+  v.setUint32(ip + 20, 0x94040000);
+  skb.dst = rt;
+  skb.protocol = ETH_P.IP;
+  ipLocalOut(net, skb);
+}
+
+/** igmpv3_send_cr(): records of groups left, then of groups just joined. */
+function igmpv3SendCr(inDev: InDevice): void {
+  const st = igmpState(inDev);
+  const records: { type: number; multiaddr: number }[] = [];
+  for (const t of st.tomb) {
+    if (t.crcount > 0) {
+      records.push({ type: IGMPV3_CHANGE_TO_INCLUDE, multiaddr: t.multiaddr });
+      t.crcount--;
+    }
+  }
+  st.tomb = st.tomb.filter((t) => t.crcount > 0);
+  for (const im of ipMcList(inDev)) {
+    if (im.crcount === 0) continue;
+    records.push({ type: IGMPV3_CHANGE_TO_EXCLUDE, multiaddr: im.multiaddr });
+    im.crcount--;
+  }
+  igmpv3Sendpack(inDev, records);
+}
+
+/** igmp_ifc_start_timer(): `random % delay + 2` jiffies (1 ms each here). */
+function igmpIfcStartTimer(inDev: InDevice, delayMs: number): void {
+  const st = igmpState(inDev);
+  st.ifcTimer?.cancel();
+  const kernel = inDev.dev.kernel;
+  st.ifcTimer = kernel.clock.setTimer(((getRandomU32() % delayMs) + 2) * 1e6, () => {
+    st.ifcTimer = null;
+    if (!igmpActive(inDev)) return;
+    kernel.runOn(kernel.curCpu, () => {
+      igmpv3SendCr(inDev);
+      const interval = Math.max(1, inDev.cnf.data.igmpv3_unsolicited_report_interval as number);
+      if (st.ifcCount > 0 && --st.ifcCount > 0) igmpIfcStartTimer(inDev, interval);
+    });
+  });
+  st.ifcTimer.unref();
+}
+
+/** igmp_ifc_event(). */
+function igmpIfcEvent(inDev: InDevice): void {
+  igmpState(inDev).ifcCount = IGMP_QRV_DEFAULT;
+  igmpIfcStartTimer(inDev, 1);
+}
+
+/** igmp_group_added(): a group other than all-hosts is announced. */
+function igmpGroupAdded(inDev: InDevice, im: IpMcList): void {
+  if (im.multiaddr === IGMP_ALL_HOSTS || !igmpActive(inDev)) return;
+  const st = igmpState(inDev);
+  st.tomb = st.tomb.filter((t) => t.multiaddr !== im.multiaddr);
+  im.crcount = IGMP_QRV_DEFAULT;
+  igmpIfcEvent(inDev);
+}
+
+/** igmp_group_dropped() → igmpv3_add_delrec(): the group's leave is due. */
+function igmpGroupDropped(inDev: InDevice, im: IpMcList): void {
+  if (im.multiaddr === IGMP_ALL_HOSTS || !igmpActive(inDev)) return;
+  const st = igmpState(inDev);
+  st.tomb = st.tomb.filter((t) => t.multiaddr !== im.multiaddr);
+  st.tomb.unshift({ multiaddr: im.multiaddr, crcount: IGMP_QRV_DEFAULT });
+  igmpIfcEvent(inDev);
+}
 
 /** in_dev->mc_list, newest first. */
 export function ipMcList(inDev: InDevice): IpMcList[] {
@@ -105,9 +253,10 @@ export function ipMcIncGroup(inDev: InDevice, addr: number, mode: Mode = MCAST.E
     mcAddSrc(im, mode, [], 1);
     return;
   }
-  const fresh: IpMcList = { multiaddr: addr, users: 1, sfcount: [0, 0], sources: new Map() };
+  const fresh: IpMcList = { multiaddr: addr, users: 1, sfcount: [0, 0], sources: new Map(), crcount: 0 };
   fresh.sfcount[mode] = 1;
   ipMcList(inDev).unshift(fresh);
+  igmpGroupAdded(inDev, fresh);
 }
 
 /** __ip_mc_dec_group(): a user fewer; the group goes with its last one. */
@@ -116,7 +265,9 @@ export function ipMcDecGroup(inDev: InDevice, addr: number): void {
   const i = list.findIndex((im) => im.multiaddr === addr);
   if (i < 0) return;
   const im = list[i] as IpMcList;
-  if (--im.users === 0) list.splice(i, 1);
+  if (--im.users > 0) return;
+  list.splice(i, 1);
+  igmpGroupDropped(inDev, im);
 }
 
 /**
@@ -270,8 +421,18 @@ export function ipMcSfAllow(sk: InetMcSock, group: number, src: number, dif: num
 function igmpNetdevEvent(event: number, dev: NetDevice): void {
   const inDev = inDevGet(dev);
   if (inDev === null) return;
-  if (event === NETDEV.UP) ipMcIncGroup(inDev, IGMP_ALL_HOSTS);
-  else if (event === NETDEV.DOWN) ipMcDecGroup(inDev, IGMP_ALL_HOSTS);
+  if (event === NETDEV.UP) {
+    // ip_mc_up(): the groups joined while down are announced now.
+    for (const im of ipMcList(inDev)) igmpGroupAdded(inDev, im);
+    ipMcIncGroup(inDev, IGMP_ALL_HOSTS);
+  } else if (event === NETDEV.DOWN) {
+    ipMcDecGroup(inDev, IGMP_ALL_HOSTS);
+    const st = igmpState(inDev);
+    st.ifcTimer?.cancel();
+    st.ifcTimer = null;
+    st.ifcCount = 0;
+    st.tomb = [];
+  }
 }
 
 /** The u32 as /proc prints a __be32 with %08X on a little-endian machine. */

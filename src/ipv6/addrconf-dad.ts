@@ -21,6 +21,7 @@ import { registerSysctlDir } from '../net/procfs.js';
 import { formatIpv6, ipv6AddrEqual } from './addr.js';
 import { type Inet6Dev, type Inet6Ifaddr, IPV6_ADDR_SCOPE, in6DevGet, ipv6AddAddr } from './addrconf.js';
 import { icmpv6Ndisc } from './icmp.js';
+import { addrconfJoinSolict, addrconfLeaveSolict, ipv6McDadComplete, ipv6McDown, ipv6McUp } from './mcast.js';
 import {
   addrconfAddrSolictMult,
   IN6ADDR_LINKLOCAL_ALLROUTERS,
@@ -48,8 +49,62 @@ interface DadState {
 
 const dadStates = new WeakMap<Inet6Ifaddr, DadState>();
 
-/** Devices whose first link-local finished DAD (IF_RS_SENT). */
-const rsSent = new WeakSet<NetDevice>();
+/** Router solicitation state of devices whose first link-local finished DAD (IF_RS_SENT). */
+interface RsState {
+  /** idev->rs_probes: solicitations sent. */
+  probes: number;
+  /** idev->rs_interval, in ms. */
+  interval: number;
+  timer: Timer | null;
+}
+
+const rsSent = new WeakMap<NetDevice, RsState>();
+
+/** rfc3315_s14_backoff_init(): the first retransmission time, irt ± 10 %. */
+function rsBackoffInit(irt: number): number {
+  return Math.floor(((900000 + (getRandomU32() % 200001)) * irt) / 1000000);
+}
+
+/** rfc3315_s14_backoff_update(): doubled ± 5 %, and mrt ± 10 % once past mrt. */
+function rsBackoffUpdate(rt: number, mrt: number): number {
+  const next = Math.floor(((1900000 + (getRandomU32() % 200001)) * rt) / 1000000);
+  return next > mrt ? Math.floor(((900000 + (getRandomU32() % 200001)) * mrt) / 1000000) : next;
+}
+
+/** addrconf_mod_rs_timer(). */
+function addrconfModRsTimer(dev: NetDevice, st: RsState, ms: number): void {
+  st.timer?.cancel();
+  const kernel = dev.kernel;
+  st.timer = kernel.clock.setTimer(ms * 1e6, () => {
+    st.timer = null;
+    if (!dev.net?.alive || rsSent.get(dev) !== st) return;
+    kernel.runOn(kernel.curCpu, () => addrconfRsTimer(dev, st));
+  });
+  st.timer.unref();
+}
+
+/**
+ * addrconf_rs_timer(): another solicitation while router_solicitations allows (-1: for
+ * ever), the interval doubling up to router_solicitation_max_interval; the wait after the
+ * last one is router_solicitation_delay.
+ */
+function addrconfRsTimer(dev: NetDevice, st: RsState): void {
+  const conf = ipv6Devconf(dev);
+  const solicits = conf.router_solicitations as number;
+  if (!(st.probes++ < solicits || solicits < 0)) return;
+  const ll = in6DevGet(dev)?.addrList.find(
+    (a) => a.scope === IPV6_ADDR_SCOPE.LINKLOCAL && !(a.flags & (IFA_F.TENTATIVE | IFA_F.DADFAILED)),
+  );
+  if (ll === undefined) return;
+  ndiscSendRs(dev, ll.addr, IN6ADDR_LINKLOCAL_ALLROUTERS);
+  st.interval = rsBackoffUpdate(st.interval, (conf.router_solicitation_max_interval as number) * 1000);
+  addrconfModRsTimer(dev, st, st.probes === solicits ? (conf.router_solicitation_delay as number) * 1000 : st.interval);
+}
+
+function rsStop(dev: NetDevice): void {
+  rsSent.get(dev)?.timer?.cancel();
+  rsSent.delete(dev);
+}
 
 /** addrconf_link_ready(): up with carrier (or a device that has none to lose). */
 function addrconfLinkReady(dev: NetDevice): boolean {
@@ -167,21 +222,41 @@ function addrconfDadWork(dev: NetDevice, ifa: Inet6Ifaddr, st: DadState): void {
   ndiscSendNs(dev, ifa.addr, addrconfAddrSolictMult(ifa.addr), new Uint8Array(16), st.nonce);
 }
 
-/** addrconf_dad_completed(): the address is usable; the first link-local solicits routers. */
+/** ipv6_lonely_lladdr(): no other link-local of the device is usable yet. */
+function ipv6LonelyLladdr(idev: Inet6Dev, ifa: Inet6Ifaddr): boolean {
+  const busy = IFA_F.PERMANENT | IFA_F.TENTATIVE | IFA_F.OPTIMISTIC | IFA_F.DADFAILED;
+  return !idev.addrList.some(
+    (a) => a !== ifa && a.scope === IPV6_ADDR_SCOPE.LINKLOCAL && (a.flags & busy) === IFA_F.PERMANENT,
+  );
+}
+
+/** addrconf_dad_completed(): the address is usable; the first link-local reports its groups again and solicits routers. */
 function addrconfDadCompleted(dev: NetDevice, ifa: Inet6Ifaddr): void {
   ifa.flags &= ~IFA_F.TENTATIVE;
   const net = dev.net as Net;
   net.ipv6.genid++;
-  const forwarding = in6DevGet(dev)?.cnf.data.forwarding === 1;
+  const idev = in6DevGet(dev);
+  if (idev !== null && ifa.scope === IPV6_ADDR_SCOPE.LINKLOCAL && ipv6LonelyLladdr(idev, ifa)) ipv6McDadComplete(idev);
+  // ipv6_accept_ra(): a router takes advertisements only with accept_ra 2.
+  const conf = ipv6Devconf(dev);
+  const acceptRa = conf.forwarding ? conf.accept_ra === 2 : conf.accept_ra !== 0;
   if (
     ifa.scope === IPV6_ADDR_SCOPE.LINKLOCAL &&
+    idev !== null &&
+    ipv6LonelyLladdr(idev, ifa) &&
     !rsSent.has(dev) &&
-    !forwarding &&
-    ipv6Devconf(dev).router_solicitations !== 0 &&
+    acceptRa &&
+    conf.router_solicitations !== 0 &&
     !(dev.flags & IFF.LOOPBACK)
   ) {
-    rsSent.add(dev);
     ndiscSendRs(dev, ifa.addr, IN6ADDR_LINKLOCAL_ALLROUTERS);
+    const st: RsState = {
+      probes: 1,
+      interval: rsBackoffInit((conf.router_solicitation_interval as number) * 1000),
+      timer: null,
+    };
+    rsSent.set(dev, st);
+    addrconfModRsTimer(dev, st, st.interval);
   }
 }
 
@@ -212,12 +287,15 @@ function addrconfLinkEvent(event: number, dev: NetDevice): void {
   switch (event) {
     case NETDEV.UNREGISTER:
       net.ipv6.ndTbl.releaseParms(dev);
-      rsSent.delete(dev);
+      rsStop(dev);
       break;
     case NETDEV.UP:
     case NETDEV.CHANGE:
       // disable_ipv6 (addrconf_notify): the device gets no link-local and probes for nothing.
       if (idev === null || idev.cnf.data.disable_ipv6 || !addrconfLinkReady(dev)) break;
+      // ipv6_find_idev() on a new link, or NETDEV_CHANGE on a configured one ("we might
+      // have roamed"): every group is reported again.
+      ipv6McUp(idev);
       if (!idev.addrList.some((a) => a.scope === IPV6_ADDR_SCOPE.LINKLOCAL) && !(dev.flags & IFF.LOOPBACK)) {
         addrconfDevConfig(dev, idev);
       }
@@ -225,17 +303,26 @@ function addrconfLinkEvent(event: number, dev: NetDevice): void {
       for (const ifa of idev.addrList) addrconfDadStart(dev, ifa);
       break;
     case NETDEV.DOWN:
+      if (idev !== null) ipv6McDown(idev);
       addrconfDelMroute(net, dev);
       net.ipv6.ndTbl.flushDev(dev);
-      rsSent.delete(dev);
+      rsStop(dev);
       break;
   }
 }
 
 /** An address was added: a tentative one starts DAD when the link is ready. */
 function addrconfAddrEvent(event: number, ifa: Inet6Ifaddr, idev: Inet6Dev): void {
-  if (event === NETDEV.UP) addrconfDadStart(idev.dev, ifa);
-  else dadStates.get(ifa)?.timer?.cancel();
+  if (event === NETDEV.UP) {
+    // inet6_addr_add() → ipv6_find_idev() → ipv6_mc_up() on an up device; then
+    // addrconf_dad_begin() joins the address's solicited-node group.
+    if (idev.dev.flags & IFF.UP) ipv6McUp(idev);
+    addrconfJoinSolict(idev, ifa.addr);
+    addrconfDadStart(idev.dev, ifa);
+  } else {
+    dadStates.get(ifa)?.timer?.cancel();
+    addrconfLeaveSolict(idev, ifa.addr);
+  }
 }
 
 /** The device-level part of addrconf_init(). */

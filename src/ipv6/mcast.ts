@@ -1,18 +1,32 @@
 /**
  * net/ipv6/mcast.c's group membership: a device's multicast list (idev->mc_list: the
  * all-nodes groups ff01::1 and ff02::1 every IPv6 device joins when it gets its inet6_dev,
- * then what sockets join), a socket's memberships (IPV6_ADD_MEMBERSHIP,
- * MCAST_JOIN_SOURCE_GROUP and their drops), and /proc/net/igmp6, which `ip maddr` reads.
+ * the solicited-node groups of its addresses, then what sockets join), a socket's
+ * memberships (IPV6_ADD_MEMBERSHIP, MCAST_JOIN_SOURCE_GROUP and their drops), and
+ * /proc/net/igmp6, which `ip maddr` reads.
  *
- * Not here: MLD (Linux sends MLDv2 reports to ff02::16, even on lo) and delivery to a
- * group, which needs a route to it (a lo-only Linux namespace has none: ENETUNREACH).
+ * MLDv2 unsolicited reports (RFC 3810 §6.1), as Linux sends them on an up device: a group
+ * joined gets mld_qrv "change to exclude" records, the first two jiffies later and the
+ * rest a random time below mldv2_unsolicited_report_interval apart (mld_ifc_work); a
+ * group left gets as many "change to include" records; once the first link-local is
+ * usable every group is reported again from it (ipv6_mc_dad_complete), the reports sent
+ * before having come from ::. Reports go to ff02::16 with hop limit 1 and a router alert.
+ *
+ * Not here: queries (lonet has no MLD querier to answer), MLDv1, per-source device
+ * filters in reports (a source-specific join is reported as a plain join), and MLD on lo
+ * (Linux sends reports there too; lonet's lo tests see none).
  */
 
+import { IFF } from '../core/if.js';
 import { E } from '../include/errno.js';
+import { IFA_F } from '../ipv4/devinet.js';
+import type { Timer } from '../kernel/clock.js';
+import { getRandomU32 } from '../kernel/random.js';
 import type { Net } from '../net/net.js';
 import { registerProcNet } from '../net/procfs.js';
 import { ipv6AddrEqual, ipv6AddrMulticast } from './addr.js';
-import { type Inet6Dev, in6DevGet } from './addrconf.js';
+import { type Inet6Dev, IPV6_ADDR_SCOPE, in6DevGet } from './addrconf.js';
+import { addrconfAddrSolictMult, ndiscSend } from './ndisc.js';
 import { fib6Lookup } from './route.js';
 
 /** mca_flags (include/net/if_inet6.h). */
@@ -27,6 +41,8 @@ export interface Ifmcaddr6 {
   addr: Uint8Array;
   users: number;
   flags: number;
+  /** mca_crcount: change records still to send. */
+  crcount: number;
 }
 
 /** struct ipv6_mc_socklist: one membership of a socket. */
@@ -47,6 +63,194 @@ const ALL_NODES_IF = Uint8Array.of(0xff, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 
 const ALL_NODES_LL = Uint8Array.of(0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1);
 
 const mcLists = new WeakMap<Inet6Dev, Ifmcaddr6[]>();
+
+/** ICMPv6 type of an MLDv2 report; record types (RFC 3810 §5.2.12). */
+const ICMPV6_MLD2_REPORT = 143;
+const MLD2_CHANGE_TO_INCLUDE = 3;
+const MLD2_CHANGE_TO_EXCLUDE = 4;
+/** net.ipv6.mld_qrv at its default (sysctl_mld_qrv). */
+const MLD_QRV_DEFAULT = 2;
+/** ff02::16, all MLDv2-capable routers. */
+const MLD2_ALL_MCR = Uint8Array.of(0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x16);
+/** mld_newpack()'s hop-by-hop header: next header ICMPv6, router alert 0 (MLD), PadN. */
+const MLD_HBH = Uint8Array.of(58, 0, 5, 2, 0, 0, 1, 0);
+
+/** The MLD state of an inet6_dev: mc_qrv, mc_ifc_count/work, mc_dad_count/work, mc_tomb. */
+interface MldState {
+  qrv: number;
+  ifcCount: number;
+  ifcTimer: Timer | null;
+  dadCount: number;
+  dadTimer: Timer | null;
+  /** Groups left whose "change to include" records are still due. */
+  tomb: { addr: Uint8Array; crcount: number }[];
+}
+
+const mldStates = new WeakMap<Inet6Dev, MldState>();
+
+function mldState(idev: Inet6Dev): MldState {
+  let st = mldStates.get(idev);
+  if (st === undefined) {
+    st = { qrv: MLD_QRV_DEFAULT, ifcCount: 0, ifcTimer: null, dadCount: 0, dadTimer: null, tomb: [] };
+    mldStates.set(idev, st);
+  }
+  return st;
+}
+
+/** Devices MLD speaks on: up, multicast-capable, not lo (see the header). */
+function mldActive(idev: Inet6Dev): boolean {
+  const dev = idev.dev;
+  return (dev.flags & IFF.UP) !== 0 && (dev.flags & IFF.LOOPBACK) === 0 && dev.net !== null;
+}
+
+/** unsolicited_report_interval() for MLDv2, in ms (at least one jiffy). */
+function unsolicitedReportInterval(idev: Inet6Dev): number {
+  return Math.max(1, idev.cnf.data.mldv2_unsolicited_report_interval as number);
+}
+
+/** mod_delayed_work() on the kernel clock: `random % delay + 2` jiffies (1 ms each here). */
+function mldStartWork(idev: Inet6Dev, delayMs: number, old: Timer | null, fn: () => void): Timer {
+  old?.cancel();
+  const kernel = idev.dev.kernel;
+  const t = kernel.clock.setTimer(((getRandomU32() % delayMs) + 2) * 1e6, () => {
+    if (!mldActive(idev)) return;
+    kernel.runOn(kernel.curCpu, fn);
+  });
+  t.unref();
+  return t;
+}
+
+/**
+ * mld_newpack() + add_grec() + mld_sendpack(): one report with these records, from the
+ * device's usable link-local (ipv6_get_lladdr without tentative ones), else from ::.
+ */
+function mldSendpack(idev: Inet6Dev, records: { type: number; addr: Uint8Array }[]): void {
+  if (records.length === 0 || !mldActive(idev)) return;
+  const ll = idev.addrList.find(
+    (a) => a.scope === IPV6_ADDR_SCOPE.LINKLOCAL && !(a.flags & (IFA_F.TENTATIVE | IFA_F.DADFAILED)),
+  );
+  const body = new Uint8Array(records.length * 20);
+  records.forEach((r, i) => {
+    body[i * 20] = r.type;
+    body.set(r.addr, i * 20 + 4);
+  });
+  ndiscSend(idev.dev, ll?.addr ?? new Uint8Array(16), MLD2_ALL_MCR, ICMPV6_MLD2_REPORT, records.length, body, MLD_HBH);
+}
+
+/** mld_send_cr(): records of groups left, then of groups whose filter mode changed. */
+function mldSendCr(idev: Inet6Dev): void {
+  const st = mldState(idev);
+  const records: { type: number; addr: Uint8Array }[] = [];
+  for (const t of st.tomb) {
+    if (t.crcount > 0) {
+      records.push({ type: MLD2_CHANGE_TO_INCLUDE, addr: t.addr });
+      t.crcount--;
+    }
+  }
+  st.tomb = st.tomb.filter((t) => t.crcount > 0);
+  for (const mc of ipv6McList(idev)) {
+    if (mc.flags & MAF.NOREPORT || mc.crcount === 0) continue;
+    records.push({ type: MLD2_CHANGE_TO_EXCLUDE, addr: mc.addr });
+    mc.crcount--;
+  }
+  mldSendpack(idev, records);
+}
+
+/** mld_ifc_event(): qrv rounds of change reports, the first at once. */
+function mldIfcEvent(idev: Inet6Dev): void {
+  const st = mldState(idev);
+  st.ifcCount = st.qrv;
+  st.ifcTimer = mldStartWork(idev, 1, st.ifcTimer, () => mldIfcWork(idev));
+}
+
+/** mld_ifc_work(). */
+function mldIfcWork(idev: Inet6Dev): void {
+  const st = mldState(idev);
+  st.ifcTimer = null;
+  mldSendCr(idev);
+  if (st.ifcCount > 0 && --st.ifcCount > 0)
+    st.ifcTimer = mldStartWork(idev, unsolicitedReportInterval(idev), null, () => mldIfcWork(idev));
+}
+
+/** igmp6_group_added(): a reportable group on an up device is announced. */
+function igmp6GroupAdded(idev: Inet6Dev, mc: Ifmcaddr6): void {
+  if (mcScope(mc.addr) < SCOPE_LINKLOCAL || mc.flags & MAF.NOREPORT || !mldActive(idev)) return;
+  mc.crcount = mldState(idev).qrv;
+  mldIfcEvent(idev);
+}
+
+/** igmp6_group_dropped() → igmp6_leave_group(): the group goes on the tomb list. */
+function igmp6GroupDropped(idev: Inet6Dev, mc: Ifmcaddr6): void {
+  if (mcScope(mc.addr) < SCOPE_LINKLOCAL || mc.flags & MAF.NOREPORT || !mldActive(idev)) return;
+  const st = mldState(idev);
+  st.tomb = st.tomb.filter((t) => !ipv6AddrEqual(t.addr, mc.addr));
+  st.tomb.unshift({ addr: mc.addr, crcount: st.qrv });
+  mldIfcEvent(idev);
+}
+
+/** mld_send_initial_cr(): every reportable group, whatever its count. */
+function mldSendInitialCr(idev: Inet6Dev): void {
+  mldSendpack(
+    idev,
+    ipv6McList(idev)
+      .filter((mc) => !(mc.flags & MAF.NOREPORT))
+      .map((mc) => ({ type: MLD2_CHANGE_TO_EXCLUDE, addr: mc.addr })),
+  );
+}
+
+/** ipv6_mc_dad_complete(): the device's only link-local is usable: report again from it. */
+export function ipv6McDadComplete(idev: Inet6Dev): void {
+  const st = mldState(idev);
+  st.dadCount = st.qrv;
+  if (st.dadCount === 0 || !mldActive(idev)) return;
+  mldSendInitialCr(idev);
+  if (--st.dadCount > 0)
+    st.dadTimer = mldStartWork(idev, unsolicitedReportInterval(idev), st.dadTimer, () => mldDadWork(idev));
+}
+
+/** mld_dad_work(). */
+function mldDadWork(idev: Inet6Dev): void {
+  const st = mldState(idev);
+  st.dadTimer = null;
+  mldSendInitialCr(idev);
+  if (st.dadCount > 0 && --st.dadCount > 0)
+    st.dadTimer = mldStartWork(idev, unsolicitedReportInterval(idev), null, () => mldDadWork(idev));
+}
+
+/** ipv6_mc_up(): on an up device (and on every `ip -6 addr add`, via ipv6_find_idev) all groups are reported. */
+export function ipv6McUp(idev: Inet6Dev): void {
+  const st = mldState(idev);
+  st.qrv = MLD_QRV_DEFAULT;
+  for (const mc of ipv6McList(idev)) {
+    st.tomb = st.tomb.filter((t) => !ipv6AddrEqual(t.addr, mc.addr));
+    igmp6GroupAdded(idev, mc);
+  }
+}
+
+/**
+ * ipv6_mc_down(): the works stop. Linux also files every group on the tomb list, which a
+ * later ipv6_mc_up() mostly takes off again; lonet forgets them.
+ */
+export function ipv6McDown(idev: Inet6Dev): void {
+  const st = mldState(idev);
+  st.ifcTimer?.cancel();
+  st.dadTimer?.cancel();
+  st.ifcTimer = st.dadTimer = null;
+  st.ifcCount = st.dadCount = 0;
+  st.tomb = [];
+}
+
+/** addrconf_join_solict(): an address's solicited-node group (not on lo or NOARP devices). */
+export function addrconfJoinSolict(idev: Inet6Dev, addr: Uint8Array): void {
+  if (idev.dev.flags & (IFF.LOOPBACK | IFF.NOARP)) return;
+  ipv6DevMcInc(idev, addrconfAddrSolictMult(addr));
+}
+
+/** addrconf_leave_solict(). */
+export function addrconfLeaveSolict(idev: Inet6Dev, addr: Uint8Array): void {
+  if (idev.dev.flags & (IFF.LOOPBACK | IFF.NOARP)) return;
+  ipv6DevMcDec(idev, addrconfAddrSolictMult(addr));
+}
 
 /** IPV6_ADDR_MC_SCOPE(). */
 const mcScope = (a: Uint8Array) => (a[1] as number) & 0x0f;
@@ -70,23 +274,32 @@ export function ipv6McList(idev: Inet6Dev): Ifmcaddr6[] {
 /** __ipv6_dev_mc_inc(): one more user of a group on the device, new groups first. */
 function ipv6DevMcInc(idev: Inet6Dev, addr: Uint8Array): void {
   const list = ipv6McList(idev);
-  const mc = list.find((m) => ipv6AddrEqual(m.addr, addr));
-  if (mc !== undefined) {
-    mc.users++;
+  const found = list.find((m) => ipv6AddrEqual(m.addr, addr));
+  if (found !== undefined) {
+    found.users++;
     return;
   }
   // mld_add_delrec / igmp6_group_added: the all-nodes group and groups narrower than a
   // link are never reported; the others are "loaded" into the device's filter.
   const noreport = ipv6AddrEqual(addr, ALL_NODES_LL) || mcScope(addr) < SCOPE_LINKLOCAL;
   const flags = (noreport ? MAF.NOREPORT : 0) | (mcScope(addr) < SCOPE_LINKLOCAL ? 0 : MAF.LOADED);
-  list.unshift({ addr: addr.slice(), users: 1, flags });
+  const mc: Ifmcaddr6 = { addr: addr.slice(), users: 1, flags, crcount: 0 };
+  list.unshift(mc);
+  // mld_del_delrec(): a group rejoined before its leave was all sent is no longer left.
+  const st = mldStates.get(idev);
+  if (st !== undefined) st.tomb = st.tomb.filter((t) => !ipv6AddrEqual(t.addr, addr));
+  igmp6GroupAdded(idev, mc);
 }
 
 /** __ipv6_dev_mc_dec(). */
 function ipv6DevMcDec(idev: Inet6Dev, addr: Uint8Array): void {
   const list = ipv6McList(idev);
   const i = list.findIndex((m) => ipv6AddrEqual(m.addr, addr));
-  if (i >= 0 && --(list[i] as Ifmcaddr6).users === 0) list.splice(i, 1);
+  if (i < 0) return;
+  const mc = list[i] as Ifmcaddr6;
+  if (--mc.users > 0) return;
+  list.splice(i, 1);
+  igmp6GroupDropped(idev, mc);
 }
 
 /** The device of a membership: the index given, else the one the route to the group uses. */

@@ -83,20 +83,23 @@ function llOption(type: number, dev: NetDevice): Uint8Array {
 
 /**
  * ndisc_send_skb(): an ND message from `saddr` to `daddr` on `dev`, hop limit 255,
- * through the neighbour entry of the destination (NOARP for multicast ones).
+ * through the neighbour entry of the destination (NOARP for multicast ones). MLD sends
+ * its messages the same way (igmp6_send/mld_sendpack): hop limit 1 behind a hop-by-hop
+ * header carrying the router alert.
  */
-function ndiscSend(
+export function ndiscSend(
   dev: NetDevice,
   saddr: Uint8Array,
   daddr: Uint8Array,
   type: number,
   rest: number,
   body: Uint8Array,
+  hbh: Uint8Array | null = null,
 ): void {
   const net = dev.net as Net | null;
   if (net === null) return;
   const len = 8 + body.length;
-  const skb = allocSkb(len, 16 + IPV6_HEADER_LEN);
+  const skb = allocSkb(len, 16 + IPV6_HEADER_LEN + (hbh?.length ?? 0));
   const at = skbPut(skb, len);
   const h = new Icmpv6Header(skb.head, at, len);
   h.type = type;
@@ -105,15 +108,16 @@ function ndiscSend(
   skb.head.set(body, at + 8);
   h.fillChecksum(saddr, daddr);
   skb.transportHeader = at;
+  if (hbh !== null) skb.head.set(hbh, skbPush(skb, hbh.length));
   const ip = skbPush(skb, IPV6_HEADER_LEN);
   skbResetNetworkHeader(skb);
   const ip6 = new Ipv6Header(skb.head, ip);
   ip6.version = 6;
   ip6.trafficClass = 0;
   ip6.flowLabel = 0;
-  ip6.payloadLength = len;
-  ip6.nextHeader = NEXTHDR.ICMP;
-  ip6.hopLimit = 255;
+  ip6.payloadLength = len + (hbh?.length ?? 0);
+  ip6.nextHeader = hbh === null ? NEXTHDR.ICMP : NEXTHDR.HOP;
+  ip6.hopLimit = hbh === null ? 255 : 1;
   ip6.src = saddr;
   ip6.dst = daddr;
   skb.dev = dev;

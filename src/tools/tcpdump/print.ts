@@ -77,7 +77,7 @@ const ETHERTYPES: Record<number, string> = {
 };
 
 const IPPROTO_NAMES: Record<number, string> = {
-  0: 'HBH',
+  0: 'Options',
   1: 'ICMP',
   2: 'IGMP',
   4: 'IPIP',
@@ -125,6 +125,16 @@ const ICMP6_TYPES: Record<number, string> = {
   136: 'neighbor advertisement',
   137: 'redirect',
   143: 'multicast listener report v2',
+};
+
+/** mldv2report2str (print-icmp6.c), shared by IGMPv3's records. */
+const MLDV2_RECORD_TYPES: Record<number, string> = {
+  1: 'is_in',
+  2: 'is_ex',
+  3: 'to_in',
+  4: 'to_ex',
+  5: 'allow',
+  6: 'block',
 };
 
 const ICMP6_UNREACH_CODES: Record<number, string> = {
@@ -186,6 +196,10 @@ const TCP_OPTION_NAMES: Record<number, string> = {
 
 function hex2(n: number): string {
   return n.toString(16).padStart(2, '0');
+}
+
+function hex4(n: number): string {
+  return n.toString(16).padStart(4, '0');
 }
 
 function mac(b: Uint8Array, off: number, len = 6): string {
@@ -590,6 +604,14 @@ export class Printer {
             o.w(`${src} > ${dst}: `);
             this.icmp(o, d, l4, payload, fragmented);
             return;
+          case 2:
+            if (d.end >= l4 + 8 && d.b[l4] === 0x22) {
+              o.w(`${src} > ${dst}: `);
+              this.igmpv3Report(o, d, l4, payload);
+              return;
+            }
+            o.w(`${src} > ${dst}:  ${this.protoName(proto)} ${payload}`);
+            return;
           default:
             // ip_demux_print() puts its own space before the name.
             o.w(`${src} > ${dst}:  ${this.protoName(proto)} ${payload}`);
@@ -646,6 +668,7 @@ export class Printer {
           const next = d.u8(at, 'ip6');
           const hl = (d.u8(at + 1, 'ip6') + 1) * 8;
           o.w(nh === 0 ? 'HBH ' : nh === 60 ? 'DSTOPT ' : 'srcrt ');
+          if (this.opts.v > 0 && nh !== 43) this.ip6Opts(o, d, at + 2, at + hl);
           nh = next;
           at += hl;
           left -= hl;
@@ -695,6 +718,53 @@ export class Printer {
     } finally {
       d.end = savedEnd;
     }
+  }
+
+  /** print_igmpv3_report() (print-igmp.c): the group records with -v, their sources with -vv. */
+  private igmpv3Report(o: Out, d: Bytes, off: number, len: number): void {
+    o.w('igmp v3 report');
+    const ngroups = d.u16(off + 6, 'igmp');
+    o.w(`, ${ngroups} group record(s)`);
+    if (this.opts.v > 0) {
+      let g = 8;
+      for (let i = 0; i < ngroups; i++) {
+        const rtype = d.u8(off + g, 'igmp');
+        o.w(` [gaddr ${this.host4(d.b, off + g + 4)} ${MLDV2_RECORD_TYPES[rtype] ?? `[v3-report-#${rtype}]`}`);
+        const nsrcs = d.u16(off + g + 2, 'igmp');
+        if (this.opts.v === 1) o.w(`, ${nsrcs} source(s)`);
+        else {
+          o.w(' {');
+          for (let j = 0; j < nsrcs; j++) {
+            d.need(off + g + 8 + j * 4, 4, 'igmp');
+            o.w(` ${this.host4(d.b, off + g + 8 + j * 4)}`);
+          }
+          o.w(' }');
+        }
+        g += 8 + nsrcs * 4;
+        o.w(']');
+      }
+      if (off + len <= d.end && inCksum(d.b, off, len, 0) !== 0)
+        o.w(` bad igmp cksum ${hex4(d.u16(off + 2, 'igmp'))}!`);
+    }
+  }
+
+  /** ip6_opt_print(): the TLV options of a hop-by-hop or destination options header (-v). */
+  private ip6Opts(o: Out, d: Bytes, at: number, end: number): void {
+    while (at < end) {
+      const type = d.u8(at, 'ip6');
+      if (type === 0) {
+        o.w('(pad1)');
+        at++;
+        continue;
+      }
+      const len = d.u8(at + 1, 'ip6');
+      if (type === 1) o.w('(padn)');
+      else if (type === 5 && len === 2) o.w(`(rtalert: 0x${hex4(d.u16(at + 2, 'ip6'))}) `);
+      else if (type === 0xc2 && len === 4) o.w(`(jumbo: ${d.u32(at + 2, 'ip6')}) `);
+      else o.w(`(opt_type 0x${hex2(type)}: len=${len})`);
+      at += 2 + len;
+    }
+    o.w(' ');
   }
 
   private icmp(o: Out, d: Bytes, off: number, len: number, fragmented: boolean): void {
@@ -843,6 +913,40 @@ export class Printer {
       case 129:
         o.w(`, id ${d.u16(off + 4, 'icmp6')}, seq ${d.u16(off + 6, 'icmp6')}`);
         break;
+      case 143: {
+        // mldv2_report_print(): the group records with -v, their sources with -vv.
+        const ngroups = d.u16(off + 6, 'icmp6');
+        o.w(`, ${ngroups} group record(s)`);
+        if (this.opts.v === 0) break;
+        let g = 8;
+        for (let i = 0; i < ngroups; i++) {
+          if (len < g + 20) {
+            o.w(' [invalid number of groups]');
+            return;
+          }
+          const rtype = d.u8(off + g, 'icmp6');
+          d.need(off + g + 4, 16, 'icmp6');
+          o.w(` [gaddr ${formatIpv6(d.b.subarray(off + g + 4, off + g + 20))}`);
+          o.w(` ${MLDV2_RECORD_TYPES[rtype] ?? ` [v2-report-#${rtype}]`}`);
+          const nsrcs = d.u16(off + g + 2, 'icmp6');
+          if (len < g + 20 + nsrcs * 16) {
+            o.w(` [invalid number of sources ${nsrcs}]`);
+            return;
+          }
+          if (this.opts.v === 1) o.w(`, ${nsrcs} source(s)`);
+          else {
+            o.w(' {');
+            for (let j = 0; j < nsrcs; j++) {
+              d.need(off + g + 20 + j * 16, 16, 'icmp6');
+              o.w(` ${formatIpv6(d.b.subarray(off + g + 20 + j * 16, off + g + 36 + j * 16))}`);
+            }
+            o.w(' }');
+          }
+          g += 20 + nsrcs * 16;
+          o.w(']');
+        }
+        return;
+      }
       case 135:
       case 136:
         // nd_ns_target / nd_na_target (the options are decoded only with -v, not here).
