@@ -128,11 +128,7 @@ export class TcpTimewaitSock {
     const tn = this.tn;
     if (tn.ehash.get(this.key) === this) tn.ehash.delete(this.key);
     tn.twCount--;
-    const owners = tn.bhash.get(this.bind.localPort);
-    if (owners !== undefined) {
-      owners.delete(this.bind);
-      if (owners.size === 0) tn.bhash.delete(this.bind.localPort);
-    }
+    tn.bhash.delete(this.bind.localPort, this.bind);
   }
 
   flow(): CtlFlow {
@@ -191,8 +187,7 @@ export function timewaitEnter(sk: TcpSock, state: number, timeoNs: number): void
   }
   const tw = new TcpTimewaitSock(sk, state);
   // The port passes from the socket to the TIME_WAIT sock's record of it.
-  const owners = tn.bhash.get(sk.localPort);
-  if (owners?.delete(sk) === true) owners.add(tw.bind);
+  if (tn.bhash.delete(sk.localPort, sk)) tn.bhash.add(sk.localPort, tw.bind);
   unhash(sk);
   tcpSetState(sk, TCP.CLOSE);
   sk.shutdown = 3;
@@ -693,12 +688,7 @@ function createChild(req: TcpRequestSock, cb: TcpCb): TcpSock {
   c.ackLrcvtime = c.clock;
   if (req.synackTime >= 0) tcpRttEstimator(c, (c.clock - req.synackTime) / 1e3);
   c.localPort = req.lport;
-  let set = l.tn.bhash.get(req.lport);
-  if (set === undefined) {
-    set = new Set();
-    l.tn.bhash.set(req.lport, set);
-  }
-  set.add(c);
+  l.tn.bhash.add(req.lport, c);
   ehashInsert(c, req.key);
   c.state = TCP.SYN_RECV;
   tcpSetState(c, TCP.ESTABLISHED);

@@ -16,14 +16,14 @@ import { inetAddrType } from '../../ipv4/fib-frontend.js';
 import { ipRouteOutputKey, RouteCache, type Rtable } from '../../ipv4/route.js';
 import { ipv6AddrAny, ipv6AddrEqual } from '../../ipv6/addr.js';
 import { fib6Lookup, ip6RouteOutput, type Rt6Info } from '../../ipv6/route.js';
-import { getRandomU16, getRandomU32 } from '../../kernel/random.js';
+import { getRandomU16, getRandomU32Below } from '../../kernel/random.js';
 import type { Net } from '../../net/net.js';
 import { IPPROTO } from '../../wire/ipv4.js';
 import { TCPHDR } from '../../wire/tcp.js';
 import { bindingsOverlap, isV4Mapped, mappedV4, v4Mapped } from '../udp.js';
 import { TCP_CHRONO, tcpChronoStart } from './chrono.js';
 import { type CongestionOps, tcpCongestion } from './cong.js';
-import { type NetnsTcp, tcpNet } from './netns.js';
+import { type NetnsTcp, type TcpBindOwner, tcpNet } from './netns.js';
 import {
   tcpConnectInit,
   tcpCurrentMss,
@@ -788,7 +788,7 @@ function checkLocalAddr(sk: TcpSock, addr: Uint8Array): number {
  * are not listening (and both asked for it); SO_REUSEPORT lets a group share it.
  */
 function bindConflict(sk: TcpSock, port: number, forListen: boolean): boolean {
-  for (const other of sk.tn.bhash.get(port) ?? []) {
+  for (const other of sk.tn.bhash.owners(port)) {
     if (other === sk) continue;
     if (!bindingsOverlap(sk, other)) continue;
     if (sk.reusePort && other.reusePort) continue;
@@ -805,12 +805,7 @@ function listenPortFree(sk: TcpSock): boolean {
 
 function bhashAdd(sk: TcpSock, port: number): void {
   sk.localPort = port;
-  let set = sk.tn.bhash.get(port);
-  if (set === undefined) {
-    set = new Set();
-    sk.tn.bhash.set(port, set);
-  }
-  set.add(sk);
+  sk.tn.bhash.add(port, sk);
 }
 
 /**
@@ -825,7 +820,7 @@ function inetCskGetPort(sk: TcpSock, port: number): number {
   }
   const [low, high] = sk.net.ipv4.ipLocalPortRange;
   const span = high - low + 1;
-  const start = getRandomU32() % span;
+  const start = getRandomU32Below(span);
   for (const parity of [1, 0]) {
     for (let i = 0; i < span; i++) {
       const p = low + ((start + i) % span);
@@ -853,14 +848,13 @@ function inetHashConnect(sk: TcpSock): number {
   }
   const [low, high] = sk.net.ipv4.ipLocalPortRange;
   const span = high - low + 1;
-  const start = (getRandomU32() % span) & ~1;
+  const start = getRandomU32Below(span) & ~1;
   for (const parity of [0, 1]) {
     for (let i = 0; i < span; i++) {
       const p = low + ((start + i) % span);
       if ((p & 1) !== parity) continue;
-      const users = tn.bhash.get(p);
       // A port someone bound() explicitly is theirs; ports of other connections are shared.
-      if (users !== undefined && [...users].some((u) => u.state === TCP.LISTEN || u.remotePort === 0)) continue;
+      if (tn.bhash.some(p, boundExplicitly)) continue;
       const key = TcpSock.ehashKey(sk.srcAddr, p, sk.remoteAddr, sk.remotePort);
       const held = tn.ehash.get(key);
       if (held !== undefined && !twReusable(sk, held)) continue;
@@ -870,6 +864,11 @@ function inetHashConnect(sk: TcpSock): number {
     }
   }
   return -E.EADDRNOTAVAIL;
+}
+
+/** A listener's or a bound, unconnected socket's port: not shared with connect(). */
+function boundExplicitly(o: TcpBindOwner): boolean {
+  return o.state === TCP.LISTEN || o.remotePort === 0;
 }
 
 /** tcp_twsk_unique(): a TIME_WAIT 4-tuple can be reused by a new connect() under tcp_tw_reuse. */
@@ -963,11 +962,7 @@ export function unhash(sk: TcpSock): void {
 
 /** Releases the local port (inet_put_port). */
 export function putPort(sk: TcpSock): void {
-  const set = sk.tn.bhash.get(sk.localPort);
-  if (set !== undefined) {
-    set.delete(sk);
-    if (set.size === 0) sk.tn.bhash.delete(sk.localPort);
-  }
+  sk.tn.bhash.delete(sk.localPort, sk);
 }
 
 /** tcp_done(): the connection is gone; timers stop, tables forget it, sleepers wake. */
