@@ -5,6 +5,7 @@
  * listener's side of the handshake — tcp_conn_request with its SYN and accept queue
  * limits, and SYN cookies (net/ipv4/syncookies.c) when the SYN queue is full.
  */
+
 import { flowi4 } from '../../ipv4/fib.js';
 import { ipRouteOutputKey } from '../../ipv4/route.js';
 import { formatIpv6 } from '../../ipv6/addr.js';
@@ -15,6 +16,7 @@ import type { Net } from '../../net/net.js';
 import { IPPROTO } from '../../wire/ipv4.js';
 import { TCPHDR } from '../../wire/tcp.js';
 import { isV4Mapped, mappedV4 } from '../udp.js';
+import { tcpCold, tcpColdClone } from './cold.js';
 import { type TcpCb, tcpInitTransfer, tcpRcvStateProcess, tcpRttEstimator } from './input.js';
 import type { NetnsTcp, TcpBindOwner } from './netns.js';
 import { type CtlFlow, synOptions, tcpInitializeRcvMss, tcpSelectInitialWindow, tcpSendCtl } from './output.js';
@@ -315,7 +317,7 @@ export class TcpRequestSock {
     const tn = this.listener.tn;
     if (tn.ehash.get(this.key) === this) {
       tn.ehash.delete(this.key);
-      this.listener.synQueueLen--;
+      tcpCold(this.listener).synQueueLen--;
     }
   }
 }
@@ -453,13 +455,13 @@ export function tcpConnRequest(
   const tn = sk.tn;
   const s = tn.sysctl;
   let wantCookie = s.tcp_syncookies === 2;
-  if (!wantCookie && sk.synQueueLen >= Math.max(sk.maxAckBacklog, 1)) {
+  if (!wantCookie && sk.cold.synQueueLen >= Math.max(sk.cold.maxAckBacklog, 1)) {
     if (s.tcp_syncookies) {
       wantCookie = true;
       tn.ext.TCPReqQFullDoCookies++;
-      if (!sk.synFloodWarned) {
+      if (!sk.cold.synFloodWarned) {
         // tcp_syn_flood_action(): once per listener, naming its own bound address.
-        sk.synFloodWarned = true;
+        tcpCold(sk).synFloodWarned = true;
         const addr =
           isV4Mapped(sk.localAddr) || sk.family === 4
             ? `${formatV4(mappedV4(sk.localAddr))}:${lport}`
@@ -473,7 +475,7 @@ export function tcpConnRequest(
       return;
     }
   }
-  if (sk.acceptQueue.length > sk.maxAckBacklog) {
+  if (sk.cold.acceptQueue.length > sk.cold.maxAckBacklog) {
     tn.ext.ListenOverflows++;
     tn.ext.ListenDrops++;
     return;
@@ -485,7 +487,7 @@ export function tcpConnRequest(
   const ecnOk = s.tcp_ecn !== 0 && (cb.flags & (TCPHDR.ECE | TCPHDR.CWR)) === (TCPHDR.ECE | TCPHDR.CWR);
   const mssForWin = advmss - (tstampOk ? TCPOLEN_TSTAMP_ALIGNED : 0);
   const full = winFromSpace(sk, sk.rcvbuf);
-  const w = tcpSelectInitialWindow(tn, sk.net, full, mssForWin, wscaleOk, sk.rcvbufLocked ? full : 0);
+  const w = tcpSelectInitialWindow(tn, sk.net, full, mssForWin, wscaleOk, sk.cold.rcvbufLocked ? full : 0);
   const peerMss = cb.mss ?? 536;
   let iss: number;
   let tsOffset = secureTcpTsOff(tn, laddr, raddr);
@@ -530,7 +532,7 @@ export function tcpConnRequest(
   sendSynack(req, null);
   if (wantCookie) return;
   tn.ehash.set(req.key, req);
-  sk.synQueueLen++;
+  tcpCold(sk).synQueueLen++;
   reqskArmTimer(req);
 }
 
@@ -564,7 +566,7 @@ export function tcpCheckReq(req: TcpRequestSock, cb: TcpCb): void {
     tcpSendReset(sk.net, req.flow(), cb);
     return;
   }
-  if (sk.acceptQueue.length > sk.maxAckBacklog) {
+  if (sk.cold.acceptQueue.length > sk.cold.maxAckBacklog) {
     // The accept queue overflowed: drop the ACK; the SYN-ACK timer will try again.
     sk.tn.ext.ListenOverflows++;
     sk.tn.ext.ListenDrops++;
@@ -598,7 +600,7 @@ export function cookieCheckAck(
     return false;
   }
   tn.ext.SyncookiesRecv++;
-  if (sk.acceptQueue.length > sk.maxAckBacklog) {
+  if (sk.cold.acceptQueue.length > sk.cold.maxAckBacklog) {
     tn.ext.ListenOverflows++;
     tn.ext.ListenDrops++;
     return true;
@@ -617,7 +619,7 @@ export function cookieCheckAck(
   }
   const mssForWin = advmss - (tstampOk ? TCPOLEN_TSTAMP_ALIGNED : 0);
   const full = winFromSpace(sk, sk.rcvbuf);
-  const w = tcpSelectInitialWindow(tn, sk.net, full, mssForWin, wscaleOk, sk.rcvbufLocked ? full : 0);
+  const w = tcpSelectInitialWindow(tn, sk.net, full, mssForWin, wscaleOk, sk.cold.rcvbufLocked ? full : 0);
   const req = new TcpRequestSock(sk, v4, laddr.slice(), lport, raddr.slice(), rport, seq, cookie, {
     mss: MSSTAB[idx] as number,
     advmss,
@@ -675,14 +677,8 @@ function createChild(req: TcpRequestSock, cb: TcpCb): TcpSock {
   c.maxWindow = c.sndWnd;
   c.sndbuf = l.sndbuf;
   c.rcvbuf = l.rcvbuf;
-  c.sndbufLocked = l.sndbufLocked;
-  c.rcvbufLocked = l.rcvbufLocked;
   c.nodelay = l.nodelay;
-  c.keepalive = l.keepalive;
-  c.keepaliveTime = l.keepaliveTime;
-  c.keepaliveIntvl = l.keepaliveIntvl;
-  c.keepaliveProbes = l.keepaliveProbes;
-  c.linger = l.linger;
+  tcpColdClone(c, l);
   c.ca.init(c);
   // tcp_create_openreq_child(): lrcvtime starts at the handshake.
   c.ackLrcvtime = c.clock;
@@ -695,7 +691,7 @@ function createChild(req: TcpRequestSock, cb: TcpCb): TcpSock {
   l.net.ipv4.mib.tcp.PassiveOpens++;
   tcpInitTransfer(c);
   c.parent = l;
-  l.acceptQueue.push(c);
+  tcpCold(l).acceptQueue.push(c);
   // segs_in = 1 for the SYN (tcp_create_openreq_child); the SYN-ACK's delivery counts (tcp_rcv_state_process).
   c.segsIn = 1;
   c.delivered = 1;
