@@ -144,7 +144,7 @@ export const tcpTarget: FuzzTarget<TcpInput> = {
     invariant(srv.bind(new Uint8Array(16), 80) === 0 && srv.listen(128) === 0, 'listen on 80');
     const cli = new TcpSock(net, family);
     cli.connect(addr, 80);
-    for (let i = 0; i < 20 && srv.acceptQueue.length === 0; i++) await tick();
+    for (let i = 0; i < 20 && srv.cold.acceptQueue.length === 0; i++) await tick();
     const acc = srv.accept();
     invariant(acc instanceof TcpSock && cli.state === TCP.ESTABLISHED, 'the connection was set up');
     const socks: [string, TcpSock][] = [

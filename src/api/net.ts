@@ -6,6 +6,7 @@
  * use :::8080`), idle timeouts, half-open sockets, RST on resetAndDestroy(). A ref'd
  * socket or listening server keeps the process alive, as a libuv handle does.
  */
+
 import { Buffer } from 'node:buffer';
 import { EventEmitter } from 'node:events';
 import { Duplex } from 'node:stream';
@@ -14,6 +15,7 @@ import { formatIpv4 } from '../ipv4/devinet.js';
 import { formatIpv6, inetPton6 } from '../ipv6/addr.js';
 import type { Net } from '../net/net.js';
 import { libuvSunPath, UnixSock, unixUnlink } from '../socket/unix.js';
+import { tcpCold } from '../transport/tcp/cold.js';
 import { SHUT, TCP, TcpSock } from '../transport/tcp/sock.js';
 import { mappedV4, v4Mapped } from '../transport/udp.js';
 import { isIP, isIPv4, isIPv6, nodeError, specificType, validatePort } from '../userland/node-errors.js';
@@ -1078,7 +1080,7 @@ export class Socket extends Duplex {
       this.destroy(nodeError(Error, 'ERR_SOCKET_CLOSED', 'Socket is closed'));
       return this;
     }
-    sk.linger = 0;
+    tcpCold(sk).linger = 0;
     this.destroy();
     return this;
   }

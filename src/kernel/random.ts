@@ -17,3 +17,12 @@ export function getRandomU32(): number {
 export function getRandomU16(): number {
   return getRandomU32() & 0xffff;
 }
+
+/**
+ * get_random_u32_below(): a random number in [0, ceil), ceil at most 2^31. The result is
+ * an int32, so a socket field it ends up in (a port) stays a small integer to V8 instead
+ * of turning that field into a boxed double in every socket.
+ */
+export function getRandomU32Below(ceil: number): number {
+  return (getRandomU32() % ceil) | 0;
+}

@@ -13,6 +13,7 @@ import type { TcpInfo } from '../core/sock-diag.js';
 import { E } from '../include/errno.js';
 import type { Timer } from '../kernel/clock.js';
 import type { Net } from '../net/net.js';
+import { tcpCold } from '../transport/tcp/cold.js';
 import { tcpGetInfo } from '../transport/tcp/diag.js';
 import { tcpSetZerocopy, tcpZerocopyBegin, tcpZerocopyEnd } from '../transport/tcp/errqueue.js';
 import { SHUT, TCP, TcpSock } from '../transport/tcp/sock.js';
@@ -334,7 +335,7 @@ export class Process {
     const then = (r: Uint8Array | number): MsgHdr | number => {
       if (typeof r === 'number') return r;
       const control: Cmsg[] = [];
-      if (sk.recvmsgInq) {
+      if (sk.cold.recvmsgInq) {
         let inq = (sk.rcvNxt - sk.copiedSeq) | 0;
         if (inq === 0 && sk.shutdown & SHUT.RCV) inq = 1;
         control.push({ level: SOL.TCP, type: TCP_OPT.INQ, data: inq });
@@ -394,7 +395,7 @@ export class Process {
           return 0;
         case SO.LINGER:
           if (typeof value !== 'object' || value instanceof Uint8Array) return -E.EINVAL;
-          sk.linger = value.onoff !== 0 ? Math.max(0, value.linger) : null;
+          tcpCold(sk).linger = value.onoff !== 0 ? Math.max(0, value.linger) : null;
           return 0;
         case SO.ZEROCOPY:
           if (n < 0 || n > 1) return -E.EINVAL;
@@ -431,19 +432,19 @@ export class Process {
           return 0;
         case TCP_OPT.USER_TIMEOUT:
           if (n < 0) return -E.EINVAL;
-          sk.userTimeout = n;
+          tcpCold(sk).userTimeout = n;
           return 0;
         case TCP_OPT.INQ:
           if (n < 0 || n > 1) return -E.EINVAL;
-          sk.recvmsgInq = n === 1;
+          tcpCold(sk).recvmsgInq = n === 1;
           return 0;
         case TCP_OPT.KEEPIDLE:
         case TCP_OPT.KEEPINTVL:
         case TCP_OPT.KEEPCNT:
           if (n < 1 || n > (name === TCP_OPT.KEEPCNT ? 127 : 32767)) return -E.EINVAL;
-          if (name === TCP_OPT.KEEPIDLE) sk.keepaliveTime = n;
-          else if (name === TCP_OPT.KEEPINTVL) sk.keepaliveIntvl = n;
-          else sk.keepaliveProbes = n;
+          if (name === TCP_OPT.KEEPIDLE) tcpCold(sk).keepaliveTime = n;
+          else if (name === TCP_OPT.KEEPINTVL) tcpCold(sk).keepaliveIntvl = n;
+          else tcpCold(sk).keepaliveProbes = n;
           return 0;
       }
       return -E.ENOPROTOOPT;
@@ -491,9 +492,9 @@ export class Process {
         case TCP_OPT.INFO:
           return tcpInfoRecord(sk);
         case TCP_OPT.INQ:
-          return sk.recvmsgInq ? 1 : 0;
+          return sk.cold.recvmsgInq ? 1 : 0;
         case TCP_OPT.USER_TIMEOUT:
-          return sk.userTimeout;
+          return sk.cold.userTimeout;
         case TCP_OPT.CONGESTION:
           return sk.ca.name;
       }
@@ -664,7 +665,7 @@ const AGAIN: unique symbol = Symbol('EAGAIN');
 /** tcp_poll(). */
 export function tcpPoll(sk: TcpSock): number {
   const state = sk.state;
-  if (state === TCP.LISTEN) return sk.acceptQueue.length > 0 ? POLL.IN | POLL.RDNORM : 0;
+  if (state === TCP.LISTEN) return sk.cold.acceptQueue.length > 0 ? POLL.IN | POLL.RDNORM : 0;
   let mask = 0;
   const shutdown = sk.shutdown;
   if (shutdown === (SHUT.RCV | SHUT.SEND) || state === TCP.CLOSE) mask |= POLL.HUP;

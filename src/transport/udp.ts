@@ -40,7 +40,7 @@ import { IPV6_MAX_HEADROOM, ip6XmitDgram } from '../ipv6/ip6-output.js';
 import { type Ipv6McSocklist, ipv6SockMcClose } from '../ipv6/mcast.js';
 import { fib6Lookup, ip6RouteOutput } from '../ipv6/route.js';
 import type { Kernel } from '../kernel/kernel.js';
-import { getRandomU16, getRandomU32 } from '../kernel/random.js';
+import { getRandomU16, getRandomU32Below } from '../kernel/random.js';
 import type { Net } from '../net/net.js';
 import { csumFold, csumPseudo, csumTcpudpNofold } from '../wire/checksum.js';
 import { ICMP } from '../wire/icmp.js';
@@ -270,7 +270,7 @@ export class UdpSock extends Sock {
     if (port === 0) {
       const [low, high] = this.net.ipv4.ipLocalPortRange;
       const span = high - low + 1;
-      const start = getRandomU32() % span;
+      const start = getRandomU32Below(span);
       for (let i = 0; i < span; i++) {
         const p = low + ((start + i) % span);
         if (free(p)) {

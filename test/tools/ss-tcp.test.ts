@@ -219,7 +219,7 @@ test('ss -t state filters, -o timers and -i on listeners, as ss prints them', as
   // The listener with one connection waiting to be accepted shows it as unacked, as tcp_get_info does.
   const c = new TcpSock(ns, 4);
   c.connect(v4Mapped(0x7f000001), 5000);
-  await settled(() => (socks[0] as TcpSock).acceptQueue.length === 1);
+  await settled(() => (socks[0] as TcpSock).cold.acceptQueue.length === 1);
   const li = (await ns.exec('ss -tlni')).stdout;
   assert.match(li, /LISTEN 1 +5 +127\.0\.0\.1:5000 .*\n\t cubic cwnd:10 unacked:1 *\n/);
   c.close();

@@ -333,7 +333,7 @@ test('listen backlog: connections beyond it count ListenOverflows and ListenDrop
     return c;
   });
   await tick();
-  assert.equal(srv.acceptQueue.length, 2, 'sk_acceptq_is_full lets backlog + 1 in');
+  assert.equal(srv.cold.acceptQueue.length, 2, 'sk_acceptq_is_full lets backlog + 1 in');
   assert.equal(tcpNet(ns).ext.ListenOverflows, 2, 'the other two SYNs were dropped');
   assert.equal(tcpNet(ns).ext.ListenDrops, 2);
   assert.deepEqual(

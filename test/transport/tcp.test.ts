@@ -61,7 +61,7 @@ async function connectPair(net: Net, family: 4 | 6, addr: Uint8Array, port = 0) 
   assert.equal(srv.listen(128), 0);
   const cli = new TcpSock(net, family);
   assert.equal(cli.connect(addr, srv.localPort), -E.EINPROGRESS);
-  for (let i = 0; i < 20 && srv.acceptQueue.length === 0; i++) await tick();
+  for (let i = 0; i < 20 && srv.cold.acceptQueue.length === 0; i++) await tick();
   const acc = srv.accept();
   assert.ok(acc instanceof TcpSock, 'accepted');
   assert.equal(cli.state, TCP.ESTABLISHED);

@@ -83,7 +83,7 @@ function inetSkDiagFill(sk: TcpSock, now: number): InetDiagMsg {
   } else if (sk.pendingTimer === TIMER.PROBE0) {
     timer = { timer: 4, expiresMs: ms(sk.timeoutAt - now), retrans: sk.probesOut };
   } else if (sk.timers.keepalive?.pending === true) {
-    timer = { timer: 2, expiresMs: ms(sk.keepaliveAt - now), retrans: sk.probesOut };
+    timer = { timer: 2, expiresMs: ms(sk.cold.keepaliveAt - now), retrans: sk.probesOut };
   }
   const msg: InetDiagMsg = {
     family: sk.family,
@@ -93,8 +93,8 @@ function inetSkDiagFill(sk: TcpSock, now: number): InetDiagMsg {
     remoteAddr: sk.remoteAddr,
     remotePort: sk.remotePort,
     // tcp_diag_get_info(): a listener's queues are its accept backlog and its limit.
-    rqueue: listen ? sk.acceptQueue.length : Math.max(0, (sk.rcvNxt - sk.copiedSeq) | 0),
-    wqueue: listen ? sk.maxAckBacklog : sk.sendQueueBytes,
+    rqueue: listen ? sk.cold.acceptQueue.length : Math.max(0, (sk.rcvNxt - sk.copiedSeq) | 0),
+    wqueue: listen ? sk.cold.maxAckBacklog : sk.sendQueueBytes,
     uid: 0,
     // sock_i_ino(): a child still in the accept queue has no struct socket, so no inode yet.
     ino: sk.parent !== null ? 0 : sk.inode,
@@ -154,8 +154,8 @@ export function tcpGetInfo(sk: TcpSock, now: number): TcpInfo {
     sndMss: 0,
     rcvMss: 0,
     // A listener's unacked/sacked are its accept queue and backlog.
-    unacked: listen ? sk.acceptQueue.length : sk.packetsOut,
-    sacked: listen ? sk.maxAckBacklog : sk.sackedOut,
+    unacked: listen ? sk.cold.acceptQueue.length : sk.packetsOut,
+    sacked: listen ? sk.cold.maxAckBacklog : sk.sackedOut,
     lost: 0,
     retrans: 0,
     lastDataSentMs: 0,

@@ -4,9 +4,11 @@
  * retransmission queue, RTT, congestion control), tcp_data_queue with the
  * out-of-order queue, FIN handling, delayed ACKs, PAWS and RFC 5961's challenge ACKs.
  */
+
 import { E } from '../../include/errno.js';
 import { TCPHDR, type TcpSackBlock } from '../../wire/tcp.js';
 import { TCP_CHRONO, tcpChronoStop } from './chrono.js';
+import { tcpCold } from './cold.js';
 import { tcpAckErrq } from './errqueue.js';
 import { timewaitEnter } from './minisocks.js';
 import {
@@ -246,11 +248,11 @@ function oowRateLimited(
 ): boolean {
   if (cb.seq !== cb.end && !has(cb, TCPHDR.SYN)) return false;
   const now = sk.clock;
-  if (sk.lastOowAck !== 0 && now - sk.lastOowAck < sk.tn.sysctl.tcp_invalid_ratelimit * 1e6) {
+  if (sk.cold.lastOowAck !== 0 && now - sk.cold.lastOowAck < sk.tn.sysctl.tcp_invalid_ratelimit * 1e6) {
     sk.tn.ext[counter]++;
     return true;
   }
-  sk.lastOowAck = now || 1;
+  tcpCold(sk).lastOowAck = now || 1;
   return false;
 }
 
@@ -856,7 +858,7 @@ export function tcpInitTransfer(sk: TcpSock): void {
   tcpSndbufExpand(sk);
   sk.retransmits = 0;
   sk.backoff = 0;
-  if (sk.keepalive) tcpResetKeepaliveTimer(sk, sk.keepaliveTimeNs());
+  if (sk.cold.keepalive) tcpResetKeepaliveTimer(sk, sk.keepaliveTimeNs());
 }
 
 /** tcp_rcv_state_process(): every state but LISTEN and TIME_WAIT. */

@@ -16,6 +16,7 @@ import type { Net } from '../../net/net.js';
 import { IPPROTO } from '../../wire/ipv4.js';
 import { TCPHDR } from '../../wire/tcp.js';
 import { isV4Mapped, mappedV4 } from '../udp.js';
+import { tcpCold, tcpColdClone } from './cold.js';
 import { type TcpCb, tcpInitTransfer, tcpRcvStateProcess, tcpRttEstimator } from './input.js';
 import type { NetnsTcp, TcpBindOwner } from './netns.js';
 import { type CtlFlow, synOptions, tcpInitializeRcvMss, tcpSelectInitialWindow, tcpSendCtl } from './output.js';
@@ -129,11 +130,7 @@ export class TcpTimewaitSock {
     const tn = this.tn;
     if (tn.ehash.get(this.key) === this) tn.ehash.delete(this.key);
     tn.twCount--;
-    const owners = tn.bhash.get(this.bind.localPort);
-    if (owners !== undefined) {
-      owners.delete(this.bind);
-      if (owners.size === 0) tn.bhash.delete(this.bind.localPort);
-    }
+    tn.bhash.delete(this.bind.localPort, this.bind);
   }
 
   flow(): CtlFlow {
@@ -192,8 +189,7 @@ export function timewaitEnter(sk: TcpSock, state: number, timeoNs: number): void
   }
   const tw = new TcpTimewaitSock(sk, state);
   // The port passes from the socket to the TIME_WAIT sock's record of it.
-  const owners = tn.bhash.get(sk.localPort);
-  if (owners?.delete(sk) === true) owners.add(tw.bind);
+  if (tn.bhash.delete(sk.localPort, sk)) tn.bhash.add(sk.localPort, tw.bind);
   unhash(sk);
   tcpSetState(sk, TCP.CLOSE);
   sk.shutdown = 3;
@@ -321,7 +317,7 @@ export class TcpRequestSock {
     const tn = this.listener.tn;
     if (tn.ehash.get(this.key) === this) {
       tn.ehash.delete(this.key);
-      this.listener.synQueueLen--;
+      tcpCold(this.listener).synQueueLen--;
     }
   }
 }
@@ -459,13 +455,13 @@ export function tcpConnRequest(
   const tn = sk.tn;
   const s = tn.sysctl;
   let wantCookie = s.tcp_syncookies === 2;
-  if (!wantCookie && sk.synQueueLen >= Math.max(sk.maxAckBacklog, 1)) {
+  if (!wantCookie && sk.cold.synQueueLen >= Math.max(sk.cold.maxAckBacklog, 1)) {
     if (s.tcp_syncookies) {
       wantCookie = true;
       tn.ext.TCPReqQFullDoCookies++;
-      if (!sk.synFloodWarned) {
+      if (!sk.cold.synFloodWarned) {
         // tcp_syn_flood_action(): once per listener, naming its own bound address.
-        sk.synFloodWarned = true;
+        tcpCold(sk).synFloodWarned = true;
         const addr =
           isV4Mapped(sk.localAddr) || sk.family === 4
             ? `${formatV4(mappedV4(sk.localAddr))}:${lport}`
@@ -479,7 +475,7 @@ export function tcpConnRequest(
       return;
     }
   }
-  if (sk.acceptQueue.length > sk.maxAckBacklog) {
+  if (sk.cold.acceptQueue.length > sk.cold.maxAckBacklog) {
     tn.ext.ListenOverflows++;
     tn.ext.ListenDrops++;
     return;
@@ -491,7 +487,7 @@ export function tcpConnRequest(
   const ecnOk = s.tcp_ecn !== 0 && (cb.flags & (TCPHDR.ECE | TCPHDR.CWR)) === (TCPHDR.ECE | TCPHDR.CWR);
   const mssForWin = advmss - (tstampOk ? TCPOLEN_TSTAMP_ALIGNED : 0);
   const full = winFromSpace(sk, sk.rcvbuf);
-  const w = tcpSelectInitialWindow(tn, sk.net, full, mssForWin, wscaleOk, sk.rcvbufLocked ? full : 0);
+  const w = tcpSelectInitialWindow(tn, sk.net, full, mssForWin, wscaleOk, sk.cold.rcvbufLocked ? full : 0);
   const peerMss = cb.mss ?? 536;
   let iss: number;
   let tsOffset = secureTcpTsOff(tn, laddr, raddr);
@@ -536,7 +532,7 @@ export function tcpConnRequest(
   sendSynack(req, null);
   if (wantCookie) return;
   tn.ehash.set(req.key, req);
-  sk.synQueueLen++;
+  tcpCold(sk).synQueueLen++;
   reqskArmTimer(req);
 }
 
@@ -570,7 +566,7 @@ export function tcpCheckReq(req: TcpRequestSock, cb: TcpCb): void {
     tcpSendReset(sk.net, req.flow(), cb);
     return;
   }
-  if (sk.acceptQueue.length > sk.maxAckBacklog) {
+  if (sk.cold.acceptQueue.length > sk.cold.maxAckBacklog) {
     // The accept queue overflowed: drop the ACK; the SYN-ACK timer will try again.
     sk.tn.ext.ListenOverflows++;
     sk.tn.ext.ListenDrops++;
@@ -604,7 +600,7 @@ export function cookieCheckAck(
     return false;
   }
   tn.ext.SyncookiesRecv++;
-  if (sk.acceptQueue.length > sk.maxAckBacklog) {
+  if (sk.cold.acceptQueue.length > sk.cold.maxAckBacklog) {
     tn.ext.ListenOverflows++;
     tn.ext.ListenDrops++;
     return true;
@@ -623,7 +619,7 @@ export function cookieCheckAck(
   }
   const mssForWin = advmss - (tstampOk ? TCPOLEN_TSTAMP_ALIGNED : 0);
   const full = winFromSpace(sk, sk.rcvbuf);
-  const w = tcpSelectInitialWindow(tn, sk.net, full, mssForWin, wscaleOk, sk.rcvbufLocked ? full : 0);
+  const w = tcpSelectInitialWindow(tn, sk.net, full, mssForWin, wscaleOk, sk.cold.rcvbufLocked ? full : 0);
   const req = new TcpRequestSock(sk, v4, laddr.slice(), lport, raddr.slice(), rport, seq, cookie, {
     mss: MSSTAB[idx] as number,
     advmss,
@@ -682,32 +678,21 @@ function createChild(req: TcpRequestSock, cb: TcpCb): TcpSock {
   c.maxWindow = c.sndWnd;
   c.sndbuf = l.sndbuf;
   c.rcvbuf = l.rcvbuf;
-  c.sndbufLocked = l.sndbufLocked;
-  c.rcvbufLocked = l.rcvbufLocked;
   c.nodelay = l.nodelay;
-  c.keepalive = l.keepalive;
-  c.keepaliveTime = l.keepaliveTime;
-  c.keepaliveIntvl = l.keepaliveIntvl;
-  c.keepaliveProbes = l.keepaliveProbes;
-  c.linger = l.linger;
+  tcpColdClone(c, l);
   c.ca.init(c);
   // tcp_create_openreq_child(): lrcvtime starts at the handshake.
   c.ackLrcvtime = c.clock;
   if (req.synackTime >= 0) tcpRttEstimator(c, (c.clock - req.synackTime) / 1e3);
   c.localPort = req.lport;
-  let set = l.tn.bhash.get(req.lport);
-  if (set === undefined) {
-    set = new Set();
-    l.tn.bhash.set(req.lport, set);
-  }
-  set.add(c);
+  l.tn.bhash.add(req.lport, c);
   ehashInsert(c, req.key);
   c.state = TCP.SYN_RECV;
   tcpSetState(c, TCP.ESTABLISHED);
   l.net.ipv4.mib.tcp.PassiveOpens++;
   tcpInitTransfer(c);
   c.parent = l;
-  l.acceptQueue.push(c);
+  tcpCold(l).acceptQueue.push(c);
   // segs_in = 1 for the SYN (tcp_create_openreq_child); the SYN-ACK's delivery counts (tcp_rcv_state_process).
   c.segsIn = 1;
   c.delivered = 1;

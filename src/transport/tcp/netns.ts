@@ -244,7 +244,7 @@ export interface NetnsTcp {
   /** Listening sockets by port (lhash2). */
   readonly lhash: Map<number, TcpSock[]>;
   /** Every socket holding a local port, by port (bhash): bind conflicts and ss. */
-  readonly bhash: Map<number, Set<TcpBindOwner>>;
+  readonly bhash: InetBindHash;
   /** TIME_WAIT socks alive (tw_count), bounded by tcp_max_tw_buckets. */
   twCount: number;
   /** Keys for ISNs, timestamp offsets and SYN cookies (net_secret, ts_secret, syncookie_secret). */
@@ -265,6 +265,57 @@ export interface TcpBindOwner {
   readonly reusePort: boolean;
   readonly state: number;
   readonly remotePort: number;
+}
+
+const NO_OWNERS: readonly TcpBindOwner[] = [];
+
+/**
+ * inet_bind_hashbucket: the owners of each bound port. Most ports have one owner (a
+ * connection's ephemeral port), which is kept as itself; a Set is made only when a second
+ * owner arrives (a listener's accepted children, SO_REUSEADDR/REUSEPORT groups).
+ */
+export class InetBindHash {
+  readonly #ports = new Map<number, TcpBindOwner | Set<TcpBindOwner>>();
+
+  has(port: number): boolean {
+    return this.#ports.has(port);
+  }
+
+  /** Who holds `port` (nobody: an empty list). */
+  owners(port: number): Iterable<TcpBindOwner> {
+    const o = this.#ports.get(port);
+    return o === undefined ? NO_OWNERS : o instanceof Set ? o : [o];
+  }
+
+  /** Whether anyone holding `port` satisfies `pred` (no list made for a single owner). */
+  some(port: number, pred: (o: TcpBindOwner) => boolean): boolean {
+    const o = this.#ports.get(port);
+    if (o === undefined) return false;
+    if (!(o instanceof Set)) return pred(o);
+    for (const x of o) if (pred(x)) return true;
+    return false;
+  }
+
+  add(port: number, owner: TcpBindOwner): void {
+    const o = this.#ports.get(port);
+    if (o === undefined) this.#ports.set(port, owner);
+    else if (o instanceof Set) o.add(owner);
+    else if (o !== owner) this.#ports.set(port, new Set([o, owner]));
+  }
+
+  /** Drops `owner`'s hold on `port`; the port is free once nobody holds it. */
+  delete(port: number, owner: TcpBindOwner): boolean {
+    const o = this.#ports.get(port);
+    if (o === undefined) return false;
+    if (!(o instanceof Set)) {
+      if (o !== owner) return false;
+      this.#ports.delete(port);
+      return true;
+    }
+    if (!o.delete(owner)) return false;
+    if (o.size === 0) this.#ports.delete(port);
+    return true;
+  }
 }
 
 interface V4Entry<T> {
@@ -368,7 +419,7 @@ export function tcpNet(net: Net): NetnsTcp {
       ext: Object.fromEntries(TCPEXT_MIB_FIELDS.map((k) => [k, 0])) as Record<TcpExtField, number>,
       ehash: new InetEhash(),
       lhash: new Map(),
-      bhash: new Map(),
+      bhash: new InetBindHash(),
       twCount: 0,
       secret: crypto.getRandomValues(new Uint32Array(8)),
     };

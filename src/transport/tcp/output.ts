@@ -440,7 +440,7 @@ export function tcpConnectInit(sk: TcpSock): void {
   sk.mssCache = sk.advmss - (sk.tstampOk ? TCPOLEN_TSTAMP_ALIGNED : 0);
   tcpInitializeRcvMss(sk);
   const full = winFromSpace(sk, sk.rcvbuf);
-  const w = tcpSelectInitialWindow(sk.tn, sk.net, full, sk.advmss, sk.wscaleOk, sk.rcvbufLocked ? full : 0);
+  const w = tcpSelectInitialWindow(sk.tn, sk.net, full, sk.advmss, sk.wscaleOk, sk.cold.rcvbufLocked ? full : 0);
   sk.rcvWnd = w.rcvWnd;
   sk.rcvWscale = w.wscale;
   sk.windowClamp = w.windowClamp;
@@ -982,7 +982,7 @@ export function tcpRetransmitSyn(sk: TcpSock): void {
 
 /** tcp_sndbuf_expand(): room for two windows of full segments once the connection is up. */
 export function tcpSndbufExpand(sk: TcpSock): void {
-  if (sk.sndbufLocked) return;
+  if (sk.cold.sndbufLocked) return;
   const perMss = Math.max(sk.mssCache, sk.advmss) + SKB_TCP_OVERHEAD;
   const segs = Math.max(TCP_INIT_CWND, sk.cwnd, sk.reordering + 1);
   const sndmem = 2 * segs * perMss;

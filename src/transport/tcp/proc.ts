@@ -89,7 +89,7 @@ function line(e: TcpEntry, i: number, v6: boolean, now: number): string {
   const sk = e;
   const listen = sk.state === TCP.LISTEN;
   const tx = listen ? 0 : sk.sendQueueBytes;
-  const rx = listen ? sk.acceptQueue.length : Math.max(0, sk.rcvQueueBytes);
+  const rx = listen ? sk.cold.acceptQueue.length : Math.max(0, sk.rcvQueueBytes);
   let tr = 0;
   let when = 0;
   const shown = timerShown(sk.pendingTimer);

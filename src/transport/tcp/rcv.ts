@@ -18,6 +18,7 @@ import { IPPROTO, Ipv4Header } from '../../wire/ipv4.js';
 import { Ipv6Header } from '../../wire/ipv6.js';
 import { TCPHDR, TcpHeader, tcpOptionsReceived, tcpParseOptionsInto } from '../../wire/tcp.js';
 import { isV4Mapped, mappedV4, v4Mapped } from '../udp.js';
+import { tcpCold } from './cold.js';
 import { type TcpCb, tcpRcvStateProcess } from './input.js';
 import {
   cookieCheckAck,
@@ -229,7 +230,7 @@ function tcpErr(net: Net, v4: boolean, quoted: Uint8Array, errno: number): void 
   const sk = tcpNet(net).ehash.get(TcpSock.ehashKey(saddr, sport, daddr, dport));
   if (!(sk instanceof TcpSock)) return;
   if (sk.state === TCP.SYN_SENT || sk.state === TCP.SYN_RECV) tcpWriteErr(sk, errno);
-  else sk.softErr = errno;
+  else tcpCold(sk).softErr = errno;
 }
 
 export function tcpInit(kernel: Kernel): void {

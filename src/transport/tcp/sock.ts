@@ -8,7 +8,6 @@
  * table serves both families as inet_hashinfo does; `v4` says which IP a connection uses.
  */
 
-import { Sock } from '../../core/sock.js';
 import { E } from '../../include/errno.js';
 import { TCP_STATE as TCP } from '../../include/tcp-states.js';
 import { type Flowi4, flowi4, RTN } from '../../ipv4/fib.js';
@@ -16,15 +15,16 @@ import { inetAddrType } from '../../ipv4/fib-frontend.js';
 import { ipRouteOutputKey, RouteCache, type Rtable } from '../../ipv4/route.js';
 import { ipv6AddrAny, ipv6AddrEqual } from '../../ipv6/addr.js';
 import { fib6Lookup, ip6RouteOutput, type Rt6Info } from '../../ipv6/route.js';
-import { getRandomU16, getRandomU32 } from '../../kernel/random.js';
+import { getRandomU16, getRandomU32Below } from '../../kernel/random.js';
 import type { Net } from '../../net/net.js';
 import { IPPROTO } from '../../wire/ipv4.js';
 import { TCPHDR } from '../../wire/tcp.js';
 import { bindingsOverlap, isV4Mapped, mappedV4, v4Mapped } from '../udp.js';
 import { TCP_CHRONO, tcpChronoStart } from './chrono.js';
+import { TCP_COLD, type TcpCold, tcpCold } from './cold.js';
 import { type CongestionOps, tcpCongestion } from './cong.js';
 import { tcpTxTimestamp } from './errqueue.js';
-import { type NetnsTcp, tcpNet } from './netns.js';
+import { type NetnsTcp, type TcpBindOwner, tcpNet } from './netns.js';
 import {
   tcpConnectInit,
   tcpCurrentMss,
@@ -35,6 +35,7 @@ import {
   tcpSendFin,
 } from './output.js';
 import { secureTcpSeq, secureTcpTsOff } from './secure.js';
+import { seqAfter, seqBefore, TcpSeqSpace } from './seq.js';
 import { inetCskClearXmitTimers, type SkTimer, tcpResetKeepaliveTimer, tcpSetKeepalive } from './timer.js';
 
 /** include/net/tcp_states.h: the numbers /proc/net/tcp prints in `st`. */
@@ -123,12 +124,11 @@ export function sharedAddr(a: Uint8Array): Uint8Array {
   return s;
 }
 
-export const seqBefore = (a: number, b: number) => ((a - b) | 0) < 0;
-export const seqAfter = (a: number, b: number) => ((b - a) | 0) < 0;
+export { seqAfter, seqBefore };
 
 export const SHUT = { RCV: 1, SEND: 2 } as const;
 
-export class TcpSock extends Sock {
+export class TcpSock extends TcpSeqSpace {
   state: number = TCP.CLOSE;
   v6only: boolean;
   reuseAddr = false;
@@ -149,35 +149,18 @@ export class TcpSock extends Sock {
   readonly inetIdGen = { next: 0 };
   hashKey = '';
 
-  // Send sequence space.
-  iss = 0;
-  sndUna = 0;
-  sndNxt = 0;
-  sndSml = 0;
-  sndUp = 0;
+  // Send sequence space (iss, sndUna, sndNxt and the other 32-bit numbers: TcpSeqSpace).
   sndWnd = 0;
-  sndWl1 = 0;
   maxWindow = 0;
-  /** Where the last PSH was marked (pushed_seq). */
-  pushedSeq = 0;
-  /** Next sequence number the application's data will take (write_seq). */
-  writeSeq = 0;
   /** The write queue: sent-unacked (the "rtx queue") followed by not-yet-sent segments. */
   readonly wq: TxSeg[] = [];
   /** Bytes of truesize queued for sending (sk_wmem_queued). */
   wmemQueued = 0;
-  /** Whether the application fixed SO_SNDBUF / SO_RCVBUF (SOCK_*BUF_LOCK): no autotuning. */
-  sndbufLocked = false;
-  rcvbufLocked = false;
 
-  // Receive sequence space.
-  irs = 0;
-  rcvNxt = 0;
+  // Receive sequence space (irs, rcvNxt, rcvWup, copiedSeq: TcpSeqSpace).
   rcvWnd = 0;
-  rcvWup = 0;
   rcvSsthresh = 0;
   windowClamp = 0;
-  copiedSeq = 0;
   readonly rcvQueue: Uint8Array[] = [];
   rcvQueueBytes = 0;
   /** sk_rmem_alloc: truesize charged for queued receive data (in and out of order). */
@@ -200,9 +183,7 @@ export class TcpSock extends Sock {
   wscaleOk = false;
   sndWscale = 0;
   rcvWscale = 0;
-  tsRecent = 0;
   tsRecentStamp = 0;
-  tsOffset = 0;
   /** mss_clamp: the peer's MSS option; mssCache: the current effective send MSS. */
   mssClamp = 536;
   /** The route MTU the MSS was last synced to (icsk_pmtu_cookie). */
@@ -228,7 +209,6 @@ export class TcpSock extends Sock {
   retransOut = 0;
   /** Reno's duplicate ACK count when the peer gives no SACK. */
   dupAcks = 0;
-  highSeq = 0;
   priorSsthresh = 0;
   priorCwnd = 0;
   reordering: number;
@@ -264,7 +244,6 @@ export class TcpSock extends Sock {
   mdevUs = 0;
   mdevMaxUs = 0;
   rttvarUs = 0;
-  rttSeq = 0;
   minRttUs = 0;
   rto = TCP_TIMEOUT_INIT;
   /**
@@ -283,15 +262,11 @@ export class TcpSock extends Sock {
   probesOut = 0;
   /** icsk_probes_tstamp: when the current run of probes began (ns), 0 if none. */
   probesTstamp = 0;
-  /** TCP_USER_TIMEOUT (icsk_user_timeout), ms; 0 = the retry counts decide. */
-  userTimeout = 0;
   /** retrans_stamp: original send time (ns) of the first segment retransmitted in this episode. */
   retransStamp = 0;
   /** When the retransmission/probe timer fires (ns), for /proc/net/tcp's tm->when; 0 = not armed. */
   timeoutAt = 0;
   pendingTimer = 0;
-  /** When the keepalive timer fires (ns), for ss -o's timer:(keepalive,…). */
-  keepaliveAt = 0;
   readonly timers: TcpTimers = { retrans: null, delack: null, keepalive: null };
   /** Delayed ACK state (icsk_ack). */
   ackPending = false;
@@ -306,10 +281,8 @@ export class TcpSock extends Sock {
   lastSegSize = 0;
   /** Receive-buffer autotuning (rcvq_space). */
   rcvqSpace = 0;
-  rcvqSeq = 0;
   rcvqTime = 0;
   rcvRttUs = 0;
-  rcvRttSeq = 0;
   rcvRttTime = 0;
 
   // Options set by the application.
@@ -322,29 +295,12 @@ export class TcpSock extends Sock {
   /** IP_TOS (inet->tos, the ECN bits kept clear) and IP_MTU_DISCOVER (inet->pmtudisc, IP_PMTUDISC_WANT by default). */
   tos = 0;
   pmtudisc = 1;
-  /** TCP_INQ (recvmsg_inq): each recvmsg() says in a TCP_CM_INQ cmsg how many bytes are left. */
-  recvmsgInq = false;
-  keepalive = false;
-  keepaliveTime = 0;
-  keepaliveIntvl = 0;
-  keepaliveProbes = 0;
-  /** SO_LINGER: null = off, else seconds (0 → close sends RST). */
-  linger: number | null = null;
   /** Whether the application has closed its descriptor (an orphan lives on in the kernel). */
   orphan = false;
-  /** A listener: its backlog (sk_max_ack_backlog), queue of accepted children and request socks. */
-  maxAckBacklog = 0;
-  readonly acceptQueue: TcpSock[] = [];
-  /** Request socks waiting for the handshake's ACK (reqsk_queue len). */
-  synQueueLen = 0;
   /** The listener a passive child came from, until it is accepted. */
   parent: TcpSock | null = null;
-  /** A soft error from ICMP (sk_err_soft), reported if the connection times out. */
-  softErr = 0;
-  /** When the last rate-limited out-of-window ACK went (last_oow_ack_time). */
-  lastOowAck = 0;
-  /** The "Possible SYN flooding" message was logged for this listener. */
-  synFloodWarned = false;
+  /** What few connections use (listener queues, keepalive, linger, …): shared until written (cold.ts). */
+  cold: Readonly<TcpCold> = TCP_COLD;
   /** Called when the state changes (connect completes, the peer closes, reset). */
   onStateChange: (() => void) | null = null;
   /** Bytes of write queue at which the writer is told it may write again. */
@@ -438,7 +394,7 @@ export class TcpSock extends Sock {
   listen(backlog: number): number {
     return this.syscall(() => {
       if (this.state !== TCP.CLOSE && this.state !== TCP.LISTEN) return -E.EINVAL;
-      this.maxAckBacklog = Math.min(Math.max(backlog | 0, 0), this.net.core.somaxconn);
+      tcpCold(this).maxAckBacklog = Math.min(Math.max(backlog | 0, 0), this.net.core.somaxconn);
       if (this.state === TCP.LISTEN) return 0;
       if (!this.bound) {
         const r = inetCskGetPort(this, 0);
@@ -498,7 +454,7 @@ export class TcpSock extends Sock {
   accept(): TcpSock | number {
     return this.syscall(() => {
       if (this.state !== TCP.LISTEN) return -E.EINVAL;
-      const child = this.acceptQueue.shift();
+      const child = tcpCold(this).acceptQueue.shift();
       if (child === undefined) return -E.EAGAIN;
       child.parent = null;
       return child;
@@ -639,7 +595,7 @@ export class TcpSock extends Sock {
       this.shutdown = SHUT.RCV | SHUT.SEND;
       if (this.state === TCP.LISTEN) {
         tcpSetState(this, TCP.CLOSE);
-        for (const child of this.acceptQueue.splice(0)) {
+        for (const child of tcpCold(this).acceptQueue.splice(0)) {
           child.orphan = true;
           child.parent = null;
           tcpSendActiveReset(child);
@@ -660,7 +616,7 @@ export class TcpSock extends Sock {
         tcpSendActiveReset(this);
         this.tn.ext.TCPAbortOnClose++;
         tcpDone(this);
-      } else if (this.linger === 0) {
+      } else if (this.cold.linger === 0) {
         tcpSetState(this, TCP.CLOSE);
         tcpSendActiveReset(this);
         this.tn.ext.TCPAbortOnLinger++;
@@ -676,7 +632,7 @@ export class TcpSock extends Sock {
 
   /** Closing with SO_LINGER 0 (Node's socket.resetAndDestroy). */
   abort(): void {
-    this.linger = 0;
+    tcpCold(this).linger = 0;
     this.close();
   }
 
@@ -699,9 +655,9 @@ export class TcpSock extends Sock {
   /** SO_KEEPALIVE plus TCP_KEEPIDLE / KEEPINTVL / KEEPCNT (seconds; 0 = the sysctl). */
   setKeepAlive(on: boolean, idle = 0, intvl = 0, probes = 0): void {
     this.syscall(() => {
-      if (idle > 0) this.keepaliveTime = idle;
-      if (intvl > 0) this.keepaliveIntvl = intvl;
-      if (probes > 0) this.keepaliveProbes = probes;
+      if (idle > 0) tcpCold(this).keepaliveTime = idle;
+      if (intvl > 0) tcpCold(this).keepaliveIntvl = intvl;
+      if (probes > 0) tcpCold(this).keepaliveProbes = probes;
       tcpSetKeepalive(this, on);
     });
   }
@@ -721,24 +677,24 @@ export class TcpSock extends Sock {
 
   override setSndbuf(val: number): void {
     super.setSndbuf(val);
-    this.sndbufLocked = true;
+    tcpCold(this).sndbufLocked = true;
   }
 
   override setRcvbuf(val: number): void {
     super.setRcvbuf(val);
-    this.rcvbufLocked = true;
+    tcpCold(this).rcvbufLocked = true;
   }
 
   keepaliveTimeNs(): number {
-    return (this.keepaliveTime || this.tn.sysctl.tcp_keepalive_time) * 1e9;
+    return (this.cold.keepaliveTime || this.tn.sysctl.tcp_keepalive_time) * 1e9;
   }
 
   keepaliveIntvlNs(): number {
-    return (this.keepaliveIntvl || this.tn.sysctl.tcp_keepalive_intvl) * 1e9;
+    return (this.cold.keepaliveIntvl || this.tn.sysctl.tcp_keepalive_intvl) * 1e9;
   }
 
   keepaliveProbesN(): number {
-    return this.keepaliveProbes || this.tn.sysctl.tcp_keepalive_probes;
+    return this.cold.keepaliveProbes || this.tn.sysctl.tcp_keepalive_probes;
   }
 
   /** The address getsockname() reports. */
@@ -790,7 +746,7 @@ function checkLocalAddr(sk: TcpSock, addr: Uint8Array): number {
  * are not listening (and both asked for it); SO_REUSEPORT lets a group share it.
  */
 function bindConflict(sk: TcpSock, port: number, forListen: boolean): boolean {
-  for (const other of sk.tn.bhash.get(port) ?? []) {
+  for (const other of sk.tn.bhash.owners(port)) {
     if (other === sk) continue;
     if (!bindingsOverlap(sk, other)) continue;
     if (sk.reusePort && other.reusePort) continue;
@@ -807,12 +763,7 @@ function listenPortFree(sk: TcpSock): boolean {
 
 function bhashAdd(sk: TcpSock, port: number): void {
   sk.localPort = port;
-  let set = sk.tn.bhash.get(port);
-  if (set === undefined) {
-    set = new Set();
-    sk.tn.bhash.set(port, set);
-  }
-  set.add(sk);
+  sk.tn.bhash.add(port, sk);
 }
 
 /**
@@ -827,7 +778,7 @@ function inetCskGetPort(sk: TcpSock, port: number): number {
   }
   const [low, high] = sk.net.ipv4.ipLocalPortRange;
   const span = high - low + 1;
-  const start = getRandomU32() % span;
+  const start = getRandomU32Below(span);
   for (const parity of [1, 0]) {
     for (let i = 0; i < span; i++) {
       const p = low + ((start + i) % span);
@@ -855,14 +806,13 @@ function inetHashConnect(sk: TcpSock): number {
   }
   const [low, high] = sk.net.ipv4.ipLocalPortRange;
   const span = high - low + 1;
-  const start = (getRandomU32() % span) & ~1;
+  const start = getRandomU32Below(span) & ~1;
   for (const parity of [0, 1]) {
     for (let i = 0; i < span; i++) {
       const p = low + ((start + i) % span);
       if ((p & 1) !== parity) continue;
-      const users = tn.bhash.get(p);
       // A port someone bound() explicitly is theirs; ports of other connections are shared.
-      if (users !== undefined && [...users].some((u) => u.state === TCP.LISTEN || u.remotePort === 0)) continue;
+      if (tn.bhash.some(p, boundExplicitly)) continue;
       const key = TcpSock.ehashKey(sk.srcAddr, p, sk.remoteAddr, sk.remotePort);
       const held = tn.ehash.get(key);
       if (held !== undefined && !twReusable(sk, held)) continue;
@@ -872,6 +822,11 @@ function inetHashConnect(sk: TcpSock): number {
     }
   }
   return -E.EADDRNOTAVAIL;
+}
+
+/** A listener's or a bound, unconnected socket's port: not shared with connect(). */
+function boundExplicitly(o: TcpBindOwner): boolean {
+  return o.state === TCP.LISTEN || o.remotePort === 0;
 }
 
 /** tcp_twsk_unique(): a TIME_WAIT 4-tuple can be reused by a new connect() under tcp_tw_reuse. */
@@ -965,11 +920,7 @@ export function unhash(sk: TcpSock): void {
 
 /** Releases the local port (inet_put_port). */
 export function putPort(sk: TcpSock): void {
-  const set = sk.tn.bhash.get(sk.localPort);
-  if (set !== undefined) {
-    set.delete(sk);
-    if (set.size === 0) sk.tn.bhash.delete(sk.localPort);
-  }
+  sk.tn.bhash.delete(sk.localPort, sk);
 }
 
 /** tcp_done(): the connection is gone; timers stop, tables forget it, sleepers wake. */
@@ -989,7 +940,7 @@ export function tcpDone(sk: TcpSock): void {
   sk.selectiveAcks.length = 0;
   sk.packetsOut = sk.sackedOut = sk.lostOut = sk.retransOut = 0;
   if (sk.parent !== null) {
-    const q = sk.parent.acceptQueue;
+    const q = tcpCold(sk.parent).acceptQueue;
     const i = q.indexOf(sk);
     if (i >= 0) q.splice(i, 1);
     sk.parent = null;
@@ -1080,7 +1031,7 @@ function tcpRcvSpaceAdjust(sk: TcpSock): void {
   if (now - sk.rcvqTime < rtt || rtt === 0) return;
   const copied = (sk.copiedSeq - sk.rcvqSeq) >>> 0;
   if (copied > sk.rcvqSpace) {
-    if (sk.tn.sysctl.tcp_moderate_rcvbuf && !sk.rcvbufLocked) {
+    if (sk.tn.sysctl.tcp_moderate_rcvbuf && !sk.cold.rcvbufLocked) {
       const rcvwin = (copied << 1) + 16 * sk.advmss;
       const rcvbuf = Math.min(Math.floor((rcvwin * 256) / sk.scalingRatio), sk.tn.sysctl.tcp_rmem[2]);
       if (rcvbuf > sk.rcvbuf) {

@@ -5,9 +5,11 @@
  * as softirq work on the socket's CPU. They never keep a Node process alive by
  * themselves (the API layer decides that), as kernel timers don't hold a process.
  */
+
 import { E } from '../../include/errno.js';
 import type { Timer } from '../../kernel/clock.js';
 import type { Net } from '../../net/net.js';
+import { tcpCold } from './cold.js';
 import {
   LOCAL_DROP,
   tcpRetransmitSeg,
@@ -223,7 +225,9 @@ function tcpRetransmitTimer(sk: TcpSock): void {
   // since the first retransmitted segment was first sent.
   const now = sk.clock;
   const expired =
-    sk.userTimeout > 0 ? sk.retransmits > 0 && now - sk.retransStamp >= sk.userTimeout * 1e6 : sk.retransmits >= limit;
+    sk.cold.userTimeout > 0
+      ? sk.retransmits > 0 && now - sk.retransStamp >= sk.cold.userTimeout * 1e6
+      : sk.retransmits >= limit;
   if (expired) {
     sk.tn.ext.TCPAbortOnTimeout++;
     tcpSendActiveReset(sk);
@@ -243,7 +247,8 @@ function tcpRetransmitTimer(sk: TcpSock): void {
   sk.rto = Math.min(sk.rto * 2, TCP_RTO_MAX);
   // tcp_clamp_rto_to_user_timeout(): never wait past the user timeout.
   let when = sk.rto;
-  if (sk.userTimeout > 0) when = Math.min(when, Math.max(sk.userTimeout * 1e6 - (now - sk.retransStamp), 1e6));
+  if (sk.cold.userTimeout > 0)
+    when = Math.min(when, Math.max(sk.cold.userTimeout * 1e6 - (now - sk.retransStamp), 1e6));
   inetCskResetXmitTimer(sk, TIMER.RETRANS, when);
 }
 
@@ -262,7 +267,7 @@ function tcpProbeTimer(sk: TcpSock): void {
   }
   const limit = sk.orphan ? sk.tn.sysctl.tcp_orphan_retries || 8 : sk.tn.sysctl.tcp_retries2;
   if (sk.probesTstamp === 0) sk.probesTstamp = now;
-  else if (sk.userTimeout > 0 && now - sk.probesTstamp >= sk.userTimeout * 1e6) {
+  else if (sk.cold.userTimeout > 0 && now - sk.probesTstamp >= sk.cold.userTimeout * 1e6) {
     tcpWriteErr(sk, E.ETIMEDOUT);
     return;
   }
@@ -295,8 +300,8 @@ function tcpSendProbe0(sk: TcpSock, now: number): void {
     timeout = TCP_RESOURCE_PROBE_INTERVAL;
   }
   // tcp_clamp_probe0_to_user_timeout().
-  if (sk.userTimeout > 0 && sk.probesTstamp !== 0) {
-    const left = sk.userTimeout * 1e6 - (now - sk.probesTstamp);
+  if (sk.cold.userTimeout > 0 && sk.probesTstamp !== 0) {
+    const left = sk.cold.userTimeout * 1e6 - (now - sk.probesTstamp);
     timeout = Math.min(timeout, Math.max(left, 1e6));
   }
   inetCskResetXmitTimer(sk, TIMER.PROBE0, timeout);
@@ -330,7 +335,7 @@ function tcpDelackTimer(sk: TcpSock): void {
 
 /** tcp_set_keepalive(). */
 export function tcpSetKeepalive(sk: TcpSock, on: boolean): void {
-  sk.keepalive = on;
+  if (on !== sk.cold.keepalive) tcpCold(sk).keepalive = on;
   if (on && sk.state !== TCP.CLOSE && sk.state !== TCP.LISTEN) tcpResetKeepaliveTimer(sk, sk.keepaliveTimeNs());
   else if (!on) tcpResetKeepaliveTimer(sk, 0);
 }
@@ -343,7 +348,7 @@ export function tcpResetKeepaliveTimer(sk: TcpSock, whenNs: number): void {
     return;
   }
   const now = sk.clock;
-  sk.keepaliveAt = now + whenNs;
+  tcpCold(sk).keepaliveAt = now + whenNs;
   // node:http's Agent turns keepalive on at every request on a reused socket: a field write.
   sk.timers.keepalive ??= new SkTimer(sk, tcpKeepaliveTimer);
   sk.timers.keepalive.mod(whenNs, now);
@@ -351,7 +356,7 @@ export function tcpResetKeepaliveTimer(sk: TcpSock, whenNs: number): void {
 
 /** tcp_keepalive_timer(): probe an idle connection; give up after keepalive_probes. */
 function tcpKeepaliveTimer(sk: TcpSock): void {
-  if (!sk.keepalive || (sk.state !== TCP.ESTABLISHED && sk.state !== TCP.CLOSE_WAIT && sk.state !== TCP.FIN_WAIT2))
+  if (!sk.cold.keepalive || (sk.state !== TCP.ESTABLISHED && sk.state !== TCP.CLOSE_WAIT && sk.state !== TCP.FIN_WAIT2))
     return;
   if (sk.packetsOut > 0 || sk.wq.length > 0) {
     tcpResetKeepaliveTimer(sk, sk.keepaliveTimeNs());
