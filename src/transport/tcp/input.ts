@@ -10,6 +10,7 @@ import { TCP_CHRONO, tcpChronoStop } from './chrono.js';
 import { timewaitEnter } from './minisocks.js';
 import {
   flowOf,
+  tcpPushPendingFrames,
   tcpSelectWindowNow,
   tcpSendAck,
   tcpSendActiveReset,
@@ -969,6 +970,7 @@ export function tcpRcvStateProcess(sk: TcpSock, cb: TcpCb): void {
       break;
   }
   if (sk.state === TCP.CLOSE || sk.state === TCP.TIME_WAIT) return;
-  tcpWriteXmit(sk, sk.cork);
+  // tcp_data_snd_check(): tcp_push_pending_frames.
+  tcpPushPendingFrames(sk);
   tcpAckSndCheck(sk);
 }
