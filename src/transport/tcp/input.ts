@@ -13,6 +13,7 @@ import { tcpAckErrq } from './errqueue.js';
 import { timewaitEnter } from './minisocks.js';
 import {
   flowOf,
+  tcpPushPendingFrames,
   tcpSelectWindowNow,
   tcpSendAck,
   tcpSendActiveReset,
@@ -973,6 +974,7 @@ export function tcpRcvStateProcess(sk: TcpSock, cb: TcpCb): void {
       break;
   }
   if (sk.state === TCP.CLOSE || sk.state === TCP.TIME_WAIT) return;
-  tcpWriteXmit(sk, sk.cork);
+  // tcp_data_snd_check(): tcp_push_pending_frames.
+  tcpPushPendingFrames(sk);
   tcpAckSndCheck(sk);
 }

@@ -361,8 +361,15 @@ function tcpEventAckSent(sk: TcpSock): void {
 }
 
 /** tcp_transmit_skb() for a socket: options, window, ACK of what we have, then IP. */
-function tcpTransmit(sk: TcpSock, seq: number, flags: number, data: Uint8Array[], len: number, gsoSize = 0): number {
-  const now = sk.clock;
+function tcpTransmit(
+  sk: TcpSock,
+  seq: number,
+  flags: number,
+  data: Uint8Array[],
+  len: number,
+  gsoSize = 0,
+  now = sk.clock,
+): number {
   sk.mstamp = now;
   sk.wstampNs = now;
   const syn = (flags & TCPHDR.SYN) !== 0;
@@ -488,7 +495,7 @@ function routeMtu4(sk: TcpSock): number {
  * them in one skb on a TSO device: one header, PSH if any part was pushed, the FIN of
  * the last. Each segment is still accounted for as itself.
  */
-function sendSegsGso(sk: TcpSock, segs: TxSeg[], mss: number): number {
+function sendSegsGso(sk: TcpSock, segs: TxSeg[], mss: number, now: number): number {
   const first = segs[0] as TxSeg;
   const last = segs[segs.length - 1] as TxSeg;
   // A packet of several segments cut from pushed data carries PSH, as the selftests see
@@ -502,7 +509,7 @@ function sendSegsGso(sk: TcpSock, segs: TxSeg[], mss: number): number {
     for (const c of seg.data) data.push(c);
     len += seg.len;
   }
-  const err = tcpTransmit(sk, first.seq, flags, data, len, mss);
+  const err = tcpTransmit(sk, first.seq, flags, data, len, mss, now);
   if (err === LOCAL_DROP) return err;
   for (const seg of segs) {
     seg.txTime = sk.mstamp;
@@ -536,13 +543,13 @@ function accountFirstSend(sk: TcpSock, seg: TxSeg): void {
   if (seg.len < sk.mssCache) sk.sndSml = seg.end;
 }
 
-/** Sends (or resends) a queued segment; the first send advances snd_nxt. */
-function sendSeg(sk: TcpSock, seg: TxSeg): number {
+/** Sends (or resends) a queued segment; the first send advances snd_nxt. `now` is the caller's clock read. */
+function sendSeg(sk: TcpSock, seg: TxSeg, now = sk.clock): number {
   const first = seg.txTime < 0;
   let flags = seg.flags;
   if (!(flags & TCPHDR.SYN) || sk.state !== TCP.SYN_SENT) flags |= TCPHDR.ACK;
   if (seg.len > 0 && (seg.flags & TCPHDR.PSH) !== 0) flags |= TCPHDR.PSH;
-  const err = tcpTransmit(sk, seg.seq, flags, seg.data, seg.len);
+  const err = tcpTransmit(sk, seg.seq, flags, seg.data, seg.len, 0, now);
   // Dropped by this host's own queue (NET_XMIT_DROP): never sent, it stays at the send head.
   if (first && err === LOCAL_DROP) return err;
   // skb_mstamp_ns: when tcp_transmit_skb sent it.
@@ -577,6 +584,9 @@ function sendHeadIndex(sk: TcpSock): number {
  */
 export function tcpWriteXmit(sk: TcpSock, corked: boolean, force = false): void {
   if (sk.state === TCP.SYN_SENT || sk.state === TCP.LISTEN || sk.state === TCP.CLOSE) return;
+  // tcp_mstamp_refresh(): one clock read stamps every segment this run sends and its
+  // chronographs (Linux's are in jiffies), instead of a read per use.
+  const now = sk.clock;
   let i = sendHeadIndex(sk);
   sk.cwndLimited = false;
   const mss = tcpCurrentMss(sk);
@@ -614,29 +624,28 @@ export function tcpWriteXmit(sk: TcpSock, corked: boolean, force = false): void 
     const batch = gsoMax > 1 ? gsoBatch(sk, i, mss, gsoMax, corked, force) : 1;
     // tcp_write_xmit() stops at a segment tcp_transmit_skb could not send.
     if (batch > 1) {
-      if (sendSegsGso(sk, sk.wq.slice(i, i + batch), mss) === LOCAL_DROP) break;
+      if (sendSegsGso(sk, sk.wq.slice(i, i + batch), mss, now) === LOCAL_DROP) break;
       i += batch;
     } else {
-      if (sendSeg(sk, seg) === LOCAL_DROP) break;
+      if (sendSeg(sk, seg, now) === LOCAL_DROP) break;
       i++;
     }
     sentSegs += batch;
     sent = true;
   }
-  if (rwndLimited) tcpChronoStart(sk, TCP_CHRONO.RWND_LIMITED, sk.clock);
-  else tcpChronoStop(sk, TCP_CHRONO.RWND_LIMITED, sk.clock);
+  if (rwndLimited) tcpChronoStart(sk, TCP_CHRONO.RWND_LIMITED, now);
+  else tcpChronoStop(sk, TCP_CHRONO.RWND_LIMITED, now);
   // tcp_cwnd_validate(): all sent, not cwnd-limited, and the writer is out of buffer: the
   // send buffer is what holds the connection back.
   if ((sent || sk.cwndLimited) && !sk.cwndLimited && i >= sk.wq.length && sk.nospace)
-    if (sk.state === TCP.ESTABLISHED || sk.state === TCP.CLOSE_WAIT)
-      tcpChronoStart(sk, TCP_CHRONO.SNDBUF_LIMITED, sk.clock);
+    if (sk.state === TCP.ESTABLISHED || sk.state === TCP.CLOSE_WAIT) tcpChronoStart(sk, TCP_CHRONO.SNDBUF_LIMITED, now);
   // PRR counts what recovery sends (tcp_write_xmit's prr_out).
   if (sentSegs > 0 && (sk.caState === TCP_CA.CWR || sk.caState === TCP_CA.Recovery)) sk.prrOut += sentSegs;
   if (sk.packetsOut > 0) {
     // tcp_event_new_data_sent(): the RTO starts when data goes out with none in flight; a
     // running RTO or RACK reordering timer is left alone.
     if (sk.pendingTimer !== TIMER.RETRANS && sk.pendingTimer !== TIMER.REO_TIMEOUT)
-      inetCskResetXmitTimer(sk, TIMER.RETRANS, sk.rto, sent ? sk.mstamp : sk.clock);
+      inetCskResetXmitTimer(sk, TIMER.RETRANS, sk.rto, now);
   } else if (i < sk.wq.length) {
     tcpCheckProbeTimer(sk);
   }
@@ -759,6 +768,11 @@ function gsoBatch(sk: TcpSock, i: number, mss: number, max: number, corked: bool
 }
 
 /** tcp_push(): after the application wrote. */
+/** tcp_push_pending_frames(): tcp_write_xmit only when something waits to be sent (tcp_send_head). */
+export function tcpPushPendingFrames(sk: TcpSock): void {
+  if (sendHeadIndex(sk) < sk.wq.length) tcpWriteXmit(sk, sk.cork);
+}
+
 export function tcpPush(sk: TcpSock, corked: boolean): void {
   tcpWriteXmit(sk, corked);
 }
