@@ -10,10 +10,21 @@ import { skbTxTimestamp } from '../core/errqueue.js';
 import { ARPHRD, IFF, NET_RX, NETDEV_TX } from '../core/if.js';
 import { NETIF_F } from '../core/netdev-features.js';
 import { NetDevice, type NetDeviceOps, type RtnlLinkStats64 } from '../core/netdevice.js';
-import { kfreeSkb, type SkBuff, skbChecksumHelp, skbCopyBits, skbFromBytes } from '../core/skbuff.js';
+import {
+  kfreeSkb,
+  SKB_GSO,
+  SKB_MAX_HEAD,
+  type SkBuff,
+  skbChecksumHelp,
+  skbCopyBits,
+  skbFragsTruesize,
+  skbFromBytes,
+  skbHeadTruesize,
+} from '../core/skbuff.js';
 import { E } from '../include/errno.js';
 import { ETH_P } from '../include/if-ether.js';
 import type { Net } from '../net/net.js';
+import { IPPROTO } from '../wire/ipv4.js';
 
 /** TUN_READQ_SIZE: packets a reader may leave unread before the device drops (tx_queue_len). */
 const TUN_READQ_SIZE = 500;
@@ -37,9 +48,13 @@ export class TunFile {
     return this.queue.shift();
   }
 
-  /** write(2) on the tun fd: one IP packet enters the stack. Returns bytes taken or -errno. */
-  write(packet: Uint8Array): number {
-    return tunGetUser(this, packet);
+  /**
+   * write(2) on the tun fd: one IP packet enters the stack. Returns bytes taken or -errno.
+   * `gsoSize` is the virtio_net_hdr's (IFF_VNET_HDR): a TCP packet longer than that is
+   * handed up as one GSO packet of that segment size.
+   */
+  write(packet: Uint8Array, gsoSize = 0): number {
+    return tunGetUser(this, packet, gsoSize);
   }
 }
 
@@ -64,8 +79,34 @@ function tunNetXmit(skb: SkBuff, dev: NetDevice): number {
   return NETDEV_TX.OK;
 }
 
+/** NET_SKB_PAD + NET_IP_ALIGN on x86_64: the headroom tun_get_user reserves. */
+const TUN_ALIGN = 64;
+
+/**
+ * tun_alloc_skb() for a write with no gso.hdr_len: a packet under a page goes in the head;
+ * a bigger one puts SKB_MAX_HEAD(align) bytes there and the rest in page frags of up to
+ * PAGE_ALLOC_COSTLY_ORDER. The truesize is what the socket it reaches is charged.
+ */
+function tunSkbTruesize(len: number): number {
+  const linear = TUN_ALIGN + len < 4096 ? len : Math.min(SKB_MAX_HEAD - TUN_ALIGN, len);
+  return skbHeadTruesize(TUN_ALIGN + linear) + skbFragsTruesize(len - linear);
+}
+
+/** virtio_net_hdr_to_skb(): TCP GSO only when the payload past the TCP header is longer than gso_size. */
+function tunVnetGso(skb: SkBuff, packet: Uint8Array, version: number, gsoSize: number): void {
+  const ihl = version === 4 ? ((packet[0] ?? 0) & 15) * 4 : 40;
+  const proto = version === 4 ? packet[9] : packet[6];
+  if (proto !== IPPROTO.TCP) return;
+  // Without VIRTIO_NET_HDR_F_NEEDS_CSUM the payload offset is the transport offset + sizeof(tcphdr).
+  if (packet.byteLength - (ihl + 20) <= gsoSize) return;
+  skb.gsoSize = gsoSize;
+  // Header must be checked and gso_segs computed: untrusted (SKB_GSO_DODGY).
+  skb.gsoType = (version === 4 ? SKB_GSO.TCPV4 : SKB_GSO.TCPV6) | SKB_GSO.DODGY;
+  skb.gsoSegs = 0;
+}
+
 /** tun_get_user(): the protocol comes from the IP version nibble (IFF_NO_PI). */
-function tunGetUser(file: TunFile, packet: Uint8Array): number {
+function tunGetUser(file: TunFile, packet: Uint8Array, gsoSize: number): number {
   const dev = file.dev;
   if (!dev.running) return -E.EIO;
   const version = (packet[0] ?? 0) >> 4;
@@ -74,7 +115,9 @@ function tunGetUser(file: TunFile, packet: Uint8Array): number {
     dev.stats.rxDropped++;
     return -E.EINVAL;
   }
-  const skb = skbFromBytes(packet.slice(), 16);
+  const skb = skbFromBytes(packet.slice(), TUN_ALIGN);
+  skb.truesize = tunSkbTruesize(packet.byteLength);
+  if (gsoSize > 0) tunVnetGso(skb, packet, version, gsoSize);
   skb.dev = dev;
   skb.protocol = protocol;
   skb.macLen = 0;

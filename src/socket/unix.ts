@@ -7,6 +7,7 @@
  * ss -x and /proc/net/unix read the table through unixDiagDump().
  */
 
+import { pageAlign, SKB_MAX_HEAD, skbHeadTruesize } from '../core/skbuff.js';
 import { getNextIno, Sock } from '../core/sock.js';
 import { E } from '../include/errno.js';
 import { TCP_STATE } from '../include/tcp-states.js';
@@ -85,24 +86,8 @@ export function unixNet(net: Net): NetnsUnix {
   return t;
 }
 
-/** x86_64 sizes behind skb->truesize: SKB_DATA_ALIGN(sizeof(struct sk_buff)), skb_shared_info, a page. */
-const SKBUFF = 256;
-const SHINFO = 320;
-const PAGE = 4096;
-/** SKB_MAX_HEAD(0): the most a page-sized head holds. */
-const SKB_MAX_HEAD = PAGE - SHINFO;
 /** UNIX_SKB_FRAGS_SZ: 32 KiB of page fragments per skb. */
 const UNIX_SKB_FRAGS_SZ = 32768;
-
-const pageAlign = (n: number) => (n + PAGE - 1) & ~(PAGE - 1);
-
-/** kmalloc_size_roundup(SKB_DATA_ALIGN(len) + shinfo): unix heads come from the kmalloc caches. */
-function kmallocHead(len: number): number {
-  const req = ((len + 63) & ~63) + SHINFO;
-  let size = 512;
-  while (size < req) size *= 2;
-  return size;
-}
 
 /**
  * How unix_stream_sendmsg cuts `len` bytes into one skb: the bytes it carries and its
@@ -113,7 +98,7 @@ export function unixSkbSize(len: number, sndbuf: number): { size: number; truesi
   let size = Math.min(len, (sndbuf >> 1) - 64);
   size = Math.min(size, SKB_MAX_HEAD + UNIX_SKB_FRAGS_SZ);
   const dataLen = Math.min(size, pageAlign(Math.max(0, size - SKB_MAX_HEAD)));
-  return { size, truesize: SKBUFF + kmallocHead(size - dataLen) + pageAlign(dataLen) };
+  return { size, truesize: skbHeadTruesize(size - dataLen) + pageAlign(dataLen) };
 }
 
 export class UnixSock extends Sock {

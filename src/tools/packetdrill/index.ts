@@ -13,6 +13,7 @@ export const PACKETDRILL_USAGE = `usage: lonet packetdrill
 	 [--gateway_ip=gateway_ip]
 	 [--netmask_ip=netmask_ip]
 	 [--mtu=<MTU in bytes>]
+	 [--mss=<MSS in bytes>]
 	 [--tolerance_usecs=tolerance_usecs]
 	 [--bind_port=bind_port] [--connect_port=connect_port]
 	 [-D name=value]
@@ -64,12 +65,14 @@ export function parsePacketdrillArgs(argv: readonly string[]): { cfg: Config; sc
         cfg.netmaskIp = val;
         break;
       case 'mtu':
+      case 'mss':
       case 'tolerance_usecs':
       case 'bind_port':
       case 'connect_port': {
         const n = Number(val);
         if (!Number.isInteger(n) || n <= 0) return `bad --${k}: ${val}`;
         if (k === 'mtu') cfg.mtu = n;
+        else if (k === 'mss') cfg.mss = n;
         else if (k === 'tolerance_usecs') cfg.toleranceUsecs = n;
         else if (k === 'bind_port') cfg.bindPort = n;
         else cfg.connectPort = n;

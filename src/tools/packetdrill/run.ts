@@ -53,6 +53,8 @@ export interface Config {
   gatewayIp: string;
   netmaskIp: string;
   mtu: number;
+  /** --mss: inbound TCP packets carry it as the virtio_net_hdr gso_size (0: none). */
+  mss: number;
   toleranceUsecs: number;
   tolerancePercent: number;
   defines: Map<string, string>;
@@ -70,6 +72,7 @@ export function defaultConfig(ipVersion: IpVersion = 'ipv4'): Config {
     gatewayIp: v6 ? 'fd3d:fa7b:d17d:8888::1' : '192.168.0.2',
     netmaskIp: '255.255.0.0',
     mtu: 1500,
+    mss: 0,
     toleranceUsecs: 4000,
     tolerancePercent: 12.5,
     defines: new Map(),
@@ -377,6 +380,9 @@ export class Run {
       case 'mtu':
         this.cfg.mtu = Number(value);
         return;
+      case 'mss':
+        this.cfg.mss = Number(value);
+        return;
       case 'ip_version':
         // ksft_runner.sh picks the version from this line; the run itself keeps the one it was given.
         return;
@@ -528,7 +534,8 @@ export class Run {
     }
     while (opts.length % 4 !== 0) opts.push(0);
     const bytes = buildInbound(spec, this.#endpoints(conn), seq, ack >>> 0, opts, 64);
-    const r = this.tun.write(bytes);
+    // linux_tun_write(): every TCP packet goes with the configured MSS as its GSO size.
+    const r = this.tun.write(bytes, this.cfg.mss);
     if (r < 0) this.#fail(`tun write: ${strerror(-r)}`);
   }
 

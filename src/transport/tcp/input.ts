@@ -20,6 +20,7 @@ import {
   tcpSendCtl,
   tcpSendSynack,
   tcpSndbufExpand,
+  tcpSpace,
   tcpWriteXmit,
   trimHead,
 } from './output.js';
@@ -45,12 +46,15 @@ import {
   TCP_ECN,
   TCP_MAX_QUICKACKS,
   TCP_MAX_WSCALE,
+  TCP_MIN_MSS,
+  TCP_MSS_DEFAULT,
   TCP_RTO_MAX,
   TCP_RTO_MIN_US,
   TCPCB,
   TCPOLEN_TSTAMP_ALIGNED,
   type TcpSock,
   tcpDone,
+  tcpRcvbufGrow,
   tcpReceiveWindow,
   tcpSetState,
   wakeState,
@@ -70,6 +74,8 @@ export interface TcpCb {
   data: Uint8Array[];
   len: number;
   truesize: number;
+  /** skb_shinfo(skb)->gso_size: the sender's segment size when several arrive as one (0: one). */
+  gsoSize: number;
   mss: number | undefined;
   wscale: number | undefined;
   sackOk: boolean;
@@ -149,29 +155,42 @@ function tcpEcnCheckCe(sk: TcpSock, cb: TcpCb): void {
   sk.ecnFlags |= TCP_ECN.SEEN;
 }
 
+/**
+ * tcp_measure_rcv_mss(): the peer's segment size (gso_size for a GSO packet), and, when it
+ * changes, the payload/truesize ratio the buffer-to-window conversions use; the window clamp
+ * follows the ratio.
+ */
+function tcpMeasureRcvMss(sk: TcpSock, cb: TcpCb): void {
+  const lss = sk.lastSegSize;
+  sk.lastSegSize = 0;
+  let len = cb.gsoSize || cb.len;
+  if (len >= sk.rcvMss) {
+    if (len !== sk.rcvMss) {
+      const val = Math.floor((cb.len * 256) / cb.truesize);
+      const old = sk.scalingRatio;
+      sk.scalingRatio = Math.min(val, 255) || 1;
+      if (old !== sk.scalingRatio) {
+        tcpSetWindowClamp(sk, winFromSpace(sk, sk.rcvbuf));
+        if (sk.windowClamp < sk.rcvqSpace) sk.rcvqSpace = sk.windowClamp;
+      }
+    }
+    sk.rcvMss = Math.min(len, sk.advmss);
+    return;
+  }
+  // Smaller segments: len with the TCP header, less the invariant header, sets rcv_mss once two
+  // in a row agree (the peer's MSS shrank, e.g. after an MTU change).
+  len += 20 + (cb.tsval !== undefined ? TCPOLEN_TSTAMP_ALIGNED : 0);
+  const remnant = cb.flags & (TCPHDR.FIN | TCPHDR.URG | TCPHDR.SYN | TCPHDR.PSH);
+  if (len >= TCP_MSS_DEFAULT + 20 || (len >= TCP_MIN_MSS + 20 && !remnant)) {
+    len -= sk.tcpHeaderLen;
+    sk.lastSegSize = len;
+    if (len === lss) sk.rcvMss = len;
+  }
+}
+
 /** tcp_event_data_recv(): measure the peer's segment size, adapt ato, grow the window. */
 function tcpEventDataRecv(sk: TcpSock, cb: TcpCb): void {
-  // tcp_measure_rcv_mss(): the payload/truesize ratio and the peer's MSS.
-  if (cb.len >= sk.rcvMss) {
-    // Linux re-measures only when the size changes; lonet, which neither collapses nor
-    // prunes its queue, keeps the ratio true for every full-sized segment.
-    const val = Math.min(Math.floor((cb.len * 256) / cb.truesize), 255);
-    if (val > 0 && val !== sk.scalingRatio) {
-      sk.scalingRatio = val;
-      // The window the buffer allows changed with the ratio: so does the clamp.
-      tcpSetWindowClamp(sk, winFromSpace(sk, sk.rcvbuf));
-      if (sk.windowClamp < sk.rcvqSpace) sk.rcvqSpace = sk.windowClamp;
-    }
-    sk.rcvMss = Math.min(cb.len, sk.advmss);
-  } else {
-    // Smaller segments lower rcv_mss once two in a row have the same size (the peer's MSS
-    // shrank, e.g. after an MTU change), so ACKs and windows follow the new size.
-    const hdr = 20 + (sk.tstampOk ? TCPOLEN_TSTAMP_ALIGNED : 0);
-    if (cb.len + hdr >= 536 + 20) {
-      if (cb.len === sk.lastSegSize) sk.rcvMss = cb.len;
-      sk.lastSegSize = cb.len;
-    }
-  }
+  tcpMeasureRcvMss(sk, cb);
   const now = sk.mstamp;
   // tcp_rcv_rtt_measure(): the time to receive a window's worth of data estimates the RTT
   // on the receiving side (what receive-buffer autotuning paces itself by).
@@ -194,13 +213,34 @@ function tcpEventDataRecv(sk: TcpSock, cb: TcpCb): void {
   }
   sk.ackLrcvtime = now;
   if (sk.ecnFlags & TCP_ECN.OK) tcpEcnCheckCe(sk, cb);
-  // tcp_grow_window().
-  if (cb.len >= 128 && sk.rcvSsthresh < sk.windowClamp && sk.rcvSsthresh < winFromSpace(sk, sk.rcvbuf - sk.rmemAlloc)) {
-    if (winFromSpace(sk, cb.truesize) <= cb.len) {
-      const incr = Math.max(2 * sk.advmss, 2 * cb.len);
-      sk.rcvSsthresh = Math.min(sk.rcvSsthresh + incr, sk.windowClamp);
-    }
+  if (cb.len >= 128) tcpGrowWindow(sk, cb);
+}
+
+/** __tcp_grow_window(): a poor payload/truesize skb may still grow the window while rcv_ssthresh is small. */
+function tcpGrowWindowSlow(sk: TcpSock, cb: TcpCb): number {
+  let truesize = winFromSpace(sk, cb.truesize) >> 1;
+  let window = winFromSpace(sk, sk.tn.sysctl.tcp_rmem[2]) >> 1;
+  while (sk.rcvSsthresh <= window) {
+    if (truesize <= cb.len) return 2 * sk.rcvMss;
+    truesize >>= 1;
+    window >>= 1;
   }
+  return 0;
+}
+
+/**
+ * tcp_grow_window(): raise rcv_ssthresh towards what the clamp and the free buffer allow when
+ * this skb's overhead would let such segments fit. (truesize_adjust() never applies: lonet's
+ * skbs keep their payload in the head.)
+ */
+function tcpGrowWindow(sk: TcpSock, cb: TcpCb): void {
+  const room = Math.min(sk.windowClamp, tcpSpace(sk)) - sk.rcvSsthresh;
+  if (room <= 0) return;
+  let incr = winFromSpace(sk, cb.truesize) <= cb.len ? 2 * sk.advmss : tcpGrowWindowSlow(sk, cb);
+  if (incr === 0) return;
+  incr = Math.max(incr, 2 * cb.len);
+  sk.rcvSsthresh += Math.min(room, incr);
+  sk.ackQuick |= 1;
 }
 
 /** SOCK_MIN_RCVBUF / 2: the least window clamp (2 × (2048 + struct sk_buff)) / 2. */
@@ -462,10 +502,24 @@ function tcpStoreTsRecent(sk: TcpSock, cb: TcpCb): void {
   }
 }
 
-/** tcp_sequence(): does the segment overlap the receive window? */
-function tcpSequence(sk: TcpSock, cb: TcpCb): boolean {
+/** tcp_sequence()'s drop reasons. */
+const SEQ = { OK: 0, OLD: 1, INVALID: 2, INVALID_END: 3 } as const;
+
+/**
+ * tcp_sequence(): does the segment fit the receive window? One that starts inside but ends
+ * beyond it is taken only while the receive queue is empty, so a buggy peer cannot freeze
+ * the flow (6.17's "do not accept packets beyond window").
+ */
+function tcpSequence(sk: TcpSock, cb: TcpCb): number {
+  if (seqBefore(cb.end, sk.rcvWup)) return SEQ.OLD;
   const wndEnd = (sk.rcvNxt + tcpReceiveWindow(sk)) >>> 0;
-  return !seqBefore(cb.end, sk.rcvWup) && !seqAfter(cb.seq, wndEnd);
+  if (seqAfter(cb.end, wndEnd)) {
+    // Some stacks send a FIN into a closed window: let it past here, tcp_data_queue decides.
+    if (!seqAfter((cb.end - (has(cb, TCPHDR.FIN) ? 1 : 0)) >>> 0, wndEnd)) return SEQ.OK;
+    if (seqAfter(cb.seq, wndEnd)) return SEQ.INVALID;
+    if (sk.rcvQueueBytes > 0) return SEQ.INVALID_END;
+  }
+  return SEQ.OK;
 }
 
 /** Queues in-order data on the receive queue (tcp_queue_rcv), charging truesize. */
@@ -502,6 +556,28 @@ function headChunks(data: Uint8Array[], n: number): Uint8Array[] {
   return out;
 }
 
+/**
+ * tcp_try_rmem_schedule(), with 6.18.y's tcp_can_ingest() (rmem_alloc <= sk_rcvbuf): once the
+ * buffer is used up, tcp_prune_queue() lets tcp_clamp_window() grow an autotuned buffer to what
+ * is allocated. lonet neither collapses nor prunes queues, so a locked buffer stays full.
+ */
+function tcpTryRmemSchedule(sk: TcpSock): boolean {
+  if (sk.rmemAlloc <= sk.rcvbuf) return true;
+  sk.tn.ext.PruneCalled++;
+  tcpClampWindow(sk);
+  if (sk.rmemAlloc <= sk.rcvbuf) return true;
+  sk.tn.ext.RcvPruned++;
+  return false;
+}
+
+/** tcp_clamp_window(): the buffer hit its bound: grow it to what is allocated, or pull rcv_ssthresh down. */
+function tcpClampWindow(sk: TcpSock): void {
+  sk.ackQuick = 0;
+  const rmem2 = sk.tn.sysctl.tcp_rmem[2];
+  if (sk.rcvbuf < rmem2 && !sk.cold.rcvbufLocked) sk.rcvbuf = Math.min(sk.rmemAlloc, rmem2);
+  if (sk.rmemAlloc > sk.rcvbuf) sk.rcvSsthresh = Math.min(sk.windowClamp, 2 * sk.advmss);
+}
+
 /** tcp_data_queue_ofo(): keep it for later; report duplicates with D-SACK. */
 function tcpDataQueueOfo(sk: TcpSock, cb: TcpCb): void {
   if (sk.ecnFlags & TCP_ECN.OK) tcpEcnCheckCe(sk, cb);
@@ -509,11 +585,12 @@ function tcpDataQueueOfo(sk: TcpSock, cb: TcpCb): void {
   let end = (cb.seq + cb.len) >>> 0;
   let data = cb.data;
   const fin = has(cb, TCPHDR.FIN);
-  sk.tn.ext.TCPOFOQueue++;
-  if (sk.rmemAlloc > sk.rcvbuf) {
+  if (!tcpTryRmemSchedule(sk)) {
     sk.tn.ext.TCPOFODrop++;
     return;
   }
+  tcpMeasureRcvMss(sk, cb);
+  sk.tn.ext.TCPOFOQueue++;
   for (let i = 0; i < sk.ofo.length; i++) {
     const r = sk.ofo[i] as OfoSeg;
     if (!seqBefore(seq, r.end) || !seqAfter(end, r.seq)) continue;
@@ -521,6 +598,7 @@ function tcpDataQueueOfo(sk: TcpSock, cb: TcpCb): void {
       sk.tn.ext.TCPDSACKOfoSent++;
       sk.dsack = { start: seq, end };
       tcpSackNewOfoSkb(sk, cb.seq, (cb.seq + cb.len) >>> 0);
+      tcpOfoRcvbufGrow(sk);
       return;
     }
     if (!seqAfter(seq, r.seq) && !seqBefore(end, r.end)) {
@@ -542,8 +620,16 @@ function tcpDataQueueOfo(sk: TcpSock, cb: TcpCb): void {
   let at = sk.ofo.findIndex((r) => seqAfter(r.seq, seq));
   if (at < 0) at = sk.ofo.length;
   sk.ofo.splice(at, 0, seg);
-  sk.rmemAlloc += cb.truesize;
   tcpSackNewOfoSkb(sk, cb.seq, (cb.seq + cb.len) >>> 0);
+  // Without SACK the window stays put, so the peer sees duplicate ACKs and fast-retransmits.
+  if (sk.sackOk) tcpGrowWindow(sk, cb);
+  sk.rmemAlloc += cb.truesize;
+  tcpOfoRcvbufGrow(sk);
+}
+
+/** The end of tcp_data_queue_ofo(): out-of-order data grows the buffer, but not before accept() or after close(). */
+function tcpOfoRcvbufGrow(sk: TcpSock): void {
+  if (sk.parent === null && !sk.orphan) tcpRcvbufGrow(sk);
 }
 
 /** TCP_NUM_SACKS: the blocks remembered, as many as fit in the option space without timestamps. */
@@ -651,7 +737,7 @@ function tcpDataQueue(sk: TcpSock, cb: TcpCb): void {
     }
     // tcp_try_rmem_schedule() failed: the buffer is overcommitted, so ACK at once (ICSK_ACK_NOW)
     // with the window it leaves; data is dropped unless the queue is empty, a bare FIN kept.
-    if (sk.rmemAlloc > sk.rcvbuf) {
+    if (!tcpTryRmemSchedule(sk)) {
       sk.ackNow = true;
       if (cb.len > 0 && sk.rcvQueueBytes > 0) {
         sk.tn.ext.TCPRcvQDrop++;
@@ -853,10 +939,22 @@ function tcpFinishConnect(sk: TcpSock): void {
 
 /** tcp_init_transfer(): buffers and timers for the data phase. */
 export function tcpInitTransfer(sk: TcpSock): void {
-  sk.rcvqSpace = Math.min(sk.rcvWnd, 10 * sk.advmss);
+  tcpSndbufExpand(sk);
+  // tcp_init_buffer_space(): the clamp is at most the full space, less 1/2^tcp_app_win of it
+  // and less one segment (kept for the application), and rcv_ssthresh within it.
   sk.rcvqSeq = sk.copiedSeq;
   sk.rcvqTime = sk.clock;
-  tcpSndbufExpand(sk);
+  const appWin = sk.tn.sysctl.tcp_app_win;
+  const maxwin = winFromSpace(sk, sk.rcvbuf);
+  if (sk.windowClamp >= maxwin) {
+    sk.windowClamp = maxwin;
+    if (appWin && maxwin > 4 * sk.advmss)
+      sk.windowClamp = Math.max(maxwin - Math.floor(maxwin / 2 ** appWin), 4 * sk.advmss);
+  }
+  if (appWin && sk.windowClamp > 2 * sk.advmss && sk.windowClamp + sk.advmss > maxwin)
+    sk.windowClamp = Math.max(2 * sk.advmss, maxwin - sk.advmss);
+  sk.rcvSsthresh = Math.min(sk.rcvSsthresh, sk.windowClamp);
+  sk.rcvqSpace = Math.min(sk.rcvSsthresh, sk.rcvWnd, 10 * sk.advmss);
   sk.retransmits = 0;
   sk.backoff = 0;
   if (sk.cold.keepalive) tcpResetKeepaliveTimer(sk, sk.keepaliveTimeNs());
@@ -872,8 +970,13 @@ export function tcpRcvStateProcess(sk: TcpSock, cb: TcpCb): void {
     return;
   }
   if (!checkTimestamps(sk, cb)) return;
-  if (!tcpSequence(sk, cb)) {
-    if (!has(cb, TCPHDR.RST) && !oowRateLimited(sk, cb, 'TCPACKSkippedSeq')) tcpSendDupAck(sk, cb);
+  const seqReason = tcpSequence(sk, cb);
+  if (seqReason !== SEQ.OK) {
+    if (!has(cb, TCPHDR.RST)) {
+      // tcp_validate_incoming(): LINUX_MIB_BEYOND_WINDOW counts what lay past the window.
+      if (seqReason !== SEQ.OLD) sk.tn.ext.BeyondWindow++;
+      if (!oowRateLimited(sk, cb, 'TCPACKSkippedSeq')) tcpSendDupAck(sk, cb);
+    }
     return;
   }
   if (has(cb, TCPHDR.RST)) {

@@ -304,7 +304,7 @@ function tcpFullSpace(sk: TcpSock): number {
 }
 
 /** tcp_space(): the window the free part of the receive buffer allows. */
-function tcpSpace(sk: TcpSock): number {
+export function tcpSpace(sk: TcpSock): number {
   return winFromSpace(sk, sk.rcvbuf - sk.rmemAlloc);
 }
 

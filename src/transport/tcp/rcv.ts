@@ -139,6 +139,7 @@ function tcpRcv(skb: SkBuff, family: 4 | 6): number {
     data: len > 0 ? payloadChunks(skb, hl) : [],
     len,
     truesize: skb.truesize,
+    gsoSize: skb.gsoSize,
     mss: syn ? opts.mss : undefined,
     wscale: syn ? opts.wscale : undefined,
     sackOk: syn && opts.sackOk,

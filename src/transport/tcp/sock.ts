@@ -1017,8 +1017,26 @@ function takeBytes(sk: TcpSock, max: number): Uint8Array {
 }
 
 /**
- * tcp_rcv_space_adjust(): once per RTT, grow the receive buffer to twice what the
- * application read in that RTT (DRS), up to tcp_rmem[2].
+ * tcp_rcvbuf_grow() (6.18): unless SO_RCVBUF is locked, make the buffer hold twice what was
+ * read in the last RTT (the sender may double its rate), plus the span of out-of-order data
+ * held, up to tcp_rmem[2]; the window clamp follows the buffer.
+ */
+export function tcpRcvbufGrow(sk: TcpSock): void {
+  if (!sk.tn.sysctl.tcp_moderate_rcvbuf || sk.cold.rcvbufLocked) return;
+  let rcvwin = sk.rcvqSpace * 2;
+  const last = sk.ofo[sk.ofo.length - 1];
+  if (last !== undefined) rcvwin += (last.end - sk.rcvNxt) >>> 0;
+  // tcp_space_from_win(): the buffer that offers `rcvwin` at this payload/truesize ratio.
+  const rcvbuf = Math.min(Math.floor((rcvwin * 256) / sk.scalingRatio), sk.tn.sysctl.tcp_rmem[2]);
+  if (rcvbuf > sk.rcvbuf) {
+    sk.rcvbuf = rcvbuf;
+    sk.windowClamp = winFromSpace(sk, rcvbuf);
+  }
+}
+
+/**
+ * tcp_rcv_space_adjust(): once per RTT, what the application consumed in it (read, less what
+ * still waits in the queue) grows the receive buffer when it beats the last measure.
  */
 function tcpRcvSpaceAdjust(sk: TcpSock): void {
   const now = sk.clock;
@@ -1029,17 +1047,10 @@ function tcpRcvSpaceAdjust(sk: TcpSock): void {
     return;
   }
   if (now - sk.rcvqTime < rtt || rtt === 0) return;
-  const copied = (sk.copiedSeq - sk.rcvqSeq) >>> 0;
+  const copied = ((sk.copiedSeq - sk.rcvqSeq) | 0) - ((sk.rcvNxt - sk.copiedSeq) | 0);
   if (copied > sk.rcvqSpace) {
-    if (sk.tn.sysctl.tcp_moderate_rcvbuf && !sk.cold.rcvbufLocked) {
-      const rcvwin = (copied << 1) + 16 * sk.advmss;
-      const rcvbuf = Math.min(Math.floor((rcvwin * 256) / sk.scalingRatio), sk.tn.sysctl.tcp_rmem[2]);
-      if (rcvbuf > sk.rcvbuf) {
-        sk.rcvbuf = rcvbuf;
-        sk.windowClamp = winFromSpace(sk, rcvbuf);
-      }
-    }
     sk.rcvqSpace = copied;
+    tcpRcvbufGrow(sk);
   }
   sk.rcvqSeq = sk.copiedSeq;
   sk.rcvqTime = now;
