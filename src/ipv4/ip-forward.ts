@@ -18,7 +18,8 @@ import { inDevForward } from './devconf.js';
 import { inDevGet } from './devinet.js';
 import { icmpSend } from './icmp.js';
 import { inetGetpeerV4 } from './inetpeer.js';
-import { ipRouteHandlers, type Rtable } from './route.js';
+import type { Rtable } from './route.js';
+import { ipRouteHandlers } from './route-handlers.js';
 
 /** ip_exceeds_mtu(): only a DF packet the sender did not mark as fragmentable counts. */
 function ipExceedsMtu(skb: SkBuff, mtu: number): boolean {

@@ -30,7 +30,8 @@ import { RTN } from './fib.js';
 import { icmpSend } from './icmp.js';
 import { inetProtocol } from './protocol.js';
 import { rawLocalDeliver } from './raw.js';
-import { ipRouteHandlers, ipRouteInput, Rtable } from './route.js';
+import { ipRouteInput, Rtable } from './route.js';
+import { ipRouteHandlers } from './route-handlers.js';
 
 /** ip_rcv() + ip_rcv_core(). */
 export function ipRcv(skb: SkBuff, dev: NetDevice, _pt: PacketType, _orig: NetDevice): number {

@@ -13,7 +13,8 @@ import type { Net } from '../net/net.js';
 import { IP_DF, IPV4_HEADER_LEN } from '../wire/ipv4.js';
 import type { Flowi4 } from './fib.js';
 import { ipSelectIdentHashed } from './ip-ident.js';
-import { ipRouteHandlers, type Rtable } from './route.js';
+import type { Rtable } from './route.js';
+import { ipRouteHandlers } from './route-handlers.js';
 
 /** Headroom a locally built IPv4 packet needs: Ethernet (rounded up) plus the largest IP header. */
 export const IPV4_MAX_HEADROOM = 16 + 60;

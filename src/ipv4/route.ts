@@ -19,6 +19,7 @@ import { type InDevice, inDevGet, RT_SCOPE } from './devinet.js';
 import { type FibResult, type Flowi4, flowi4, RTN } from './fib.js';
 import { fibLookup, inetAddrType } from './fib-frontend.js';
 import { ipCheckMc } from './igmp.js';
+import { type DstFn, ipRouteHandlers } from './route-handlers.js';
 
 /** RTCF_* route flags. */
 export const RTCF = {
@@ -37,19 +38,6 @@ export const ipv4IsLoopback = (a: number) => a >>> 24 === 127;
 export const ipv4IsMulticast = (a: number) => a >>> 28 === 0xe;
 export const ipv4IsLbcast = (a: number) => a === 0xffffffff;
 export const ipv4IsZeronet = (a: number) => a >>> 24 === 0;
-
-type DstFn = (skb: SkBuff) => number;
-const uninitialised: DstFn = () => {
-  throw new Error('ipv4 not initialised');
-};
-
-/** The handlers a route needs; ip-input, ip-output and ip-forward register them (no import cycle). */
-export const ipRouteHandlers: { localDeliver: DstFn; output: DstFn; forward: DstFn; error: DstFn } = {
-  localDeliver: uninitialised,
-  output: uninitialised,
-  forward: uninitialised,
-  error: uninitialised,
-};
 
 /** struct rtable. */
 export class Rtable implements DstEntry {
