@@ -77,6 +77,8 @@ const PASSING = [
   'tcp_slow_start_slow-start-ack-per-2pkt-send-6pkt.pkt ipv6',
   'tcp_slow_start_slow-start-ack-per-2pkt.pkt ipv4',
   'tcp_slow_start_slow-start-ack-per-2pkt.pkt ipv6',
+  'tcp_slow_start_slow-start-after-win-update.pkt ipv4',
+  'tcp_slow_start_slow-start-after-win-update.pkt ipv6',
   'tcp_slow_start_slow-start-app-limited-9-packets-out.pkt ipv4',
   'tcp_slow_start_slow-start-app-limited-9-packets-out.pkt ipv6',
   'tcp_slow_start_slow-start-app-limited.pkt ipv4',

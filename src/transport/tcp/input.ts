@@ -15,6 +15,7 @@ import {
   tcpSendActiveReset,
   tcpSendCtl,
   tcpSendSynack,
+  tcpSlowStartAfterIdleCheck,
   tcpSndbufExpand,
   tcpSpace,
   tcpWriteXmit,
@@ -335,6 +336,11 @@ function tcpAck(sk: TcpSock, cb: TcpCb, slow: boolean): boolean {
   const oldWnd = sk.sndWnd;
   // tcp_may_update_window().
   if (seqAfter(ack, priorUna) || seqAfter(cb.seq, sk.sndWl1) || (cb.seq === sk.sndWl1 && nwin > sk.sndWnd)) {
+    // tcp_ack_update_window(): a changed window with data waiting to go may end an idle spell.
+    if (nwin !== sk.sndWnd && (sk.wq[sk.wq.length - 1]?.txTime ?? 0) < 0) {
+      sk.sndWnd = nwin;
+      tcpSlowStartAfterIdleCheck(sk);
+    }
     sk.sndWnd = nwin;
     sk.sndWl1 = cb.seq;
     if (nwin > sk.maxWindow) sk.maxWindow = nwin;

@@ -978,6 +978,27 @@ export function tcpRetransmitSyn(sk: TcpSock): void {
   sendSeg(sk, syn);
 }
 
+/**
+ * tcp_slow_start_after_idle_check() (include/net/tcp.h): nothing in flight and no data sent
+ * for more than an RTO, so the cwnd measured before may no longer hold (RFC 2861): restart it.
+ */
+export function tcpSlowStartAfterIdleCheck(sk: TcpSock): void {
+  if (!sk.tn.sysctl.tcp_slow_start_after_idle || sk.packetsOut > 0) return;
+  const delta = sk.clock - sk.lastDataSent;
+  if (delta > sk.rto) tcpCwndRestart(sk, delta);
+}
+
+/** tcp_cwnd_restart(): halve cwnd for every RTO of idleness, down to the initial window. */
+function tcpCwndRestart(sk: TcpSock, delta: number): void {
+  // tcp_current_ssthresh(): remember 3/4 of the cwnd being given up, unless in a reduction.
+  if (sk.caState !== TCP_CA.CWR && sk.caState !== TCP_CA.Recovery)
+    sk.ssthresh = Math.max(sk.ssthresh, (sk.cwnd >> 1) + (sk.cwnd >> 2));
+  const restart = Math.min(TCP_INIT_CWND, sk.cwnd);
+  let cwnd = sk.cwnd;
+  while ((delta -= sk.rto) > 0 && cwnd > restart) cwnd >>= 1;
+  sk.cwnd = Math.max(cwnd, restart);
+}
+
 /** tcp_sndbuf_expand(): room for two windows of full segments once the connection is up. */
 export function tcpSndbufExpand(sk: TcpSock): void {
   if (sk.sndbufLocked) return;

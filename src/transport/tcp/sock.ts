@@ -32,6 +32,7 @@ import {
   tcpSendAck,
   tcpSendActiveReset,
   tcpSendFin,
+  tcpSlowStartAfterIdleCheck,
 } from './output.js';
 import { secureTcpSeq, secureTcpTsOff } from './secure.js';
 import { inetCskClearXmitTimers, type SkTimer, tcpResetKeepaliveTimer, tcpSetKeepalive } from './timer.js';
@@ -543,6 +544,8 @@ export class TcpSock extends Sock {
           if (this.wq.length === 0) tcpChronoStart(this, TCP_CHRONO.BUSY, this.clock);
           this.wq.push(tail);
           this.wmemQueued += SKB_TCP_OVERHEAD;
+          // skb_entail(): a new skb after an idle spell restarts the cwnd.
+          tcpSlowStartAfterIdleCheck(this);
         }
         const n = Math.min(goal - tail.len, data.byteLength - copied);
         tail.data.push(copyFromUser(data, copied, n));
