@@ -313,6 +313,18 @@ export function tcpSelectWindowNow(sk: TcpSock): number {
   let freeSpace = tcpSpace(sk);
   const allowed = tcpFullSpace(sk);
   const fullSpace = Math.min(sk.windowClamp, allowed);
+  const g = 1 << sk.rcvWscale;
+  // net.ipv4.tcp_shrink_window (6.5): with scaling, offer what the buffer allows now, even
+  // if that takes back part of the window already offered.
+  if (sk.tn.sysctl.tcp_shrink_window && sk.rcvWscale) {
+    freeSpace = Math.floor(freeSpace / g) * g;
+    if (freeSpace < fullSpace >> 1) {
+      sk.ackQuick = 0;
+      if (freeSpace < allowed >> 4 || freeSpace < mss || freeSpace < g) return 0;
+    }
+    if (freeSpace > sk.rcvSsthresh) freeSpace = Math.ceil(sk.rcvSsthresh / g) * g;
+    return freeSpace;
+  }
   if (freeSpace < fullSpace >> 1) {
     sk.ackQuick = 0;
     freeSpace = Math.floor(freeSpace / (1 << sk.rcvWscale)) * (1 << sk.rcvWscale);
@@ -332,12 +344,22 @@ export function tcpSelectWindowNow(sk: TcpSock): number {
   return window;
 }
 
-/** tcp_select_window(): never shrink what was offered; remember it; scale it for the header. */
+/**
+ * tcp_select_window(): never shrink what was offered (unless tcp_shrink_window allows it);
+ * remember it; scale it for the header. Data just dropped for want of buffer (ICSK_ACK_NOMEM)
+ * gets a zero window at once, the 6.14 answer to an extreme memory squeeze.
+ */
 function tcpSelectWindow(sk: TcpSock): number {
   const oldWin = sk.rcvWnd;
+  if (sk.ackNomem) {
+    sk.rcvWnd = 0;
+    sk.rcvWup = sk.rcvNxt;
+    return 0;
+  }
   const curWin = tcpReceiveWindow(sk);
   let newWin = tcpSelectWindowNow(sk);
-  if (newWin < curWin) {
+  if (newWin < curWin && !(sk.tn.sysctl.tcp_shrink_window && sk.rcvWscale)) {
+    if (newWin === 0) sk.tn.ext.TCPWantZeroWindowAdv++;
     const g = 1 << sk.rcvWscale;
     newWin = Math.ceil(curWin / g) * g;
   }
@@ -346,7 +368,6 @@ function tcpSelectWindow(sk: TcpSock): number {
   newWin = Math.min(newWin, MAX_TCP_WINDOW << sk.rcvWscale) >>> sk.rcvWscale;
   if (newWin === 0) {
     if (oldWin !== 0) sk.tn.ext.TCPToZeroWindowAdv++;
-    else sk.tn.ext.TCPWantZeroWindowAdv++;
   } else if (oldWin === 0) sk.tn.ext.TCPFromZeroWindowAdv++;
   return newWin;
 }
@@ -356,6 +377,7 @@ function tcpEventAckSent(sk: TcpSock): void {
   if (sk.ackQuick > 0) sk.ackQuick--;
   sk.ackPending = false;
   sk.ackNow = false;
+  sk.ackNomem = false;
   sk.timers.delack?.cancel();
 }
 
@@ -995,7 +1017,7 @@ function tcpCwndRestart(sk: TcpSock, delta: number): void {
     sk.ssthresh = Math.max(sk.ssthresh, (sk.cwnd >> 1) + (sk.cwnd >> 2));
   const restart = Math.min(TCP_INIT_CWND, sk.cwnd);
   let cwnd = sk.cwnd;
-  while ((delta -= sk.rto) > 0 && cwnd > restart) cwnd >>= 1;
+  for (delta -= sk.rto; delta > 0 && cwnd > restart; delta -= sk.rto) cwnd >>= 1;
   sk.cwnd = Math.max(cwnd, restart);
 }
 
