@@ -740,6 +740,7 @@ function tcpDataQueue(sk: TcpSock, cb: TcpCb): void {
     // with the window it leaves; data is dropped unless the queue is empty, a bare FIN kept.
     if (!tcpTryRmemSchedule(sk)) {
       sk.ackNow = true;
+      sk.ackNomem = true;
       if (cb.len > 0 && sk.rcvQueueBytes > 0) {
         sk.tn.ext.TCPRcvQDrop++;
         tcpEnterQuickackMode(sk, TCP_MAX_QUICKACKS);

@@ -297,6 +297,8 @@ export class TcpSock extends Sock {
   ackPending = false;
   /** ICSK_ACK_NOW: the protocol wants one ACK at once (a filled hole). */
   ackNow = false;
+  /** ICSK_ACK_NOMEM: data was dropped for want of buffer; the next ACK offers a zero window. */
+  ackNomem = false;
   ackQuick = 0;
   ackPingpong = 0;
   ackAto = 0;
