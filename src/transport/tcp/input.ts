@@ -19,6 +19,7 @@ import {
   tcpSendActiveReset,
   tcpSendCtl,
   tcpSendSynack,
+  tcpSlowStartAfterIdleCheck,
   tcpSndbufExpand,
   tcpSpace,
   tcpWriteXmit,
@@ -339,6 +340,11 @@ function tcpAck(sk: TcpSock, cb: TcpCb, slow: boolean): boolean {
   const oldWnd = sk.sndWnd;
   // tcp_may_update_window().
   if (seqAfter(ack, priorUna) || seqAfter(cb.seq, sk.sndWl1) || (cb.seq === sk.sndWl1 && nwin > sk.sndWnd)) {
+    // tcp_ack_update_window(): a changed window with data waiting to go may end an idle spell.
+    if (nwin !== sk.sndWnd && (sk.wq[sk.wq.length - 1]?.txTime ?? 0) < 0) {
+      sk.sndWnd = nwin;
+      tcpSlowStartAfterIdleCheck(sk);
+    }
     sk.sndWnd = nwin;
     sk.sndWl1 = cb.seq;
     if (nwin > sk.maxWindow) sk.maxWindow = nwin;
@@ -739,6 +745,7 @@ function tcpDataQueue(sk: TcpSock, cb: TcpCb): void {
     // with the window it leaves; data is dropped unless the queue is empty, a bare FIN kept.
     if (!tcpTryRmemSchedule(sk)) {
       sk.ackNow = true;
+      sk.ackNomem = true;
       if (cb.len > 0 && sk.rcvQueueBytes > 0) {
         sk.tn.ext.TCPRcvQDrop++;
         tcpEnterQuickackMode(sk, TCP_MAX_QUICKACKS);

@@ -314,6 +314,18 @@ export function tcpSelectWindowNow(sk: TcpSock): number {
   let freeSpace = tcpSpace(sk);
   const allowed = tcpFullSpace(sk);
   const fullSpace = Math.min(sk.windowClamp, allowed);
+  const g = 1 << sk.rcvWscale;
+  // net.ipv4.tcp_shrink_window (6.5): with scaling, offer what the buffer allows now, even
+  // if that takes back part of the window already offered.
+  if (sk.tn.sysctl.tcp_shrink_window && sk.rcvWscale) {
+    freeSpace = Math.floor(freeSpace / g) * g;
+    if (freeSpace < fullSpace >> 1) {
+      sk.ackQuick = 0;
+      if (freeSpace < allowed >> 4 || freeSpace < mss || freeSpace < g) return 0;
+    }
+    if (freeSpace > sk.rcvSsthresh) freeSpace = Math.ceil(sk.rcvSsthresh / g) * g;
+    return freeSpace;
+  }
   if (freeSpace < fullSpace >> 1) {
     sk.ackQuick = 0;
     freeSpace = Math.floor(freeSpace / (1 << sk.rcvWscale)) * (1 << sk.rcvWscale);
@@ -333,12 +345,22 @@ export function tcpSelectWindowNow(sk: TcpSock): number {
   return window;
 }
 
-/** tcp_select_window(): never shrink what was offered; remember it; scale it for the header. */
+/**
+ * tcp_select_window(): never shrink what was offered (unless tcp_shrink_window allows it);
+ * remember it; scale it for the header. Data just dropped for want of buffer (ICSK_ACK_NOMEM)
+ * gets a zero window at once, the 6.14 answer to an extreme memory squeeze.
+ */
 function tcpSelectWindow(sk: TcpSock): number {
   const oldWin = sk.rcvWnd;
+  if (sk.ackNomem) {
+    sk.rcvWnd = 0;
+    sk.rcvWup = sk.rcvNxt;
+    return 0;
+  }
   const curWin = tcpReceiveWindow(sk);
   let newWin = tcpSelectWindowNow(sk);
-  if (newWin < curWin) {
+  if (newWin < curWin && !(sk.tn.sysctl.tcp_shrink_window && sk.rcvWscale)) {
+    if (newWin === 0) sk.tn.ext.TCPWantZeroWindowAdv++;
     const g = 1 << sk.rcvWscale;
     newWin = Math.ceil(curWin / g) * g;
   }
@@ -347,7 +369,6 @@ function tcpSelectWindow(sk: TcpSock): number {
   newWin = Math.min(newWin, MAX_TCP_WINDOW << sk.rcvWscale) >>> sk.rcvWscale;
   if (newWin === 0) {
     if (oldWin !== 0) sk.tn.ext.TCPToZeroWindowAdv++;
-    else sk.tn.ext.TCPWantZeroWindowAdv++;
   } else if (oldWin === 0) sk.tn.ext.TCPFromZeroWindowAdv++;
   return newWin;
 }
@@ -357,6 +378,7 @@ function tcpEventAckSent(sk: TcpSock): void {
   if (sk.ackQuick > 0) sk.ackQuick--;
   sk.ackPending = false;
   sk.ackNow = false;
+  sk.ackNomem = false;
   sk.timers.delack?.cancel();
 }
 
@@ -992,6 +1014,27 @@ export function tcpRetransmitSyn(sk: TcpSock): void {
   // in case ECN is what kept the first from an answer.
   syn.flags &= ~(TCPHDR.ECE | TCPHDR.CWR);
   sendSeg(sk, syn);
+}
+
+/**
+ * tcp_slow_start_after_idle_check() (include/net/tcp.h): nothing in flight and no data sent
+ * for more than an RTO, so the cwnd measured before may no longer hold (RFC 2861): restart it.
+ */
+export function tcpSlowStartAfterIdleCheck(sk: TcpSock): void {
+  if (!sk.tn.sysctl.tcp_slow_start_after_idle || sk.packetsOut > 0) return;
+  const delta = sk.clock - sk.lastDataSent;
+  if (delta > sk.rto) tcpCwndRestart(sk, delta);
+}
+
+/** tcp_cwnd_restart(): halve cwnd for every RTO of idleness, down to the initial window. */
+function tcpCwndRestart(sk: TcpSock, delta: number): void {
+  // tcp_current_ssthresh(): remember 3/4 of the cwnd being given up, unless in a reduction.
+  if (sk.caState !== TCP_CA.CWR && sk.caState !== TCP_CA.Recovery)
+    sk.ssthresh = Math.max(sk.ssthresh, (sk.cwnd >> 1) + (sk.cwnd >> 2));
+  const restart = Math.min(TCP_INIT_CWND, sk.cwnd);
+  let cwnd = sk.cwnd;
+  for (delta -= sk.rto; delta > 0 && cwnd > restart; delta -= sk.rto) cwnd >>= 1;
+  sk.cwnd = Math.max(cwnd, restart);
 }
 
 /** tcp_sndbuf_expand(): room for two windows of full segments once the connection is up. */

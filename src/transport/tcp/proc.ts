@@ -224,6 +224,7 @@ function tcpSysctls(): SysctlEntry[] {
     e('tcp_rfc1337', { min: 0, max: 1 }),
     vec('tcp_rmem'),
     e('tcp_sack', { min: 0, max: 1 }),
+    e('tcp_shrink_window', { min: 0, max: 1 }),
     e('tcp_slow_start_after_idle', { min: 0, max: 1 }),
     e('tcp_syn_retries', { min: 1, max: 127 }),
     e('tcp_synack_retries', { min: 0 }),

@@ -33,6 +33,7 @@ import {
   tcpSendAck,
   tcpSendActiveReset,
   tcpSendFin,
+  tcpSlowStartAfterIdleCheck,
 } from './output.js';
 import { secureTcpSeq, secureTcpTsOff } from './secure.js';
 import { seqAfter, seqBefore, TcpSeqSpace } from './seq.js';
@@ -272,6 +273,8 @@ export class TcpSock extends TcpSeqSpace {
   ackPending = false;
   /** ICSK_ACK_NOW: the protocol wants one ACK at once (a filled hole). */
   ackNow = false;
+  /** ICSK_ACK_NOMEM: data was dropped for want of buffer; the next ACK offers a zero window. */
+  ackNomem = false;
   ackQuick = 0;
   ackPingpong = 0;
   ackAto = 0;
@@ -500,6 +503,8 @@ export class TcpSock extends TcpSeqSpace {
           if (this.wq.length === 0) tcpChronoStart(this, TCP_CHRONO.BUSY, this.clock);
           this.wq.push(tail);
           this.wmemQueued += SKB_TCP_OVERHEAD;
+          // skb_entail(): a new skb after an idle spell restarts the cwnd.
+          tcpSlowStartAfterIdleCheck(this);
         }
         const n = Math.min(goal - tail.len, data.byteLength - copied);
         tail.data.push(copyFromUser(data, copied, n));
