@@ -8,6 +8,7 @@ import { E } from '../../src/include/errno.js';
 import { Kernel } from '../../src/init.js';
 import { inetProtocol } from '../../src/ipv4/protocol.js';
 import { netem, qdiscReplace } from '../../src/sched/sch-api.js';
+import { TCP_COLD } from '../../src/transport/tcp/cold.js';
 import { TcpRequestSock } from '../../src/transport/tcp/minisocks.js';
 import { tcpNet } from '../../src/transport/tcp/netns.js';
 import { tcpSockets } from '../../src/transport/tcp/proc.js';
@@ -418,3 +419,27 @@ function tsvalOf(h: TcpHeader): number {
   }
   return 0;
 }
+
+test("an accepted socket takes its listener's keepalive and buffer options (sk_clone_lock), and shares the defaults when there are none", async () => {
+  const ns = vns();
+  const plain = await pair(ns, 8100);
+  assert.equal(plain.acc.cold, TCP_COLD, 'no options set: nothing of its own');
+  assert.equal(plain.acc.cold.keepalive, false);
+  const srv = new TcpSock(ns, 4);
+  assert.equal(srv.bind(ANY, 8101), 0);
+  srv.setKeepAlive(true, 30, 5, 3);
+  srv.setRcvbuf(65536);
+  assert.equal(srv.listen(128), 0);
+  const cli = new TcpSock(ns, 4);
+  cli.connect(LO4, 8101);
+  await tick();
+  const acc = srv.accept();
+  assert.ok(acc instanceof TcpSock);
+  assert.equal(acc.cold.keepalive, true);
+  assert.equal(acc.keepaliveTimeNs(), 30e9);
+  assert.equal(acc.keepaliveIntvlNs(), 5e9);
+  assert.equal(acc.keepaliveProbesN(), 3);
+  assert.equal(acc.cold.rcvbufLocked, true);
+  assert.equal(acc.timers.keepalive?.pending, true, 'the keepalive timer runs on the child');
+  assert.equal(acc.cold.acceptQueue.length, 0);
+});

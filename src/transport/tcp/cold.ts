@@ -56,19 +56,24 @@ export function tcpCold(sk: TcpSock): TcpCold {
   return sk.cold as TcpCold;
 }
 
+/** What a passive child takes of its listener's cold state (sk_clone_lock copies the socket; not its queues). */
+const INHERITED = [
+  'sndbufLocked',
+  'rcvbufLocked',
+  'keepalive',
+  'keepaliveTime',
+  'keepaliveIntvl',
+  'keepaliveProbes',
+  'linger',
+] as const;
+
 /**
- * sk_clone_lock() for the cold part: a passive child takes its listener's options
- * (buffer locks, keepalive, linger), not its queues.
+ * sk_clone_lock() for the cold part. Every listener has its own (its queue), but most set
+ * none of the options a child inherits: the child then shares the defaults.
  */
 export function tcpColdClone(child: TcpSock, listener: TcpSock): void {
   const l = listener.cold;
-  if (l === TCP_COLD) return;
-  const c = tcpCold(child);
-  c.sndbufLocked = l.sndbufLocked;
-  c.rcvbufLocked = l.rcvbufLocked;
-  c.keepalive = l.keepalive;
-  c.keepaliveTime = l.keepaliveTime;
-  c.keepaliveIntvl = l.keepaliveIntvl;
-  c.keepaliveProbes = l.keepaliveProbes;
-  c.linger = l.linger;
+  if (INHERITED.every((k) => l[k] === TCP_COLD[k])) return;
+  const c = tcpCold(child) as Record<(typeof INHERITED)[number], unknown>;
+  for (const k of INHERITED) c[k] = l[k];
 }

@@ -353,6 +353,11 @@ function parseV4Key(key: string, out: number[]): boolean {
   return field === 4;
 }
 
+/** Both ports in one int32: a small-integer Map key (lport * 65536 + rport is a double, hashed as one). */
+function portsKey(lport: number, rport: number): number {
+  return (lport << 16) | rport;
+}
+
 /**
  * inet_ehash: connected, TIME_WAIT and request socks by their 4-tuple key
  * (TcpSock.ehashKey). IPv4 tuples are indexed by number as well, so the receive path
@@ -367,7 +372,7 @@ export class InetEhash<T> extends Map<string, T> {
     super.set(key, value);
     const m = this.#parsed;
     if (parseV4Key(key, m)) {
-      const ports = (m[1] as number) * 65536 + (m[3] as number);
+      const ports = portsKey(m[1] as number, m[3] as number);
       const head = this.#v4.get(ports);
       for (let e = head ?? null; e !== null; e = e.next) {
         if (e.key === key) {
@@ -384,7 +389,7 @@ export class InetEhash<T> extends Map<string, T> {
     const had = super.delete(key);
     const m = this.#parsed;
     if (had && parseV4Key(key, m)) {
-      const ports = (m[1] as number) * 65536 + (m[3] as number);
+      const ports = portsKey(m[1] as number, m[3] as number);
       let prev: V4Entry<T> | null = null;
       for (let e = this.#v4.get(ports) ?? null; e !== null; prev = e, e = e.next) {
         if (e.key !== key) continue;
@@ -404,7 +409,7 @@ export class InetEhash<T> extends Map<string, T> {
 
   /** The entry for an IPv4 4-tuple as this host sees it (local address and port first). */
   lookup4(laddr: number, lport: number, raddr: number, rport: number): T | undefined {
-    for (let e = this.#v4.get(lport * 65536 + rport) ?? null; e !== null; e = e.next) {
+    for (let e = this.#v4.get(portsKey(lport, rport)) ?? null; e !== null; e = e.next) {
       if (e.laddr === laddr && e.raddr === raddr) return e.value;
     }
     return undefined;
