@@ -75,6 +75,12 @@ export interface NetDeviceOps {
    * port `filterDev` only, or with null the ones that belong to no port.
    */
   ndoFdbDump?(dev: NetDevice, filterDev: NetDevice | null): FdbDumpEntry[];
+  /**
+   * ndo_fdb_add() / ndo_fdb_del() of a master or of the device itself: `dev` is the port
+   * (or the bridge) the entry is for; state NUD_*, ntf NTF_*, nlFlags NLM_F_{CREATE,EXCL,…}.
+   */
+  ndoFdbAdd?(dev: NetDevice, addr: Uint8Array, state: number, ntf: number, nlFlags: number): number;
+  ndoFdbDel?(dev: NetDevice, addr: Uint8Array): number;
 }
 
 /** One RTM_NEWNEIGH of an FDB dump: ndm_ifindex, ndm_state (NUD_*), ndm_flags (NTF_*), NDA_*. */

@@ -162,3 +162,34 @@ export function doSetMaster(dev: NetDevice, ifindex: number, extack: ExtAck): nu
   }
   return 0;
 }
+
+/** NTF_SELF / NTF_MASTER (ndm_flags) and the NLM_F_* bits an FDB request carries. */
+export const NTF = { SELF: 0x02, MASTER: 0x04, STICKY: 0x40 } as const;
+export const NLM_F = { REPLACE: 0x100, EXCL: 0x200, CREATE: 0x400, APPEND: 0x800 } as const;
+
+/**
+ * rtnl_fdb_add() / rtnl_fdb_del() (RTM_NEWNEIGH / RTM_DELNEIGH, AF_BRIDGE): a bridge
+ * port's request goes to its master unless only NTF_SELF was asked; NTF_SELF goes to the
+ * device's own handler. Devices without one would use ndo_dflt_fdb_add (their unicast
+ * and multicast address lists), which lonet does not keep: EOPNOTSUPP.
+ */
+export function rtnlFdbChange(
+  dev: NetDevice,
+  addr: Uint8Array,
+  state: number,
+  ntf: number,
+  nlFlags: number,
+  add: boolean,
+): number {
+  let err = -E.EOPNOTSUPP;
+  if ((!(ntf & (NTF.SELF | NTF.MASTER)) || ntf & NTF.MASTER) && dev.master !== null) {
+    const ops = dev.master.netdevOps;
+    err = (add ? ops.ndoFdbAdd?.(dev, addr, state, ntf, nlFlags) : ops.ndoFdbDel?.(dev, addr)) ?? -E.EOPNOTSUPP;
+    if (err !== 0) return err;
+  }
+  if (ntf & NTF.SELF) {
+    const ops = dev.netdevOps;
+    err = (add ? ops.ndoFdbAdd?.(dev, addr, state, ntf, nlFlags) : ops.ndoFdbDel?.(dev, addr)) ?? -E.EOPNOTSUPP;
+  }
+  return err;
+}

@@ -12,6 +12,8 @@
 import { IFF } from '../core/if.js';
 import { devGetIflink } from '../core/link-watch.js';
 import { devGetFlags, type FdbDumpEntry, type NetDevice } from '../core/netdevice.js';
+import { NLM_F, NTF, rtnlFdbChange } from '../core/rtnetlink.js';
+import { strerror } from '../include/errno.js';
 import type { Net } from '../net/net.js';
 import type { Command } from './command.js';
 import { defaultIpOptions, die, type IpContext, IpExit, matches } from './ip/common.js';
@@ -182,6 +184,7 @@ function fdbText(ctx: IpContext, e: FdbDumpEntry, f: FdbFilter, stats: boolean):
   if (f.index === 0 && e.ifindex !== 0) s += `dev ${llIndexToName(ctx.net, e.ifindex)} `;
   if (stats) s += `used ${Math.floor(e.used / 100)}/${Math.floor(e.updated / 100)} `;
   if (e.flags & NTF_SELF) s += 'self ';
+  if (e.flags & NTF.STICKY) s += 'sticky ';
   if (e.master !== 0) s += `master ${llIndexToName(ctx.net, e.master)} `;
   return `${s}${stateText(e.state)}\n`;
 }
@@ -230,9 +233,64 @@ function fdbShow(ctx: IpContext, args: string[], stats: boolean): number {
   return 0;
 }
 
+/**
+ * fdb_modify(): `add|append|replace|del ADDR dev DEV [self] [master] [local|permanent|
+ * static|temp|dynamic] [sticky]`. Neither self nor master means self; a state other than
+ * static or dynamic means permanent.
+ */
+function fdbModify(ctx: IpContext, args: string[], add: boolean, nlFlags: number): number {
+  let d: string | null = null;
+  let addr: string | null = null;
+  let ntf = 0;
+  let state: number = NUD.NOARP;
+  let sticky = false;
+  for (let i = 0; i < args.length; i++) {
+    let a = args[i] as string;
+    const next = (): string => args[++i] ?? die(ctx, 'Command line is not complete. Try option "help"\n');
+    if (a === 'dev') d = next();
+    else if (a === 'self') ntf |= NTF.SELF;
+    else if (matches(a, 'master')) ntf |= NTF.MASTER;
+    else if (matches(a, 'local') || matches(a, 'permanent')) state |= NUD.PERMANENT;
+    else if (matches(a, 'temp') || matches(a, 'static')) state |= NUD.REACHABLE;
+    else if (matches(a, 'dynamic')) state = (state | NUD.REACHABLE) & ~NUD.NOARP;
+    else if (matches(a, 'sticky')) sticky = true;
+    else {
+      if (a === 'to') a = next();
+      if (matches(a, 'help')) die(ctx, FDB_USAGE);
+      if (addr !== null) die(ctx, `Error: either "to" is duplicate, or "${a}" is a garbage.\n`);
+      addr = a;
+    }
+  }
+  if (d === null || addr === null) {
+    ctx.stderr.write('Device and address are required arguments.\n');
+    return -1;
+  }
+  if (!(ntf & (NTF.SELF | NTF.MASTER))) ntf |= NTF.SELF;
+  if (!(state & (NUD.PERMANENT | NUD.REACHABLE))) state |= NUD.PERMANENT;
+  // sscanf("%hhx:%hhx:%hhx:%hhx:%hhx:%hhx"): six hex fields, whatever follows.
+  const m = /^([0-9a-f]+):([0-9a-f]+):([0-9a-f]+):([0-9a-f]+):([0-9a-f]+):([0-9a-f]+)/i.exec(addr);
+  if (m === null) {
+    ctx.stderr.write(`Invalid mac address ${addr}\n`);
+    return -1;
+  }
+  const lladdr = Uint8Array.from(m.slice(1), (h) => Number.parseInt(h.slice(-2), 16));
+  const dev = ctx.net.devGetByName(d);
+  if (dev === undefined) return nodev(ctx, d);
+  const err = rtnlFdbChange(dev, lladdr, state, ntf | (sticky ? NTF.STICKY : 0), nlFlags, add);
+  if (err < 0) {
+    ctx.stderr.write(`RTNETLINK answers: ${strerror(-err)}\n`);
+    return -1;
+  }
+  return 0;
+}
+
 function doFdb(ctx: IpContext, args: string[], stats: boolean): number {
   const [cmd, ...rest] = args;
   if (cmd === undefined) return fdbShow(ctx, [], stats);
+  if (matches(cmd, 'add')) return fdbModify(ctx, rest, true, NLM_F.CREATE | NLM_F.EXCL);
+  if (matches(cmd, 'append')) return fdbModify(ctx, rest, true, NLM_F.CREATE | NLM_F.APPEND);
+  if (matches(cmd, 'replace')) return fdbModify(ctx, rest, true, NLM_F.CREATE | NLM_F.REPLACE);
+  if (matches(cmd, 'delete')) return fdbModify(ctx, rest, false, 0);
   if (matches(cmd, 'show') || matches(cmd, 'lst') || matches(cmd, 'list')) return fdbShow(ctx, rest, stats);
   if (matches(cmd, 'help')) die(ctx, FDB_USAGE);
   ctx.stderr.write(`Command "${cmd}" is unknown, try "bridge fdb help".\n`);

@@ -25,7 +25,8 @@ export async function compareVirtual(lines: string[], skip = 0): Promise<LineRes
 
 /**
  * In a Linux world: `pre`, then `tcpdump` in the background (once it listens), then
- * `steps`; what tcpdump printed once it has `count` lines. Undefined without a Linux world.
+ * `steps` (where `@OUT` names tcpdump's output file, for steps that wait on it); what
+ * tcpdump printed once it has `count` lines. Undefined without a Linux world.
  */
 export function linuxCapture(pre: string[], tcpdump: string, steps: string[], count: number): string | undefined {
   const out = `/tmp/lonet-neigh-td-${process.pid}-${Math.random().toString(36).slice(2)}`;
@@ -34,7 +35,7 @@ export function linuxCapture(pre: string[], tcpdump: string, steps: string[], co
       ...pre,
       `${tcpdump} >${out} 2>${out}.err &`,
       `#until grep -q listening ${out}.err`,
-      ...steps,
+      ...steps.map((step) => step.replaceAll('@OUT', out)),
       `#until [ $(wc -l < ${out}) -ge ${count} ]`,
       `cat ${out}`,
     ]);

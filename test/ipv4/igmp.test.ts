@@ -4,9 +4,8 @@
  * the peer in a private Linux world and in lonet (virtual clock), compared line by line.
  */
 import assert from 'node:assert/strict';
-import { unlinkSync } from 'node:fs';
 import { test } from 'node:test';
-import { inLinuxWorld } from '../helpers/linux-world.js';
+import { linuxCapture } from '../helpers/neigh-world.js';
 import { virtualNs } from '../helpers/virtual-shell.js';
 
 const SETUP = [
@@ -25,26 +24,7 @@ s.bind(5000, () => {
   setTimeout(() => { s.dropMembership('239.1.2.3', '10.0.0.1'); setTimeout(() => s.close(), 1500); }, 1500);
 });`;
 
-function linuxReports(): string | undefined {
-  const out = `/tmp/lonet-igmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  try {
-    const r = inLinuxWorld([
-      ...SETUP,
-      `${TCPDUMP} >${out} 2>${out}.err &`,
-      `#until grep -q listening ${out}.err`,
-      `node -e "${JOIN.replaceAll('\n', ' ')}"`,
-      `#until [ $(wc -l < ${out}) -ge 8 ]`,
-      `cat ${out}`,
-    ]);
-    return r?.[r.length - 1]?.stdout;
-  } finally {
-    for (const f of [out, `${out}.err`]) {
-      try {
-        unlinkSync(f);
-      } catch {}
-    }
-  }
-}
+const linuxReports = () => linuxCapture(SETUP, TCPDUMP, [`node -e "${JOIN.replaceAll('\n', ' ')}"`], 8);
 
 const report = (rec: string) =>
   'IP (tos 0xc0, ttl 1, id 0, offset 0, flags [DF], proto IGMP (2), length 40, options (RA))\n' +

@@ -6,9 +6,8 @@
  * clock), compared line by line.
  */
 import assert from 'node:assert/strict';
-import { unlinkSync } from 'node:fs';
 import { test } from 'node:test';
-import { inLinuxWorld } from '../helpers/linux-world.js';
+import { linuxCapture } from '../helpers/neigh-world.js';
 import { virtualNs } from '../helpers/virtual-shell.js';
 
 const PAIR = [
@@ -21,26 +20,7 @@ const PAIR = [
 const TCPDUMP = 'ip netns exec b tcpdump -t -vv -n -l -i veth1 ether src 02:00:00:00:00:01 and ip6 dst ff02::16';
 
 /** In a Linux world: PAIR, tcpdump -c `count` in the background, `steps`; what it printed. */
-function linuxReports(steps: string[], count: number): string | undefined {
-  const out = `/tmp/lonet-mld-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  try {
-    const r = inLinuxWorld([
-      ...PAIR,
-      `${TCPDUMP} -c ${count} >${out} 2>${out}.err &`,
-      `#until grep -q listening ${out}.err`,
-      ...steps.map((s) => s.replaceAll('@OUT', out)),
-      `#until [ $(wc -l < ${out}) -ge ${count} ]`,
-      `cat ${out}`,
-    ]);
-    return r?.[r.length - 1]?.stdout;
-  } finally {
-    for (const f of [out, `${out}.err`]) {
-      try {
-        unlinkSync(f);
-      } catch {}
-    }
-  }
-}
+const linuxReports = (steps: string[], count: number) => linuxCapture(PAIR, `${TCPDUMP} -c ${count}`, steps, count);
 
 const report = (src: string, records: string) =>
   `IP6 (hlim 1, next-header Options (0) payload length: ${16 + 20 * records.split('[').length - 20}) ${src} > ff02::16: HBH (rtalert: 0x0000) (padn) [icmp6 sum ok] ICMP6, multicast listener report v2, ${records.split('[').length - 1} group record(s) ${records}`;

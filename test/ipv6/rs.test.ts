@@ -5,9 +5,8 @@
  * world (the packets) and timed on lonet's virtual clock.
  */
 import assert from 'node:assert/strict';
-import { unlinkSync } from 'node:fs';
 import { test } from 'node:test';
-import { inLinuxWorld } from '../helpers/linux-world.js';
+import { linuxCapture } from '../helpers/neigh-world.js';
 import { virtualNs } from '../helpers/virtual-shell.js';
 
 const SETUP = [
@@ -20,25 +19,7 @@ const SETUP = [
 const TCPDUMP = 'ip netns exec b tcpdump -n -l -i veth1 -c 3 ether src 02:00:00:00:00:01 and ip6 dst ff02::2';
 
 test('router_solicitations=3, interval 1 s: three solicitations about 1 s then 2 s apart, then no more', async () => {
-  const out = `/tmp/lonet-rs-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  let linux: string | undefined;
-  try {
-    const r = inLinuxWorld([
-      ...SETUP,
-      `${TCPDUMP} -t >${out} 2>${out}.err &`,
-      `#until grep -q listening ${out}.err`,
-      'ip link set veth0 up',
-      `#until [ $(wc -l < ${out}) -ge 3 ]`,
-      `cat ${out}`,
-    ]);
-    linux = r?.[r.length - 1]?.stdout;
-  } finally {
-    for (const f of [out, `${out}.err`]) {
-      try {
-        unlinkSync(f);
-      } catch {}
-    }
-  }
+  const linux = linuxCapture(SETUP, `${TCPDUMP} -t`, ['ip link set veth0 up'], 3);
   const { ns, run } = virtualNs();
   for (const line of SETUP) await run(line);
   const capture = ns.exec(`${TCPDUMP} -tt`);

@@ -7,11 +7,12 @@
 import { IFF_PRIV, NETDEV_TX } from '../../core/if.js';
 import { NETIF_F, NETIF_F_GSO_SOFTWARE } from '../../core/netdev-features.js';
 import type { EthtoolOps, NetDevice, NetDeviceOps, RtnlLinkStats64 } from '../../core/netdevice.js';
+import { NTF } from '../../core/rtnetlink.js';
 import { kfreeSkb, type SkBuff, skbPull, skbResetMacHeader } from '../../core/skbuff.js';
 import { E } from '../../include/errno.js';
 import { ETH_HLEN, ETH_MAX_MTU } from '../../include/if-ether.js';
 import { etherSetup, ethHwAddrRandom } from '../../link/ether-setup.js';
-import { brFdbDump, brFdbFind } from './br-fdb.js';
+import { brFdbAdd, brFdbDelete, brFdbDump, brFdbFind } from './br-fdb.js';
 import { brFlood, brForward } from './br-forward.js';
 import { brAddIf, brDelIf } from './br-if.js';
 import {
@@ -22,12 +23,14 @@ import {
   BR_NO_STP,
   BR_PKT,
   brFromDev,
+  brPortGet,
   brSet,
   etherAddrEqual,
   isBroadcastEtherAddr,
   isMulticastEtherAddr,
   isValidEtherAddr,
   type NetBridge,
+  type NetBridgePort,
   thisCpuTstats,
 } from './br-private.js';
 import { brStpChangeBridgeId, brStpDisableBridge, brStpEnableBridge } from './br-stp.js';
@@ -100,7 +103,30 @@ export const brNetdevOps: NetDeviceOps = {
   ndoAddSlave: (dev, slave, extack) => brAddIf(priv(dev), slave, extack),
   ndoDelSlave: (dev, slave) => brDelIf(priv(dev), slave),
   ndoFdbDump: (dev, filterDev) => brFdbDump(priv(dev), filterDev),
+  // br_fdb_add() / br_fdb_delete(): for the bridge itself, or for one of its ports.
+  ndoFdbAdd: (dev, addr, state, ntf, nlFlags) => {
+    const target = brFdbTarget(dev);
+    return target === null
+      ? -E.EINVAL
+      : brFdbAdd(target.br, target.port, addr, state, (ntf & NTF.STICKY) !== 0, nlFlags);
+  },
+  ndoFdbDel: (dev, addr) => {
+    const target = brFdbTarget(dev);
+    return target === null ? -E.EINVAL : brFdbDelete(target.br, target.port, addr);
+  },
 };
+
+/** The bridge and port an FDB request names: the bridge device itself, or a port ("not a bridge port": null). */
+function brFdbTarget(dev: NetDevice): { br: NetBridge; port: NetBridgePort | null } | null {
+  const br = brFromDev(dev);
+  if (br !== null) return { br, port: null };
+  const port = brPortGet(dev);
+  if (port === null) {
+    dev.kernel.printk('info', `bridge: RTM_NEWNEIGH ${dev.name} not a bridge port`);
+    return null;
+  }
+  return { br: port.br, port };
+}
 
 /** br_get_link_ksettings(): the fastest port that is up, else unknown. */
 const brEthtoolOps: EthtoolOps = {

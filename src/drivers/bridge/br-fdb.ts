@@ -6,9 +6,11 @@
  */
 
 import type { FdbDumpEntry, NetDevice } from '../../core/netdevice.js';
+import { NLM_F, NTF } from '../../core/rtnetlink.js';
 import { E } from '../../include/errno.js';
 import {
   BR_FDB,
+  BR_STATE,
   type FdbEntry,
   isValidEtherAddr,
   macKey,
@@ -179,6 +181,81 @@ export function brGcCancel(br: NetBridge): void {
 /** NUD state an entry reports (fdb_to_nud). */
 export const NUD = { REACHABLE: 0x02, STALE: 0x04, NOARP: 0x40, PERMANENT: 0x80 } as const;
 
+/**
+ * br_fdb_add() → fdb_add_entry(): a user's entry for `addr` on port `source` (null: the
+ * bridge itself, which takes permanent ones only). NUD_PERMANENT makes it local (frames
+ * to it are ours) and static, NUD_NOARP static, anything else dynamic, which a port
+ * that cannot learn refuses (EPERM). EXCL refuses an existing entry; without CREATE a
+ * missing one is ENOENT; otherwise the entry moves to `source`.
+ */
+export function brFdbAdd(
+  br: NetBridge,
+  source: NetBridgePort | null,
+  addr: Uint8Array,
+  state: number,
+  sticky: boolean,
+  nlFlags: number,
+): number {
+  const kernel = br.dev.kernel;
+  if (!(state & (NUD.PERMANENT | NUD.NOARP | NUD.REACHABLE))) {
+    kernel.printk('info', `bridge: RTM_NEWNEIGH with invalid state 0x${state.toString(16)}`);
+    return -E.EINVAL;
+  }
+  if (addr.every((b) => b === 0)) {
+    kernel.printk('info', 'bridge: RTM_NEWNEIGH with invalid ether address');
+    return -E.EINVAL;
+  }
+  if (
+    source !== null &&
+    !(state & (NUD.PERMANENT | NUD.NOARP)) &&
+    source.state !== BR_STATE.LEARNING &&
+    source.state !== BR_STATE.FORWARDING
+  )
+    return -E.EPERM;
+  if (source === null && !(state & NUD.PERMANENT)) {
+    kernel.printk('info', `bridge: RTM_NEWNEIGH ${br.dev.name} without NUD_PERMANENT`);
+    return -E.EINVAL;
+  }
+  // Sticky entries never roam: a local one cannot be sticky, nor one of the bridge's own.
+  if (sticky && (state & NUD.PERMANENT || source === null)) return -E.EINVAL;
+  let f = brFdbFind(br, addr);
+  let modified = false;
+  if (f === null) {
+    if (!(nlFlags & NLM_F.CREATE)) return -E.ENOENT;
+    f = fdbCreate(br, source, addr, 0);
+    modified = true;
+  } else {
+    if (nlFlags & NLM_F.EXCL) return -E.EEXIST;
+    if (f.dst !== source) {
+      f.dst = source;
+      modified = true;
+    }
+  }
+  if (fdbToNud(br, f) !== state) {
+    if (state & NUD.PERMANENT) f.flags |= BR_FDB.LOCAL | BR_FDB.STATIC;
+    else if (state & NUD.NOARP) f.flags = (f.flags & ~BR_FDB.LOCAL) | BR_FDB.STATIC;
+    else f.flags &= ~(BR_FDB.LOCAL | BR_FDB.STATIC);
+    modified = true;
+  }
+  if (sticky !== ((f.flags & BR_FDB.STICKY) !== 0)) {
+    f.flags ^= BR_FDB.STICKY;
+    modified = true;
+  }
+  f.flags |= BR_FDB.ADDED_BY_USER;
+  const now = kernel.clock.now();
+  f.used = now;
+  if (modified) f.updated = now;
+  return 0;
+}
+
+/** br_fdb_delete() → fdb_delete_by_addr_and_port(): the entry must be on that port (or the bridge). */
+export function brFdbDelete(br: NetBridge, p: NetBridgePort | null, addr: Uint8Array): number {
+  const f = brFdbFind(br, addr);
+  if (f === null || f.dst !== p) return -E.ENOENT;
+  fdbDelete(br, f);
+  return 0;
+}
+
 export function fdbToNud(br: NetBridge, f: FdbEntry): number {
   if (f.flags & BR_FDB.LOCAL) return NUD.PERMANENT;
   if (f.flags & BR_FDB.STATIC) return NUD.NOARP;
@@ -201,7 +278,7 @@ export function brFdbDump(br: NetBridge, filterDev: NetDevice | null): FdbDumpEn
       lladdr: f.addr,
       ifindex: f.dst !== null ? f.dst.dev.ifindex : br.dev.ifindex,
       state: fdbToNud(br, f),
-      flags: 0,
+      flags: f.flags & BR_FDB.STICKY ? NTF.STICKY : 0,
       master: br.dev.ifindex,
       used: Math.floor((now - f.used) / NS_PER_CLOCK_T),
       updated: Math.floor((now - f.updated) / NS_PER_CLOCK_T),
