@@ -765,12 +765,12 @@ function gsoBatch(sk: TcpSock, i: number, mss: number, max: number, corked: bool
   return Math.max(n, 1);
 }
 
-/** tcp_push(): after the application wrote. */
 /** tcp_push_pending_frames(): tcp_write_xmit only when something waits to be sent (tcp_send_head). */
 export function tcpPushPendingFrames(sk: TcpSock): void {
   if (sendHeadIndex(sk) < sk.wq.length) tcpWriteXmit(sk, sk.cork);
 }
 
+/** tcp_push(): after the application wrote. */
 export function tcpPush(sk: TcpSock, corked: boolean): void {
   tcpWriteXmit(sk, corked);
 }
