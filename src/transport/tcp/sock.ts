@@ -523,6 +523,8 @@ export class TcpSock extends Sock {
       }
       if (data.byteLength === 0) return 0;
       let copied = 0;
+      // One clock read for this call's chronograph and the push, when it needs one (-1: none yet).
+      let now = -1;
       const goal = tcpCurrentMss(this);
       while (copied < data.byteLength && this.writable) {
         // An index past the end is a slow load in V8: look only when there is a tail.
@@ -540,7 +542,10 @@ export class TcpSock extends Sock {
             eor: false,
           };
           // tcp_add_write_queue_tail(): data on an empty queue starts the busy chrono.
-          if (this.wq.length === 0) tcpChronoStart(this, TCP_CHRONO.BUSY, this.clock);
+          if (this.wq.length === 0) {
+            now = this.clock;
+            tcpChronoStart(this, TCP_CHRONO.BUSY, now);
+          }
           this.wq.push(tail);
           this.wmemQueued += SKB_TCP_OVERHEAD;
         }
@@ -566,7 +571,7 @@ export class TcpSock extends Sock {
         last.flags |= TCPHDR.PSH;
         this.pushedSeq = this.writeSeq;
       }
-      tcpPush(this, more || this.cork);
+      tcpPush(this, more || this.cork, now);
       return copied;
     });
   }
