@@ -170,7 +170,7 @@ async function main(): Promise<void> {
     const s = k > 1 ? 's' : '';
     add(`udp echo rtt, ${k} hop${s}`, 'µs', r.median);
     add(`  cpu per round trip, ${k} hop${s}`, 'µs', r.cpu);
-    add(`  time squeezes per round trip`, '', r.squeezes);
+    add(`  time squeezes per round trip, ${k}`, '', r.squeezes);
   }
   // Wall-clock slopes move with the machine's load (a preempted softirq run is squeezed);
   // the CPU slopes are the stack's own cost per hop.

@@ -604,11 +604,11 @@ function sendHeadIndex(sk: TcpSock): number {
  * tcp_write_xmit(): send what cwnd, the peer's window and Nagle allow. `push` is the
  * caller's nonagle: false for an ordinary push, true to force a partial segment out.
  */
-export function tcpWriteXmit(sk: TcpSock, corked: boolean, force = false): void {
+export function tcpWriteXmit(sk: TcpSock, corked: boolean, force = false, stamp = -1): void {
   if (sk.state === TCP.SYN_SENT || sk.state === TCP.LISTEN || sk.state === TCP.CLOSE) return;
-  // tcp_mstamp_refresh(): one clock read stamps every segment this run sends and its
-  // chronographs (Linux's are in jiffies), instead of a read per use.
-  const now = sk.clock;
+  // tcp_mstamp_refresh(): one clock read (the caller's, when it just made one) stamps every
+  // segment this run sends and its chronographs (Linux's are in jiffies), not a read per use.
+  const now = stamp >= 0 ? stamp : sk.clock;
   let i = sendHeadIndex(sk);
   sk.cwndLimited = false;
   const mss = tcpCurrentMss(sk);
@@ -789,14 +789,14 @@ function gsoBatch(sk: TcpSock, i: number, mss: number, max: number, corked: bool
   return Math.max(n, 1);
 }
 
-/** tcp_push(): after the application wrote. */
 /** tcp_push_pending_frames(): tcp_write_xmit only when something waits to be sent (tcp_send_head). */
 export function tcpPushPendingFrames(sk: TcpSock): void {
   if (sendHeadIndex(sk) < sk.wq.length) tcpWriteXmit(sk, sk.cork);
 }
 
-export function tcpPush(sk: TcpSock, corked: boolean): void {
-  tcpWriteXmit(sk, corked);
+/** tcp_push(): after the application wrote; `now` is the clock as the write read it, -1 if it did not. */
+export function tcpPush(sk: TcpSock, corked: boolean, now = -1): void {
+  tcpWriteXmit(sk, corked, false, now);
 }
 
 /** tcp_check_probe_timer(): data waits for a window while nothing is in flight — probe it. */

@@ -483,6 +483,8 @@ export class TcpSock extends TcpSeqSpace {
       }
       if (data.byteLength === 0) return 0;
       let copied = 0;
+      // One clock read for this call's chronograph and the push, when it needs one (-1: none yet).
+      let now = -1;
       const goal = tcpCurrentMss(this);
       while (copied < data.byteLength && this.writable) {
         // An index past the end is a slow load in V8: look only when there is a tail.
@@ -500,7 +502,10 @@ export class TcpSock extends TcpSeqSpace {
             eor: false,
           };
           // tcp_add_write_queue_tail(): data on an empty queue starts the busy chrono.
-          if (this.wq.length === 0) tcpChronoStart(this, TCP_CHRONO.BUSY, this.clock);
+          if (this.wq.length === 0) {
+            now = this.clock;
+            tcpChronoStart(this, TCP_CHRONO.BUSY, now);
+          }
           this.wq.push(tail);
           this.wmemQueued += SKB_TCP_OVERHEAD;
           // skb_entail(): a new skb after an idle spell restarts the cwnd.
@@ -529,7 +534,7 @@ export class TcpSock extends TcpSeqSpace {
         this.pushedSeq = this.writeSeq;
       }
       if (this.errq !== null) tcpTxTimestamp(this);
-      tcpPush(this, more || this.cork);
+      tcpPush(this, more || this.cork, now);
       return copied;
     });
   }
