@@ -983,6 +983,9 @@ export class Run {
       }
       case 'connect': {
         const fd = this.#fd(arg(0));
+        const to = arg(1);
+        if (to.k === 'word' && to.v === 'AF_UNSPEC')
+          this.#fail('connect(AF_UNSPEC)', 'connect(AF_UNSPEC) (tcp_disconnect)');
         this.#connecting = fd;
         return proc.connect(fd, this.#sockaddr('connect'));
       }
