@@ -82,7 +82,9 @@ test('SipHash-2-4 gives the reference vector and the selftests’ Fast Open cook
  * that sendto(MSG_FASTOPEN). The first has no cookie: its SYN asks for one and the data
  * waits for the handshake. The second sends its data in the SYN, which the server takes
  * before the handshake ends. What each call returns, TCPI_OPT_SYN_DATA on both ends and
- * the TcpExt counters are compared with the real kernel's.
+ * the TcpExt counters are compared with the real kernel's. A third client, after the
+ * server's key changed, presents a stale cookie: the server takes only the SYN, and the
+ * client sends its data again after the handshake.
  */
 const PY = `
 import socket, struct, json, subprocess
@@ -92,7 +94,9 @@ def syn_data(s):
     return struct.unpack('B', s.getsockopt(6, 11, 8)[5:6])[0] & 32
 l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 l.bind(('127.0.0.1', 8080)); l.setsockopt(6, 23, 5); l.listen(5)
-for i in range(2):
+for i in range(3):
+    if i == 2:
+        subprocess.run(['sysctl', '-q', 'net.ipv4.tcp_fastopen_key=1-2-3-4'])
     c = socket.socket(); c.setblocking(False)
     try:
         r = c.sendto(b'hello', MSG_FASTOPEN, ('127.0.0.1', 8080))
@@ -120,7 +124,9 @@ test('sendto(MSG_FASTOPEN) over lo: cookie, then data in the SYN — what a real
   assert.equal(p.setsockopt(l, SOL.TCP, TCP_OPT.FASTOPEN, 5), 0);
   assert.equal(p.listen(l, 5), 0);
   const out: unknown[] = [];
-  for (let i = 0; i < 2; i++) {
+  for (let i = 0; i < 3; i++) {
+    // A new server key makes the client's cookie stale: its SYN data is not taken and goes again.
+    if (i === 2) assert.equal((await ns.exec('sysctl -q net.ipv4.tcp_fastopen_key=1-2-3-4')).code, 0);
     const c = p.socket(AF.INET, SOCK.STREAM | SOCK.NONBLOCK, 0);
     const hello = new TextEncoder().encode('hello');
     let r: number | string = (await p.send(c, hello, MSG.FASTOPEN, {
@@ -137,9 +143,10 @@ test('sendto(MSG_FASTOPEN) over lo: cookie, then data in the SYN — what a real
     p.close(a);
   }
   out.push((await ns.exec('nstat -az TcpExtTCPFastOpen*')).stdout);
-  assert.deepEqual(out.slice(0, 2), [
+  assert.deepEqual(out.slice(0, 3), [
     ['EINPROGRESS', 'hello', 0, 0],
     [5, 'hello', 32, 32],
+    [5, 'hello', 0, 0],
   ]);
   if (!haveBinary('python3') || !haveBinary('nstat')) return t.skip('needs python3 and nstat');
   const script = join(mkdtempSync(join(tmpdir(), 'lonet-tfo-')), 'tfo.py');
