@@ -27,11 +27,20 @@ export interface SysctlEntry {
 const INT_MIN = -2147483648;
 const INT_MAX = 2147483647;
 
-/** proc_dointvec's parser: optional sign, decimal digits, surrounding whitespace. */
+/**
+ * proc_dointvec's parser: optional sign, then a number in C's base 0 (strtoul_lenient:
+ * 0x… hex, a leading 0 octal, else decimal), surrounding whitespace.
+ */
 export function parseProcInt(text: string): number | undefined {
-  const m = /^\s*([-+]?\d+)\s*$/.exec(text);
+  const m = /^\s*([-+]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9]\d*)\s*$/.exec(text);
   if (m === null) return undefined;
-  const v = Number(m[1]);
+  const digits = m[2] as string;
+  const mag = /^0[xX]/.test(digits)
+    ? Number(digits)
+    : digits.length > 1 && digits[0] === '0'
+      ? Number.parseInt(digits, 8)
+      : Number(digits);
+  const v = m[1] === '-' ? -mag : mag;
   return v < INT_MIN || v > INT_MAX ? undefined : v;
 }
 

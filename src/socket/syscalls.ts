@@ -16,6 +16,7 @@ import type { Net } from '../net/net.js';
 import { tcpCold } from '../transport/tcp/cold.js';
 import { tcpGetInfo } from '../transport/tcp/diag.js';
 import { tcpSetZerocopy, tcpZerocopyBegin, tcpZerocopyEnd } from '../transport/tcp/errqueue.js';
+import { TFO, tcpFastopenGetKey, tcpFastopenSetKey, tcpFastopenSetQlen, tfo } from '../transport/tcp/fastopen.js';
 import { SHUT, TCP, TcpSock } from '../transport/tcp/sock.js';
 import { isV4Mapped } from '../transport/udp.js';
 import { AF, EPOLL, F, IP_OPT, IPV6_OPT, MSG, O, POLL, SIOC, SO, SOCK, SOL, TCP_OPT } from './uapi.js';
@@ -258,24 +259,38 @@ export class Process {
   /**
    * send(2)/sendto(2)/write(2): a blocking socket sleeps until everything is queued.
    * `data` null is a buffer whose address faults (packetdrill's NULL): the call fails
-   * with EFAULT where tcp_sendmsg would first copy from it.
+   * with EFAULT where tcp_sendmsg would first copy from it. MSG_FASTOPEN, or the first
+   * write after a deferred TCP_FASTOPEN_CONNECT, connects to `sa` with the data in the SYN.
    */
-  send(fd: number, data: Uint8Array | null, flags = 0): SysResult {
+  send(fd: number, data: Uint8Array | null, flags = 0, sa?: SockAddr): SysResult {
     const f = this.#socketFile(fd);
     if (typeof f === 'number') return f;
-    if (flags & (MSG.OOB | MSG.FASTOPEN)) return -E.EOPNOTSUPP;
+    if (flags & MSG.OOB) return -E.EOPNOTSUPP;
     const nonblock = f.nonblock || (flags & MSG.DONTWAIT) !== 0;
     const more = (flags & MSG.MORE) !== 0;
     const eor = (flags & MSG.EOR) !== 0;
     const sk = f.sk;
+    let sent = 0;
+    if (flags & MSG.FASTOPEN || sk.deferConnect) {
+      if (sa !== undefined && flags & MSG.FASTOPEN) {
+        const err = this.#checkAddr(f, sa);
+        if (err !== 0) return err;
+      }
+      const r = sk.sendmsgFastopen(flags & MSG.FASTOPEN ? (sa?.addr ?? null) : null, sa?.port ?? 0, data);
+      if (r < 0 && r !== -E.EINPROGRESS) return r;
+      if (nonblock || data === null) return r;
+      // A blocking caller waits for the handshake (inet_wait_for_connect), then writes the rest.
+      sent = Math.max(r, 0);
+      if (sent === data.byteLength) return sent;
+    }
     if (data === null) return this.#sleep(() => sendFault(sk, nonblock));
     const uarg = flags & MSG.ZEROCOPY && data.byteLength > 0 ? tcpZerocopyBegin(sk) : null;
-    let sent = 0;
     const done = (r: number): number => {
       if (uarg !== null) tcpZerocopyEnd(sk, uarg, sent);
       return r;
     };
     return this.#sleep(() => {
+      if (sk.state === TCP.SYN_SENT && sent > 0) return AGAIN;
       for (;;) {
         // Each piece but the last is followed by more, whatever the caller said.
         const r = sk.sendmsg(data.subarray(sent), more, eor);
@@ -292,6 +307,12 @@ export class Process {
         return done(sent > 0 ? sent : r);
       }
     });
+  }
+
+  /** Whether `fd`'s next write opens its connection (a deferred TCP_FASTOPEN_CONNECT). */
+  deferred(fd: number): boolean {
+    const f = this.#socketFile(fd);
+    return typeof f !== 'number' && f.sk.deferConnect;
   }
 
   /**
@@ -438,6 +459,25 @@ export class Process {
           if (n < 0 || n > 1) return -E.EINVAL;
           tcpCold(sk).recvmsgInq = n === 1;
           return 0;
+        case TCP_OPT.FASTOPEN:
+          return tcpFastopenSetQlen(sk, n, sk.state === TCP.CLOSE || sk.state === TCP.LISTEN);
+        case TCP_OPT.FASTOPEN_KEY:
+          if (typeof value === 'string')
+            return tcpFastopenSetKey(
+              sk,
+              Uint8Array.from(value, (c) => c.charCodeAt(0)),
+            );
+          return value instanceof Uint8Array ? tcpFastopenSetKey(sk, value) : -E.EINVAL;
+        case TCP_OPT.FASTOPEN_NO_COOKIE:
+          if (n < 0 || n > 1 || (sk.state !== TCP.CLOSE && sk.state !== TCP.LISTEN)) return -E.EINVAL;
+          tfo(sk).noCookie = n === 1;
+          return 0;
+        case TCP_OPT.FASTOPEN_CONNECT:
+          if (n < 0 || n > 1) return -E.EINVAL;
+          if (!(sk.tn.sysctl.tcp_fastopen & TFO.CLIENT_ENABLE)) return -E.EOPNOTSUPP;
+          if (sk.state !== TCP.CLOSE) return -E.EINVAL;
+          tfo(sk).connect = n === 1;
+          return 0;
         case TCP_OPT.KEEPIDLE:
         case TCP_OPT.KEEPINTVL:
         case TCP_OPT.KEEPCNT:
@@ -493,6 +533,14 @@ export class Process {
           return tcpInfoRecord(sk);
         case TCP_OPT.INQ:
           return sk.cold.recvmsgInq ? 1 : 0;
+        case TCP_OPT.FASTOPEN:
+          return sk.fastopen?.maxQlen ?? 0;
+        case TCP_OPT.FASTOPEN_KEY:
+          return tcpFastopenGetKey(sk);
+        case TCP_OPT.FASTOPEN_NO_COOKIE:
+          return sk.fastopen?.noCookie === true ? 1 : 0;
+        case TCP_OPT.FASTOPEN_CONNECT:
+          return sk.fastopen?.connect === true ? 1 : 0;
         case TCP_OPT.USER_TIMEOUT:
           return sk.cold.userTimeout;
         case TCP_OPT.CONGESTION:

@@ -189,7 +189,8 @@ export function sysctl({ argv, net, stdout, stderr }: CommandContext): number {
         continue;
       }
     }
-    if (!f.quiet) show(name, f.dryRun ? value : e.read(net.kernel, net));
+    // procps prints the value as given (0x202 stays 0x202), not what reading it back shows.
+    if (!f.quiet) show(name, value);
   }
   return rc;
 }

@@ -49,7 +49,22 @@ export const TCPOLEN = {
   MD5SIG: 18,
   SACK_BASE: 2,
   SACK_PERBLOCK: 8,
+  FASTOPEN_BASE: 2,
+  EXP_FASTOPEN_BASE: 4,
 } as const;
+
+/** TCPOPT_FASTOPEN_MAGIC: the experimental option 254 is Fast Open when its first two bytes say so (RFC 6994). */
+export const TCPOPT_FASTOPEN_MAGIC = 0xf989;
+
+/**
+ * struct tcp_fastopen_cookie as tcp_parse_fastopen_option() leaves it: `len` 0 is a cookie
+ * request, 4 to 16 a cookie; `exp` for the experimental option 254.
+ */
+export interface TcpFastopenCookie {
+  len: number;
+  val: Uint8Array;
+  exp: boolean;
+}
 
 /**
  * Why a segment was refused (tcp_v4_rcv / tcp_v6_rcv): `bad-doff` (doff below 5) and
@@ -274,6 +289,7 @@ export type TcpOption =
   | { kind: 'sack-permitted' }
   | { kind: 'sack'; blocks: TcpSackBlock[] }
   | { kind: 'timestamp'; tsval: number; tsecr: number }
+  | { kind: 'fastopen'; cookie: Uint8Array; exp: boolean }
   | { kind: 'unknown'; type: number; data: Uint8Array }
   | { kind: 'unparsed'; data: Uint8Array };
 
@@ -320,7 +336,11 @@ export function parseTcpOptions(bytes: Uint8Array): TcpOption[] {
       const blocks: TcpSackBlock[] = [];
       for (let b = at; b < i + size; b += 8) blocks.push({ start: be32(bytes, b), end: be32(bytes, b + 4) });
       out.push({ kind: 'sack', blocks });
-    } else out.push({ kind: 'unknown', type: kind, data: bytes.subarray(at, i + size) });
+    } else if (kind === TCPOPT.FASTOPEN)
+      out.push({ kind: 'fastopen', cookie: bytes.subarray(at, i + size), exp: false });
+    else if (kind === TCPOPT.EXP && size >= TCPOLEN.EXP_FASTOPEN_BASE && be16(bytes, at) === TCPOPT_FASTOPEN_MAGIC)
+      out.push({ kind: 'fastopen', cookie: bytes.subarray(at + 2, i + size), exp: true });
+    else out.push({ kind: 'unknown', type: kind, data: bytes.subarray(at, i + size) });
     i += size;
   }
   if (i < n) out.push({ kind: 'unparsed', data: bytes.subarray(i) });
@@ -350,6 +370,9 @@ export function tcpOptionsLen(options: readonly TcpOption[]): number {
         break;
       case 'timestamp':
         n += TCPOLEN.TIMESTAMP;
+        break;
+      case 'fastopen':
+        n += (o.exp ? TCPOLEN.EXP_FASTOPEN_BASE : TCPOLEN.FASTOPEN_BASE) + o.cookie.byteLength;
         break;
       case 'unknown':
         n += 2 + o.data.byteLength;
@@ -408,6 +431,15 @@ export function emitTcpOptions(options: readonly TcpOption[], buf: Uint8Array, o
         put32(buf, i + 4, o.tsecr);
         i += 8;
         break;
+      case 'fastopen':
+        if (o.exp) {
+          i = kindLen(buf, i, TCPOPT.EXP, TCPOLEN.EXP_FASTOPEN_BASE + o.cookie.byteLength);
+          buf[i++] = TCPOPT_FASTOPEN_MAGIC >>> 8;
+          buf[i++] = TCPOPT_FASTOPEN_MAGIC & 0xff;
+        } else i = kindLen(buf, i, TCPOPT.FASTOPEN, TCPOLEN.FASTOPEN_BASE + o.cookie.byteLength);
+        buf.set(o.cookie, i);
+        i += o.cookie.byteLength;
+        break;
       case 'unknown':
         i = kindLen(buf, i, o.type, 2 + o.data.byteLength);
         buf.set(o.data, i);
@@ -435,6 +467,15 @@ export interface TcpOptionsReceived {
   tsval: number | undefined;
   tsecr: number | undefined;
   sack: TcpSackBlock[] | undefined;
+  /** A well-formed Fast Open option (kind 34, or 254 with the magic): an even length, 0 or 4..16 bytes. */
+  fastopen: TcpFastopenCookie | undefined;
+}
+
+/** tcp_parse_fastopen_option(): odd or out-of-range lengths count as no option. */
+function fastopenCookie(cookie: Uint8Array, exp: boolean): TcpFastopenCookie | undefined {
+  const len = cookie.byteLength;
+  if (len & 1 || (len !== 0 && (len < 4 || len > 16))) return undefined;
+  return { len, val: cookie.slice(), exp };
 }
 
 export function tcpOptionsReceived(options: readonly TcpOption[]): TcpOptionsReceived {
@@ -445,6 +486,7 @@ export function tcpOptionsReceived(options: readonly TcpOption[]): TcpOptionsRec
     tsval: undefined,
     tsecr: undefined,
     sack: undefined,
+    fastopen: undefined,
   };
   for (const o of options) {
     if (o.kind === 'mss') r.mss = o.mss;
@@ -454,6 +496,7 @@ export function tcpOptionsReceived(options: readonly TcpOption[]): TcpOptionsRec
       r.tsval = o.tsval;
       r.tsecr = o.tsecr;
     } else if (o.kind === 'sack') r.sack = o.blocks;
+    else if (o.kind === 'fastopen') r.fastopen = fastopenCookie(o.cookie, o.exp);
   }
   return r;
 }
@@ -589,6 +632,7 @@ export function tcpParseOptionsInto(buf: Uint8Array, start: number, end: number,
   r.tsval = undefined;
   r.tsecr = undefined;
   r.sack = undefined;
+  r.fastopen = undefined;
   let i = start;
   while (i < end) {
     const kind = buf[i] as number;
@@ -615,7 +659,9 @@ export function tcpParseOptionsInto(buf: Uint8Array, start: number, end: number,
       const blocks: TcpSackBlock[] = [];
       for (let b = at; b < i + size; b += 8) blocks.push({ start: be32(buf, b), end: be32(buf, b + 4) });
       r.sack = blocks;
-    }
+    } else if (kind === TCPOPT.FASTOPEN) r.fastopen = fastopenCookie(buf.subarray(at, i + size), false);
+    else if (kind === TCPOPT.EXP && size >= TCPOLEN.EXP_FASTOPEN_BASE && be16(buf, at) === TCPOPT_FASTOPEN_MAGIC)
+      r.fastopen = fastopenCookie(buf.subarray(at + 2, i + size), true);
     i += size;
   }
 }

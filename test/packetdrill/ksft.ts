@@ -53,7 +53,6 @@ export const KSFT_ARGS: Record<'ipv4' | 'ipv6', string[]> = {
  * failure is put down to when the run itself did not name one.
  */
 const NEEDS: [RegExp, string][] = [
-  [/TCP_FASTOPEN|MSG_FASTOPEN|<[^>]*\bFO(EXP)?\b|tcp_fastopen/, 'Fast Open'],
   [/ZEROCOPY/, 'MSG_ZEROCOPY'],
   [/accecn|<[^>]*\bECN\b/i, 'AccECN'],
   [/\bmd5\b/, 'TCP MD5 signatures (RFC 2385)'],

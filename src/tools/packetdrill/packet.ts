@@ -68,9 +68,25 @@ export function optionBytes(o: TcpOptionSpec, tsecr?: number): number[] {
       for (const [a, b] of o.blocks ?? []) out.push(...be32(a), ...be32(b));
       return out;
     }
+    case 'FO': {
+      const c = fastopenCookieBytes(o.cookie ?? '');
+      return [34, 2 + c.length, ...c];
+    }
+    case 'FOEXP': {
+      // The experimental option 254 with Fast Open's magic 0xF989.
+      const c = fastopenCookieBytes(o.cookie ?? '');
+      return [254, 4 + c.length, 0xf9, 0x89, ...c];
+    }
     default:
       return [];
   }
+}
+
+/** A Fast Open cookie as scripts write it: hex digits, two per byte (`FO abcd1234`); empty is a cookie request. */
+export function fastopenCookieBytes(hex: string): number[] {
+  const out: number[] = [];
+  for (let i = 0; i + 1 < hex.length; i += 2) out.push(Number.parseInt(hex.slice(i, i + 2), 16) & 255);
+  return out;
 }
 
 function be32(v: number): number[] {
@@ -263,6 +279,11 @@ export function optionString(o: TcpOption): string {
       return `TS val ${o.tsval} ecr ${o.tsecr}`;
     case 'sack':
       return `sack ${o.blocks.map((x) => `${x.start >>> 0}:${x.end >>> 0}`).join(' ')}`;
+    case 'fastopen': {
+      const hex = [...o.cookie].map((b) => b.toString(16).padStart(2, '0')).join('');
+      const name = o.exp ? 'FOEXP' : 'FO';
+      return hex === '' ? name : `${name} ${hex}`;
+    }
     case 'unknown':
       return `kind ${o.type}`;
     default:

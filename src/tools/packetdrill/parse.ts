@@ -169,6 +169,13 @@ export function lex(src: string): Tok[] {
       while (j < n && src[j] !== '"') {
         if (src[j] === '\\' && j + 1 < n) {
           const e = src[j + 1] as string;
+          const hex = e === 'x' ? /^[0-9a-fA-F]{1,2}/.exec(src.slice(j + 2, j + 4)) : null;
+          if (hex !== null) {
+            // \xHH: one byte, as a C string literal has it (TCP_FASTOPEN_KEY's key).
+            v += String.fromCharCode(Number.parseInt(hex[0], 16));
+            j += 2 + hex[0].length;
+            continue;
+          }
           v += e === 'n' ? '\n' : e === 't' ? '\t' : e === '0' ? '\0' : e;
           j += 2;
         } else v += src[j++];

@@ -6,6 +6,7 @@
  */
 import { type InetDiagMsg, type SkMeminfo, sockGenCookie, type TcpInfo } from '../../core/sock-diag.js';
 import { tcpChronoStats } from './chrono.js';
+import { TCPI_OPT_SYN_DATA } from './fastopen.js';
 import { TcpRequestSock, TcpTimewaitSock } from './minisocks.js';
 import { entryFamily, tcpSockets } from './proc.js';
 import { TCP, TCP_ECN, type TcpSock, tcpRoute4 } from './sock.js';
@@ -203,6 +204,7 @@ export function tcpGetInfo(sk: TcpSock, now: number): TcpInfo {
   if (synced && sk.sackOk) info.options |= 2;
   if (sk.ecnFlags & TCP_ECN.OK) info.options |= 8;
   if (sk.ecnFlags & TCP_ECN.SEEN) info.options |= 16;
+  if (sk.fastopen?.synDataAcked === true) info.options |= TCPI_OPT_SYN_DATA;
   if (synced && sk.wscaleOk) {
     info.options |= 4;
     info.sndWscale = sk.sndWscale;

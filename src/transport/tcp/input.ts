@@ -6,14 +6,16 @@
  */
 
 import { E } from '../../include/errno.js';
-import { TCPHDR, type TcpSackBlock } from '../../wire/tcp.js';
+import { TCPHDR, type TcpFastopenCookie, type TcpSackBlock } from '../../wire/tcp.js';
 import { TCP_CHRONO, tcpChronoStop } from './chrono.js';
 import { tcpCold } from './cold.js';
 import { tcpAckErrq } from './errqueue.js';
+import { type FastopenRsk, tcpFastopenRemove, tcpRcvFastopenSynack } from './fastopen.js';
 import { timewaitEnter } from './minisocks.js';
 import {
   flowOf,
   tcpPushPendingFrames,
+  tcpRetransmitSeg,
   tcpSelectWindowNow,
   tcpSendAck,
   tcpSendActiveReset,
@@ -85,6 +87,8 @@ export interface TcpCb {
   sack: TcpSackBlock[] | undefined;
   /** The ECN field of the IP header (ip_dsfield & INET_ECN_MASK): 0 Not-ECT, 1 ECT(1), 2 ECT(0), 3 CE. */
   ecn: number;
+  /** A SYN's Fast Open option (tcp_parse_options' foc). */
+  fastopen?: TcpFastopenCookie | undefined;
 }
 
 const has = (cb: TcpCb, f: number) => (cb.flags & f) !== 0;
@@ -529,7 +533,7 @@ function tcpSequence(sk: TcpSock, cb: TcpCb): number {
 }
 
 /** Queues in-order data on the receive queue (tcp_queue_rcv), charging truesize. */
-function queueRcv(sk: TcpSock, data: Uint8Array[], len: number, truesize: number): void {
+export function queueRcv(sk: TcpSock, data: Uint8Array[], len: number, truesize: number): void {
   for (const c of data) if (c.byteLength > 0) sk.rcvQueue.push(c);
   sk.rcvQueueBytes += len;
   sk.rmemAlloc += truesize;
@@ -795,7 +799,7 @@ function tcpDataQueue(sk: TcpSock, cb: TcpCb): void {
 }
 
 /** tcp_fin(): the peer is done sending. */
-function tcpFin(sk: TcpSock): void {
+export function tcpFin(sk: TcpSock): void {
   sk.rcvNxt = (sk.rcvNxt + 1) >>> 0;
   sk.shutdown |= SHUT.RCV;
   sk.done = true;
@@ -884,6 +888,13 @@ function tcpRcvSynsent(sk: TcpSock, cb: TcpCb): void {
     sk.maxWindow = sk.sndWnd;
     tcpAck(sk, cb, true);
     tcpFinishConnect(sk);
+    // Data sent in the SYN and not acked goes again at once, and carries the ACK.
+    const synData = sk.wq.find((s) => s.len > 0 && s.txTime >= 0);
+    if (sk.fastopen !== null && tcpRcvFastopenSynack(sk, cb, synData !== undefined)) {
+      if (cb.len > 0) tcpDataQueue(sk, { ...cb, seq: (cb.seq + 1) >>> 0 });
+      for (const s of sk.wq) if (s.txTime >= 0) tcpRetransmitSeg(sk, s);
+      return;
+    }
     // Any data on the SYN-ACK is queued; the handshake's ACK goes now.
     if (cb.len > 0) tcpDataQueue(sk, { ...cb, seq: (cb.seq + 1) >>> 0 });
     tcpSendAck(sk);
@@ -944,6 +955,21 @@ function tcpFinishConnect(sk: TcpSock): void {
   if (sk.onWriteSpace !== null) queueMicrotask(sk.onWriteSpace);
 }
 
+/**
+ * tcp_rcv_synrecv_state_fastopen(): the ACK of a Fast Open child's SYN-ACK. The transfer
+ * began when the child was made; the request sock goes and the RTO restarts for data the
+ * child may have sent already.
+ */
+function tcpRcvSynrecvStateFastopen(sk: TcpSock, rsk: FastopenRsk): void {
+  sk.delivered++;
+  if (sk.srttUs === 0 && rsk.synackTime >= 0) tcpRttEstimator(sk, (sk.clock - rsk.synackTime) / 1e3);
+  sk.retransmits = 0;
+  tcpFastopenRemove(sk);
+  tcpSetState(sk, TCP.ESTABLISHED);
+  wakeState(sk);
+  tcpRearmRto(sk);
+}
+
 /** tcp_init_transfer(): buffers and timers for the data phase. */
 export function tcpInitTransfer(sk: TcpSock): void {
   tcpSndbufExpand(sk);
@@ -976,6 +1002,12 @@ export function tcpRcvStateProcess(sk: TcpSock, cb: TcpCb): void {
     tcpRcvSynsent(sk, cb);
     return;
   }
+  const fastopenRsk = sk.fastopen?.rsk ?? null;
+  if (fastopenRsk !== null && has(cb, TCPHDR.SYN) && !has(cb, TCPHDR.ACK | TCPHDR.RST) && cb.seq === sk.irs) {
+    // tcp_check_req(): the SYN again, so our SYN-ACK was lost: send it again.
+    fastopenRsk.resend();
+    return;
+  }
   if (!checkTimestamps(sk, cb)) return;
   const seqReason = tcpSequence(sk, cb);
   if (seqReason !== SEQ.OK) {
@@ -988,6 +1020,8 @@ export function tcpRcvStateProcess(sk: TcpSock, cb: TcpCb): void {
   }
   if (has(cb, TCPHDR.RST)) {
     // RFC 5961 §3: only an RST exactly at rcv_nxt resets; others in the window are challenged.
+    // A Fast Open child in SYN_RECV is still embryonic (tcp_check_req's embryonic_reset).
+    if (fastopenRsk !== null) sk.tn.ext.EmbryonicRsts++;
     if (cb.seq === sk.rcvNxt) tcpReset(sk);
     else tcpSendChallengeAck(sk, cb);
     return;
@@ -1031,7 +1065,8 @@ export function tcpRcvStateProcess(sk: TcpSock, cb: TcpCb): void {
     case TCP.SYN_RECV:
       sk.sndWnd = cb.window << sk.sndWscale;
       sk.sndWl1 = cb.seq;
-      tcpFinishConnect(sk);
+      if (fastopenRsk !== null) tcpRcvSynrecvStateFastopen(sk, fastopenRsk);
+      else tcpFinishConnect(sk);
       break;
     case TCP.FIN_WAIT1:
       if (finAcked) {

@@ -6,6 +6,7 @@
  * limits, and SYN cookies (net/ipv4/syncookies.c) when the SYN queue is full.
  */
 import { sockErrqClone } from '../../core/errqueue.js';
+import { E } from '../../include/errno.js';
 import { flowi4 } from '../../ipv4/fib.js';
 import { ipRouteOutputKey } from '../../ipv4/route.js';
 import { formatIpv6 } from '../../ipv6/addr.js';
@@ -14,10 +15,11 @@ import type { Timer } from '../../kernel/clock.js';
 import { getRandomU16 } from '../../kernel/random.js';
 import type { Net } from '../../net/net.js';
 import { IPPROTO } from '../../wire/ipv4.js';
-import { TCPHDR } from '../../wire/tcp.js';
+import { TCPHDR, type TcpFastopenCookie } from '../../wire/tcp.js';
 import { isV4Mapped, mappedV4 } from '../udp.js';
 import { tcpCold, tcpColdClone } from './cold.js';
-import { type TcpCb, tcpInitTransfer, tcpRcvStateProcess, tcpRttEstimator } from './input.js';
+import { fastopenOption, tcpFastopenInitChild, tcpTryFastopen } from './fastopen.js';
+import { queueRcv, type TcpCb, tcpFin, tcpInitTransfer, tcpRcvStateProcess, tcpRttEstimator } from './input.js';
 import type { NetnsTcp, TcpBindOwner } from './netns.js';
 import { type CtlFlow, synOptions, tcpInitializeRcvMss, tcpSelectInitialWindow, tcpSendCtl } from './output.js';
 import { secureTcpSeq, secureTcpTsOff, tcpHash } from './secure.js';
@@ -37,7 +39,7 @@ import {
   wakeState,
   winFromSpace,
 } from './sock.js';
-import { inetCskClearXmitTimers, SkTimer, tcpResetKeepaliveTimer } from './timer.js';
+import { inetCskClearXmitTimers, SkTimer, tcpResetKeepaliveTimer, tcpWriteErr } from './timer.js';
 
 /**
  * struct tcp_timewait_sock: what TIME_WAIT needs of a connection, without the full socket,
@@ -287,6 +289,8 @@ export class TcpRequestSock {
   /** When the first SYN-ACK left (snt_synack), -1 before: clock time 0 is a real time on the virtual clock. */
   synackTime = -1;
   expiresAt = 0;
+  /** What the SYN-ACK acknowledges (tcp_rsk(req)->rcv_nxt): past the SYN's data when Fast Open took it. */
+  rcvNxt: number;
 
   constructor(
     readonly listener: TcpSock,
@@ -300,6 +304,7 @@ export class TcpRequestSock {
     readonly opts: ReqOptions,
   ) {
     this.key = TcpSock.ehashKey(laddr, lport, raddr, rport);
+    this.rcvNxt = (irs + 1) >>> 0;
   }
 
   get inode(): number {
@@ -361,21 +366,85 @@ function reqskArmTimer(req: TcpRequestSock): void {
   req.timer.unref();
 }
 
-function sendSynack(req: TcpRequestSock, tsecr: number | null): void {
+function sendSynack(req: TcpRequestSock, tsecr: number | null, foc: TcpFastopenCookie | null = null): void {
   const sk = req.listener;
   const o = req.opts;
   const ts = o.tstampOk ? { val: (Math.floor(sk.clock / 1e6) + o.tsOffset) >>> 0, ecr: tsecr ?? o.tsRecent } : null;
   if (req.synackTime < 0) req.synackTime = sk.clock;
+  const options = synOptions(o.advmss, o.sackOk, ts, o.wscaleOk ? o.rcvWscale : null);
   tcpSendCtl(sk.net, req.flow(), {
     seq: req.iss,
-    ack: (req.irs + 1) >>> 0,
+    ack: req.rcvNxt,
     // tcp_ecn_make_synack(): ECE alone accepts the peer's ECN.
     flags: TCPHDR.SYN | TCPHDR.ACK | (o.ecnOk ? TCPHDR.ECE : 0),
     window: Math.min(o.rcvWnd, 65535),
-    options: synOptions(o.advmss, o.sackOk, ts, o.wscaleOk ? o.rcvWscale : null),
+    options: foc === null ? options : [...options, ...fastopenOption(foc)],
     data: [],
     len: 0,
   });
+}
+
+/**
+ * tcp_fastopen_synack_timer(): a Fast Open child resends its SYN-ACK until the handshake's
+ * ACK comes, with one try more than tcp_synack_retries, then gives up (ETIMEDOUT).
+ */
+function fastopenSynackTimer(req: TcpRequestSock, child: TcpSock): void {
+  const delay = Math.min(TCP_TIMEOUT_INIT * 2 ** req.retrans, 120e9);
+  req.expiresAt = child.clock + delay;
+  req.timer = child.net.kernel.clock.setTimer(delay, () => {
+    req.timer = null;
+    if (!child.net.alive || child.fastopen?.rsk == null) return;
+    child.net.kernel.runOn(child.cpu, () => {
+      if (req.retrans >= child.tn.sysctl.tcp_synack_retries + 1) {
+        tcpWriteErr(child, child.cold.softErr || E.ETIMEDOUT);
+        return;
+      }
+      req.retrans++;
+      child.net.ipv4.mib.tcp.RetransSegs++;
+      child.tn.ext.TCPSynRetrans++;
+      sendSynack(req, null);
+      fastopenSynackTimer(req, child);
+    });
+  });
+  req.timer.unref();
+}
+
+/**
+ * tcp_conn_request()'s Fast Open branch: the child is made from the SYN alone (state
+ * SYN_RECV, the SYN's data queued), the SYN-ACK acknowledges that data, and the child goes
+ * straight into the accept queue.
+ */
+function fastopenCreateChild(req: TcpRequestSock, cb: TcpCb, foc: TcpFastopenCookie | null): void {
+  const l = req.listener;
+  const child = createChild(req, cb, true);
+  req.rcvNxt = tcpFastopenInitChild(
+    child,
+    cb,
+    {
+      listener: l,
+      get synackTime() {
+        return req.synackTime;
+      },
+      resend: () => {
+        l.net.ipv4.mib.tcp.RetransSegs++;
+        sendSynack(req, null);
+      },
+      cancel: () => {
+        req.timer?.cancel();
+        req.timer = null;
+      },
+    },
+    (c, seg) => {
+      c.dataSegsIn++;
+      queueRcv(c, seg.data, seg.len, seg.truesize);
+    },
+    tcpFin,
+  );
+  child.rcvWup = child.rcvNxt;
+  sendSynack(req, null, foc);
+  fastopenSynackTimer(req, child);
+  tcpCold(l).acceptQueue.push(child);
+  l.dataReady();
 }
 
 /**
@@ -529,7 +598,14 @@ export function tcpConnRequest(
     // tcp_ecn_create_request() (a cookie keeps it only in the timestamp: TS_OPT_ECN).
     ecnOk: ecnOk && (!wantCookie || tstampOk),
   });
-  sendSynack(req, null);
+  if (!wantCookie) {
+    const fo = tcpTryFastopen(sk, cb, v4, raddr, laddr);
+    if (fo.child) {
+      fastopenCreateChild(req, cb, fo.cookie);
+      return;
+    }
+    sendSynack(req, null, fo.cookie);
+  } else sendSynack(req, null);
   if (wantCookie) return;
   tn.ehash.set(req.key, req);
   tcpCold(sk).synQueueLen++;
@@ -639,13 +715,19 @@ export function cookieCheckAck(
   return true;
 }
 
-/** tcp_create_openreq_child() + tcp_v4_syn_recv_sock(): the accepted connection's socket. */
-function createChild(req: TcpRequestSock, cb: TcpCb): TcpSock {
+/**
+ * tcp_create_openreq_child() + tcp_v4_syn_recv_sock(): the accepted connection's socket.
+ * A Fast Open child (`fastopen`) stays in SYN_RECV and is queued by its caller.
+ */
+function createChild(req: TcpRequestSock, cb: TcpCb, fastopen = false): TcpSock {
   const l = req.listener;
   const o = req.opts;
   const c = new TcpSock(l.net, l.family);
   c.v6only = l.v6only;
   c.errq = sockErrqClone(l);
+  // sk_clone_lock() copies the listener: SO_REUSEADDR/SO_REUSEPORT too, which bind conflicts read.
+  c.reuseAddr = l.reuseAddr;
+  c.reusePort = l.reusePort;
   c.v4 = req.v4;
   c.localAddr = c.srcAddr = sharedAddr(req.laddr);
   c.remoteAddr = sharedAddr(req.raddr);
@@ -688,10 +770,14 @@ function createChild(req: TcpRequestSock, cb: TcpCb): TcpSock {
   l.tn.bhash.add(req.lport, c);
   ehashInsert(c, req.key);
   c.state = TCP.SYN_RECV;
-  tcpSetState(c, TCP.ESTABLISHED);
+  if (!fastopen) tcpSetState(c, TCP.ESTABLISHED);
   l.net.ipv4.mib.tcp.PassiveOpens++;
   tcpInitTransfer(c);
   c.parent = l;
+  if (fastopen) {
+    c.segsIn = 1;
+    return c;
+  }
   tcpCold(l).acceptQueue.push(c);
   // segs_in = 1 for the SYN (tcp_create_openreq_child); the SYN-ACK's delivery counts (tcp_rcv_state_process).
   c.segsIn = 1;

@@ -49,6 +49,8 @@ export interface TcpSysctl {
   tcp_rmem: [number, number, number];
   tcp_wmem: [number, number, number];
   tcp_congestion_control: string;
+  tcp_fastopen: number;
+  tcp_fastopen_blackhole_timeout_sec: number;
 }
 
 export function tcpSysctlDefaults(): TcpSysctl {
@@ -94,6 +96,9 @@ export function tcpSysctlDefaults(): TcpSysctl {
     tcp_rmem: [4096, 131072, 6291456],
     tcp_wmem: [4096, 16384, 4194304],
     tcp_congestion_control: 'cubic',
+    // TFO_CLIENT_ENABLE; the blackhole detector is off by default since 5.14.
+    tcp_fastopen: 1,
+    tcp_fastopen_blackhole_timeout_sec: 0,
   };
 }
 

@@ -27,10 +27,18 @@ import {
   TcpHeader,
   type TcpOption,
   type TcpSackBlock,
+  tcpOptionsLen,
 } from '../../wire/tcp.js';
 import { mappedV4 } from '../udp.js';
 import { TCP_CHRONO, tcpChronoStart, tcpChronoStop } from './chrono.js';
 import { tcpTxStampSkb } from './errqueue.js';
+import {
+  type FastopenRequest,
+  fastopenSynOption,
+  type TcpFastopen,
+  tcpFastopenSynSent,
+  tcpFastopenSynSpace,
+} from './fastopen.js';
 import type { NetnsTcp } from './netns.js';
 import {
   MAX_TCP_WINDOW,
@@ -145,16 +153,7 @@ function buildEstablishedSkb(
 }
 
 function optionsLen(options: readonly TcpOption[]): number {
-  let n = 0;
-  for (const o of options) {
-    if (o.kind === 'nop' || o.kind === 'eol') n += 1;
-    else if (o.kind === 'mss') n += 4;
-    else if (o.kind === 'wscale') n += 3;
-    else if (o.kind === 'sack-permitted') n += 2;
-    else if (o.kind === 'timestamp') n += 10;
-    else if (o.kind === 'sack') n += 2 + 8 * o.blocks.length;
-  }
-  return (n + 3) & ~3;
+  return (tcpOptionsLen(options) + 3) & ~3;
 }
 
 /** Sends a built segment down IPv4 or IPv6; counts OutSegs. Returns 0 or -errno. */
@@ -400,6 +399,7 @@ function tcpTransmit(
   if (syn) {
     const ts = sk.tstampOk ? { val: sk.tsNow(), ecr: sk.tsRecent } : null;
     options = synOptions(sk.advmss, sk.sackOk, ts, sk.wscaleOk ? sk.rcvWscale : null);
+    if (sk.fastopen !== null) options.push(...fastopenSynOption(sk));
     window = Math.min(sk.rcvWnd, MAX_TCP_WINDOW);
   } else {
     if (sk.sackOk && (sk.dsack !== null || sk.ofo.length > 0)) options = establishedOptions(sk);
@@ -503,8 +503,44 @@ export function tcpConnectInit(sk: TcpSock): void {
   }
   sk.wq.push(syn);
   sk.wmemQueued += SKB_TCP_OVERHEAD;
-  sendSeg(sk, syn);
+  if (sk.fastopen?.req != null) tcpSendSynData(sk, syn);
+  else sendSeg(sk, syn);
   inetCskResetXmitTimer(sk, TIMER.RETRANS, sk.rto);
+}
+
+/**
+ * tcp_send_syn_data(): Fast Open's SYN carries the first write, as much as fits in the MSS
+ * less the option space. The data is queued as its own segment after the SYN, so a
+ * retransmitted SYN goes without it.
+ */
+function tcpSendSynData(sk: TcpSock, syn: TxSeg): void {
+  const req = (sk.fastopen as TcpFastopen).req as FastopenRequest;
+  const n = tcpFastopenSynSpace(sk, sk.advmss);
+  if (n === 0 || req.data === null) {
+    sendSeg(sk, syn);
+    tcpFastopenSynSent(sk, 0);
+    return;
+  }
+  const data = req.data.slice(0, n);
+  const seg: TxSeg = {
+    seq: (sk.iss + 1) >>> 0,
+    end: (sk.iss + 1 + n) >>> 0,
+    flags: TCPHDR.PSH,
+    data: [data],
+    len: n,
+    sacked: 0,
+    txTime: -1,
+    eor: false,
+  };
+  sk.wq.push(seg);
+  sk.writeSeq = sk.pushedSeq = seg.end;
+  sk.wmemQueued += n + SKB_TCP_OVERHEAD;
+  const err = tcpTransmit(sk, syn.seq, syn.flags, seg.data, n);
+  syn.txTime = seg.txTime = sk.mstamp;
+  accountFirstSend(sk, syn);
+  accountFirstSend(sk, seg);
+  if (err === 0) sk.tn.ext.TCPOrigDataSent++;
+  tcpFastopenSynSent(sk, n);
 }
 
 function routeMtu4(sk: TcpSock): number {

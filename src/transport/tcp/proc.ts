@@ -11,6 +11,7 @@ import { intSysctl, parseProcInt, type SysctlEntry } from '../../kernel/sysctl.j
 import type { Net } from '../../net/net.js';
 import { registerProcNet } from '../../net/procfs.js';
 import { tcpAvailableCongestion, tcpCongestionExists } from './cong.js';
+import { tcpFastopenSysctls } from './fastopen.js';
 import { TcpRequestSock, TcpTimewaitSock } from './minisocks.js';
 import { type NetnsTcp, TCPEXT_MIB_FIELDS, type TcpSysctl, tcpNet } from './netns.js';
 import { TCP, TcpSock } from './sock.js';
@@ -205,6 +206,9 @@ function tcpSysctls(): SysctlEntry[] {
     e('tcp_dsack', { min: 0, max: 1 }),
     e('tcp_early_retrans', { min: 0, max: 4 }),
     e('tcp_ecn', { min: 0, max: 2 }),
+    e('tcp_fastopen'),
+    e('tcp_fastopen_blackhole_timeout_sec', { min: 0 }),
+    ...tcpFastopenSysctls(),
     e('tcp_fin_timeout', { min: 0 }),
     e('tcp_invalid_ratelimit', { min: 0 }),
     e('tcp_keepalive_intvl', { min: 1 }),

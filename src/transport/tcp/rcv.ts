@@ -147,6 +147,7 @@ function tcpRcv(skb: SkBuff, family: 4 | 6): number {
     tsecr: opts.tsecr,
     sack: opts.sack,
     ecn: ecnField,
+    fastopen: syn ? opts.fastopen : undefined,
   };
   const sport = th.srcPort;
   const dport = th.dstPort;

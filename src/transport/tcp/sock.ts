@@ -24,6 +24,14 @@ import { TCP_CHRONO, tcpChronoStart } from './chrono.js';
 import { TCP_COLD, type TcpCold, tcpCold } from './cold.js';
 import { type CongestionOps, tcpCongestion } from './cong.js';
 import { tcpTxTimestamp } from './errqueue.js';
+import {
+  type TcpFastopen,
+  TFO,
+  tcpFastopenDeferConnect,
+  tcpFastopenListen,
+  tcpFastopenRemove,
+  tfo,
+} from './fastopen.js';
 import { type NetnsTcp, type TcpBindOwner, tcpNet } from './netns.js';
 import {
   tcpConnectInit,
@@ -304,6 +312,8 @@ export class TcpSock extends TcpSeqSpace {
   parent: TcpSock | null = null;
   /** What few connections use (listener queues, keepalive, linger, …): shared until written (cold.ts). */
   cold: Readonly<TcpCold> = TCP_COLD;
+  /** Fast Open (fastopen.ts): a listener's queue and key, a passive child's request sock. */
+  fastopen: TcpFastopen | null = null;
   /** Called when the state changes (connect completes, the peer closes, reset). */
   onStateChange: (() => void) | null = null;
   /** Bytes of write queue at which the writer is told it may write again. */
@@ -398,6 +408,7 @@ export class TcpSock extends TcpSeqSpace {
     return this.syscall(() => {
       if (this.state !== TCP.CLOSE && this.state !== TCP.LISTEN) return -E.EINVAL;
       tcpCold(this).maxAckBacklog = Math.min(Math.max(backlog | 0, 0), this.net.core.somaxconn);
+      tcpFastopenListen(this, backlog | 0);
       if (this.state === TCP.LISTEN) return 0;
       if (!this.bound) {
         const r = inetCskGetPort(this, 0);
@@ -447,9 +458,45 @@ export class TcpSock extends TcpSeqSpace {
       this.iss = secureTcpSeq(this.tn, this.srcAddr, this.localPort, this.remoteAddr, this.remotePort, this.net);
       this.tsOffset = secureTcpTsOff(this.tn, this.srcAddr, this.remoteAddr);
       this.state = TCP.SYN_SENT;
+      // TCP_FASTOPEN_CONNECT with a cookie in hand: nothing is sent until the first write.
+      if (this.fastopen !== null && tcpFastopenDeferConnect(this)) return 0;
       this.net.ipv4.mib.tcp.ActiveOpens++;
       tcpConnectInit(this);
+      // A cookie request without data is over once its SYN is out.
+      if (this.fastopen?.req?.data === null) this.fastopen.req = null;
       return -E.EINPROGRESS;
+    });
+  }
+
+  /** Whether the next write opens the connection (DEFER_CONNECT after TCP_FASTOPEN_CONNECT). */
+  get deferConnect(): boolean {
+    return this.fastopen?.deferConnect === true;
+  }
+
+  /**
+   * tcp_sendmsg_fastopen(): sendto(MSG_FASTOPEN), or the first write after a deferred
+   * TCP_FASTOPEN_CONNECT, connects with as much of `data` in the SYN as a cookie allows.
+   * Returns the bytes the SYN took, else -EINPROGRESS, or -errno. `data` null is a buffer
+   * the kernel cannot read: the SYN then goes without data.
+   */
+  sendmsgFastopen(addr: Uint8Array | null, port: number, data: Uint8Array | null): number {
+    return this.syscall(() => {
+      if (!(this.tn.sysctl.tcp_fastopen & TFO.CLIENT_ENABLE)) return -E.EOPNOTSUPP;
+      const f = tfo(this);
+      if (f.req !== null) return -E.EALREADY;
+      f.req = { cookie: null, data, copied: 0 };
+      let err: number;
+      if (f.deferConnect) {
+        f.deferConnect = false;
+        this.net.ipv4.mib.tcp.ActiveOpens++;
+        tcpConnectInit(this);
+        err = -E.EINPROGRESS;
+      } else if (this.state !== TCP.CLOSE) err = this.state === TCP.SYN_SENT ? -E.EALREADY : -E.EISCONN;
+      else if (addr === null) err = -E.EINVAL;
+      else err = this.connect(addr, port);
+      const copied = f.req?.copied ?? 0;
+      f.req = null;
+      return err === -E.EINPROGRESS && copied > 0 ? copied : err;
     });
   }
 
@@ -477,7 +524,9 @@ export class TcpSock extends TcpSeqSpace {
       const err = this.takeError();
       if (err !== 0) return err;
       if (this.shutdown & SHUT.SEND) return -E.EPIPE;
-      if (this.state !== TCP.ESTABLISHED && this.state !== TCP.CLOSE_WAIT) {
+      // A passive Fast Open child may send before the handshake's ACK (tcp_passive_fastopen).
+      const passiveFastopen = this.state === TCP.SYN_RECV && this.fastopen?.rsk != null;
+      if (this.state !== TCP.ESTABLISHED && this.state !== TCP.CLOSE_WAIT && !passiveFastopen) {
         if (this.state === TCP.SYN_SENT || this.state === TCP.SYN_RECV) return -E.EAGAIN;
         return -E.EPIPE;
       }
@@ -608,6 +657,8 @@ export class TcpSock extends TcpSeqSpace {
         for (const child of tcpCold(this).acceptQueue.splice(0)) {
           child.orphan = true;
           child.parent = null;
+          // A child the peer already reset is only freed.
+          if (child.state === TCP.CLOSE) continue;
           tcpSendActiveReset(child);
           this.tn.ext.TCPAbortOnClose++;
           tcpDone(child);
@@ -949,12 +1000,9 @@ export function tcpDone(sk: TcpSock): void {
   sk.ofo.length = 0;
   sk.selectiveAcks.length = 0;
   sk.packetsOut = sk.sackedOut = sk.lostOut = sk.retransOut = 0;
-  if (sk.parent !== null) {
-    const q = tcpCold(sk.parent).acceptQueue;
-    const i = q.indexOf(sk);
-    if (i >= 0) q.splice(i, 1);
-    sk.parent = null;
-  }
+  // A child that dies before accept() stays in the accept queue: accept() hands it out
+  // closed, and its first call reports the error (inet_csk_accept takes what is queued).
+  tcpFastopenRemove(sk);
   wakeState(sk);
 }
 

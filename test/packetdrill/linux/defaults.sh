@@ -60,9 +60,8 @@ sysctl -q net.ipv4.tcp_ecn=0
 # lonet lacks: TCP_NOTSENT_LOWAT (net.ipv4.tcp_notsent_lowat).
 # sysctl -q net.ipv4.tcp_notsent_lowat=4294967295
 
-# lonet lacks: Fast Open (net.ipv4.tcp_fastopen, tcp_fastopen_key).
-# sysctl -q net.ipv4.tcp_fastopen=0x70403
-# sysctl -q net.ipv4.tcp_fastopen_key=a1a1a1a1-b2b2b2b2-c3c3c3c3-d4d4d4d4
+sysctl -q net.ipv4.tcp_fastopen=0x70403
+sysctl -q net.ipv4.tcp_fastopen_key=a1a1a1a1-b2b2b2b2-c3c3c3c3-d4d4d4d4
 
 sysctl -q net.ipv4.tcp_syncookies=1
 
