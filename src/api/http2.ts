@@ -6,12 +6,11 @@
  * node:http2 wraps a socket without a libuv handle in its JSStreamSocket.
  */
 import * as http2 from 'node:http2';
-import type { Socket as NodeSocket } from 'node:net';
-import { type Duplex, PassThrough } from 'node:stream';
-import * as tls from 'node:tls';
+import type { Duplex } from 'node:stream';
+import type * as tls from 'node:tls';
 import { listenOnLonet } from './listen.js';
 import { type NetModule, Socket } from './net.js';
-import { adoptAddresses, secureServerOnLonet, type TlsModule } from './tls.js';
+import { adoptAddresses, jsStreamSocketClass, secureServerOnLonet, type TlsModule } from './tls.js';
 
 export interface Http2Module {
   createServer: typeof http2.createServer;
@@ -51,20 +50,6 @@ function adoptSession(session: http2.Http2Session, raw: Socket | tls.TLSSocket):
 function adoptServerSession(session: http2.ServerHttp2Session): void {
   const raw = (session.socket as unknown as { stream?: unknown }).stream;
   if (raw instanceof Socket) adoptSession(session, raw);
-}
-
-type JsStreamSocket = new (stream: Duplex) => NodeSocket;
-let jsStreamSocket: JsStreamSocket | undefined;
-
-/** Node's JSStreamSocket, read once off the TLSWrap node:tls builds around a handle-less Duplex. */
-function jsStreamSocketClass(): JsStreamSocket {
-  if (jsStreamSocket === undefined) {
-    const probe = new tls.TLSSocket(new PassThrough());
-    jsStreamSocket = (probe as unknown as { _handle: { _parentWrap: { constructor: JsStreamSocket } } })._handle
-      ._parentWrap.constructor;
-    probe.destroy();
-  }
-  return jsStreamSocket;
 }
 
 /** The lonet socket under each JSStreamSocket made here. */

@@ -100,7 +100,7 @@ function defaultLookup(
   cb: (err: Error | null, address?: unknown, family?: number) => void,
 ): void {
   const family = options.family === 4 || options.family === 6 ? options.family : 0;
-  getaddrinfo(net, hostname, family).then((r) => {
+  const deliver = (r: Awaited<ReturnType<typeof getaddrinfo>>) => {
     // With `all`, every address as dns.lookup gives them: [{ address, family }].
     if (Array.isArray(r) && r[0] !== undefined)
       return options.all === true
@@ -117,7 +117,10 @@ function defaultLookup(
     err.syscall = 'getaddrinfo';
     err.hostname = hostname;
     cb(err);
-  });
+  };
+  // dns.lookup is answered from libuv's thread pool: on a later turn of the loop, never the
+  // one that asked (what that turn has left to do, shutdowns and closes, goes first).
+  getaddrinfo(net, hostname, family).then((r) => setImmediate(() => deliver(r)));
 }
 
 /** ERR_INVALID_ADDRESS_FAMILY, as a lookup that answers a family other than 4 or 6 gets. */

@@ -5,7 +5,8 @@
  * libuv handle in its JSStreamSocket, so the records on lo are real TLS records and
  * certificates, ALPN, SNI, sessions and errors are exactly Node's.
  */
-import type { Duplex } from 'node:stream';
+import type { Socket as NodeSocket } from 'node:net';
+import { type Duplex, PassThrough } from 'node:stream';
 // The module object itself: a namespace (`* as`) is read-only, and a setting written there
 // would not reach what tls.connect reads.
 import tlsModule, * as tls from 'node:tls';
@@ -95,6 +96,46 @@ function rawOf(t: tls.TLSSocket): Socket | undefined {
   return s instanceof Socket ? s : undefined;
 }
 
+/**
+ * A TLSSocket takes its half-close policy from the socket it wraps; the raw lonet socket
+ * under it must then stay writable after the peer's FIN, as a TCP handle under TLSWrap
+ * does: the TLS layer writes its close_notify alert there, then shuts the raw socket down.
+ */
+function rawHalfOpen(raw: Socket): void {
+  raw.allowHalfOpen = true;
+}
+
+type JsStreamSocket = new (stream: Duplex) => NodeSocket;
+let jsStreamSocket: JsStreamSocket | undefined;
+
+/** Node's JSStreamSocket, read once off the TLSWrap node:tls builds around a handle-less Duplex. */
+export function jsStreamSocketClass(): JsStreamSocket {
+  if (jsStreamSocket === undefined) {
+    const probe = new tls.TLSSocket(new PassThrough());
+    jsStreamSocket = (probe as unknown as { _handle: { _parentWrap: { constructor: JsStreamSocket } } })._handle
+      ._parentWrap.constructor;
+    probe.destroy();
+  }
+  return jsStreamSocket;
+}
+
+/**
+ * A lonet socket that has no connection yet, for tls.connect({ socket }). Node's TLSSocket
+ * holds its handshake until a net.Socket without a handle says 'connect'; a lonet socket is
+ * no net.Socket, so it goes in Node's own JSStreamSocket (one), connecting for as long as
+ * the lonet socket has no connection, and told when it has.
+ */
+function awaitedStream(raw: Socket): Duplex {
+  const wrap = new (jsStreamSocketClass())(raw);
+  Object.defineProperty(wrap, 'connecting', {
+    get: () => raw.pending && !raw.destroyed,
+    set: () => {},
+    configurable: true,
+  });
+  raw.once('connect', () => wrap.emit('connect'));
+  return wrap;
+}
+
 /** A tls.Server (or https/http2 secure server) on lonet, its sockets answering for their addresses. */
 export function secureServerOnLonet<S extends tls.Server>(server: S, netm: NetModule): S {
   const adopt = (t: tls.TLSSocket) => {
@@ -103,6 +144,10 @@ export function secureServerOnLonet<S extends tls.Server>(server: S, netm: NetMo
   };
   server.prependListener('secureConnection', adopt);
   server.prependListener('tlsClientError', (_err: Error, t: tls.TLSSocket) => adopt(t));
+  // After the server's own listener has wrapped the connection in its TLSSocket.
+  server.on('connection', (raw: unknown) => {
+    if (raw instanceof Socket) rawHalfOpen(raw);
+  });
   return listenOnLonet(server, netm);
 }
 
@@ -146,8 +191,10 @@ export function tlsFor(netm: NetModule): TlsModule {
     const [opts, cb] = normalize(args);
     // The caller's own stream (an ns.net socket, or any Duplex) is theirs to connect.
     if (opts.socket !== undefined && opts.socket !== null) {
-      const t = tls.connect(opts, cb);
-      if (opts.socket instanceof Socket) adoptSocket(t, opts.socket);
+      const own = opts.socket instanceof Socket ? opts.socket : undefined;
+      const socket = own?.pending && !own.destroyed ? awaitedStream(own) : opts.socket;
+      const t = tls.connect({ ...opts, socket }, cb);
+      if (own !== undefined) adoptSocket(t, own);
       return t;
     }
     const raw = netm.connect({
@@ -170,6 +217,7 @@ export function tlsFor(netm: NetModule): TlsModule {
       raw.destroy();
       throw err;
     }
+    rawHalfOpen(raw);
     if (opts.timeout) t.setTimeout(opts.timeout);
     return adoptSocket(t, raw);
   }) as typeof tls.connect;

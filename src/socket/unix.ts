@@ -41,7 +41,8 @@ const hostFs = (globalThis as { process?: { getBuiltinModule?: (id: string) => u
  * A pathname socket's name is a path of the host's file system, which the program's other
  * paths are in too: its directory must exist there (ENOENT, ENOTDIR as the path walk gives
  * them), and a file already there takes the name. The socket itself stays in the
- * namespace's table; lonet makes no file. Without a host file system every name is free.
+ * namespace's table; this layer makes no file (the net face marks a pipe server's name
+ * with one). Without a host file system every name is free.
  */
 function hostPathState(path: string): 'free' | 'taken' | number {
   if (hostFs === undefined) return 'free';

@@ -4,9 +4,10 @@
  * test-http-* tests.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import * as kernelHttp from 'node:http';
 import type { AddressInfo } from 'node:net';
+import * as kernelNet from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -232,4 +233,54 @@ test('Agent.createConnection: socketPath, (port, host, cb), and a custom lookup 
     await new Promise<void>((r) => direct.on('close', () => r()));
     await close(tcp);
   });
+});
+
+test('a server that answers at once and ends: a keep-alive socket closed by its peer is never reused (lookups answer on a later loop turn)', async () => {
+  const responses = [
+    'HTTP/1.0 200 ok\r\nContent-Length: 0\r\n\r\n',
+    'HTTP/1.0 200 ok\r\nContent-Length: 0\r\nConnection: keep-alive\r\n\r\n',
+    'HTTP/1.0 200 ok\r\nContent-Length: 0\r\nConnection: close\r\n\r\n',
+    'HTTP/1.1 200 ok\r\nContent-Length: 0\r\n\r\n',
+    'HTTP/1.1 200 ok\r\nContent-Length: 0\r\nConnection: keep-alive\r\n\r\n',
+    'HTTP/1.1 200 ok\r\nContent-Length: 0\r\nConnection: close\r\n\r\n',
+  ];
+  // As Node's test-http-should-keep-alive: the server ends the keep-alive ones itself.
+  const ends = [false, true, false, true, true, false];
+  const run = async (net: typeof kernelNet, http: HttpLike) => {
+    const log: string[] = [];
+    let i = 0;
+    const srv = net.createServer((s) => {
+      // The request is read and dropped, so that the server sees each client's FIN.
+      s.resume();
+      s.write(responses[i] as string);
+      if (ends[i]) s.end();
+    });
+    await new Promise<void>((r) => srv.listen(0, () => r()));
+    const port = (srv.address() as AddressInfo).port;
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 5 });
+    // Each request goes out from the previous response's callback, as in Node's test.
+    await new Promise<void>((done) => {
+      const next = () => {
+        const req = http.get({ port, agent }, (res) => {
+          log.push(`${i} shouldKeepAlive=${req.shouldKeepAlive}`);
+          if (++i < responses.length) next();
+          else done();
+          res.resume();
+        });
+        req.on('error', (e) => {
+          log.push(`${i} error ${e.message}`);
+          done();
+        });
+      };
+      next();
+    });
+    agent.destroy();
+    await new Promise<void>((r) => srv.close(() => r()));
+    return log;
+  };
+  const kernel = await run(kernelNet, kernelHttp);
+  const ns = new Namespace();
+  ns.hosts.text = readFileSync('/etc/hosts', 'utf8');
+  const lonet = await run(ns.net as unknown as typeof kernelNet, ns.http as unknown as HttpLike);
+  assert.deepEqual(lonet, kernel);
 });

@@ -114,7 +114,8 @@ test('IPC errors: ENOENT, EADDRINUSE (port -1), connect(path) and listen({ path 
 
 test('backpressure: a 1 MiB write to a peer that does not read stops where Linux stops it', async () => {
   const ns = new Namespace();
-  const path = '/run/app.sock';
+  // A pipe server's name takes a file on the host, as on Linux: each run its own.
+  const path = tmpPath();
   let server: Socket | undefined;
   // pauseOnConnect: no read is started, so nothing leaves the kernel's queue.
   const srv = ns.net.createServer({ pauseOnConnect: true }, (s) => {
@@ -192,8 +193,9 @@ test('closing with unread data resets the peer; a listener closing resets unacce
   const srv = ns.net.createServer({ pauseOnConnect: true }, (x) => {
     accepted = x as Socket;
   });
-  await new Promise<void>((r) => srv.listen('/run/r.sock', () => r()));
-  const c = ns.net.connect('/run/r.sock');
+  const rPath = tmpPath();
+  await new Promise<void>((r) => srv.listen(rPath, () => r()));
+  const c = ns.net.connect(rPath);
   // Once the write is done the bytes sit in the server's queue; then the server closes.
   c.write('unread', () => accepted?.destroy());
   const err = await new Promise<SysErr>((r) => c.on('error', r));
@@ -202,8 +204,9 @@ test('closing with unread data resets the peer; a listener closing resets unacce
   srv.close();
   // A write to a peer that is gone: EPIPE.
   const srv2 = ns.net.createServer((s) => (s as Socket).destroy());
-  await new Promise<void>((r) => srv2.listen('/run/p.sock', () => r()));
-  const c2 = ns.net.connect('/run/p.sock');
+  const pPath = tmpPath();
+  await new Promise<void>((r) => srv2.listen(pPath, () => r()));
+  const c2 = ns.net.connect(pPath);
   c2.on('end', () => {});
   c2.resume();
   await new Promise<void>((r) => c2.on('end', () => r()));
@@ -229,8 +232,9 @@ test('IPC traffic never touches lo: its packet counters stay as they were', asyn
     const s = x as Socket;
     s.pipe(s);
   });
-  await new Promise<void>((r) => srv.listen('/run/app.sock', () => r()));
-  const c = ns.net.connect({ path: '/run/app.sock' });
+  const path = tmpPath();
+  await new Promise<void>((r) => srv.listen(path, () => r()));
+  const c = ns.net.connect({ path });
   let got = 0;
   c.on('data', (d) => {
     got += d.length;

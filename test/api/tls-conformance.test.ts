@@ -286,3 +286,43 @@ test('tls.DEFAULT_MAX_VERSION set through the module limits the next connections
     }
     log.client.push(`restored ${mod.DEFAULT_MAX_VERSION}`);
   }));
+
+test('the peer closes first: the TLS socket still writes its close_notify and ends without an error', () =>
+  same('peer closes first', async ({ tls }, log) => {
+    const srv = tls.createServer({ key: certs.key, cert: certs.cert }, (s) => {
+      s.on('error', (e) => log.server.push(`error ${errText(e)}`));
+      s.on('close', () => log.server.push('close'));
+      s.destroy();
+    });
+    const port = await listen(srv);
+    const c = tls.connect(port, '127.0.0.1', { ca: certs.ca, servername: 'localhost' }, () =>
+      log.client.push('secureConnect'),
+    );
+    c.on('data', (d) => log.client.push(`data ${d}`));
+    c.on('end', () => log.client.push('end'));
+    c.on('error', (e) => log.client.push(`error ${errText(e)}`));
+    await closed(c);
+    log.client.push('close');
+    await close(srv);
+  }));
+
+test('tls.connect({ socket }) before the socket connects: the handshake waits for its connect', () =>
+  same('socket connects later', async ({ net, tls }, log) => {
+    const srv = tls.createServer({ key: certs.key, cert: certs.cert }, (s) => {
+      s.on('data', (d) => log.server.push(`data ${d}`));
+      s.on('end', () => log.server.push('end'));
+      s.end('hello');
+    });
+    const port = await listen(srv);
+    const raw = new net.Socket({ allowHalfOpen: true });
+    const c = tls.connect({ socket: raw, ca: certs.ca, servername: 'localhost' });
+    raw.connect(port, '127.0.0.1');
+    c.on('secureConnect', () => log.client.push(`secureConnect ${c.authorized}`));
+    c.on('data', (d) => log.client.push(`data ${d}`));
+    c.on('end', () => log.client.push('end'));
+    c.on('error', (e) => log.client.push(`error ${errText(e)}`));
+    c.end('hi');
+    await closed(c);
+    log.client.push('close');
+    await close(srv);
+  }));
