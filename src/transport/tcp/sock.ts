@@ -33,6 +33,7 @@ import {
   tcpSendAck,
   tcpSendActiveReset,
   tcpSendFin,
+  tcpXmitSizeGoal,
 } from './output.js';
 import { secureTcpSeq, secureTcpTsOff } from './secure.js';
 import { inetCskClearXmitTimers, type SkTimer, tcpResetKeepaliveTimer, tcpSetKeepalive } from './timer.js';
@@ -82,6 +83,11 @@ export interface TxSeg {
   txTime: number;
   /** MSG_EOR ended a write here: no later data joins this segment's packet (TCP_SKB_CB(skb)->eor). */
   eor: boolean;
+  /**
+   * The first segment of one of Linux's skbs: sendmsg builds skbs of up to size_goal (many
+   * MSS on a GSO route), a packet never spans two, and PSH marks an skb (on its last segment).
+   */
+  skbHead: boolean;
 }
 
 /** One out-of-order range waiting for the hole before it. */
@@ -127,6 +133,23 @@ export const seqBefore = (a: number, b: number) => ((a - b) | 0) < 0;
 export const seqAfter = (a: number, b: number) => ((b - a) | 0) < 0;
 
 export const SHUT = { RCV: 1, SEND: 2 } as const;
+
+/** forced_push(): more than half the largest window the peer offered was written since the last PSH. */
+function forcedPush(sk: TcpSock): boolean {
+  return seqAfter(sk.writeSeq, (sk.pushedSeq + (sk.maxWindow >> 1)) >>> 0);
+}
+
+/** The bytes of the unsent skb at the write queue's tail (its segments back to its head). */
+function tcpTailSkbLen(sk: TcpSock): number {
+  let n = 0;
+  for (let i = sk.wq.length - 1; i >= 0; i--) {
+    const seg = sk.wq[i] as TxSeg;
+    if (seg.txTime >= 0) break;
+    n += seg.len;
+    if (seg.skbHead) break;
+  }
+  return n;
+}
 
 export class TcpSock extends Sock {
   state: number = TCP.CLOSE;
@@ -524,12 +547,19 @@ export class TcpSock extends Sock {
       }
       if (data.byteLength === 0) return 0;
       let copied = 0;
-      const goal = tcpCurrentMss(this);
+      const mss = tcpCurrentMss(this);
+      const sizeGoal = tcpXmitSizeGoal(this, mss);
       while (copied < data.byteLength && this.writable) {
         // An index past the end is a slow load in V8: look only when there is a tail.
         const queued = this.wq.length;
         let tail = queued > 0 ? this.wq[queued - 1] : undefined;
-        if (tail === undefined || tail.txTime >= 0 || tail.len >= goal || tail.flags & TCPHDR.FIN || tail.eor) {
+        // The unsent skb at the tail takes more data until it holds size_goal (tcp_skb_can_collapse_to).
+        const skbLen =
+          tail === undefined || tail.txTime >= 0 || tail.flags & TCPHDR.FIN || tail.eor
+            ? sizeGoal
+            : tcpTailSkbLen(this);
+        if (tail !== undefined && skbLen < sizeGoal && copied === 0) tail.flags &= ~TCPHDR.PSH;
+        if (tail === undefined || skbLen >= sizeGoal || tail.len >= mss) {
           tail = {
             seq: this.writeSeq,
             end: this.writeSeq,
@@ -539,31 +569,34 @@ export class TcpSock extends Sock {
             sacked: 0,
             txTime: -1,
             eor: false,
+            skbHead: skbLen >= sizeGoal,
           };
           // tcp_add_write_queue_tail(): data on an empty queue starts the busy chrono.
           if (this.wq.length === 0) tcpChronoStart(this, TCP_CHRONO.BUSY, this.clock);
           this.wq.push(tail);
           this.wmemQueued += SKB_TCP_OVERHEAD;
         }
-        const n = Math.min(goal - tail.len, data.byteLength - copied);
+        const n = Math.min(mss - tail.len, data.byteLength - copied);
         tail.data.push(copyFromUser(data, copied, n));
         tail.len += n;
         tail.end = (tail.end + n) >>> 0;
         this.writeSeq = (this.writeSeq + n) >>> 0;
         this.wmemQueued += n;
         copied += n;
-        // forced_push(): mark PSH at least every half of the largest window seen.
-        if (((this.writeSeq - this.pushedSeq) | 0) > this.maxWindow >> 1) {
-          tail.flags |= TCPHDR.PSH;
-          this.pushedSeq = this.writeSeq;
-        }
+        // A full skb: forced_push() marks PSH at least every half of the largest window seen.
+        if (skbLen === sizeGoal ? n >= sizeGoal : skbLen + n >= sizeGoal)
+          if (forcedPush(this)) {
+            tail.flags |= TCPHDR.PSH;
+            this.pushedSeq = this.writeSeq;
+          }
       }
       if (copied < data.byteLength) this.nospace = true;
       if (copied === 0) return -E.EAGAIN;
-      // tcp_mark_push(): the end of a write is pushed unless more follows.
+      // tcp_push(): the end of a write is pushed unless more follows (MSG_MORE) — or the
+      // buffer ran out (wait_for_space pushes what was copied), or half a window is unpushed.
       const last = this.wq[this.wq.length - 1];
       if (eor && copied === data.byteLength && last !== undefined) last.eor = true;
-      if (!more && last !== undefined && last.txTime < 0) {
+      if ((!more || copied < data.byteLength || forcedPush(this)) && last !== undefined && last.txTime < 0) {
         last.flags |= TCPHDR.PSH;
         this.pushedSeq = this.writeSeq;
       }
