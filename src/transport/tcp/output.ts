@@ -9,6 +9,7 @@
 import { NET_XMIT } from '../../core/dev.js';
 import { IFF } from '../../core/if.js';
 import { NETIF_F } from '../../core/netdev-features.js';
+import type { NetDevice } from '../../core/netdevice.js';
 import { allocSkb, CHECKSUM, type SkBuff, skbAddFrag, skbPut } from '../../core/skbuff.js';
 import { flowi4 } from '../../ipv4/fib.js';
 import { IPV4_MAX_HEADROOM, type IpHeaderOpts, ipSendSkb } from '../../ipv4/ip-output.js';
@@ -405,6 +406,11 @@ function tcpTransmit(
     if (sk.sackOk && (sk.dsack !== null || sk.ofo.length > 0)) options = establishedOptions(sk);
     window = tcpSelectWindow(sk);
   }
+  // A GSO packet is several segments on the wire: the counts are per segment (tcp_skb_pcount).
+  const pcount = gsoSize > 0 ? Math.ceil(len / gsoSize) : 1;
+  // Every GSO packet carries PSH (on its last segment once cut up), so the receiver's GRO
+  // flushes it at once; a single segment only when its skb was pushed.
+  if (pcount > 1 && !syn) flags |= TCPHDR.PSH;
   if (!syn && sk.ecnFlags & TCP_ECN.OK) flags = tcpEcnSend(sk, seq, flags, len);
   if (flags & TCPHDR.ACK) tcpEventAckSent(sk);
   if (sk.dsack !== null) sk.dsack = null;
@@ -413,8 +419,6 @@ function tcpTransmit(
       ? buildEstablishedSkb(sk, seq, flags, window, data, len)
       : buildSkb(flowOf(sk), { seq, ack: sk.rcvNxt, flags, window, options, data, len });
   if (len > 0 && sk.errq !== null) tcpTxStampSkb(sk, skb, seq, len);
-  // A GSO packet is several segments on the wire: the counts are per segment (tcp_skb_pcount).
-  const pcount = gsoSize > 0 ? Math.ceil(len / gsoSize) : 1;
   if (pcount > 1) {
     skb.gsoSize = gsoSize;
     skb.gsoSegs = pcount;
@@ -494,6 +498,7 @@ export function tcpConnectInit(sk: TcpSock): void {
     sacked: 0,
     txTime: -1,
     eor: false,
+    skbHead: true,
   };
   // tcp_ecn_send_syn(): net.ipv4.tcp_ecn=1 asks for ECN with ECE|CWR on the SYN.
   sk.ecnFlags = 0;
@@ -531,6 +536,7 @@ function tcpSendSynData(sk: TcpSock, syn: TxSeg): void {
     sacked: 0,
     txTime: -1,
     eor: false,
+    skbHead: true,
   };
   sk.wq.push(seg);
   sk.writeSeq = sk.pushedSeq = seg.end;
@@ -549,25 +555,22 @@ function routeMtu4(sk: TcpSock): number {
 }
 
 /**
- * Sends several never-sent MSS segments as one GSO packet, as Linux's write queue holds
- * them in one skb on a TSO device: one header, PSH if any part was pushed, the FIN of
- * the last. Each segment is still accounted for as itself.
+ * Sends several never-sent MSS segments of one skb as one GSO packet: one header, the
+ * FIN of the last (tcp_transmit_skb adds PSH). Each segment is still accounted for as
+ * itself. A device without TSO gets them cut up first (software GSO, skb_gso_segment):
+ * one packet per segment, PSH and FIN on the last, CWR on the first.
  */
-function sendSegsGso(sk: TcpSock, segs: TxSeg[], mss: number, now: number): number {
+function sendSegsGso(sk: TcpSock, segs: TxSeg[], mss: number, tso: boolean, now: number): number {
   const first = segs[0] as TxSeg;
   const last = segs[segs.length - 1] as TxSeg;
-  // A packet of several segments cut from pushed data carries PSH, as the selftests see
-  // Linux 6.18's TSO packets do even when the write's end is not in them; data held by
-  // MSG_MORE or cork is not pushed.
-  let flags = TCPHDR.ACK | (last.flags & TCPHDR.FIN) | (pushedAhead(sk, first) ? TCPHDR.PSH : 0);
+  if (!tso) return sendSegsSoftGso(sk, segs, now);
   const data: Uint8Array[] = [];
   let len = 0;
   for (const seg of segs) {
-    if (seg.len > 0 && seg.flags & TCPHDR.PSH) flags |= TCPHDR.PSH;
     for (const c of seg.data) data.push(c);
     len += seg.len;
   }
-  const err = tcpTransmit(sk, first.seq, flags, data, len, mss, now);
+  const err = tcpTransmit(sk, first.seq, TCPHDR.ACK | (last.flags & TCPHDR.FIN), data, len, mss, now);
   if (err === LOCAL_DROP) return err;
   for (const seg of segs) {
     seg.txTime = sk.mstamp;
@@ -576,14 +579,19 @@ function sendSegsGso(sk: TcpSock, segs: TxSeg[], mss: number, now: number): numb
   return err;
 }
 
-/** Whether a PSH mark follows `seg` in the queue: the data it belongs to was pushed. */
-function pushedAhead(sk: TcpSock, seg: TxSeg): boolean {
-  for (let i = sk.wq.length - 1; i >= 0; i--) {
-    const s = sk.wq[i] as TxSeg;
-    if (s.flags & TCPHDR.PSH && s.len > 0) return true;
-    if (s === seg) return false;
+/** __tcp_gso_segment() of a GSO skb made of `segs`: PSH (forced on a GSO packet) and FIN stay on the last. */
+function sendSegsSoftGso(sk: TcpSock, segs: TxSeg[], now: number): number {
+  let err = 0;
+  for (let k = 0; k < segs.length; k++) {
+    const seg = segs[k] as TxSeg;
+    const lastSeg = k === segs.length - 1;
+    const flags = TCPHDR.ACK | (lastSeg ? TCPHDR.PSH | (seg.flags & TCPHDR.FIN) : 0);
+    err = tcpTransmit(sk, seg.seq, flags, seg.data, seg.len, 0, now);
+    if (err === LOCAL_DROP) return err;
+    seg.txTime = sk.mstamp;
+    accountFirstSend(sk, seg);
   }
-  return false;
+  return err;
 }
 
 /** What tcp_transmit_skb gives back when this host's own queue dropped the packet (NET_XMIT_DROP). */
@@ -612,18 +620,62 @@ function sendSeg(sk: TcpSock, seg: TxSeg, now = sk.clock): number {
   if (first && err === LOCAL_DROP) return err;
   // skb_mstamp_ns: when tcp_transmit_skb sent it.
   seg.txTime = sk.mstamp;
-  if (first) {
-    accountFirstSend(sk, seg);
-  } else {
-    sk.net.ipv4.mib.tcp.RetransSegs++;
-    sk.totalRetrans++;
-    sk.bytesRetrans += seg.len;
-    sk.bytesSent += seg.len;
-    if (!(seg.sacked & TCPCB.SACKED_RETRANS)) {
-      seg.sacked |= TCPCB.SACKED_RETRANS | TCPCB.EVER_RETRANS;
-      sk.retransOut++;
+  if (first) accountFirstSend(sk, seg);
+  else accountRetransmit(sk, seg);
+  return err;
+}
+
+/** What retransmitting a segment counts (__tcp_retransmit_skb, per segment of its pcount). */
+function accountRetransmit(sk: TcpSock, seg: TxSeg): void {
+  sk.net.ipv4.mib.tcp.RetransSegs++;
+  sk.totalRetrans++;
+  sk.bytesRetrans += seg.len;
+  sk.bytesSent += seg.len;
+  if (!(seg.sacked & TCPCB.SACKED_RETRANS)) {
+    seg.sacked |= TCPCB.SACKED_RETRANS | TCPCB.EVER_RETRANS;
+    sk.retransOut++;
+  }
+  if (seg.flags & TCPHDR.SYN) sk.tn.ext.TCPSynRetrans++;
+}
+
+/**
+ * How many segments one retransmitted packet may carry (tcp_xmit_retransmit_queue's
+ * max_segs): tcp_tso_segs for the route.
+ */
+export function tcpRetransmitMaxSegs(sk: TcpSock): number {
+  return tcpTsoSegs(sk, tcpCurrentMss(sk), tcpRouteDev(sk));
+}
+
+/**
+ * tcp_retransmit_skb() with segs > 1: consecutive lost segments of one skb go out again
+ * as one GSO packet (PSH forced, the FIN of the last), or cut up in software on a
+ * device without TSO.
+ */
+export function tcpRetransmitSegs(sk: TcpSock, segs: TxSeg[]): number {
+  const first = segs[0] as TxSeg;
+  if (segs.length === 1) return tcpRetransmitSeg(sk, first);
+  const last = segs[segs.length - 1] as TxSeg;
+  const mss = tcpCurrentMss(sk);
+  const dev = tcpRouteDev(sk);
+  let err = 0;
+  if (devTso(sk, dev)) {
+    const data: Uint8Array[] = [];
+    let len = 0;
+    for (const seg of segs) {
+      for (const c of seg.data) data.push(c);
+      len += seg.len;
     }
-    if (seg.flags & TCPHDR.SYN) sk.tn.ext.TCPSynRetrans++;
+    err = tcpTransmit(sk, first.seq, TCPHDR.ACK | (last.flags & TCPHDR.FIN), data, len, mss);
+  } else {
+    for (let k = 0; k < segs.length && err !== LOCAL_DROP; k++) {
+      const seg = segs[k] as TxSeg;
+      const end = k === segs.length - 1 ? TCPHDR.PSH | (seg.flags & TCPHDR.FIN) : 0;
+      err = tcpTransmit(sk, seg.seq, TCPHDR.ACK | end, seg.data, seg.len);
+    }
+  }
+  for (const seg of segs) {
+    seg.txTime = sk.mstamp;
+    accountRetransmit(sk, seg);
   }
   return err;
 }
@@ -648,7 +700,8 @@ export function tcpWriteXmit(sk: TcpSock, corked: boolean, force = false, stamp 
   let i = sendHeadIndex(sk);
   sk.cwndLimited = false;
   const mss = tcpCurrentMss(sk);
-  const gsoMax = tcpTsoSegs(sk, mss);
+  const dev = tcpRouteDev(sk);
+  const gsoMax = tcpTsoSegs(sk, mss, dev);
   let sent = false;
   let rwndLimited = false;
   let sentSegs = 0;
@@ -672,7 +725,9 @@ export function tcpWriteXmit(sk: TcpSock, corked: boolean, force = false, stamp 
       if (corked) break;
       if (!sk.nodelay && sk.packetsOut > 0 && seqAfter(sk.sndSml, sk.sndUna) && !seqAfter(sk.sndSml, sk.sndNxt)) break;
     }
-    if (gsoMax > 1 && !force && i < sk.wq.length - 1) {
+    // tcp_tso_should_defer() looks at an skb of several segments.
+    const next = sk.wq[i + 1];
+    if (gsoMax > 1 && !force && next !== undefined && !next.skbHead) {
       const defer = tcpTsoShouldDefer(sk, i, gsoMax);
       if (defer !== null) {
         if (defer === 'cwnd') sk.cwndLimited = true;
@@ -682,7 +737,7 @@ export function tcpWriteXmit(sk: TcpSock, corked: boolean, force = false, stamp 
     const batch = gsoMax > 1 ? gsoBatch(sk, i, mss, gsoMax, corked, force) : 1;
     // tcp_write_xmit() stops at a segment tcp_transmit_skb could not send.
     if (batch > 1) {
-      if (sendSegsGso(sk, sk.wq.slice(i, i + batch), mss, now) === LOCAL_DROP) break;
+      if (sendSegsGso(sk, sk.wq.slice(i, i + batch), mss, devTso(sk, dev), now) === LOCAL_DROP) break;
       i += batch;
     } else {
       if (sendSeg(sk, seg, now) === LOCAL_DROP) break;
@@ -709,21 +764,40 @@ export function tcpWriteXmit(sk: TcpSock, corked: boolean, force = false, stamp 
   }
 }
 
+/** The device the socket's route leaves by (sk_dst_get(sk)->dev), or null. */
+function tcpRouteDev(sk: TcpSock): NetDevice | null {
+  if (!sk.v4) return sk.rt6?.dev ?? null;
+  const rt = tcpRouteRt4(sk);
+  return typeof rt === 'number' ? null : rt.dev;
+}
+
+/** Whether the device cuts GSO packets itself (TSO); otherwise they are cut before it. */
+function devTso(sk: TcpSock, dev: NetDevice | null): boolean {
+  return dev !== null && (dev.features & (sk.v4 ? NETIF_F.TSO : NETIF_F.TSO6)) !== 0n;
+}
+
 /**
- * tcp_tso_segs() for a route whose device does TCP segmentation offload (tun with
- * TUNSETOFFLOAD, a NIC): how many MSS one packet may carry (tcp_tso_autosize). lo keeps
- * one segment per packet, its MSS being the GSO size already.
+ * tcp_tso_segs(): how many MSS one GSO packet may carry (tcp_tso_autosize). TCP always
+ * builds GSO packets (sk_setup_caps forces NETIF_F_GSO); a device without TSO gets them
+ * cut up in software. lo keeps one segment per packet, its MSS being the GSO size already.
  */
-function tcpTsoSegs(sk: TcpSock, mss: number): number {
-  let dev = sk.rt6?.dev ?? null;
-  if (sk.v4) {
-    const rt = tcpRouteRt4(sk);
-    dev = typeof rt === 'number' ? null : rt.dev;
-  }
+function tcpTsoSegs(sk: TcpSock, mss: number, dev: NetDevice | null): number {
   if (dev === null || dev.flags & IFF.LOOPBACK) return 1;
-  if (!(dev.features & (sk.v4 ? NETIF_F.TSO : NETIF_F.TSO6))) return 1;
   const segs = tcpTsoAutosize(sk, mss, sk.tn.sysctl.tcp_min_tso_segs, dev.gsoMaxSize - MAX_TCP_HEADER);
   return Math.max(1, Math.min(segs, dev.gsoMaxSegs));
+}
+
+/**
+ * tcp_xmit_size_goal(): how much sendmsg puts in one skb — the GSO maximum
+ * (sk_gso_max_size: the device's, less MAX_TCP_HEADER + 1) bounded by half the peer's
+ * largest window, in whole MSS, at least one.
+ */
+export function tcpXmitSizeGoal(sk: TcpSock, mss: number): number {
+  const dev = tcpRouteDev(sk);
+  if (dev === null) return mss;
+  const goal = tcpBoundToHalfWnd(sk, dev.gsoMaxSize - (MAX_TCP_HEADER + 1));
+  const segs = Math.min(Math.floor(goal / mss), dev.gsoMaxSegs);
+  return Math.max(segs * mss, mss);
 }
 
 /**
@@ -810,6 +884,8 @@ function gsoBatch(sk: TcpSock, i: number, mss: number, max: number, corked: bool
   while (n < max && i + n < sk.wq.length) {
     const seg = sk.wq[i + n] as TxSeg;
     if (seg.txTime >= 0 || seg.flags & TCPHDR.SYN) break;
+    // A packet is cut from one skb (tcp_mss_split_point, tso_fragment), never two.
+    if (n > 0 && seg.skbHead) break;
     if (sk.inFlight + n >= sk.cwnd) break;
     const fin = (seg.flags & TCPHDR.FIN) !== 0;
     if (seqAfter(fin ? (seg.end - 1) >>> 0 : seg.end, wndEnd)) break;
@@ -863,6 +939,7 @@ export function tcpSendFin(sk: TcpSock): void {
       sacked: 0,
       txTime: -1,
       eor: false,
+      skbHead: true,
     });
     sk.wmemQueued += SKB_TCP_OVERHEAD;
   }
@@ -918,7 +995,7 @@ export function tcpWriteWakeup(sk: TcpSock): number {
   const wndEnd = (sk.sndUna + sk.sndWnd) >>> 0;
   if (seg !== undefined && seqBefore(seg.seq, wndEnd)) {
     const room = (wndEnd - seg.seq) >>> 0;
-    if (room < seg.len) splitSeg(sk, i, room);
+    if (room < seg.len) splitSeg(sk, i, room, true);
     seg.flags |= TCPHDR.PSH;
     const err = sendSeg(sk, seg);
     if (err === LOCAL_DROP) return err;
@@ -929,18 +1006,23 @@ export function tcpWriteWakeup(sk: TcpSock): number {
   return tcpTransmit(sk, (sk.sndUna - 1) >>> 0, TCPHDR.ACK, [], 0);
 }
 
-/** tcp_fragment(): the first `n` bytes stay in the segment, the rest become a new one after it. */
-function splitSeg(sk: TcpSock, i: number, n: number): void {
+/**
+ * tcp_fragment(): the first `n` bytes stay in the segment, the rest become a new one
+ * after it — a new skb (`newSkb`), or the next MSS of the same one when the MSS shrank
+ * (tcp_set_skb_tso_segs). PSH and FIN go with the second part.
+ */
+function splitSeg(sk: TcpSock, i: number, n: number, newSkb: boolean): void {
   const seg = sk.wq[i] as TxSeg;
   const rest: TxSeg = {
     seq: (seg.seq + n) >>> 0,
     end: seg.end,
-    flags: seg.flags & TCPHDR.FIN,
+    flags: seg.flags & (TCPHDR.FIN | TCPHDR.PSH),
     data: [],
     len: seg.len - n,
     sacked: 0,
     txTime: -1,
     eor: false,
+    skbHead: newSkb,
   };
   let left = n;
   const keep: Uint8Array[] = [];
@@ -957,7 +1039,7 @@ function splitSeg(sk: TcpSock, i: number, n: number): void {
   seg.data = keep;
   seg.len = n;
   seg.end = (seg.seq + n) >>> 0;
-  seg.flags &= ~TCPHDR.FIN;
+  seg.flags &= ~(TCPHDR.FIN | TCPHDR.PSH);
   rest.eor = seg.eor;
   seg.eor = false;
   if (seg.txTime >= 0) {
@@ -1020,7 +1102,7 @@ function tcpBoundToHalfWnd(sk: TcpSock, pktsize: number): number {
 /** Splits any queued segment larger than `mss` at index `i` (tcp_fragment before sending). */
 export function tcpFitSeg(sk: TcpSock, i: number, mss: number): void {
   const seg = sk.wq[i];
-  if (seg !== undefined && seg.len > mss && !(seg.flags & TCPHDR.SYN)) splitSeg(sk, i, mss);
+  if (seg !== undefined && seg.len > mss && !(seg.flags & TCPHDR.SYN)) splitSeg(sk, i, mss, false);
 }
 
 /** tcp_xmit_probe_skb() for keepalive: an old sequence number makes the peer answer. */

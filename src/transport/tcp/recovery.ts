@@ -9,7 +9,7 @@
  * Reduction (RFC 6937); an RTO enters the Loss state.
  */
 import type { TcpSackBlock } from '../../wire/tcp.js';
-import { tcpRetransmitSeg } from './output.js';
+import { tcpRetransmitMaxSegs, tcpRetransmitSegs } from './output.js';
 import { seqAfter, seqBefore, TCP_CA, TCPCB, type TcpSock, type TxSeg } from './sock.js';
 import { inetCskResetXmitTimer, TIMER, tcpRearmRtoOffset } from './timer.js';
 
@@ -416,15 +416,37 @@ export function tcpEnterLoss(sk: TcpSock): void {
   sk.ca.onLoss(sk);
 }
 
-/** tcp_xmit_retransmit_queue(): resend lost segments while cwnd allows. */
+/**
+ * tcp_xmit_retransmit_queue(): resend lost segments while cwnd allows — as many of one
+ * skb's consecutive lost segments in one packet as cwnd and tcp_tso_segs let.
+ */
 export function tcpXmitRetransmitQueue(sk: TcpSock): void {
-  for (const seg of sk.wq) {
+  const lost = (seg: TxSeg | undefined): seg is TxSeg =>
+    seg !== undefined &&
+    seg.txTime >= 0 &&
+    (seg.sacked & TCPCB.LOST) !== 0 &&
+    !(seg.sacked & (TCPCB.SACKED_RETRANS | TCPCB.SACKED_ACKED));
+  let maxSegs = 0;
+  for (let i = 0; i < sk.wq.length; i++) {
+    const seg = sk.wq[i] as TxSeg;
     if (seg.txTime < 0) break;
-    if (!(seg.sacked & TCPCB.LOST) || seg.sacked & (TCPCB.SACKED_RETRANS | TCPCB.SACKED_ACKED)) continue;
+    if (!lost(seg)) continue;
     if (sk.inFlight >= sk.cwnd) break;
-    sk.tn.ext[sk.caState === TCP_CA.Loss ? 'TCPSlowStartRetrans' : 'TCPFastRetrans']++;
-    tcpRetransmitSeg(sk, seg);
-    sk.retrans++;
-    if (tcpInCwndReduction(sk)) sk.prrOut++;
+    if (maxSegs === 0) maxSegs = tcpRetransmitMaxSegs(sk);
+    const room = Math.min(sk.cwnd - sk.inFlight, maxSegs);
+    let n = 1;
+    // Only the last segment of a packet may be short.
+    while (
+      n < room &&
+      lost(sk.wq[i + n]) &&
+      !(sk.wq[i + n] as TxSeg).skbHead &&
+      (sk.wq[i + n - 1] as TxSeg).len >= sk.mssCache
+    )
+      n++;
+    sk.tn.ext[sk.caState === TCP_CA.Loss ? 'TCPSlowStartRetrans' : 'TCPFastRetrans'] += n;
+    tcpRetransmitSegs(sk, sk.wq.slice(i, i + n));
+    sk.retrans += n;
+    if (tcpInCwndReduction(sk)) sk.prrOut += n;
+    i += n - 1;
   }
 }

@@ -42,6 +42,7 @@ import {
   tcpSendActiveReset,
   tcpSendFin,
   tcpSlowStartAfterIdleCheck,
+  tcpXmitSizeGoal,
 } from './output.js';
 import { secureTcpSeq, secureTcpTsOff } from './secure.js';
 import { seqAfter, seqBefore, TcpSeqSpace } from './seq.js';
@@ -92,6 +93,11 @@ export interface TxSeg {
   txTime: number;
   /** MSG_EOR ended a write here: no later data joins this segment's packet (TCP_SKB_CB(skb)->eor). */
   eor: boolean;
+  /**
+   * The first segment of one of Linux's skbs: sendmsg builds skbs of up to size_goal (many
+   * MSS on a GSO route), a packet never spans two, and PSH marks an skb (on its last segment).
+   */
+  skbHead: boolean;
 }
 
 /** One out-of-order range waiting for the hole before it. */
@@ -136,6 +142,23 @@ export function sharedAddr(a: Uint8Array): Uint8Array {
 export { seqAfter, seqBefore };
 
 export const SHUT = { RCV: 1, SEND: 2 } as const;
+
+/** forced_push(): more than half the largest window the peer offered was written since the last PSH. */
+function forcedPush(sk: TcpSock): boolean {
+  return seqAfter(sk.writeSeq, (sk.pushedSeq + (sk.maxWindow >> 1)) >>> 0);
+}
+
+/** The bytes of the unsent skb at the write queue's tail (its segments back to its head). */
+function tcpTailSkbLen(sk: TcpSock): number {
+  let n = 0;
+  for (let i = sk.wq.length - 1; i >= 0; i--) {
+    const seg = sk.wq[i] as TxSeg;
+    if (seg.txTime >= 0) break;
+    n += seg.len;
+    if (seg.skbHead) break;
+  }
+  return n;
+}
 
 export class TcpSock extends TcpSeqSpace {
   state: number = TCP.CLOSE;
@@ -534,12 +557,19 @@ export class TcpSock extends TcpSeqSpace {
       let copied = 0;
       // One clock read for this call's chronograph and the push, when it needs one (-1: none yet).
       let now = -1;
-      const goal = tcpCurrentMss(this);
+      const mss = tcpCurrentMss(this);
+      const sizeGoal = tcpXmitSizeGoal(this, mss);
       while (copied < data.byteLength && this.writable) {
         // An index past the end is a slow load in V8: look only when there is a tail.
         const queued = this.wq.length;
         let tail = queued > 0 ? this.wq[queued - 1] : undefined;
-        if (tail === undefined || tail.txTime >= 0 || tail.len >= goal || tail.flags & TCPHDR.FIN || tail.eor) {
+        // The unsent skb at the tail takes more data until it holds size_goal (tcp_skb_can_collapse_to).
+        const skbLen =
+          tail === undefined || tail.txTime >= 0 || tail.flags & TCPHDR.FIN || tail.eor
+            ? sizeGoal
+            : tcpTailSkbLen(this);
+        if (tail !== undefined && skbLen < sizeGoal && copied === 0) tail.flags &= ~TCPHDR.PSH;
+        if (tail === undefined || skbLen >= sizeGoal || tail.len >= mss) {
           tail = {
             seq: this.writeSeq,
             end: this.writeSeq,
@@ -549,6 +579,7 @@ export class TcpSock extends TcpSeqSpace {
             sacked: 0,
             txTime: -1,
             eor: false,
+            skbHead: skbLen >= sizeGoal,
           };
           // tcp_add_write_queue_tail(): data on an empty queue starts the busy chrono.
           if (this.wq.length === 0) {
@@ -560,25 +591,27 @@ export class TcpSock extends TcpSeqSpace {
           // skb_entail(): a new skb after an idle spell restarts the cwnd.
           tcpSlowStartAfterIdleCheck(this);
         }
-        const n = Math.min(goal - tail.len, data.byteLength - copied);
+        const n = Math.min(mss - tail.len, data.byteLength - copied);
         tail.data.push(copyFromUser(data, copied, n));
         tail.len += n;
         tail.end = (tail.end + n) >>> 0;
         this.writeSeq = (this.writeSeq + n) >>> 0;
         this.wmemQueued += n;
         copied += n;
-        // forced_push(): mark PSH at least every half of the largest window seen.
-        if (((this.writeSeq - this.pushedSeq) | 0) > this.maxWindow >> 1) {
-          tail.flags |= TCPHDR.PSH;
-          this.pushedSeq = this.writeSeq;
-        }
+        // A full skb: forced_push() marks PSH at least every half of the largest window seen.
+        if (skbLen === sizeGoal ? n >= sizeGoal : skbLen + n >= sizeGoal)
+          if (forcedPush(this)) {
+            tail.flags |= TCPHDR.PSH;
+            this.pushedSeq = this.writeSeq;
+          }
       }
       if (copied < data.byteLength) this.nospace = true;
       if (copied === 0) return -E.EAGAIN;
-      // tcp_mark_push(): the end of a write is pushed unless more follows.
+      // tcp_push(): the end of a write is pushed unless more follows (MSG_MORE) — or the
+      // buffer ran out (wait_for_space pushes what was copied), or half a window is unpushed.
       const last = this.wq[this.wq.length - 1];
       if (eor && copied === data.byteLength && last !== undefined) last.eor = true;
-      if (!more && last !== undefined && last.txTime < 0) {
+      if ((!more || copied < data.byteLength || forcedPush(this)) && last !== undefined && last.txTime < 0) {
         last.flags |= TCPHDR.PSH;
         this.pushedSeq = this.writeSeq;
       }
