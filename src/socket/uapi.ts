@@ -64,6 +64,7 @@ export const TCP_OPT = {
   NOTSENT_LOWAT: 25,
   FASTOPEN_CONNECT: 30,
   FASTOPEN_KEY: 33,
+  MD5SIG_EXT: 32,
   INQ: 36,
   TX_DELAY: 37,
 } as const;

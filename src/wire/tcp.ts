@@ -435,6 +435,8 @@ export interface TcpOptionsReceived {
   tsval: number | undefined;
   tsecr: number | undefined;
   sack: TcpSackBlock[] | undefined;
+  /** Where a TCP MD5 signature option's 16-byte digest starts in the parsed buffer, or -1. */
+  md5: number;
 }
 
 export function tcpOptionsReceived(options: readonly TcpOption[]): TcpOptionsReceived {
@@ -445,6 +447,7 @@ export function tcpOptionsReceived(options: readonly TcpOption[]): TcpOptionsRec
     tsval: undefined,
     tsecr: undefined,
     sack: undefined,
+    md5: -1,
   };
   for (const o of options) {
     if (o.kind === 'mss') r.mss = o.mss;
@@ -589,6 +592,7 @@ export function tcpParseOptionsInto(buf: Uint8Array, start: number, end: number,
   r.tsval = undefined;
   r.tsecr = undefined;
   r.sack = undefined;
+  r.md5 = -1;
   let i = start;
   while (i < end) {
     const kind = buf[i] as number;
@@ -615,7 +619,7 @@ export function tcpParseOptionsInto(buf: Uint8Array, start: number, end: number,
       const blocks: TcpSackBlock[] = [];
       for (let b = at; b < i + size; b += 8) blocks.push({ start: be32(buf, b), end: be32(buf, b + 4) });
       r.sack = blocks;
-    }
+    } else if (kind === TCPOPT.MD5SIG && size === TCPOLEN.MD5SIG) r.md5 = at;
     i += size;
   }
 }

@@ -24,6 +24,7 @@ import { bindingsOverlap, isV4Mapped, mappedV4, v4Mapped } from '../udp.js';
 import { TCP_CHRONO, tcpChronoStart } from './chrono.js';
 import { type CongestionOps, tcpCongestion } from './cong.js';
 import { tcpTxTimestamp } from './errqueue.js';
+import type { TcpMd5Key } from './md5.js';
 import { type NetnsTcp, tcpNet } from './netns.js';
 import {
   tcpConnectInit,
@@ -183,6 +184,8 @@ export class TcpSock extends Sock {
   maxWindow = 0;
   /** Where the last PSH was marked (pushed_seq). */
   pushedSeq = 0;
+  /** tp->md5sig_info: TCP_MD5SIG keys by peer, null while none is set. */
+  md5Keys: TcpMd5Key[] | null = null;
   /** Next sequence number the application's data will take (write_seq). */
   writeSeq = 0;
   /** The write queue: sent-unacked (the "rtx queue") followed by not-yet-sent segments. */
