@@ -5,6 +5,7 @@
  * ns.https, ns.http2, ns.fetch) hang here too.
  */
 import { readFileSync } from 'node:fs';
+import './node-crypto.js';
 import { type CaptureOptions, PacketCapture } from '../capture/capture.js';
 import { Net } from '../init.js';
 import type { NetOptions } from '../net/net.js';

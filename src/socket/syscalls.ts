@@ -17,6 +17,7 @@ import { tcpCold } from '../transport/tcp/cold.js';
 import { tcpGetInfo } from '../transport/tcp/diag.js';
 import { tcpSetZerocopy, tcpZerocopyBegin, tcpZerocopyEnd } from '../transport/tcp/errqueue.js';
 import { TFO, tcpFastopenGetKey, tcpFastopenSetKey, tcpFastopenSetQlen, tfo } from '../transport/tcp/fastopen.js';
+import { TCP_MD5SIG_FLAG, tcpMd5Available, tcpMd5SetKey } from '../transport/tcp/md5.js';
 import { SHUT, TCP, TcpSock } from '../transport/tcp/sock.js';
 import { isV4Mapped } from '../transport/udp.js';
 import { AF, EPOLL, F, IP_OPT, IPV6_OPT, MSG, O, POLL, SIOC, SO, SOCK, SOL, TCP_OPT } from './uapi.js';
@@ -34,7 +35,16 @@ export interface Linger {
   linger: number;
 }
 
-export type SockoptValue = number | Linger | string | Uint8Array;
+/** struct tcp_md5sig: the peer (tcpm_addr), TCP_MD5SIG_FLAG_* and prefix length (TCP_MD5SIG_EXT), the key. */
+export interface TcpMd5Sig {
+  addr: SockAddr;
+  flags: number;
+  prefixlen: number;
+  ifindex: number;
+  key: Uint8Array;
+}
+
+export type SockoptValue = number | Linger | string | Uint8Array | TcpMd5Sig;
 
 /** struct pollfd. */
 export interface PollFd {
@@ -415,7 +425,7 @@ export class Process {
           sk.setKeepAlive(n !== 0);
           return 0;
         case SO.LINGER:
-          if (typeof value !== 'object' || value instanceof Uint8Array) return -E.EINVAL;
+          if (typeof value !== 'object' || value instanceof Uint8Array || !('onoff' in value)) return -E.EINVAL;
           tcpCold(sk).linger = value.onoff !== 0 ? Math.max(0, value.linger) : null;
           return 0;
         case SO.ZEROCOPY:
@@ -478,6 +488,9 @@ export class Process {
           if (sk.state !== TCP.CLOSE) return -E.EINVAL;
           tfo(sk).connect = n === 1;
           return 0;
+        case TCP_OPT.MD5SIG:
+        case TCP_OPT.MD5SIG_EXT:
+          return tcpParseMd5Keys(sk, name === TCP_OPT.MD5SIG_EXT, value);
         case TCP_OPT.KEEPIDLE:
         case TCP_OPT.KEEPINTVL:
         case TCP_OPT.KEEPCNT:
@@ -746,6 +759,37 @@ function sockSetTimestamping(sk: TcpSock, val: number): number {
   if (val & T.BIND_PHC) return -E.EOPNOTSUPP;
   q.tsflags = val;
   return 0;
+}
+
+/**
+ * tcp_v4_parse_md5_keys() / tcp_v6_parse_md5_keys(). Without an MD5 on this platform (a
+ * browser) the option does not exist, as on a kernel built without CONFIG_TCP_MD5SIG.
+ * lonet has no VRF devices, so a key bound to an L3 master is refused as Linux refuses
+ * one bound to any other device.
+ */
+function tcpParseMd5Keys(sk: TcpSock, ext: boolean, value: SockoptValue): number {
+  if (!tcpMd5Available()) return -E.ENOPROTOOPT;
+  if (typeof value !== 'object' || value instanceof Uint8Array || !('key' in value)) return -E.EINVAL;
+  const v4sock = sk.family === 4;
+  if (value.addr.family !== (v4sock ? AF.INET : AF.INET6)) return -E.EINVAL;
+  const v4 = v4sock || isV4Mapped(value.addr.addr);
+  let prefixlen = v4 ? 32 : 128;
+  if (ext && value.flags & TCP_MD5SIG_FLAG.PREFIX) {
+    prefixlen = value.prefixlen;
+    if (prefixlen > (v4 ? 32 : 128)) return -E.EINVAL;
+  }
+  if (ext && value.ifindex !== 0 && value.flags & TCP_MD5SIG_FLAG.IFINDEX) return -E.EINVAL;
+  const keys = sk.md5Keys ?? [];
+  const r = tcpMd5SetKey(keys, {
+    family: v4 ? 4 : 6,
+    addr: value.addr.addr.slice(),
+    prefixlen,
+    l3index: 0,
+    flags: value.flags & TCP_MD5SIG_FLAG.IFINDEX,
+    key: value.key.slice(),
+  });
+  if (r === 0) sk.md5Keys = keys.length > 0 ? keys : null;
+  return r;
 }
 
 /** tcp_sendmsg() reaching copy_from_user with a faulting buffer, after its own checks. */

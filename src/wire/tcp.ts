@@ -469,6 +469,8 @@ export interface TcpOptionsReceived {
   sack: TcpSackBlock[] | undefined;
   /** A well-formed Fast Open option (kind 34, or 254 with the magic): an even length, 0 or 4..16 bytes. */
   fastopen: TcpFastopenCookie | undefined;
+  /** Where a TCP MD5 signature option's 16-byte digest starts in the parsed buffer, or -1. */
+  md5: number;
 }
 
 /** tcp_parse_fastopen_option(): odd or out-of-range lengths count as no option. */
@@ -487,6 +489,7 @@ export function tcpOptionsReceived(options: readonly TcpOption[]): TcpOptionsRec
     tsecr: undefined,
     sack: undefined,
     fastopen: undefined,
+    md5: -1,
   };
   for (const o of options) {
     if (o.kind === 'mss') r.mss = o.mss;
@@ -633,6 +636,7 @@ export function tcpParseOptionsInto(buf: Uint8Array, start: number, end: number,
   r.tsecr = undefined;
   r.sack = undefined;
   r.fastopen = undefined;
+  r.md5 = -1;
   let i = start;
   while (i < end) {
     const kind = buf[i] as number;
@@ -662,6 +666,7 @@ export function tcpParseOptionsInto(buf: Uint8Array, start: number, end: number,
     } else if (kind === TCPOPT.FASTOPEN) r.fastopen = fastopenCookie(buf.subarray(at, i + size), false);
     else if (kind === TCPOPT.EXP && size >= TCPOLEN.EXP_FASTOPEN_BASE && be16(buf, at) === TCPOPT_FASTOPEN_MAGIC)
       r.fastopen = fastopenCookie(buf.subarray(at + 2, i + size), true);
+    else if (kind === TCPOPT.MD5SIG && size === TCPOLEN.MD5SIG) r.md5 = at;
     i += size;
   }
 }

@@ -85,6 +85,8 @@ const PASSING = [
   'tcp_inq_client.pkt ipv6',
   'tcp_inq_server.pkt ipv4',
   'tcp_inq_server.pkt ipv6',
+  'tcp_md5_md5-only-on-client-ack.pkt ipv4',
+  'tcp_md5_md5-only-on-client-ack.pkt ipv6',
   'tcp_nagle_https_client.pkt ipv4',
   'tcp_nagle_https_client.pkt ipv6',
   'tcp_nagle_sendmsg_msg_more.pkt ipv4',

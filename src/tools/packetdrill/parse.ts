@@ -42,6 +42,8 @@ export interface TcpOptionSpec {
   tsecr?: number;
   blocks?: [number, number][];
   cookie?: string;
+  /** An md5 option's digest bytes, written into the packet as they are (packetdrill does not sign). */
+  digest?: number[];
   text: string;
 }
 
@@ -590,8 +592,13 @@ function parseOption(o: string, line: number): TcpOptionSpec {
       return { kind: 'FO', cookie: w[1] ?? '', text: o };
     case 'FOEXP':
       return { kind: 'FOEXP', cookie: w[1] ?? '', text: o };
-    case 'md5':
-      return { kind: 'md5', text: o };
+    case 'md5': {
+      // new_md5_option(): the digest as the script writes it, up to 16 bytes of hex.
+      const hex = w[1] ?? '';
+      if (!/^([0-9a-fA-F]{2}){0,16}$/.test(hex))
+        throw new ScriptError(line, 'TCP MD5 digest is not a valid hex string');
+      return { kind: 'md5', digest: (hex.match(/../g) ?? []).map((b) => Number.parseInt(b, 16)), text: o };
+    }
     case 'ECN':
       return { kind: 'ECN', text: o };
   }

@@ -9,6 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import '../../api/node-crypto.js';
 import { type TunFile, tunAlloc } from '../../drivers/tun.js';
 import { E, errnoName, strerror } from '../../include/errno.js';
 import { Kernel, Net } from '../../init.js';
@@ -27,7 +28,7 @@ import {
 } from '../../socket/syscalls.js';
 import { AF, MSG, SOL, SYMBOLS } from '../../socket/uapi.js';
 import { TCP } from '../../transport/tcp/sock.js';
-import { TCPHDR } from '../../wire/tcp.js';
+import { TCPHDR, TCPOPT } from '../../wire/tcp.js';
 import type { Command, Output } from '../command.js';
 import { Shell } from '../shell.js';
 import {
@@ -530,7 +531,9 @@ export class Run {
         opts.push(
           ...optionBytes({ ...o, blocks: (o.blocks ?? []).map(([x, y]) => [(x + ackOff) >>> 0, (y + ackOff) >>> 0]) }),
         );
-      } else if (o.kind === 'md5') this.#fail(`cannot send option ${o.text}`, 'TCP MD5 signatures (RFC 2385)');
+      }
+      // TCPOPT_MD5SIG with the script's digest bytes as they are: packetdrill does not sign.
+      else if (o.kind === 'md5') opts.push(TCPOPT.MD5SIG, 2 + (o.digest ?? []).length, ...(o.digest ?? []));
       else if (o.kind === 'ECN') this.#fail(`cannot send option ${o.text}`, 'AccECN');
       else if (o.kind === 'unknown') this.#fail(`unknown TCP option ${o.text}`);
       else opts.push(...optionBytes(o));
@@ -1243,11 +1246,39 @@ export class Run {
     await this.#shell(cmd);
   }
 
+  /**
+   * grep(1) reading files: each file is read in lonet's shell (cat), and with several
+   * files each matching line is prefixed with its file's name, as grep prints them.
+   */
+  async #grepFiles(cmd: string): Promise<{ code: number; out: string; err: string }> {
+    const words = [...cmd.matchAll(/"[^"]*"|'[^']*'|\S+/g)].map((m) => m[0]);
+    let i = 1;
+    while (i < words.length && (words[i] as string).startsWith('-')) i++;
+    const files = words.slice(i + 1);
+    const stage = words.slice(0, i + 1).join(' ');
+    if (files.length === 0) return grepFilter(stage, '');
+    let out = '';
+    let err = '';
+    let code = 1;
+    for (const file of files) {
+      const c = await this.#sh(`cat ${file}`);
+      if (c.code !== 0) {
+        err += `grep: ${file}: No such file or directory\n`;
+        if (code === 1) code = 2;
+        continue;
+      }
+      const g = grepFilter(stage, c.out);
+      if (g.code === 0) code = 0;
+      out += files.length > 1 ? g.out.replace(/^(?=.)/gm, `${file}:`) : g.out;
+    }
+    return { code, out, err };
+  }
+
   async #shell(line: string): Promise<void> {
     let r: { code: number; out: string; err: string };
     try {
       const [first, ...filters] = splitPipeline(line);
-      r = await this.#sh(first ?? '');
+      r = /^grep\s/.test(first ?? '') ? await this.#grepFiles(first as string) : await this.#sh(first ?? '');
       // /bin/sh's pipeline: what the command printed goes through each grep in turn.
       for (const f of filters) {
         const g = grepFilter(f, r.out);

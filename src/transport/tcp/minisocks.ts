@@ -20,6 +20,7 @@ import { isV4Mapped, mappedV4 } from '../udp.js';
 import { tcpCold, tcpColdClone } from './cold.js';
 import { fastopenOption, tcpFastopenInitChild, tcpTryFastopen } from './fastopen.js';
 import { queueRcv, type TcpCb, tcpFin, tcpInitTransfer, tcpRcvStateProcess, tcpRttEstimator } from './input.js';
+import { tcpMd5DoLookup } from './md5.js';
 import type { NetnsTcp, TcpBindOwner } from './netns.js';
 import { type CtlFlow, synOptions, tcpInitializeRcvMss, tcpSelectInitialWindow, tcpSendCtl } from './output.js';
 import { secureTcpSeq, secureTcpTsOff, tcpHash } from './secure.js';
@@ -369,19 +370,27 @@ function reqskArmTimer(req: TcpRequestSock): void {
 function sendSynack(req: TcpRequestSock, tsecr: number | null, foc: TcpFastopenCookie | null = null): void {
   const sk = req.listener;
   const o = req.opts;
+  // tcp_synack_options(): a signed SYN-ACK has no room for timestamps and SACK blocks both.
+  const md5 = tcpMd5DoLookup(sk.md5Keys, req.raddr);
+  if (md5 !== null && o.sackOk) o.tstampOk = false;
   const ts = o.tstampOk ? { val: (Math.floor(sk.clock / 1e6) + o.tsOffset) >>> 0, ecr: tsecr ?? o.tsRecent } : null;
   if (req.synackTime < 0) req.synackTime = sk.clock;
   const options = synOptions(o.advmss, o.sackOk, ts, o.wscaleOk ? o.rcvWscale : null);
-  tcpSendCtl(sk.net, req.flow(), {
-    seq: req.iss,
-    ack: req.rcvNxt,
-    // tcp_ecn_make_synack(): ECE alone accepts the peer's ECN.
-    flags: TCPHDR.SYN | TCPHDR.ACK | (o.ecnOk ? TCPHDR.ECE : 0),
-    window: Math.min(o.rcvWnd, 65535),
-    options: foc === null ? options : [...options, ...fastopenOption(foc)],
-    data: [],
-    len: 0,
-  });
+  tcpSendCtl(
+    sk.net,
+    req.flow(),
+    {
+      seq: req.iss,
+      ack: req.rcvNxt,
+      // tcp_ecn_make_synack(): ECE alone accepts the peer's ECN.
+      flags: TCPHDR.SYN | TCPHDR.ACK | (o.ecnOk ? TCPHDR.ECE : 0),
+      window: Math.min(o.rcvWnd, 65535),
+      options: foc === null ? options : [...options, ...fastopenOption(foc)],
+      data: [],
+      len: 0,
+    },
+    md5,
+  );
 }
 
 /**
@@ -728,6 +737,9 @@ function createChild(req: TcpRequestSock, cb: TcpCb, fastopen = false): TcpSock 
   // sk_clone_lock() copies the listener: SO_REUSEADDR/SO_REUSEPORT too, which bind conflicts read.
   c.reuseAddr = l.reuseAddr;
   c.reusePort = l.reusePort;
+  // tcp_v4_syn_recv_sock(): the listener's key for this peer is copied to the child.
+  const md5 = tcpMd5DoLookup(l.md5Keys, req.raddr);
+  if (md5 !== null) c.md5Keys = [{ ...md5 }];
   c.v4 = req.v4;
   c.localAddr = c.srcAddr = sharedAddr(req.laddr);
   c.remoteAddr = sharedAddr(req.raddr);

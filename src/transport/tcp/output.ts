@@ -25,6 +25,7 @@ import {
   emitTcpTimestampAligned,
   TCP_HEADER_LEN,
   TCPHDR,
+  TCPOPT,
   TcpHeader,
   type TcpOption,
   type TcpSackBlock,
@@ -40,6 +41,7 @@ import {
   tcpFastopenSynSent,
   tcpFastopenSynSpace,
 } from './fastopen.js';
+import { TCPOLEN_MD5SIG_ALIGNED, type TcpMd5Key, tcpMd5DoLookup, tcpMd5Hash } from './md5.js';
 import type { NetnsTcp } from './netns.js';
 import {
   MAX_TCP_WINDOW,
@@ -228,9 +230,23 @@ function ipQueueXmitSk(sk: TcpSock, skb: SkBuff): number {
 }
 
 /** Sends a segment that has no full socket behind it (tcp_v4_send_reset, tcp_v4_send_ack, SYN-ACK). */
-export function tcpSendCtl(net: Net, flow: CtlFlow, seg: SegOut): number {
-  const skb = buildSkb(flow, seg);
+export function tcpSendCtl(net: Net, flow: CtlFlow, seg: SegOut, md5: TcpMd5Key | null = null): number {
+  const skb = buildSkb(flow, md5 === null ? seg : { ...seg, options: md5Options(seg.options) });
+  if (md5 !== null) tcpMd5Sign(skb, md5, flow.saddr, flow.daddr, seg.data, seg.len);
   return ipQueueXmit(net, flow, skb, null, true);
+}
+
+/** tcp_v4_md5_hash_skb() into the option's 16 bytes, which follow nop, nop, kind and length. */
+function tcpMd5Sign(
+  skb: SkBuff,
+  key: TcpMd5Key,
+  saddr: Uint8Array,
+  daddr: Uint8Array,
+  data: Uint8Array[],
+  len: number,
+): void {
+  const th = skb.head.subarray(skb.data, skb.data + 20);
+  skb.head.set(tcpMd5Hash(key, saddr, daddr, th, data, skb.headlen + len), skb.data + 24);
 }
 
 export function flowOf(sk: TcpSock): CtlFlow {
@@ -251,6 +267,32 @@ function establishedOptions(sk: TcpSock): TcpOption[] {
     if (blocks.length > 0) opts.push({ kind: 'nop' }, { kind: 'nop' }, { kind: 'sack', blocks });
   }
   return opts;
+}
+
+/**
+ * The options with MD5: nop, nop, the signature (filled in once the segment is built),
+ * then the rest; SACK blocks keep only what fits in the 40 bytes (tcp_established_options).
+ */
+function md5Options(rest: TcpOption[]): TcpOption[] {
+  const out: TcpOption[] = [
+    { kind: 'nop' },
+    { kind: 'nop' },
+    { kind: 'unknown', type: TCPOPT.MD5SIG, data: new Uint8Array(16) },
+  ];
+  let room = 40 - TCPOLEN_MD5SIG_ALIGNED;
+  for (let k = 0; k < rest.length; k++) {
+    const o = rest[k] as TcpOption;
+    if (o.kind === 'timestamp') room -= TCPOLEN_TSTAMP_ALIGNED;
+    if (o.kind === 'sack') {
+      const blocks = o.blocks.slice(0, Math.max(0, Math.floor((room - 4) / 8)));
+      out.pop();
+      out.pop();
+      if (blocks.length > 0) out.push({ kind: 'nop' }, { kind: 'nop' }, { kind: 'sack', blocks });
+      continue;
+    }
+    out.push(o);
+  }
+  return out;
 }
 
 /** SYN / SYN-ACK options in Linux's order: mss, sackOK+TS (or nop nop sackOK), nop wscale. */
@@ -406,6 +448,10 @@ function tcpTransmit(
     if (sk.sackOk && (sk.dsack !== null || sk.ofo.length > 0)) options = establishedOptions(sk);
     window = tcpSelectWindow(sk);
   }
+  // A peer with a TCP_MD5SIG key: the signature option goes first (tcp_options_write),
+  // leaving SACK blocks only the room that is left of the 40 bytes.
+  const md5 = sk.md5Keys === null ? null : tcpMd5DoLookup(sk.md5Keys, sk.remoteAddr);
+  if (md5 !== null) options = md5Options(options ?? establishedOptions(sk));
   // A GSO packet is several segments on the wire: the counts are per segment (tcp_skb_pcount).
   const pcount = gsoSize > 0 ? Math.ceil(len / gsoSize) : 1;
   // Every GSO packet carries PSH (on its last segment once cut up), so the receiver's GRO
@@ -418,6 +464,7 @@ function tcpTransmit(
     options === null
       ? buildEstablishedSkb(sk, seq, flags, window, data, len)
       : buildSkb(flowOf(sk), { seq, ack: sk.rcvNxt, flags, window, options, data, len });
+  if (md5 !== null) tcpMd5Sign(skb, md5, sk.srcAddr, sk.remoteAddr, data, len);
   if (len > 0 && sk.errq !== null) tcpTxStampSkb(sk, skb, seq, len);
   if (pcount > 1) {
     skb.gsoSize = gsoSize;
@@ -466,7 +513,9 @@ export function tcpConnectInit(sk: TcpSock): void {
   const routeMtu = sk.v4 ? routeMtu4(sk) : mtu;
   sk.advmss = sk.v4 ? Math.min(routeMtu, 0xffff) - 40 : Math.min(routeMtu, 0xffff + 40) - 60;
   sk.mssClamp = 536;
-  sk.tstampOk = s.tcp_timestamps !== 0;
+  // tcp_syn_options(): no timestamps are offered alongside an MD5 signature.
+  const md5 = sk.md5Keys !== null && tcpMd5DoLookup(sk.md5Keys, sk.remoteAddr) !== null;
+  sk.tstampOk = s.tcp_timestamps !== 0 && !md5;
   sk.sackOk = s.tcp_sack !== 0;
   sk.wscaleOk = s.tcp_window_scaling !== 0;
   sk.tcpHeaderLen = 20 + (sk.tstampOk ? TCPOLEN_TSTAMP_ALIGNED : 0);
@@ -782,7 +831,8 @@ function devTso(sk: TcpSock, dev: NetDevice | null): boolean {
  * cut up in software. lo keeps one segment per packet, its MSS being the GSO size already.
  */
 function tcpTsoSegs(sk: TcpSock, mss: number, dev: NetDevice | null): number {
-  if (dev === null || dev.flags & IFF.LOOPBACK) return 1;
+  // sk_gso_disable(): a socket with MD5 keys signs every segment, so sends no GSO packets.
+  if (dev === null || dev.flags & IFF.LOOPBACK || sk.md5Keys !== null) return 1;
   const segs = tcpTsoAutosize(sk, mss, sk.tn.sysctl.tcp_min_tso_segs, dev.gsoMaxSize - MAX_TCP_HEADER);
   return Math.max(1, Math.min(segs, dev.gsoMaxSegs));
 }
@@ -794,7 +844,7 @@ function tcpTsoSegs(sk: TcpSock, mss: number, dev: NetDevice | null): number {
  */
 export function tcpXmitSizeGoal(sk: TcpSock, mss: number): number {
   const dev = tcpRouteDev(sk);
-  if (dev === null) return mss;
+  if (dev === null || sk.md5Keys !== null) return mss;
   const goal = tcpBoundToHalfWnd(sk, dev.gsoMaxSize - (MAX_TCP_HEADER + 1));
   const segs = Math.min(Math.floor(goal / mss), dev.gsoMaxSegs);
   return Math.max(segs * mss, mss);
@@ -1085,6 +1135,9 @@ export function tcpCurrentMss(sk: TcpSock): number {
     mss = tcpBoundToHalfWnd(sk, mss);
     sk.mssCache = Math.max(mss, sk.tn.sysctl.tcp_min_snd_mss);
   }
+  // The signature option is not in tcp_header_len: tcp_current_mss() takes it off.
+  if (sk.md5Keys !== null && tcpMd5DoLookup(sk.md5Keys, sk.remoteAddr) !== null)
+    return sk.mssCache - TCPOLEN_MD5SIG_ALIGNED;
   return sk.mssCache;
 }
 

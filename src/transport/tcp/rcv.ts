@@ -20,6 +20,7 @@ import { TCPHDR, TcpHeader, tcpOptionsReceived, tcpParseOptionsInto } from '../.
 import { isV4Mapped, mappedV4, v4Mapped } from '../udp.js';
 import { tcpCold } from './cold.js';
 import { type TcpCb, tcpRcvStateProcess } from './input.js';
+import { type Md5Seen, type TcpMd5Key, tcpInboundMd5Drop } from './md5.js';
 import {
   cookieCheckAck,
   TcpRequestSock,
@@ -151,20 +152,44 @@ function tcpRcv(skb: SkBuff, family: 4 | 6): number {
   };
   const sport = th.srcPort;
   const dport = th.dstPort;
+  // An MD5 signature option: what checking it takes (the header before it is freed).
+  const seen: Md5Seen | null =
+    opts.md5 < 0
+      ? null
+      : {
+          digest: skb.head.slice(opts.md5, opts.md5 + 16),
+          header: skb.head.slice(skb.data, skb.data + 20),
+          payload: cb.data,
+          tcpLen: skb.len,
+        };
   kfreeSkb(skb);
   if (saddr === null || daddr === null) {
     // __inet_lookup_established(): the common case, a connected socket, found by the 4-tuple
     // without making address bytes or a key string.
     const found = tcpNet(net).ehash.lookup4(daddr4, dport, saddr4, sport);
-    if (found instanceof TcpSock) {
+    if (found instanceof TcpSock && seen === null && found.md5Keys === null) {
       tcpRcvStateProcess(found, cb);
       return 0;
     }
     saddr = v4Mapped(saddr4);
     daddr = v4Mapped(daddr4);
   }
-  tcpDispatch(net, family === 4, cb, saddr, sport, daddr, dport);
+  tcpDispatch(net, family === 4, cb, saddr, sport, daddr, dport, seen);
   return 0;
+}
+
+const NO_MD5: Md5Seen = { digest: null, header: new Uint8Array(20), payload: [], tcpLen: 20 };
+
+/** tcp_inbound_hash() for the socket a segment reached (a request socket asks its listener's keys). */
+function md5Drop(
+  net: Net,
+  keys: TcpMd5Key[] | null,
+  saddr: Uint8Array,
+  daddr: Uint8Array,
+  seen: Md5Seen | null,
+): boolean {
+  if (seen === null && keys === null) return false;
+  return tcpInboundMd5Drop(tcpNet(net), keys, saddr, daddr, seen ?? NO_MD5);
 }
 
 /** From the lookup to the state machine. */
@@ -176,11 +201,13 @@ function tcpDispatch(
   sport: number,
   daddr: Uint8Array,
   dport: number,
+  seen: Md5Seen | null = null,
 ): void {
   const tn = tcpNet(net);
   const key = TcpSock.ehashKey(daddr, dport, saddr, sport);
   const found = tn.ehash.get(key);
   if (found instanceof TcpSock) {
+    if (md5Drop(net, found.md5Keys, saddr, daddr, seen)) return;
     tcpRcvStateProcess(found, cb);
     return;
   }
@@ -188,6 +215,7 @@ function tcpDispatch(
     if (tcpTimewaitProcess(found, cb) !== 'syn') return;
     found.kill();
   } else if (found instanceof TcpRequestSock) {
+    if (md5Drop(net, found.listener.md5Keys, saddr, daddr, seen)) return;
     tcpCheckReq(found, cb);
     return;
   }
@@ -197,6 +225,7 @@ function tcpDispatch(
     tcpSendReset(net, flow, cb);
     return;
   }
+  if (md5Drop(net, l.md5Keys, saddr, daddr, seen)) return;
   const f = cb.flags;
   if (f & TCPHDR.RST) return;
   if (f & TCPHDR.ACK) {

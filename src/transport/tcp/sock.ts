@@ -32,6 +32,7 @@ import {
   tcpFastopenRemove,
   tfo,
 } from './fastopen.js';
+import type { TcpMd5Key } from './md5.js';
 import { type NetnsTcp, type TcpBindOwner, tcpNet } from './netns.js';
 import {
   tcpConnectInit,
@@ -184,6 +185,8 @@ export class TcpSock extends TcpSeqSpace {
   // Send sequence space (iss, sndUna, sndNxt and the other 32-bit numbers: TcpSeqSpace).
   sndWnd = 0;
   maxWindow = 0;
+  /** tp->md5sig_info: TCP_MD5SIG keys by peer, null while none is set. */
+  md5Keys: TcpMd5Key[] | null = null;
   /** The write queue: sent-unacked (the "rtx queue") followed by not-yet-sent segments. */
   readonly wq: TxSeg[] = [];
   /** Bytes of truesize queued for sending (sk_wmem_queued). */
