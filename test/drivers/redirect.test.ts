@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { compareWorlds, SEGMENT } from '../helpers/world-compare.js';
+
+test('ICMP redirect: a router forwarding out the link a packet came in on names the better hop; the host takes it once that hop is a known neighbour (ip route get: cache <redirected>)', async () => {
+  const n = SEGMENT.length;
+  const { mine } = await compareWorlds([
+    ...SEGMENT,
+    'ip netns exec c ping -c1 -W1 10.0.2.2',
+    'ip -n c route get 10.0.2.2',
+    'ip -n c neigh show 10.0.1.3',
+    'ip netns exec c ping -c1 -W1 10.0.2.2',
+    'ip -n c route get 10.0.2.2',
+    'ip -n c -j route get 10.0.2.2',
+    'ip netns exec c ping -c1 -W1 10.0.2.2',
+    'ip netns exec r nstat -asz IcmpOutRedirects IcmpMsgOutType5',
+    'ip netns exec c nstat -asz IcmpInRedirects IcmpMsgInType5',
+    'ip netns exec r sysctl net.ipv4.conf.br0.send_redirects net.ipv4.conf.all.accept_redirects net.ipv4.conf.br0.secure_redirects net.ipv4.conf.br0.shared_media',
+  ]);
+  assert.match(mine[n]?.stdout ?? '', /^From 10\.0\.1\.1: icmp_seq=1 Redirect Host\(New nexthop: 10\.0\.1\.3\)$/m);
+  assert.match(
+    mine[n + 4]?.stdout ?? '',
+    /^10\.0\.2\.2 via 10\.0\.1\.3 dev c0 src 10\.0\.1\.2 uid 0 \n {4}cache <redirected> expires \d+sec \n$/,
+  );
+  assert.doesNotMatch(mine[n + 6]?.stdout ?? '', /Redirect/);
+});
+
+test('ICMP redirects: send_redirects 0 on the router, accept_redirects 0 on the host', async () => {
+  const n = SEGMENT.length;
+  const { mine } = await compareWorlds([
+    ...SEGMENT,
+    'ip netns exec c sysctl -qw net.ipv4.conf.c0.accept_redirects=0 net.ipv4.conf.all.accept_redirects=0',
+    'ip netns exec c ping -c2 -W1 10.0.2.2',
+    'ip -n c route get 10.0.2.2',
+    'ip netns exec r sysctl -qw net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.br0.send_redirects=0',
+    'ip netns exec c ping -c1 -W1 10.0.2.2',
+    'ip netns exec r nstat -asz IcmpOutRedirects',
+  ]);
+  assert.match(mine[n + 1]?.stdout ?? '', /Redirect Host/);
+  assert.match(mine[n + 2]?.stdout ?? '', /^10\.0\.2\.2 via 10\.0\.1\.1 dev c0/);
+  assert.doesNotMatch(mine[n + 4]?.stdout ?? '', /Redirect/);
+});
