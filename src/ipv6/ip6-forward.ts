@@ -11,12 +11,14 @@
 import { NET_RX } from '../core/if.js';
 import type { NetDevice } from '../core/netdevice.js';
 import { kfreeSkb, PACKET, type SkBuff, skbCow } from '../core/skbuff.js';
+import { inetGetpeerV6, inetPeerXrlimAllow } from '../ipv4/inetpeer.js';
 import type { Net } from '../net/net.js';
 import { ICMPV6 } from '../wire/icmpv6.js';
 import { Ipv6Header } from '../wire/ipv6.js';
 import { ipv6AddrAny, ipv6AddrLoopback, ipv6AddrMulticast } from './addr.js';
 import { ipv6ForwardingAll } from './devconf.js';
 import { icmpv6Send } from './icmp.js';
+import { ndiscRedirectInit, ndiscSendRedirect } from './ndisc-redirect.js';
 import { IPV6_MIN_MTU, ip6RouteHandlers, type Rt6Info } from './route.js';
 
 const isLinkLocal = (a: Uint8Array): boolean => a[0] === 0xfe && ((a[1] as number) & 0xc0) === 0x80;
@@ -36,7 +38,12 @@ export function ip6Forward(skb: SkBuff): number {
     return drop(skb);
   }
   const outDev = rt.dev;
-  if (outDev !== inDev) {
+  if (outDev === inDev) {
+    // In and out by the same link: the sender could reach the next hop itself. Limited
+    // per destination here, per sender in ndisc_send_redirect.
+    const target = rt.gateway ?? h.dst.slice();
+    if (inetPeerXrlimAllow(inetGetpeerV6(net, h.dst), 1e9, net.kernel.clock.now())) ndiscSendRedirect(skb, target);
+  } else {
     // "This check is security critical": such sources never leave their link.
     const src = h.src;
     if (ipv6AddrAny(src) || ipv6AddrMulticast(src) || ipv6AddrLoopback(src)) return error(net, skb);
@@ -83,6 +90,7 @@ export function ip6PktDrop(skb: SkBuff, code: number): number {
 }
 
 export function ip6ForwardInit(): void {
+  ndiscRedirectInit();
   ip6RouteHandlers.forward = ip6Forward;
   ip6RouteHandlers.drop = ip6PktDrop;
 }

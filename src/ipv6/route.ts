@@ -253,6 +253,7 @@ function rt6Bind(net: Net, rt: Rt6Info, f6i: Fib6Info, daddr: Uint8Array): void 
   if (ex === undefined) return;
   rt.pmtu = ex.pmtu;
   rt.expires = ex.expires;
+  if (ex.redirect !== undefined) rt.gateway = ex.redirect;
 }
 
 /** rt6_find_cached_rt(): the live exception for `daddr`; an expired one goes. */
@@ -266,10 +267,28 @@ export function rt6FindCachedRt(net: Net, daddr: Uint8Array): Rt6Exception | und
   return undefined;
 }
 
-/** struct rt6_exception: a PMTU learned for one destination (per namespace). */
+/** struct rt6_exception: a cached route for one destination (per namespace): a PMTU or a redirect. */
 export interface Rt6Exception {
+  /** The learned path MTU (0: none). */
   pmtu: number;
+  /** dst.expires in clock ns; a redirected route does not expire (Infinity). */
   expires: number;
+  /** A redirect's first hop (null: the destination is on-link); absent without a redirect. */
+  redirect?: Uint8Array | null;
+}
+
+/**
+ * rt6_insert_exception() of a redirected route: the destination's cached route now goes
+ * through `gw` (null: straight to it), replacing any earlier one.
+ */
+export function rt6InsertRedirect(net: Net, daddr: Uint8Array, gw: Uint8Array | null): void {
+  let map = rt6Exceptions.get(net);
+  if (map === undefined) {
+    map = new Map();
+    rt6Exceptions.set(net, map);
+  }
+  map.set(ipv6Key(daddr), { pmtu: 0, expires: Number.POSITIVE_INFINITY, redirect: gw === null ? null : gw.slice() });
+  net.ipv6.genid++;
 }
 const rt6Exceptions = new WeakMap<Net, Map<string, Rt6Exception>>();
 

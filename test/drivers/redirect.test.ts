@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { compareWorlds, SEGMENT } from '../helpers/world-compare.js';
+import { compareWorlds, SEGMENT, SEGMENT6 } from '../helpers/world-compare.js';
 
 test('ICMP redirect: a router forwarding out the link a packet came in on names the better hop; the host takes it once that hop is a known neighbour (ip route get: cache <redirected>)', async () => {
   const n = SEGMENT.length;
@@ -39,4 +39,23 @@ test('ICMP redirects: send_redirects 0 on the router, accept_redirects 0 on the 
   assert.match(mine[n + 1]?.stdout ?? '', /Redirect Host/);
   assert.match(mine[n + 2]?.stdout ?? '', /^10\.0\.2\.2 via 10\.0\.1\.1 dev c0/);
   assert.doesNotMatch(mine[n + 4]?.stdout ?? '', /Redirect/);
+});
+
+test('IPv6 redirect: the router sends one from its link-local naming the next hop (with its MAC), the host routes through it; accept_redirects 0 ignores it', async () => {
+  // r knows q's MAC (Linux learns it from q's router solicitations), so the redirect carries it.
+  const n = SEGMENT6.length + 1;
+  const { mine } = await compareWorlds([
+    ...SEGMENT6,
+    'ip -n r neigh add fe80::ff:fe00:103 lladdr 02:00:00:00:01:03 dev br0 nud permanent',
+    'ip netns exec c ping -c1 -W1 2001:db8:2::2',
+    'ip -n c -6 route get 2001:db8:2::2',
+    'ip netns exec c ping -c1 -W1 2001:db8:2::2',
+    'ip netns exec r nstat -asz Icmp6OutRedirects Icmp6OutType137',
+    'ip netns exec c nstat -asz Icmp6InRedirects',
+    'ip netns exec c sysctl -qw net.ipv6.conf.c0.accept_redirects=0',
+    'ip netns exec c ping -c1 -W1 2001:db8:2::3',
+    'ip -n c -6 route get 2001:db8:2::3',
+  ]);
+  assert.match(mine[n + 1]?.stdout ?? '', /^2001:db8:2::2 from :: via fe80::ff:fe00:103 dev c0 /);
+  assert.match(mine[n + 7]?.stdout ?? '', /^2001:db8:2::3 from :: via fe80::ff:fe00:101 dev c0 /);
 });

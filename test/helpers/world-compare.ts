@@ -110,3 +110,28 @@ export const SEGMENT = [
   'ip netns exec r sysctl -qw net.ipv4.ip_forward=1',
   'ip netns exec q sysctl -qw net.ipv4.ip_forward=1',
 ];
+
+/**
+ * SEGMENT over IPv6, without DAD (link-locals usable at once): c's default and r's route
+ * to 2001:db8:2::/64 go through link-locals, as routes learned from RAs do, since a
+ * redirect is only believed from the link-local the route goes through.
+ */
+export const SEGMENT6 = [
+  'ip netns add c',
+  'ip netns add r',
+  'ip netns add q',
+  'ip netns add s',
+  ...['c', 'r', 'q', 's'].map((ns) => `ip netns exec ${ns} sysctl -qw net.ipv6.conf.default.accept_dad=0`),
+  ...SEGMENT.slice(4, 10),
+  'ip -n c addr add 2001:db8:1::2/64 dev c0',
+  'ip -n r addr add 2001:db8:1::1/64 dev br0',
+  'ip -n q addr add 2001:db8:1::3/64 dev q0',
+  'ip -n q addr add 2001:db8:2::1/64 dev q1',
+  'ip -n s addr add 2001:db8:2::2/64 dev s0',
+  ...SEGMENT.filter((l) => l.includes('link set') && l.endsWith(' up')),
+  'ip netns exec r sysctl -qw net.ipv6.conf.all.forwarding=1',
+  'ip netns exec q sysctl -qw net.ipv6.conf.all.forwarding=1',
+  'ip -n c -6 route add default via fe80::ff:fe00:101 dev c0',
+  'ip -n r -6 route add 2001:db8:2::/64 via fe80::ff:fe00:103 dev br0',
+  'ip -n s -6 route add default via 2001:db8:2::1',
+];

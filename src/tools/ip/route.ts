@@ -924,11 +924,13 @@ function iproute6Get(ctx: IpContext, dstP: InetPrefix, srcP: InetPrefix | null, 
     prefsrc: res.prefsrc !== null ? formatIpv6(res.prefsrc) : null,
   };
   // rt6_fill_info() of the cached copy: a learned PMTU shows as its expiry and mtu metric.
+  // A redirect shows as the cached route's gateway (none when the destination is on-link).
   const ex = rt6FindCachedRt(ctx.net, daddr);
-  if (ex !== undefined) {
+  if (ex !== undefined && ex.pmtu > 0) {
     m.expires = Math.floor((ex.expires - ctx.net.kernel.clock.now()) / 1e9);
     m.mtu = ex.pmtu;
   }
+  if (ex?.redirect !== undefined) m.gateway = ex.redirect === null ? null : formatIpv6(ex.redirect);
   const f = emptyFilter();
   if (ctx.opts.json) {
     const w = new JsonWriter(ctx.opts.pretty).startArray();
