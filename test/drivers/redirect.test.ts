@@ -49,6 +49,7 @@ test('IPv6 redirect: the router sends one from its link-local naming the next ho
     'ip -n r neigh add fe80::ff:fe00:103 lladdr 02:00:00:00:01:03 dev br0 nud permanent',
     'ip netns exec c ping -c1 -W1 2001:db8:2::2',
     'ip -n c -6 route get 2001:db8:2::2',
+    'ip -n c -6 neigh show fe80::ff:fe00:101',
     'ip netns exec c ping -c1 -W1 2001:db8:2::2',
     'ip netns exec r nstat -asz Icmp6OutRedirects Icmp6OutType137',
     'ip netns exec c nstat -asz Icmp6InRedirects',
@@ -57,5 +58,7 @@ test('IPv6 redirect: the router sends one from its link-local naming the next ho
     'ip -n c -6 route get 2001:db8:2::3',
   ]);
   assert.match(mine[n + 1]?.stdout ?? '', /^2001:db8:2::2 from :: via fe80::ff:fe00:103 dev c0 /);
-  assert.match(mine[n + 7]?.stdout ?? '', /^2001:db8:2::3 from :: via fe80::ff:fe00:101 dev c0 /);
+  // A forwarding router's advertisements carry the router flag.
+  assert.match(mine[n + 2]?.stdout ?? '', /^fe80::ff:fe00:101 dev c0 lladdr 02:00:00:00:01:01 router REACHABLE/);
+  assert.match(mine[n + 8]?.stdout ?? '', /^2001:db8:2::3 from :: via fe80::ff:fe00:101 dev c0 /);
 });
