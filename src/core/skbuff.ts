@@ -365,6 +365,15 @@ export function kfreeSkb(skb: SkBuff): void {
   skb.next = null;
 }
 
+/**
+ * skb_cow(): a header is about to change on the way through (forwarding), and a tap or
+ * the sender may still hold the bytes it shares; the packet gets a head of its own.
+ */
+export function skbCow(skb: SkBuff): void {
+  skb.head = skb.head.slice();
+  skb.iphView = null;
+}
+
 /** consume_skb: the packet was used up normally. Same release, different meaning for tracing. */
 export const consumeSkb = kfreeSkb;
 

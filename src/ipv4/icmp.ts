@@ -33,6 +33,7 @@ import {
   ipv4IsLbcast,
   ipv4IsMulticast,
   ipv4IsZeronet,
+  ipv4Redirect,
   ipv4UpdatePmtu,
   RTCF,
   type Rtable,
@@ -239,7 +240,7 @@ export function icmpRcv(skb: SkBuff): number {
     type === ICMP.SOURCE_QUENCH
   ) {
     icmpUnreach(net, skb);
-  }
+  } else if (type === ICMP.REDIRECT) icmpRedirect(net, skb);
   kfreeSkb(skb);
   return 0;
 }
@@ -270,6 +271,22 @@ function icmpUnreach(net: Net, skb: SkBuff): void {
   }
   // icmp_socket_deliver(): the protocol of the quoted datagram hears about it.
   inetProtocol(net.kernel, inner.protocol)?.errHandler?.(skb, h.type, h.code, h.rest);
+}
+
+/**
+ * icmp_redirect() → icmp_err → ipv4_redirect(): a better first hop for the quoted
+ * packet's destination (route.ts decides whether to believe it).
+ */
+function icmpRedirect(net: Net, skb: SkBuff): void {
+  const bytes = skb.toBytes();
+  if (bytes.byteLength < ICMP_HEADER_LEN + 20) {
+    net.ipv4.mib.icmp.InErrors++;
+    return;
+  }
+  const inner = new Ipv4Header(bytes, ICMP_HEADER_LEN);
+  if (bytes.byteLength < ICMP_HEADER_LEN + inner.ihl * 4 + 8) return;
+  const h = new IcmpHeader(bytes, 0, bytes.byteLength);
+  ipv4Redirect(net, skb.dev as NetDevice, ipHdr(skb).src, h.code, h.rest >>> 0, inner.dst, inner.src);
 }
 
 /**

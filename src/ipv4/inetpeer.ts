@@ -11,12 +11,26 @@ export interface InetPeer {
   tokens: number;
   /** rate_last, clock nanoseconds. */
   last: number;
+  /** n_redirects: redirects sent since the last quiet spell. */
+  nRedirects: number;
 }
 
-const peers = new WeakMap<Net, Map<number, InetPeer>>();
+/** net->ipv4.peers (number keys) and net->ipv6.peers (string keys). */
+const peers = new WeakMap<Net, Map<number | string, InetPeer>>();
 
 /** inet_getpeer_v4(): the peer for `addr`, made on first use. */
 export function inetGetpeerV4(net: Net, addr: number): InetPeer {
+  return inetGetpeer(net, addr);
+}
+
+/** inet_getpeer_v6(): the peer for an IPv6 address. */
+export function inetGetpeerV6(net: Net, addr: Uint8Array): InetPeer {
+  let key = '';
+  for (const b of addr) key += b.toString(16).padStart(2, '0');
+  return inetGetpeer(net, key);
+}
+
+function inetGetpeer(net: Net, addr: number | string): InetPeer {
   let map = peers.get(net);
   if (map === undefined) {
     map = new Map();
@@ -24,7 +38,7 @@ export function inetGetpeerV4(net: Net, addr: number): InetPeer {
   }
   let p = map.get(addr);
   if (p === undefined) {
-    p = { tokens: 0, last: net.kernel.clock.now() - 60e9 };
+    p = { tokens: 0, last: net.kernel.clock.now() - 60e9, nRedirects: 0 };
     map.set(addr, p);
   }
   return p;

@@ -10,15 +10,15 @@
  */
 import { NET_RX } from '../core/if.js';
 import type { NetDevice } from '../core/netdevice.js';
-import { ipHdr, kfreeSkb, PACKET, type SkBuff } from '../core/skbuff.js';
+import { ipHdr, kfreeSkb, PACKET, type SkBuff, skbCow } from '../core/skbuff.js';
 import { E } from '../include/errno.js';
 import type { Net } from '../net/net.js';
 import { ICMP } from '../wire/icmp.js';
-import { inDevForward } from './devconf.js';
+import { inDevForward, inDevTxRedirects } from './devconf.js';
 import { inDevGet } from './devinet.js';
 import { icmpSend } from './icmp.js';
 import { inetGetpeerV4 } from './inetpeer.js';
-import type { Rtable } from './route.js';
+import { RTCF, type Rtable } from './route.js';
 import { ipRouteHandlers } from './route-handlers.js';
 
 /** ip_exceeds_mtu(): only a DF packet the sender did not mark as fragmentable counts. */
@@ -27,15 +27,6 @@ function ipExceedsMtu(skb: SkBuff, mtu: number): boolean {
   if (!ipHdr(skb).df) return false;
   if (skb.ignoreDf) return false;
   return skb.gsoSize === 0;
-}
-
-/**
- * skb_cow(): the header is about to change, and a tap or the sender may still hold the
- * bytes it shares; the forwarded packet gets a head of its own.
- */
-function skbCowHead(skb: SkBuff): void {
-  skb.head = skb.head.slice();
-  skb.iphView = null;
 }
 
 /** ip_forward(). */
@@ -64,8 +55,11 @@ export function ipForward(skb: SkBuff): number {
     kfreeSkb(skb);
     return NET_RX.DROP;
   }
-  skbCowHead(skb);
+  skbCow(skb);
   ipDecreaseTtl(skb);
+  // "We now generate an ICMP HOST REDIRECT giving the route we calculated." (Linux spares
+  // source-routed packets; lonet accepts no source route options.)
+  if (rt.rtFlags & RTCF.DOREDIRECT) ipRtSendRedirect(net, skb, rt);
   return ipForwardFinish(net, skb);
 }
 
@@ -84,6 +78,37 @@ function ipDecreaseTtl(skb: SkBuff): void {
 function ipForwardFinish(_net: Net, skb: SkBuff): number {
   skb.tstamp = 0;
   return (skb.dst as Rtable).output(skb);
+}
+
+/** ip_rt_redirect_number, ip_rt_redirect_load (HZ/50) and ip_rt_redirect_silence ((HZ/50) << 10). */
+const IP_RT_REDIRECT_NUMBER = 9;
+const IP_RT_REDIRECT_LOAD = 20e6;
+const IP_RT_REDIRECT_SILENCE = IP_RT_REDIRECT_LOAD * 1024;
+
+/**
+ * ip_rt_send_redirect(): a Host Redirect to the sender, naming the next hop. Per sender,
+ * with exponential backoff (20 ms << redirects sent), silent after 9 until the sender has
+ * been quiet for ~20 s; the sender's inet_peer is the one ip_error draws on.
+ */
+function ipRtSendRedirect(net: Net, skb: SkBuff, rt: Rtable): void {
+  const inDev = inDevGet(rt.dev);
+  if (inDev === null || !inDevTxRedirects(inDev)) return;
+  const iph = ipHdr(skb);
+  const peer = inetGetpeerV4(net, iph.src);
+  const now = net.kernel.clock.now();
+  if (now > peer.last + IP_RT_REDIRECT_SILENCE) {
+    peer.tokens = 0;
+    peer.nRedirects = 0;
+  }
+  if (peer.nRedirects >= IP_RT_REDIRECT_NUMBER) {
+    peer.last = now;
+    return;
+  }
+  if (peer.nRedirects === 0 || now > peer.last + IP_RT_REDIRECT_LOAD * 2 ** peer.nRedirects) {
+    icmpSend(skb, ICMP.REDIRECT, ICMP.REDIR_HOST, rt.rtGateway !== 0 ? rt.rtGateway : iph.dst);
+    peer.last = now;
+    peer.nRedirects++;
+  }
 }
 
 /** ip_rt_error_cost (HZ) and ip_rt_error_burst (5 * HZ), in nanoseconds. */

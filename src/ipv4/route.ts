@@ -8,13 +8,14 @@
  */
 import type { DstEntry } from '../core/dst.js';
 import { IFF, LOOPBACK_IFINDEX } from '../core/if.js';
+import { NUD_VALID, neighEventSend } from '../core/neighbour.js';
 import type { NetDevice } from '../core/netdevice.js';
 import { ipHdr, kfreeSkb, type SkBuff } from '../core/skbuff.js';
 import { E } from '../include/errno.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Net } from '../net/net.js';
 import { registerProcNet } from '../net/procfs.js';
-import { inDevForward, inDevOrconf, inDevRpfilter, inDevTxRedirects } from './devconf.js';
+import { inDevAndconf, inDevForward, inDevOrconf, inDevRpfilter, inDevTxRedirects } from './devconf.js';
 import { type InDevice, inDevGet, RT_SCOPE } from './devinet.js';
 import { type FibResult, type Flowi4, flowi4, RTN } from './fib.js';
 import { fibLookup, inetAddrType } from './fib-frontend.js';
@@ -216,6 +217,8 @@ function mkrouteOutput(
 interface FibNhException {
   pmtu: number;
   locked: boolean;
+  /** fnhe_gw: the first hop a redirect named (0 = none). */
+  gw: number;
   expires: number;
 }
 const exceptions = new WeakMap<Net, Map<number, FibNhException>>();
@@ -233,9 +236,92 @@ function rtBindException(net: Net, rt: Rtable, daddr: number): void {
     map?.delete(daddr);
     return;
   }
+  // fill_route_from_fnhe().
   rt.rtPmtu = fnhe.pmtu;
   rt.mtuLocked = fnhe.locked;
   rt.expires = fnhe.expires;
+  if (fnhe.gw !== 0) {
+    rt.rtFlags |= RTCF.REDIRECTED;
+    rt.rtGateway = fnhe.gw;
+  }
+}
+
+/** update_or_create_fnhe(): what was learned, merged into the destination's exception. */
+function updateOrCreateFnhe(net: Net, daddr: number, gw: number, pmtu: number, lock: boolean, expires: number): void {
+  let map = exceptions.get(net);
+  if (map === undefined) {
+    map = new Map();
+    exceptions.set(net, map);
+  }
+  const old = map.get(daddr);
+  const live = old !== undefined && net.kernel.clock.now() < old.expires;
+  const fnhe: FibNhException = live ? old : { pmtu: 0, locked: false, gw: 0, expires: 0 };
+  if (gw !== 0) fnhe.gw = gw;
+  if (pmtu !== 0) {
+    fnhe.pmtu = pmtu;
+    fnhe.locked = lock;
+  }
+  fnhe.expires = expires;
+  map.set(daddr, fnhe);
+  net.ipv4.rtGenid++;
+}
+
+/** ip_rt_gc_timeout: a redirect is remembered for 300 s. */
+const IP_RT_GC_TIMEOUT = 300e9;
+
+/**
+ * ipv4_redirect() + __ip_do_redirect(): an ICMP Redirect (in `icmp`, its sender `from`)
+ * about a packet from `saddr` to `daddr`. Taken only from the current first hop, for a
+ * unicast new one on a shared medium (or on-link, and a default gateway with
+ * secure_redirects, when shared_media is off), while the device accepts redirects. The
+ * new hop must already be a valid neighbour; otherwise it is only resolved (a later
+ * redirect is then taken). Remembered for ip_rt_gc_timeout.
+ */
+export function ipv4Redirect(
+  net: Net,
+  dev: NetDevice,
+  from: number,
+  code: number,
+  newGw: number,
+  daddr: number,
+  saddr: number,
+): void {
+  if ((code & 7) > 3) return;
+  const rt = ipRouteOutputKey(net, flowi4({ daddr, saddr }));
+  if (typeof rt === 'number' || rt.rtGateway !== from) return;
+  const inDev = inDevGet(dev);
+  if (inDev === null) return;
+  const rxRedirects = inDevForward(inDev)
+    ? inDevAndconf(inDev, 'accept_redirects')
+    : inDevOrconf(inDev, 'accept_redirects');
+  if (newGw === from || !rxRedirects || ipv4IsMulticast(newGw) || ipv4IsLbcast(newGw) || ipv4IsZeronet(newGw)) return;
+  if (!inDevOrconf(inDev, 'shared_media')) {
+    if (!inetAddrOnlink(inDev, newGw, from)) return;
+    if (inDevOrconf(inDev, 'secure_redirects') && !ipFibIsDefaultGw(net, newGw, dev)) return;
+  } else if (inetAddrType(net, newGw) !== RTN.UNICAST) return;
+  const n = net.ipv4.arpTbl.lookupOrCreate4(newGw, rt.dev);
+  if (!(n.nudState & NUD_VALID)) {
+    neighEventSend(n, null);
+    return;
+  }
+  const res = fibLookup(net, flowi4({ daddr, saddr }));
+  if (typeof res !== 'number')
+    updateOrCreateFnhe(net, daddr, newGw, 0, false, net.kernel.clock.now() + IP_RT_GC_TIMEOUT);
+}
+
+/** inet_addr_onlink(): `a` (and `b`, when given) on a subnet of this device. */
+export function inetAddrOnlink(inDev: InDevice, a: number, b: number): boolean {
+  return inDev.ifaList.some((ifa) => inetIfaMatch(ifa, a) && (b === 0 || inetIfaMatch(ifa, b)));
+}
+
+function inetIfaMatch(ifa: { address: number; mask: number }, addr: number): boolean {
+  return ((ifa.address ^ addr) & ifa.mask) === 0;
+}
+
+/** !ip_fib_check_default(): is `gw` the gateway of a default route through `dev`? */
+function ipFibIsDefaultGw(net: Net, gw: number, dev: NetDevice): boolean {
+  const res = fibLookup(net, flowi4({ daddr: 0 }));
+  return typeof res !== 'number' && res.fa.dev === dev && res.fa.gateway === gw;
 }
 
 /**
@@ -256,13 +342,7 @@ export function ipv4UpdatePmtu(net: Net, daddr: number, saddr: number, mtu: numb
   }
   const now = net.kernel.clock.now();
   if (rt.rtPmtu === mtu && !lock && now < rt.expires - IP_RT_MTU_EXPIRES / 2) return;
-  let map = exceptions.get(net);
-  if (map === undefined) {
-    map = new Map();
-    exceptions.set(net, map);
-  }
-  map.set(daddr, { pmtu: mtu, locked: lock, expires: now + IP_RT_MTU_EXPIRES });
-  net.ipv4.rtGenid++;
+  updateOrCreateFnhe(net, daddr, 0, mtu, lock, now + IP_RT_MTU_EXPIRES);
 }
 
 /** A socket's cached route (sk_dst_cache): reused while valid and for the same flow. */
@@ -559,7 +639,16 @@ function mkrouteInput(
   if (outDev === null || inDevGet(outDev) === null) return -E.EINVAL;
   const err = fibValidateSource(net, skb, saddr, daddr, outDev.ifindex, dev, inDev);
   if (err < 0) return martianSource(err);
-  const rt = new Rtable(net, outDev, res.type, 0);
+  let flags = 0;
+  // Out by the link it came in on, from a directly connected sender: tell it of a better
+  // first hop (IPSKB_DOREDIRECT), if it could reach that hop itself.
+  const outInDev = inDevGet(outDev) as InDevice;
+  if (outDev === dev && err > 0 && inDevTxRedirects(outInDev)) {
+    if (inDevOrconf(outInDev, 'shared_media') || inetAddrOnlink(outInDev, saddr, res.fa.gateway)) {
+      flags |= RTCF.DOREDIRECT;
+    }
+  }
+  const rt = new Rtable(net, outDev, res.type, flags);
   rt.rtIif = dev.ifindex;
   rt.rtGateway = res.fa.gateway;
   rt.dstInput = ipRouteHandlers.forward;

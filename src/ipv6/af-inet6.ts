@@ -5,6 +5,7 @@ import { type Net, type PernetOperations, registerPernetSubsys } from '../net/ne
 import { addrconfDadInit } from './addrconf-dad.js';
 import { addrconfSysctlInit, ipv6DevconfNetNew } from './devconf.js';
 import { icmpv6Init } from './icmp.js';
+import { ip6ForwardInit } from './ip6-forward.js';
 import { ip6InputInit } from './ip6-input.js';
 import { ndTblNew } from './ndisc.js';
 import { ipv6MibNew } from './netns.js';
@@ -35,6 +36,7 @@ export function inet6Init(kernel: Kernel): void {
   addrconfSysctlInit();
   ip6RouteInit(kernel);
   ip6InputInit(kernel);
+  ip6ForwardInit();
   icmpv6Init(kernel);
   addrconfDadInit(kernel);
   ipv6ProcInit();

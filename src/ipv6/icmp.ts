@@ -16,7 +16,7 @@ import { ICMPV6, ICMPV6_HEADER_LEN, Icmpv6Header } from '../wire/icmpv6.js';
 import { IPV6_HEADER_LEN, Ipv6Header, ipv6SkipExthdr, NEXTHDR } from '../wire/ipv6.js';
 import { ipv6AddrAny, ipv6AddrMulticast } from './addr.js';
 import { IPV6_MAX_HEADROOM, ip6XmitDgram } from './ip6-output.js';
-import { fib6Lookup, ip6RouteOutput, type Rt6Info } from './route.js';
+import { fib6Lookup, ip6RouteOutput, ip6UpdatePmtu, type Rt6Info } from './route.js';
 
 /** The per-type names of /proc/net/snmp6's Icmp6 In/Out columns (icmp6type2name). */
 export const ICMP6_TYPE_NAMES: readonly (readonly [number, string])[] = [
@@ -106,10 +106,24 @@ export function icmpv6Rcv(skb: SkBuff): number {
   mib.icmp6MsgIn[type] = (mib.icmp6MsgIn[type] as number) + 1;
   if (type === ICMPV6.ECHO_REQUEST) icmpv6EchoReply(net, skb, ip6);
   else if (type === ICMPV6.ECHO_REPLY) pingRcv(net, skb, 6);
-  else if (type < 128) icmpv6Notify(net, skb, type);
-  else if (type >= ICMPV6.NDISC_ROUTER_SOLICITATION && type <= ICMPV6.NDISC_REDIRECT) icmpv6Ndisc.rcv(skb);
+  else if (type < 128) {
+    if (type === ICMPV6.PKT_TOOBIG) icmpv6PktTooBig(net, skb);
+    icmpv6Notify(net, skb, type);
+  } else if (type >= ICMPV6.NDISC_ROUTER_SOLICITATION && type <= ICMPV6.NDISC_REDIRECT) icmpv6Ndisc.rcv(skb);
   kfreeSkb(skb);
   return 0;
+}
+
+/**
+ * Path MTU discovery: Linux's protocols call ip6_update_pmtu from their err_handler with
+ * the MTU the message carries; lonet learns it here for all of them.
+ */
+function icmpv6PktTooBig(net: Net, skb: SkBuff): void {
+  const bytes = skbCopyBits(skb, 0, Math.min(skb.len, ICMPV6_HEADER_LEN + IPV6_HEADER_LEN));
+  if (bytes.byteLength < ICMPV6_HEADER_LEN + IPV6_HEADER_LEN) return;
+  const h = new Icmpv6Header(bytes, 0, bytes.byteLength);
+  const inner = new Ipv6Header(bytes, ICMPV6_HEADER_LEN);
+  ip6UpdatePmtu(net, inner.dst.slice(), inner.src.slice(), h.rest >>> 0);
 }
 
 /** icmpv6_notify(): the upper-layer protocol of the quoted packet hears about the error. */

@@ -86,6 +86,10 @@ export function ip6Xmit(
   skb.dst = rt;
   skb.protocol = ETH_P.IPV6;
   skb.ignoreDf = true;
+  // Locally built datagrams are OutRequests (ip6_xmit / ip6_local_out); forwarded ones are not.
+  const mib = net.ipv6.mib.ip6;
+  mib.OutRequests++;
+  mib.OutOctets += skb.len;
   return rt.output(skb);
 }
 
@@ -112,9 +116,6 @@ export function ip6XmitDgram(
 export function ip6Output(skb: SkBuff): number {
   const rt = skb.dst as Rt6Info;
   const net = rt.dev.net as Net;
-  const mib = net.ipv6.mib.ip6;
-  mib.OutRequests++;
-  mib.OutOctets += skb.len;
   skb.dev = rt.dev;
   skb.protocol = ETH_P.IPV6;
   // Only the source fragments IPv6; PMTU mode "want" (ignore_df) lets it.
@@ -122,12 +123,15 @@ export function ip6Output(skb: SkBuff): number {
   return ip6FinishOutput2(net, skb);
 }
 
-/** ip6_finish_output2(): the neighbour entry for the destination (one per address on lo). */
+/**
+ * ip6_finish_output2(): the neighbour entry of the next hop, rt6_nexthop(): the route's
+ * gateway when it has one, else the destination itself (one entry per address on lo).
+ */
 function ip6FinishOutput2(net: Net, skb: SkBuff): number {
   const rt = skb.dst as Rt6Info;
   net.ipv6.mib.ip6.OutTransmits++;
-  const h = new Ipv6Header(skb.head, skb.networkHeader);
-  const neigh = net.ipv6.ndTbl.lookupOrCreate(h.dst.slice(), rt.dev);
+  const nexthop = rt.gateway ?? new Ipv6Header(skb.head, skb.networkHeader).dst.slice();
+  const neigh = net.ipv6.ndTbl.lookupOrCreate(nexthop, rt.dev);
   return neighOutput(neigh, skb, ETH_P.IPV6, devQueueXmit);
 }
 

@@ -32,7 +32,7 @@ import { icmpv6OutCount, icmpv6Send } from './icmp.js';
 import { ipv6DevGetSaddr } from './route.js';
 
 /** ND option types (RFC 4861 §4.6, RFC 7527 nonce). */
-const ND_OPT = { SOURCE_LL_ADDR: 1, TARGET_LL_ADDR: 2, NONCE: 14 } as const;
+export const ND_OPT = { SOURCE_LL_ADDR: 1, TARGET_LL_ADDR: 2, REDIRECT_HDR: 4, NONCE: 14 } as const;
 
 /** ff02::1, all nodes. */
 export const IN6ADDR_LINKLOCAL_ALLNODES = Uint8Array.of(0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1);
@@ -73,7 +73,7 @@ function ipv6GetIfaddr(dev: NetDevice, addr: Uint8Array): Inet6Ifaddr | undefine
 }
 
 /** A link-layer address option: type, length in 8-byte units, the MAC, padding. */
-function llOption(type: number, dev: NetDevice): Uint8Array {
+export function llOption(type: number, dev: NetDevice): Uint8Array {
   const o = new Uint8Array(8);
   o[0] = type;
   o[1] = 1;
@@ -241,7 +241,7 @@ export const ndiscDadHooks: {
 } = { failure: () => {}, ownNonce: () => false };
 
 /** The ND options after `from`, by type (the first of each). */
-function ndiscParseOptions(b: Uint8Array, from: number): Map<number, Uint8Array> | null {
+export function ndiscParseOptions(b: Uint8Array, from: number): Map<number, Uint8Array> | null {
   const out = new Map<number, Uint8Array>();
   let at = from;
   while (at + 2 <= b.length) {
@@ -338,4 +338,8 @@ export function ndiscRcv(skb: SkBuff): void {
   if (h.code !== 0) return;
   if (h.type === ICMPV6.NDISC_NEIGHBOUR_SOLICITATION) ndiscRecvNs(dev, ip6, msg);
   else if (h.type === ICMPV6.NDISC_NEIGHBOUR_ADVERTISEMENT) ndiscRecvNa(dev, ip6, msg, h.rest);
+  else if (h.type === ICMPV6.NDISC_REDIRECT) ndiscRedirectHook.rcv(dev, ip6, msg);
 }
+
+/** ndisc_redirect_rcv(), which ndisc-redirect.ts installs. */
+export const ndiscRedirectHook: { rcv(dev: NetDevice, ip6: Ipv6Header, msg: Uint8Array): void } = { rcv: () => {} };

@@ -5,6 +5,7 @@
  */
 
 import { DatagramQueue } from '../core/datagram.js';
+import { IFF } from '../core/if.js';
 import { allocSkb, kfreeSkb, pskbMayPull, type SkBuff, skbCopyBits, skbPut } from '../core/skbuff.js';
 import { E } from '../include/errno.js';
 import type { Net } from '../net/net.js';
@@ -13,7 +14,7 @@ import { Ipv6Header, NEXTHDR } from '../wire/ipv6.js';
 import { ipv6AddrAny, ipv6AddrEqual } from './addr.js';
 import { icmpv6OutCount } from './icmp.js';
 import { IPV6_MAX_HEADROOM, ip6XmitDgram } from './ip6-output.js';
-import { ip6RouteOutput } from './route.js';
+import { fib6Lookup, ip6RouteOutput } from './route.js';
 
 export interface Raw6Datagram {
   /** The upper-layer message (for ICMPv6: type, code, checksum, …). */
@@ -22,6 +23,8 @@ export interface Raw6Datagram {
   from: Uint8Array;
   /** The IPv6 hop limit it arrived with (IPV6_RECVHOPLIMIT). */
   hopLimit: number;
+  /** inet6_iif(): the device it came in on (a local packet's: the one holding its address). */
+  ifindex: number;
   tstamp: number;
 }
 
@@ -40,6 +43,8 @@ export class Raw6Sock {
   boundAddr = new Uint8Array(16);
   /** IPV6_UNICAST_HOPS; -1 means the route's (net.ipv6.conf hop_limit). */
   hopLimit = -1;
+  /** SO_BINDTODEVICE's ifindex (0: none). */
+  bindDevIfindex = 0;
   /** ICMP6_FILTER: a bit per ICMPv6 type to block (256 bits). */
   readonly icmp6Filter = new Uint32Array(8);
   /** The receive queue, bounded by SO_RCVBUF (net.core.rmem_default to start). */
@@ -57,12 +62,16 @@ export class Raw6Sock {
     return this.queue.closed;
   }
 
-  /** rawv6_sendmsg(): returns bytes sent or -errno. */
-  sendto(daddr: Uint8Array, payload: Uint8Array): number {
+  /**
+   * rawv6_sendmsg(): returns bytes sent or -errno. `scopeId` is sin6_scope_id: the
+   * outgoing device of a link-local destination, unless the socket is bound to one.
+   */
+  sendto(daddr: Uint8Array, payload: Uint8Array, scopeId = 0): number {
     if (this.queue.closed) return -E.EBADF;
     if (ipv6AddrAny(daddr)) return -E.EDESTADDRREQ;
     const net = this.net;
-    const fl6 = { daddr: daddr.slice(), saddr: this.boundAddr.slice(), oif: 0, proto: this.protocol };
+    const oif = this.bindDevIfindex || scopeId;
+    const fl6 = { daddr: daddr.slice(), saddr: this.boundAddr.slice(), oif, proto: this.protocol };
     const rt = ip6RouteOutput(net, fl6);
     if (typeof rt === 'number') return rt;
     if (payload.byteLength + 40 > 0xffff + 40) return -E.EMSGSIZE;
@@ -87,7 +96,7 @@ export class Raw6Sock {
 
   enqueue(skb: SkBuff): void {
     const tstamp = skb.tstamp || this.net.kernel.clock.realtime();
-    this.queue.push(datagram(skb, tstamp), skb.truesize);
+    this.queue.push(datagram(this.net, skb, tstamp), skb.truesize);
     kfreeSkb(skb);
   }
 
@@ -106,9 +115,18 @@ export class Raw6Sock {
   }
 }
 
-function datagram(skb: SkBuff, tstamp: number): Raw6Datagram {
+function datagram(net: Net, skb: SkBuff, tstamp: number): Raw6Datagram {
   const ip6 = new Ipv6Header(skb.head, skb.networkHeader);
-  return { data: skbCopyBits(skb, 0, skb.len), from: ip6.src.slice(), hopLimit: ip6.hopLimit, tstamp };
+  let dev = skb.dev;
+  // Over lo the route's device is the one the local address lives on (ip6_dst_idev).
+  if (dev !== null && dev.flags & IFF.LOOPBACK) dev = fib6Lookup(net, ip6.dst, 0)?.dev ?? dev;
+  return {
+    data: skbCopyBits(skb, 0, skb.len),
+    from: ip6.src.slice(),
+    hopLimit: ip6.hopLimit,
+    ifindex: dev?.ifindex ?? 0,
+    tstamp,
+  };
 }
 
 /** ipv6_raw_deliver(): a copy to each raw socket of this protocol whose filters let it through. */

@@ -8,12 +8,13 @@
 import type { DstEntry } from '../core/dst.js';
 import { IFF, NETDEV } from '../core/if.js';
 import { type NetDevice, registerNetdeviceNotifier } from '../core/netdevice.js';
-import type { SkBuff } from '../core/skbuff.js';
+import { kfreeSkb, type SkBuff } from '../core/skbuff.js';
 import { E } from '../include/errno.js';
 import { IFA_F } from '../ipv4/devinet.js';
 import { RT_TABLE, RTN, RTPROT } from '../ipv4/fib.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Net } from '../net/net.js';
+import { ICMPV6 } from '../wire/icmpv6.js';
 import { ipv6AddrAny, ipv6AddrPrefix, ipv6Key, ipv6PrefixEqual } from './addr.js';
 import { type Inet6Dev, type Inet6Ifaddr, in6DevGet, ipv6AddrSrcScope } from './addrconf.js';
 
@@ -91,10 +92,22 @@ export class Fib6Table {
   }
 }
 
+/** What a route does with a packet that arrives on it (dst.input). */
+export const RT6_INPUT = { LOCAL: 0, FORWARD: 1, DISCARD: 2, PROHIBIT: 3, BLACKHOLE: 4 } as const;
+
 /** struct rt6_info: a route a packet carries. */
 export class Rt6Info implements DstEntry {
   readonly #net: Net;
   readonly #genid: number;
+  /** rt6i_gateway: the next hop's address when the route has one (RTF_GATEWAY), else null. */
+  gateway: Uint8Array | null = null;
+  /** A learned path MTU (the exception's RTAX_MTU), 0 = none; valid until `expires` (clock ns). */
+  pmtu = 0;
+  expires = 0;
+  /** The FIB entry this copy was made from (rt->from), for `ip -6 route get`. */
+  from: Fib6Info | null = null;
+  /** dst.input: one of RT6_INPUT. */
+  inputKind: number = RT6_INPUT.LOCAL;
 
   constructor(
     net: Net,
@@ -107,7 +120,19 @@ export class Rt6Info implements DstEntry {
   }
 
   input(skb: SkBuff): number {
-    return ip6RouteHandlers.input(skb);
+    switch (this.inputKind) {
+      case RT6_INPUT.FORWARD:
+        return ip6RouteHandlers.forward(skb);
+      case RT6_INPUT.DISCARD:
+        return ip6RouteHandlers.drop(skb, ICMPV6.NOROUTE);
+      case RT6_INPUT.PROHIBIT:
+        return ip6RouteHandlers.drop(skb, ICMPV6.ADM_PROHIBITED);
+      case RT6_INPUT.BLACKHOLE:
+        kfreeSkb(skb);
+        return 0;
+      default:
+        return ip6RouteHandlers.input(skb);
+    }
   }
 
   output(skb: SkBuff): number {
@@ -119,19 +144,22 @@ export class Rt6Info implements DstEntry {
   }
 
   get mtu(): number {
+    if (this.pmtu > 0 && this.#net.kernel.clock.now() < this.expires) return this.pmtu;
     return this.dev.mtu;
   }
 }
 
-/** ip6_input / ip6_output, installed by ip6-input.ts and ip6-output.ts. */
-export const ip6RouteHandlers: { input: (skb: SkBuff) => number; output: (skb: SkBuff) => number } = {
-  input: () => {
-    throw new Error('ipv6 input not initialised');
-  },
-  output: () => {
-    throw new Error('ipv6 output not initialised');
-  },
+const notReady = (): number => {
+  throw new Error('ipv6 not initialised');
 };
+
+/** ip6_input / ip6_output / ip6_forward / ip6_pkt_drop, installed by ip6-input.ts, ip6-output.ts and ip6-forward.ts. */
+export const ip6RouteHandlers: {
+  input: (skb: SkBuff) => number;
+  output: (skb: SkBuff) => number;
+  forward: (skb: SkBuff) => number;
+  drop: (skb: SkBuff, code: number) => number;
+} = { input: notReady, output: notReady, forward: notReady, drop: notReady };
 
 export interface Flowi6 {
   daddr: Uint8Array;
@@ -212,22 +240,117 @@ export function ip6RouteOutput(net: Net, fl6: Flowi6): Rt6Info | number {
     if (lo === null) return -E.ENODEV;
     return new Rt6Info(net, lo, RTN.LOCAL, true);
   }
-  return new Rt6Info(net, f6i.dev, f6i.type, false);
+  const rt = new Rt6Info(net, f6i.dev, f6i.type, false);
+  rt6Bind(net, rt, f6i, fl6.daddr);
+  return rt;
 }
 
-/** A route for a packet that arrived without one: local addresses are delivered, others dropped. */
+/** A route copy's next hop and learned PMTU (ip6_rt_copy_init + rt6_find_cached_rt). */
+function rt6Bind(net: Net, rt: Rt6Info, f6i: Fib6Info, daddr: Uint8Array): void {
+  rt.from = f6i;
+  rt.gateway = f6i.gateway ?? null;
+  const ex = rt6FindCachedRt(net, daddr);
+  if (ex === undefined) return;
+  rt.pmtu = ex.pmtu;
+  rt.expires = ex.expires;
+  if (ex.redirect !== undefined) rt.gateway = ex.redirect;
+}
+
+/** rt6_find_cached_rt(): the live exception for `daddr`; an expired one goes. */
+export function rt6FindCachedRt(net: Net, daddr: Uint8Array): Rt6Exception | undefined {
+  const map = rt6Exceptions.get(net);
+  const key = ipv6Key(daddr);
+  const ex = map?.get(key);
+  if (ex === undefined) return undefined;
+  if (net.kernel.clock.now() < ex.expires) return ex;
+  map?.delete(key);
+  return undefined;
+}
+
+/** struct rt6_exception: a cached route for one destination (per namespace): a PMTU or a redirect. */
+export interface Rt6Exception {
+  /** The learned path MTU (0: none). */
+  pmtu: number;
+  /** dst.expires in clock ns; a redirected route does not expire (Infinity). */
+  expires: number;
+  /** A redirect's first hop (null: the destination is on-link); absent without a redirect. */
+  redirect?: Uint8Array | null;
+}
+
+/**
+ * rt6_insert_exception() of a redirected route: the destination's cached route now goes
+ * through `gw` (null: straight to it), replacing any earlier one.
+ */
+export function rt6InsertRedirect(net: Net, daddr: Uint8Array, gw: Uint8Array | null): void {
+  let map = rt6Exceptions.get(net);
+  if (map === undefined) {
+    map = new Map();
+    rt6Exceptions.set(net, map);
+  }
+  map.set(ipv6Key(daddr), { pmtu: 0, expires: Number.POSITIVE_INFINITY, redirect: gw === null ? null : gw.slice() });
+  net.ipv6.genid++;
+}
+const rt6Exceptions = new WeakMap<Net, Map<string, Rt6Exception>>();
+
+/** net.ipv6.route.mtu_expires: 600 s. */
+const IP6_RT_MTU_EXPIRES = 600e9;
+/** IPV6_MIN_MTU. */
+export const IPV6_MIN_MTU = 1280;
+
+/**
+ * ip6_update_pmtu() → __ip6_rt_update_pmtu(): a Packet Too Big for a packet to `daddr`
+ * says the path takes `mtu` (never below 1280); only a lower MTU than the route's is
+ * learned, in an exception that expires after mtu_expires. Cached routes look again.
+ */
+export function ip6UpdatePmtu(net: Net, daddr: Uint8Array, saddr: Uint8Array, mtu: number): void {
+  const rt = ip6RouteOutput(net, { daddr: daddr.slice(), saddr: saddr.slice(), oif: 0, proto: 0 });
+  if (typeof rt === 'number' || rt.local) return;
+  mtu = Math.max(mtu, IPV6_MIN_MTU);
+  if (mtu >= rt.mtu) return;
+  let map = rt6Exceptions.get(net);
+  if (map === undefined) {
+    map = new Map();
+    rt6Exceptions.set(net, map);
+  }
+  map.set(ipv6Key(daddr), { pmtu: mtu, expires: net.kernel.clock.now() + IP6_RT_MTU_EXPIRES });
+  net.ipv6.genid++;
+}
+
+/**
+ * ip6_route_input(): a group this device joined or a local address is delivered; a
+ * unicast route forwards (ip6_forward decides whether this host does); no route is the
+ * null entry (ip6_pkt_discard: No Route); reject routes answer by their type. A
+ * link-local destination is only looked for on the device it came in on.
+ */
 export function ip6RouteInput(net: Net, skb: SkBuff, daddr: Uint8Array): number {
-  // A group this device has joined is for us (ip6_route_input → ip6_mc_input).
-  if (daddr[0] === 0xff && ipv6ChkMcastAddr(skb.dev as NetDevice, daddr)) {
-    skb.dst = new Rt6Info(net, skb.dev as NetDevice, RTN.MULTICAST, true);
+  const dev = skb.dev as NetDevice;
+  if (daddr[0] === 0xff && ipv6ChkMcastAddr(dev, daddr)) {
+    skb.dst = new Rt6Info(net, dev, RTN.MULTICAST, true);
     return 0;
   }
-  const f6i = fib6Lookup(net, daddr, 0);
-  if (f6i === undefined || f6i.type !== RTN.LOCAL) {
-    net.ipv6.mib.ip6.InAddrErrors++;
-    return -E.EHOSTUNREACH;
+  const strict = daddr[0] === 0xff || (daddr[0] === 0xfe && ((daddr[1] as number) & 0xc0) === 0x80);
+  const f6i = fib6Lookup(net, daddr, strict ? dev.ifindex : 0);
+  if (f6i !== undefined && f6i.type === RTN.LOCAL) {
+    skb.dst = new Rt6Info(net, dev, RTN.LOCAL, true);
+    return 0;
   }
-  skb.dst = new Rt6Info(net, skb.dev as NetDevice, RTN.LOCAL, true);
+  if (f6i === undefined || f6i.type === RTN.THROW || f6i.type === RTN.MULTICAST) {
+    const rt = new Rt6Info(net, net.loopbackDev ?? dev, RTN.UNREACHABLE, false);
+    rt.inputKind = RT6_INPUT.DISCARD;
+    skb.dst = rt;
+    return 0;
+  }
+  const rt = new Rt6Info(net, f6i.dev, f6i.type, false);
+  rt6Bind(net, rt, f6i, daddr);
+  rt.inputKind =
+    f6i.type === RTN.UNREACHABLE
+      ? RT6_INPUT.DISCARD
+      : f6i.type === RTN.PROHIBIT
+        ? RT6_INPUT.PROHIBIT
+        : f6i.type === RTN.BLACKHOLE
+          ? RT6_INPUT.BLACKHOLE
+          : RT6_INPUT.FORWARD;
+  skb.dst = rt;
   return 0;
 }
 

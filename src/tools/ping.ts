@@ -12,7 +12,8 @@ import { flowi4, RTN } from '../ipv4/fib.js';
 import { inetAddrType } from '../ipv4/fib-frontend.js';
 import { type RawDatagram, RawSock } from '../ipv4/raw.js';
 import { ipRouteOutputKey, RTCF } from '../ipv4/route.js';
-import { formatIpv6, inetPton6 } from '../ipv6/addr.js';
+import { formatIpv6, inetPton6, ipv6AddrEqual } from '../ipv6/addr.js';
+import { in6DevGet } from '../ipv6/addrconf.js';
 import { Raw6Sock } from '../ipv6/raw.js';
 import { ip6RouteOutput } from '../ipv6/route.js';
 import type { Clock, Timer } from '../kernel/clock.js';
@@ -331,7 +332,7 @@ function msec3(us: number): string {
 
 /** One address family's socket work: what ping4_func_set / ping6_func_set are in iputils. */
 /** A received datagram: IPv4 raw sockets give the whole packet; IPv6 ones the ICMPv6 message, sender and hop limit. */
-type PingDatagram = RawDatagram & { from?: Uint8Array; hopLimit?: number };
+type PingDatagram = RawDatagram & { from?: Uint8Array; hopLimit?: number; ifindex?: number };
 
 interface PingProto {
   /** The PING line. */
@@ -764,7 +765,7 @@ function yieldMacrotask(): Promise<void> {
 }
 
 /** ICMP error descriptions (pr_icmph) for errors quoting one of our requests. */
-function prIcmph(type: number, code: number, info: number): string {
+function prIcmph(type: number, code: number, info: number, addr: (a: number) => string = inetNtoa): string {
   switch (type) {
     case ICMP.DEST_UNREACH: {
       const names = [
@@ -795,6 +796,17 @@ function prIcmph(type: number, code: number, info: number): string {
           : `Time exceeded, Bad Code: ${code}\n`;
     case ICMP.PARAMETERPROB:
       return `Parameter problem: pointer = ${info >>> 24}\n`;
+    case ICMP.SOURCE_QUENCH:
+      return 'Source Quench\n';
+    case ICMP.REDIRECT: {
+      const names = [
+        'Redirect Network',
+        'Redirect Host',
+        'Redirect Type of Service and Network',
+        'Redirect Type of Service and Host',
+      ];
+      return `${names[code] ?? `Redirect, Bad Code: ${code}`}(New nexthop: ${addr(info >>> 0)})\n`;
+    }
     default:
       return `Bad ICMP type: ${type}\n`;
   }
@@ -943,7 +955,14 @@ function ping4Setup(run: PingRun, net: Net, whereto: number, hops: number[], err
         if (cc < 8 + 20 + 8 || cc < 8 + ihl1 + 8) return true;
         const icp1 = new IcmpHeader(inner, ihl1, 8);
         if (icp1.type !== ICMP.ECHO || readU32(inner, 16) !== whereto || icp1.id !== opt.ident) return true;
-        if (h.type === ICMP.REDIRECT || h.type === ICMP.SOURCE_QUENCH) return true;
+        if (h.type === ICMP.REDIRECT || h.type === ICMP.SOURCE_QUENCH) {
+          // Not errors (no error queue entry): shown from the raw socket, and not ours.
+          if (opt.quiet || opt.flood) return true;
+          run.printTimestamp();
+          run.out.write(`From ${from(src)}: icmp_seq=${icp1.sequence} ${csfailed ? '(BAD CHECKSUM)' : ''}`);
+          run.out.write(prIcmph(h.type, h.code, h.rest, from));
+          return true;
+        }
         // Linux reports this through the error queue (IP_RECVERR); lonet's raw socket has
         // none, so the raw copy stands in for ping4_receive_error_msg().
         run.acknowledge(icp1.sequence);
@@ -993,10 +1012,25 @@ function readU32(b: Uint8Array, at: number): number {
  */
 function ping6Setup(run: PingRun, net: Net, target: string, error: ErrorFn): PingProto | undefined {
   const opt = run.opt;
-  const whereto = inetPton6(target);
+  const pct = target.lastIndexOf('%');
+  const whereto = inetPton6(pct < 0 ? target : target.slice(0, pct));
   if (whereto === null) {
     error(2, 0, `${target}: Name or service not known`);
     return undefined;
+  }
+  const needsScope = ipv6NeedsScopeId(whereto);
+  // getaddrinfo's sin6_scope_id (__inet6_scopeid_pton): a device name for a link-local
+  // address, else a number; anything else is not a name it knows.
+  let scopeId = 0;
+  if (pct >= 0) {
+    const name = target.slice(pct + 1);
+    const dev = needsScope ? net.devGetByName(name) : undefined;
+    if (dev !== undefined) scopeId = dev.ifindex;
+    else if (/^\d+$/.test(name) && Number(name) <= 0xffffffff) scopeId = Number(name);
+    else {
+      error(2, 0, `${target}: Name or service not known`);
+      return undefined;
+    }
   }
   let oif = 0;
   if (opt.device !== null) {
@@ -1004,13 +1038,23 @@ function ping6Setup(run: PingRun, net: Net, target: string, error: ErrorFn): Pin
     if (dev === undefined) error(2, E.ENODEV, `SO_BINDTODEVICE ${opt.device}`);
     oif = dev?.ifindex ?? 0;
   }
-  const fl6 = { daddr: whereto, saddr: new Uint8Array(16), oif, proto: NEXTHDR.UDP };
+  // The kernel takes the scope of a link-local destination as its outgoing device.
+  const scopeOif = needsScope && scopeId !== 0 ? scopeId : 0;
+  const fl6 = { daddr: whereto, saddr: new Uint8Array(16), oif: oif || scopeOif, proto: NEXTHDR.UDP };
   const rt = ip6RouteOutput(net, fl6);
   if (typeof rt === 'number') {
     error(2, -rt, 'connect');
     return undefined;
   }
-  const source = fl6.saddr;
+  let source = fl6.saddr;
+  if (opt.device !== null) {
+    // iputils 20221126 leaves a link-local first hop's family unset when a device is
+    // given: its probe connect() is a disconnect, and the source it reads back is ::.
+    if (needsScope) source = new Uint8Array(16);
+    const dev = net.devGetByName(opt.device);
+    const mine = (dev === undefined ? [] : (in6DevGet(dev)?.addrList ?? [])).some((a) => ipv6AddrEqual(a.addr, source));
+    if (!mine) error(0, 0, `Warning: source address might be selected on device other than: ${opt.device}`);
+  }
   const sock = new Raw6Sock(net, NEXTHDR.ICMP);
   // ICMP6_FILTER: block everything but replies and the errors that may quote our requests.
   sock.icmp6Filter.fill(0xffffffff);
@@ -1018,13 +1062,21 @@ function ping6Setup(run: PingRun, net: Net, target: string, error: ErrorFn): Pin
     sock.icmp6Filter[t >> 5] = ((sock.icmp6Filter[t >> 5] as number) & ~(1 << (t & 31))) >>> 0;
   }
   if (opt.ttlSet) sock.hopLimit = opt.ttl;
-  let header = `PING ${run.hostname}(${formatIpv6(whereto)}) `;
+  sock.bindDevIfindex = oif;
+  /** getnameinfo(NI_NUMERICHOST): a link-local address with its scope's device name. */
+  const scoped = (addr: Uint8Array, scope: number): string => {
+    const text = formatIpv6(addr);
+    if (scope === 0) return text;
+    const name = ipv6NeedsScopeId(addr) ? net.devGetByIndex(scope)?.name : undefined;
+    return `${text}%${name ?? scope}`;
+  };
+  let header = `PING ${run.hostname}(${scoped(whereto, scopeId)}) `;
   if (opt.device !== null || opt.strictSource) header += `from ${formatIpv6(source)} ${opt.device ?? ''}: `;
   header += `${opt.datalen} data bytes\n`;
   const proto: PingProto = {
     header,
     sendProbe(_seq, payload) {
-      const r = sock.sendto(whereto, payload);
+      const r = sock.sendto(whereto, payload, scopeOif);
       return r < 0 ? r : r === payload.byteLength ? 0 : -E.EIO;
     },
     sendError() {
@@ -1035,7 +1087,9 @@ function ping6Setup(run: PingRun, net: Net, target: string, error: ErrorFn): Pin
       const cc = icmp.byteLength;
       if (cc < 8) return true;
       const h = new IcmpHeader(icmp);
-      const from = formatIpv6(d.from ?? new Uint8Array(16));
+      // recvmsg's sin6_scope_id: the arriving device, for a link-local sender.
+      const src = d.from ?? new Uint8Array(16);
+      const from = scoped(src, ipv6NeedsScopeId(src) ? (d.ifindex ?? 0) : 0);
       if (h.type === ICMPV6.ECHO_REPLY) {
         if (h.id !== opt.ident) return true;
         if (!run.containsPattern(icmp.subarray(8))) return true;
@@ -1047,13 +1101,68 @@ function ping6Setup(run: PingRun, net: Net, target: string, error: ErrorFn): Pin
         if (!opt.flood) run.out.write('\n');
         return false;
       }
-      return true;
+      if (
+        h.type !== ICMPV6.DEST_UNREACH &&
+        h.type !== ICMPV6.PKT_TOOBIG &&
+        h.type !== ICMPV6.TIME_EXCEED &&
+        h.type !== ICMPV6.PARAMPROB
+      )
+        return true;
+      // An error quoting one of our requests. Linux reports it through the error queue
+      // (IPV6_RECVERR); lonet's raw socket has none, so the raw copy stands in for
+      // ping6_receive_error_msg().
+      if (cc < 8 + 40 + 8) return true;
+      const inner = icmp.subarray(8);
+      if (formatIpv6(inner.subarray(24, 40)) !== formatIpv6(whereto) || inner[6] !== NEXTHDR.ICMP) return true;
+      const req = new IcmpHeader(inner, 40, 8);
+      if (req.type !== ICMPV6.ECHO_REQUEST || req.id !== opt.ident) return true;
+      run.acknowledge(req.sequence);
+      run.nerrors++;
+      if (opt.quiet) return false;
+      if (opt.flood) run.out.write('\bE');
+      else {
+        run.printTimestamp();
+        run.out.write(`From ${from} icmp_seq=${req.sequence} ${print6Icmp(h.type, h.code, h.rest >>> 0)}\n`);
+      }
+      return false;
     },
     recv: () => sock.recv(),
     recvAsync: () => sock.recvAsync(),
     close: () => sock.close(),
   };
   return proto;
+}
+
+/** __ipv6_addr_needs_scope_id(): link-local unicast, and link- or interface-local multicast. */
+function ipv6NeedsScopeId(a: Uint8Array): boolean {
+  if (a[0] === 0xfe && ((a[1] as number) & 0xc0) === 0x80) return true;
+  return a[0] === 0xff && (((a[1] as number) & 0xf) === 1 || ((a[1] as number) & 0xf) === 2);
+}
+
+/** print6_icmp(): iputils' words for an ICMPv6 error. */
+function print6Icmp(type: number, code: number, info: number): string {
+  switch (type) {
+    case ICMPV6.DEST_UNREACH:
+      return `Destination unreachable: ${
+        [
+          'No route',
+          'Administratively prohibited',
+          'Beyond scope of source address',
+          'Address unreachable',
+          'Port unreachable',
+        ][code] ?? `Unknown code ${code}`
+      }`;
+    case ICMPV6.PKT_TOOBIG:
+      return `Packet too big: mtu=${info}${code ? `, code=${code}` : ''}`;
+    case ICMPV6.TIME_EXCEED:
+      return `Time exceeded: ${code === 0 ? 'Hop limit' : code === 1 ? 'Defragmentation failure' : `code ${code}`}`;
+    case ICMPV6.PARAMPROB:
+      return `Parameter problem: ${
+        ['Wrong header field ', 'Unknown header ', 'Unknown option '][code] ?? `code ${code} `
+      }at ${info}`;
+    default:
+      return `unknown icmp type: ${type}`;
+  }
 }
 
 /** main(): options, then the name, then the family's run. */

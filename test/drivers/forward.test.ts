@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { compareWorlds } from '../helpers/world-compare.js';
+import { compareWorlds, ROUTED } from '../helpers/world-compare.js';
 
 test('a new device in a new namespace gets net.ipv4.conf.DEV and net.ipv6.conf.DEV with Linux defaults; ip_forward sets every device', async () => {
   // sysctl -a on Linux also complains on stderr about the keys it cannot read (stable_secret).
@@ -21,32 +21,6 @@ test('a new device in a new namespace gets net.ipv4.conf.DEV and net.ipv6.conf.D
   assert.equal(mine[6]?.stdout, 'net.ipv4.conf.veth1.rp_filter = 2\nnet.ipv4.conf.all.rp_filter = 0\n');
   assert.match(mine[9]?.stdout ?? '', /^Ip: 1 64 /m);
 });
-
-/** client c (10.0.1.2) — router r (10.0.1.1 | 10.0.2.1) — server s (10.0.2.2), static neighbours, fixed MACs. */
-const ROUTED = [
-  'ip netns add c',
-  'ip netns add r',
-  'ip netns add s',
-  'ip -n c link add c0 address 02:00:00:00:01:02 type veth peer name r0 address 02:00:00:00:01:01 netns r',
-  'ip -n s link add s0 address 02:00:00:00:02:02 type veth peer name r1 address 02:00:00:00:02:01 netns r',
-  'ip -n c addr add 10.0.1.2/24 dev c0',
-  'ip -n r addr add 10.0.1.1/24 dev r0',
-  'ip -n r addr add 10.0.2.1/24 dev r1',
-  'ip -n s addr add 10.0.2.2/24 dev s0',
-  'ip -n c link set c0 up',
-  'ip -n r link set r0 up',
-  'ip -n r link set r1 up',
-  'ip -n s link set s0 up',
-  'ip -n c link set lo up',
-  'ip -n r link set lo up',
-  'ip -n s link set lo up',
-  'ip -n c route add default via 10.0.1.1',
-  'ip -n s route add default via 10.0.2.1',
-  'ip -n c neigh add 10.0.1.1 lladdr 02:00:00:00:01:01 dev c0 nud permanent',
-  'ip -n r neigh add 10.0.1.2 lladdr 02:00:00:00:01:02 dev r0 nud permanent',
-  'ip -n r neigh add 10.0.2.2 lladdr 02:00:00:00:02:02 dev r1 nud permanent',
-  'ip -n s neigh add 10.0.2.1 lladdr 02:00:00:00:02:01 dev s0 nud permanent',
-];
 
 test('routed: forwarding off drops (InAddrErrors), on forwards with TTL-1; TTL 1 is Time Exceeded; no route and unreachable routes answer; counters as Linux counts', async () => {
   const n = ROUTED.length;

@@ -20,7 +20,7 @@ import {
 } from '../../ipv4/fib-netlink.js';
 import { ipRouteOutputKey, RTCF } from '../../ipv4/route.js';
 import { formatIpv6, IN6ADDR_ANY, ipv6PrefixEqual } from '../../ipv6/addr.js';
-import type { Fib6Info } from '../../ipv6/route.js';
+import { type Fib6Info, rt6FindCachedRt } from '../../ipv6/route.js';
 import {
   type Fib6Config,
   fib6DeleteRoutes,
@@ -406,9 +406,9 @@ function routeText(net: Net, m: RouteMsg, f: RouteFilter, details: number): stri
       s += `<${names.join(',')}`;
       s += rest !== 0 ? `${names.length > 0 ? ',' : ''}${rest.toString(16)}>` : '> ';
     }
-    // print_rta_cacheinfo().
-    if (m.expires) s += `expires ${m.expires}sec `;
   }
+  // print_rta_cacheinfo(), for either family (IPv6 has no "cache" line).
+  if (m.expires) s += `expires ${m.expires}sec `;
   // print_rta_metrics().
   if (m.mtu !== undefined) s += `mtu ${m.mtuLock ? 'lock ' : ''}${m.mtu} `;
   if (m.pref !== null) s += `pref ${m.pref}`;
@@ -431,8 +431,8 @@ function routeJson(w: JsonWriter, net: Net, m: RouteMsg, f: RouteFilter, details
     w.name('cache').startArray();
     for (const name of cacheFlagNames(m.flags).names) w.string(name);
     w.endArray();
-    if (m.expires) w.name('expires').number(m.expires);
   }
+  if (m.expires) w.name('expires').number(m.expires);
   if (m.mtu !== undefined) {
     w.name('metrics').startArray().startObject();
     w.name('mtu').number(m.mtu);
@@ -891,12 +891,15 @@ function iprouteGet(ctx: IpContext, args: string[]): number {
     uid: 0,
     pref: null,
   };
-  // rt_fill_info(): a learned PMTU shows as the route's expiry and its mtu metric.
+  // rt_fill_info(): what an exception taught (a PMTU, a redirect) shows as the route's
+  // expiry, and a PMTU as its mtu metric.
   const now = ctx.net.kernel.clock.now();
-  if (rt.rtPmtu > 0 && now < rt.expires) {
+  if (now < rt.expires) {
     m.expires = Math.floor((rt.expires - now) / 1e9);
-    m.mtu = rt.rtPmtu;
-    m.mtuLock = rt.mtuLocked;
+    if (rt.rtPmtu > 0) {
+      m.mtu = rt.rtPmtu;
+      m.mtuLock = rt.mtuLocked;
+    }
   }
   const f = emptyFilter();
   if (ctx.opts.json) {
@@ -920,6 +923,14 @@ function iproute6Get(ctx: IpContext, dstP: InetPrefix, srcP: InetPrefix | null, 
     src: formatIpv6(saddr),
     prefsrc: res.prefsrc !== null ? formatIpv6(res.prefsrc) : null,
   };
+  // rt6_fill_info() of the cached copy: a learned PMTU shows as its expiry and mtu metric.
+  // A redirect shows as the cached route's gateway (none when the destination is on-link).
+  const ex = rt6FindCachedRt(ctx.net, daddr);
+  if (ex !== undefined && ex.pmtu > 0) {
+    m.expires = Math.floor((ex.expires - ctx.net.kernel.clock.now()) / 1e9);
+    m.mtu = ex.pmtu;
+  }
+  if (ex?.redirect !== undefined) m.gateway = ex.redirect === null ? null : formatIpv6(ex.redirect);
   const f = emptyFilter();
   if (ctx.opts.json) {
     const w = new JsonWriter(ctx.opts.pretty).startArray();
