@@ -10,12 +10,14 @@ import { Namespace } from '../src/api/namespace.js';
 import type { SkBuff } from '../src/core/skbuff.js';
 import { Kernel } from '../src/init.js';
 import { inDevGet } from '../src/ipv4/devinet.js';
+import { RTN } from '../src/ipv4/fib.js';
 import { ipFragMem } from '../src/ipv4/ip-fragment.js';
 import { PingSock } from '../src/ipv4/ping.js';
 import { RawSock } from '../src/ipv4/raw.js';
 import { IN6ADDR_LOOPBACK } from '../src/ipv6/addr.js';
 import { Raw6Sock } from '../src/ipv6/raw.js';
 import { ip6FragMem } from '../src/ipv6/reassembly.js';
+import { fib6Lookup } from '../src/ipv6/route.js';
 import { UdpSock, v4Mapped } from '../src/transport/udp.js';
 import { parseEthernet } from '../src/wire/ethernet.js';
 import { parseIcmp } from '../src/wire/icmp.js';
@@ -145,6 +147,9 @@ export function sendFrames(net: Namespace, sinks: Sinks, input: PacketInput): vo
   // With no in_device (an MTU under 68 took IPv4 away) ip_route_input fails: dropped uncounted, as martians.
   const noInDev = inDevGet(net.lo) === null;
   const silent4 = (f: Uint8Array) => isMartian4(f) || (noInDev && f.length >= 14 && f[12] === 0x08 && f[13] === 0x00);
+  // An IPv6 destination behind a blackhole route is dropped uncounted (dst_discard).
+  const blackhole6 = (f: Uint8Array) =>
+    f.length >= 54 && f[12] === 0x86 && f[13] === 0xdd && fib6Lookup(net, f.slice(38, 54), 0)?.type === RTN.BLACKHOLE;
   let maxTruesize = 0;
   const sent = (skb: SkBuff) => {
     maxTruesize = Math.max(maxTruesize, skb.truesize);
@@ -166,6 +171,7 @@ export function sendFrames(net: Namespace, sinks: Sinks, input: PacketInput): vo
       martian4: input.frames.filter(silent4).length,
       none6: input.frames.filter(hasNone6).length,
       badFrag6: input.frames.filter(badFrag6).length,
+      blackhole6: input.frames.filter(blackhole6).length,
       rawOnly: 0,
       arp: input.frames.filter(isArp).length,
     });
@@ -181,6 +187,7 @@ export function sendFrames(net: Namespace, sinks: Sinks, input: PacketInput): vo
         martian4: silent4(f) ? 1 : 0,
         none6: hasNone6(f) ? 1 : 0,
         badFrag6: badFrag6(f) ? 1 : 0,
+        blackhole6: blackhole6(f) ? 1 : 0,
         rawOnly: 0,
         arp: isArp(f) ? 1 : 0,
       });
