@@ -113,6 +113,8 @@ test('the SYN over 127.0.0.1 parses to what tcpdump shows, options in wire order
     tsval: 1761069528,
     tsecr: 0,
     sack: undefined,
+    fastopen: undefined,
+    md5: -1,
   });
 });
 
@@ -205,7 +207,7 @@ test('SACK blocks, EOL padding and unknown options round-trip', () => {
         { start: 0xfffffff0, end: 8 },
       ],
     },
-    { kind: 'unknown', type: 34, data: Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8) }, // TFO cookie
+    { kind: 'fastopen', cookie: Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8), exp: false }, // TFO cookie, kind 34
     { kind: 'eol' },
   ];
   assert.equal(tcpOptionsLen(options), 2 + 18 + 10 + 1);
@@ -220,6 +222,9 @@ test('SACK blocks, EOL padding and unknown options round-trip', () => {
     { start: 1000, end: 2000 },
     { start: 0xfffffff0, end: 8 },
   ]);
+  // A kind lonet does not know (30, MPTCP) is kept as it came.
+  const unknown = parseTcpOptions(Uint8Array.of(30, 4, 0xab, 0xcd));
+  assert.deepEqual(unknown, [{ kind: 'unknown', type: 30, data: Uint8Array.of(0xab, 0xcd) }]);
 
   const repr: TcpRepr = {
     srcPort: 1,
