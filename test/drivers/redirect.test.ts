@@ -4,25 +4,34 @@ import { compareWorlds, SEGMENT, SEGMENT6 } from '../helpers/world-compare.js';
 
 test('ICMP redirect: a router forwarding out the link a packet came in on names the better hop; the host takes it once that hop is a known neighbour (ip route get: cache <redirected>)', async () => {
   const n = SEGMENT.length;
-  const { mine } = await compareWorlds([
-    ...SEGMENT,
-    'ip netns exec c ping -c1 -W1 10.0.2.2',
-    'ip -n c route get 10.0.2.2',
-    'ip -n c neigh show 10.0.1.3',
-    'ip netns exec c ping -c1 -W1 10.0.2.2',
-    'ip -n c route get 10.0.2.2',
-    'ip -n c -j route get 10.0.2.2',
-    'ip netns exec c ping -c1 -W1 10.0.2.2',
-    'ip netns exec r nstat -asz IcmpOutRedirects IcmpMsgOutType5',
-    'ip netns exec c nstat -asz IcmpInRedirects IcmpMsgInType5',
-    'ip netns exec r sysctl net.ipv4.conf.br0.send_redirects net.ipv4.conf.all.accept_redirects net.ipv4.conf.br0.secure_redirects net.ipv4.conf.br0.shared_media',
-  ]);
+  const { mine } = await compareWorlds(
+    [
+      ...SEGMENT,
+      'ip netns exec c ping -c1 -W1 10.0.2.2',
+      'ip -n c route get 10.0.2.2',
+      'ip -n c neigh show 10.0.1.3',
+      // r's next redirect to c may go only after ip_rt_redirect_load << 1 (40 ms): wait past it.
+      'sleep 0.1',
+      'ip netns exec c ping -c1 -W1 10.0.2.2',
+      'ip -n c route get 10.0.2.2',
+      'ip -n c -j route get 10.0.2.2',
+      'ip netns exec c ping -c1 -W1 10.0.2.2',
+      'ip netns exec r nstat -asz IcmpOutRedirects IcmpMsgOutType5',
+      'ip netns exec c nstat -asz IcmpInRedirects IcmpMsgInType5',
+      'ip netns exec r sysctl net.ipv4.conf.br0.send_redirects net.ipv4.conf.all.accept_redirects net.ipv4.conf.br0.secure_redirects net.ipv4.conf.br0.shared_media',
+    ],
+    // The third ping is lonet's alone: on a loaded machine real Linux was seen to draw one
+    // more redirect there (c's route already showed cache <redirected>), a race Linux does
+    // not rule out; its counters below are not compared for the same reason.
+    new Set([n + 7, n + 8, n + 9]),
+  );
   assert.match(mine[n]?.stdout ?? '', /^From 10\.0\.1\.1: icmp_seq=1 Redirect Host\(New nexthop: 10\.0\.1\.3\)$/m);
   assert.match(
-    mine[n + 4]?.stdout ?? '',
+    mine[n + 5]?.stdout ?? '',
     /^10\.0\.2\.2 via 10\.0\.1\.3 dev c0 src 10\.0\.1\.2 uid 0 \n {4}cache <redirected> expires \d+sec \n$/,
   );
-  assert.doesNotMatch(mine[n + 6]?.stdout ?? '', /Redirect/);
+  assert.doesNotMatch(mine[n + 7]?.stdout ?? '', /Redirect/);
+  assert.match(mine[n + 8]?.stdout ?? '', /IcmpOutRedirects +2 /);
 });
 
 test('ICMP redirects: send_redirects 0 on the router, accept_redirects 0 on the host', async () => {
