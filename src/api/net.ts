@@ -867,9 +867,6 @@ export class Socket extends Duplex {
 
   override _read(): void {
     const sk = this[kSk];
-    // Already reading (net.Socket's `_handle.reading`) with nothing queued: the next
-    // arrival wakes the pull, so no turn of the loop is spent looking.
-    if (!this.#readPaused && sk instanceof TcpSock && !this.connecting && sk.recvWouldBlock) return;
     this.#readPaused = false;
     // uv_read_start(): the bytes come in the loop's poll phase, never inside read() itself,
     // so each 'data' sees bytesRead as it was when that chunk was read.
