@@ -102,7 +102,8 @@ test('after traffic, every view agrees on the same live counters', async () => {
     2,
     'ip -s: RX and TX',
   );
-  assert.match(r.stdout, /^00000003 00000000 00000000 /m, 'softnet_stat: 3 processed on CPU 0');
+  // processed 3, dropped 0; time_squeeze (third) counts budget overruns, which a loaded CPU may cause.
+  assert.match(r.stdout, /^00000003 00000000 [0-9a-f]{8} /m, 'softnet_stat: 3 processed on CPU 0');
 });
 
 test('softnet_stat has a line per CPU in Linux format', async (t) => {
