@@ -294,4 +294,12 @@ test('past the urgent mark: the pipe holds what splice took, and read() steps ov
     'read(4, ..., 1000) = 99',
   );
   assert.equal(early.code, 0, early.err);
+  // net.ipv4.tcp_stdurg=1 reads the pointer as the urgent byte itself: the mark moves one on.
+  const src = readFileSync(join(CORPUS, 'tcp_splice_tcp_splice_loop_test.pkt'), 'utf8');
+  const std = await runEdited(
+    'tcp_splice_tcp_splice_loop_test.pkt',
+    src.slice(src.indexOf('// Initialize')),
+    `\`sysctl -q net.ipv4.tcp_stdurg=1\`\n${src.slice(src.indexOf('// Initialize')).replace('6, NULL, 1, 0) = 0', '6, NULL, 1, 0) = 1')}`,
+  );
+  assert.equal(std.code, 0, std.err);
 });

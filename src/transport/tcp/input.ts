@@ -1001,12 +1001,12 @@ export function tcpInitTransfer(sk: TcpSock): void {
 export const TCP_URG = { VALID: 0x100, NOTYET: 0x200, READ: 0x400 } as const;
 
 /**
- * tcp_check_urg(): a new urgent pointer. With net.ipv4.tcp_stdurg at its default 0 the
+ * tcp_check_urg(): a new urgent pointer. Unless net.ipv4.tcp_stdurg (0 by default) the
  * pointer names the byte after the urgent one (BSD's reading of RFC 793), hence ptr - 1.
  */
 function tcpCheckUrg(sk: TcpSock, cb: TcpCb): void {
   let ptr = cb.urgPtr ?? 0;
-  if (ptr !== 0) ptr--;
+  if (ptr !== 0 && sk.tn.sysctl.tcp_stdurg === 0) ptr--;
   ptr = (ptr + cb.seq) >>> 0;
   // Urgent data already seen and read, or a pointer replayed from behind rcv_nxt.
   if (seqAfter(sk.copiedSeq, ptr)) return;
