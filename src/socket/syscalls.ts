@@ -20,7 +20,8 @@ import { TFO, tcpFastopenGetKey, tcpFastopenSetKey, tcpFastopenSetQlen, tfo } fr
 import { TCP_MD5SIG_FLAG, tcpMd5Available, tcpMd5SetKey } from '../transport/tcp/md5.js';
 import { SHUT, TCP, TcpSock } from '../transport/tcp/sock.js';
 import { isV4Mapped } from '../transport/udp.js';
-import { AF, EPOLL, F, IP_OPT, IPV6_OPT, MSG, O, POLL, SIOC, SO, SOCK, SOL, TCP_OPT } from './uapi.js';
+import { Pipe, PipeFile } from './pipe.js';
+import { AF, EPOLL, F, IP_OPT, IPV6_OPT, MSG, O, POLL, SIOC, SO, SOCK, SOL, SPLICE_F, TCP_OPT } from './uapi.js';
 
 /** struct sockaddr_in / sockaddr_in6, with the address in lonet's 16-byte form (v4-mapped for IPv4). */
 export interface SockAddr {
@@ -108,7 +109,7 @@ export class EpollFile {
   readonly items = new Map<number, EpollItem>();
 }
 
-type File = SocketFile | EpollFile;
+type File = SocketFile | EpollFile | PipeFile;
 
 /** What a call returns: a value, -errno, or a promise of one when it sleeps. */
 export type SysResult<T = number> = T | Promise<T>;
@@ -330,6 +331,8 @@ export class Process {
    * whose address faults: with data to copy the call fails with EFAULT and leaves it queued.
    */
   recv(fd: number, max: number, flags = 0, fault = false): SysResult<Uint8Array | number> {
+    const pf = this.#files.get(fd);
+    if (pf instanceof PipeFile) return this.#pipeRead(pf, max);
     const f = this.#socketFile(fd);
     if (typeof f === 'number') return f;
     if (flags & MSG.OOB) return -E.EINVAL;
@@ -377,6 +380,61 @@ export class Process {
     return r instanceof Promise ? r.then(then) : then(r);
   }
 
+  /** pipe(2): the read end's descriptor, then the write end's. */
+  pipe(): [number, number] {
+    const p = new Pipe();
+    return [this.#install(new PipeFile(p, false)), this.#install(new PipeFile(p, true))];
+  }
+
+  /** pipe_read(): what the pipe holds, 0 once no writer is left, else -EAGAIN or a sleep. */
+  #pipeRead(f: PipeFile, max: number): SysResult<Uint8Array | number> {
+    if (f.write) return -E.EBADF;
+    const p = f.pipe;
+    return this.#sleep<Uint8Array | number>(() => {
+      if (max === 0) return new Uint8Array(0);
+      if (p.bytes > 0) {
+        const out = p.take(max);
+        // A splice waiting for room may go on.
+        queueMicrotask(this.#kick);
+        return out;
+      }
+      if (p.writers === 0) return 0;
+      return f.nonblock ? -E.EAGAIN : AGAIN;
+    });
+  }
+
+  /**
+   * splice(2) from a TCP socket into a pipe (splice_file_to_pipe -> tcp_splice_read), the
+   * one direction lonet has. Offsets must be NULL: neither end is seekable (-ESPIPE).
+   */
+  splice(fdIn: number, offIn: boolean, fdOut: number, offOut: boolean, len: number, flags: number): SysResult<number> {
+    const fin = this.#files.get(fdIn);
+    const fout = this.#files.get(fdOut);
+    if (fin === undefined || fout === undefined) return -E.EBADF;
+    // do_splice(): the in end must be readable and the out end writable.
+    if ((fin instanceof PipeFile && fin.write) || (fout instanceof PipeFile && !fout.write)) return -E.EBADF;
+    // Pipe to pipe and socket to socket are splices lonet does not do.
+    if (!(fout instanceof PipeFile) || !(fin instanceof SocketFile)) return -E.EINVAL;
+    if (offIn || offOut) return -E.ESPIPE;
+    if (len === 0) return 0;
+    const p = fout.pipe;
+    if (p.readers === 0) return -E.EPIPE;
+    const sk = fin.sk;
+    // tcp_splice_read()'s timeo comes from the socket file's O_NONBLOCK alone;
+    // SPLICE_F_NONBLOCK (which do_splice() adds for O_NONBLOCK) is for a full pipe.
+    const nonblock = fin.nonblock;
+    const pipeNonblock = nonblock || (flags & SPLICE_F.NONBLOCK) !== 0;
+    return this.#sleep<number>(() => {
+      // wait_for_space(): a full pipe waits for a reader.
+      if (p.room === 0) return pipeNonblock ? -E.EAGAIN : AGAIN;
+      const r = sk.spliceRead(Math.min(len, p.room), nonblock);
+      if (r === -E.EAGAIN && !nonblock) return AGAIN;
+      if (typeof r === 'number') return r;
+      p.push(r);
+      return r.byteLength;
+    });
+  }
+
   /** shutdown(2): SHUT_RD 0, SHUT_WR 1, SHUT_RDWR 2. */
   shutdown(fd: number, how: number): number {
     const f = this.#socketFile(fd);
@@ -393,6 +451,11 @@ export class Process {
     const f = this.#files.get(fd);
     if (f === undefined) return -E.EBADF;
     this.#files.delete(fd);
+    if (f instanceof PipeFile) {
+      if (f.write) f.pipe.writers--;
+      else f.pipe.readers--;
+      this.wake();
+    }
     if (f instanceof SocketFile) {
       f.sk.close();
       for (const other of this.#files.values()) if (other instanceof EpollFile) other.items.delete(fd);
@@ -424,6 +487,9 @@ export class Process {
         case SO.KEEPALIVE:
           sk.setKeepAlive(n !== 0);
           return 0;
+        case SO.OOBINLINE:
+          sk.urgInline = n !== 0;
+          return 0;
         case SO.LINGER:
           if (typeof value !== 'object' || value instanceof Uint8Array || !('onoff' in value)) return -E.EINVAL;
           tcpCold(sk).linger = value.onoff !== 0 ? Math.max(0, value.linger) : null;
@@ -447,8 +513,16 @@ export class Process {
           if (n < 0 || n > 5) return -E.EINVAL;
           sk.pmtudisc = n;
           return 0;
+        case IP_OPT.FREEBIND:
+          sk.freebind = n !== 0;
+          return 0;
       }
       return -E.ENOPROTOOPT;
+    }
+    // do_ipv6_setsockopt(): IPV6_FREEBIND sets the same inet flag as IP_FREEBIND.
+    if (level === SOL.IPV6 && name === IPV6_OPT.FREEBIND && sk.family === 6) {
+      sk.freebind = n !== 0;
+      return 0;
     }
     if (level === SOL.TCP) {
       switch (name) {
@@ -517,6 +591,8 @@ export class Process {
           return f.type;
         case SO.REUSEADDR:
           return sk.reuseAddr ? 1 : 0;
+        case SO.OOBINLINE:
+          return sk.urgInline ? 1 : 0;
         case SO.SNDBUF:
           return sk.sndbuf;
         case SO.RCVBUF:
@@ -563,6 +639,8 @@ export class Process {
     }
     if (level === SOL.IP && name === IP_OPT.TOS) return sk.tos;
     if (level === SOL.IP && name === IP_OPT.MTU_DISCOVER) return sk.pmtudisc;
+    if (level === SOL.IP && name === IP_OPT.FREEBIND) return sk.freebind ? 1 : 0;
+    if (level === SOL.IPV6 && name === IPV6_OPT.FREEBIND && sk.family === 6) return sk.freebind ? 1 : 0;
     if (level === SOL.IPV6 && name === IPV6_OPT.V6ONLY) return sk.v6only ? 1 : 0;
     return -E.ENOPROTOOPT;
   }

@@ -71,7 +71,10 @@ export const TCP_OPT = {
 } as const;
 
 export const IP_OPT = { TOS: 1, TTL: 2, MTU_DISCOVER: 10, RECVERR: 11, FREEBIND: 15 } as const;
-export const IPV6_OPT = { UNICAST_HOPS: 16, V6ONLY: 26, RECVERR: 25, TCLASS: 67 } as const;
+export const IPV6_OPT = { UNICAST_HOPS: 16, V6ONLY: 26, RECVERR: 25, TCLASS: 67, FREEBIND: 78 } as const;
+
+/** SPLICE_F_* (linux/splice.h). */
+export const SPLICE_F = { MOVE: 1, NONBLOCK: 2, MORE: 4, GIFT: 8 } as const;
 
 export const MSG = {
   OOB: 0x1,
@@ -142,6 +145,7 @@ export const SYMBOLS: ReadonlyMap<string, number> = new Map<string, number>([
   ...prefixed('SHUT_', SHUT_HOW),
   ...prefixed('F_', F),
   ...prefixed('O_', O),
+  ...prefixed('SPLICE_F_', SPLICE_F),
   ['TCP_CM_INQ', TCP_OPT.INQ],
   ['SIOCINQ', SIOC.INQ],
   ['SIOCOUTQ', SIOC.OUTQ],

@@ -119,6 +119,8 @@ const PASSING = [
   'tcp_slow_start_slow-start-app-limited-9-packets-out.pkt ipv6',
   'tcp_slow_start_slow-start-app-limited.pkt ipv4',
   'tcp_slow_start_slow-start-app-limited.pkt ipv6',
+  'tcp_splice_tcp_splice_loop_test.pkt ipv4',
+  'tcp_splice_tcp_splice_loop_test.pkt ipv6',
   'tcp_syscall_bad_arg_fastopen-invalid-buf-ptr.pkt ipv4',
   'tcp_syscall_bad_arg_fastopen-invalid-buf-ptr.pkt ipv6',
   'tcp_syscall_bad_arg_sendmsg-empty-iov.pkt ipv4',
@@ -272,4 +274,32 @@ test('net.ipv4.tcp_shrink_window=1 takes back window as the buffer fills, and dr
   const kept = await runEdited('tcp_rcv_wnd_shrink_allowed.pkt', 'sysctl -q net.ipv4.tcp_shrink_window=1\n', '');
   assert.equal(kept.code, 1);
   assert.match(kept.err, /:23: live packet field tcp_window: expected: 15 \(0xf\) vs actual: 16 \(0x10\)/);
+});
+
+test('past the urgent mark: the pipe holds what splice took, and read() steps over the urgent byte (not SO_OOBINLINE)', async () => {
+  const tail = '   +0 splice(4, NULL, 6, NULL, 1, 0) = 0\n';
+  const more = [
+    tail,
+    '   +0 read(5, ..., 1000) = 99\n',
+    '   +0 < . 101:201(100) ack 1 win 257\n',
+    // tcp_recvmsg(): at the mark with nothing copied, copied_seq++ over the urgent byte.
+    '   +0 read(4, ..., 1000) = 100\n',
+  ].join('');
+  const r = await runEdited('tcp_splice_tcp_splice_loop_test.pkt', tail, more);
+  assert.equal(r.code, 0, r.err);
+  // read() stops at the mark too.
+  const early = await runEdited(
+    'tcp_splice_tcp_splice_loop_test.pkt',
+    'splice(4, NULL, 6, NULL, 99, 0) = 99',
+    'read(4, ..., 1000) = 99',
+  );
+  assert.equal(early.code, 0, early.err);
+  // net.ipv4.tcp_stdurg=1 reads the pointer as the urgent byte itself: the mark moves one on.
+  const src = readFileSync(join(CORPUS, 'tcp_splice_tcp_splice_loop_test.pkt'), 'utf8');
+  const std = await runEdited(
+    'tcp_splice_tcp_splice_loop_test.pkt',
+    src.slice(src.indexOf('// Initialize')),
+    `\`sysctl -q net.ipv4.tcp_stdurg=1\`\n${src.slice(src.indexOf('// Initialize')).replace('6, NULL, 1, 0) = 0', '6, NULL, 1, 0) = 1')}`,
+  );
+  assert.equal(std.code, 0, std.err);
 });

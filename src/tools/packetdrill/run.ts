@@ -1107,9 +1107,24 @@ export class Run {
           return r;
         });
       }
-      case 'pipe':
+      case 'pipe': {
+        // pipe([5, 6]): the script's numbers for the read and write ends.
+        const want = arg(0);
+        if (want.k !== 'array' || want.items.length !== 2) this.#fail('pipe: expected an array of two fds');
+        const [r, w] = proc.pipe();
+        this.#fds.set(this.#num(want.items[0] as Expr), r);
+        this.#fds.set(this.#num(want.items[1] as Expr), w);
+        return 0;
+      }
       case 'splice':
-        return this.#fail(`${call.name}: not supported`, 'pipe and splice');
+        return proc.splice(
+          this.#fd(arg(0)),
+          !isNull(arg(1)),
+          this.#fd(arg(2)),
+          !isNull(arg(3)),
+          this.#num(arg(4)),
+          this.#num(arg(5)),
+        );
     }
     return this.#fail(`unsupported system call: ${call.name}`, call.name);
   }

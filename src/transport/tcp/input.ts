@@ -60,6 +60,7 @@ import {
   tcpRcvbufGrow,
   tcpReceiveWindow,
   tcpSetState,
+  tcpSkipUrgByte,
   wakeState,
   winFromSpace,
 } from './sock.js';
@@ -89,6 +90,8 @@ export interface TcpCb {
   ecn: number;
   /** A SYN's Fast Open option (tcp_parse_options' foc). */
   fastopen?: TcpFastopenCookie | undefined;
+  /** th->urg_ptr, meaningful with URG set. */
+  urgPtr?: number;
 }
 
 const has = (cb: TcpCb, f: number) => (cb.flags & f) !== 0;
@@ -994,6 +997,45 @@ export function tcpInitTransfer(sk: TcpSock): void {
 }
 
 /** tcp_rcv_state_process(): every state but LISTEN and TIME_WAIT. */
+/** tp->urg_data: the mark is known but its byte has not arrived; with the byte, VALID | byte. */
+export const TCP_URG = { VALID: 0x100, NOTYET: 0x200, READ: 0x400 } as const;
+
+/**
+ * tcp_check_urg(): a new urgent pointer. Unless net.ipv4.tcp_stdurg (0 by default) the
+ * pointer names the byte after the urgent one (BSD's reading of RFC 793), hence ptr - 1.
+ */
+function tcpCheckUrg(sk: TcpSock, cb: TcpCb): void {
+  let ptr = cb.urgPtr ?? 0;
+  if (ptr !== 0 && sk.tn.sysctl.tcp_stdurg === 0) ptr--;
+  ptr = (ptr + cb.seq) >>> 0;
+  // Urgent data already seen and read, or a pointer replayed from behind rcv_nxt.
+  if (seqAfter(sk.copiedSeq, ptr)) return;
+  if (seqBefore(ptr, sk.rcvNxt)) return;
+  // A newer (or the same) urgent pointer is already known.
+  if (sk.urgData !== 0 && !seqAfter(ptr, sk.urgSeq)) return;
+  // The last byte read was the old urgent one, not inline: step over it now.
+  if (sk.urgSeq === sk.copiedSeq && sk.urgData !== 0 && !sk.urgInline && sk.copiedSeq !== sk.rcvNxt) tcpSkipUrgByte(sk);
+  sk.urgData = TCP_URG.NOTYET;
+  sk.urgSeq = ptr;
+}
+
+/** tcp_urg(): note a new urgent pointer; when the urgent byte is in this segment, keep it. */
+function tcpUrg(sk: TcpSock, cb: TcpCb): void {
+  if (has(cb, TCPHDR.URG)) tcpCheckUrg(sk, cb);
+  if (sk.urgData !== TCP_URG.NOTYET) return;
+  const off = (sk.urgSeq - cb.seq - (has(cb, TCPHDR.SYN) ? 1 : 0)) >>> 0;
+  if (off >= cb.len) return;
+  let at = off;
+  for (const c of cb.data) {
+    if (at < c.byteLength) {
+      sk.urgData = TCP_URG.VALID | (c[at] as number);
+      if (!sk.orphan) sk.dataReady();
+      return;
+    }
+    at -= c.byteLength;
+  }
+}
+
 export function tcpRcvStateProcess(sk: TcpSock, cb: TcpCb): void {
   sk.mstamp = sk.clock;
   sk.segsIn++;
@@ -1093,6 +1135,8 @@ export function tcpRcvStateProcess(sk: TcpSock, cb: TcpCb): void {
       }
       break;
   }
+  // step 6: check the URG bit; step 7: the segment text.
+  tcpUrg(sk, cb);
   switch (sk.state) {
     case TCP.CLOSE_WAIT:
     case TCP.CLOSING:

@@ -29,6 +29,8 @@ export interface TcpSysctl {
   tcp_tw_reuse: number;
   tcp_max_tw_buckets: number;
   tcp_slow_start_after_idle: number;
+  /** RFC 1122's reading of the urgent pointer (the urgent byte itself) instead of BSD's. */
+  tcp_stdurg: number;
   tcp_shrink_window: number;
   tcp_moderate_rcvbuf: number;
   tcp_reordering: number;
@@ -75,6 +77,7 @@ export function tcpSysctlDefaults(): TcpSysctl {
     tcp_tw_reuse: 2,
     tcp_max_tw_buckets: 131072,
     tcp_slow_start_after_idle: 1,
+    tcp_stdurg: 0,
     tcp_shrink_window: 0,
     tcp_moderate_rcvbuf: 1,
     tcp_reordering: 3,

@@ -230,6 +230,7 @@ function tcpSysctls(): SysctlEntry[] {
     e('tcp_sack', { min: 0, max: 1 }),
     e('tcp_shrink_window', { min: 0, max: 1 }),
     e('tcp_slow_start_after_idle', { min: 0, max: 1 }),
+    e('tcp_stdurg', { min: 0, max: 255 }),
     e('tcp_syn_retries', { min: 1, max: 127 }),
     e('tcp_synack_retries', { min: 0 }),
     e('tcp_syncookies', { min: 0, max: 2 }),

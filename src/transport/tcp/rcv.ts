@@ -149,6 +149,7 @@ function tcpRcv(skb: SkBuff, family: 4 | 6): number {
     sack: opts.sack,
     ecn: ecnField,
     fastopen: syn ? opts.fastopen : undefined,
+    urgPtr: th.urgPtr,
   };
   const sport = th.srcPort;
   const dport = th.dstPort;

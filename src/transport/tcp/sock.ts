@@ -198,6 +198,14 @@ export class TcpSock extends TcpSeqSpace {
   windowClamp = 0;
   readonly rcvQueue: Uint8Array[] = [];
   rcvQueueBytes = 0;
+  /**
+   * tp->urg_data: 0, TCP_URG_NOTYET (the mark is announced, its byte not here yet) or
+   * TCP_URG_VALID | the byte; tp->urg_seq: the urgent byte's sequence number.
+   */
+  urgData = 0;
+  urgSeq = 0;
+  /** SO_OOBINLINE (SOCK_URGINLINE): the urgent byte stays in the stream. */
+  urgInline = false;
   /** sk_rmem_alloc: truesize charged for queued receive data (in and out of order). */
   rmemAlloc = 0;
   readonly ofo: OfoSeg[] = [];
@@ -332,6 +340,8 @@ export class TcpSock extends TcpSeqSpace {
   /** IP_TOS (inet->tos, the ECN bits kept clear) and IP_MTU_DISCOVER (inet->pmtudisc, IP_PMTUDISC_WANT by default). */
   tos = 0;
   pmtudisc = 1;
+  /** IP_FREEBIND / IPV6_FREEBIND (INET_FLAGS_FREEBIND): bind() may name an address this host lacks. */
+  freebind = false;
   /** Whether the application has closed its descriptor (an orphan lives on in the kernel). */
   orphan = false;
   /** The listener a passive child came from, until it is accepted. */
@@ -630,6 +640,9 @@ export class TcpSock extends TcpSeqSpace {
    */
   recvmsg(max = Number.POSITIVE_INFINITY): Uint8Array | number {
     return this.syscall(() => {
+      // tcp_recvmsg_locked(): a read that starts at the urgent mark steps over its byte.
+      if (this.urgData !== 0 && this.urgSeq === this.copiedSeq && this.rcvQueueBytes > 0 && !this.urgInline)
+        tcpSkipUrgByte(this);
       if (this.rcvQueueBytes === 0) {
         if (this.state === TCP.LISTEN) return -E.ENOTCONN;
         // tcp_recvmsg_locked() checks SOCK_DONE before sk_err.
@@ -639,10 +652,40 @@ export class TcpSock extends TcpSeqSpace {
         if (this.shutdown & SHUT.RCV || this.state === TCP.CLOSE) return 0;
         return -E.EAGAIN;
       }
-      const out = takeBytes(this, max);
+      // ... and one that reaches it stops there.
+      const out = takeBytes(this, urgLimit(this, max));
+      if (this.urgData !== 0 && seqAfter(this.copiedSeq, this.urgSeq)) this.urgData = 0;
       tcpRcvSpaceAdjust(this);
       tcpCleanupRbuf(this, out.byteLength);
       return out;
+    });
+  }
+
+  /**
+   * tcp_splice_read() over tcp_read_sock(): up to `max` in-order bytes, never past the
+   * urgent mark (the byte there is for MSG_OOB, which splice cannot read). Nothing to take:
+   * 0 at end of stream, an error, -EAGAIN to wait (or when `nonblock`), and 0 when data is
+   * queued but held back by the mark, so a blocking splice does not wait forever on it
+   * ("tcp: avoid infinite loop in tcp_splice_read()").
+   */
+  spliceRead(max: number, nonblock: boolean): Uint8Array | number {
+    return this.syscall(() => {
+      if (this.state === TCP.LISTEN) return -E.ENOTCONN;
+      const n = urgLimit(this, max);
+      if (n > 0 && this.rcvQueueBytes > 0) {
+        const out = takeBytes(this, n);
+        tcpRcvSpaceAdjust(this);
+        tcpCleanupRbuf(this, out.byteLength);
+        return out;
+      }
+      if (this.done) return 0;
+      const err = this.takeError();
+      if (err !== 0) return err;
+      if (this.shutdown & SHUT.RCV) return 0;
+      if (this.state === TCP.CLOSE) return -E.ENOTCONN;
+      if (nonblock) return -E.EAGAIN;
+      if (this.rcvQueueBytes > 0) return 0;
+      return -E.EAGAIN;
     });
   }
 
@@ -828,10 +871,12 @@ function checkLocalAddr(sk: TcpSock, addr: Uint8Array): number {
     if (sk.family === 6 && sk.v6only) return -E.EINVAL;
     const a = mappedV4(addr);
     const t = inetAddrType(sk.net, a);
-    if (a !== 0 && t !== RTN.LOCAL) return -E.EADDRNOTAVAIL;
+    // inet_addr_valid_or_nonlocal(): inet_can_nonlocal_bind() lets any address through.
+    if (a !== 0 && t !== RTN.LOCAL && !sk.freebind) return -E.EADDRNOTAVAIL;
     return 0;
   }
-  if (!ipv6AddrAny(addr)) {
+  // inet6_bind(): ipv6_can_nonlocal_bind() skips the ipv6_chk_addr() test.
+  if (!ipv6AddrAny(addr) && !sk.freebind) {
     const r = fib6Lookup(sk.net, addr, 0);
     if (r === undefined || r.type !== RTN.LOCAL) return -E.EADDRNOTAVAIL;
   }
@@ -1075,6 +1120,19 @@ function copyFromUser(data: Uint8Array, from: number, n: number): Uint8Array {
   const b = new Uint8Array(n);
   b.set(from === 0 && n === data.byteLength ? data : data.subarray(from, from + n));
   return b;
+}
+
+/** How much of `max` a read may take before the urgent mark (urg_seq - copied_seq). */
+function urgLimit(sk: TcpSock, max: number): number {
+  if (sk.urgData === 0) return max;
+  const off = (sk.urgSeq - sk.copiedSeq) >>> 0;
+  return off < max ? off : max;
+}
+
+/** copied_seq++ over the urgent byte at the head of the queue (it is not inline), done with it. */
+export function tcpSkipUrgByte(sk: TcpSock): void {
+  takeBytes(sk, 1);
+  if (seqAfter(sk.copiedSeq, sk.urgSeq)) sk.urgData = 0;
 }
 
 function takeBytes(sk: TcpSock, max: number): Uint8Array {
