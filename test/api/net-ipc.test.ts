@@ -272,7 +272,8 @@ function byRole(out: string, inodes: Record<string, number>): string[] {
 const SS_ARGS = ['-x', '-xa', '-xl', '-xm', '-xe', '-xae'];
 
 test('ss -x / -xa / -xl / -xm / -xe and /proc/net/unix: the same sockets print as on Linux (python3 in a real namespace)', async (t) => {
-  const path = '/tmp/lonet-ss-x.sock';
+  // The Linux side makes a real socket file here: one name per run, so two runs never meet.
+  const path = `/tmp/lonet-ss-x-${process.pid}.sock`;
   // A listener (L) with one accepted connection (C ↔ A) carrying data each way, one
   // connection still in the accept queue (D), and an unbound socket (U).
   const ns = new Namespace();
@@ -303,7 +304,7 @@ test('ss -x / -xa / -xl / -xm / -xe and /proc/net/unix: the same sockets print a
   assert.deepEqual(ours[6], [
     'K: 00000002 00000000 00000000 0001 01 U',
     `K: 00000002 00000000 00010000 0001 01 L ${path}`,
-    'K: 00000003 00000000 00000000 0001 02 0 /tmp/lonet-ss-x.sock',
+    `K: 00000003 00000000 00000000 0001 02 0 ${path}`,
     `K: 00000003 00000000 00000000 0001 03 A ${path}`,
     'K: 00000003 00000000 00000000 0001 03 C',
     'K: 00000003 00000000 00000000 0001 03 D',
