@@ -7,6 +7,7 @@
  */
 import { fileRead, fileUnlink, fileWrite } from '../userland/files.js';
 import type { CommandContext } from './command.js';
+import { fnmatch } from './fnmatch.js';
 
 interface Entry {
   id: string;
@@ -55,29 +56,6 @@ const LONG: Record<string, string> = {
   version: 'V',
   zeros: 'z',
 };
-
-/** fnmatch(pattern, id, FNM_CASEFOLD): `*`, `?` and `[…]` classes. */
-function fnmatchCasefold(pattern: string, id: string): boolean {
-  let re = '';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i] as string;
-    if (c === '*') re += '.*';
-    else if (c === '?') re += '.';
-    else if (c === '[') {
-      const end = pattern.indexOf(']', i + 2);
-      if (end < 0) re += '\\[';
-      else {
-        const body = pattern
-          .slice(i + 1, end)
-          .replace(/^!/, '^')
-          .replace(/\\/g, '\\\\');
-        re += `[${body}]`;
-        i = end;
-      }
-    } else re += c.replace(/[.+^${}()|\\\]]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`, 'is').test(id);
-}
 
 /** %llu of a /proc value: negative numbers wrap as strtoull does. */
 function parseU64(s: string): bigint | null {
@@ -200,7 +178,7 @@ export function nstat({ argv, net, stdout, stderr }: CommandContext): number {
   const dumpZeros = opt.has('z');
   const ignoreHistory = opt.has('a');
   const noUpdate = opt.has('s');
-  const match = (id: string) => patterns.length === 0 || patterns.some((p) => fnmatchCasefold(p, id));
+  const match = (id: string) => patterns.length === 0 || patterns.some((p) => fnmatch(p, id, true));
 
   if (opt.has('r')) fileUnlink(net, HISTORY);
   let hist: Entry[] | null = null;

@@ -24,6 +24,7 @@ import { formatIpv6 } from '../../ipv6/addr.js';
 import { in6DevGet, inet6IfaCacheinfo, inet6RtmDeladdr, inet6RtmNewaddr, ipv6RtScope } from '../../ipv6/addrconf.js';
 import type { Net } from '../../net/net.js';
 import { NLM_F } from '../../net/netlink.js';
+import { fnmatch } from '../fnmatch.js';
 import {
   AF,
   duparg,
@@ -204,33 +205,6 @@ function getFilter(f: AddrFilter, arg: string): boolean {
   f.flags = inv ? f.flags & ~data.mask : f.flags | data.mask;
   f.flagmask |= data.mask;
   return true;
-}
-
-/** fnmatch(pattern, s, 0): *, ? and [...] classes, backslash escapes. */
-function fnmatch(pattern: string, s: string): boolean {
-  let re = '^';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i] as string;
-    if (c === '*') re += '.*';
-    else if (c === '?') re += '.';
-    else if (c === '[') {
-      const end = pattern.indexOf(']', i + 2);
-      if (end < 0) re += '\\[';
-      else {
-        let cls = pattern.slice(i + 1, end);
-        if (cls.startsWith('!')) cls = `^${cls.slice(1)}`;
-        re += `[${cls.replace(/\\/g, '\\\\')}]`;
-        i = end;
-      }
-    } else if (c === '\\' && i + 1 < pattern.length)
-      re += `\\${pattern[++i] as string}`.replace(/\\([a-zA-Z0-9])/, '$1');
-    else re += c.replace(/[.+^${}()|\\/]/g, '\\$&');
-  }
-  try {
-    return new RegExp(`${re}$`, 's').test(s);
-  } catch {
-    return false;
-  }
 }
 
 /** inet_addr_match(): the first `bitlen` bits are equal. */
